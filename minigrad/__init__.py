@@ -1,0 +1,33 @@
+"""minigrad: composable function transformations (grad, vjp, make_jaxpr, ...) on NumPy.
+
+Example:
+    >>> import minigrad as mg
+    >>> import minigrad.numpy as mnp
+    >>> mg.grad(lambda x: mnp.sin(x) * x)(0.0)
+    array(0.)
+"""
+
+from minigrad import numpy, tree  # noqa: F401 - `numpy` installs the tracer operators
+from minigrad.core.errors import ConcretizationError, TracerLeakError
+from minigrad.core.ir import ClosedJaxpr, Jaxpr, ShapedArray
+from minigrad.numpy import stop_gradient
+from minigrad.transforms.ad import grad, value_and_grad, vjp
+from minigrad.transforms.forward import jvp
+from minigrad.transforms.staging import make_jaxpr
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "ClosedJaxpr",
+    "ConcretizationError",
+    "Jaxpr",
+    "ShapedArray",
+    "TracerLeakError",
+    "grad",
+    "jvp",
+    "make_jaxpr",
+    "stop_gradient",
+    "tree",
+    "value_and_grad",
+    "vjp",
+]

@@ -1,0 +1,30 @@
+"""The exceptions users can catch, and the long advice they carry.
+
+Example:
+    >>> issubclass(ConcretizationError, TypeError)
+    True
+"""
+
+__all__ = ["ConcretizationError", "TracerLeakError", "CONCRETIZATION_ADVICE", "LEAK_ADVICE"]
+
+CONCRETIZATION_ADVICE = (
+    "The value of this array is not known while the function is being staged "
+    "(under jit, make_jaxpr or vmap only its shape and dtype are). Python control flow "
+    "such as `if`, `while`, `bool()`, `int()` or `float()` needs the value. Compute both "
+    "branches and choose with `mnp.where(condition, a, b)`, or mark the argument as "
+    "static with `jit(f, static_argnums=...)` so its value is known when tracing."
+)
+
+LEAK_ADVICE = (
+    "A tracer escaped the transform that created it (for example it was stored in a "
+    "global or in a closure that runs later) and was used after that transform ended. "
+    "Return values from the transformed function instead of saving intermediate ones."
+)
+
+
+class ConcretizationError(TypeError):
+    """Python needed the value of an array whose value is not known while staging."""
+
+
+class TracerLeakError(RuntimeError):
+    """A tracer was used after the transform that created it had ended."""

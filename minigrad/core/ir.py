@@ -1,0 +1,285 @@
+"""The intermediate representation: small immutable programs ("jaxprs").
+
+A traced function becomes a ``Jaxpr``: input variables, a list of equations, output
+atoms. Each equation applies one primitive to atoms (variables or literals) and binds new
+variables. Every variable carries its abstract value (shape and dtype), so a program can
+be checked, printed and compiled without running it. The records here only describe
+programs; transforms build new ones rather than editing old ones.
+
+Example:
+    >>> import numpy as np
+    >>> a = Var(ShapedArray((3,), np.dtype("float32")))
+    >>> str(a.aval)
+    'f32[3]'
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import attrs
+import numpy as np
+
+__all__ = [
+    "ShapedArray",
+    "Var",
+    "Literal",
+    "Eqn",
+    "Jaxpr",
+    "ClosedJaxpr",
+    "Params",
+    "aval_of",
+    "pp_jaxpr",
+]
+
+_SHORT_DTYPE = {
+    "float16": "f16",
+    "float32": "f32",
+    "float64": "f64",
+    "int8": "i8",
+    "int16": "i16",
+    "int32": "i32",
+    "int64": "i64",
+    "uint8": "u8",
+    "uint16": "u16",
+    "uint32": "u32",
+    "uint64": "u64",
+    "bool": "bool",
+    "complex64": "c64",
+    "complex128": "c128",
+}
+
+
+@attrs.frozen
+class ShapedArray:
+    """What a transform knows about an array it cannot see: its shape and dtype."""
+
+    shape: tuple[int, ...] = attrs.field(converter=tuple)
+    dtype: np.dtype = attrs.field(converter=np.dtype)
+
+    @property
+    def ndim(self) -> int:
+        return len(self.shape)
+
+    @property
+    def size(self) -> int:
+        return int(np.prod(self.shape, dtype=np.int64))
+
+    def str_short(self) -> str:
+        name = _SHORT_DTYPE.get(self.dtype.name, self.dtype.name)
+        return f"{name}[{','.join(map(str, self.shape))}]"
+
+    def __str__(self):
+        return self.str_short()
+
+
+def aval_of(value) -> ShapedArray:
+    """The abstract value of a concrete array or Python scalar."""
+    value = np.asarray(value)
+    return ShapedArray(value.shape, value.dtype)
+
+
+@attrs.define(eq=False, repr=False)
+class Var:
+    """A program variable. Compared by identity: two variables are never 'equal'."""
+
+    aval: ShapedArray
+
+    def __repr__(self):
+        return f"Var({self.aval})"
+
+
+@attrs.frozen(eq=False)
+class Literal:
+    """A constant written directly into an equation (a scalar or small array)."""
+
+    val: Any
+    aval: ShapedArray
+
+    def __repr__(self):
+        return f"Literal({_format_literal(self.val)}:{self.aval})"
+
+
+class Params(Mapping):
+    """An immutable, hashable mapping of an equation's static parameters."""
+
+    __slots__ = ("_items", "_dict", "_hash")
+
+    def __init__(self, items=()):
+        d = dict(items)
+        self._dict = d
+        self._items = tuple(sorted(d.items()))
+        self._hash = None
+
+    def __getitem__(self, key):
+        return self._dict[key]
+
+    def __iter__(self):
+        return iter(self._dict)
+
+    def __len__(self):
+        return len(self._dict)
+
+    def __hash__(self):
+        if self._hash is None:
+            self._hash = hash(self._items)
+        return self._hash
+
+    def __eq__(self, other):
+        return isinstance(other, Params) and self._items == other._items
+
+    def __repr__(self):
+        return f"Params({self._dict!r})"
+
+
+def _to_params(value) -> Params:
+    return value if isinstance(value, Params) else Params(value)
+
+
+@attrs.frozen(eq=False)
+class Eqn:
+    """``outvars = primitive(*invars, **params)``; ``source`` is the user's file:line."""
+
+    primitive: Any
+    invars: tuple[Var | Literal, ...] = attrs.field(converter=tuple)
+    outvars: tuple[Var, ...] = attrs.field(converter=tuple)
+    params: Params = attrs.field(converter=_to_params, factory=Params)
+    source: str | None = None
+
+
+@attrs.frozen(eq=False)
+class Jaxpr:
+    """A program: ``constvars`` and ``invars`` in, ``eqns`` in order, ``outvars`` out."""
+
+    constvars: tuple[Var, ...] = attrs.field(converter=tuple)
+    invars: tuple[Var, ...] = attrs.field(converter=tuple)
+    eqns: tuple[Eqn, ...] = attrs.field(converter=tuple)
+    outvars: tuple[Var | Literal, ...] = attrs.field(converter=tuple)
+
+    def __str__(self):
+        return pp_jaxpr(self)
+
+    @property
+    def in_avals(self) -> list[ShapedArray]:
+        return [v.aval for v in self.invars]
+
+    @property
+    def out_avals(self) -> list[ShapedArray]:
+        return [v.aval for v in self.outvars]
+
+
+@attrs.frozen(eq=False)
+class ClosedJaxpr:
+    """A program together with the values of its constant variables."""
+
+    jaxpr: Jaxpr
+    consts: tuple = attrs.field(converter=tuple)
+
+    def __str__(self):
+        return pp_jaxpr(self.jaxpr)
+
+    def __repr__(self):
+        return str(self)
+
+    def pretty(self, source: bool = False) -> str:
+        """The program as text; with ``source=True`` each line ends with the user's line."""
+        return pp_jaxpr(self.jaxpr, source=source)
+
+    @property
+    def in_avals(self) -> list[ShapedArray]:
+        return self.jaxpr.in_avals
+
+    @property
+    def out_avals(self) -> list[ShapedArray]:
+        return self.jaxpr.out_avals
+
+    @property
+    def eqns(self):
+        return self.jaxpr.eqns
+
+
+# ----------------------------------------------------------------------------------------
+# Pretty printing, in the style of JAX: `c:f32[3] = mul a b`.
+
+
+def _var_names():
+    """a, b, ..., z, ba, bb, ... as JAX names them."""
+    letters = "abcdefghijklmnopqrstuvwxyz"
+    i = 0
+    while True:
+        n, name = i, ""
+        while True:
+            name = letters[n % 26] + name
+            n //= 26
+            if n == 0:
+                break
+        yield name
+        i += 1
+
+
+def _format_literal(val) -> str:
+    arr = np.asarray(val)
+    if arr.ndim == 0:
+        item = arr.item()
+        if isinstance(item, float):
+            return repr(float(item))
+        return str(item)
+    return np.array2string(arr, separator=",", threshold=8).replace("\n", "")
+
+
+def _format_param(value, names) -> str:
+    if isinstance(value, (Jaxpr, ClosedJaxpr)):
+        inner = value.jaxpr if isinstance(value, ClosedJaxpr) else value
+        body = pp_jaxpr(inner, indent=4)
+        return "\n" + body
+    if isinstance(value, np.dtype):
+        return value.name
+    if isinstance(value, type) and issubclass(value, np.generic):
+        return np.dtype(value).name
+    return repr(value) if isinstance(value, str) else str(value)
+
+
+def pp_jaxpr(jaxpr: Jaxpr, source: bool = False, indent: int = 0) -> str:
+    """Print a program one equation per line, naming variables a, b, c, ...
+
+    Example:
+      >>> import numpy as np
+      >>> x = Var(ShapedArray((), np.dtype("float32")))
+      >>> print(pp_jaxpr(Jaxpr((), (x,), (), (x,))))
+      { lambda ; a:f32[]. let  in (a,) }
+    """
+    fresh = _var_names()
+    names: dict[int, str] = {}
+
+    def name(atom, with_type: bool = False) -> str:
+        if isinstance(atom, Literal):
+            return f"{_format_literal(atom.val)}:{atom.aval}"
+        key = id(atom)
+        if key not in names:
+            names[key] = next(fresh)
+        return f"{names[key]}:{atom.aval}" if with_type else names[key]
+
+    pad = " " * indent
+    consts = " ".join(name(v, True) for v in jaxpr.constvars)
+    inputs = " ".join(name(v, True) for v in jaxpr.invars)
+    lines = []
+    for eqn in jaxpr.eqns:
+        outs = " ".join(name(v, True) for v in eqn.outvars)
+        prim = eqn.primitive.name
+        shown = {k: v for k, v in eqn.params.items() if not k.startswith("_")}
+        if shown:
+            params = ", ".join(f"{k}={_format_param(v, names)}" for k, v in sorted(shown.items()))
+            prim = f"{prim}[{params}]"
+        args = " ".join(name(v) for v in eqn.invars)
+        line = f"{pad}    {outs} = {prim} {args}".rstrip()
+        if source and eqn.source:
+            line = f"{line}  # {eqn.source}"
+        lines.append(line)
+    outputs = ", ".join(name(v) for v in jaxpr.outvars)
+    if len(jaxpr.outvars) == 1:
+        outputs += ","
+    head = f"{pad}{{ lambda {consts}; {inputs}. let"
+    if not lines:
+        return f"{head}  in ({outputs}) }}"
+    return "\n".join([head, *lines, f"{pad}  in ({outputs}) }}"])

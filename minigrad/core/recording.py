@@ -1,0 +1,94 @@
+"""The recording trace: compute every operation now, and write it down.
+
+Reverse mode needs the program *and* the value of every variable in it. A recording
+trace gets both at once: each primitive is evaluated one level out (with NumPy, or by an
+outer transform) and appended as an equation. Because values are known, Python control
+flow on them works; the program records the branch taken for these inputs.
+
+Operations whose results cannot carry a derivative (comparisons, integer results) are
+not recorded; their plain values flow on as constants.
+
+Example:
+    >>> import numpy as np
+    >>> from minigrad.core.trace import new_trace
+    >>> with new_trace(RecordTrace) as trace:
+    ...     x = trace.new_input(np.float64(3.0))
+    ...     bool(x.value > 2)
+    True
+"""
+
+from __future__ import annotations
+
+from minigrad.core.ir import Eqn, Literal, ShapedArray, Var
+from minigrad.core.trace import Trace, Tracer, bind, get_aval
+
+__all__ = ["RecordTrace", "RecordTracer"]
+
+_INEXACT_KINDS = frozenset("fc")
+
+
+class RecordTracer(Tracer):
+    """A value of the recording trace: its concrete (or outer) value and its variable."""
+
+    __slots__ = ("value", "var")
+
+    def __init__(self, trace, value, var):
+        self._trace = trace
+        self.value = value
+        self.var = var
+
+    @property
+    def aval(self) -> ShapedArray:
+        return self.var.aval
+
+
+class RecordTrace(Trace):
+    """Evaluates and records; ``eqns`` and ``values`` are read by the backward pass."""
+
+    def __init__(self, level: int):
+        super().__init__(level)
+        self.eqns: list[Eqn] = []
+        self.values: dict[Var, object] = {}
+
+    def new_input(self, value) -> RecordTracer:
+        var = Var(get_aval(value))
+        self.values[var] = value
+        return RecordTracer(self, value, var)
+
+    def concrete_value(self, tracer, operation):
+        value = tracer.value
+        if isinstance(value, Tracer):
+            return value._concrete(operation)
+        return value
+
+    def read(self, atom):
+        """The value of a variable or literal of this trace's program."""
+        return atom.val if type(atom) is Literal else self.values[atom]
+
+    def process_primitive(self, primitive, args, params):
+        values = []
+        atoms = []
+        for arg in args:
+            if isinstance(arg, RecordTracer) and arg._trace is self:
+                values.append(arg.value)
+                atoms.append(arg.var)
+            else:
+                values.append(arg)
+                atoms.append(Literal(arg, get_aval(arg)))
+        out = bind(primitive, *values, **params)
+        if not primitive.differentiable:
+            return out
+        outs = out if primitive.multiple_results else (out,)
+        tracers = []
+        outvars = []
+        for value in outs:
+            aval = get_aval(value)
+            var = Var(aval)
+            outvars.append(var)
+            self.values[var] = value
+            if aval.dtype.kind in _INEXACT_KINDS:
+                tracers.append(RecordTracer(self, value, var))
+            else:
+                tracers.append(value)  # integers and booleans carry no derivative
+        self.eqns.append(Eqn(primitive, atoms, outvars, params))
+        return tracers if primitive.multiple_results else tracers[0]

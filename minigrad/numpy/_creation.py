@@ -1,0 +1,162 @@
+"""Array creation. New arrays are constants, so these return NumPy arrays, except where
+an input is a tracer (``asarray(tracer)``, ``full(shape, tracer)``, lists of tracers).
+
+Example:
+    >>> zeros((2, 3), dtype=np.float32).dtype
+    dtype('float32')
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from minigrad.core.trace import Tracer
+from minigrad.numpy._promotion import dtype_of, promote, to_array
+from minigrad.ops import shape as sh
+from minigrad.tree import tree_leaves
+
+__all__ = [
+    "asarray", "array", "zeros", "ones", "full", "empty", "zeros_like", "ones_like",
+    "full_like", "arange", "linspace", "eye", "astype",
+]  # fmt: skip
+
+
+def asarray(a, dtype=None):
+    """An array from ``a`` (arrays, numbers, nested lists, possibly of tracers).
+
+    Example:
+      >>> asarray([1, 2], dtype=np.float32)
+      array([1., 2.], dtype=float32)
+    """
+    if isinstance(a, (list, tuple)) and any(isinstance(leaf, Tracer) for leaf in tree_leaves(a)):
+        parts = promote("asarray", *(asarray(item) for item in a))
+        stacked = sh.concatenate([sh.expand_dims(p, (0,)) for p in parts], 0)
+        return stacked if dtype is None else to_array(stacked, np.dtype(dtype))
+    return to_array(a, None if dtype is None else np.dtype(dtype))
+
+
+def array(object, dtype=None, copy=True):  # noqa: A002 - NumPy's name
+    """Like ``asarray``; plain inputs are copied as in NumPy.
+
+    Example:
+      >>> array([[1.0, 2.0]]).shape
+      (1, 2)
+    """
+    out = asarray(object, dtype)
+    return out.copy() if copy and isinstance(out, np.ndarray) and out is object else out
+
+
+def astype(x, dtype):
+    """``x`` converted to ``dtype`` (differentiable between floating types).
+
+    Example:
+      >>> astype(np.array([1.5]), np.int32)
+      array([1], dtype=int32)
+    """
+    return to_array(x, np.dtype(dtype))
+
+
+def zeros(shape, dtype=float):
+    """An array of zeros.
+
+    Example:
+      >>> zeros(2)
+      array([0., 0.])
+    """
+    return np.zeros(shape, dtype)
+
+
+def ones(shape, dtype=float):
+    """An array of ones.
+
+    Example:
+      >>> ones((1, 2), dtype=np.int32)
+      array([[1, 1]], dtype=int32)
+    """
+    return np.ones(shape, dtype)
+
+
+def empty(shape, dtype=float):
+    """An array of zeros (minigrad never hands out uninitialised memory).
+
+    Example:
+      >>> empty(2)
+      array([0., 0.])
+    """
+    return np.zeros(shape, dtype)
+
+
+def full(shape, fill_value, dtype=None):
+    """An array filled with ``fill_value`` (which may be a traced scalar).
+
+    Example:
+      >>> full((2,), 7.0)
+      array([7., 7.])
+    """
+    shape = (shape,) if isinstance(shape, (int, np.integer)) else tuple(shape)
+    if isinstance(fill_value, Tracer):
+        value = to_array(fill_value, None if dtype is None else np.dtype(dtype))
+        return sh.broadcast_to(value, shape)
+    return np.full(shape, fill_value, dtype)
+
+
+def zeros_like(a, dtype=None):
+    """Zeros of ``a``'s shape and dtype.
+
+    Example:
+      >>> zeros_like(np.ones(2, np.float32))
+      array([0., 0.], dtype=float32)
+    """
+    return np.zeros(np.shape(a) if not isinstance(a, Tracer) else a.shape, dtype or dtype_of(a))
+
+
+def ones_like(a, dtype=None):
+    """Ones of ``a``'s shape and dtype.
+
+    Example:
+      >>> ones_like(np.zeros(2))
+      array([1., 1.])
+    """
+    return np.ones(np.shape(a) if not isinstance(a, Tracer) else a.shape, dtype or dtype_of(a))
+
+
+def full_like(a, fill_value, dtype=None):
+    """``fill_value`` in ``a``'s shape and dtype.
+
+    Example:
+      >>> full_like(np.zeros(2), 3.0)
+      array([3., 3.])
+    """
+    shape = np.shape(a) if not isinstance(a, Tracer) else a.shape
+    return full(shape, fill_value, dtype or dtype_of(a))
+
+
+def arange(start, stop=None, step=None, dtype=None):
+    """Evenly spaced values in ``[start, stop)``.
+
+    Example:
+      >>> arange(3)
+      array([0, 1, 2])
+    """
+    return np.arange(start, stop, step, dtype=dtype) if stop is not None else np.arange(start, dtype=dtype)
+
+
+def linspace(start, stop, num=50, endpoint=True, dtype=None):
+    """``num`` evenly spaced values from ``start`` to ``stop``.
+
+    Example:
+      >>> linspace(0.0, 1.0, 3)
+      array([0. , 0.5, 1. ])
+    """
+    return np.linspace(start, stop, num, endpoint=endpoint, dtype=dtype)
+
+
+def eye(N, M=None, k=0, dtype=float):  # noqa: N803 - NumPy's names
+    """An identity-like matrix with ones on diagonal ``k``.
+
+    Example:
+      >>> eye(2)
+      array([[1., 0.],
+             [0., 1.]])
+    """
+    return np.eye(N, M, k, dtype=dtype)

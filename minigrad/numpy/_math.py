@@ -1,0 +1,357 @@
+"""Elementwise functions and comparisons with NumPy's names, promotion and broadcasting.
+
+Example:
+    >>> import numpy as np
+    >>> multiply(np.array([1.0, 2.0], np.float32), 3).dtype
+    dtype('float32')
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from minigrad.numpy._promotion import dtype_of, promote, promote_to_inexact, to_array
+from minigrad.ops import elementwise as ew
+
+__all__ = [
+    "add", "subtract", "multiply", "divide", "true_divide", "power", "negative", "positive",
+    "exp", "log", "log1p", "expm1", "sqrt", "sin", "cos", "tan", "tanh", "arctan", "abs",
+    "absolute", "sign", "maximum", "minimum", "where", "clip", "square", "reciprocal",
+    "equal", "not_equal", "less", "less_equal", "greater", "greater_equal",
+    "logical_and", "logical_or", "logical_not", "logical_xor", "isfinite", "stop_gradient",
+    "log2", "log10", "exp2", "cbrt",
+]  # fmt: skip
+
+
+def add(x1, x2):
+    """Elementwise ``x1 + x2`` with broadcasting.
+
+    Example:
+      >>> add(np.array([1.0, 2.0]), 1)
+      array([2., 3.])
+    """
+    return ew.add(*promote("add", x1, x2))
+
+
+def subtract(x1, x2):
+    """Elementwise ``x1 - x2``.
+
+    Example:
+      >>> subtract(3.0, np.array([1.0]))
+      array([2.])
+    """
+    return ew.sub(*promote("subtract", x1, x2))
+
+
+def multiply(x1, x2):
+    """Elementwise ``x1 * x2``.
+
+    Example:
+      >>> multiply(np.array([1.0, 2.0]), np.array([[1.0], [10.0]]))
+      array([[ 1.,  2.],
+             [10., 20.]])
+    """
+    return ew.mul(*promote("multiply", x1, x2))
+
+
+def divide(x1, x2):
+    """Elementwise true division; integers divide to floats, as in NumPy.
+
+    Example:
+      >>> divide(np.array([1, 2]), 4)
+      array([0.25, 0.5 ])
+    """
+    return ew.div(*promote_to_inexact("divide", x1, x2))
+
+
+true_divide = divide
+
+
+def power(x1, x2):
+    """Elementwise ``x1 ** x2``; a Python int exponent uses exact repeated multiplication.
+
+    Example:
+      >>> power(np.array([2.0, 3.0]), 2)
+      array([4., 9.])
+    """
+    if isinstance(x2, int) and not isinstance(x2, bool) and not isinstance(x1, (int, float)):
+        x1 = to_array(x1)
+        if dtype_of(x1).kind in "fc" or x2 >= 0:
+            return ew.integer_pow(x1, x2)
+    return ew.power(*promote("power", x1, x2))
+
+
+def negative(x):
+    """Elementwise ``-x``.
+
+    Example:
+      >>> negative(np.array([1.0, -2.0]))
+      array([-1.,  2.])
+    """
+    return ew.neg(to_array(x))
+
+
+def positive(x):
+    """Elementwise ``+x`` (the identity).
+
+    Example:
+      >>> positive(np.array([1.0]))
+      array([1.])
+    """
+    return to_array(x)
+
+
+def _unary(name, op, doc_input, doc_output):
+    def function(x):
+        (x,) = promote_to_inexact(name, x)
+        return op(x)
+
+    function.__name__ = function.__qualname__ = name
+    function.__doc__ = (
+        f"Elementwise ``{name}``, differentiable; integers are computed as floats.\n\n"
+        f"    Example:\n      >>> {name}(np.array({doc_input}))\n      {doc_output}\n"
+    )
+    return function
+
+
+exp = _unary("exp", ew.exp, "[0.0]", "array([1.])")
+log = _unary("log", ew.log, "[1.0]", "array([0.])")
+log1p = _unary("log1p", ew.log1p, "[0.0]", "array([0.])")
+expm1 = _unary("expm1", ew.expm1, "[0.0]", "array([0.])")
+sqrt = _unary("sqrt", ew.sqrt, "[4.0]", "array([2.])")
+sin = _unary("sin", ew.sin, "[0.0]", "array([0.])")
+cos = _unary("cos", ew.cos, "[0.0]", "array([1.])")
+tan = _unary("tan", ew.tan, "[0.0]", "array([0.])")
+tanh = _unary("tanh", ew.tanh, "[0.0]", "array([0.])")
+arctan = _unary("arctan", ew.arctan, "[0.0]", "array([0.])")
+
+
+def log2(x):
+    """Elementwise base-2 logarithm.
+
+    Example:
+      >>> log2(np.array([8.0]))
+      array([3.])
+    """
+    (x,) = promote_to_inexact("log2", x)
+    return ew.div(ew.log(x), np.log(np.asarray(2.0, dtype_of(x))))
+
+
+def log10(x):
+    """Elementwise base-10 logarithm.
+
+    Example:
+      >>> log10(np.array([100.0]))
+      array([2.])
+    """
+    (x,) = promote_to_inexact("log10", x)
+    return ew.div(ew.log(x), np.log(np.asarray(10.0, dtype_of(x))))
+
+
+def exp2(x):
+    """Elementwise ``2 ** x``.
+
+    Example:
+      >>> exp2(np.array([3.0]))
+      array([8.])
+    """
+    (x,) = promote_to_inexact("exp2", x)
+    return ew.exp(ew.mul(x, np.log(np.asarray(2.0, dtype_of(x)))))
+
+
+def cbrt(x):
+    """Elementwise real cube root (negative inputs give negative roots).
+
+    Example:
+      >>> cbrt(np.array([-8.0]))
+      array([-2.])
+    """
+    (x,) = promote_to_inexact("cbrt", x)
+    return ew.mul(ew.sign(x), ew.power(ew.abs(x), 1.0 / 3.0))
+
+
+def abs(x):  # noqa: A001 - NumPy's name
+    """Elementwise absolute value; its derivative at 0 is 0.
+
+    Example:
+      >>> abs(np.array([-2.0, 3.0]))
+      array([2., 3.])
+    """
+    return ew.abs(to_array(x))
+
+
+absolute = abs
+
+
+def sign(x):
+    """Elementwise sign (-1, 0 or 1); zero derivative.
+
+    Example:
+      >>> sign(np.array([-2.0, 0.0, 3.0]))
+      array([-1.,  0.,  1.])
+    """
+    return ew.sign(to_array(x))
+
+
+def square(x):
+    """Elementwise ``x * x``.
+
+    Example:
+      >>> square(np.array([3.0]))
+      array([9.])
+    """
+    return ew.square(to_array(x))
+
+
+def reciprocal(x):
+    """Elementwise ``1 / x``.
+
+    Example:
+      >>> reciprocal(np.array([4.0]))
+      array([0.25])
+    """
+    (x,) = promote_to_inexact("reciprocal", x)
+    return ew.reciprocal(x)
+
+
+def maximum(x1, x2):
+    """Elementwise maximum; where the inputs tie, each gets half of the gradient.
+
+    Example:
+      >>> maximum(np.array([1.0, 5.0]), 3.0)
+      array([3., 5.])
+    """
+    return ew.maximum(*promote("maximum", x1, x2))
+
+
+def minimum(x1, x2):
+    """Elementwise minimum; where the inputs tie, each gets half of the gradient.
+
+    Example:
+      >>> minimum(np.array([1.0, 5.0]), 3.0)
+      array([1., 3.])
+    """
+    return ew.minimum(*promote("minimum", x1, x2))
+
+
+def where(condition, x, y):
+    """Choose ``x`` where ``condition`` holds, else ``y`` (all three broadcast).
+
+    The branch not chosen gets a zero gradient. A branch that is not finite where it is
+    not chosen (``log(x)`` at ``x <= 0``) can still make the *other* gradients NaN: apply
+    ``where`` to the input too, e.g. ``where(x > 0, log(where(x > 0, x, 1.0)), 0.0)``.
+
+    Example:
+      >>> where(np.array([True, False]), 1.0, np.array([5.0, 6.0]))
+      array([1., 6.])
+    """
+    condition = to_array(condition)
+    if dtype_of(condition) != np.bool_:
+        condition = ew.not_equal(condition, 0)
+    x, y = promote("where", x, y)
+    return ew.select(condition, x, y)
+
+
+def clip(a, a_min=None, a_max=None):
+    """Limit values to ``[a_min, a_max]`` (either may be None).
+
+    The gradient flows to ``a`` where it lies inside the interval, boundaries included,
+    and to the bound elsewhere.
+
+    Example:
+      >>> clip(np.array([-2.0, 0.5, 2.0]), 0.0, 1.0)
+      array([0. , 0.5, 1. ])
+    """
+    if a_min is None and a_max is None:
+        raise ValueError("clip: give at least one of a_min and a_max.")
+    out = to_array(a)
+    if a_min is not None:
+        out = where(less(out, a_min), a_min, out)
+    if a_max is not None:
+        out = where(greater(out, a_max), a_max, out)
+    return out
+
+
+def stop_gradient(x):
+    """The identity function, whose gradient is zero.
+
+    Example:
+      >>> stop_gradient(np.array([1.0]))
+      array([1.])
+    """
+    return ew.stop_gradient(to_array(x))
+
+
+def _comparison(name, op, symbol):
+    def function(x1, x2):
+        return op(*promote(name, x1, x2))
+
+    function.__name__ = function.__qualname__ = name
+    function.__doc__ = (
+        f"Elementwise ``x1 {symbol} x2`` as booleans (no gradient).\n\n"
+        f"    Example:\n      >>> {name}(np.array([1.0, 2.0]), 2.0).dtype\n      dtype('bool')\n"
+    )
+    return function
+
+
+equal = _comparison("equal", ew.equal, "==")
+not_equal = _comparison("not_equal", ew.not_equal, "!=")
+less = _comparison("less", ew.less, "<")
+less_equal = _comparison("less_equal", ew.less_equal, "<=")
+greater = _comparison("greater", ew.greater, ">")
+greater_equal = _comparison("greater_equal", ew.greater_equal, ">=")
+
+
+def _as_bool(x):
+    x = to_array(x)
+    return x if dtype_of(x) == np.bool_ else ew.not_equal(x, 0)
+
+
+def logical_and(x1, x2):
+    """Elementwise logical and.
+
+    Example:
+      >>> logical_and(np.array([True, True]), np.array([True, False]))
+      array([ True, False])
+    """
+    return ew.logical_and(_as_bool(x1), _as_bool(x2))
+
+
+def logical_or(x1, x2):
+    """Elementwise logical or.
+
+    Example:
+      >>> logical_or(np.array([True, False]), False)
+      array([ True, False])
+    """
+    return ew.logical_or(_as_bool(x1), _as_bool(x2))
+
+
+def logical_xor(x1, x2):
+    """Elementwise logical exclusive or.
+
+    Example:
+      >>> logical_xor(np.array([True, False]), True)
+      array([False,  True])
+    """
+    return ew.logical_xor(_as_bool(x1), _as_bool(x2))
+
+
+def logical_not(x):
+    """Elementwise logical not.
+
+    Example:
+      >>> logical_not(np.array([True, False]))
+      array([False,  True])
+    """
+    return ew.logical_not(_as_bool(x))
+
+
+def isfinite(x):
+    """Elementwise test for finite values (no gradient).
+
+    Example:
+      >>> isfinite(np.array([1.0, np.inf, np.nan]))
+      array([ True, False, False])
+    """
+    return ew.isfinite(to_array(x))

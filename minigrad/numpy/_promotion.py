@@ -1,0 +1,89 @@
+"""Argument normalisation shared by the NumPy-like API: dtypes and axes.
+
+Dtype promotion follows NumPy 2: Python scalars are "weak" and take the dtype of the
+arrays they meet (``float32_array * 2.0`` stays float32), arrays promote by
+``np.result_type``. Operands are converted *before* a primitive is bound, so primitives
+always see one dtype.
+
+Example:
+    >>> import numpy as np
+    >>> [a.dtype for a in promote("add", np.ones(2, np.float32), 2.0)]
+    [dtype('float32'), dtype('float32')]
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+
+from minigrad.core.trace import Tracer
+from minigrad.ops.elementwise import convert_element_type
+
+__all__ = ["promote", "promote_to_inexact", "to_array", "dtype_of", "normalize_axes", "normalize_axis"]
+
+_PYTHON_SCALARS = (bool, int, float, complex)
+
+
+def dtype_of(x) -> np.dtype:
+    if isinstance(x, (np.ndarray, Tracer, np.generic)):
+        return x.dtype
+    return np.asarray(x).dtype
+
+
+def to_array(x, dtype=None):
+    """A tracer (cast if needed) or a NumPy array; lists of numbers become arrays."""
+    if isinstance(x, Tracer):
+        return x if dtype is None else convert_element_type(x, dtype)
+    if isinstance(x, np.ndarray) and (dtype is None or x.dtype == dtype):
+        return x
+    return np.asarray(x, dtype=dtype)
+
+
+def _promotion_key(x):
+    # Python scalars go to np.result_type as values, so NumPy 2 treats them as weak.
+    if isinstance(x, _PYTHON_SCALARS):
+        return x
+    return dtype_of(x)
+
+
+def result_dtype(*args) -> np.dtype:
+    return np.result_type(*(_promotion_key(x) for x in args))
+
+
+def promote(opname: str, *args) -> list:
+    """Convert operands to their common dtype under NumPy 2's promotion rules."""
+    try:
+        dtype = result_dtype(*args)
+    except TypeError as error:
+        raise TypeError(
+            f"{opname}: no common dtype for operands of types {[type(a).__name__ for a in args]}: {error}"
+        ) from None
+    return [to_array(x, dtype) for x in args]
+
+
+def promote_to_inexact(opname: str, *args) -> list:
+    """Like ``promote`` but integers and booleans become floating point (as ``np.sin`` does)."""
+    dtype = result_dtype(*args)
+    if dtype.kind not in "fc":
+        dtype = np.result_type(dtype, np.float16)  # int8 -> float16, int32 -> float64
+    return [to_array(x, dtype) for x in args]
+
+
+def normalize_axis(opname: str, axis: int, ndim: int) -> int:
+    if not isinstance(axis, (int, np.integer)) or isinstance(axis, bool):
+        raise TypeError(f"{opname}: axis must be an int, got {axis!r}.")
+    if not -ndim <= axis < ndim:
+        raise ValueError(f"{opname}: axis {axis} is out of bounds for an array with {ndim} dimensions.")
+    return int(axis) % ndim
+
+
+def normalize_axes(opname: str, axis, ndim: int) -> tuple[int, ...]:
+    """``None`` means every axis; an int or a sequence of ints, negatives counted from the end."""
+    if axis is None:
+        return tuple(range(ndim))
+    axes = (axis,) if not isinstance(axis, Sequence) else tuple(axis)
+    normalized = tuple(normalize_axis(opname, a, ndim) for a in axes)
+    if len(set(normalized)) != len(normalized):
+        raise ValueError(f"{opname}: repeated axis in {axis!r}.")
+    return tuple(sorted(normalized))

@@ -1,0 +1,420 @@
+"""Shape and movement functions with NumPy's signatures, and ``x[index]``.
+
+Example:
+    >>> import numpy as np
+    >>> moveaxis(np.zeros((2, 3, 4)), 0, -1).shape
+    (3, 4, 2)
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from minigrad.core.trace import Tracer
+from minigrad.numpy._promotion import dtype_of, normalize_axes, normalize_axis, promote, to_array
+from minigrad.ops import elementwise as ew
+from minigrad.ops import index as ix
+from minigrad.ops import shape as sh
+
+__all__ = [
+    "reshape", "ravel", "transpose", "swapaxes", "moveaxis", "squeeze", "expand_dims",
+    "broadcast_to", "concatenate", "stack", "split", "flip", "pad", "getitem", "shape", "ndim", "size",
+    "atleast_1d", "atleast_2d", "hstack", "vstack", "take",
+]  # fmt: skip
+
+
+def shape(a) -> tuple[int, ...]:
+    """The shape of an array or tracer.
+
+    Example:
+      >>> shape(np.zeros((2, 3)))
+      (2, 3)
+    """
+    return to_array(a).shape
+
+
+def ndim(a) -> int:
+    """The number of dimensions.
+
+    Example:
+      >>> ndim(np.zeros((2, 3)))
+      2
+    """
+    return len(shape(a))
+
+
+def size(a) -> int:
+    """The number of elements.
+
+    Example:
+      >>> size(np.zeros((2, 3)))
+      6
+    """
+    return int(np.prod(shape(a), dtype=np.int64))
+
+
+def _resolve_shape(opname, old_shape, newshape) -> tuple[int, ...]:
+    newshape = (newshape,) if isinstance(newshape, (int, np.integer)) else tuple(int(d) for d in newshape)
+    size = int(np.prod(old_shape, dtype=np.int64))
+    unknown = [i for i, d in enumerate(newshape) if d == -1]
+    if len(unknown) > 1 or any(d < -1 for d in newshape):
+        raise ValueError(f"{opname}: invalid new shape {newshape}; use at most one -1.")
+    if unknown:
+        known = int(np.prod([d for d in newshape if d != -1], dtype=np.int64))
+        if known == 0 or size % known:
+            raise ValueError(
+                f"{opname}: cannot reshape an array of shape {tuple(old_shape)} (size {size}) into shape {newshape}."
+            )
+        newshape = tuple(size // known if d == -1 else d for d in newshape)
+    return newshape
+
+
+def reshape(a, newshape):
+    """Give ``a`` a new shape with the same number of elements (one -1 is inferred).
+
+    Example:
+      >>> reshape(np.arange(6.0), (3, -1)).shape
+      (3, 2)
+    """
+    a = to_array(a)
+    return sh.reshape(a, _resolve_shape("reshape", a.shape, newshape))
+
+
+def ravel(a):
+    """Flatten to one dimension.
+
+    Example:
+      >>> ravel(np.ones((2, 2))).shape
+      (4,)
+    """
+    a = to_array(a)
+    return sh.reshape(a, (a.size,))
+
+
+def transpose(a, axes=None):
+    """Permute the axes (reverse them when ``axes`` is None).
+
+    Example:
+      >>> transpose(np.zeros((2, 3, 4)), (1, 0, 2)).shape
+      (3, 2, 4)
+    """
+    a = to_array(a)
+    if axes is None:
+        axes = tuple(reversed(range(a.ndim)))
+    if len(axes) != a.ndim:
+        raise ValueError(f"transpose: axes {tuple(axes)} do not match an array of shape {a.shape}.")
+    return sh.transpose(a, [normalize_axis("transpose", i, a.ndim) for i in axes])
+
+
+def swapaxes(a, axis1, axis2):
+    """Exchange two axes.
+
+    Example:
+      >>> swapaxes(np.zeros((2, 3, 4)), 0, 2).shape
+      (4, 3, 2)
+    """
+    a = to_array(a)
+    perm = list(range(a.ndim))
+    i, j = normalize_axis("swapaxes", axis1, a.ndim), normalize_axis("swapaxes", axis2, a.ndim)
+    perm[i], perm[j] = perm[j], perm[i]
+    return sh.transpose(a, perm)
+
+
+def moveaxis(a, source, destination):
+    """Move axes to new positions; the others keep their order.
+
+    Example:
+      >>> moveaxis(np.zeros((2, 3, 4)), [0, 1], [-1, -2]).shape
+      (4, 3, 2)
+    """
+    a = to_array(a)
+    source = [normalize_axis("moveaxis", s, a.ndim) for s in np.atleast_1d(source)]
+    destination = [normalize_axis("moveaxis", d, a.ndim) for d in np.atleast_1d(destination)]
+    if len(source) != len(destination):
+        raise ValueError("moveaxis: source and destination must have the same number of axes.")
+    order = [i for i in range(a.ndim) if i not in source]
+    for dest, src in sorted(zip(destination, source, strict=True)):
+        order.insert(dest, src)
+    return sh.transpose(a, order)
+
+
+def squeeze(a, axis=None):
+    """Remove size-1 axes (all of them, or the ones named).
+
+    Example:
+      >>> squeeze(np.zeros((1, 3, 1)), axis=0).shape
+      (3, 1)
+    """
+    a = to_array(a)
+    if axis is None:
+        axes = tuple(i for i, d in enumerate(a.shape) if d == 1)
+    else:
+        axes = normalize_axes("squeeze", axis, a.ndim)
+        for i in axes:
+            if a.shape[i] != 1:
+                raise ValueError(
+                    f"squeeze: axis {i} of an array of shape {a.shape} has size {a.shape[i]}, not 1."
+                )
+    return sh.squeeze(a, axes)
+
+
+def expand_dims(a, axis):
+    """Insert size-1 axes at positions ``axis`` (an int or a tuple) of the result.
+
+    Example:
+      >>> expand_dims(np.zeros(3), (0, -1)).shape
+      (1, 3, 1)
+    """
+    a = to_array(a)
+    count = 1 if isinstance(axis, (int, np.integer)) else len(axis)
+    axes = normalize_axes("expand_dims", axis, a.ndim + count)
+    return sh.expand_dims(a, axes)
+
+
+def broadcast_to(array, shape):
+    """Broadcast ``array`` to ``shape``; its gradient sums the copies back.
+
+    Example:
+      >>> broadcast_to(np.array([1.0, 2.0]), (3, 2)).shape
+      (3, 2)
+    """
+    shape = (shape,) if isinstance(shape, (int, np.integer)) else tuple(shape)
+    return sh.broadcast_to(to_array(array), shape)
+
+
+def concatenate(arrays, axis=0):
+    """Join arrays along an existing axis (``axis=None`` flattens them first).
+
+    Example:
+      >>> concatenate([np.zeros((1, 2)), np.ones((2, 2))]).shape
+      (3, 2)
+    """
+    arrays = promote("concatenate", *arrays)
+    if not arrays:
+        raise ValueError("concatenate: need at least one array to concatenate.")
+    if axis is None:
+        arrays = [ravel(a) for a in arrays]
+        axis = 0
+    ndims = {a.ndim for a in arrays}
+    if 0 in ndims:
+        raise ValueError("concatenate: zero-dimensional arrays cannot be concatenated; use stack.")
+    if len(ndims) > 1:
+        raise ValueError(
+            f"concatenate: all arrays need the same number of dimensions, got shapes {[a.shape for a in arrays]}."
+        )
+    return sh.concatenate(arrays, normalize_axis("concatenate", axis, arrays[0].ndim))
+
+
+def stack(arrays, axis=0):
+    """Join arrays of one shape along a new axis.
+
+    Example:
+      >>> stack([np.zeros(2), np.ones(2)], axis=1).shape
+      (2, 2)
+    """
+    arrays = promote("stack", *arrays)
+    if not arrays:
+        raise ValueError("stack: need at least one array to stack.")
+    shapes = {a.shape for a in arrays}
+    if len(shapes) > 1:
+        raise ValueError(f"stack: all arrays must have the same shape, got {[a.shape for a in arrays]}.")
+    axis = normalize_axis("stack", axis, arrays[0].ndim + 1)
+    return sh.concatenate([sh.expand_dims(a, (axis,)) for a in arrays], axis)
+
+
+def hstack(arrays):
+    """Stack horizontally (along axis 1, or 0 for 1-D arrays).
+
+    Example:
+      >>> hstack([np.zeros(2), np.ones(3)]).shape
+      (5,)
+    """
+    arrays = [atleast_1d(a) for a in arrays]
+    return concatenate(arrays, axis=0 if arrays[0].ndim == 1 else 1)
+
+
+def vstack(arrays):
+    """Stack vertically (along axis 0, after making 1-D arrays rows).
+
+    Example:
+      >>> vstack([np.zeros(2), np.ones(2)]).shape
+      (2, 2)
+    """
+    return concatenate([atleast_2d(a) for a in arrays], axis=0)
+
+
+def atleast_1d(a):
+    """``a`` with at least one dimension.
+
+    Example:
+      >>> atleast_1d(1.0).shape
+      (1,)
+    """
+    a = to_array(a)
+    return sh.reshape(a, (1,)) if a.ndim == 0 else a
+
+
+def atleast_2d(a):
+    """``a`` with at least two dimensions (1-D arrays become rows).
+
+    Example:
+      >>> atleast_2d(np.zeros(3)).shape
+      (1, 3)
+    """
+    a = atleast_1d(a)
+    return sh.reshape(a, (1, *a.shape)) if a.ndim == 1 else a
+
+
+def split(ary, indices_or_sections, axis=0):
+    """Split into a list of sub-arrays (equal sections, or at the given indices).
+
+    Example:
+      >>> [p.shape for p in split(np.zeros(6), [1, 4])]
+      [(1,), (3,), (2,)]
+    """
+    ary = to_array(ary)
+    axis = normalize_axis("split", axis, ary.ndim)
+    length = ary.shape[axis]
+    if isinstance(indices_or_sections, (int, np.integer)):
+        sections = int(indices_or_sections)
+        if sections <= 0 or length % sections:
+            raise ValueError(
+                f"split: an axis of length {length} cannot be split into {sections} equal sections."
+            )
+        bounds = [i * (length // sections) for i in range(sections + 1)]
+    else:
+        bounds = [
+            0,
+            *(int(np.clip(i if i >= 0 else i + length, 0, length)) for i in indices_or_sections),
+            length,
+        ]
+    return [sh.slice_axis(ary, axis, lo, max(lo, hi)) for lo, hi in zip(bounds[:-1], bounds[1:])]
+
+
+def flip(m, axis=None):
+    """Reverse the order of elements along ``axis`` (all axes when None).
+
+    Example:
+      >>> flip(np.array([1.0, 2.0, 3.0]))
+      array([3., 2., 1.])
+    """
+    m = to_array(m)
+    axes = normalize_axes("flip", axis, m.ndim)
+    index = tuple(slice(None, None, -1) if i in axes else slice(None) for i in range(m.ndim))
+    return getitem(m, index)
+
+
+def take(a, indices, axis=None):
+    """Elements of ``a`` at integer ``indices`` along ``axis`` (flattened when None).
+
+    Example:
+      >>> take(np.array([[1.0, 2.0], [3.0, 4.0]]), [1, 1], axis=1)
+      array([[2., 2.],
+             [4., 4.]])
+    """
+    a = to_array(a)
+    if axis is None:
+        a, axis = ravel(a), 0
+    axis = normalize_axis("take", axis, a.ndim)
+    return getitem(a, (slice(None),) * axis + (to_array(indices),))
+
+
+def pad(array, pad_width, mode="constant", constant_values=0):
+    """Pad an array; ``mode`` is any mode of ``np.pad`` that needs no function argument.
+
+    ``"constant"`` fills with ``constant_values``; the other modes ("edge", "reflect",
+    "symmetric", "wrap") read existing elements, so they are gathers whose gradient adds
+    back into the elements read.
+
+    Example:
+      >>> pad(np.array([1.0, 2.0]), 1, mode="edge")
+      array([1., 1., 2., 2.])
+    """
+    array = to_array(array)
+    widths = np.broadcast_to(np.asarray(pad_width, dtype=np.int64), (array.ndim, 2))
+    widths = tuple((int(lo), int(hi)) for lo, hi in widths)
+    if mode == "constant":
+        padded = sh.pad(array, widths)
+        if isinstance(constant_values, Tracer):
+            region = np.pad(np.zeros(array.shape, bool), widths, constant_values=True)
+            return ew.select(region, *promote("pad", constant_values, padded))
+        fill = np.pad(np.zeros(array.shape, dtype_of(array)), widths, constant_values=constant_values)
+        return ew.add(padded, fill) if np.any(fill) else padded
+    out = array
+    for axis, (lo, hi) in enumerate(widths):
+        if lo or hi:
+            try:
+                positions = np.pad(np.arange(out.shape[axis]), (lo, hi), mode=mode)
+            except ValueError as error:
+                raise ValueError(
+                    f"pad: mode {mode!r} with widths {widths} for shape {array.shape}: {error}"
+                ) from None
+            out = take(out, positions, axis=axis)
+    return out
+
+
+# ---------------------------------------------------------------------------------------
+# Indexing
+
+
+def _normalize_index(x, index):
+    """Turn a NumPy index into (indexer entries, integer-array operands)."""
+    if not isinstance(index, tuple):
+        index = (index,)
+    arrays: list = []
+    entries: list = []
+    consumed = 0
+    expanded: list = []
+    for item in index:
+        if isinstance(item, (np.ndarray, Tracer)) and dtype_of(item) == np.bool_:
+            if isinstance(item, Tracer):
+                raise TypeError(
+                    "index: a boolean mask whose value is not known (under jit, vmap or "
+                    "make_jaxpr) would give a result of unknown shape. Use mnp.where(mask, x, 0) "
+                    "instead, or compute the mask outside the transform."
+                )
+            expanded.extend(np.nonzero(item))
+            consumed += item.ndim
+        else:
+            expanded.append(item)
+            if item is not None and item is not Ellipsis:
+                consumed += 1
+    ellipses = [i for i, item in enumerate(expanded) if item is Ellipsis]
+    if len(ellipses) > 1:
+        raise IndexError("index: an index can only have a single ellipsis ('...').")
+    if consumed > x.ndim:
+        raise IndexError(f"index: too many indices ({consumed}) for an array of shape {x.shape}.")
+    if ellipses:
+        at = ellipses[0]
+        expanded[at : at + 1] = [slice(None)] * (x.ndim - consumed)
+    for item in expanded:
+        if item is None:
+            entries.append(("newaxis",))
+        elif isinstance(item, slice):
+            bounds = [None if b is None else int(b) for b in (item.start, item.stop, item.step)]
+            entries.append(("slice", *bounds))
+        elif isinstance(item, (int, np.integer)) and not isinstance(item, bool):
+            entries.append(("int", int(item)))
+        else:
+            array = to_array(item)
+            if dtype_of(array).kind not in "iu":
+                raise TypeError(
+                    f"index: arrays used as indices must be integers or booleans, got {dtype_of(array)}."
+                )
+            entries.append(("array", len(arrays)))
+            arrays.append(array)
+    return tuple(entries), arrays
+
+
+def getitem(x, index):
+    """``x[index]`` for ints, slices (any step), ``None``, ``...`` and integer or
+    (concrete) boolean arrays, as NumPy indexes.
+
+    Example:
+      >>> getitem(np.arange(6.0).reshape(2, 3), (slice(None), [2, 0]))
+      array([[2., 0.],
+             [5., 3.]])
+    """
+    x = to_array(x)
+    indexer, arrays = _normalize_index(x, index)
+    return ix.gather(x, arrays, indexer)

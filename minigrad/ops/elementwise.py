@@ -1,0 +1,567 @@
+"""Elementwise primitives, each with its rules, as one readable table.
+
+Elementwise primitives broadcast their inputs as NumPy does; inputs already share one
+dtype (``minigrad.numpy`` promotes before binding). Their derivative rules are
+*linear* in an incoming array ``g``: ``rule(g, ans, *primals)`` multiplies ``g`` by the
+partial derivative with respect to one input. The same rule serves reverse mode
+(``g`` is the output cotangent; the backward pass sums away broadcast axes in one place)
+and forward mode (``g`` is the input's tangent).
+
+The functions at the bottom of each block (``sin``, ``mul``, ...) are the traceable
+operations that every rule in minigrad is written with.
+
+Example:
+    >>> import numpy as np
+    >>> mul(np.array([1.0, 2.0]), 3.0)
+    array([3., 6.])
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from minigrad.core.ir import ShapedArray
+from minigrad.core.primitive import Primitive
+from minigrad.core.trace import bind, get_aval
+
+__all__ = [
+    "add", "sub", "mul", "div", "neg", "power", "integer_pow", "maximum", "minimum",
+    "exp", "log", "log1p", "expm1", "sqrt", "sin", "cos", "tan", "tanh", "arctan",
+    "abs", "sign", "logistic", "select", "convert_element_type", "stop_gradient",
+    "equal", "not_equal", "less", "less_equal", "greater", "greater_equal",
+    "logical_and", "logical_or", "logical_not", "logical_xor", "broadcast_shapes",
+    "ELEMENTWISE_PRIMITIVES", "square", "reciprocal", "zeros_like", "isfinite",
+]  # fmt: skip
+
+# Every primitive defined here; the batching rule and passes treat them alike.
+ELEMENTWISE_PRIMITIVES: list[Primitive] = []
+
+
+def broadcast_shapes(opname: str, *shapes) -> tuple[int, ...]:
+    """NumPy's broadcast of ``shapes``, or a ValueError naming ``opname`` and the shapes."""
+    ndim = max((len(s) for s in shapes), default=0)
+    result = []
+    for axis in range(-ndim, 0):
+        sizes = {s[axis] for s in shapes if len(s) >= -axis and s[axis] != 1}
+        if len(sizes) > 1:
+            shown = ", ".join(str(tuple(s)) for s in shapes)
+            raise ValueError(
+                f"{opname}: shapes {shown} cannot be broadcast together (axis {axis} has "
+                f"sizes {sorted(sizes)}). Broadcasting aligns shapes from the right and "
+                "needs each axis to match or be 1; reshape or expand_dims an operand."
+            )
+        result.append(sizes.pop() if sizes else 1)
+    return tuple(result)
+
+
+def _same_dtype_rule(name):
+    def elementwise_shape_rule(*avals, **params):
+        dtypes = {a.dtype for a in avals}
+        if len(dtypes) > 1:
+            raise TypeError(f"{name}: operands have different dtypes {[str(a.dtype) for a in avals]}")
+        return ShapedArray(broadcast_shapes(name, *(a.shape for a in avals)), avals[0].dtype)
+
+    elementwise_shape_rule.__name__ = f"{name}_shape_rule"
+    return elementwise_shape_rule
+
+
+def _elementwise(name: str, impl, *linear_rules, shape_rule=None) -> Primitive:
+    """Declare an elementwise primitive from its NumPy function and its partials.
+
+    Each ``linear_rules[i](g, ans, *primals)`` returns ``g`` times the partial derivative
+    of the output with respect to input ``i`` (``None``: no gradient through input i).
+    """
+    prim = Primitive(name)
+    prim.def_impl(impl)
+    prim.def_shape_rule(shape_rule or _same_dtype_rule(name))
+    prim.def_vjp(*linear_rules)
+    prim.linear_rules = linear_rules
+
+    def elementwise_jvp(primals, tangents, ans, **params):
+        out = None
+        for rule, tangent in zip(linear_rules, tangents, strict=True):
+            if tangent is None or rule is None:
+                continue
+            term = rule(tangent, ans, *primals, **params)
+            out = term if out is None else add(out, term)
+        return out
+
+    elementwise_jvp.__name__ = f"{name}_jvp"
+    prim.def_jvp(elementwise_jvp)
+    ELEMENTWISE_PRIMITIVES.append(prim)
+    return prim
+
+
+def _weak_operands(args):
+    """Give Python scalars the dtype of the arrays they meet (NumPy 2's weak scalars)."""
+    dtype = None
+    for arg in args:
+        if not isinstance(arg, (int, float, complex, bool)):
+            dtype = get_aval(arg).dtype
+            break
+    if dtype is None:
+        return [np.asarray(arg) for arg in args]
+    return [np.asarray(arg, dtype) if isinstance(arg, (int, float, complex, bool)) else arg for arg in args]
+
+
+def _apply(prim, *args, **params):
+    return bind(prim, *_weak_operands(args), **params)
+
+
+# ---------------------------------------------------------------------------------------
+# Arithmetic
+
+
+def add_linear(g, ans, x, y):
+    return g
+
+
+add_p = _elementwise("add", np.add, add_linear, add_linear)
+
+
+def add(x, y):
+    return _apply(add_p, x, y)
+
+
+def sub_rhs_linear(g, ans, x, y):
+    return neg(g)
+
+
+sub_p = _elementwise("sub", np.subtract, add_linear, sub_rhs_linear)
+
+
+def sub(x, y):
+    return _apply(sub_p, x, y)
+
+
+def mul_lhs_linear(g, ans, x, y):
+    return mul(g, y)
+
+
+def mul_rhs_linear(g, ans, x, y):
+    return mul(x, g)
+
+
+mul_p = _elementwise("mul", np.multiply, mul_lhs_linear, mul_rhs_linear)
+
+
+def mul(x, y):
+    return _apply(mul_p, x, y)
+
+
+def div_lhs_linear(g, ans, x, y):
+    return div(g, y)
+
+
+def div_rhs_linear(g, ans, x, y):
+    return neg(mul(g, div(ans, y)))
+
+
+div_p = _elementwise("div", np.true_divide, div_lhs_linear, div_rhs_linear)
+
+
+def div(x, y):
+    return _apply(div_p, x, y)
+
+
+def neg_linear(g, ans, x):
+    return neg(g)
+
+
+neg_p = _elementwise("neg", np.negative, neg_linear)
+
+
+def neg(x):
+    return bind(neg_p, x)
+
+
+def power_base_linear(g, ans, x, y):
+    # d/dx x**y = y * x**(y-1); written without dividing by x so x = 0 stays finite.
+    return mul(g, mul(y, power(x, sub(y, 1.0))))
+
+
+def power_exponent_linear(g, ans, x, y):
+    # d/dy x**y = log(x) * x**y; where x == 0 the limit of that product is 0.
+    safe_x = select(equal(x, 0.0), 1.0, x)
+    return mul(g, mul(log(safe_x), ans))
+
+
+power_p = _elementwise("pow", np.power, power_base_linear, power_exponent_linear)
+
+
+def power(x, y):
+    return _apply(power_p, x, y)
+
+
+def integer_pow_linear(g, ans, x, *, y):
+    if y == 0:
+        return zeros_like(g)
+    return mul(g, mul(float(y), integer_pow(x, y - 1)))
+
+
+def integer_pow_impl(x, *, y):
+    return np.power(x, y, dtype=x.dtype) if y >= 0 else np.reciprocal(np.power(x, -y, dtype=x.dtype))
+
+
+def integer_pow_shape_rule(x, *, y):
+    return x
+
+
+integer_pow_p = _elementwise(
+    "integer_pow", integer_pow_impl, integer_pow_linear, shape_rule=integer_pow_shape_rule
+)
+
+
+def integer_pow(x, y: int):
+    """``x ** y`` for a Python integer ``y`` (its own primitive: exact and fast)."""
+    return bind(integer_pow_p, x, y=int(y))
+
+
+def square(x):
+    return integer_pow(x, 2)
+
+
+def reciprocal(x):
+    return integer_pow(x, -1)
+
+
+def _share_ties(g, wins, ties):
+    """``g`` where this input wins, half of ``g`` where the inputs tie, else zero."""
+    dtype = get_aval(g).dtype
+    weight = add(convert_element_type(wins, dtype), mul(convert_element_type(ties, dtype), 0.5))
+    return mul(g, weight)
+
+
+def maximum_lhs_linear(g, ans, x, y):
+    return _share_ties(g, greater(x, y), equal(x, y))
+
+
+def maximum_rhs_linear(g, ans, x, y):
+    return _share_ties(g, less(x, y), equal(x, y))
+
+
+maximum_p = _elementwise("max", np.maximum, maximum_lhs_linear, maximum_rhs_linear)
+
+
+def maximum(x, y):
+    return _apply(maximum_p, x, y)
+
+
+minimum_p = _elementwise("min", np.minimum, maximum_rhs_linear, maximum_lhs_linear)
+
+
+def minimum(x, y):
+    return _apply(minimum_p, x, y)
+
+
+# ---------------------------------------------------------------------------------------
+# Transcendental functions
+
+
+def exp_linear(g, ans, x):
+    return mul(g, ans)
+
+
+exp_p = _elementwise("exp", np.exp, exp_linear)
+
+
+def exp(x):
+    return bind(exp_p, x)
+
+
+def log_linear(g, ans, x):
+    return div(g, x)
+
+
+log_p = _elementwise("log", np.log, log_linear)
+
+
+def log(x):
+    return bind(log_p, x)
+
+
+def log1p_linear(g, ans, x):
+    return div(g, add(x, 1.0))
+
+
+log1p_p = _elementwise("log1p", np.log1p, log1p_linear)
+
+
+def log1p(x):
+    return bind(log1p_p, x)
+
+
+def expm1_linear(g, ans, x):
+    return mul(g, add(ans, 1.0))
+
+
+expm1_p = _elementwise("expm1", np.expm1, expm1_linear)
+
+
+def expm1(x):
+    return bind(expm1_p, x)
+
+
+def sqrt_linear(g, ans, x):
+    return div(g, mul(ans, 2.0))
+
+
+sqrt_p = _elementwise("sqrt", np.sqrt, sqrt_linear)
+
+
+def sqrt(x):
+    return bind(sqrt_p, x)
+
+
+def sin_linear(g, ans, x):
+    return mul(g, cos(x))
+
+
+sin_p = _elementwise("sin", np.sin, sin_linear)
+
+
+def sin(x):
+    return bind(sin_p, x)
+
+
+def cos_linear(g, ans, x):
+    return neg(mul(g, sin(x)))
+
+
+cos_p = _elementwise("cos", np.cos, cos_linear)
+
+
+def cos(x):
+    return bind(cos_p, x)
+
+
+def tan_linear(g, ans, x):
+    return mul(g, add(square(ans), 1.0))
+
+
+tan_p = _elementwise("tan", np.tan, tan_linear)
+
+
+def tan(x):
+    return bind(tan_p, x)
+
+
+def tanh_linear(g, ans, x):
+    return mul(g, sub(1.0, square(ans)))
+
+
+tanh_p = _elementwise("tanh", np.tanh, tanh_linear)
+
+
+def tanh(x):
+    return bind(tanh_p, x)
+
+
+def arctan_linear(g, ans, x):
+    return div(g, add(square(x), 1.0))
+
+
+arctan_p = _elementwise("atan", np.arctan, arctan_linear)
+
+
+def arctan(x):
+    return bind(arctan_p, x)
+
+
+def logistic_impl(x):
+    # 1 / (1 + exp(-x)) overflows for very negative x; this form never does.
+    e = np.exp(-np.abs(x))
+    return np.where(x >= 0, 1.0 / (1.0 + e), e / (1.0 + e)).astype(x.dtype, copy=False)
+
+
+def logistic_linear(g, ans, x):
+    return mul(g, mul(ans, sub(1.0, ans)))
+
+
+logistic_p = _elementwise("logistic", logistic_impl, logistic_linear)
+
+
+def logistic(x):
+    """The sigmoid 1 / (1 + exp(-x)), computed without overflow."""
+    return bind(logistic_p, x)
+
+
+def abs_linear(g, ans, x):
+    return mul(g, sign(x))  # sign(0) = 0, so abs'(0) = 0 as API.md promises
+
+
+abs_p = _elementwise("abs", np.abs, abs_linear)
+
+
+def abs(x):  # noqa: A001 - the NumPy name
+    return bind(abs_p, x)
+
+
+def zeros_like(x):
+    """Zeros of ``x``'s shape and dtype: a constant, since shapes are always known."""
+    aval = get_aval(x)
+    return np.zeros(aval.shape, aval.dtype)
+
+
+def zero_linear(g, ans, *primals, **params):
+    return zeros_like(g)
+
+
+sign_p = _elementwise("sign", np.sign, zero_linear)
+
+
+def sign(x):
+    return bind(sign_p, x)
+
+
+# ---------------------------------------------------------------------------------------
+# Selection, casts and the gradient barrier
+
+
+def select_shape_rule(cond, x, y):
+    if cond.dtype != np.bool_:
+        raise TypeError(f"where: the condition must be boolean, got {cond.dtype}")
+    if x.dtype != y.dtype:
+        raise TypeError(f"where: the two branches have different dtypes {x.dtype} and {y.dtype}")
+    return ShapedArray(broadcast_shapes("where", cond.shape, x.shape, y.shape), x.dtype)
+
+
+def select_true_linear(g, ans, cond, x, y):
+    return select(cond, g, 0.0)
+
+
+def select_false_linear(g, ans, cond, x, y):
+    return select(cond, 0.0, g)
+
+
+select_p = _elementwise(
+    "select", np.where, None, select_true_linear, select_false_linear, shape_rule=select_shape_rule
+)
+
+
+def select(cond, x, y):
+    """``where(cond, x, y)``; the unselected branch gets an exactly zero gradient."""
+    x, y = _weak_operands([x, y])
+    return bind(select_p, cond, x, y)
+
+
+def convert_shape_rule(x, *, new_dtype):
+    return ShapedArray(x.shape, new_dtype)
+
+
+def convert_impl(x, *, new_dtype):
+    return x.astype(new_dtype)
+
+
+def convert_linear(g, ans, x, *, new_dtype):
+    # Reverse mode hands back the input's dtype; the backward pass casts for us.
+    return convert_element_type(g, new_dtype) if get_aval(g).dtype != x.dtype else g
+
+
+convert_element_type_p = _elementwise(
+    "convert_element_type", convert_impl, convert_linear, shape_rule=convert_shape_rule
+)
+
+
+def convert_element_type(x, new_dtype):
+    new_dtype = np.dtype(new_dtype)
+    if get_aval(x).dtype == new_dtype:
+        return x
+    return bind(convert_element_type_p, x, new_dtype=new_dtype)
+
+
+def stop_gradient_impl(x):
+    return x
+
+
+def stop_gradient_shape_rule(x):
+    return x
+
+
+stop_gradient_p = _elementwise("stop_gradient", stop_gradient_impl, None, shape_rule=stop_gradient_shape_rule)
+
+
+def stop_gradient(x):
+    """The identity, whose derivative is zero.
+
+    Example:
+      >>> stop_gradient(np.array(2.0))
+      array(2.)
+    """
+    return bind(stop_gradient_p, x)
+
+
+# ---------------------------------------------------------------------------------------
+# Comparisons and logic: boolean results, no derivative.
+
+
+def _predicate(name, impl):
+    prim = Primitive(name)
+    prim.def_impl(impl)
+    prim.def_nondifferentiable()
+    same_dtype = _same_dtype_rule(name)
+
+    def predicate_shape_rule(*avals):
+        return ShapedArray(same_dtype(*avals).shape, np.bool_)
+
+    predicate_shape_rule.__name__ = f"{name}_shape_rule"
+    prim.def_shape_rule(predicate_shape_rule)
+    ELEMENTWISE_PRIMITIVES.append(prim)
+    return prim
+
+
+eq_p = _predicate("eq", np.equal)
+ne_p = _predicate("ne", np.not_equal)
+lt_p = _predicate("lt", np.less)
+le_p = _predicate("le", np.less_equal)
+gt_p = _predicate("gt", np.greater)
+ge_p = _predicate("ge", np.greater_equal)
+and_p = _predicate("and", np.logical_and)
+or_p = _predicate("or", np.logical_or)
+xor_p = _predicate("xor", np.logical_xor)
+not_p = _predicate("not", np.logical_not)
+is_finite_p = _predicate("is_finite", np.isfinite)
+
+
+def equal(x, y):
+    return _apply(eq_p, x, y)
+
+
+def not_equal(x, y):
+    return _apply(ne_p, x, y)
+
+
+def less(x, y):
+    return _apply(lt_p, x, y)
+
+
+def less_equal(x, y):
+    return _apply(le_p, x, y)
+
+
+def greater(x, y):
+    return _apply(gt_p, x, y)
+
+
+def greater_equal(x, y):
+    return _apply(ge_p, x, y)
+
+
+def logical_and(x, y):
+    return _apply(and_p, x, y)
+
+
+def logical_or(x, y):
+    return _apply(or_p, x, y)
+
+
+def logical_xor(x, y):
+    return _apply(xor_p, x, y)
+
+
+def logical_not(x):
+    return bind(not_p, x)
+
+
+def isfinite(x):
+    return bind(is_finite_p, x)

@@ -1,0 +1,173 @@
+"""Contractions: ``matmul`` (NumPy's batched matrix product) and ``einsum``.
+
+``matmul_p`` takes operands of at least two dimensions and broadcasts their batch axes;
+``minigrad.numpy.matmul`` adds and removes the axes NumPy adds for 1-D operands.
+``einsum_p`` takes explicit subscripts (``"ij,jk->ik"``, no ellipsis) and any number of
+operands. An einsum's cotangent for one operand is another einsum: the output's
+cotangent contracted with the other operands, with identity matrices for repeated
+(diagonal) indices and ones for indices that only that operand had.
+
+Example:
+    >>> import numpy as np
+    >>> einsum("ij,j->i", np.eye(2), np.array([3.0, 4.0]))
+    array([3., 4.])
+"""
+
+from __future__ import annotations
+
+import string
+
+import numpy as np
+
+from minigrad.core.ir import ShapedArray
+from minigrad.core.primitive import Primitive
+from minigrad.core.trace import bind, get_aval
+from minigrad.ops.elementwise import add, broadcast_shapes
+from minigrad.ops.shape import transpose
+
+__all__ = ["matmul", "einsum", "matmul_p", "einsum_p", "swap_last_axes"]
+
+
+def swap_last_axes(x):
+    ndim = get_aval(x).ndim
+    return transpose(x, (*range(ndim - 2), ndim - 1, ndim - 2))
+
+
+matmul_p = Primitive("matmul")
+
+
+@matmul_p.def_impl
+def matmul_impl(a, b):
+    return np.matmul(a, b)
+
+
+@matmul_p.def_shape_rule
+def matmul_shape_rule(a, b):
+    if a.ndim < 2 or b.ndim < 2:
+        raise ValueError(
+            f"matmul: operands need at least 2 dimensions here, got shapes {a.shape} and {b.shape}."
+        )
+    if a.dtype != b.dtype:
+        raise TypeError(f"matmul: operands have different dtypes {a.dtype} and {b.dtype}.")
+    if a.shape[-1] != b.shape[-2]:
+        raise ValueError(
+            f"matmul: shapes {a.shape} and {b.shape} do not align: the last axis of the first "
+            f"({a.shape[-1]}) must equal the second-to-last axis of the second ({b.shape[-2]})."
+        )
+    batch = broadcast_shapes("matmul", a.shape[:-2], b.shape[:-2])
+    return ShapedArray((*batch, a.shape[-2], b.shape[-1]), a.dtype)
+
+
+def matmul_lhs_vjp(ct, ans, a, b):
+    return matmul(ct, swap_last_axes(b))
+
+
+def matmul_rhs_vjp(ct, ans, a, b):
+    return matmul(swap_last_axes(a), ct)
+
+
+matmul_p.def_vjp(matmul_lhs_vjp, matmul_rhs_vjp)
+
+
+@matmul_p.def_jvp
+def matmul_jvp(primals, tangents, ans):
+    (a, b), (ta, tb) = primals, tangents
+    out = None if ta is None else matmul(ta, b)
+    if tb is not None:
+        term = matmul(a, tb)
+        out = term if out is None else add(out, term)
+    return out
+
+
+def matmul(a, b):
+    """Batched matrix product of operands with at least two dimensions."""
+    return bind(matmul_p, a, b)
+
+
+# ---------------------------------------------------------------------------------------
+# einsum
+
+
+def parse_subscripts(subscripts: str) -> tuple[list[str], str]:
+    inputs, output = subscripts.split("->")
+    return inputs.split(","), output
+
+
+einsum_p = Primitive("einsum")
+
+
+@einsum_p.def_impl
+def einsum_impl(*operands, subscripts):
+    return np.einsum(subscripts, *operands, optimize=len(operands) > 1)
+
+
+@einsum_p.def_shape_rule
+def einsum_shape_rule(*operands, subscripts):
+    inputs, output = parse_subscripts(subscripts)
+    shown = ", ".join(str(op.shape) for op in operands)
+    if len(inputs) != len(operands):
+        raise ValueError(
+            f"einsum: {subscripts!r} names {len(inputs)} operands but {len(operands)} were given."
+        )
+    sizes: dict[str, int] = {}
+    for letters, op in zip(inputs, operands):
+        if len(letters) != op.ndim:
+            raise ValueError(
+                f"einsum: {letters!r} in {subscripts!r} does not match an operand of shape {op.shape}."
+            )
+        for letter, size in zip(letters, op.shape):
+            if sizes.setdefault(letter, size) != size:
+                raise ValueError(
+                    f"einsum: index {letter!r} of {subscripts!r} has sizes {sizes[letter]} and "
+                    f"{size} in operands of shapes {shown}."
+                )
+    if any(letter not in sizes for letter in output) or len(set(output)) != len(output):
+        raise ValueError(f"einsum: the output {output!r} of {subscripts!r} must name distinct input indices.")
+    dtypes = {op.dtype for op in operands}
+    if len(dtypes) > 1:
+        raise TypeError(f"einsum: operands have different dtypes {sorted(map(str, dtypes))}.")
+    return ShapedArray(tuple(sizes[letter] for letter in output), operands[0].dtype)
+
+
+@einsum_p.def_vjp_argnum
+def einsum_vjp(argnum, ct, ans, *operands, subscripts):
+    inputs, output = parse_subscripts(subscripts)
+    others = [(s, op) for j, (s, op) in enumerate(zip(inputs, operands)) if j != argnum]
+    used = set(output).union(*[set(s) for s, _ in others])
+    unused_letters = iter(c for c in string.ascii_letters if c not in subscripts)
+    dtype = get_aval(ct).dtype
+    target, helpers, seen = [], [], set()
+    for letter, size in zip(inputs[argnum], get_aval(operands[argnum]).shape):
+        if letter in seen:
+            # A repeated index reads a diagonal; its cotangent lives on that diagonal.
+            fresh = next(unused_letters)
+            target.append(fresh)
+            helpers.append((letter + fresh, np.eye(size, dtype=dtype)))
+            continue
+        seen.add(letter)
+        target.append(letter)
+        if letter not in used:
+            # Summed within this operand only: every element gets the cotangent.
+            helpers.append((letter, np.ones(size, dtype)))
+            used.add(letter)
+    all_subscripts = [output] + [s for s, _ in others] + [s for s, _ in helpers]
+    spec = ",".join(all_subscripts) + "->" + "".join(target)
+    return einsum(spec, ct, *[op for _, op in others], *[h for _, h in helpers])
+
+
+@einsum_p.def_jvp
+def einsum_jvp(primals, tangents, ans, *, subscripts):
+    out = None
+    for i, tangent in enumerate(tangents):
+        if tangent is None:
+            continue
+        operands = list(primals)
+        operands[i] = tangent
+        term = einsum(subscripts, *operands)
+        out = term if out is None else add(out, term)
+    return out
+
+
+def einsum(subscripts: str, *operands):
+    """``np.einsum`` with explicit output subscripts and no ellipsis."""
+    return bind(einsum_p, *operands, subscripts=subscripts.replace(" ", ""))

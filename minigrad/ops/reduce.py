@@ -1,0 +1,180 @@
+"""Reductions over axes: max, min, prod and the index-valued argmax/argmin.
+
+(``reduce_sum`` lives in ``shape.py`` as the transpose of broadcasting.) Axes are a
+sorted tuple of non-negative ints and are dropped from the result; ``keepdims`` is a
+reshape that ``minigrad.numpy`` adds.
+
+Ties in ``max``/``min`` share the gradient equally among the tied elements.
+
+Example:
+    >>> import numpy as np
+    >>> reduce_max(np.array([[1.0, 5.0], [7.0, 2.0]]), (1,))
+    array([5., 7.])
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from minigrad.core.ir import ShapedArray
+from minigrad.core.primitive import Primitive
+from minigrad.core.trace import bind, get_aval
+from minigrad.ops.elementwise import convert_element_type, div, equal, mul, select, sub
+from minigrad.ops.shape import _check_axes, broadcast_to, expand_dims, reduce_sum
+
+__all__ = ["reduce_max", "reduce_min", "reduce_prod", "argmax", "argmin"]
+
+
+def _reduced_shape_rule(opname):
+    def reduction_shape_rule(x, *, axes):
+        _check_axes(opname, x, axes)
+        for axis in axes:
+            if x.shape[axis] == 0 and opname in ("max", "min"):
+                raise ValueError(
+                    f"{opname}: cannot reduce over axis {axis} of size 0 (shape {x.shape}); it has no identity."
+                )
+        return ShapedArray(tuple(d for i, d in enumerate(x.shape) if i not in axes), x.dtype)
+
+    reduction_shape_rule.__name__ = f"reduce_{opname}_shape_rule"
+    return reduction_shape_rule
+
+
+def _restore(reduced, axes, shape):
+    """Broadcast a reduced array back over the reduced axes."""
+    return broadcast_to(expand_dims(reduced, axes), shape)
+
+
+def _extremum_vjp(ct, ans, x, *, axes):
+    # Every element equal to the extremum gets an equal share of the cotangent.
+    shape = get_aval(x).shape
+    dtype = get_aval(x).dtype
+    is_extremum = convert_element_type(equal(x, _restore(ans, axes, shape)), dtype)
+    count = reduce_sum(is_extremum, axes)
+    return mul(is_extremum, _restore(div(ct, count), axes, shape))
+
+
+def _extremum_jvp(primals, tangents, ans, *, axes):
+    (x,), (t,) = primals, tangents
+    shape = get_aval(x).shape
+    is_extremum = convert_element_type(equal(x, _restore(ans, axes, shape)), get_aval(x).dtype)
+    return div(reduce_sum(mul(t, is_extremum), axes), reduce_sum(is_extremum, axes))
+
+
+def reduce_max_impl(x, *, axes):
+    return np.max(x, axis=axes)
+
+
+def reduce_min_impl(x, *, axes):
+    return np.min(x, axis=axes)
+
+
+reduce_max_p = Primitive("reduce_max")
+reduce_max_p.def_impl(reduce_max_impl)
+reduce_max_p.def_shape_rule(_reduced_shape_rule("max"))
+reduce_max_p.def_vjp(_extremum_vjp)
+reduce_max_p.def_jvp(_extremum_jvp)
+
+reduce_min_p = Primitive("reduce_min")
+reduce_min_p.def_impl(reduce_min_impl)
+reduce_min_p.def_shape_rule(_reduced_shape_rule("min"))
+reduce_min_p.def_vjp(_extremum_vjp)
+reduce_min_p.def_jvp(_extremum_jvp)
+
+
+def reduce_max(x, axes):
+    axes = tuple(sorted(axes))
+    return bind(reduce_max_p, x, axes=axes) if axes else x
+
+
+def reduce_min(x, axes):
+    axes = tuple(sorted(axes))
+    return bind(reduce_min_p, x, axes=axes) if axes else x
+
+
+# ---------------------------------------------------------------------------------------
+# prod: the gradient is the product of the *other* elements, which must stay right when
+# some elements are zero, so it is not computed as prod / x.
+
+
+reduce_prod_p = Primitive("reduce_prod")
+
+
+def reduce_prod_impl(x, *, axes):
+    return np.prod(x, axis=axes)
+
+
+reduce_prod_p.def_impl(reduce_prod_impl)
+reduce_prod_p.def_shape_rule(_reduced_shape_rule("prod"))
+
+
+def _product_of_others(x, axes):
+    shape = get_aval(x).shape
+    dtype = get_aval(x).dtype
+    is_zero = equal(x, 0.0)
+    zero_flags = convert_element_type(is_zero, dtype)
+    zeros_in_slice = _restore(reduce_sum(zero_flags, axes), axes, shape)
+    nonzero_product = _restore(reduce_prod(select(is_zero, 1.0, x), axes), axes, shape)
+    # The zeros among an element's others: the slice's zeros, less itself if it is one.
+    zeros_among_others = sub(zeros_in_slice, zero_flags)
+    others_nonzero_product = select(is_zero, nonzero_product, div(nonzero_product, select(is_zero, 1.0, x)))
+    return select(equal(zeros_among_others, 0.0), others_nonzero_product, 0.0)
+
+
+def reduce_prod_vjp(ct, ans, x, *, axes):
+    return mul(_restore(ct, axes, get_aval(x).shape), _product_of_others(x, axes))
+
+
+def reduce_prod_jvp(primals, tangents, ans, *, axes):
+    (x,), (t,) = primals, tangents
+    return reduce_sum(mul(t, _product_of_others(x, axes)), axes)
+
+
+reduce_prod_p.def_vjp(reduce_prod_vjp)
+reduce_prod_p.def_jvp(reduce_prod_jvp)
+
+
+def reduce_prod(x, axes):
+    axes = tuple(sorted(axes))
+    return bind(reduce_prod_p, x, axes=axes) if axes else x
+
+
+# ---------------------------------------------------------------------------------------
+# argmax / argmin: integer results, no derivative.
+
+
+def _arg_shape_rule(opname):
+    def arg_shape_rule(x, *, axis):
+        _check_axes(opname, x, (axis,))
+        if x.shape[axis] == 0:
+            raise ValueError(f"{opname}: axis {axis} of shape {x.shape} is empty.")
+        return ShapedArray(tuple(d for i, d in enumerate(x.shape) if i != axis), np.dtype(np.int64))
+
+    arg_shape_rule.__name__ = f"{opname}_shape_rule"
+    return arg_shape_rule
+
+
+def argmax_impl(x, *, axis):
+    return np.argmax(x, axis=axis).astype(np.int64, copy=False)
+
+
+def argmin_impl(x, *, axis):
+    return np.argmin(x, axis=axis).astype(np.int64, copy=False)
+
+
+argmax_p = Primitive("argmax")
+argmax_p.def_impl(argmax_impl)
+argmax_p.def_shape_rule(_arg_shape_rule("argmax"))
+argmax_p.def_nondifferentiable()
+
+argmin_p = Primitive("argmin")
+argmin_p.def_impl(argmin_impl)
+argmin_p.def_shape_rule(_arg_shape_rule("argmin"))
+argmin_p.def_nondifferentiable()
+
+
+def argmax(x, axis: int):
+    return bind(argmax_p, x, axis=int(axis))
+
+
+def argmin(x, axis: int):
+    return bind(argmin_p, x, axis=int(axis))

@@ -1,0 +1,366 @@
+"""Primitives that move data without arithmetic: reshape, transpose, broadcast,
+concatenate, pad. All are linear, so each one's VJP is another movement (the
+transpose of the linear map) and its JVP applies the same movement to the tangent.
+
+Example:
+    >>> import numpy as np
+    >>> reshape(np.arange(6.0), (2, 3)).shape
+    (2, 3)
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from minigrad.core.ir import ShapedArray
+from minigrad.core.primitive import Primitive
+from minigrad.core.trace import bind, get_aval
+from minigrad.ops.elementwise import broadcast_shapes
+
+__all__ = [
+    "reshape", "transpose", "broadcast_to", "concatenate", "pad", "reduce_sum",
+    "unbroadcast", "expand_dims", "squeeze", "moveaxis",
+    "reshape_p", "transpose_p", "broadcast_to_p", "concatenate_p", "pad_p", "reduce_sum_p",
+]  # fmt: skip
+
+
+def _linear_jvp(function):
+    """The JVP of a linear primitive: apply the primitive itself to the tangent."""
+
+    def linear_jvp(primals, tangents, ans, **params):
+        return function(tangents[0], **params)
+
+    return linear_jvp
+
+
+# ---------------------------------------------------------------------------------------
+# reshape
+
+
+reshape_p = Primitive("reshape")
+
+
+@reshape_p.def_impl
+def reshape_impl(x, *, new_sizes):
+    return np.reshape(x, new_sizes)
+
+
+@reshape_p.def_shape_rule
+def reshape_shape_rule(x, *, new_sizes):
+    if int(np.prod(new_sizes, dtype=np.int64)) != x.size:
+        raise ValueError(
+            f"reshape: cannot reshape an array of shape {x.shape} (size {x.size}) into "
+            f"shape {tuple(new_sizes)} (size {int(np.prod(new_sizes, dtype=np.int64))}); "
+            "the sizes must match."
+        )
+    return ShapedArray(new_sizes, x.dtype)
+
+
+def reshape_vjp(ct, ans, x, *, new_sizes):
+    return reshape(ct, get_aval(x).shape)
+
+
+reshape_p.def_vjp(reshape_vjp)
+
+
+def reshape(x, new_sizes):
+    """Reshape to ``new_sizes`` (a tuple of ints, no -1; ``minigrad.numpy`` resolves it)."""
+    new_sizes = tuple(int(d) for d in new_sizes)
+    if get_aval(x).shape == new_sizes:
+        return x
+    return bind(reshape_p, x, new_sizes=new_sizes)
+
+
+reshape_p.def_jvp(_linear_jvp(reshape))
+
+
+def expand_dims(x, axes):
+    """Insert size-1 axes at the (normalised, sorted) positions ``axes`` of the result."""
+    shape = list(get_aval(x).shape)
+    for axis in sorted(axes):
+        shape.insert(axis, 1)
+    return reshape(x, shape)
+
+
+def squeeze(x, axes):
+    shape = get_aval(x).shape
+    return reshape(x, [d for i, d in enumerate(shape) if i not in axes])
+
+
+# ---------------------------------------------------------------------------------------
+# transpose
+
+
+transpose_p = Primitive("transpose")
+
+
+@transpose_p.def_impl
+def transpose_impl(x, *, permutation):
+    return np.transpose(x, permutation)
+
+
+@transpose_p.def_shape_rule
+def transpose_shape_rule(x, *, permutation):
+    if sorted(permutation) != list(range(x.ndim)):
+        raise ValueError(
+            f"transpose: axes {permutation} are not a permutation of the {x.ndim} axes of "
+            f"an array of shape {x.shape}."
+        )
+    return ShapedArray(tuple(x.shape[i] for i in permutation), x.dtype)
+
+
+def transpose_vjp(ct, ans, x, *, permutation):
+    return transpose(ct, tuple(np.argsort(permutation)))
+
+
+transpose_p.def_vjp(transpose_vjp)
+
+
+def transpose(x, permutation):
+    permutation = tuple(int(i) for i in permutation)
+    if permutation == tuple(range(len(permutation))):
+        return x
+    return bind(transpose_p, x, permutation=permutation)
+
+
+transpose_p.def_jvp(_linear_jvp(transpose))
+
+
+def moveaxis(x, source: int, destination: int):
+    ndim = get_aval(x).ndim
+    order = [i for i in range(ndim) if i != source]
+    order.insert(destination, source)
+    return transpose(x, order)
+
+
+# ---------------------------------------------------------------------------------------
+# broadcast_to and its transpose, reduce_sum
+
+
+broadcast_to_p = Primitive("broadcast_to")
+
+
+@broadcast_to_p.def_impl
+def broadcast_to_impl(x, *, shape):
+    return np.broadcast_to(x, shape)
+
+
+@broadcast_to_p.def_shape_rule
+def broadcast_to_shape_rule(x, *, shape):
+    if len(shape) < x.ndim or broadcast_shapes("broadcast_to", x.shape, shape) != tuple(shape):
+        raise ValueError(
+            f"broadcast_to: cannot broadcast an array of shape {x.shape} to shape {tuple(shape)}."
+        )
+    return ShapedArray(shape, x.dtype)
+
+
+def broadcast_to_vjp(ct, ans, x, *, shape):
+    return unbroadcast(ct, get_aval(x).shape)
+
+
+broadcast_to_p.def_vjp(broadcast_to_vjp)
+
+
+def broadcast_to(x, shape):
+    shape = tuple(int(d) for d in shape)
+    if get_aval(x).shape == shape:
+        return x
+    return bind(broadcast_to_p, x, shape=shape)
+
+
+broadcast_to_p.def_jvp(_linear_jvp(broadcast_to))
+
+
+reduce_sum_p = Primitive("reduce_sum")
+
+
+@reduce_sum_p.def_impl
+def reduce_sum_impl(x, *, axes):
+    return np.sum(x, axis=axes)
+
+
+def _check_axes(opname, aval, axes):
+    for axis in axes:
+        if not 0 <= axis < aval.ndim:
+            raise ValueError(f"{opname}: axis {axis} is out of bounds for an array of shape {aval.shape}.")
+
+
+@reduce_sum_p.def_shape_rule
+def reduce_sum_shape_rule(x, *, axes):
+    _check_axes("sum", x, axes)
+    return ShapedArray(tuple(d for i, d in enumerate(x.shape) if i not in axes), x.dtype)
+
+
+def reduce_sum_vjp(ct, ans, x, *, axes):
+    shape = get_aval(x).shape
+    return broadcast_to(expand_dims(ct, axes), shape)
+
+
+reduce_sum_p.def_vjp(reduce_sum_vjp)
+
+
+def reduce_sum(x, axes):
+    """Sum over ``axes`` (a tuple of non-negative ints), dropping them."""
+    axes = tuple(sorted(int(a) for a in axes))
+    if not axes:
+        return x
+    return bind(reduce_sum_p, x, axes=axes)
+
+
+reduce_sum_p.def_jvp(_linear_jvp(reduce_sum))
+
+
+def unbroadcast(x, shape):
+    """Sum ``x`` down to ``shape``: the transpose of NumPy broadcasting.
+
+    This is the one place where broadcasting is undone; the backward pass calls it when a
+    cotangent's shape differs from its primal's.
+    """
+    x_shape = get_aval(x).shape
+    shape = tuple(shape)
+    if x_shape == shape:
+        return x
+    lead = len(x_shape) - len(shape)
+    axes = list(range(lead))
+    axes += [lead + i for i, d in enumerate(shape) if d == 1 and x_shape[lead + i] != 1]
+    return reshape(reduce_sum(x, axes), shape)
+
+
+# ---------------------------------------------------------------------------------------
+# concatenate
+
+
+concatenate_p = Primitive("concatenate")
+
+
+@concatenate_p.def_impl
+def concatenate_impl(*xs, axis):
+    return np.concatenate(xs, axis=axis)
+
+
+@concatenate_p.def_shape_rule
+def concatenate_shape_rule(*xs, axis):
+    first = xs[0]
+    for x in xs:
+        if x.dtype != first.dtype:
+            raise TypeError(f"concatenate: operands have different dtypes {[str(x.dtype) for x in xs]}")
+        if x.ndim != first.ndim or any(
+            a != b for i, (a, b) in enumerate(zip(x.shape, first.shape)) if i != axis
+        ):
+            raise ValueError(
+                f"concatenate: shapes {[x.shape for x in xs]} must agree on every axis but axis {axis}."
+            )
+    size = sum(x.shape[axis] for x in xs)
+    return ShapedArray(first.shape[:axis] + (size,) + first.shape[axis + 1 :], first.dtype)
+
+
+@concatenate_p.def_vjp_argnum
+def concatenate_vjp(argnum, ct, ans, *xs, axis):
+    start = sum(get_aval(x).shape[axis] for x in xs[:argnum])
+    stop = start + get_aval(xs[argnum]).shape[axis]
+    return slice_axis(ct, axis, start, stop)
+
+
+def concatenate(xs, axis: int):
+    if len(xs) == 1:
+        return xs[0]
+    return bind(concatenate_p, *xs, axis=int(axis))
+
+
+@concatenate_p.def_jvp
+def concatenate_jvp(primals, tangents, ans, *, axis):
+    filled = [
+        t if t is not None else np.zeros(get_aval(p).shape, get_aval(p).dtype)
+        for p, t in zip(primals, tangents)
+    ]
+    return concatenate(filled, axis)
+
+
+# ---------------------------------------------------------------------------------------
+# pad (constant zeros) and its transpose, a slice
+
+
+pad_p = Primitive("pad")
+
+
+@pad_p.def_impl
+def pad_impl(x, *, widths):
+    return np.pad(x, widths)
+
+
+@pad_p.def_shape_rule
+def pad_shape_rule(x, *, widths):
+    if len(widths) != x.ndim or any(lo < 0 or hi < 0 for lo, hi in widths):
+        raise ValueError(
+            f"pad: widths {widths} do not fit an array of shape {x.shape} (one non-negative pair per axis)."
+        )
+    return ShapedArray(tuple(d + lo + hi for d, (lo, hi) in zip(x.shape, widths)), x.dtype)
+
+
+def pad_vjp(ct, ans, x, *, widths):
+    shape = get_aval(ct).shape
+    index = tuple(slice(lo, size - hi) for (lo, hi), size in zip(widths, shape))
+    return static_slice(ct, index)
+
+
+pad_p.def_vjp(pad_vjp)
+
+
+def pad(x, widths):
+    """Zero-pad: ``widths`` is one ``(before, after)`` pair per axis."""
+    widths = tuple((int(lo), int(hi)) for lo, hi in widths)
+    if all(lo == 0 and hi == 0 for lo, hi in widths):
+        return x
+    return bind(pad_p, x, widths=widths)
+
+
+pad_p.def_jvp(_linear_jvp(pad))
+
+
+# ---------------------------------------------------------------------------------------
+# static slicing with unit steps (the VJP of pad and concatenate)
+
+
+slice_p = Primitive("slice")
+
+
+@slice_p.def_impl
+def slice_impl(x, *, starts, stops):
+    return x[tuple(slice(a, b) for a, b in zip(starts, stops))]
+
+
+@slice_p.def_shape_rule
+def slice_shape_rule(x, *, starts, stops):
+    if len(starts) != x.ndim or any(not 0 <= a <= b <= d for a, b, d in zip(starts, stops, x.shape)):
+        raise ValueError(f"slice: bounds {starts}..{stops} do not fit an array of shape {x.shape}.")
+    return ShapedArray(tuple(b - a for a, b in zip(starts, stops)), x.dtype)
+
+
+def slice_vjp(ct, ans, x, *, starts, stops):
+    shape = get_aval(x).shape
+    return pad(ct, [(a, d - b) for a, b, d in zip(starts, stops, shape)])
+
+
+slice_p.def_vjp(slice_vjp)
+
+
+def static_slice(x, index):
+    """``x[index]`` for a tuple of unit-step slices, one per axis."""
+    shape = get_aval(x).shape
+    bounds = [s.indices(d)[:2] for s, d in zip(index, shape)]
+    starts = tuple(a for a, _ in bounds)
+    stops = tuple(max(a, b) for a, b in bounds)
+    if starts == (0,) * len(shape) and stops == tuple(shape):
+        return x
+    return bind(slice_p, x, starts=starts, stops=stops)
+
+
+def slice_axis(x, axis, start, stop):
+    index = [slice(None)] * get_aval(x).ndim
+    index[axis] = slice(start, stop)
+    return static_slice(x, tuple(index))
+
+
+@slice_p.def_jvp
+def slice_jvp(primals, tangents, ans, *, starts, stops):
+    return bind(slice_p, tangents[0], starts=starts, stops=stops)

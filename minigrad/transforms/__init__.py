@@ -1,0 +1,1 @@
+"""Transforms: interpreters of traced programs (reverse mode, and more to come)."""

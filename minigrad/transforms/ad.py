@@ -1,0 +1,253 @@
+"""Reverse mode: ``vjp``, ``grad`` and ``value_and_grad``.
+
+``vjp`` runs the function under a recording trace, which computes every value and
+writes every operation down. The returned ``vjp_fn`` then walks that program backwards:
+each equation's VJP rule turns the cotangent of its output into cotangents of its
+inputs, and cotangents that reach the same variable are added (so ``a + a`` gives 2).
+Equations whose outputs received no cotangent are skipped. Because the rules are written
+with traceable operations, the backward walk can itself be recorded by an outer
+transform, which is all ``grad(grad(f))`` needs.
+
+Example:
+    >>> import numpy as np
+    >>> from minigrad.ops.elementwise import mul, sin, add
+    >>> grad(lambda x: add(mul(x, x), sin(x)))(np.float64(0.0))
+    array(1.)
+"""
+
+from __future__ import annotations
+
+import functools
+
+import numpy as np
+
+from minigrad.core.ir import Literal
+from minigrad.core.recording import RecordTrace, RecordTracer
+from minigrad.core.trace import get_aval, new_trace
+from minigrad.ops.elementwise import add, convert_element_type
+from minigrad.ops.shape import unbroadcast
+from minigrad.transforms.api_util import flatten_arguments, normalize_argnums
+from minigrad.tree import tree_flatten, tree_map, tree_unflatten
+
+__all__ = ["vjp", "grad", "value_and_grad", "backward_pass", "GRAD_NON_SCALAR_ADVICE"]
+
+GRAD_NON_SCALAR_ADVICE = (
+    "grad only differentiates functions with a scalar output. Reduce the output to a "
+    "scalar (for example with `.sum()` or `mnp.mean`), or use `vjp` to pull back a chosen "
+    "cotangent, or `jacrev`/`jacfwd` for the full Jacobian."
+)
+
+
+def _is_differentiable(x) -> bool:
+    return get_aval(x).dtype.kind in "fc"
+
+
+def backward_pass(eqns, read, cts_by_var: dict) -> dict:
+    """Walk ``eqns`` in reverse from output cotangents; return cotangents by variable.
+
+    ``read(atom)`` gives the primal value of a variable or literal. ``cts_by_var`` maps
+    output variables to their cotangents and is consumed.
+    """
+    ct_env = cts_by_var
+    for eqn in reversed(eqns):
+        primitive = eqn.primitive
+        if primitive.multiple_results:
+            cts_out = [ct_env.pop(v, None) for v in eqn.outvars]
+            if all(ct is None for ct in cts_out):
+                continue
+            cts_out = [
+                np.zeros(v.aval.shape, v.aval.dtype) if ct is None else ct
+                for v, ct in zip(eqn.outvars, cts_out, strict=True)
+            ]
+            ans = [read(v) for v in eqn.outvars]
+        else:
+            cts_out = ct_env.pop(eqn.outvars[0], None)
+            if cts_out is None:
+                continue
+            ans = read(eqn.outvars[0])
+        primals = [read(atom) for atom in eqn.invars]
+        for argnum, atom in enumerate(eqn.invars):
+            if type(atom) is Literal:
+                continue  # a constant: nobody asked for its cotangent
+            ct = primitive.vjp(argnum, cts_out, ans, *primals, **eqn.params)
+            if ct is None:
+                continue
+            ct_aval = get_aval(ct)
+            if ct_aval.shape != atom.aval.shape:
+                ct = unbroadcast(ct, atom.aval.shape)
+            if ct_aval.dtype != atom.aval.dtype:
+                ct = convert_element_type(ct, atom.aval.dtype)
+            existing = ct_env.get(atom)
+            ct_env[atom] = ct if existing is None else add(existing, ct)
+    return ct_env
+
+
+def _lower(trace, x):
+    """A value leaving the recording trace: its concrete (or outer) value."""
+    return x.value if isinstance(x, RecordTracer) and x._trace is trace else x
+
+
+def _vjp_flat(fun, primals_flat, in_tree, has_aux):
+    with new_trace(RecordTrace) as trace:
+        inputs = [trace.new_input(x) if _is_differentiable(x) else x for x in primals_flat]
+        result = fun(*tree_unflatten(in_tree, inputs))
+        if has_aux:
+            if not (isinstance(result, (tuple, list)) and len(result) == 2):
+                raise TypeError(
+                    "has_aux=True needs the function to return a pair (output, aux), got "
+                    f"{type(result).__name__}."
+                )
+            result, aux = result
+            aux = tree_map(functools.partial(_lower, trace), aux)
+        else:
+            aux = None
+        out_leaves, out_tree = tree_flatten(result)
+        out_vars = [
+            leaf.var if isinstance(leaf, RecordTracer) and leaf._trace is trace else None
+            for leaf in out_leaves
+        ]
+        out_values = [_lower(trace, leaf) for leaf in out_leaves]
+    # Python numbers returned by the function become arrays, as everywhere else.
+    out_values = [v if hasattr(v, "shape") else np.asarray(v) for v in out_values]
+    in_vars = [x.var if isinstance(x, RecordTracer) else None for x in inputs]
+    return trace, in_vars, out_vars, out_values, out_tree, aux
+
+
+def _make_vjp_fn(trace, in_vars, out_vars, out_values, out_tree, primals_flat, in_tree):
+    out_avals = [get_aval(v) for v in out_values]
+
+    def vjp_fn(cotangent):
+        ct_leaves, ct_tree = tree_flatten(cotangent)
+        if ct_tree != out_tree:
+            raise ValueError(
+                f"vjp_fn: the cotangent has structure {ct_tree!r} but the function's output "
+                f"has structure {out_tree!r}; they must match."
+            )
+        cts_by_var: dict = {}
+        for var, ct, aval in zip(out_vars, ct_leaves, out_avals, strict=True):
+            ct_aval = get_aval(ct)
+            if ct_aval.shape != aval.shape:
+                raise ValueError(
+                    f"vjp_fn: a cotangent of shape {ct_aval.shape} was given for an output of "
+                    f"shape {aval.shape}; each cotangent must have its output's shape."
+                )
+            if var is None:
+                continue
+            if not hasattr(ct, "shape"):
+                ct = np.asarray(ct, aval.dtype)
+            existing = cts_by_var.get(var)
+            cts_by_var[var] = ct if existing is None else add(existing, ct)
+        ct_env = backward_pass(trace.eqns, trace.read, cts_by_var)
+        in_cts = []
+        for var, primal in zip(in_vars, primals_flat, strict=True):
+            ct = ct_env.get(var) if var is not None else None
+            if ct is None:
+                aval = get_aval(primal)
+                ct = np.zeros(aval.shape, aval.dtype)
+            in_cts.append(ct)
+        return tuple(tree_unflatten(in_tree, in_cts))
+
+    return vjp_fn
+
+
+def vjp(fun, *primals, has_aux: bool = False):
+    """Evaluate ``fun(*primals)`` and return a function that pulls cotangents back.
+
+    Args:
+      fun: a function of arrays (pytrees of arrays) returning arrays.
+      *primals: the point at which to linearise.
+      has_aux: if True, ``fun`` returns ``(output, aux)`` and ``aux`` is returned as is.
+
+    Returns:
+      ``(out, vjp_fn)`` or ``(out, vjp_fn, aux)``; ``vjp_fn(cotangent)`` returns a tuple
+      with one cotangent pytree per primal.
+
+    Example:
+      >>> import numpy as np
+      >>> from minigrad.ops.elementwise import mul
+      >>> out, vjp_fn = vjp(mul, np.array(2.0), np.array(3.0))
+      >>> vjp_fn(np.array(1.0))
+      (array(3.), array(2.))
+    """
+    primals_flat, in_tree = flatten_arguments("vjp", primals, "primals")
+    trace, in_vars, out_vars, out_values, out_tree, aux = _vjp_flat(fun, primals_flat, in_tree, has_aux)
+    vjp_fn = _make_vjp_fn(trace, in_vars, out_vars, out_values, out_tree, primals_flat, in_tree)
+    out = tree_unflatten(out_tree, out_values)
+    return (out, vjp_fn, aux) if has_aux else (out, vjp_fn)
+
+
+def value_and_grad(fun, argnums=0, has_aux: bool = False):
+    """Like ``grad``, but the new function returns ``(value, gradient)``.
+
+    With ``has_aux=True`` it returns ``((value, aux), gradient)``.
+
+    Example:
+      >>> import numpy as np
+      >>> from minigrad.ops.elementwise import mul
+      >>> value_and_grad(lambda x: mul(x, x))(np.array(3.0))
+      (array(9.), array(6.))
+    """
+
+    @functools.wraps(fun)
+    def value_and_grad_fun(*args, **kwargs):
+        chosen = normalize_argnums("grad", argnums, len(args))
+        for argnum in chosen:
+            leaves, _ = flatten_arguments("grad", args[argnum], f"argument {argnum}")
+            for leaf in leaves:
+                if not _is_differentiable(leaf):
+                    raise TypeError(
+                        f"grad: argument {argnum} has dtype {get_aval(leaf).dtype}, but gradients "
+                        "are only defined for floating-point inputs. Pass a float array (for "
+                        "example x.astype(float)), or leave the argument out of argnums."
+                    )
+
+        def fun_of_chosen(*chosen_args):
+            full = list(args)
+            for argnum, value in zip(chosen, chosen_args, strict=True):
+                full[argnum] = value
+            return fun(*full, **kwargs)
+
+        result = vjp(fun_of_chosen, *(args[i] for i in chosen), has_aux=has_aux)
+        out, vjp_fn = result[:2]
+        out_aval = get_aval(out) if hasattr(out, "shape") or np.isscalar(out) else None
+        if out_aval is None or out_aval.shape != ():
+            shape = getattr(out, "shape", type(out).__name__)
+            raise TypeError(f"grad: the function's output has shape {shape}. {GRAD_NON_SCALAR_ADVICE}")
+        if out_aval.dtype.kind not in "fc":
+            raise TypeError(
+                f"grad: the function's output has dtype {out_aval.dtype}; it must be floating "
+                "point to be differentiated."
+            )
+        grads = vjp_fn(np.ones((), out_aval.dtype))
+        grads = grads[0] if isinstance(argnums, int) else grads
+        value = (out, result[2]) if has_aux else out
+        return value, grads
+
+    return value_and_grad_fun
+
+
+def grad(fun, argnums=0, has_aux: bool = False):
+    """The gradient of a scalar-valued ``fun`` with respect to argument(s) ``argnums``.
+
+    Args:
+      fun: returns a scalar (0-d) float array.
+      argnums: an int, or a tuple of ints (then a tuple of gradients is returned).
+      has_aux: ``fun`` returns ``(scalar, aux)``; the new function returns ``(grad, aux)``.
+
+    Returns:
+      A function with ``fun``'s arguments returning gradients shaped like the arguments.
+
+    Example:
+      >>> import numpy as np
+      >>> from minigrad.ops.elementwise import mul
+      >>> grad(lambda x: mul(mul(x, x), x))(np.array(2.0))
+      array(12.)
+    """
+    value_and_grad_fun = value_and_grad(fun, argnums, has_aux)
+
+    @functools.wraps(fun)
+    def grad_fun(*args, **kwargs):
+        value, grads = value_and_grad_fun(*args, **kwargs)
+        return (grads, value[1]) if has_aux else grads
+
+    return grad_fun

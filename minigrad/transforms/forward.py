@@ -1,0 +1,127 @@
+"""Forward mode: ``jvp`` pushes tangents through the program as it runs.
+
+A JVP tracer carries a primal value and its tangent. Each primitive computes its primal
+output one level out and its output tangent with the primitive's JVP rule. Primal values
+are known, so Python control flow on them works, as under ``grad``.
+
+Example:
+    >>> import numpy as np
+    >>> import minigrad.numpy as mnp
+    >>> jvp(mnp.sin, (np.array(0.0),), (np.array(2.0),))
+    (array(0.), array(2.))
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from minigrad.core.ir import ShapedArray
+from minigrad.core.trace import Trace, Tracer, bind, get_aval, new_trace
+from minigrad.ops.elementwise import convert_element_type
+from minigrad.ops.shape import broadcast_to
+from minigrad.transforms.api_util import flatten_arguments
+from minigrad.tree import tree_flatten, tree_unflatten
+
+__all__ = ["jvp", "JVPTrace", "JVPTracer"]
+
+
+class JVPTracer(Tracer):
+    """A primal value (concrete or of an outer trace) with its tangent."""
+
+    __slots__ = ("primal", "tangent")
+
+    def __init__(self, trace, primal, tangent):
+        self._trace = trace
+        self.primal = primal
+        self.tangent = tangent
+
+    @property
+    def aval(self) -> ShapedArray:
+        return get_aval(self.primal)
+
+
+def _fit_tangent(tangent, aval: ShapedArray):
+    """Tangents take their primal's shape (undoing implicit broadcasting) and dtype."""
+    tangent_aval = get_aval(tangent)
+    if tangent_aval.shape != aval.shape:
+        tangent = broadcast_to(tangent, aval.shape)
+    if tangent_aval.dtype != aval.dtype:
+        tangent = convert_element_type(tangent, aval.dtype)
+    return tangent
+
+
+class JVPTrace(Trace):
+    def concrete_value(self, tracer, operation):
+        primal = tracer.primal
+        return primal._concrete(operation) if isinstance(primal, Tracer) else primal
+
+    def process_primitive(self, primitive, args, params):
+        primals, tangents = [], []
+        for arg in args:
+            if isinstance(arg, JVPTracer) and arg._trace is self:
+                primals.append(arg.primal)
+                tangents.append(arg.tangent)
+            else:
+                primals.append(arg)
+                tangents.append(None)
+        out = bind(primitive, *primals, **params)
+        if not primitive.differentiable:
+            return out
+        out_tangent = primitive.jvp(primals, tangents, out, **params)
+        if primitive.multiple_results:
+            return [
+                o
+                if t is None or get_aval(o).dtype.kind not in "fc"
+                else JVPTracer(self, o, _fit_tangent(t, get_aval(o)))
+                for o, t in zip(out, out_tangent, strict=True)
+            ]
+        if out_tangent is None or get_aval(out).dtype.kind not in "fc":
+            return out  # a zero tangent: the value is a constant to this trace
+        return JVPTracer(self, out, _fit_tangent(out_tangent, get_aval(out)))
+
+
+def jvp(fun, primals, tangents):
+    """Evaluate ``fun`` at ``primals`` and its directional derivative along ``tangents``.
+
+    Args:
+      fun: a function of arrays (pytrees of arrays).
+      primals: a tuple of arguments.
+      tangents: a tuple with the same structure, shapes and dtypes.
+
+    Returns:
+      ``(fun(*primals), tangent_out)`` with ``tangent_out`` shaped like the output.
+
+    Example:
+      >>> import numpy as np
+      >>> jvp(lambda x, y: x * y, (np.array(2.0), np.array(3.0)), (np.array(1.0), np.array(0.0)))
+      (array(6.), array(3.))
+    """
+    if not isinstance(primals, (tuple, list)) or not isinstance(tangents, (tuple, list)):
+        raise TypeError("jvp: primals and tangents must be tuples (one entry per argument of fun).")
+    flat_primals, in_tree = flatten_arguments("jvp", tuple(primals), "primals")
+    flat_tangents, tangent_tree = flatten_arguments("jvp", tuple(tangents), "tangents")
+    if tangent_tree != in_tree:
+        raise ValueError(f"jvp: tangents have structure {tangent_tree!r} but primals have {in_tree!r}.")
+    for p, t in zip(flat_primals, flat_tangents, strict=True):
+        if get_aval(p).shape != get_aval(t).shape:
+            raise ValueError(
+                f"jvp: a tangent of shape {get_aval(t).shape} was given for a primal of shape {get_aval(p).shape}."
+            )
+    with new_trace(JVPTrace) as trace:
+        inputs = [
+            JVPTracer(trace, p, _fit_tangent(t, get_aval(p))) if get_aval(p).dtype.kind in "fc" else p
+            for p, t in zip(flat_primals, flat_tangents, strict=True)
+        ]
+        out = fun(*tree_unflatten(in_tree, inputs))
+        out_leaves, out_tree = tree_flatten(out)
+        out_primals, out_tangents = [], []
+        for leaf in out_leaves:
+            if isinstance(leaf, JVPTracer) and leaf._trace is trace:
+                out_primals.append(leaf.primal)
+                out_tangents.append(leaf.tangent)
+            else:
+                leaf = leaf if hasattr(leaf, "shape") else np.asarray(leaf)
+                out_primals.append(leaf)
+                aval = get_aval(leaf)
+                out_tangents.append(np.zeros(aval.shape, aval.dtype))
+    return tree_unflatten(out_tree, out_primals), tree_unflatten(out_tree, out_tangents)

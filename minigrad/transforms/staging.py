@@ -1,0 +1,80 @@
+"""``make_jaxpr``: show the program a function stages to.
+
+Example:
+    >>> import numpy as np
+    >>> import minigrad.numpy as mnp
+    >>> print(make_jaxpr(lambda x: mnp.sin(x) * 2.0)(np.ones(3, np.float32)))
+    { lambda ; a:f32[3]. let
+        b:f32[3] = sin a
+        c:f32[3] = mul b 2.0:f32[]
+      in (c,) }
+"""
+
+from __future__ import annotations
+
+import functools
+
+from minigrad.core.ir import ClosedJaxpr
+from minigrad.core.staging import stage_flat
+from minigrad.core.trace import get_aval
+from minigrad.transforms.api_util import flatten_arguments
+from minigrad.tree import tree_flatten, tree_unflatten
+
+__all__ = ["make_jaxpr", "stage_pytree"]
+
+
+def stage_pytree(fun, args, transform: str = "make_jaxpr"):
+    """Stage ``fun(*args)`` at the shapes and dtypes of ``args``.
+
+    Returns ``(closed_jaxpr, out_tree)`` with the outputs flattened in the program.
+    """
+    flat_args, in_tree = flatten_arguments(transform, args)
+    out_trees = []
+
+    def flat_fun(*flat_tracers):
+        out = fun(*tree_unflatten(in_tree, flat_tracers))
+        out_leaves, out_tree = tree_flatten(out)
+        out_trees.append(out_tree)
+        return out_leaves
+
+    closed = stage_flat(flat_fun, [get_aval(x) for x in flat_args])
+    return closed, out_trees[0]
+
+
+def make_jaxpr(fun, static_argnums=()):
+    """A function that returns the program (``ClosedJaxpr``) ``fun`` stages to.
+
+    Args:
+      fun: the function to stage.
+      static_argnums: positions of arguments that are passed through as Python values
+        (so Python control flow may depend on them) instead of being traced.
+
+    Returns:
+      ``make_jaxpr(fun)(*args)`` gives a ``ClosedJaxpr``; ``str()`` prints it one equation
+      per line, and ``.pretty(source=True)`` adds the user's file:line to each equation.
+
+    Example:
+      >>> import numpy as np
+      >>> print(make_jaxpr(lambda x, y: x @ y)(np.ones((2, 3)), np.ones(3)))
+      { lambda ; a:f64[2,3] b:f64[3]. let
+          c:f64[3,1] = reshape[new_sizes=(3, 1)] b
+          d:f64[2,1] = matmul a c
+          e:f64[2] = reshape[new_sizes=(2,)] d
+        in (e,) }
+    """
+    static = (static_argnums,) if isinstance(static_argnums, int) else tuple(static_argnums)
+
+    @functools.wraps(fun)
+    def make_jaxpr_fun(*args) -> ClosedJaxpr:
+        dynamic_positions = [i for i in range(len(args)) if i not in static]
+
+        def fun_of_dynamic(*dynamic):
+            full = list(args)
+            for i, value in zip(dynamic_positions, dynamic, strict=True):
+                full[i] = value
+            return fun(*full)
+
+        closed, _ = stage_pytree(fun_of_dynamic, tuple(args[i] for i in dynamic_positions))
+        return closed
+
+    return make_jaxpr_fun
