@@ -1,0 +1,210 @@
+"""Fuzzing: every transform checked on random programs nobody wrote by hand.
+
+Each check runs on programs from ``program_gen.programs()``. A failure shrinks to a
+small program; hypothesis prints its Python source (with the arguments) and its jaxpr,
+ready to paste into a regression test.
+
+The number of programs per check comes from ``--fuzz-programs`` (see ``conftest.py``
+and ``docs/fuzzing.md``): a small, derandomized CI profile by default, as many as you
+like locally with ``--fuzz-programs=2000 --fuzz-seed=random``.
+
+Checks on transforms that are not in this build (``vmap``, ``jit``) switch themselves on
+when ``minigrad`` grows them.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, note, seed, settings
+from program_gen import programs
+
+import minigrad as mg
+import minigrad.numpy as mnp
+from minigrad.core.interpreter import eval_jaxpr
+from minigrad.core.typecheck import typecheck
+from minigrad.testing import check_grads
+from minigrad.tree import tree_flatten, tree_map
+
+# Finite differences of these programs (values within ~20, kinks kept 1e-2 away) agree
+# with exact derivatives to about 1e-7; the tolerances leave room and nothing more.
+FD_TOL = {"atol": 1e-4, "rtol": 1e-4}
+
+
+def _describe(program) -> None:
+    """Say which program failed: its source and its jaxpr."""
+    note(program.source())
+    try:
+        note(str(mg.make_jaxpr(program.function())(*program.args)))
+    except Exception as error:  # the jaxpr is a courtesy; the check's own error matters
+        note(f"(make_jaxpr failed: {type(error).__name__}: {error})")
+
+
+def _leaves(tree):
+    return [np.asarray(leaf) for leaf in tree_flatten(tree)[0]]
+
+
+def _assert_trees_close(actual, expected, what, rtol=1e-9, atol=1e-11):
+    actual, expected = _leaves(actual), _leaves(expected)
+    assert len(actual) == len(expected), f"{what}: {len(actual)} outputs, expected {len(expected)}"
+    for i, (a, e) in enumerate(zip(actual, expected, strict=True)):
+        assert a.shape == e.shape, f"{what}: output {i} has shape {a.shape}, expected {e.shape}"
+        np.testing.assert_allclose(a, e, rtol=rtol, atol=atol, err_msg=f"{what}: output {i}")
+
+
+def _weights(program):
+    """Fixed random weights that turn the program's outputs into one scalar."""
+    rng = np.random.default_rng(1)
+    return [rng.standard_normal(np.shape(out)) for out in program.reference()]
+
+
+def _scalar_function(program):
+    fun = program.function()
+    weights = _weights(program)
+
+    def scalar_program(*args):
+        outs = fun(*args)
+        outs = outs if isinstance(outs, tuple) else (outs,)
+        total = 0.0
+        for out, weight in zip(outs, weights, strict=True):
+            total = total + mnp.sum(out * weight)
+        return total
+
+    return scalar_program
+
+
+# ----------------------------------------------------------------------------------------
+# The checks. Each takes a Program and raises AssertionError (or any error) on failure.
+
+
+def check_forward_matches_numpy(program):
+    """minigrad's values equal NumPy's on the same source, shapes and dtypes included."""
+    out = program.function()(*program.args)
+    out = out if isinstance(out, tuple) else (out,)
+    _assert_trees_close(out, program.reference(), "forward values vs NumPy")
+    for o in out:
+        assert np.asarray(o).dtype == np.float64
+
+
+def check_make_jaxpr(program):
+    """The staged program typechecks and replays to the same values; so does its gradient."""
+    fun = program.function()
+    closed = mg.make_jaxpr(fun)(*program.args)
+    typecheck(closed)
+    assert str(closed)  # printing never fails
+    replayed = eval_jaxpr(closed.jaxpr, closed.consts, *program.args)
+    out = fun(*program.args)
+    _assert_trees_close(replayed, _leaves(out), "eval_jaxpr(make_jaxpr(f)) vs f")
+    argnums = tuple(range(len(program.args)))
+    typecheck(mg.make_jaxpr(mg.grad(_scalar_function(program), argnums))(*program.args))
+
+
+def check_grads_first_order(program):
+    """jvp and vjp against central finite differences."""
+    check_grads(program.function(), program.args, order=1, modes=("fwd", "rev"), **FD_TOL)
+
+
+def check_jvp_vjp_agree(program):
+    """<u, J v> from jvp equals <J^T u, v> from vjp, for random u and v."""
+    fun = program.function()
+    rng = np.random.default_rng(2)
+    tangents = tuple(rng.standard_normal(a.shape) for a in program.args)
+    out, tangent_out = mg.jvp(fun, program.args, tangents)
+    out_again, vjp_fn = mg.vjp(fun, *program.args)
+    _assert_trees_close(out_again, out, "vjp's output vs jvp's output")
+    cotangent = tree_map(lambda o: rng.standard_normal(np.shape(o)), out)
+    cts = vjp_fn(cotangent)
+    for ct, arg in zip(cts, program.args, strict=True):
+        assert np.shape(ct) == arg.shape and np.asarray(ct).dtype == arg.dtype
+    forward = sum(float(np.sum(u * t)) for u, t in zip(_leaves(cotangent), _leaves(tangent_out), strict=True))
+    reverse = sum(float(np.sum(c * v)) for c, v in zip(_leaves(cts), tangents, strict=True))
+    scale = 1.0 + abs(forward) + abs(reverse)
+    assert abs(forward - reverse) <= 1e-9 * scale, f"<u, J v> = {forward} by jvp but {reverse} by vjp"
+
+
+def check_second_order(program):
+    """grad of the scalarised program, differentiated again (both modes) against finite
+    differences of the gradient; and jvp of jvp against finite differences."""
+    argnums = tuple(range(len(program.args)))
+    gradient = mg.grad(_scalar_function(program), argnums)
+    check_grads(gradient, program.args, order=1, modes=("fwd", "rev"), **FD_TOL)
+    check_grads(program.function(), program.args, order=2, modes=("fwd",), **FD_TOL)
+
+
+def check_vmap_matches_loop(program):
+    """vmap over a batch of arguments equals stacking the program's outputs per example;
+    some arguments are left unbatched (in_axes None)."""
+    fun = program.function()
+    rng = np.random.default_rng(3)
+    batch = 3
+    batched = [i % 2 == 0 or len(program.args) == 1 for i in range(len(program.args))]
+    args = [
+        np.stack([a + 0.1 * rng.standard_normal(a.shape) for _ in range(batch)]) if b else a
+        for a, b in zip(program.args, batched, strict=True)
+    ]
+    in_axes = tuple(0 if b else None for b in batched)
+    got = mg.vmap(fun, in_axes=in_axes)(*args)
+    rows = [fun(*(a[i] if b else a for a, b in zip(args, batched, strict=True))) for i in range(batch)]
+    expected = tree_map(lambda *xs: np.stack(xs), *rows)
+    _assert_trees_close(got, expected, "vmap(f) vs a loop over f")
+    argnums = tuple(range(len(program.args)))
+    per_example_grad = mg.grad(_scalar_function(program), argnums)
+    got = mg.vmap(per_example_grad, in_axes=in_axes)(*args)
+    rows = [
+        per_example_grad(*(a[i] if b else a for a, b in zip(args, batched, strict=True)))
+        for i in range(batch)
+    ]
+    expected = tree_map(lambda *xs: np.stack(xs), *rows)
+    _assert_trees_close(got, expected, "vmap(grad(f)) vs a loop over grad(f)")
+
+
+def check_jit_matches_eager(program):
+    """jit(f) and jit(grad(f)) give eager results, on the first call and a cached one."""
+    fun = program.function()
+    jitted = mg.jit(fun)
+    for _ in range(2):
+        _assert_trees_close(jitted(*program.args), fun(*program.args), "jit(f) vs f")
+    argnums = tuple(range(len(program.args)))
+    gradient = mg.grad(_scalar_function(program), argnums)
+    _assert_trees_close(mg.jit(gradient)(*program.args), gradient(*program.args), "jit(grad(f)) vs grad(f)")
+
+
+CHECKS = [
+    check_forward_matches_numpy,
+    check_make_jaxpr,
+    check_grads_first_order,
+    check_jvp_vjp_agree,
+    check_second_order,
+]
+if hasattr(mg, "vmap"):
+    CHECKS.append(check_vmap_matches_loop)
+if hasattr(mg, "jit"):
+    CHECKS.append(check_jit_matches_eager)
+
+
+def run_check(check, program):
+    try:
+        check(program)
+    except BaseException:
+        _describe(program)
+        raise
+
+
+@pytest.mark.parametrize("check", CHECKS, ids=lambda check: check.__name__.removeprefix("check_"))
+def test_random_programs(check, request):
+    count = request.config.getoption("--fuzz-programs")
+    fuzz_seed = request.config.getoption("--fuzz-seed")
+
+    @settings(
+        max_examples=count,
+        deadline=None,
+        database=None,
+        suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+    )
+    @given(program=programs())
+    def check_random_program(program):
+        run_check(check, program)
+
+    if fuzz_seed != "random":
+        check_random_program = seed(int(fuzz_seed))(check_random_program)
+    check_random_program()
