@@ -278,8 +278,10 @@ _BINARY_KINKED = {
 
 def binary_op(draw, builder, a):
     x = builder.values[a]
-    source = draw(st.integers(0, 3))
-    if source == 0:
+    source = draw(st.integers(0, 4))
+    if source == 4:
+        b = a  # the same value twice: x * x, maximum(x, x) (a tie, split 0.5/0.5)
+    elif source == 0:
         b = repr(draw(st.sampled_from([2.0, -1.5, 0.5, 3.0])))  # a weak Python scalar
     elif source == 1:
         b = builder.constant(_broadcast_partner_shape(draw, x.shape))
@@ -315,7 +317,7 @@ def _axis_arg(draw, ndim):
     return repr(tuple(axes)), tuple(sorted(axes))
 
 
-_REDUCTIONS = ["sum", "mean", "max", "min", "logsumexp", "prod", "var", "std"]
+_REDUCTIONS = ["sum", "mean", "max", "min", "logsumexp", "prod", "var", "std", "prod_of_relu"]
 
 
 def reduction_op(draw, builder, a):
@@ -333,10 +335,15 @@ def reduction_op(draw, builder, a):
             return None
     if name == "std" and np.min(np.var(x, axis=axes)) < KINK_MARGIN:
         return None  # sqrt'(0) is infinite: std at zero spread is not differentiable
-    if name == "prod" and np.prod([x.shape[i] for i in axes]) > 4:
+    if name.startswith("prod") and np.prod([x.shape[i] for i in axes]) > 4:
         return None
     method = name in ("sum", "mean", "max", "min") and draw(st.booleans())
     kd = f", keepdims={keepdims}" if keepdims else ""
+    if name == "prod_of_relu":  # a product with zeros in it: its gradient must not divide by them
+        if _near_kink(x):
+            return None
+        expr = f"mnp.prod(mnp.where({a} > 0, {a}, 0.0), axis={axis}{kd})"
+        return expr, builder.evaluate(expr)
     expr = f"{a}.{name}(axis={axis}{kd})" if method else f"mnp.{name}({a}, axis={axis}{kd})"
     return expr, builder.evaluate(expr)
 
