@@ -8,6 +8,7 @@ Example:
 """
 
 from minigrad import numpy, tree  # noqa: F401 - `numpy` installs the tracer operators
+from minigrad.core.config import config, debug_nans
 from minigrad.core.errors import ConcretizationError, TracerLeakError
 from minigrad.core.ir import ClosedJaxpr, Jaxpr, ShapedArray
 from minigrad.numpy import stop_gradient
@@ -23,6 +24,8 @@ __all__ = [
     "Jaxpr",
     "ShapedArray",
     "TracerLeakError",
+    "config",
+    "debug_nans",
     "grad",
     "jvp",
     "make_jaxpr",

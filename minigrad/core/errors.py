@@ -5,7 +5,13 @@ Example:
     True
 """
 
-__all__ = ["ConcretizationError", "TracerLeakError", "CONCRETIZATION_ADVICE", "LEAK_ADVICE"]
+__all__ = [
+    "ConcretizationError",
+    "TracerLeakError",
+    "CONCRETIZATION_ADVICE",
+    "LEAK_ADVICE",
+    "DEBUG_NANS_ADVICE",
+]
 
 CONCRETIZATION_ADVICE = (
     "The value of this array is not known while the function is being staged "
@@ -19,6 +25,14 @@ LEAK_ADVICE = (
     "A tracer escaped the transform that created it (for example it was stored in a "
     "global or in a closure that runs later) and was used after that transform ended. "
     "Return values from the transformed function instead of saving intermediate ones."
+)
+
+DEBUG_NANS_ADVICE = (
+    "Look at that line's inputs: log or sqrt of values <= 0, division by zero, or exp "
+    "overflowing are the usual causes. For a branch guarded by `where` that must not be "
+    "evaluated where it is not chosen, guard its input too: "
+    "`mnp.where(x > 0, mnp.log(mnp.where(x > 0, x, 1.0)), 0.0)`. Turn the check off "
+    "with `minigrad.config.update('debug_nans', False)`."
 )
 
 

@@ -25,7 +25,14 @@ from contextlib import contextmanager
 
 import numpy as np
 
-from minigrad.core.errors import CONCRETIZATION_ADVICE, LEAK_ADVICE, ConcretizationError, TracerLeakError
+from minigrad.core.config import nan_checks_enabled
+from minigrad.core.errors import (
+    CONCRETIZATION_ADVICE,
+    DEBUG_NANS_ADVICE,
+    LEAK_ADVICE,
+    ConcretizationError,
+    TracerLeakError,
+)
 from minigrad.core.ir import ShapedArray
 
 __all__ = [
@@ -197,6 +204,16 @@ def bind(primitive, *args, **params):
 
 def evaluate(primitive, args, params):
     """Run a primitive's NumPy implementation, with clear errors for bad shapes."""
+    if nan_checks_enabled():
+        # NumPy's warnings would only repeat, less precisely, the error raised here.
+        with np.errstate(all="ignore"):
+            out = _evaluate(primitive, args, params)
+        _check_finite(primitive, args, out)
+        return out
+    return _evaluate(primitive, args, params)
+
+
+def _evaluate(primitive, args, params):
     try:
         out = primitive.impl(*args, **params)
     except Exception:
@@ -208,6 +225,28 @@ def evaluate(primitive, args, params):
     if primitive.multiple_results:
         return [o if type(o) is np.ndarray else np.asarray(o) for o in out]
     return out if type(out) is np.ndarray else np.asarray(out)
+
+
+def _nonfinite(value) -> bool:
+    return value.dtype.kind in "fc" and not np.isfinite(value).all()
+
+
+def _check_finite(primitive, args, out) -> None:
+    """``debug_nans``: blame the primitive that turned finite inputs into NaN or inf."""
+    outs = out if primitive.multiple_results else (out,)
+    bad = [o for o in outs if _nonfinite(o)]
+    if not bad or any(_nonfinite(np.asarray(a)) for a in args):
+        return
+    produced = sorted(
+        {"nan" if np.isnan(v) else ("inf" if v > 0 else "-inf") for o in bad for v in o[~np.isfinite(o)].flat}
+    )
+    inputs = ", ".join(str(get_aval(a)) for a in args)
+    line = user_source_line()
+    where = f" (at {line})" if line else ""
+    raise FloatingPointError(
+        f"debug_nans: {primitive.name} produced {'/'.join(produced)} from finite inputs "
+        f"({inputs}){where}. {DEBUG_NANS_ADVICE}"
+    )
 
 
 _PACKAGE_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
