@@ -6,9 +6,12 @@ innermost active trace among the arguments and lets it process the call: a recor
 trace computes and records, a staging trace only records shapes, a JVP trace pushes
 tangents. Without tracers, ``bind`` simply runs the NumPy implementation.
 
-Traces form a stack whose depth is their level; nested transforms get higher levels, and
-values of outer levels are constants to inner ones. The stack lives in a context
-variable, so each thread (and each asyncio task) has its own.
+Traces form a stack; a trace's level is higher than that of every trace made before it,
+so nested transforms get higher levels, and values of outer levels are constants to
+inner ones. The stack lives in a context variable, so each thread (and each asyncio task)
+has its own. Levels come from one process-wide counter rather than from the stack's
+depth: a transform started in a new thread, inside a transform of another thread whose
+tracers it closes over, must still count as the inner one.
 
 Example:
     >>> current_depth()
@@ -18,6 +21,7 @@ Example:
 from __future__ import annotations
 
 import contextvars
+import itertools
 import os
 import sys
 from collections.abc import Iterator
@@ -48,6 +52,8 @@ __all__ = [
 ]
 
 _trace_stack: contextvars.ContextVar[tuple] = contextvars.ContextVar("minigrad_trace_stack", default=())
+# next() on a count is atomic under the GIL, so threads never share a level.
+_trace_levels = itertools.count(1)
 
 
 def current_depth() -> int:
@@ -78,9 +84,9 @@ class Trace:
 
 @contextmanager
 def new_trace(trace_type, *args, **kwargs) -> Iterator[Trace]:
-    """Push a trace one level above the current innermost one; retire it on exit."""
+    """Push a trace above every trace made so far; retire it on exit."""
     stack = _trace_stack.get()
-    trace = trace_type(len(stack) + 1, *args, **kwargs)
+    trace = trace_type(next(_trace_levels), *args, **kwargs)
     token = _trace_stack.set((*stack, trace))
     try:
         yield trace
