@@ -167,6 +167,6 @@ def test_concurrent_vmap_of_grad():
         k = 0.5 + 0.1 * i
         xs = np.linspace(-1.0, 1.0, 12).reshape(3, 4) * k
         tasks.append(lambda xs=xs, k=k: mg.vmap(mg.grad(lambda x: f(x, k)))(xs))
-        expected.append(np.stack([mg.grad(f)(x, k) for x in xs]))
+        expected.append(np.stack([mg.grad(f)(row, k) for row in xs]))
     for got, e in zip(run_together(tasks), expected, strict=True):
         np.testing.assert_allclose(got, e, rtol=1e-12)
