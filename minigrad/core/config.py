@@ -25,6 +25,10 @@ __all__ = ["Config", "config", "debug_nans"]
 # Unset means "use the process-wide default"; `get(default)` is the whole lookup.
 _debug_nans_override: contextvars.ContextVar[bool] = contextvars.ContextVar("minigrad_debug_nans")
 
+# False until debug_nans is first switched on anywhere: until then the hot path reads
+# this one module attribute and nothing else.
+nan_checks_armed = False
+
 
 class Config:
     """minigrad's switches. Read them as attributes; set defaults with ``update``.
@@ -56,6 +60,8 @@ class Config:
             )
         if not isinstance(value, bool):
             raise TypeError(f"config.update: {name} takes True or False, got {value!r}.")
+        global nan_checks_armed
+        nan_checks_armed = nan_checks_armed or value
         self._debug_nans_default = value
 
     def __repr__(self):
@@ -90,6 +96,8 @@ def debug_nans(enabled: bool = True) -> Iterator[None]:
       ...
       FloatingPointError: debug_nans: log produced -inf from finite inputs ...
     """
+    global nan_checks_armed
+    nan_checks_armed = nan_checks_armed or bool(enabled)
     token = _debug_nans_override.set(bool(enabled))
     try:
         yield

@@ -29,7 +29,7 @@ from contextlib import contextmanager
 
 import numpy as np
 
-from minigrad.core.config import nan_checks_enabled
+from minigrad.core import config as _config
 from minigrad.core.errors import (
     CONCRETIZATION_ADVICE,
     DEBUG_NANS_ADVICE,
@@ -210,16 +210,8 @@ def bind(primitive, *args, **params):
 
 def evaluate(primitive, args, params):
     """Run a primitive's NumPy implementation, with clear errors for bad shapes."""
-    if nan_checks_enabled():
-        # NumPy's warnings would only repeat, less precisely, the error raised here.
-        with np.errstate(all="ignore"):
-            out = _evaluate(primitive, args, params)
-        _check_finite(primitive, args, out)
-        return out
-    return _evaluate(primitive, args, params)
-
-
-def _evaluate(primitive, args, params):
+    if _config.nan_checks_armed and _config.nan_checks_enabled():
+        return _evaluate_checking_nans(primitive, args, params)
     try:
         out = primitive.impl(*args, **params)
     except Exception:
@@ -231,6 +223,14 @@ def _evaluate(primitive, args, params):
     if primitive.multiple_results:
         return [o if type(o) is np.ndarray else np.asarray(o) for o in out]
     return out if type(out) is np.ndarray else np.asarray(out)
+
+
+def _evaluate_checking_nans(primitive, args, params):
+    # NumPy's warnings would only repeat, less precisely, the error raised below.
+    with np.errstate(all="ignore"), _config.debug_nans(False):
+        out = evaluate(primitive, args, params)
+    _check_finite(primitive, args, out)
+    return out
 
 
 def _nonfinite(value) -> bool:
