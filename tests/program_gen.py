@@ -230,6 +230,11 @@ _UNARY = [
     "mnp.where({a} > 0, {a}, 0.0)",
     "mnp.clip({a}, -0.5, 0.5)",
     "abs({a})",
+    "mnp.log2({a} * {a} + 1.0)",
+    "mnp.exp2(mnp.tanh({a}))",
+    "mnp.cbrt({a} * {a} + 0.5)",
+    "mnp.ones_like({a}) * 0.5 + {a}",
+    "mnp.true_divide({a}, 4.0)",
 ]
 _UNARY_KINKS = {
     "mnp.abs({a})": (0.0,),
@@ -447,10 +452,22 @@ def index_op(draw, builder, a):
     x = builder.values[a]
     if x.ndim == 0:
         return None
-    if draw(st.integers(0, 4)) == 0:
+    special = draw(st.integers(0, 6))
+    if special == 0:
         axis = draw(st.integers(0, x.ndim - 1))
         indices = draw(st.lists(st.integers(-x.shape[axis], x.shape[axis] - 1), min_size=1, max_size=3))
         expr = f"mnp.take({a}, np.array({indices!r}), axis={axis})"
+        return expr, builder.evaluate(expr)
+    if special == 1:  # indices computed from the program's own values (traced under jit/vmap)
+        ordered = np.sort(x, axis=0)
+        if _near_kink(ordered[1:] - ordered[:-1]):
+            return None
+        arg = draw(st.sampled_from(["argmax", "argmin"]))
+        expr = f"{a}[mnp.{arg}({a}, axis=0)]"
+        return expr, builder.evaluate(expr)
+    if special == 2:  # a boolean mask known before tracing
+        mask = draw(st.lists(st.booleans(), min_size=x.shape[0], max_size=x.shape[0]))
+        expr = f"{a}[np.array({mask!r})]"
         return expr, builder.evaluate(expr)
     count = draw(st.integers(1, x.ndim))
     entries = [_index_entry(draw, x.shape[i]) for i in range(count)]
@@ -480,10 +497,14 @@ def contraction_op(draw, builder, a):
         b = _pick(draw, builder, lambda v: v.ndim >= 1) or a
         y = builder.values[b]
         letters = iter(string.ascii_lowercase)
-        a_sub = [next(letters) for _ in range(x.ndim)]
+        a_sub = []
+        for size in x.shape:  # now and then a diagonal: a letter repeated in one operand
+            same = [c for c, d in zip(a_sub, x.shape, strict=False) if d == size]
+            a_sub.append(same[0] if same and draw(st.integers(0, 3)) == 0 else next(letters))
         b_sub = []
         for size in y.shape:
             same = [c for c, d in zip(a_sub, x.shape, strict=True) if d == size and c not in b_sub]
+            same = list(dict.fromkeys(same))
             b_sub.append(draw(st.sampled_from(same)) if same and draw(st.booleans()) else next(letters))
         used = list(dict.fromkeys(a_sub + b_sub))
         out = draw(st.permutations(used))[: draw(st.integers(0, len(used)))]

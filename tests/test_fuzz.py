@@ -123,12 +123,38 @@ def check_jvp_vjp_agree(program):
 
 
 def check_second_order(program):
-    """grad of the scalarised program, differentiated again (both modes) against finite
-    differences of the gradient; and jvp of jvp against finite differences."""
+    """Derivatives of derivatives against finite differences of the derivative:
+    forward and reverse over reverse (of the scalarised program's grad), reverse over
+    forward, and forward over forward."""
     argnums = tuple(range(len(program.args)))
     gradient = mg.grad(_scalar_function(program), argnums)
     check_grads(gradient, program.args, order=1, modes=("fwd", "rev"), **FD_TOL)
-    check_grads(program.function(), program.args, order=2, modes=("fwd",), **FD_TOL)
+    fun = program.function()
+    rng = np.random.default_rng(4)
+    tangents = tuple(rng.standard_normal(a.shape) for a in program.args)
+
+    def directional_derivative(*args):
+        return mg.jvp(fun, args, tangents)[1]
+
+    check_grads(directional_derivative, program.args, order=1, modes=("rev",), **FD_TOL)
+    check_grads(fun, program.args, order=2, modes=("fwd",), **FD_TOL)
+
+
+def check_float32_keeps_dtype(program):
+    """With float32 arguments, gradients and tangents are float32 and close to float64's."""
+    argnums = tuple(range(len(program.args)))
+    args32 = tuple(a.astype(np.float32) for a in program.args)
+    gradient = mg.grad(_scalar_function(program), argnums)
+    grads32, grads64 = gradient(*args32), gradient(*program.args)
+    for i, (g32, g64) in enumerate(zip(grads32, grads64, strict=True)):
+        assert g32.dtype == np.float32 and g32.shape == g64.shape, f"gradient {i}: {g32.dtype}{g32.shape}"
+        scale = 1.0 + np.max(np.abs(g64))
+        np.testing.assert_allclose(g32, g64, rtol=2e-3, atol=2e-3 * scale, err_msg=f"float32 gradient {i}")
+    tangents = tuple(np.ones_like(a) for a in args32)
+    _, tangent_out = mg.jvp(program.function(), args32, tangents)
+    out = program.function()(*args32)
+    for o, t in zip(_leaves(out), _leaves(tangent_out), strict=True):
+        assert t.dtype == o.dtype and t.shape == o.shape
 
 
 def check_vmap_matches_loop(program):
@@ -175,6 +201,7 @@ CHECKS = [
     check_grads_first_order,
     check_jvp_vjp_agree,
     check_second_order,
+    check_float32_keeps_dtype,
 ]
 if hasattr(mg, "vmap"):
     CHECKS.append(check_vmap_matches_loop)
