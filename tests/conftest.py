@@ -19,8 +19,8 @@ def pytest_addoption(parser):
     group.addoption(
         "--fuzz-programs",
         type=int,
-        default=150,
-        help="random programs per fuzz check (default 150: the CI profile)",
+        default=300,
+        help="random programs to generate and check (default 300: the CI profile)",
     )
     group.addoption(
         "--fuzz-seed",

@@ -1,10 +1,10 @@
 """Fuzzing: every transform checked on random programs nobody wrote by hand.
 
-Each check runs on programs from ``program_gen.programs()``. A failure shrinks to a
-small program; hypothesis prints its Python source (with the arguments) and its jaxpr,
-ready to paste into a regression test.
+Every check runs on each program from ``program_gen.programs()``. A failure shrinks to
+a small program; hypothesis prints the failed check, the program's Python source (with
+its arguments) and its jaxpr, ready to paste into a regression test.
 
-The number of programs per check comes from ``--fuzz-programs`` (see ``conftest.py``
+The number of programs comes from ``--fuzz-programs`` (see ``conftest.py``
 and ``docs/fuzzing.md``): a small, derandomized CI profile by default, as many as you
 like locally with ``--fuzz-programs=2000 --fuzz-seed=random``.
 
@@ -15,7 +15,6 @@ when ``minigrad`` grows them.
 from __future__ import annotations
 
 import numpy as np
-import pytest
 from hypothesis import HealthCheck, given, note, seed, settings
 from program_gen import programs
 
@@ -209,16 +208,18 @@ if hasattr(mg, "jit"):
     CHECKS.append(check_jit_matches_eager)
 
 
-def run_check(check, program):
-    try:
-        check(program)
-    except BaseException:
-        _describe(program)
-        raise
+def run_checks(program):
+    """Every check on one program; a failure notes which check, the source and the jaxpr."""
+    for check in CHECKS:
+        try:
+            check(program)
+        except BaseException:
+            note(f"failed check: {check.__name__}")
+            _describe(program)
+            raise
 
 
-@pytest.mark.parametrize("check", CHECKS, ids=lambda check: check.__name__.removeprefix("check_"))
-def test_random_programs(check, request):
+def test_random_programs(request):
     count = request.config.getoption("--fuzz-programs")
     fuzz_seed = request.config.getoption("--fuzz-seed")
 
@@ -230,7 +231,7 @@ def test_random_programs(check, request):
     )
     @given(program=programs())
     def check_random_program(program):
-        run_check(check, program)
+        run_checks(program)
 
     if fuzz_seed != "random":
         check_random_program = seed(int(fuzz_seed))(check_random_program)
