@@ -156,10 +156,11 @@ class _Builder:
             return None
         return out
 
-    def constant(self, shape) -> str:
-        """A new named constant array of ``shape``, bound on its own line."""
-        value = np.round(self.rng.uniform(-1.5, 1.5, shape), 2)
-        value = np.where(value == 0, 0.5, value)
+    def constant(self, shape, value=None) -> str:
+        """A new named constant array of ``shape`` (random unless given), on its own line."""
+        if value is None:
+            value = np.round(self.rng.uniform(-1.5, 1.5, shape), 2)
+            value = np.where(value == 0, 0.5, value)
         name = f"c{next(self._const_counter)}"
         self.ops.append(Op(name, _literal(value)))
         self.values[name] = value
@@ -322,7 +323,18 @@ def _axis_arg(draw, ndim):
     return repr(tuple(axes)), tuple(sorted(axes))
 
 
-_REDUCTIONS = ["sum", "mean", "max", "min", "logsumexp", "prod", "var", "std", "prod_of_relu"]
+_REDUCTIONS = [
+    "sum",
+    "mean",
+    "max",
+    "min",
+    "logsumexp",
+    "prod",
+    "var",
+    "std",
+    "prod_of_relu",
+    "prod_at_roots",
+]
 
 
 def reduction_op(draw, builder, a):
@@ -344,6 +356,14 @@ def reduction_op(draw, builder, a):
         return None
     method = name in ("sum", "mean", "max", "min") and draw(st.booleans())
     kd = f", keepdims={keepdims}" if keepdims else ""
+    if name == "prod_at_roots":
+        # Exact zeros with derivative 1 (x - c where c holds x's value at some places):
+        # every derivative of a product must be right there, not only the first.
+        at_root = draw(st.lists(st.booleans(), min_size=x.size, max_size=x.size))
+        shifted = np.where(np.reshape(at_root, x.shape), x, x - 0.5)
+        c = builder.constant(x.shape, shifted)
+        expr = f"mnp.prod({a} - {c}, axis={axis}{kd})"
+        return expr, builder.evaluate(expr)
     if name == "prod_of_relu":  # a product with zeros in it: its gradient must not divide by them
         if _near_kink(x):
             return None

@@ -19,8 +19,17 @@ import numpy as np
 from minigrad.core.ir import ShapedArray
 from minigrad.core.primitive import Primitive
 from minigrad.core.trace import bind, get_aval
-from minigrad.ops.elementwise import convert_element_type, div, equal, mul, select, sub
-from minigrad.ops.shape import _check_axes, broadcast_to, expand_dims, reduce_sum
+from minigrad.ops.elementwise import add, convert_element_type, div, equal, mul
+from minigrad.ops.shape import (
+    _check_axes,
+    broadcast_to,
+    expand_dims,
+    pad,
+    reduce_sum,
+    reshape,
+    slice_axis,
+    transpose,
+)
 
 __all__ = ["reduce_max", "reduce_min", "reduce_prod", "argmax", "argmin"]
 
@@ -92,8 +101,11 @@ def reduce_min(x, axes):
 
 
 # ---------------------------------------------------------------------------------------
-# prod: the gradient is the product of the *other* elements, which must stay right when
-# some elements are zero, so it is not computed as prod / x.
+# prod: the gradient is the product of the *other* elements. Computing that as prod / x
+# fails where elements are zero, and patching the zeros with `select` gets the first
+# derivative right but not the ones after it (the patched values are constants). So it
+# is built from running products (exclusive prefix times exclusive suffix), made of
+# multiplications, slices and pads alone: every derivative of it is exact, zeros included.
 
 
 reduce_prod_p = Primitive("reduce_prod")
@@ -107,17 +119,43 @@ reduce_prod_p.def_impl(reduce_prod_impl)
 reduce_prod_p.def_shape_rule(_reduced_shape_rule("prod"))
 
 
+def _shift_in_ones(y, distance: int, reverse: bool):
+    """``y`` moved ``distance`` places along its last axis, ones filling the vacated end."""
+    shape = get_aval(y).shape
+    n, last = shape[-1], len(shape) - 1
+    keep_widths = [(0, 0)] * last
+    if reverse:
+        moved = pad(slice_axis(y, last, distance, n), [*keep_widths, (0, distance)])
+        vacated = np.arange(n) >= n - distance
+    else:
+        moved = pad(slice_axis(y, last, 0, n - distance), [*keep_widths, (distance, 0)])
+        vacated = np.arange(n) < distance
+    return add(moved, vacated.astype(get_aval(y).dtype))
+
+
+def _running_product(y, reverse: bool):
+    """Inclusive running product along the last axis, by doubling (log2(n) steps)."""
+    distance = 1
+    while distance < get_aval(y).shape[-1]:
+        y = mul(y, _shift_in_ones(y, distance, reverse))
+        distance *= 2
+    return y
+
+
 def _product_of_others(x, axes):
+    """For each element, the product of the other elements of its reduced slice."""
     shape = get_aval(x).shape
-    dtype = get_aval(x).dtype
-    is_zero = equal(x, 0.0)
-    zero_flags = convert_element_type(is_zero, dtype)
-    zeros_in_slice = _restore(reduce_sum(zero_flags, axes), axes, shape)
-    nonzero_product = _restore(reduce_prod(select(is_zero, 1.0, x), axes), axes, shape)
-    # The zeros among an element's others: the slice's zeros, less itself if it is one.
-    zeros_among_others = sub(zeros_in_slice, zero_flags)
-    others_nonzero_product = select(is_zero, nonzero_product, div(nonzero_product, select(is_zero, 1.0, x)))
-    return select(equal(zeros_among_others, 0.0), others_nonzero_product, 0.0)
+    kept = [i for i in range(len(shape)) if i not in axes]
+    size = int(np.prod([shape[i] for i in axes], dtype=np.int64))
+    if size == 0:
+        return x  # no elements, nothing to multiply
+    permutation = (*kept, *axes)
+    moved = transpose(x, permutation)
+    rows = reshape(moved, [shape[i] for i in kept] + [size])
+    before = _shift_in_ones(_running_product(rows, reverse=False), 1, reverse=False)
+    after = _shift_in_ones(_running_product(rows, reverse=True), 1, reverse=True)
+    others = reshape(mul(before, after), get_aval(moved).shape)
+    return transpose(others, np.argsort(permutation))
 
 
 def reduce_prod_vjp(ct, ans, x, *, axes):
