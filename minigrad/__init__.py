@@ -13,6 +13,7 @@ from minigrad.core.ir import ClosedJaxpr, Jaxpr, ShapedArray
 from minigrad.numpy import stop_gradient
 from minigrad.transforms.ad import grad, value_and_grad, vjp
 from minigrad.transforms.forward import jvp
+from minigrad.transforms.jit import jit
 from minigrad.transforms.staging import make_jaxpr
 
 __version__ = "0.1.0"
@@ -24,6 +25,7 @@ __all__ = [
     "ShapedArray",
     "TracerLeakError",
     "grad",
+    "jit",
     "jvp",
     "make_jaxpr",
     "stop_gradient",

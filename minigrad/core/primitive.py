@@ -43,6 +43,9 @@ class Primitive:
         self.jvp: Callable | None = None
         self.batch: Callable | None = None
         self.emit: Callable | None = None
+        # A call primitive (``jit``) replays its body under transforms other than staging,
+        # so grad/jvp/vmap of it need no rules of their own.
+        self.replay: Callable | None = None
         # Operations such as comparisons have no derivative; their VJP and JVP are zero.
         self.differentiable = True
         if register:
@@ -91,6 +94,11 @@ class Primitive:
 
     def def_emit(self, rule: Callable) -> Callable:
         self.emit = rule
+        return rule
+
+    def def_replay(self, rule: Callable) -> Callable:
+        """``rule(*args, **params)`` re-expresses the call with other primitives."""
+        self.replay = rule
         return rule
 
     def def_nondifferentiable(self) -> None:

@@ -40,10 +40,17 @@ def to_array(x, dtype=None):
     return np.asarray(x, dtype=dtype)
 
 
+# A Python number of each kind, standing in for a weakly typed tracer (a Python number
+# passed to a jitted function) so that it promotes as the number itself would.
+_WEAK_STAND_INS = {"b": False, "i": 0, "u": 0, "f": 0.0, "c": 0j}
+
+
 def _promotion_key(x):
     # Python scalars go to np.result_type as values, so NumPy 2 treats them as weak.
     if isinstance(x, _PYTHON_SCALARS):
         return x
+    if isinstance(x, Tracer) and getattr(x, "weak_type", False):
+        return _WEAK_STAND_INS[x.dtype.kind]
     return dtype_of(x)
 
 

@@ -1,0 +1,447 @@
+"""``jit``: stage a function once per input signature, optimise it, compile it, reuse it.
+
+A jitted function flattens its arguments and looks up a cache keyed by everything the
+staged program depends on: the pytree structure, each leaf's shape and dtype, whether a
+leaf is a Python number (a weakly typed scalar), and the values of static arguments. On a
+miss it stages the function (``core/staging.py``), runs the passes of ``passes.py`` and
+compiles the result to straight-line NumPy (``compile.py``).
+
+The compiled program is wrapped in one call primitive, ``jit_p``. Its implementation
+runs the compiled code; under staging (``jit`` of ``jit``, ``make_jaxpr``) it stays one
+equation; under every other transform (``grad``, ``jvp``, ``vmap``) ``bind`` replays its
+program with ``eval_jaxpr`` on the transform's tracers, so no transform needs a rule for
+it.
+
+Example:
+    >>> import numpy as np
+    >>> import minigrad.numpy as mnp
+    >>> f = jit(lambda x: mnp.sin(x) * 2.0)
+    >>> f(np.zeros(3))
+    array([0., 0., 0.])
+    >>> f.cache_size()
+    1
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+import threading
+from collections import OrderedDict
+
+import attrs
+import numpy as np
+
+from minigrad.core.interpreter import eval_jaxpr
+from minigrad.core.ir import ClosedJaxpr, Jaxpr, ShapedArray, Var
+from minigrad.core.primitive import Primitive
+from minigrad.core.staging import StagingTrace, StagingTracer
+from minigrad.core.trace import Tracer, bind, new_trace
+from minigrad.transforms.api_util import flatten_arguments
+from minigrad.transforms.compile import CompiledProgram, compile_jaxpr
+from minigrad.transforms.passes import optimize
+from minigrad.tree import tree_flatten, tree_flatten_with_path, tree_unflatten
+
+__all__ = ["jit", "jit_p", "JittedFunction", "Lowered"]
+
+logger = logging.getLogger("minigrad.jit")
+
+_PYTHON_SCALARS = (bool, int, float, complex)
+
+# ---------------------------------------------------------------------------------------
+# The call primitive
+
+
+jit_p = Primitive("jit", multiple_results=True)
+
+
+@jit_p.def_impl
+def jit_impl(*args, program, name, _executable):
+    return _executable(*args)
+
+
+@jit_p.def_shape_rule
+def jit_shape_rule(*avals, program, name, _executable):
+    expected = program.in_avals
+    if list(avals) != list(expected):
+        raise TypeError(
+            f"jit({name}): called with arguments of types {[str(a) for a in avals]}, but the "
+            f"program was compiled for {[str(a) for a in expected]}."
+        )
+    return program.out_avals
+
+
+@jit_p.def_replay
+def jit_replay(*args, program, name, _executable):
+    # Under grad, jvp or vmap the program is interpreted on the tracers, one bind per
+    # equation, so each transform sees only primitives it already knows.
+    return eval_jaxpr(program.jaxpr, program.consts, *args)
+
+
+# ---------------------------------------------------------------------------------------
+# Staging with weakly typed Python scalars
+
+
+class WeakStagingTracer(StagingTracer):
+    """A Python number passed to a jitted function: it promotes weakly, as it would eagerly.
+
+    ``float32_array * lr`` stays float32 when ``lr`` is a Python float, under ``jit`` as
+    without it (``minigrad.numpy`` reads ``weak_type`` when it promotes).
+    """
+
+    __slots__ = ()
+    weak_type = True
+
+
+def _leaf_signature(leaf):
+    """What a staged program depends on about one argument leaf."""
+    kind = type(leaf)
+    if kind is np.ndarray:
+        return (leaf.shape, leaf.dtype)
+    if kind in _PYTHON_SCALARS:
+        return kind
+    if isinstance(leaf, Tracer):
+        aval = leaf.aval
+        return (aval.shape, aval.dtype)
+    if isinstance(leaf, np.generic):
+        return ((), leaf.dtype)
+    return None  # not an array: flatten_arguments raises a clear error on the miss path
+
+
+def _describe_signature(signature) -> str:
+    if isinstance(signature, type):
+        return f"a Python {signature.__name__}"
+    if signature is None:
+        return "a non-array"
+    shape, dtype = signature
+    return str(ShapedArray(shape, dtype))
+
+
+@attrs.frozen
+class _CacheEntry:
+    """One staged and optimised program and what is needed to call it."""
+
+    program: ClosedJaxpr  # optimised, constants inlined; inputs: traced constants, then leaves
+    staged: ClosedJaxpr  # as traced, before the passes
+    out_tree: object
+    const_tracers: tuple  # closed-over tracers of outer transforms (never cached)
+    executable: CompiledProgram
+
+
+@attrs.frozen
+class Lowered:
+    """What ``jit`` makes of a function for given arguments.
+
+    ``staged`` is the program as traced, ``program`` the optimised one, and ``source`` the
+    Python that runs (print it to see the NumPy calls).
+    """
+
+    staged: ClosedJaxpr
+    program: ClosedJaxpr
+    source: str
+
+
+class _Pending:
+    """A cache slot another thread is filling; waiters block on ``done``."""
+
+    def __init__(self):
+        self.done = threading.Event()
+
+
+def _python_scalar_as_array(leaf):
+    return np.asarray(leaf) if type(leaf) in _PYTHON_SCALARS else leaf
+
+
+class JittedFunction:
+    """The callable ``jit`` returns. See ``jit`` for what it does."""
+
+    def __init__(self, fun, static_argnums, cache_limit: int, log_retraces: bool):
+        functools.update_wrapper(self, fun)
+        self._fun = fun
+        self._static = static_argnums
+        self._cache_limit = cache_limit
+        self._log_retraces = log_retraces
+        self._cache: OrderedDict = OrderedDict()
+        self._lock = threading.Lock()
+        self._trace_log: list[str] = []
+        self._last_call = None  # (key, leaves with paths) of the latest trace, for reasons
+        self._name = getattr(fun, "__name__", type(fun).__name__)
+
+    def __repr__(self):
+        return f"jit({self._name})"
+
+    # -- the call path ------------------------------------------------------------------
+
+    def _split(self, args, kwargs):
+        if not self._static:
+            return (), (args, kwargs)
+        num_args = len(args)
+        static_values = []
+        dynamic = []
+        positions = [p % num_args if -num_args <= p < num_args else p for p in self._static]
+        for position in positions:
+            if not 0 <= position < num_args:
+                raise ValueError(
+                    f"jit({self._name}): static_argnums={self._static!r} names argument "
+                    f"{position}, but the call has {num_args} positional arguments."
+                )
+        for i, arg in enumerate(args):
+            if i in positions:
+                try:
+                    hash(arg)
+                except TypeError:
+                    raise TypeError(
+                        f"jit({self._name}): static argument {i} has the unhashable type "
+                        f"{type(arg).__name__}. Static arguments key the compilation cache, so "
+                        "they must be hashable: pass a tuple instead of a list, or pass arrays "
+                        "as ordinary (traced) arguments."
+                    ) from None
+                static_values.append((i, arg))
+            else:
+                dynamic.append(arg)
+        return tuple(static_values), (tuple(dynamic), kwargs)
+
+    def __call__(self, *args, **kwargs):
+        static_values, dynamic = self._split(args, kwargs)
+        leaves, in_tree = tree_flatten(dynamic)
+        signature = tuple(map(_leaf_signature, leaves))
+        key = (in_tree, signature, static_values)
+        entry = self._cache.get(key)
+        if entry is None or type(entry) is _Pending:
+            entry = self._lookup_or_trace(key, static_values, dynamic, leaves, in_tree)
+        else:
+            try:
+                self._cache.move_to_end(key)
+            except KeyError:
+                pass  # evicted meanwhile by another thread; this call still has its entry
+        if entry.const_tracers or any(isinstance(leaf, Tracer) for leaf in leaves):
+            outs = bind(
+                jit_p,
+                *entry.const_tracers,
+                *map(_python_scalar_as_array, leaves),
+                program=entry.program,
+                name=self._name,
+                _executable=entry.executable,
+            )
+        else:
+            if float in signature or int in signature or bool in signature or complex in signature:
+                leaves = list(map(_python_scalar_as_array, leaves))
+            outs = entry.executable(*leaves)
+        return tree_unflatten(entry.out_tree, outs)
+
+    def _lookup_or_trace(self, key, static_values, dynamic, leaves, in_tree):
+        while True:
+            with self._lock:
+                slot = self._cache.get(key)
+                if slot is None:
+                    pending = _Pending()
+                    self._cache[key] = pending
+                    break
+                if type(slot) is not _Pending:
+                    self._cache.move_to_end(key)
+                    return slot
+            slot.done.wait()  # another thread is tracing this signature; use its result
+        try:
+            entry = self._trace(key, static_values, dynamic, leaves, in_tree)
+        except BaseException:
+            with self._lock:
+                if self._cache.get(key) is pending:
+                    del self._cache[key]
+            pending.done.set()
+            raise
+        with self._lock:
+            if entry.const_tracers:
+                # The program closes over tracers of a transform that is running now; the
+                # next call will see other tracers, so it must not be reused.
+                if self._cache.get(key) is pending:
+                    del self._cache[key]
+            else:
+                self._cache[key] = entry
+                self._cache.move_to_end(key)
+                while len(self._cache) > self._cache_limit:
+                    oldest = next(iter(self._cache))
+                    if type(self._cache[oldest]) is _Pending:
+                        break
+                    del self._cache[oldest]
+        pending.done.set()
+        return entry
+
+    # -- tracing --------------------------------------------------------------------------
+
+    def _retrace_reason(self, key, dynamic) -> str:
+        previous = self._last_call
+        if previous is None:
+            return "first call"
+        old_key, old_paths = previous
+        old_tree, old_signature, old_static = old_key
+        new_tree, new_signature, new_static = key
+        reasons = []
+        if old_static != new_static:
+            old_by_position = dict(old_static)
+            for position, value in new_static:
+                if old_by_position.get(position, object()) != value:
+                    reasons.append(
+                        f"static argument {position} changed from {old_by_position.get(position)!r} to {value!r}"
+                    )
+        if old_tree != new_tree:
+            reasons.append(f"the argument structure changed from {old_tree!r} to {new_tree!r}")
+        else:
+            new_paths = [_readable_path(path) for path, _ in tree_flatten_with_path(dynamic)[0]]
+            for path, old, new in zip(new_paths, old_signature, new_signature, strict=True):
+                if old != new:
+                    reasons.append(
+                        f"{path} changed from {_describe_signature(old)} to {_describe_signature(new)}"
+                    )
+            del old_paths
+        return "; ".join(reasons) or "the cache entry was evicted (cache_limit reached)"
+
+    def _trace(self, key, static_values, dynamic, leaves, in_tree) -> _CacheEntry:
+        flat_args, _ = flatten_arguments(f"jit({self._name})", dynamic)
+        reason = self._retrace_reason(key, dynamic)
+        message = f"jit({self._name}): tracing for {[_describe_signature(s) for s in key[1]]}: {reason}"
+        with self._lock:
+            self._trace_log.append(message)
+            del self._trace_log[:-100]
+            self._last_call = (key, None)
+        if self._log_retraces:
+            logger.warning(message)
+
+        out_trees = []
+        static_by_position = dict(static_values)
+
+        def flat_fun(*flat_tracers):
+            dynamic_args, kwargs = tree_unflatten(in_tree, flat_tracers)
+            dynamic_iter = iter(dynamic_args)
+            num_args = len(dynamic_args) + len(static_by_position)
+            full = [
+                static_by_position[i] if i in static_by_position else next(dynamic_iter)
+                for i in range(num_args)
+            ]
+            out = self._fun(*full, **kwargs)
+            out_leaves, out_tree = flatten_arguments(f"jit({self._name}) output", out, "output")
+            out_trees.append(out_tree)
+            return out_leaves
+
+        with new_trace(StagingTrace) as trace:
+            in_tracers = [
+                WeakStagingTracer(trace, Var(_aval(leaf)))
+                if type(leaf) in _PYTHON_SCALARS
+                else trace.new_input(_aval(leaf))
+                for leaf, _ in zip(leaves, flat_args, strict=True)
+            ]
+            outs = flat_fun(*in_tracers)
+            staged = trace.to_closed_jaxpr(in_tracers, outs)
+        return _make_entry(staged, out_trees[0])
+
+    # -- introspection --------------------------------------------------------------------
+
+    def cache_size(self) -> int:
+        """How many compiled programs are cached (one per distinct input signature)."""
+        with self._lock:
+            return sum(1 for entry in self._cache.values() if type(entry) is not _Pending)
+
+    def clear_cache(self) -> None:
+        """Forget every compiled program; the next call traces again."""
+        with self._lock:
+            self._cache.clear()
+            self._last_call = None
+
+    def trace_log(self) -> list[str]:
+        """Why each trace happened (the latest 100), e.g. which argument's shape changed."""
+        with self._lock:
+            return list(self._trace_log)
+
+    def lower(self, *args, **kwargs) -> Lowered:
+        """The staged program, the optimised one and the generated source for ``args``.
+
+        Example:
+          >>> import numpy as np
+          >>> print(jit(lambda x: x * 1.0 + 2.0).lower(np.ones(2)).source)
+          def jitted(a):
+              b = a + _k0
+              return [b]
+        """
+        static_values, dynamic = self._split(args, kwargs)
+        leaves, in_tree = tree_flatten(dynamic)
+        key = (in_tree, tuple(map(_leaf_signature, leaves)), static_values)
+        entry = self._cache.get(key)
+        if entry is None or type(entry) is _Pending:
+            entry = self._lookup_or_trace(key, static_values, dynamic, leaves, in_tree)
+        return Lowered(entry.staged, entry.program, entry.executable.source)
+
+
+def _aval(leaf) -> ShapedArray:
+    if isinstance(leaf, Tracer):
+        return leaf.aval
+    leaf = np.asarray(leaf)
+    return ShapedArray(leaf.shape, leaf.dtype)
+
+
+def _readable_path(path: str) -> str:
+    """``[0][1]['w']`` (positional args, then kwargs) as ``args[1]['w']``."""
+    if path.startswith("[0]"):
+        return "args" + path[3:]
+    if path.startswith("[1]"):
+        return "kwargs" + path[3:]
+    return path
+
+
+def _make_entry(staged: ClosedJaxpr, out_tree) -> _CacheEntry:
+    """Split off closed-over tracers as inputs, optimise, and prepare the compiled code."""
+    jaxpr = staged.jaxpr
+    traced_vars, traced_values, concrete_vars, concrete_values = [], [], [], []
+    for var, value in zip(jaxpr.constvars, staged.consts, strict=True):
+        if isinstance(value, Tracer):
+            traced_vars.append(var)
+            traced_values.append(value)
+        else:
+            concrete_vars.append(var)
+            concrete_values.append(value)
+    lifted = ClosedJaxpr(
+        Jaxpr(concrete_vars, (*traced_vars, *jaxpr.invars), jaxpr.eqns, jaxpr.outvars), concrete_values
+    )
+    program = optimize(lifted)
+    return _CacheEntry(program, staged, out_tree, tuple(traced_values), compile_jaxpr(program))
+
+
+def jit(fun, static_argnums=(), *, cache_limit: int = 64, log_retraces: bool = False) -> JittedFunction:
+    """Compile ``fun``: stage it once per input signature and reuse the optimised program.
+
+    The signature is the pytree structure of the arguments, each leaf's shape and dtype,
+    which leaves are Python numbers, and the values of the static arguments. Inside,
+    values are known only by shape and dtype, so Python control flow on them raises
+    ``ConcretizationError``: use ``mnp.where`` or make the argument static.
+
+    Args:
+      fun: a function of arrays (pytrees of arrays) returning arrays.
+      static_argnums: positions of arguments passed to ``fun`` as Python values (they must
+        be hashable; each new value compiles a new program).
+      cache_limit: how many programs to keep; the least recently used is dropped first.
+      log_retraces: log (logger ``minigrad.jit``, level WARNING) why each trace happened.
+
+    Returns:
+      A ``JittedFunction``: call it like ``fun``. ``f.cache_size()`` counts compiled
+      programs, ``f.trace_log()`` says why each was traced, ``f.lower(*args)`` gives the
+      programs and the generated source.
+
+    Example:
+      >>> import numpy as np
+      >>> import minigrad as mg
+      >>> import minigrad.numpy as mnp
+      >>> step = jit(mg.value_and_grad(lambda w, x: mnp.sum((x @ w) ** 2)))
+      >>> loss, g = step(np.ones(2), np.eye(2))
+      >>> float(loss), g
+      (2.0, array([2., 2.]))
+      >>> _ = step(np.ones(3), np.eye(3))
+      >>> step.trace_log()[-1]
+      'jit(<lambda>): tracing for ...: args[0] changed from f64[2] to f64[3]; args[1] changed from f64[2,2] to f64[3,3]'
+    """
+    static = (static_argnums,) if isinstance(static_argnums, int) else tuple(static_argnums)
+    for position in static:
+        if not isinstance(position, int):
+            raise TypeError(f"jit: static_argnums must be ints, got {static_argnums!r}.")
+    if not callable(fun):
+        raise TypeError(f"jit: expected a function, got {type(fun).__name__}.")
+    if cache_limit < 1:
+        raise ValueError(f"jit: cache_limit must be at least 1, got {cache_limit}.")
+    return JittedFunction(fun, static, cache_limit, log_retraces)
