@@ -164,7 +164,7 @@ class JittedFunction:
         self._cache: OrderedDict = OrderedDict()
         self._lock = threading.Lock()
         self._trace_log: list[str] = []
-        self._last_call = None  # (key, leaves with paths) of the latest trace, for reasons
+        self._last_call = None  # the key of the latest trace, to explain the next one
         self._name = getattr(fun, "__name__", type(fun).__name__)
 
     def __repr__(self):
@@ -272,8 +272,7 @@ class JittedFunction:
         previous = self._last_call
         if previous is None:
             return "first call"
-        old_key, old_paths = previous
-        old_tree, old_signature, old_static = old_key
+        old_tree, old_signature, old_static = previous
         new_tree, new_signature, new_static = key
         reasons = []
         if old_static != new_static:
@@ -298,11 +297,12 @@ class JittedFunction:
     def _trace(self, key, static_values, dynamic, leaves, in_tree) -> _CacheEntry:
         flat_args, _ = flatten_arguments(f"jit({self._name})", dynamic)
         reason = self._retrace_reason(key, dynamic)
-        message = f"jit({self._name}): tracing for {[_describe_signature(s) for s in key[1]]}: {reason}"
+        shown = ", ".join(_describe_signature(s) for s in key[1])
+        message = f"jit({self._name}) traced for ({shown}): {reason}"
         with self._lock:
             self._trace_log.append(message)
             del self._trace_log[:-100]
-            self._last_call = (key, None)
+            self._last_call = key
         if self._log_retraces:
             logger.warning(message)
 
@@ -433,8 +433,8 @@ def jit(fun, static_argnums=(), *, cache_limit: int = 64, log_retraces: bool = F
       >>> float(loss), g
       (2.0, array([2., 2.]))
       >>> _ = step(np.ones(3), np.eye(3))
-      >>> step.trace_log()[-1]
-      'jit(<lambda>): tracing for ...: args[0] changed from f64[2] to f64[3]; args[1] changed from f64[2,2] to f64[3,3]'
+      >>> print(step.trace_log()[-1])
+      jit(<lambda>) traced for (f64[3], f64[3,3]): args[0] changed from f64[2] to f64[3]; args[1] changed from f64[2,2] to f64[3,3]
     """
     static = (static_argnums,) if isinstance(static_argnums, int) else tuple(static_argnums)
     for position in static:
