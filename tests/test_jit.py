@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 
 import minigrad as mg
 import minigrad.numpy as mnp
+from minigrad.core.interpreter import eval_jaxpr
 from minigrad.core.typecheck import typecheck
 from minigrad.transforms.jit import jit_p
 
@@ -316,7 +317,6 @@ def test_make_jaxpr_shows_a_jit_equation_and_replays_under_grad():
     assert [eqn.primitive.name for eqn in closed.eqns] == ["jit", "mul"]
     assert "jit[" in str(closed)
     typecheck(closed)
-    from minigrad.core.interpreter import eval_jaxpr
 
     g = mg.grad(lambda x: eval_jaxpr(closed.jaxpr, closed.consts, x)[0].sum())(np.zeros(3))
     np.testing.assert_allclose(g, 2.0 * np.ones(3))

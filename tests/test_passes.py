@@ -41,7 +41,7 @@ FUNCTIONS = {
     "constants": (lambda x: x * (CONST[:3] * 2.0 + 1.0) + mnp.ones(3) * 0.0, (X,)),
     "movement": (lambda x: x.T.T.reshape(5, 3).reshape(15).reshape(5, 3) + 1.0, (X,)),
     "broadcast_sum": (lambda x: mnp.sum(mnp.broadcast_to(2.0 * x[0, 0], (3, 4)), axis=1) + x[0], (X,)),
-    "identities": (lambda x: -(-(x * 1.0 + 0.0)) / 1.0 - 0.0, (X,)),
+    "identities": (lambda x: mnp.negative(-(x * 1.0 + 0.0)) / 1.0 - 0.0, (X,)),
     "nested_jit": (lambda x: mg.jit(lambda y: mnp.exp(y) * 2.0)(x) + 1.0, (X,)),
 }
 

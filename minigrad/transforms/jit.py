@@ -291,7 +291,6 @@ class JittedFunction:
                     reasons.append(
                         f"{path} changed from {_describe_signature(old)} to {_describe_signature(new)}"
                     )
-            del old_paths
         return "; ".join(reasons) or "the cache entry was evicted (cache_limit reached)"
 
     def _trace(self, key, static_values, dynamic, leaves, in_tree) -> _CacheEntry:
