@@ -15,14 +15,13 @@ from minigrad.transforms.passes import (
     dce,
     drop_zero_cotangent_work,
     fold_constants,
-    inline_calls,
     inline_consts,
     optimize,
     simplify,
 )
 
 F64 = np.dtype("float64")
-PASSES = [dce, cse, fold_constants, simplify, drop_zero_cotangent_work, inline_calls]
+PASSES = [dce, cse, fold_constants, simplify, drop_zero_cotangent_work]
 
 
 def _loss(w, x):
@@ -77,7 +76,7 @@ def test_optimize_preserves_meaning_and_shrinks(name):
     closed, args = _program(name)
     optimized = optimize(closed)
     typecheck(optimized)
-    assert len(optimized.eqns) <= len(inline_calls(inline_consts(closed)).eqns)
+    assert len(optimized.eqns) <= len(closed.eqns)
     for g, e in zip(
         _run(optimized.jaxpr, optimized.consts, args), _run(closed.jaxpr, closed.consts, args), strict=True
     ):
@@ -246,17 +245,6 @@ def test_reverse_mode_seed_work_disappears():
     optimized = optimize(closed)
     assert len(optimized.eqns) == 0  # the gradient is a constant: everything folds
     np.testing.assert_allclose(optimized.jaxpr.outvars[0].val, np.full((4, 5), 3.0 / 20))
-
-
-def test_inline_calls_gives_fresh_variables_per_call():
-    inner = mg.jit(lambda y: mnp.sin(y) * 2.0)
-    closed = mg.make_jaxpr(lambda x: inner(x) + inner(x + 1.0))(np.ones(3))
-    inlined = inline_calls(inline_consts(closed))
-    typecheck(inlined)
-    assert "jit" not in [e.primitive.name for e in inlined.eqns]
-    np.testing.assert_allclose(
-        eval_jaxpr(inlined, (), np.ones(3))[0], 2 * np.sin(np.ones(3)) + 2 * np.sin(np.full(3, 2.0))
-    )
 
 
 def test_inline_consts_turns_constants_into_literals():

@@ -43,8 +43,8 @@ class Primitive:
         self.jvp: Callable | None = None
         self.batch: Callable | None = None
         self.emit: Callable | None = None
-        # A call primitive (``jit``) replays its body under transforms other than staging,
-        # so grad/jvp/vmap of it need no rules of their own.
+        # A call primitive (``jit``) replays its body under every transform, so grad, jvp,
+        # vmap and staging of it need no rules of their own.
         self.replay: Callable | None = None
         # Operations such as comparisons have no derivative; their VJP and JVP are zero.
         self.differentiable = True

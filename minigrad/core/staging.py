@@ -43,8 +43,6 @@ class StagingTracer(Tracer):
 class StagingTrace(Trace):
     """Records equations from shape rules; collects constants as it meets them."""
 
-    keeps_calls = True
-
     def __init__(self, level: int):
         super().__init__(level)
         self.eqns: list[Eqn] = []

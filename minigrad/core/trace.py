@@ -51,9 +51,6 @@ def current_depth() -> int:
 class Trace:
     """Base class of the interpreters that process primitives on tracers."""
 
-    # Staging keeps a call primitive (``jit``) as one equation; other traces replay its body.
-    keeps_calls = False
-
     def __init__(self, level: int):
         self.level = level
         self.active = True
@@ -195,7 +192,8 @@ def bind(primitive, *args, **params):
                 top = trace
     if top is None:
         return evaluate(primitive, args, params)
-    if primitive.replay is not None and not top.keeps_calls:
+    if primitive.replay is not None:
+        # A call primitive (jit) under any transform: its body is transformed instead.
         return primitive.replay(*args, **params)
     return top.process_primitive(primitive, args, params)
 

@@ -7,10 +7,10 @@ miss it stages the function (``core/staging.py``), runs the passes of ``passes.p
 compiles the result to straight-line NumPy (``compile.py``).
 
 The compiled program is wrapped in one call primitive, ``jit_p``. Its implementation
-runs the compiled code; under staging (``jit`` of ``jit``, ``make_jaxpr``) it stays one
-equation; under every other transform (``grad``, ``jvp``, ``vmap``) ``bind`` replays its
-program with ``eval_jaxpr`` on the transform's tracers, so no transform needs a rule for
-it.
+runs the compiled code; under any transform (``grad``, ``jvp``, ``vmap``, or staging for
+an outer ``jit`` or ``make_jaxpr``) ``bind`` replays its optimised program with
+``eval_jaxpr`` on the transform's tracers, so no transform needs a rule for it and an
+outer ``jit`` simply sees the inner program's equations.
 
 Example:
     >>> import numpy as np

@@ -1,6 +1,5 @@
 """Program passes: each takes a ``Jaxpr`` and returns an equivalent, smaller one.
 
-- ``inline_calls``: splice the bodies of nested ``jit`` equations into the program;
 - ``fold_constants``: evaluate equations whose inputs are all literals;
 - ``simplify``: algebraic identities (``x*1``, ``x+0``, integer ``x*0``, double
   transpose or negation, reshape or broadcast to the same shape, a scalar broadcast and
@@ -44,7 +43,6 @@ __all__ = [
     "fold_constants",
     "simplify",
     "drop_zero_cotangent_work",
-    "inline_calls",
     "inline_consts",
     "optimize",
 ]
@@ -431,44 +429,6 @@ def drop_zero_cotangent_work(jaxpr: Jaxpr) -> Jaxpr:
     return _finish(jaxpr, eqns, env)
 
 
-# ---------------------------------------------------------------------------------------
-# nested jit calls
-
-
-def inline_calls(jaxpr: Jaxpr) -> Jaxpr:
-    """Splice the program of every nested ``jit`` equation into this one.
-
-    Example:
-      >>> import numpy as np
-      >>> from minigrad.core.staging import stage_flat
-      >>> from minigrad.ops.elementwise import sin
-      >>> program = Jaxpr((), [x := Var(ShapedArray((), np.float64))], [], [x])
-      >>> inline_calls(program) is program
-      True
-    """
-    if not any(eqn.primitive.name == "jit" for eqn in jaxpr.eqns):
-        return jaxpr
-    env: dict = {}
-    eqns = []
-    for eqn in jaxpr.eqns:
-        eqn = _rewrite_invars(eqn, env)
-        if eqn.primitive.name != "jit":
-            eqns.append(eqn)
-            continue
-        closed = eqn.params["program"]
-        inner = inline_calls(inline_consts(closed))
-        inner_env = dict(zip(inner.invars, eqn.invars, strict=True))
-        for inner_eqn in inner.eqns:
-            # Fresh variables, so a program called twice binds each variable once.
-            renamed_outs = [Var(v.aval) for v in inner_eqn.outvars]
-            invars = [_substitute(a, inner_env) for a in inner_eqn.invars]
-            inner_env.update(zip(inner_eqn.outvars, renamed_outs, strict=True))
-            eqns.append(Eqn(inner_eqn.primitive, invars, renamed_outs, inner_eqn.params, inner_eqn.source))
-        for var, atom in zip(eqn.outvars, inner.outvars, strict=True):
-            env[var] = _substitute(atom, inner_env)
-    return _finish(jaxpr, eqns, env)
-
-
 def optimize(closed: ClosedJaxpr) -> ClosedJaxpr:
     """Run every pass until the program stops shrinking; constants become literals.
 
@@ -480,7 +440,7 @@ def optimize(closed: ClosedJaxpr) -> ClosedJaxpr:
       >>> print(optimize(closed))
       { lambda ; a:f32[2]. let  in (a,) }
     """
-    jaxpr = inline_calls(inline_consts(closed))
+    jaxpr = inline_consts(closed)
     size = None
     for _ in range(4):
         jaxpr = fold_constants(jaxpr)
