@@ -9,7 +9,6 @@ import pytest
 import minigrad as mg
 import minigrad.numpy as mnp
 
-
 # ---------------------------------------------------------------------------------------
 # The seeds' worked examples, with numbers computed by hand.
 
