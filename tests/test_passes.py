@@ -252,3 +252,29 @@ def test_inline_consts_turns_constants_into_literals():
     assert isinstance(closed, ClosedJaxpr) and len(closed.consts) == 1
     jaxpr = inline_consts(closed)
     assert jaxpr.constvars == () and type(jaxpr.eqns[0].invars[1]) is Literal
+
+
+def test_simplify_reads_through_broadcasts_that_elementwise_ops_would_do_anyway():
+    x, row = _var((2, 3)), _var((3,))
+    wide, out = _var((2, 3)), _var((2, 3))
+    program = Jaxpr(
+        (),
+        [x, row],
+        [Eqn(broadcast_to_p, [row], [wide], {"shape": (2, 3)}), Eqn(mul_p, [x, wide], [out])],
+        [out],
+    )
+    result = dce(simplify(program))
+    typecheck(result)
+    assert [e.primitive for e in result.eqns] == [mul_p] and result.eqns[0].invars[1] is row
+    # A broadcast that decides the result's shape stays.
+    small, big = _var((3,)), _var((2, 3))
+    kept = Jaxpr(
+        (),
+        [small, row],
+        [
+            Eqn(broadcast_to_p, [row], [big], {"shape": (2, 3)}),
+            Eqn(mul_p, [small, big], [out2 := _var((2, 3))]),
+        ],
+        [out2],
+    )
+    assert len(dce(simplify(kept)).eqns) == 2

@@ -65,8 +65,6 @@ _NAMESPACE = {
     "_square": np.square,
     "_reciprocal": np.reciprocal,
     "_where": np.where,
-    "_reshape": np.reshape,
-    "_transpose": np.transpose,
     "_broadcast_to": np.broadcast_to,
     "_add_reduce": np.add.reduce,
     "_maximum_reduce": np.maximum.reduce,
@@ -240,9 +238,9 @@ def _expression(writer, i, eqn, args) -> tuple[str, str]:
     if name == "stop_gradient":
         return args[0], "view"
     if name == "reshape":
-        return f"_reshape({args[0]}, {tuple(params['new_sizes'])!r})", "view"
+        return f"{args[0]}.reshape({tuple(params['new_sizes'])!r})", "view"
     if name == "transpose":
-        return f"_transpose({args[0]}, {tuple(params['permutation'])!r})", "view"
+        return f"{args[0]}.transpose({tuple(params['permutation'])!r})", "view"
     if name == "broadcast_to":
         return f"_broadcast_to({args[0]}, {tuple(params['shape'])!r})", "view"
     if name == "reduce_sum" and out_aval.dtype.kind in "fc":

@@ -204,8 +204,20 @@ class JittedFunction:
     def __call__(self, *args, **kwargs):
         static_values, dynamic = self._split(args, kwargs)
         leaves, in_tree = tree_flatten(dynamic)
-        signature = tuple(map(_leaf_signature, leaves))
-        key = (in_tree, signature, static_values)
+        signature = []
+        traced = False
+        python_scalars = False
+        for leaf in leaves:
+            kind = type(leaf)
+            if kind is np.ndarray:
+                signature.append((leaf.shape, leaf.dtype))
+            elif kind in _PYTHON_SCALARS:
+                signature.append(kind)
+                python_scalars = True
+            else:
+                traced = traced or isinstance(leaf, Tracer)
+                signature.append(_leaf_signature(leaf))
+        key = (in_tree, tuple(signature), static_values)
         entry = self._cache.get(key)
         if entry is None or type(entry) is _Pending:
             entry = self._lookup_or_trace(key, static_values, dynamic, leaves, in_tree)
@@ -214,19 +226,19 @@ class JittedFunction:
                 self._cache.move_to_end(key)
             except KeyError:
                 pass  # evicted meanwhile by another thread; this call still has its entry
-        if entry.const_tracers or any(isinstance(leaf, Tracer) for leaf in leaves):
+        if python_scalars:
+            leaves = list(map(_python_scalar_as_array, leaves))
+        if traced or entry.const_tracers:
             outs = bind(
                 jit_p,
                 *entry.const_tracers,
-                *map(_python_scalar_as_array, leaves),
+                *leaves,
                 program=entry.program,
                 name=self._name,
                 _executable=entry.executable,
             )
         else:
-            if float in signature or int in signature or bool in signature or complex in signature:
-                leaves = list(map(_python_scalar_as_array, leaves))
-            outs = entry.executable(*leaves)
+            outs = entry.executable.fn(*leaves)
         return tree_unflatten(entry.out_tree, outs)
 
     def _lookup_or_trace(self, key, static_values, dynamic, leaves, in_tree):

@@ -3,7 +3,7 @@
 - ``fold_constants``: evaluate equations whose inputs are all literals;
 - ``simplify``: algebraic identities (``x*1``, ``x+0``, integer ``x*0``, double
   transpose or negation, reshape or broadcast to the same shape, a scalar broadcast and
-  then summed);
+  then summed, an explicit broadcast feeding an operation that broadcasts anyway);
 - ``drop_zero_cotangent_work``: what reverse mode emits around its seeds (multiplying by
   arrays of ones, adding arrays of zeros, full constant arrays where a scalar would do);
 - ``cse``: reuse the result of an identical earlier equation;
@@ -300,6 +300,28 @@ def _simplify_eqn(eqn, producers):
     return None
 
 
+def _elide_broadcasts(eqn, producers):
+    """Elementwise operations broadcast by themselves: read a broadcast's operand directly."""
+    if eqn.primitive not in _ELEMENTWISE or len(eqn.invars) < 2:
+        return eqn
+    invars = list(eqn.invars)
+    changed = False
+    for i, atom in enumerate(invars):
+        source = producers.get(atom) if type(atom) is Var else None
+        if source is None or source.primitive.name != "broadcast_to":
+            continue
+        candidate = [*invars[:i], source.invars[0], *invars[i + 1 :]]
+        if (
+            broadcast_shapes(eqn.primitive.name, *(a.aval.shape for a in candidate))
+            == eqn.outvars[0].aval.shape
+        ):
+            invars = candidate
+            changed = True
+    if not changed:
+        return eqn
+    return Eqn(eqn.primitive, invars, eqn.outvars, eqn.params, eqn.source)
+
+
 def _sum_of_broadcast_scalar(eqn, source):
     """``sum(broadcast_to(s, shape), axes)`` is ``s * n`` broadcast to the kept axes."""
     scalar = source.invars[0]
@@ -342,6 +364,7 @@ def simplify(jaxpr: Jaxpr) -> Jaxpr:
         eqn = _rewrite_invars(eqn, env)
         result = None if eqn.primitive.multiple_results else _simplify_eqn(eqn, producers)
         if result is None:
+            eqn = _elide_broadcasts(eqn, producers)
             eqns.append(eqn)
             for var in eqn.outvars:
                 producers[var] = eqn
