@@ -382,7 +382,7 @@ def numpy_conv_step(params, x, y):
     grads = {"dense_w": flat.T @ g, "dense_b": g.sum(axis=0)}
     gz = (g @ params["dense_w"].T).reshape(z.shape) * (z > 0)
     grads["conv_b"] = gz.sum(axis=(0, 1))
-    grads["conv_w"] = np.einsum("bpk,bpc->ck", patches, gz).reshape(params["conv_w"].shape)
+    grads["conv_w"] = (gz.reshape(-1, 8).T @ patches.reshape(-1, 9)).reshape(params["conv_w"].shape)
     return loss, {k: params[k] - np.float32(0.01) * grads[k] for k in params}
 
 
