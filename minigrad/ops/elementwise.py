@@ -100,6 +100,11 @@ def _elementwise(name: str, impl, *linear_rules, shape_rule=None) -> Primitive:
 
 def _weak_operands(args):
     """Give Python scalars the dtype of the arrays they meet (NumPy 2's weak scalars)."""
+    for arg in args:
+        if isinstance(arg, (int, float, complex, bool)):
+            break
+    else:
+        return args  # no Python scalars: nothing to convert
     dtype = None
     for arg in args:
         if not isinstance(arg, (int, float, complex, bool)):
