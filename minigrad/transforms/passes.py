@@ -244,6 +244,8 @@ def _passes_through(eqn, operand) -> bool:
 def _identity_operand(eqn, uniform: bool):
     """The operand ``eqn`` returns unchanged (``x*1``, ``x+0``, ...), or None."""
     name = eqn.primitive.name
+    if name not in ("add", "mul", "sub", "div") or all(type(atom) is Var for atom in eqn.invars):
+        return None
     check = _is_uniform_literal if uniform else _is_scalar_literal
     if name in ("add", "mul") and len(eqn.invars) == 2:
         neutral = 0 if name == "add" else 1
