@@ -394,3 +394,34 @@ def test_jit_rejects_non_callables_and_non_array_arguments():
         mg.jit(3)
     with pytest.raises(TypeError, match="not an array"):
         mg.jit(lambda x: x)("text")
+
+
+def test_recursion_with_the_same_signature_is_an_error_not_a_hang():
+    def f(x):
+        return g(x)
+
+    g = mg.jit(f)
+    with pytest.raises(RecursionError, match="same argument signature"):
+        g(np.ones(2))
+    assert g.cache_size() == 0
+
+
+def test_recursion_on_shrinking_shapes_works():
+    def total(x):
+        if x.shape[0] == 1:
+            return x[0]
+        return x[0] + jitted_total(x[1:])
+
+    jitted_total = mg.jit(total)
+    assert jitted_total(np.arange(5.0)) == 10.0
+    assert jitted_total.cache_size() == 5
+
+
+def test_ndarray_subclasses_and_numpy_scalars_key_by_shape():
+    class Tagged(np.ndarray):
+        pass
+
+    jf = mg.jit(lambda x: x * 2.0)
+    np.testing.assert_array_equal(jf(np.ones(2).view(Tagged)), [2.0, 2.0])
+    np.testing.assert_array_equal(jf(np.ones(3).view(Tagged)), [2.0, 2.0, 2.0])
+    assert jf(np.float32(1.5)) == 3.0 and jf(np.float32(1.5)).dtype == np.float32

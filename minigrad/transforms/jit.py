@@ -103,16 +103,14 @@ def _leaf_signature(leaf):
     if isinstance(leaf, Tracer):
         aval = leaf.aval
         return (aval.shape, aval.dtype)
-    if isinstance(leaf, np.generic):
-        return ((), leaf.dtype)
-    return None  # not an array: flatten_arguments raises a clear error on the miss path
+    if isinstance(leaf, (np.ndarray, np.generic)):
+        return (leaf.shape, leaf.dtype)
+    return kind  # not an array: flatten_arguments raises a clear error when tracing
 
 
 def _describe_signature(signature) -> str:
     if isinstance(signature, type):
         return f"a Python {signature.__name__}"
-    if signature is None:
-        return "a non-array"
     shape, dtype = signature
     return str(ShapedArray(shape, dtype))
 
@@ -142,10 +140,11 @@ class Lowered:
 
 
 class _Pending:
-    """A cache slot another thread is filling; waiters block on ``done``."""
+    """A cache slot a thread is filling; other threads block on ``done``."""
 
     def __init__(self):
         self.done = threading.Event()
+        self.thread = threading.get_ident()
 
 
 def _python_scalar_as_array(leaf):
@@ -252,6 +251,12 @@ class JittedFunction:
                 if type(slot) is not _Pending:
                     self._cache.move_to_end(key)
                     return slot
+            if slot.thread == threading.get_ident():
+                raise RecursionError(
+                    f"jit({self._name}) called itself with the same argument signature while "
+                    "being traced; this recursion would never end. Recurse on a static "
+                    "argument (static_argnums) or on shapes that shrink."
+                )
             slot.done.wait()  # another thread is tracing this signature; use its result
         try:
             entry = self._trace(key, static_values, dynamic, leaves, in_tree)
