@@ -2,6 +2,7 @@
 
 import logging
 import threading
+from collections import namedtuple
 
 import numpy as np
 import pytest
@@ -425,3 +426,14 @@ def test_ndarray_subclasses_and_numpy_scalars_key_by_shape():
     np.testing.assert_array_equal(jf(np.ones(2).view(Tagged)), [2.0, 2.0])
     np.testing.assert_array_equal(jf(np.ones(3).view(Tagged)), [2.0, 2.0, 2.0])
     assert jf(np.float32(1.5)) == 3.0 and jf(np.float32(1.5)).dtype == np.float32
+
+
+def test_output_structures_are_rebuilt():
+    Pair = namedtuple("Pair", "left right")
+    jf = mg.jit(lambda x: {"a": [x, (x * 2.0,)], "b": None, "p": Pair(x, {1: x + 1.0, 2: x})})
+    out = jf(np.ones(2))
+    assert set(out) == {"a", "b", "p"} and out["b"] is None
+    assert isinstance(out["p"], Pair) and isinstance(out["a"][1], tuple)
+    np.testing.assert_array_equal(out["a"][1][0], [2.0, 2.0])
+    np.testing.assert_array_equal(out["p"].right[1], [2.0, 2.0])
+    assert mg.jit(lambda x: None)(np.ones(1)) is None

@@ -25,6 +25,7 @@ Example:
 from __future__ import annotations
 
 import functools
+import itertools
 import logging
 import threading
 from collections import OrderedDict
@@ -40,7 +41,7 @@ from minigrad.core.trace import Tracer, bind, new_trace
 from minigrad.transforms.api_util import flatten_arguments
 from minigrad.transforms.compile import CompiledProgram, compile_jaxpr
 from minigrad.transforms.passes import optimize
-from minigrad.tree import tree_flatten, tree_flatten_with_path, tree_unflatten
+from minigrad.tree import tree_flatten, tree_flatten_with_path, tree_structure, tree_unflatten
 
 __all__ = ["jit", "jit_p", "JittedFunction", "Lowered"]
 
@@ -115,6 +116,43 @@ def _describe_signature(signature) -> str:
     return str(ShapedArray(shape, dtype))
 
 
+_TUPLE_NODE = tree_structure((0,)).node
+_LIST_NODE = tree_structure([0]).node
+_DICT_NODE = tree_structure({"key": 0}).node
+_NONE_NODE = tree_structure(None).node
+
+
+def _builder_source(treedef, positions) -> str | None:
+    """A Python expression rebuilding ``treedef`` from the flat list ``o``, or None."""
+    node = treedef.node
+    if node is None:
+        return f"o[{next(positions)}]"
+    parts = [_builder_source(child, positions) for child in treedef.children]
+    if any(part is None for part in parts):
+        return None
+    if node is _TUPLE_NODE:
+        return "(" + "".join(part + ", " for part in parts) + ")"
+    if node is _LIST_NODE:
+        return "[" + ", ".join(parts) + "]"
+    if node is _NONE_NODE:
+        return "None"
+    if node is _DICT_NODE and all(type(key) in (str, int) for key in treedef.aux):
+        return "{" + ", ".join(f"{key!r}: {part}" for key, part in zip(treedef.aux, parts, strict=True)) + "}"
+    return None  # namedtuples and registered types: the general tree_unflatten
+
+
+def _output_builder(out_tree):
+    """A function from the flat outputs to the output pytree, specialised to its structure.
+
+    Rebuilding the outputs runs on every call, so common containers get a generated
+    one-line function; other containers use ``tree_unflatten``.
+    """
+    source = _builder_source(out_tree, itertools.count())
+    if source is None:
+        return functools.partial(tree_unflatten, out_tree)
+    return eval(f"lambda o: {source}")  # noqa: S307 - an expression we generated from a treedef
+
+
 @attrs.frozen
 class _CacheEntry:
     """One staged and optimised program and what is needed to call it."""
@@ -122,6 +160,7 @@ class _CacheEntry:
     program: ClosedJaxpr  # optimised, constants inlined; inputs: traced constants, then leaves
     staged: ClosedJaxpr  # as traced, before the passes
     out_tree: object
+    build_output: object  # flat outputs -> output pytree
     const_tracers: tuple  # closed-over tracers of outer transforms (never cached)
     executable: CompiledProgram
 
@@ -172,8 +211,9 @@ class JittedFunction:
     # -- the call path ------------------------------------------------------------------
 
     def _split(self, args, kwargs):
+        """Static values and the dynamic pytree: ``args``, or ``(args, kwargs)`` with kwargs."""
         if not self._static:
-            return (), (args, kwargs)
+            return (), ((args, kwargs) if kwargs else args)
         num_args = len(args)
         static_values = []
         dynamic = []
@@ -198,7 +238,7 @@ class JittedFunction:
                 static_values.append((i, arg))
             else:
                 dynamic.append(arg)
-        return tuple(static_values), (tuple(dynamic), kwargs)
+        return tuple(static_values), ((tuple(dynamic), kwargs) if kwargs else tuple(dynamic))
 
     def __call__(self, *args, **kwargs):
         static_values, dynamic = self._split(args, kwargs)
@@ -216,7 +256,7 @@ class JittedFunction:
             else:
                 traced = traced or isinstance(leaf, Tracer)
                 signature.append(_leaf_signature(leaf))
-        key = (in_tree, tuple(signature), static_values)
+        key = (in_tree, tuple(signature), static_values, bool(kwargs))
         entry = self._cache.get(key)
         if entry is None or type(entry) is _Pending:
             entry = self._lookup_or_trace(key, static_values, dynamic, leaves, in_tree)
@@ -238,7 +278,7 @@ class JittedFunction:
             )
         else:
             outs = entry.executable.fn(*leaves)
-        return tree_unflatten(entry.out_tree, outs)
+        return entry.build_output(outs)
 
     def _lookup_or_trace(self, key, static_values, dynamic, leaves, in_tree):
         while True:
@@ -289,8 +329,8 @@ class JittedFunction:
         previous = self._last_call
         if previous is None:
             return "first call"
-        old_tree, old_signature, old_static = previous
-        new_tree, new_signature, new_static = key
+        old_tree, old_signature, old_static, old_has_kwargs = previous
+        new_tree, new_signature, new_static, has_kwargs = key
         reasons = []
         if old_static != new_static:
             old_by_position = dict(old_static)
@@ -299,10 +339,10 @@ class JittedFunction:
                     reasons.append(
                         f"static argument {position} changed from {old_by_position.get(position)!r} to {value!r}"
                     )
-        if old_tree != new_tree:
+        if old_tree != new_tree or old_has_kwargs != has_kwargs:
             reasons.append(f"the argument structure changed from {old_tree!r} to {new_tree!r}")
         else:
-            new_paths = [_readable_path(path) for path, _ in tree_flatten_with_path(dynamic)[0]]
+            new_paths = [_readable_path(path, has_kwargs) for path, _ in tree_flatten_with_path(dynamic)[0]]
             for path, old, new in zip(new_paths, old_signature, new_signature, strict=True):
                 if old != new:
                     reasons.append(
@@ -325,8 +365,11 @@ class JittedFunction:
         out_trees = []
         static_by_position = dict(static_values)
 
+        has_kwargs = key[3]
+
         def flat_fun(*flat_tracers):
-            dynamic_args, kwargs = tree_unflatten(in_tree, flat_tracers)
+            rebuilt = tree_unflatten(in_tree, flat_tracers)
+            dynamic_args, kwargs = rebuilt if has_kwargs else (rebuilt, {})
             dynamic_iter = iter(dynamic_args)
             num_args = len(dynamic_args) + len(static_by_position)
             full = [
@@ -379,7 +422,7 @@ class JittedFunction:
         """
         static_values, dynamic = self._split(args, kwargs)
         leaves, in_tree = tree_flatten(dynamic)
-        key = (in_tree, tuple(map(_leaf_signature, leaves)), static_values)
+        key = (in_tree, tuple(map(_leaf_signature, leaves)), static_values, bool(kwargs))
         entry = self._cache.get(key)
         if entry is None or type(entry) is _Pending:
             entry = self._lookup_or_trace(key, static_values, dynamic, leaves, in_tree)
@@ -393,8 +436,11 @@ def _aval(leaf) -> ShapedArray:
     return ShapedArray(leaf.shape, leaf.dtype)
 
 
-def _readable_path(path: str) -> str:
-    """``[0][1]['w']`` (positional args, then kwargs) as ``args[1]['w']``."""
+def _readable_path(path: str, has_kwargs: bool) -> str:
+    """``[1]['w']`` as ``args[1]['w']``; with kwargs, ``[0][1]`` and ``[1]['k']`` as
+    ``args[1]`` and ``kwargs['k']``."""
+    if not has_kwargs:
+        return "args" + path
     if path.startswith("[0]"):
         return "args" + path[3:]
     if path.startswith("[1]"):
@@ -417,7 +463,9 @@ def _make_entry(staged: ClosedJaxpr, out_tree) -> _CacheEntry:
         Jaxpr(concrete_vars, (*traced_vars, *jaxpr.invars), jaxpr.eqns, jaxpr.outvars), concrete_values
     )
     program = optimize(lifted)
-    return _CacheEntry(program, staged, out_tree, tuple(traced_values), compile_jaxpr(program))
+    return _CacheEntry(
+        program, staged, out_tree, _output_builder(out_tree), tuple(traced_values), compile_jaxpr(program)
+    )
 
 
 def jit(fun, static_argnums=(), *, cache_limit: int = 64, log_retraces: bool = False) -> JittedFunction:
