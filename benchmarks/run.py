@@ -517,11 +517,13 @@ def numpy_deep_mlp_grad(params, x):
     for w in params:
         h = np.tanh(h @ w)
         hs.append(h)
-    g = 2.0 * h
+    del h
+    g = 2.0 * hs[-1]
     grads = [None] * len(params)
     for i in reversed(range(len(params))):
-        g = g * (1.0 - hs[i + 1] * hs[i + 1])
-        grads[i] = hs[i].T @ g
+        out = hs.pop()  # activations are freed as the backward walk passes them
+        g = g * (1.0 - out * out)
+        grads[i] = hs[-1].T @ g
         g = g @ params[i].T
     return grads
 

@@ -223,3 +223,15 @@ def test_tie_rules_at_non_differentiable_points():
     np.testing.assert_allclose(mg.grad(lambda x: mnp.maximum(x, 1.0).sum())(np.array([1.0, 2.0])), [0.5, 1.0])
     assert mg.grad(mnp.abs)(0.0) == 0.0
     assert mg.grad(lambda x: mnp.where(x > 0, x, 0.0))(0.0) == 0.0
+
+
+def test_vjp_fn_can_be_called_repeatedly_while_grad_frees_as_it_walks():
+    def f(x):
+        return mnp.tanh(mnp.sin(x) * x)
+
+    x = np.linspace(-1.0, 1.0, 4)
+    _, pullback = mg.vjp(f, x)
+    first = pullback(np.ones(4))[0]
+    second = pullback(np.ones(4))[0]
+    np.testing.assert_array_equal(first, second)
+    np.testing.assert_allclose(mg.grad(lambda v: f(v).sum())(x), first)
