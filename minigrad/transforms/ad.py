@@ -66,10 +66,18 @@ def backward_pass(eqns, read, cts_by_var: dict) -> dict:
                 continue
             ans = read(eqn.outvars[0])
         primals = [read(atom) for atom in eqn.invars]
+        if primitive.vjp_all is not None:
+            wanted = tuple(type(atom) is not Literal for atom in eqn.invars)
+            cts_in = primitive.vjp_all(wanted, cts_out, ans, *primals, **eqn.params)
+        else:
+            cts_in = None
         for argnum, atom in enumerate(eqn.invars):
             if type(atom) is Literal:
                 continue  # a constant: nobody asked for its cotangent
-            ct = primitive.vjp(argnum, cts_out, ans, *primals, **eqn.params)
+            if cts_in is None:
+                ct = primitive.vjp(argnum, cts_out, ans, *primals, **eqn.params)
+            else:
+                ct = cts_in[argnum]
             if ct is None:
                 continue
             ct_aval = get_aval(ct)
