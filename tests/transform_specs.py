@@ -60,8 +60,9 @@ def _gather_args(draw, rng):
 
 
 def _gather(x, rows, cols):
-    # An adjacent pair of index arrays, and one split from another by a slice.
-    return x[rows, cols] * 2.0 + x[rows][:, None, 1:].sum()
+    # An adjacent pair of index arrays, then one followed by a newaxis and a slice.
+    # (mnp.getitem, since x may be a NumPy array, which cannot be indexed by a tracer.)
+    return mnp.getitem(x, (rows, cols)) * 2.0 + mnp.getitem(x, rows)[:, None, 1:].sum()
 
 
 def _scatter_args(draw, rng):
@@ -90,9 +91,15 @@ EXTRA_SPECS: list[OpSpec] = [
 ALL_SPECS: list[OpSpec] = OP_SPECS + EXTRA_SPECS
 
 
+def _arrays_not_scalars(args):
+    # The value drawers give NumPy scalars for 0-d shapes; those are arrays too.
+    return tuple(np.asarray(a) if isinstance(a, np.generic) else a for a in args)
+
+
 def split_arrays(spec, args):
     """``(fun, arrays)``: float-array arguments are the function's inputs; the others
     (axes, modes, masks, index arrays) are closed over."""
+    args = _arrays_not_scalars(args)
     positions = [i for i, a in enumerate(args) if isinstance(a, np.ndarray) and a.dtype.kind == "f"]
 
     def fun(*arrays):
@@ -106,6 +113,7 @@ def split_arrays(spec, args):
 
 def array_arguments(spec, args):
     """``(fun, arrays)`` with every array argument (index arrays included) as an input."""
+    args = _arrays_not_scalars(args)
     positions = [i for i, a in enumerate(args) if isinstance(a, np.ndarray)]
 
     def fun(*arrays):
