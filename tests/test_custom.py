@@ -1,6 +1,8 @@
 """``custom_vjp`` (the user's backward rule is the one used) and ``checkpoint`` (the
 same derivatives, fewer stored values), under every transform they meet."""
 
+import functools
+
 import numpy as np
 import pytest
 
@@ -134,6 +136,25 @@ def test_closed_over_values_are_differentiated_through_fwd():
         return scale(X).sum()
 
     assert mg.grad(loss)(np.array(3.0)) == pytest.approx(X.sum())
+
+
+def test_nondiff_argnums_are_passed_to_bwd_first():
+    @functools.partial(mg.custom_vjp, nondiff_argnums=(0,))
+    def apply(fn, x):
+        return fn(x)
+
+    def apply_fwd(fn, x):
+        return apply(fn, x), x
+
+    def apply_bwd(fn, x, g):
+        return (g * fn(x) * 10.0,)  # a rule that shows it received fn
+
+    apply.defvjp(apply_fwd, apply_bwd)
+    assert apply(mnp.exp, 0.0) == 1.0
+    assert mg.grad(lambda x: apply(mnp.exp, x))(0.0) == 10.0
+    np.testing.assert_allclose(mg.vmap(mg.grad(lambda x: apply(mnp.sin, x)))(X), 10.0 * np.sin(X))
+    with pytest.raises(TypeError, match="nondiff_argnums.*traced"):
+        mg.grad(lambda x: apply(x, x))(1.0)
 
 
 def test_custom_vjp_errors():

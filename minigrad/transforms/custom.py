@@ -34,7 +34,7 @@ from minigrad.core.interpreter import eval_jaxpr
 from minigrad.core.ir import ClosedJaxpr, Jaxpr
 from minigrad.core.primitive import Primitive
 from minigrad.core.staging import stage_flat
-from minigrad.core.trace import bind, current_depth, get_aval
+from minigrad.core.trace import Tracer, bind, current_depth, get_aval
 from minigrad.ops.elementwise import add
 from minigrad.ops.shape import batch_size, moveaxis, reduce_sum
 from minigrad.transforms.ad import vjp
@@ -42,7 +42,7 @@ from minigrad.transforms.api_util import as_array, flatten_arguments
 from minigrad.transforms.batching import batch_jaxpr, vmap
 from minigrad.transforms.forward import jvp
 from minigrad.transforms.staging import stage_pytree
-from minigrad.tree import tree_flatten, tree_unflatten
+from minigrad.tree import tree_flatten, tree_leaves, tree_unflatten
 
 __all__ = ["custom_vjp", "checkpoint", "custom_vjp_call_p", "checkpoint_p", "CUSTOM_VJP_JVP_MESSAGE"]
 
@@ -251,6 +251,11 @@ class custom_vjp:  # noqa: N801 - the name users know from JAX
     - ``bwd(residuals, cotangent)`` returns a tuple with one cotangent per argument of
       ``fun`` (each shaped like its argument, or ``None`` for zero).
 
+    ``nondiff_argnums`` names arguments that are not differentiated, such as Python
+    numbers, strings or functions: ``bwd`` receives them first,
+    ``bwd(*nondiff_args, residuals, cotangent)``, and returns cotangents for the other
+    arguments only. They must not be traced arrays; pass those as ordinary arguments.
+
     ``grad``, ``vjp``, ``jacrev``, ``vmap`` and ``make_jaxpr`` use the rule; ``grad`` of
     ``grad`` differentiates ``fwd`` and ``bwd`` themselves. Forward mode (``jvp``,
     ``jacfwd``, ``hessian``) raises ``TypeError``, as in JAX. ``fwd`` is staged, so
@@ -272,9 +277,10 @@ class custom_vjp:  # noqa: N801 - the name users know from JAX
       array(1.)
     """
 
-    def __init__(self, fun):
+    def __init__(self, fun, nondiff_argnums=()):
         functools.update_wrapper(self, fun)
         self.fun = fun
+        self.nondiff_argnums = tuple(nondiff_argnums)
         self.fwd = None
         self.bwd = None
 
@@ -289,14 +295,22 @@ class custom_vjp:  # noqa: N801 - the name users know from JAX
                 f"custom_vjp: {getattr(self.fun, '__name__', 'the function')} has no VJP yet; call "
                 "f.defvjp(fwd, bwd) before calling it."
             )
-        flat_args, in_tree = flatten_arguments("custom_vjp", args)
         if current_depth() == 0 or id(self) in _defining.get():
             # No transform is active, or fwd is calling the function: no rule is needed.
             return self.fun(*args)
+        static = self._static_arguments(args)
+        dynamic = tuple(a for i, a in enumerate(args) if i not in static)
+        flat_args, in_tree = flatten_arguments("custom_vjp", dynamic)
         trees = {}
 
+        def with_static(dynamic_args):
+            merged, rest = [], iter(dynamic_args)
+            for i in range(len(args)):
+                merged.append(static[i] if i in static else next(rest))
+            return merged
+
         def flat_fwd(*leaves):
-            result = self.fwd(*tree_unflatten(in_tree, leaves))
+            result = self.fwd(*with_static(tree_unflatten(in_tree, leaves)))
             if not (isinstance(result, tuple) and len(result) == 2):
                 raise TypeError(
                     f"custom_vjp: fwd must return a pair (output, residuals), got {type(result).__name__}."
@@ -314,7 +328,8 @@ class custom_vjp:  # noqa: N801 - the name users know from JAX
         jaxpr, consts = _closure_convert(closed)
         out_tree, res_tree, num_out = trees["out"], trees["res"], trees["num_out"]
         arg_avals = [get_aval(x) for x in flat_args]
-        bwd = functools.partial(_call_bwd, self.bwd, in_tree, out_tree, res_tree, arg_avals)
+        user_bwd = functools.partial(self.bwd, *(static[i] for i in sorted(static)))
+        bwd = functools.partial(_call_bwd, user_bwd, in_tree, out_tree, res_tree, arg_avals)
         outs = bind(
             custom_vjp_call_p,
             *consts,
@@ -325,6 +340,25 @@ class custom_vjp:  # noqa: N801 - the name users know from JAX
             _bwd=bwd,
         )
         return tree_unflatten(out_tree, outs[:num_out])
+
+    def _static_arguments(self, args) -> dict:
+        """The ``nondiff_argnums`` arguments by position, checked not to be traced."""
+        static = {}
+        for argnum in self.nondiff_argnums:
+            if not -len(args) <= argnum < len(args):
+                raise ValueError(
+                    f"custom_vjp: nondiff_argnums={self.nondiff_argnums} does not fit a call with "
+                    f"{len(args)} arguments."
+                )
+            value = args[argnum]
+            if any(isinstance(leaf, Tracer) for leaf in tree_leaves(value)):
+                raise TypeError(
+                    f"custom_vjp: argument {argnum % len(args)} is in nondiff_argnums but is a traced "
+                    "array. nondiff_argnums is for static values (numbers, strings, functions); pass "
+                    "arrays as ordinary arguments and return None as their cotangent from bwd."
+                )
+            static[argnum % len(args)] = value
+        return static
 
 
 def _call_bwd(bwd, in_tree, out_tree, res_tree, arg_avals, residuals, out_cts) -> list:
