@@ -283,4 +283,6 @@ def test_vmapped_programs_typecheck():
 
 @pytest.mark.parametrize("name", sorted(all_primitives()))
 def test_every_primitive_has_a_batching_rule(name):
-    assert all_primitives()[name].batch is not None, f"{name} has no batching rule"
+    rule = all_primitives()[name].batch
+    assert rule is not None, f"{name} has no batching rule"
+    assert rule.__name__ != "<lambda>", f"{name} has a lambda batching rule"

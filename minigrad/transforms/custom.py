@@ -251,10 +251,15 @@ class custom_vjp:  # noqa: N801 - the name users know from JAX
     - ``bwd(residuals, cotangent)`` returns a tuple with one cotangent per argument of
       ``fun`` (each shaped like its argument, or ``None`` for zero).
 
-    ``nondiff_argnums`` names arguments that are not differentiated, such as Python
-    numbers, strings or functions: ``bwd`` receives them first,
-    ``bwd(*nondiff_args, residuals, cotangent)``, and returns cotangents for the other
-    arguments only. They must not be traced arrays; pass those as ordinary arguments.
+    Args:
+      fun: the function, of arrays (pytrees of arrays) and the static arguments below.
+      nondiff_argnums: positions of arguments that are not differentiated, such as
+        Python numbers, strings or functions: ``bwd`` receives them first,
+        ``bwd(*nondiff_args, residuals, cotangent)``, and returns cotangents for the
+        other arguments only. They must not be traced arrays.
+
+    Returns:
+      A callable with ``fun``'s signature and values, and a ``defvjp`` method.
 
     ``grad``, ``vjp``, ``jacrev``, ``vmap`` and ``make_jaxpr`` use the rule; ``grad`` of
     ``grad`` differentiates ``fwd`` and ``bwd`` themselves. Forward mode (``jvp``,

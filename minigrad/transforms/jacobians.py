@@ -177,6 +177,14 @@ def jacrev(fun, argnums=0):
 def hessian(fun, argnums=0):
     """The Hessian of a scalar ``fun``: ``jacfwd(jacrev(fun))``, forward over reverse.
 
+    Args:
+      fun: a function of arrays (pytrees of arrays) returning a scalar.
+      argnums: the argument (int) or arguments (tuple) to differentiate with respect to.
+
+    Returns:
+      A function with ``fun``'s arguments returning the matrix of second derivatives, of
+      shape ``in.shape + in.shape`` (for pytrees: one block per pair of input leaves).
+
     Example:
       >>> import numpy as np
       >>> import minigrad.numpy as mnp
