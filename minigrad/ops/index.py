@@ -24,7 +24,7 @@ import numpy as np
 from minigrad.core.ir import ShapedArray
 from minigrad.core.primitive import Primitive
 from minigrad.core.trace import bind, get_aval
-from minigrad.ops.shape import batch_size, batch_to_front, pad_batched_rank, transpose
+from minigrad.ops.shape import batch_size, batch_to_front, moveaxis, pad_batched_rank, transpose
 
 __all__ = ["gather", "scatter_add", "gather_p", "scatter_add_p", "numpy_index"]
 
@@ -147,7 +147,14 @@ def _advanced_layout(indexer):
     return positions, positions == list(range(positions[0], positions[-1] + 1))
 
 
-def _batched_indices(arrays, array_dims, size):
+def _leading_axis_position(indexer, arrays) -> int:
+    """Where the axis of a leading full slice lands in ``x[:, *index]``: first, or just
+    after the advanced axes when those move to the front."""
+    _, adjacent = _advanced_layout(indexer)
+    return 0 if adjacent else len(np.broadcast_shapes(*(get_aval(a).shape for a in arrays)))
+
+
+def _batched_indices(arrays, array_dims):
     """Index arrays with their batch axis first, padded to one example rank."""
     rank = max((get_aval(a).ndim - (d is not None) for a, d in zip(arrays, array_dims)), default=0)
     moved = [
@@ -162,7 +169,7 @@ def _gather_with_batched_indices(x_batched_in_front, arrays, array_dims, indexer
     A leading ``arange(size)`` index picks the example, so the advanced axes, now led by
     the batch axis, come first; ``permutation`` (or None) restores the example layout.
     """
-    moved, rank = _batched_indices(arrays, array_dims, size)
+    moved, rank = _batched_indices(arrays, array_dims)
     examples = np.arange(size).reshape((size,) + (1,) * rank)
     new_indexer = (("array", len(moved)), *indexer)
     positions, adjacent = _advanced_layout(indexer)
@@ -191,11 +198,10 @@ def gather_batch(args, dims, *, indexer):
         # Only x is batched: a leading full slice keeps its batch axis, which lands in
         # front, or just after the advanced axes when those move first.
         out = gather(batch_to_front(x, x_dim), arrays, (_FULL_SLICE, *indexer))
-        advanced_rank = len(np.broadcast_shapes(*(get_aval(a).shape for a in arrays))) if arrays else 0
-        return out, 0 if adjacent else advanced_rank
+        return out, _leading_axis_position(indexer, arrays)
     if x_dim is None:
         # Only index arrays are batched: their batch axis leads the advanced axes.
-        moved, _ = _batched_indices(arrays, array_dims, size)
+        moved, _ = _batched_indices(arrays, array_dims)
         return gather(x, moved, indexer), positions[0] if adjacent else 0
     new_indexer, new_arrays, permutation = _gather_with_batched_indices(
         batch_to_front(x, x_dim), arrays, array_dims, indexer, size
@@ -213,14 +219,8 @@ def scatter_add_batch(args, dims, *, indexer, shape):
     if all(d is None for d in array_dims):
         # The transpose of gather's first case: updates carry the batch axis where that
         # gather would have put it.
-        positions, adjacent = _advanced_layout(indexer)
-        advanced_rank = len(np.broadcast_shapes(*(get_aval(a).shape for a in arrays))) if arrays else 0
-        target = 0 if adjacent else advanced_rank
-        updates = batch_to_front(updates, updates_dim)
-        if target:
-            order = list(range(1, get_aval(updates).ndim))
-            order.insert(target, 0)
-            updates = transpose(updates, order)
+        target = _leading_axis_position(indexer, arrays)
+        updates = moveaxis(updates, updates_dim, target) if updates_dim != target else updates
         return scatter_add(updates, arrays, (_FULL_SLICE, *indexer), full_shape), 0
     # Batched indices scatter each example to its own place: the output is batched, and
     # so must the updates be.
