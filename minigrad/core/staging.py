@@ -21,7 +21,15 @@ from collections.abc import Callable, Sequence
 import numpy as np
 
 from minigrad.core.ir import ClosedJaxpr, Eqn, Jaxpr, Literal, ShapedArray, Var
-from minigrad.core.trace import Trace, Tracer, get_aval, new_trace, user_source_line
+from minigrad.core.trace import (
+    Trace,
+    Tracer,
+    errors_point_at_user_code,
+    get_aval,
+    mention_user_line,
+    new_trace,
+    user_source_line,
+)
 
 __all__ = ["StagingTrace", "StagingTracer", "stage_flat"]
 
@@ -79,9 +87,7 @@ class StagingTrace(Trace):
         try:
             out_avals = primitive.shape_rule(*avals, **params)
         except (TypeError, ValueError) as error:
-            line = user_source_line()
-            if line and line not in str(error):
-                error.args = (f"{error.args[0] if error.args else ''} (at {line})", *error.args[1:])
+            mention_user_line(error, user_source_line())
             raise
         if not primitive.multiple_results:
             out_avals = [out_avals]
@@ -100,5 +106,6 @@ def stage_flat(fun: Callable, in_avals: Sequence[ShapedArray]) -> ClosedJaxpr:
     """Stage ``fun`` (flat list of tracers in, flat list of outputs) into a program."""
     with new_trace(StagingTrace) as trace:
         in_tracers = [trace.new_input(aval) for aval in in_avals]
-        outs = fun(*in_tracers)
+        with errors_point_at_user_code():
+            outs = fun(*in_tracers)
         return trace.to_closed_jaxpr(in_tracers, outs)

@@ -38,6 +38,8 @@ __all__ = [
     "is_tracer",
     "register_tracer_methods",
     "user_source_line",
+    "mention_user_line",
+    "errors_point_at_user_code",
 ]
 
 _trace_stack: contextvars.ContextVar[tuple] = contextvars.ContextVar("minigrad_trace_stack", default=())
@@ -199,11 +201,18 @@ def evaluate(primitive, args, params):
     """Run a primitive's NumPy implementation, with clear errors for bad shapes."""
     try:
         out = primitive.impl(*args, **params)
-    except Exception:
+    except Exception as error:
         # NumPy's messages do not name our operation; the shape rule's do. If the shape
-        # rule finds nothing wrong, NumPy's own error stands.
+        # rule finds nothing wrong, NumPy's own error stands. Either way the message
+        # gains the user's line (found only now, so the fast path pays nothing).
+        line = user_source_line()
         if primitive.shape_rule is not None:
-            primitive.shape_rule(*(get_aval(a) for a in args), **params)
+            try:
+                primitive.shape_rule(*(get_aval(a) for a in args), **params)
+            except _USER_ERRORS as rule_error:
+                mention_user_line(rule_error, line)
+                raise
+        mention_user_line(error, line)
         raise
     if primitive.multiple_results:
         return [o if type(o) is np.ndarray else np.asarray(o) for o in out]
@@ -213,12 +222,79 @@ def evaluate(primitive, args, params):
 _PACKAGE_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
+_EXAMPLES_PART = os.sep + "examples" + os.sep
+
+# The errors that mean "this call does not fit these shapes or types".
+_USER_ERRORS = (TypeError, ValueError, IndexError)
+
+
+def _inside_minigrad(filename: str, package: str = _PACKAGE_DIR) -> bool:
+    # The bundled examples are user code that happens to ship with the package.
+    return filename.startswith(package) and _EXAMPLES_PART not in filename
+
+
 def user_source_line(skip_package: str = _PACKAGE_DIR) -> str | None:
     """``file:line`` of the innermost stack frame outside minigrad (the user's code)."""
     frame = sys._getframe(1)
     while frame is not None:
-        filename = frame.f_code.co_filename
-        if not filename.startswith(skip_package) or os.sep + "examples" + os.sep in filename:
-            return f"{filename}:{frame.f_lineno}"
+        if not _inside_minigrad(frame.f_code.co_filename, skip_package):
+            return f"{frame.f_code.co_filename}:{frame.f_lineno}"
         frame = frame.f_back
     return None
+
+
+def _user_call_site(error: BaseException) -> str | None:
+    """``file:line`` of the innermost call from user code into minigrad in a traceback.
+
+    None when the error never entered minigrad from user code (the user's own ``raise``).
+    """
+    site = None
+    previous = None
+    tb = error.__traceback__
+    while tb is not None:
+        filename = tb.tb_frame.f_code.co_filename
+        inside = _inside_minigrad(filename)
+        if inside and previous is not None:
+            site = previous
+        previous = None if inside else f"{filename}:{tb.tb_lineno}"
+        tb = tb.tb_next
+    return site
+
+
+def mention_user_line(error: BaseException, line: str | None) -> None:
+    """Append ``(at file:line)`` to ``error``'s message, once.
+
+    Example:
+        >>> error = ValueError("mul: shapes (2,) and (3,) cannot be broadcast")
+        >>> mention_user_line(error, "model.py:7")
+        >>> mention_user_line(error, "model.py:7")
+        >>> str(error)
+        'mul: shapes (2,) and (3,) cannot be broadcast (at model.py:7)'
+    """
+    if line is None or not error.args or not isinstance(error.args[0], str):
+        return
+    if line in error.args[0]:
+        return
+    error.args = (f"{error.args[0]} (at {line})", *error.args[1:])
+
+
+@contextmanager
+def errors_point_at_user_code() -> Iterator[None]:
+    """Transforms run user functions inside this: shape and type errors raised by
+    minigrad while the function runs name the user's line that made the failing call.
+
+    Example:
+        >>> import numpy as np
+        >>> from minigrad.ops.elementwise import add
+        >>> try:
+        ...     with errors_point_at_user_code():
+        ...         add(np.ones(2), np.ones(3))
+        ... except ValueError as error:
+        ...     print("(at <doctest" in str(error))
+        True
+    """
+    try:
+        yield
+    except _USER_ERRORS as error:
+        mention_user_line(error, _user_call_site(error))
+        raise

@@ -23,7 +23,7 @@ import numpy as np
 
 from minigrad.core.ir import Literal
 from minigrad.core.recording import RecordTrace, RecordTracer
-from minigrad.core.trace import get_aval, new_trace
+from minigrad.core.trace import errors_point_at_user_code, get_aval, new_trace
 from minigrad.ops.elementwise import add, convert_element_type
 from minigrad.ops.shape import unbroadcast
 from minigrad.transforms.api_util import flatten_arguments, normalize_argnums
@@ -90,7 +90,8 @@ def _lower(trace, x):
 def _vjp_flat(fun, primals_flat, in_tree, has_aux):
     with new_trace(RecordTrace) as trace:
         inputs = [trace.new_input(x) if _is_differentiable(x) else x for x in primals_flat]
-        result = fun(*tree_unflatten(in_tree, inputs))
+        with errors_point_at_user_code():
+            result = fun(*tree_unflatten(in_tree, inputs))
         if has_aux:
             if not (isinstance(result, (tuple, list)) and len(result) == 2):
                 raise TypeError(
