@@ -33,6 +33,7 @@ __all__ = [
     "aval_of",
     "pp_jaxpr",
     "short_source",
+    "var_names",
 ]
 
 _SHORT_DTYPE = {
@@ -242,6 +243,20 @@ def _format_param(value, names) -> str:
     if isinstance(value, type) and issubclass(value, np.generic):
         return np.dtype(value).name
     return repr(value) if isinstance(value, str) else str(value)
+
+
+def var_names(jaxpr: Jaxpr) -> dict[Var, str]:
+    """The names the printer gives a program's variables: a, b, c, ... in binding order.
+
+    Example:
+      >>> import numpy as np
+      >>> x = Var(ShapedArray((), np.dtype("float32")))
+      >>> list(var_names(Jaxpr((), (x,), (), (x,))).values())
+      ['a']
+    """
+    fresh = _var_names()
+    bound = (*jaxpr.constvars, *jaxpr.invars, *(v for eqn in jaxpr.eqns for v in eqn.outvars))
+    return {var: next(fresh) for var in bound}
 
 
 def short_source(source: str) -> str:
