@@ -219,36 +219,39 @@ def _expanded_body(closed: ClosedJaxpr, prefix: str, notes: _Annotations) -> lis
     def style_of(var, base):
         return _OUTPUT_STYLE if id(var) in outputs else base
 
-    lines = []
-    for var in jaxpr.constvars:
-        lines.append(_var_node(var_id(var), names[var], var, style_of(var, _CONST_STYLE), notes))
-    for var in jaxpr.invars:
-        lines.append(_var_node(var_id(var), names[var], var, style_of(var, _INPUT_STYLE), notes))
+    # Graphviz stacks what is declared later higher up in a left-to-right drawing, so
+    # declarations go out in reverse: the first input and the first line end on top.
+    blocks = [[_var_node(var_id(v), names[v], v, style_of(v, _CONST_STYLE), notes)] for v in jaxpr.constvars]
+    blocks += [[_var_node(var_id(v), names[v], v, style_of(v, _INPUT_STYLE), notes)] for v in jaxpr.invars]
     labels = _frame_labels(closed, notes)
     for k, group in enumerate(_frame_groups(labels)):
-        label = labels[group[0]]
-        framed = label is not None
-        indent = "  " if framed else ""
-        if framed:
-            lines.append(f"subgraph cluster_{prefix}line{k} {{")
-            lines.append(f'  label={_quote(label)}; style="dashed"; color="#9ca3af"; fontsize=11;')
+        statements = []
         for i in group:
             eqn = jaxpr.eqns[i]
             op_label = eqn.primitive.name
             params = _params_text(eqn)
             if params:
                 op_label += "\n" + params
-            lines.append(f"{indent}{prefix}op_{i} [label={_quote(op_label)}, {_OP_STYLE}];")
+            statements.append(f"{prefix}op_{i} [label={_quote(op_label)}, {_OP_STYLE}];")
+            for j, atom in enumerate(eqn.invars):
+                if isinstance(atom, Literal):
+                    literal_label = _quote(_format_value(atom.val))
+                    statements.append(f"{prefix}lit_{i}_{j} [shape=plaintext, label={literal_label}];")
             for var in eqn.outvars:
-                lines.append(indent + _var_node(var_id(var), names[var], var, style_of(var, ""), notes))
-        if framed:
-            lines.append("}")
+                statements.append(_var_node(var_id(var), names[var], var, style_of(var, ""), notes))
+        statements.reverse()
+        label = labels[group[0]]
+        if label is None:
+            blocks.append(statements)
+        else:
+            frame = f'  label={_quote(label)}; style="dashed"; color="#9ca3af"; fontsize=11;'
+            inner = ["  " + statement for statement in statements]
+            blocks.append([f"subgraph cluster_{prefix}line{k} {{", frame, *inner, "}"])
+    lines = [line for block in reversed(blocks) for line in block]
     for i, eqn in enumerate(jaxpr.eqns):
         for j, atom in enumerate(eqn.invars):
             if isinstance(atom, Literal):
-                literal_id = f"{prefix}lit_{i}_{j}"
-                lines.append(f"{literal_id} [shape=plaintext, label={_quote(_format_value(atom.val))}];")
-                lines.append(f"{literal_id} -> {prefix}op_{i};")
+                lines.append(f"{prefix}lit_{i}_{j} -> {prefix}op_{i};")
             else:
                 lines.append(f"{var_id(atom)} -> {prefix}op_{i};")
         for var in eqn.outvars:
@@ -508,15 +511,16 @@ def draw(fun, *args, path, grads: bool = False, values: bool = False, collapse_a
         if values:
             backward_notes = attrs.evolve(backward_notes, values=_values_of_all_vars(backward, flat_args))
         lines = _header("programs", None)
+        # Declared first, drawn below (see _expanded_body): the forward program ends on top.
+        arguments = ", ".join(map(str, argnums))
+        title = f"gradient program: grad({name}, argnums=({arguments},))"
+        lines.append("subgraph cluster_gradient {")
+        lines.append(f'label={_quote(title)}; fontsize=14; color="#6b7280";')
+        lines += _program_body(backward, "g_", backward_notes, limit)
+        lines.append("}")
         lines.append("subgraph cluster_forward {")
         lines.append(f'label={_quote(f"program of {name}")}; fontsize=14; color="#6b7280";')
         lines += _program_body(forward, "f_", notes, limit)
-        lines.append("}")
-        lines.append("subgraph cluster_gradient {")
-        arguments = ", ".join(map(str, argnums))
-        title = f"gradient program: grad({name}, argnums=({arguments},))"
-        lines.append(f'label={_quote(title)}; fontsize=14; color="#6b7280";')
-        lines += _program_body(backward, "g_", backward_notes, limit)
         lines.append("}")
     lines.append("}")
     source = "\n".join(lines) + "\n"

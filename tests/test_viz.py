@@ -106,7 +106,7 @@ def test_variables_are_labelled_with_shape_and_dtype():
 
 def test_equations_are_framed_by_source_line():
     dot = to_dot(mg.make_jaxpr(z)(2.0, 3.0))
-    frames = re.findall(r'label="(\S*test_viz\.py:\d+  [^"]*)"', dot)
+    frames = re.findall(r'label="(\S*test_viz\.py:\d+  [^"]*)"', dot)[::-1]  # declared last line first
     lines = z.__code__.co_firstlineno
     assert [frame.split("  ", 1)[0].split("/")[-1] for frame in frames] == [
         f"test_viz.py:{lines + 1}",
