@@ -63,7 +63,7 @@ _INPUT_STYLE = 'style=filled, fillcolor="#dbeafe"'
 _CONST_STYLE = 'style=filled, fillcolor="#fef9c3"'
 _OUTPUT_STYLE = 'style=filled, fillcolor="#dcfce7", peripheries=2'
 _OP_STYLE = 'shape=box, style="rounded,filled", fillcolor="#f3f4f6"'
-_BACKWARD_LABEL = "backward pass (made by grad)"
+_BACKWARD_LABEL = "backward pass"
 
 
 @attrs.frozen
@@ -148,13 +148,17 @@ class _Annotations:
 
 
 def _frame_labels(closed: ClosedJaxpr, notes: _Annotations) -> list[str | None]:
-    """The frame each equation is drawn in: its line of code, or the backward pass."""
+    """The frame each equation is drawn in: its line of code, or the backward pass of it."""
     labels = []
     for i, eqn in enumerate(closed.eqns):
-        if notes.backward_from is not None and i >= notes.backward_from:
-            labels.append(_BACKWARD_LABEL)
+        backward = notes.backward_from is not None and i >= notes.backward_from
+        if eqn.source is None:
+            labels.append(_BACKWARD_LABEL if backward else None)
         else:
-            labels.append(None if eqn.source is None else _source_label(eqn.source))
+            # The backward pass stages each equation's transpose under its source line.
+            labels.append(
+                f"{_BACKWARD_LABEL} of {_source_label(eqn.source)}" if backward else _source_label(eqn.source)
+            )
     return labels
 
 

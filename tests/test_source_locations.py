@@ -8,6 +8,8 @@ import pytest
 
 import minigrad as mg
 import minigrad.numpy as mnp
+from minigrad.core.recording import RecordTrace
+from minigrad.core.trace import new_trace
 
 HERE = os.path.basename(__file__)
 
@@ -125,3 +127,19 @@ def test_staged_equations_remember_their_source():
     closed = mg.make_jaxpr(seed)(2.0, 3.0)
     for eqn in closed.eqns:
         assert eqn.source is not None and eqn.source.startswith(__file__)
+
+
+def test_gradient_equations_carry_the_line_they_differentiate():
+    seed_lines = {f"{__file__}:{line_of(seed, 1)}", f"{__file__}:{line_of(seed, 2)}"}
+    for transform in (mg.grad(seed, argnums=(0, 1)), mg.grad(mg.grad(seed))):
+        closed = mg.make_jaxpr(transform)(2.0, 3.0)
+        assert len(closed.eqns) > 3
+        assert {eqn.source for eqn in closed.eqns} == seed_lines
+
+
+def test_eager_gradients_record_no_source():
+    # Finding lines costs a stack walk; eager reverse mode never pays it.
+    with new_trace(RecordTrace) as trace:
+        x = trace.new_input(np.float64(2.0))
+        seed(x, x)
+    assert [eqn.source for eqn in trace.eqns] == [None, None, None]

@@ -24,6 +24,7 @@ from minigrad.core.ir import ClosedJaxpr, Eqn, Jaxpr, Literal, ShapedArray, Var
 from minigrad.core.trace import (
     Trace,
     Tracer,
+    equation_source,
     errors_point_at_user_code,
     get_aval,
     mention_user_line,
@@ -59,6 +60,7 @@ class StagingTrace(Trace):
         self._const_atoms: dict[int, Var | Literal] = {}
         # Constants are remembered by id(); holding them keeps those ids from being reused.
         self._held_consts: list = []
+        self._sources: dict[Var, str] = {}
 
     def new_input(self, aval: ShapedArray) -> StagingTracer:
         return StagingTracer(self, Var(aval))
@@ -92,9 +94,16 @@ class StagingTrace(Trace):
         if not primitive.multiple_results:
             out_avals = [out_avals]
         outvars = [Var(aval) for aval in out_avals]
-        self.eqns.append(Eqn(primitive, atoms, outvars, params, source=user_source_line()))
+        source = equation_source()
+        self.eqns.append(Eqn(primitive, atoms, outvars, params, source=source))
+        if source is not None:
+            for var in outvars:
+                self._sources[var] = source
         tracers = [StagingTracer(self, var) for var in outvars]
         return tracers if primitive.multiple_results else tracers[0]
+
+    def source_of(self, tracer):
+        return self._sources.get(tracer.var) if isinstance(tracer, StagingTracer) else None
 
     def to_closed_jaxpr(self, in_tracers, outs) -> ClosedJaxpr:
         outvars = [self.atom(out) for out in outs]

@@ -38,6 +38,9 @@ __all__ = [
     "is_tracer",
     "register_tracer_methods",
     "user_source_line",
+    "equation_source",
+    "set_equation_source",
+    "reset_equation_source",
     "mention_user_line",
     "errors_point_at_user_code",
 ]
@@ -59,6 +62,10 @@ class Trace:
 
     def process_primitive(self, primitive, args, params):
         raise NotImplementedError  # every concrete trace overrides this
+
+    def source_of(self, tracer: Tracer) -> str | None:
+        """The user's ``file:line`` that made ``tracer``, if this trace wrote it down."""
+        return None
 
     def concrete_value(self, tracer: Tracer, operation: str):
         """The value behind ``tracer`` if this trace knows it; else raise."""
@@ -241,6 +248,34 @@ def user_source_line(skip_package: str = _PACKAGE_DIR) -> str | None:
             return f"{frame.f_code.co_filename}:{frame.f_lineno}"
         frame = frame.f_back
     return None
+
+
+# While a backward pass transposes an equation, the equations it emits belong to the
+# user's line that made the original one, not to the line that called `grad`.
+_equation_source: contextvars.ContextVar[str | None] = contextvars.ContextVar(
+    "minigrad_equation_source", default=None
+)
+
+
+def set_equation_source(source: str) -> contextvars.Token:
+    """Attribute equations made from now on to ``source``; undo with ``reset_equation_source``."""
+    return _equation_source.set(source)
+
+
+def reset_equation_source(token: contextvars.Token) -> None:
+    _equation_source.reset(token)
+
+
+def equation_source() -> str | None:
+    """Where a new equation comes from: the equation being transposed, or the user's line.
+
+    Example:
+        >>> token = set_equation_source("model.py:3")
+        >>> equation_source()
+        'model.py:3'
+        >>> reset_equation_source(token)
+    """
+    return _equation_source.get() or user_source_line()
 
 
 def _user_call_site(error: BaseException) -> str | None:

@@ -23,7 +23,13 @@ import numpy as np
 
 from minigrad.core.ir import Literal
 from minigrad.core.recording import RecordTrace, RecordTracer
-from minigrad.core.trace import errors_point_at_user_code, get_aval, new_trace
+from minigrad.core.trace import (
+    errors_point_at_user_code,
+    get_aval,
+    new_trace,
+    reset_equation_source,
+    set_equation_source,
+)
 from minigrad.ops.elementwise import add, convert_element_type
 from minigrad.ops.shape import unbroadcast
 from minigrad.transforms.api_util import flatten_arguments, normalize_argnums
@@ -66,19 +72,25 @@ def backward_pass(eqns, read, cts_by_var: dict) -> dict:
                 continue
             ans = read(eqn.outvars[0])
         primals = [read(atom) for atom in eqn.invars]
-        for argnum, atom in enumerate(eqn.invars):
-            if type(atom) is Literal:
-                continue  # a constant: nobody asked for its cotangent
-            ct = primitive.vjp(argnum, cts_out, ans, *primals, **eqn.params)
-            if ct is None:
-                continue
-            ct_aval = get_aval(ct)
-            if ct_aval.shape != atom.aval.shape:
-                ct = unbroadcast(ct, atom.aval.shape)
-            if ct_aval.dtype != atom.aval.dtype:
-                ct = convert_element_type(ct, atom.aval.dtype)
-            existing = ct_env.get(atom)
-            ct_env[atom] = ct if existing is None else add(existing, ct)
+        # Equations staged while transposing this one belong to the user's line that made it.
+        source_token = None if eqn.source is None else set_equation_source(eqn.source)
+        try:
+            for argnum, atom in enumerate(eqn.invars):
+                if type(atom) is Literal:
+                    continue  # a constant: nobody asked for its cotangent
+                ct = primitive.vjp(argnum, cts_out, ans, *primals, **eqn.params)
+                if ct is None:
+                    continue
+                ct_aval = get_aval(ct)
+                if ct_aval.shape != atom.aval.shape:
+                    ct = unbroadcast(ct, atom.aval.shape)
+                if ct_aval.dtype != atom.aval.dtype:
+                    ct = convert_element_type(ct, atom.aval.dtype)
+                existing = ct_env.get(atom)
+                ct_env[atom] = ct if existing is None else add(existing, ct)
+        finally:
+            if source_token is not None:
+                reset_equation_source(source_token)
     return ct_env
 
 
