@@ -221,7 +221,10 @@ def _expanded_body(closed: ClosedJaxpr, prefix: str, notes: _Annotations) -> lis
         return f"{prefix}v_{names[var]}"
 
     def style_of(var, base):
-        return _OUTPUT_STYLE if id(var) in outputs else base
+        # An input or constant that is also an output keeps its colour and gains the border.
+        if id(var) not in outputs:
+            return base
+        return f"{base}, peripheries=2" if base else _OUTPUT_STYLE
 
     # Graphviz stacks what is declared later higher up in a left-to-right drawing, so
     # declarations go out in reverse: the first input and the first line end on top.

@@ -57,14 +57,21 @@ def counts(closed):
         + len(jaxpr.eqns)
         + literal_uses
     )
+    nodes += sum(isinstance(a, Literal) for a in jaxpr.outvars)  # literal outputs get a node
     edges = sum(len(eqn.invars) + len(eqn.outvars) for eqn in jaxpr.eqns)
     return nodes, edges
 
 
 @pytest.mark.parametrize(
     "fun, args",
-    [(z, (2.0, 3.0)), (layer, (np.ones((4, 3)),)), (lambda x: x, (1.0,))],
-    ids=["seed", "layer", "identity"],
+    [
+        (z, (2.0, 3.0)),
+        (layer, (np.ones((4, 3)),)),
+        (lambda x: x, (1.0,)),
+        (lambda x: (1.0, x, x * 2.0), (2.0,)),
+        (mg.grad(z, argnums=(0, 1)), (2.0, 3.0)),
+    ],
+    ids=["seed", "layer", "identity", "literal-output", "gradient"],
 )
 def test_node_and_edge_counts_match_the_program(fun, args):
     closed = mg.make_jaxpr(fun)(*args)
@@ -102,6 +109,12 @@ def test_variables_are_labelled_with_shape_and_dtype():
     for var in closed.jaxpr.constvars:
         assert str(var.aval) in to_dot(closed)
     assert "peripheries=2" in nodes["v_" + str(closed).splitlines()[-1].split("(")[1].split(",")[0]]
+
+
+def test_an_input_that_is_an_output_is_drawn_as_both():
+    nodes, _ = parse(to_dot(mg.make_jaxpr(lambda x, y: (x, x * y))(1.0, 2.0)))
+    assert "dbeafe" in nodes["v_a"] and "peripheries=2" in nodes["v_a"]
+    assert "peripheries=2" not in nodes["v_b"]
 
 
 def test_equations_are_framed_by_source_line():
