@@ -122,10 +122,8 @@ def _params_text(eqn: Eqn) -> str:
     return "\n".join(shown)
 
 
-def _source_label(source: str | None) -> str:
+def _source_label(source: str) -> str:
     """``file.py:12  y = x @ w``: a source location and the code on that line."""
-    if source is None:
-        return "(no source line)"
     filename, _, lineno = source.rpartition(":")
     code = linecache.getline(filename, int(lineno)).strip() if lineno.isdigit() else ""
     if len(code) > 60:

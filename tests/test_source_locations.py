@@ -143,3 +143,25 @@ def test_eager_gradients_record_no_source():
         x = trace.new_input(np.float64(2.0))
         seed(x, x)
     assert [eqn.source for eqn in trace.eqns] == [None, None, None]
+
+
+def numpy_on_a_tracer(x):
+    return np.sin(x).sum()
+
+
+def out_of_bounds(x):
+    return x[5].sum()
+
+
+@pytest.mark.parametrize("name, call", transform_calls()[:-1], ids=[n for n, _ in transform_calls()[:-1]])
+def test_numpy_on_a_tracer_says_to_use_minigrad_numpy(name, call):
+    with pytest.raises(TypeError, match="minigrad.numpy") as info:
+        call(numpy_on_a_tracer)
+    assert f"{HERE}:{line_of(numpy_on_a_tracer, 1)}" in str(info.value)
+
+
+@pytest.mark.parametrize("name, call", transform_calls()[:-1], ids=[n for n, _ in transform_calls()[:-1]])
+def test_index_errors_name_the_users_line(name, call):
+    with pytest.raises(IndexError, match="out of bounds") as info:
+        call(out_of_bounds)
+    assert f"{HERE}:{line_of(out_of_bounds, 1)}" in str(info.value)

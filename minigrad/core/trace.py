@@ -25,7 +25,13 @@ from contextlib import contextmanager
 
 import numpy as np
 
-from minigrad.core.errors import CONCRETIZATION_ADVICE, LEAK_ADVICE, ConcretizationError, TracerLeakError
+from minigrad.core.errors import (
+    CONCRETIZATION_ADVICE,
+    LEAK_ADVICE,
+    NUMPY_ON_TRACER_ADVICE,
+    ConcretizationError,
+    TracerLeakError,
+)
 from minigrad.core.ir import ShapedArray
 
 __all__ = [
@@ -331,5 +337,26 @@ def errors_point_at_user_code() -> Iterator[None]:
     try:
         yield
     except _USER_ERRORS as error:
-        mention_user_line(error, _user_call_site(error))
+        site = _user_call_site(error)
+        if site is None and _is_numpy_refusing_a_tracer(error):
+            error.args = (f"{error.args[0]}. {NUMPY_ON_TRACER_ADVICE}", *error.args[1:])
+            site = _innermost_user_frame(error)
+        mention_user_line(error, site)
         raise
+
+
+def _is_numpy_refusing_a_tracer(error: BaseException) -> bool:
+    # NumPy's ufuncs refuse tracers (they set __array_ufunc__ = None so that NumPy defers
+    # to their operators); its message names the tracer's class but not the remedy.
+    message = error.args[0] if error.args and isinstance(error.args[0], str) else ""
+    return isinstance(error, TypeError) and "does not support ufuncs" in message and "Tracer" in message
+
+
+def _innermost_user_frame(error: BaseException) -> str | None:
+    site = None
+    tb = error.__traceback__
+    while tb is not None:
+        if not _inside_minigrad(tb.tb_frame.f_code.co_filename):
+            site = f"{tb.tb_frame.f_code.co_filename}:{tb.tb_lineno}"
+        tb = tb.tb_next
+    return site
