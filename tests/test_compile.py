@@ -9,7 +9,8 @@ from hypothesis import strategies as st
 import minigrad as mg
 import minigrad.numpy as mnp
 from minigrad.core.interpreter import eval_jaxpr
-from minigrad.core.ir import ShapedArray
+from minigrad.core.ir import Eqn, Jaxpr, ShapedArray, Var
+from minigrad.core.primitive import Primitive
 from minigrad.core.staging import stage_flat
 from minigrad.transforms.compile import compile_jaxpr
 from minigrad.transforms.passes import optimize
@@ -177,3 +178,24 @@ def test_random_programs_with_views_and_reuse(ops, output_every):
         return (*outs, y)
 
     _check(f, np.arange(6.0).reshape(2, 3) / 6.0)
+
+
+def test_a_primitive_emit_rule_is_used():
+    cube_p = Primitive("cube_for_compile_test", register=False)
+
+    @cube_p.def_impl
+    def cube_impl(x):
+        return x * x * x
+
+    @cube_p.def_shape_rule
+    def cube_shape_rule(x):
+        return x
+
+    @cube_p.def_emit
+    def cube_emit(x):
+        return f"_np.power({x}, 3)"
+
+    x, y = Var(ShapedArray((2,), np.float64)), Var(ShapedArray((2,), np.float64))
+    compiled = compile_jaxpr(Jaxpr((), [x], [Eqn(cube_p, [x], [y])], [y]))
+    assert "_np.power(a, 3)" in compiled.source
+    np.testing.assert_array_equal(compiled(np.array([2.0, 3.0]))[0], [8.0, 27.0])

@@ -1,7 +1,8 @@
 """The compiled executor: a program becomes straight-line Python that calls NumPy directly.
 
-``compile_jaxpr`` writes one Python statement per equation, from a table of source
-templates (primitive -> NumPy call or operator); a primitive without a template is called
+``compile_jaxpr`` writes one Python statement per equation: from the primitive's own
+``emit`` rule if it has one, else from this module's table of source templates
+(primitive -> NumPy call, operator or method); a primitive without either is called
 through its NumPy implementation with its params bound in advance. There is no
 per-equation dispatch at run time: the generated function is just the NumPy calls.
 
@@ -71,6 +72,7 @@ _NAMESPACE = {
     "_minimum_reduce": np.minimum.reduce,
     "_concatenate": np.concatenate,
     "_asarray": np.asarray,
+    "_np": np,  # for the expressions of primitives' own `emit` rules
 }
 
 
@@ -218,6 +220,9 @@ def _expression(writer, i, eqn, args) -> tuple[str, str]:
     name = eqn.primitive.name
     params = eqn.params
     out_aval = eqn.outvars[0].aval if eqn.outvars else None
+    if eqn.primitive.emit is not None:
+        # The primitive's own template; what it returns is not ours to overwrite.
+        return eqn.primitive.emit(*args, **params), "foreign"
     if name in _UFUNCS or (name == "integer_pow" and params["y"] in (2, -1) and out_aval.dtype.kind in "fc"):
         ufunc = _UFUNCS.get(name) or ("square" if params["y"] == 2 else "reciprocal")
         if name == "integer_pow":
