@@ -437,3 +437,37 @@ def test_output_structures_are_rebuilt():
     np.testing.assert_array_equal(out["a"][1][0], [2.0, 2.0])
     np.testing.assert_array_equal(out["p"].right[1], [2.0, 2.0])
     assert mg.jit(lambda x: None)(np.ones(1)) is None
+
+
+def test_vmap_of_jit_and_jit_of_vmap():
+    f = lambda v: mnp.sin(v) * v  # noqa: E731
+    xs = np.linspace(0, 1, 6).reshape(3, 2)
+    np.testing.assert_allclose(mg.vmap(mg.jit(f))(xs), f(xs))
+    np.testing.assert_allclose(mg.jit(mg.vmap(f))(xs), f(xs))
+    per_row = mg.vmap(mg.grad(lambda v: f(v).sum()))
+    np.testing.assert_allclose(mg.jit(per_row)(xs), per_row(xs))
+
+
+def test_jit_of_hessian_and_hessian_of_jit():
+    def rosen(x):
+        return mnp.sum(100.0 * (x[1:] - x[:-1] ** 2) ** 2 + (1.0 - x[:-1]) ** 2)
+
+    x = np.random.default_rng(3).standard_normal(6)
+    expected = mg.hessian(rosen)(x)
+    np.testing.assert_allclose(mg.jit(mg.hessian(rosen))(x), expected, rtol=1e-12)
+    np.testing.assert_allclose(mg.hessian(mg.jit(rosen))(x), expected, rtol=1e-12)
+
+
+def test_jit_with_checkpoint_and_custom_vjp():
+    layer = mg.checkpoint(lambda v: mnp.tanh(v) ** 2)
+    x = np.linspace(-1, 1, 4)
+    g = mg.grad(lambda v: layer(v).sum())
+    np.testing.assert_allclose(mg.jit(g)(x), g(x))
+
+    @mg.custom_vjp
+    def clip_gradient(v):
+        return v
+
+    clip_gradient.defvjp(lambda v: (v, None), lambda residuals, ct: (mnp.clip(ct, -1.0, 1.0),))
+    clipped = mg.grad(lambda v: mnp.sum(3.0 * clip_gradient(v)))
+    np.testing.assert_allclose(mg.jit(clipped)(x), np.ones(4))
