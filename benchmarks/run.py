@@ -7,6 +7,7 @@ NumPy forward+backward. JAX (jit), PyTorch (eager) and HIPS autograd are include
 installed (``pip install minigrad[bench]``). Results of every implementation are checked
 against the NumPy one before timing.
 
+``trace_scaling`` runs first, before the peers are imported (see ``import_peers``).
 Every library runs single-threaded (BLAS, OpenMP, XLA and PyTorch): on a small shared
 machine, thread pools of several libraries spinning against each other make timings
 meaningless, and one thread per library compares the libraries rather than their
@@ -23,6 +24,8 @@ os.environ.setdefault("XLA_FLAGS", "--xla_cpu_multi_thread_eigen=false intra_op_
 
 import argparse  # noqa: E402 - the thread settings above must precede NumPy's import
 import gc  # noqa: E402
+import importlib  # noqa: E402
+import importlib.util  # noqa: E402
 import platform  # noqa: E402
 import statistics  # noqa: E402
 import sys  # noqa: E402
@@ -34,29 +37,39 @@ import numpy as np  # noqa: E402
 import minigrad as mg  # noqa: E402
 import minigrad.numpy as mnp  # noqa: E402
 
-try:  # noqa: E402
-    import jax
-    import jax.numpy as jnp
+# The peers are imported by `import_peers`, after the trace-scaling run: their large heaps
+# would otherwise make CPython's full garbage collections, and so minigrad's per-equation
+# tracing cost, grow with the number of objects *they* hold.
+jax = jnp = torch = torch_functional = autograd = anp = None
+mg_nn = importlib.import_module("minigrad.nn") if importlib.util.find_spec("minigrad.nn") else None
 
-    jax.config.update("jax_enable_x64", True)  # for the float64 workload; float32 stays float32
-except ImportError:
-    jax = None
-try:
-    import torch
-    import torch.nn.functional as torch_functional
 
-    torch.set_num_threads(1)
-except ImportError:
-    torch = None
-try:
-    import autograd
-    import autograd.numpy as anp
-except ImportError:
-    autograd = None
-try:
-    import minigrad.nn as mg_nn
-except ImportError:
-    mg_nn = None
+def import_peers() -> dict:
+    """Import whichever of JAX, PyTorch and HIPS autograd are installed; their versions."""
+    global jax, jnp, torch, torch_functional, autograd, anp
+    try:
+        jax = importlib.import_module("jax")
+        jnp = importlib.import_module("jax.numpy")
+        jax.config.update("jax_enable_x64", True)  # for the float64 workload; float32 stays float32
+    except ImportError:
+        jax = None
+    try:
+        torch = importlib.import_module("torch")
+        torch_functional = importlib.import_module("torch.nn.functional")
+        torch.set_num_threads(1)
+    except ImportError:
+        torch = None
+    try:
+        autograd = importlib.import_module("autograd")
+        anp = importlib.import_module("autograd.numpy")
+    except ImportError:
+        autograd = None
+    return {
+        "jax": getattr(jax, "__version__", None),
+        "torch": getattr(torch, "__version__", None),
+        "autograd": "installed" if autograd is not None else None,
+    }
+
 
 RNG = np.random.default_rng(0)
 
@@ -613,27 +626,26 @@ def main(argv=None):
     parser.add_argument("--rounds", type=int, default=None)
     args = parser.parse_args(argv)
     rounds = args.rounds or (7 if args.quick else 25)
-    peers = {
-        "jax": getattr(jax, "__version__", None),
-        "torch": getattr(torch, "__version__", None),
-        "autograd": "installed" if autograd is not None else None,
-    }
-    print(f"# minigrad benchmarks: python {platform.python_version()}, numpy {np.__version__}, peers {peers}")
-    print(f"# {rounds} interleaved rounds per workload; medians. The machine may be shared: expect noise.")
     selected = args.only or [*WORKLOADS, "trace_scaling", "memory"]
+    known = [*WORKLOADS, "trace_scaling", "memory"]
+    for name in selected:
+        if name not in known:
+            parser.error(f"unknown workload {name!r}; choose from {known}")
+    print(f"# minigrad benchmarks: python {platform.python_version()}, numpy {np.__version__}")
+    print(f"# {rounds} interleaved rounds per workload; medians. The machine may be shared: expect noise.")
+    if "trace_scaling" in selected:
+        # First, while the process holds only minigrad and NumPy (see import_peers).
+        sizes = [1000, 10000] if args.quick else [1000, 10000, 100000]
+        trace_scaling(sizes, repeats=1 if args.quick else 3, collector=True)
+        trace_scaling(sizes, repeats=1 if args.quick else 3, collector=False)
+    print(f"\n# peers: {import_peers()}")
     for name in selected:
         if name in WORKLOADS:
             candidates = WORKLOADS[name]()
             if candidates is not None:
                 print_table(name, interleaved_medians(candidates, rounds))
-        elif name == "trace_scaling":
-            sizes = [1000, 10000] if args.quick else [1000, 10000, 100000]
-            trace_scaling(sizes, repeats=1 if args.quick else 3, collector=True)
-            trace_scaling(sizes, repeats=1 if args.quick else 3, collector=False)
         elif name == "memory":
             memory()
-        else:
-            parser.error(f"unknown workload {name!r}; choose from {[*WORKLOADS, 'trace_scaling', 'memory']}")
         sys.stdout.flush()
 
 
