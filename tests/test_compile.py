@@ -199,3 +199,19 @@ def test_a_primitive_emit_rule_is_used():
     compiled = compile_jaxpr(Jaxpr((), [x], [Eqn(cube_p, [x], [y])], [y]))
     assert "_np.power(a, 3)" in compiled.source
     np.testing.assert_array_equal(compiled(np.array([2.0, 3.0]))[0], [8.0, 27.0])
+
+
+def test_large_programs_are_split_into_parts_that_free_memory():
+    def f(x, y):
+        keep = mnp.exp(x)  # read again at the very end
+        for _ in range(30):
+            x = mnp.sin(x) * 1.01 + y
+        return x + keep, y
+
+    x, y = np.linspace(0, 1, 5), np.full(5, 0.1)
+    closed = mg.make_jaxpr(f)(x, y)
+    compiled = compile_jaxpr(closed, block_size=7)
+    assert "def _part0(live):" in compiled.source and "live.clear()" in compiled.source
+    for got, expected in zip(compiled(x, y), f(x, y), strict=True):
+        np.testing.assert_allclose(got, expected, rtol=1e-13)
+    assert compile_jaxpr(closed).source.count("def ") == 1  # small programs stay one function

@@ -111,7 +111,6 @@ class _Writer:
     def __init__(self, jaxpr: Jaxpr):
         self.jaxpr = jaxpr
         self.namespace = dict(_NAMESPACE)
-        self.lines: list[str] = []
         self.names: dict = {}
         self.fresh_names = _names()
         self.constants: dict[int, str] = {}
@@ -264,13 +263,62 @@ def _expression(writer, i, eqn, args) -> tuple[str, str]:
     return _fallback(writer, eqn, args), "foreign"
 
 
-def compile_jaxpr(program: ClosedJaxpr | Jaxpr, name: str = "jitted") -> CompiledProgram:
+def _split_into_parts(jaxpr, writer, blocks, block_size) -> tuple[list[str], list[str]]:
+    """Put each run of ``block_size`` equations in a function of its own.
+
+    CPython compiles one very long function more slowly per line than several short
+    ones, so large programs become a chain of parts. The variables still needed travel
+    from part to part in one list, which each part empties as it unpacks it, so a part
+    holds the only reference to what it receives and its ``del``s still free memory.
+    Returns the parts' source lines and the main body's lines.
+    """
+    defined_at = {var: -1 for var in jaxpr.invars}
+    for i, eqn in enumerate(jaxpr.eqns):
+        for var in eqn.outvars:
+            defined_at[var] = i
+    end = len(jaxpr.eqns)
+    count = -(-end // block_size)  # part k starts at equation k * block_size
+    # live[k]: variables defined before boundary k and read at or after it (outputs are
+    # read last); filled per variable, so the cost is the size of what is passed.
+    live: list[list[str]] = [[] for _ in range(count + 1)]
+    for var, defined in defined_at.items():
+        last = writer.last_use.get(var, -1)
+        first_boundary = defined // block_size + 1
+        last_boundary = count if last >= end else last // block_size
+        for k in range(first_boundary, last_boundary + 1):
+            live[k].append(writer.name(var))
+
+    def live_at(k):
+        return "".join(name + ", " for name in live[k])
+
+    parts = []
+    body = [f"live = [{live_at(0)}]"]
+    for number, start in enumerate(range(0, end, block_size)):
+        stop = min(start + block_size, end)
+        parts.append(f"def _part{number}(live):")
+        received = live_at(number)
+        if received:
+            parts.append(f"    {received}= live")
+        parts.append("    live.clear()")
+        parts.extend(f"    {line}" for block in blocks[start:stop] for line in block)
+        parts.append(f"    return [{live_at(number + 1)}]")
+        body.append(f"live = _part{number}(live)")
+    if live_at(count):
+        body.append(f"{live_at(count)}= live")
+    return parts, body
+
+
+def compile_jaxpr(
+    program: ClosedJaxpr | Jaxpr, name: str = "jitted", block_size: int = 1000
+) -> CompiledProgram:
     """Compile a program to a Python function of its inputs returning its output list.
 
     Args:
       program: a ``ClosedJaxpr`` (its constants are baked into the code) or a ``Jaxpr``
         without constant variables.
       name: the name of the generated function.
+      block_size: programs with more equations are split into helper functions of this
+        many equations each (CPython compiles long functions slowly).
 
     Returns:
       A ``CompiledProgram``; ``.source`` is the generated Python.
@@ -296,17 +344,19 @@ def compile_jaxpr(program: ClosedJaxpr | Jaxpr, name: str = "jitted") -> Compile
     for var in jaxpr.invars:
         params.append(writer.name(var))
         writer.bind_root(var, ("input", var))
-    body = writer.lines
+    blocks: list[list[str]] = []  # the statements of each equation
     # Inputs and constants are never deleted: the caller (or the namespace) owns them.
     never_deleted = {id(var) for var in (*jaxpr.constvars, *jaxpr.invars)}
     for i, eqn in enumerate(jaxpr.eqns):
         outs = [writer.name(var) for var in eqn.outvars]
         args = [writer.atom(atom) for atom in eqn.invars]
         rhs, kind = _expression(writer, i, eqn, args)
-        if eqn.primitive.multiple_results:
-            body.append(f"{''.join(o + ', ' for o in outs)}= {rhs}")
-        else:
-            body.append(f"{outs[0]} = {rhs}")
+        block = [
+            f"{''.join(o + ', ' for o in outs)}= {rhs}"
+            if eqn.primitive.multiple_results
+            else f"{outs[0]} = {rhs}"
+        ]
+        blocks.append(block)
         for position, var in enumerate(eqn.outvars):
             if kind == "view" and type(eqn.invars[0]) is Var:
                 writer.bind_root(var, writer.root[eqn.invars[0]])
@@ -329,7 +379,11 @@ def compile_jaxpr(program: ClosedJaxpr | Jaxpr, name: str = "jitted") -> Compile
                 writer.release(var)
                 dead.append(writer.name(var))
         if dead:
-            body.append(f"del {', '.join(dead)}")
+            block.append(f"del {', '.join(dead)}")
+    if len(blocks) > block_size:
+        parts, body = _split_into_parts(jaxpr, writer, blocks, block_size)
+    else:
+        parts, body = [], [line for block in blocks for line in block]
     results = []
     for atom in jaxpr.outvars:
         if type(atom) is Literal:
@@ -341,7 +395,8 @@ def compile_jaxpr(program: ClosedJaxpr | Jaxpr, name: str = "jitted") -> Compile
         else:
             results.append(writer.name(atom))
     body.append(f"return [{', '.join(results)}]")
-    source = f"def {name}({', '.join(params)}):\n" + "".join(f"    {line}\n" for line in body)
+    source = "".join(line + "\n" for line in parts)
+    source += f"def {name}({', '.join(params)}):\n" + "".join(f"    {line}\n" for line in body)
     filename = f"<minigrad.jit {name} {id(writer):x}>"
     # Registered with linecache so tracebacks through the generated code show its lines.
     linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
