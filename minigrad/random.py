@@ -212,5 +212,7 @@ def permutation(key, n_or_array):
         return random_permutation(key, int(n_or_array))
     array = n_or_array if is_tracer(n_or_array) else np.asarray(n_or_array)
     if array.ndim == 0:
-        raise ValueError("random.permutation: expected an int or an array with at least one axis, got a 0-d array.")
+        raise ValueError(
+            "random.permutation: expected an int or an array with at least one axis, got a 0-d array."
+        )
     return array[random_permutation(key, array.shape[0])]

@@ -83,9 +83,7 @@ def threefry2x32(key, counter_hi, counter_lo):
                 x1 = _rotate_left(x1, r) ^ x0
             x0 = x0 + schedule[injection % 3]
             x1 = x1 + schedule[(injection + 1) % 3] + np.uint32(injection)
-    shape = broadcast_shapes(
-        "threefry2x32", key.shape[:-1], np.shape(counter_hi), np.shape(counter_lo)
-    )
+    shape = broadcast_shapes("threefry2x32", key.shape[:-1], np.shape(counter_hi), np.shape(counter_lo))
     return x0.reshape(shape), x1.reshape(shape)
 
 
@@ -188,7 +186,9 @@ def _expand_to(x, dim, inner, out_batch, size, trailing):
     if dim is None:
         x = reshape(x, (1,) * (len(out_batch) - len(inner)) + tuple(inner) + trailing)
     else:
-        x = reshape(moveaxis(x, dim, 0), (size,) + (1,) * (len(out_batch) - len(inner)) + tuple(inner) + trailing)
+        x = reshape(
+            moveaxis(x, dim, 0), (size,) + (1,) * (len(out_batch) - len(inner)) + tuple(inner) + trailing
+        )
     return broadcast_to(x, (size, *out_batch, *trailing))
 
 
