@@ -1,8 +1,8 @@
-"""Convolution and pooling over NCHW images, built from slicing and ``einsum``.
+"""Convolution and pooling over NCHW images, built from slicing and ``matmul``.
 
 Every window position of a kernel is one strided slice of the (padded) input; stacking
 the ``kh * kw`` slices gives the patches ("im2col"), and a convolution is then one
-``einsum`` of patches and weights. Because this uses only differentiable, traceable
+matrix product of weights and patches. Because this uses only differentiable, traceable
 operations, ``grad``, ``jvp``, ``vmap`` and ``jit`` handle convolutions with no rules of
 their own. Pooling reduces the same patches with ``max`` or ``mean``.
 
@@ -100,8 +100,11 @@ def conv2d(x, w, b=None, stride=1, padding=0):
         x = mnp.pad(x, ((0, 0), (0, 0), (ph, ph), (pw, pw)))
     out_channels, in_channels, kh, kw = w.shape
     patches = _patches("conv2d", x, (kh, kw), _pair("conv2d", "stride", stride))
-    kernels = mnp.reshape(w, (out_channels, in_channels, kh * kw))
-    out = mnp.einsum("nckhw,ock->nohw", patches, kernels)
+    batch, _, _, out_h, out_w = patches.shape
+    # (O, C*K) @ (N, C*K, out_h*out_w): one batched matrix product, no transposes.
+    columns = mnp.reshape(patches, (batch, in_channels * kh * kw, out_h * out_w))
+    kernels = mnp.reshape(w, (out_channels, in_channels * kh * kw))
+    out = mnp.reshape(mnp.matmul(kernels, columns), (batch, out_channels, out_h, out_w))
     if b is not None:
         out = out + mnp.reshape(b, (1, out_channels, 1, 1))
     return out
