@@ -5,7 +5,13 @@ Example:
     True
 """
 
-__all__ = ["ConcretizationError", "TracerLeakError", "CONCRETIZATION_ADVICE", "LEAK_ADVICE"]
+__all__ = [
+    "ConcretizationError",
+    "TracerLeakError",
+    "CONCRETIZATION_ADVICE",
+    "LEAK_ADVICE",
+    "NUMPY_ON_TRACER_ADVICE",
+]
 
 CONCRETIZATION_ADVICE = (
     "The value of this array is not known while the function is being staged "
@@ -19,6 +25,12 @@ LEAK_ADVICE = (
     "A tracer escaped the transform that created it (for example it was stored in a "
     "global or in a closure that runs later) and was used after that transform ended. "
     "Return values from the transformed function instead of saving intermediate ones."
+)
+
+NUMPY_ON_TRACER_ADVICE = (
+    "A NumPy function was applied to a traced array, which NumPy cannot compute on while "
+    "a transform is watching. Inside transformed functions use the functions of "
+    "`minigrad.numpy` (import minigrad.numpy as mnp; mnp.sin(x) instead of np.sin(x))."
 )
 
 

@@ -15,6 +15,7 @@ Example:
 
 from __future__ import annotations
 
+import os
 from collections.abc import Mapping
 from typing import Any
 
@@ -31,6 +32,8 @@ __all__ = [
     "Params",
     "aval_of",
     "pp_jaxpr",
+    "short_source",
+    "var_names",
 ]
 
 _SHORT_DTYPE = {
@@ -175,16 +178,18 @@ class ClosedJaxpr:
 
     jaxpr: Jaxpr
     consts: tuple = attrs.field(converter=tuple)
+    # How str() prints it: with each equation's source line (make_jaxpr(f, source=True)).
+    show_source: bool = attrs.field(default=False, kw_only=True)
 
     def __str__(self):
-        return pp_jaxpr(self.jaxpr)
+        return pp_jaxpr(self.jaxpr, source=self.show_source)
 
     def __repr__(self):
         return str(self)
 
-    def pretty(self, source: bool = False) -> str:
+    def pretty(self, source: bool | None = None) -> str:
         """The program as text; with ``source=True`` each line ends with the user's line."""
-        return pp_jaxpr(self.jaxpr, source=source)
+        return pp_jaxpr(self.jaxpr, source=self.show_source if source is None else source)
 
     @property
     def in_avals(self) -> list[ShapedArray]:
@@ -240,6 +245,32 @@ def _format_param(value, names) -> str:
     return repr(value) if isinstance(value, str) else str(value)
 
 
+def var_names(jaxpr: Jaxpr) -> dict[Var, str]:
+    """The names the printer gives a program's variables: a, b, c, ... in binding order.
+
+    Example:
+      >>> import numpy as np
+      >>> x = Var(ShapedArray((), np.dtype("float32")))
+      >>> list(var_names(Jaxpr((), (x,), (), (x,))).values())
+      ['a']
+    """
+    fresh = _var_names()
+    bound = (*jaxpr.constvars, *jaxpr.invars, *(v for eqn in jaxpr.eqns for v in eqn.outvars))
+    return {var: next(fresh) for var in bound}
+
+
+def short_source(source: str) -> str:
+    """A source location as printed: relative to the working directory when inside it.
+
+    Example:
+      >>> import os
+      >>> short_source(os.path.join(os.getcwd(), "model.py") + ":3")
+      'model.py:3'
+    """
+    here = os.getcwd() + os.sep
+    return source[len(here) :] if source.startswith(here) else source
+
+
 def pp_jaxpr(jaxpr: Jaxpr, source: bool = False, indent: int = 0) -> str:
     """Print a program one equation per line, naming variables a, b, c, ...
 
@@ -274,7 +305,7 @@ def pp_jaxpr(jaxpr: Jaxpr, source: bool = False, indent: int = 0) -> str:
         args = " ".join(name(v) for v in eqn.invars)
         line = f"{pad}    {outs} = {prim} {args}".rstrip()
         if source and eqn.source:
-            line = f"{line}  # {eqn.source}"
+            line = f"{line}  # {short_source(eqn.source)}"
         lines.append(line)
     outputs = ", ".join(name(v) for v in jaxpr.outvars)
     if len(jaxpr.outvars) == 1:

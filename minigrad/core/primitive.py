@@ -5,6 +5,8 @@ A ``Primitive`` is a name plus the rules that say how each interpreter handles i
 - ``impl(*arrays, **params)``: compute the result with NumPy;
 - ``shape_rule(*avals, **params)``: the output's ``ShapedArray`` (checking the inputs);
 - ``vjp(argnum, ct, ans, *primals, **params)``: the cotangent of input ``argnum``;
+- ``vjp_all(wanted, ct, ans, *primals, **params)`` (optional): the cotangents of every
+  input at once, for rules that share work between inputs (a user's custom VJP);
 - ``jvp(primals, tangents, ans, **params)``: the output tangent;
 - ``batch(args, dims, **params)``: the result and its batch axis under ``vmap``.
 
@@ -40,6 +42,7 @@ class Primitive:
         self.impl: Callable | None = None
         self.shape_rule: Callable | None = None
         self.vjp: Callable | None = None
+        self.vjp_all: Callable | None = None
         self.jvp: Callable | None = None
         self.batch: Callable | None = None
         self.emit: Callable | None = None
@@ -79,6 +82,23 @@ class Primitive:
     def def_vjp_argnum(self, rule: Callable) -> Callable:
         """Give one rule for all inputs: ``rule(argnum, ct, ans, *primals, **params)``."""
         self.vjp = rule
+        return rule
+
+    def def_vjp_all(self, rule: Callable) -> Callable:
+        """One rule for every input at once: ``rule(wanted, ct, ans, *primals, **params)``.
+
+        ``wanted[i]`` says whether input i needs a cotangent; the rule returns one
+        cotangent (or ``None``) per input. The backward pass prefers this rule.
+        """
+        self.vjp_all = rule
+
+        def vjp_by_argnum(argnum, ct, ans, *primals, **params):
+            wanted = tuple(i == argnum for i in range(len(primals)))
+            return rule(wanted, ct, ans, *primals, **params)[argnum]
+
+        vjp_by_argnum.__name__ = f"{self.name}_vjp"
+        vjp_by_argnum.__qualname__ = vjp_by_argnum.__name__
+        self.vjp = vjp_by_argnum
         return rule
 
     def def_jvp(self, rule: Callable) -> Callable:

@@ -20,7 +20,7 @@ from minigrad.core.ir import ShapedArray
 from minigrad.core.primitive import Primitive
 from minigrad.core.trace import bind, get_aval
 from minigrad.ops.elementwise import convert_element_type, div, equal, mul, select, sub
-from minigrad.ops.shape import _check_axes, broadcast_to, expand_dims, reduce_sum
+from minigrad.ops.shape import _check_axes, broadcast_to, expand_dims, reduce_sum, reduction_batch_rule
 
 __all__ = ["reduce_max", "reduce_min", "reduce_prod", "argmax", "argmin"]
 
@@ -91,6 +91,10 @@ def reduce_min(x, axes):
     return bind(reduce_min_p, x, axes=axes) if axes else x
 
 
+reduce_max_p.def_batch(reduction_batch_rule(reduce_max))
+reduce_min_p.def_batch(reduction_batch_rule(reduce_min))
+
+
 # ---------------------------------------------------------------------------------------
 # prod: the gradient is the product of the *other* elements, which must stay right when
 # some elements are zero, so it is not computed as prod / x.
@@ -138,6 +142,9 @@ def reduce_prod(x, axes):
     return bind(reduce_prod_p, x, axes=axes) if axes else x
 
 
+reduce_prod_p.def_batch(reduction_batch_rule(reduce_prod))
+
+
 # ---------------------------------------------------------------------------------------
 # argmax / argmin: integer results, no derivative.
 
@@ -178,3 +185,17 @@ def argmax(x, axis: int):
 
 def argmin(x, axis: int):
     return bind(argmin_p, x, axis=int(axis))
+
+
+def _arg_batch_rule(function):
+    def arg_batch(args, dims, *, axis):
+        (x,), (dim,) = args, dims
+        full_axis = axis if axis < dim else axis + 1
+        return function(x, full_axis), dim if dim < full_axis else dim - 1
+
+    arg_batch.__name__ = f"{function.__name__}_batch"
+    return arg_batch
+
+
+argmax_p.def_batch(_arg_batch_rule(argmax))
+argmin_p.def_batch(_arg_batch_rule(argmin))

@@ -23,7 +23,13 @@ import numpy as np
 
 from minigrad.core.ir import Literal
 from minigrad.core.recording import RecordTrace, RecordTracer
-from minigrad.core.trace import get_aval, new_trace
+from minigrad.core.trace import (
+    errors_point_at_user_code,
+    get_aval,
+    new_trace,
+    reset_equation_source,
+    set_equation_source,
+)
 from minigrad.ops.elementwise import add, convert_element_type
 from minigrad.ops.shape import unbroadcast
 from minigrad.transforms.api_util import flatten_arguments, normalize_argnums
@@ -66,19 +72,33 @@ def backward_pass(eqns, read, cts_by_var: dict) -> dict:
                 continue
             ans = read(eqn.outvars[0])
         primals = [read(atom) for atom in eqn.invars]
-        for argnum, atom in enumerate(eqn.invars):
-            if type(atom) is Literal:
-                continue  # a constant: nobody asked for its cotangent
-            ct = primitive.vjp(argnum, cts_out, ans, *primals, **eqn.params)
-            if ct is None:
-                continue
-            ct_aval = get_aval(ct)
-            if ct_aval.shape != atom.aval.shape:
-                ct = unbroadcast(ct, atom.aval.shape)
-            if ct_aval.dtype != atom.aval.dtype:
-                ct = convert_element_type(ct, atom.aval.dtype)
-            existing = ct_env.get(atom)
-            ct_env[atom] = ct if existing is None else add(existing, ct)
+        # Equations staged while transposing this one belong to the user's line that made it.
+        source_token = None if eqn.source is None else set_equation_source(eqn.source)
+        try:
+            if primitive.vjp_all is not None:
+                wanted = tuple(type(atom) is not Literal for atom in eqn.invars)
+                cts_in = primitive.vjp_all(wanted, cts_out, ans, *primals, **eqn.params)
+            else:
+                cts_in = None
+            for argnum, atom in enumerate(eqn.invars):
+                if type(atom) is Literal:
+                    continue  # a constant: nobody asked for its cotangent
+                if cts_in is None:
+                    ct = primitive.vjp(argnum, cts_out, ans, *primals, **eqn.params)
+                else:
+                    ct = cts_in[argnum]
+                if ct is None:
+                    continue
+                ct_aval = get_aval(ct)
+                if ct_aval.shape != atom.aval.shape:
+                    ct = unbroadcast(ct, atom.aval.shape)
+                if ct_aval.dtype != atom.aval.dtype:
+                    ct = convert_element_type(ct, atom.aval.dtype)
+                existing = ct_env.get(atom)
+                ct_env[atom] = ct if existing is None else add(existing, ct)
+        finally:
+            if source_token is not None:
+                reset_equation_source(source_token)
     return ct_env
 
 
@@ -90,7 +110,8 @@ def _lower(trace, x):
 def _vjp_flat(fun, primals_flat, in_tree, has_aux):
     with new_trace(RecordTrace) as trace:
         inputs = [trace.new_input(x) if _is_differentiable(x) else x for x in primals_flat]
-        result = fun(*tree_unflatten(in_tree, inputs))
+        with errors_point_at_user_code():
+            result = fun(*tree_unflatten(in_tree, inputs))
         if has_aux:
             if not (isinstance(result, (tuple, list)) and len(result) == 2):
                 raise TypeError(
