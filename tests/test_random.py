@@ -199,3 +199,16 @@ def test_batching_rules_match_per_key_results():
     one_datum = np.stack([rops.random_fold_in(k, np.uint32(7)) for k in keys])
     out, dim = rops.random_fold_in_batch((keys, np.uint32(7)), (0, None))
     np.testing.assert_array_equal(np.moveaxis(out, dim, 0), one_datum)
+
+
+def test_random_functions_under_vmap_match_a_loop_over_keys():
+    keys = mr.split(mr.key(0), 3)
+    out = mg.vmap(lambda k: mr.normal(k, (2,)))(keys)
+    np.testing.assert_array_equal(out, np.stack([mr.normal(k, (2,)) for k in keys]))
+    out = mg.vmap(lambda d: mr.fold_in(mr.key(1), d))(np.arange(4))
+    np.testing.assert_array_equal(out, np.stack([mr.fold_in(mr.key(1), d) for d in range(4)]))
+    out = mg.vmap(lambda k: mr.permutation(k, 5), in_axes=1, out_axes=1)(keys.T)
+    np.testing.assert_array_equal(out.T, np.stack([mr.permutation(k, 5) for k in keys]))
+    out = mg.vmap(mr.fold_in)(keys, np.arange(3))
+    np.testing.assert_array_equal(out, np.stack([mr.fold_in(k, d) for k, d in zip(keys, range(3))]))
+    np.testing.assert_array_equal(mg.vmap(mr.split)(keys), np.stack([mr.split(k) for k in keys]))

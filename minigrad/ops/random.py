@@ -32,7 +32,7 @@ from minigrad.core.ir import ShapedArray
 from minigrad.core.primitive import Primitive
 from minigrad.core.trace import bind, get_aval
 from minigrad.ops.elementwise import broadcast_shapes
-from minigrad.ops.shape import broadcast_to, moveaxis, reshape
+from minigrad.ops.shape import batch_to_front, pad_batched_rank
 
 __all__ = [
     "threefry2x32",
@@ -96,10 +96,6 @@ def _check_key(opname: str, key: ShapedArray) -> None:
         )
 
 
-def _move_batch_first(x, dim):
-    return x if dim is None or dim == 0 else moveaxis(x, dim, 0)
-
-
 # ---------------------------------------------------------------------------------------
 # random_bits
 
@@ -128,7 +124,7 @@ def random_bits_shape_rule(key, *, shape):
 @random_bits_p.def_batch
 def random_bits_batch(args, dims, *, shape):
     (key,), (dim,) = args, dims
-    return random_bits(_move_batch_first(key, dim), shape), 0
+    return random_bits(batch_to_front(key, dim), shape), 0
 
 
 def random_bits(key, shape):
@@ -165,31 +161,15 @@ def random_fold_in_shape_rule(key, data):
 
 @random_fold_in_p.def_batch
 def random_fold_in_batch(args, dims):
-    key, data = args
-    key_dim, data_dim = dims
+    (key, data), (key_dim, data_dim) = args, dims
     size = get_aval(key).shape[key_dim] if key_dim is not None else get_aval(data).shape[data_dim]
-    key_batch = _unbatched_shape(key, key_dim)[:-1]
-    data_shape = _unbatched_shape(data, data_dim)
-    out_batch = broadcast_shapes("random_fold_in", key_batch, data_shape)
-    # Line both operands up as (size, *out_batch[, 2]) so broadcasting cannot misalign.
-    key = _expand_to(key, key_dim, key_batch, out_batch, size, trailing=(2,))
-    data = _expand_to(data, data_dim, data_shape, out_batch, size, trailing=())
+    key_rank = get_aval(key).ndim - 1 - (key_dim is not None)
+    data_rank = get_aval(data).ndim - (data_dim is not None)
+    rank = max(key_rank, data_rank)
+    # Batch axes first, padded so the keys' batch axes line up with the data's.
+    key = pad_batched_rank(batch_to_front(key, key_dim, size), rank + 1)
+    data = pad_batched_rank(batch_to_front(data, data_dim, size), rank)
     return random_fold_in(key, data), 0
-
-
-def _unbatched_shape(x, dim):
-    shape = get_aval(x).shape
-    return shape if dim is None else shape[:dim] + shape[dim + 1 :]
-
-
-def _expand_to(x, dim, inner, out_batch, size, trailing):
-    if dim is None:
-        x = reshape(x, (1,) * (len(out_batch) - len(inner)) + tuple(inner) + trailing)
-    else:
-        x = reshape(
-            moveaxis(x, dim, 0), (size,) + (1,) * (len(out_batch) - len(inner)) + tuple(inner) + trailing
-        )
-    return broadcast_to(x, (size, *out_batch, *trailing))
 
 
 def random_fold_in(key, data):
@@ -225,7 +205,7 @@ def random_permutation_shape_rule(key, *, n):
 @random_permutation_p.def_batch
 def random_permutation_batch(args, dims, *, n):
     (key,), (dim,) = args, dims
-    return random_permutation(_move_batch_first(key, dim), n), 0
+    return random_permutation(batch_to_front(key, dim), n), 0
 
 
 def random_permutation(key, n: int):
