@@ -300,3 +300,33 @@ def test_same_key_same_parameters():
     b = nn.MLP([2, 3, 1]).init(mr.key(4))
     for x, y in zip(tree_leaves(a), tree_leaves(b)):
         np.testing.assert_array_equal(x, y)
+
+
+def test_conv_and_pooling_under_vmap_and_per_example_gradients():
+    xs, w = RNG.standard_normal((3, 2, 5, 5)), RNG.standard_normal((4, 2, 3, 3))
+    mapped = mg.vmap(lambda x: nn.conv2d(x[None], w, stride=2, padding=1)[0])(xs)
+    np.testing.assert_allclose(mapped, nn.conv2d(xs, w, stride=2, padding=1), rtol=1e-12)
+    over_weights = mg.vmap(lambda w: nn.avg_pool2d(nn.conv2d(xs, w), 3))(np.stack([w, 2 * w]))
+    np.testing.assert_allclose(over_weights[1], 2 * nn.avg_pool2d(nn.conv2d(xs, w), 3), rtol=1e-12)
+
+    def loss(w, x):
+        return mnp.sum(nn.max_pool2d(nn.relu(nn.conv2d(x[None], w)), 2))
+
+    per_example = mg.vmap(mg.grad(loss), in_axes=(None, 0))(w, xs)
+    for i in range(3):
+        np.testing.assert_allclose(per_example[i], mg.grad(loss)(w, xs[i]), rtol=1e-12)
+
+
+def test_mlp_per_example_gradients_with_vmap():
+    model = nn.MLP([3, 5, 1])
+    params = model.init(mr.key(0))
+    xs = RNG.standard_normal((4, 3)).astype(np.float32)
+
+    def loss(params, x):
+        return mnp.sum(model.apply(params, x[None]))
+
+    per_example = mg.vmap(mg.grad(loss), in_axes=(None, 0))(params, xs)
+    assert per_example[0]["w"].shape == (4, 3, 5)
+    single = mg.grad(loss)(params, xs[2])
+    np.testing.assert_allclose(per_example[1]["w"][2], single[1]["w"], rtol=1e-5)
+    np.testing.assert_allclose(per_example[0]["b"][2], single[0]["b"], rtol=1e-5)
