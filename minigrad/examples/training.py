@@ -115,7 +115,7 @@ def train(model, optimizer, train_data, epochs: int, batch_size: int, key, quiet
         history.accuracy.append(correct / len(y_train))
         summary = f"loss {history.loss[-1]:.4f}  train accuracy {100 * history.accuracy[-1]:.1f}%"
         if fancy:
-            epochs_iter.set_postfix_str(summary)
+            epochs_iter.set_postfix_str(summary, refresh=False)
         elif not quiet:
             print(f"epoch {epoch + 1:>3}/{epochs}  {summary}", flush=True)
     return params, history
@@ -128,6 +128,7 @@ def save_loss_plot(history: History, path: str, title: str) -> bool:
 
         matplotlib.use("Agg")
         import matplotlib.pyplot as plt  # noqa: PLC0415
+        import matplotlib.ticker  # noqa: PLC0415
     except ImportError:
         print("--plot needs matplotlib (pip install matplotlib); no plot written.")
         return False
@@ -139,6 +140,7 @@ def save_loss_plot(history: History, path: str, title: str) -> bool:
     axes.set_yscale("log")
     axes.set_title(title)
     axes.grid(True, alpha=0.3)
+    axes.xaxis.set_major_locator(matplotlib.ticker.MaxNLocator(integer=True))
     figure.tight_layout()
     figure.savefig(path, dpi=120)
     plt.close(figure)
