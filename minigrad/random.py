@@ -157,7 +157,7 @@ def normal(key, shape=(), dtype=np.float32):
     shape = _normalize_shape(shape)
     unit = _unit_interval(key, (2, *shape), np.dtype(np.float64))
     radius = mnp.sqrt(-2.0 * mnp.log1p(-unit[0]))
-    return (radius * mnp.cos(2.0 * np.pi * unit[1])).astype(dtype)
+    return mnp.astype(mnp.multiply(radius, mnp.cos(2.0 * np.pi * unit[1])), dtype)
 
 
 def bernoulli(key, p=0.5, shape=None):
@@ -175,7 +175,7 @@ def bernoulli(key, p=0.5, shape=None):
     """
     _check_key("bernoulli", key)
     shape = mnp.shape(p) if shape is None else _normalize_shape(shape)
-    return uniform(key, shape) < p
+    return mnp.less(uniform(key, shape), p)
 
 
 def randint(key, shape, minval, maxval):
@@ -194,7 +194,7 @@ def randint(key, shape, minval, maxval):
     span = float(maxval - minval)
     unit = _unit_interval(key, _normalize_shape(shape), np.dtype(np.float64))
     # floor(unit * span) without a floor primitive: astype truncates, and unit * span >= 0.
-    return (unit * span).astype(np.int64).astype(np.int32) + np.int32(minval)
+    return mnp.add((unit * span).astype(np.int64).astype(np.int32), np.int32(minval))
 
 
 def permutation(key, n_or_array):

@@ -212,3 +212,11 @@ def test_random_functions_under_vmap_match_a_loop_over_keys():
     out = mg.vmap(mr.fold_in)(keys, np.arange(3))
     np.testing.assert_array_equal(out, np.stack([mr.fold_in(k, d) for k, d in zip(keys, range(3))]))
     np.testing.assert_array_equal(mg.vmap(mr.split)(keys), np.stack([mr.split(k) for k in keys]))
+
+
+def test_scalar_and_empty_shapes_give_arrays():
+    key = mr.key(0)
+    for sample in (mr.uniform(key), mr.normal(key), mr.bernoulli(key), mr.randint(key, (), 0, 3)):
+        assert type(sample) is np.ndarray and sample.shape == ()
+    assert mr.normal(key, (0, 3)).shape == (0, 3)
+    np.testing.assert_array_equal(mr.bernoulli(key, np.array([0.0, 1.0])), [False, True])

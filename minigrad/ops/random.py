@@ -109,10 +109,10 @@ def random_bits_impl(key, *, shape):
     blocks = (count + 1) // 2
     batch = key.shape[:-1]
     counters = np.arange(blocks, dtype=np.uint32)
-    keys = key.reshape(*batch, 1, 2)
+    keys = key.reshape((*batch, 1, 2))
     hi, lo = threefry2x32(keys, np.zeros_like(counters), counters)
-    words = np.stack([hi, lo], axis=-1).reshape(*batch, 2 * blocks)
-    return words[..., :count].reshape(*batch, *shape)
+    words = np.stack([hi, lo], axis=-1).reshape((*batch, 2 * blocks))
+    return words[..., :count].reshape((*batch, *shape))
 
 
 @random_bits_p.def_shape_rule
