@@ -298,7 +298,7 @@ def apply_updates(params, updates):
       >>> apply_updates([np.ones(2, np.float32)], [np.full(2, 0.5)])
       [array([1.5, 1.5], dtype=float32)]
     """
-    return tree_map(lambda p, u: p + _astype(u, mnp.asarray(p).dtype), params, updates)
+    return tree_map(lambda p, u: mnp.add(p, _astype(u, mnp.asarray(p).dtype)), params, updates)
 
 
 # ---------------------------------------------------------------------------------------

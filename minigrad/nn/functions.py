@@ -68,7 +68,7 @@ def gelu(x):
     """
     x = _inexact(x)
     inner = np.sqrt(2.0 / np.pi) * (x + 0.044715 * x**3)
-    return 0.5 * x * (1.0 + mnp.tanh(inner))
+    return mnp.multiply(0.5 * x, 1.0 + mnp.tanh(inner))
 
 
 def softplus(x):
@@ -79,7 +79,7 @@ def softplus(x):
       array([   0., 1000.])
     """
     x = _inexact(x)
-    return mnp.maximum(x, 0.0) + mnp.log1p(mnp.exp(-mnp.abs(x)))
+    return mnp.add(mnp.maximum(x, 0.0), mnp.log1p(mnp.exp(-mnp.abs(x))))
 
 
 def log_softmax(x, axis=-1):
@@ -91,7 +91,7 @@ def log_softmax(x, axis=-1):
     """
     x = _inexact(x)
     shifted = x - mnp.stop_gradient(mnp.max(x, axis=axis, keepdims=True))
-    return shifted - mnp.log(mnp.sum(mnp.exp(shifted), axis=axis, keepdims=True))
+    return mnp.subtract(shifted, mnp.log(mnp.sum(mnp.exp(shifted), axis=axis, keepdims=True)))
 
 
 def softmax(x, axis=-1):
@@ -104,7 +104,7 @@ def softmax(x, axis=-1):
     x = _inexact(x)
     shifted = x - mnp.stop_gradient(mnp.max(x, axis=axis, keepdims=True))
     exps = mnp.exp(shifted)
-    return exps / mnp.sum(exps, axis=axis, keepdims=True)
+    return mnp.divide(exps, mnp.sum(exps, axis=axis, keepdims=True))
 
 
 def one_hot(labels, num_classes: int, dtype=np.float32):
