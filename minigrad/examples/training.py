@@ -43,6 +43,16 @@ def make_step(apply, optimizer):
 
     ``correct`` counts the examples of the batch that the model (before the update)
     classified right.
+
+    Example:
+      >>> import minigrad.random as mr
+      >>> model, optimizer = nn.Linear(2, 2), optim.sgd(0.1)
+      >>> params = model.init(mr.key(0))
+      >>> step = make_step(model.apply, optimizer)
+      >>> x, y = np.eye(2, dtype=np.float32), np.array([0, 1])
+      >>> params, opt_state, loss, correct = step(params, optimizer.init(params), x, y)
+      >>> sorted(params), int(correct) in (0, 1, 2)
+      (['b', 'w'], True)
     """
 
     def loss_fn(params, x, y):
@@ -75,7 +85,12 @@ def accuracy(apply, params, x, y, batch_size: int = 1000) -> float:
 
 @attrs.define
 class History:
-    """Per-epoch mean training loss and accuracy, filled in by ``train``."""
+    """Per-epoch mean training loss and accuracy, filled in by ``train``.
+
+    Example:
+      >>> History().loss
+      []
+    """
 
     loss: list = attrs.field(factory=list)
     accuracy: list = attrs.field(factory=list)
@@ -97,6 +112,14 @@ def train(model, optimizer, train_data, epochs: int, batch_size: int, key, quiet
 
     ``key`` makes the initial parameters (``fold_in(key, 0)``) and each epoch's shuffle
     (``fold_in(key, epoch + 1)``), so a seed reproduces a run exactly.
+
+    Example:
+      >>> import numpy as np
+      >>> import minigrad.random as mr
+      >>> x, y = np.array([[0.0], [1.0]] * 8, np.float32), np.array([0, 1] * 8)
+      >>> params, history = train(nn.MLP([1, 2]), optim.adam(0.1), (x, y), 20, 4, mr.key(0), quiet=True)
+      >>> len(history.loss), history.accuracy[-1]
+      (20, 1.0)
     """
     x_train, y_train = train_data
     params = model.init(mr.fold_in(key, 0))
@@ -122,7 +145,16 @@ def train(model, optimizer, train_data, epochs: int, batch_size: int, key, quiet
 
 
 def save_loss_plot(history: History, path: str, title: str) -> bool:
-    """Write a PNG of the loss curve with matplotlib; False (and a note) if it is missing."""
+    """Write a PNG of the loss curve with matplotlib; False (and a note) if it is missing.
+
+    Example:
+      >>> import contextlib, os, tempfile
+      >>> path = os.path.join(tempfile.mkdtemp(), "loss.png")
+      >>> with open(os.devnull, "w") as quiet, contextlib.redirect_stdout(quiet):
+      ...     written = save_loss_plot(History([1.0, 0.5], [0.5, 0.9]), path, "loss")
+      >>> written == os.path.exists(path)
+      True
+    """
     try:
         import matplotlib  # noqa: PLC0415 - an optional dependency
 
@@ -148,7 +180,15 @@ def save_loss_plot(history: History, path: str, title: str) -> bool:
 
 
 def add_training_flags(parser: argparse.ArgumentParser, epochs: int, batch_size: int, lr: float) -> None:
-    """The flags every classification example takes."""
+    """The flags every classification example takes.
+
+    Example:
+      >>> parser = argparse.ArgumentParser()
+      >>> add_training_flags(parser, epochs=3, batch_size=8, lr=0.01)
+      >>> args = parser.parse_args(["--model", "cnn", "--plot"])
+      >>> args.epochs, args.model, args.plot
+      (3, 'cnn', '')
+    """
     parser.add_argument("--epochs", type=int, default=epochs, help=f"passes over the data (default {epochs})")
     parser.add_argument(
         "--batch-size", type=int, default=batch_size, help=f"examples per step (default {batch_size})"
@@ -164,7 +204,16 @@ def add_training_flags(parser: argparse.ArgumentParser, epochs: int, batch_size:
 
 
 def report(args, name: str, params, history: History, test_accuracy: float, seconds: float) -> None:
-    """Print the results, save the parameters and the plot; the last line is the accuracy."""
+    """Print the results, save the parameters and the plot; the last line is the accuracy.
+
+    Example:
+      >>> import os, tempfile
+      >>> args = argparse.Namespace(model="mlp", epochs=1, plot=None, save=os.path.join(tempfile.mkdtemp(), "p.npz"))
+      >>> report(args, "demo", [np.zeros(2)], History([0.1], [0.9]), 0.978, 1.25)  # doctest: +ELLIPSIS
+      trained mlp for 1 epochs in 1.2 s
+      saved parameters to .../p.npz
+      test accuracy: 97.8%
+    """
     print(f"trained {args.model} for {args.epochs} epochs in {seconds:.1f} s")
     save_path = args.save or f"{name}-{args.model}.npz"
     io.save(save_path, params)
@@ -178,7 +227,15 @@ def report(args, name: str, params, history: History, test_accuracy: float, seco
 
 
 def timed_train(*arguments, **keywords):
-    """``train`` and the wall-clock seconds it took."""
+    """``train`` and the wall-clock seconds it took.
+
+    Example:
+      >>> import minigrad.random as mr
+      >>> x, y = np.zeros((4, 1), np.float32), np.zeros(4, np.int64)
+      >>> params, history, seconds = timed_train(nn.MLP([1, 2]), optim.sgd(0.1), (x, y), 1, 2, mr.key(0), quiet=True)
+      >>> seconds >= 0
+      True
+    """
     start = time.perf_counter()
     params, history = train(*arguments, **keywords)
     return params, history, time.perf_counter() - start
