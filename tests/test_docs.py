@@ -13,7 +13,12 @@ import re
 import pytest
 
 import minigrad
+import minigrad.datasets
+import minigrad.io
+import minigrad.nn
 import minigrad.numpy
+import minigrad.optim
+import minigrad.random
 import minigrad.testing
 import minigrad.tree
 import minigrad.viz
@@ -79,6 +84,11 @@ def test_links_and_images_resolve(path):
         (minigrad.tree, "api/tree.md"),
         (minigrad.testing, "api/testing.md"),
         (minigrad.viz, "api/viz.md"),
+        (minigrad.random, "api/random.md"),
+        (minigrad.nn, "api/nn.md"),
+        (minigrad.optim, "api/optim.md"),
+        (minigrad.io, "api/io.md"),
+        (minigrad.datasets, "api/datasets.md"),
     ],
     ids=lambda x: getattr(x, "__name__", x),
 )
