@@ -471,3 +471,29 @@ def test_jit_with_checkpoint_and_custom_vjp():
     clip_gradient.defvjp(lambda v: (v, None), lambda residuals, ct: (mnp.clip(ct, -1.0, 1.0),))
     clipped = mg.grad(lambda v: mnp.sum(3.0 * clip_gradient(v)))
     np.testing.assert_allclose(mg.jit(clipped)(x), np.ones(4))
+
+
+def test_jit_on_methods_with_a_static_self():
+    class Scaler:
+        def __init__(self, factor):
+            self.factor = factor
+
+        def __hash__(self):
+            return hash(self.factor)
+
+        def __eq__(self, other):
+            return isinstance(other, Scaler) and other.factor == self.factor
+
+        @mg.jit
+        def dynamic_self(self, x):
+            return x * 2.0
+
+        def scale(self, x):
+            return x * self.factor
+
+        static_scale = mg.jit(scale, static_argnums=0)
+
+    with pytest.raises(TypeError, match="static_argnums|not an array"):
+        Scaler(3.0).dynamic_self(np.ones(2))
+    np.testing.assert_array_equal(Scaler(3.0).static_scale(np.ones(2)), [3.0, 3.0])
+    np.testing.assert_array_equal(Scaler(4.0).static_scale(np.ones(2)), [4.0, 4.0])

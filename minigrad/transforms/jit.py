@@ -208,6 +208,11 @@ class JittedFunction:
     def __repr__(self):
         return f"jit({self._name})"
 
+    def __get__(self, instance, owner=None):
+        # As a method, the instance is the first argument (make it static if it is not a
+        # pytree of arrays: `jit(method, static_argnums=0)`).
+        return self if instance is None else functools.partial(self, instance)
+
     # -- the call path ------------------------------------------------------------------
 
     def _split(self, args, kwargs):

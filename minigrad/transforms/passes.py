@@ -34,8 +34,8 @@ from __future__ import annotations
 import numpy as np
 
 from minigrad.core.ir import ClosedJaxpr, Eqn, Jaxpr, Literal, ShapedArray, Var
-from minigrad.core.primitive import all_primitives
-from minigrad.ops.elementwise import ELEMENTWISE_PRIMITIVES, broadcast_shapes
+from minigrad.ops.elementwise import ELEMENTWISE_PRIMITIVES, broadcast_shapes, mul_p
+from minigrad.ops.shape import broadcast_to_p, reshape_p
 
 __all__ = [
     "dce",
@@ -48,10 +48,6 @@ __all__ = [
 ]
 
 _ELEMENTWISE = frozenset(ELEMENTWISE_PRIMITIVES)
-
-
-def _prim(name):
-    return all_primitives()[name]
 
 
 def _substitute(atom, env):
@@ -332,18 +328,18 @@ def _sum_of_broadcast_scalar(eqn, source):
     out_var = eqn.outvars[0]
     aval = ShapedArray(scalar.aval.shape, scalar.aval.dtype)
     product = Var(aval)
-    eqns = [Eqn(_prim("mul"), [scalar, _literal(np.full(aval.shape, count), aval)], [product])]
+    eqns = [Eqn(mul_p, [scalar, _literal(np.full(aval.shape, count), aval)], [product])]
     if aval.shape == out_var.aval.shape:
         return eqns, product
     if aval.ndim > out_var.aval.ndim:
         squeezed = Var(
             ShapedArray(aval.shape[aval.ndim - out_var.aval.ndim :] if out_var.aval.ndim else (), aval.dtype)
         )
-        eqns.append(Eqn(_prim("reshape"), [product], [squeezed], {"new_sizes": squeezed.aval.shape}))
+        eqns.append(Eqn(reshape_p, [product], [squeezed], {"new_sizes": squeezed.aval.shape}))
         product = squeezed
         if product.aval.shape == out_var.aval.shape:
             return eqns, product
-    eqns.append(Eqn(_prim("broadcast_to"), [product], [out_var], {"shape": out_var.aval.shape}))
+    eqns.append(Eqn(broadcast_to_p, [product], [out_var], {"shape": out_var.aval.shape}))
     return eqns, out_var
 
 
@@ -446,9 +442,7 @@ def drop_zero_cotangent_work(jaxpr: Jaxpr) -> Jaxpr:
             a, b = eqn.invars
             for zero, other in ((a, b), (b, a)):
                 if _is_uniform_literal(zero, 0) and type(other) is Var and other.aval.dtype == out_aval.dtype:
-                    eqn = Eqn(
-                        _prim("broadcast_to"), [other], eqn.outvars, {"shape": out_aval.shape}, eqn.source
-                    )
+                    eqn = Eqn(broadcast_to_p, [other], eqn.outvars, {"shape": out_aval.shape}, eqn.source)
                     break
         eqns.append(_shrink_uniform_literal(eqn))
     return _finish(jaxpr, eqns, env)
