@@ -497,3 +497,24 @@ def test_jit_on_methods_with_a_static_self():
         Scaler(3.0).dynamic_self(np.ones(2))
     np.testing.assert_array_equal(Scaler(3.0).static_scale(np.ones(2)), [3.0, 3.0])
     np.testing.assert_array_equal(Scaler(4.0).static_scale(np.ones(2)), [4.0, 4.0])
+
+
+def test_concurrent_calls_with_many_signatures_and_a_small_cache():
+    jf = mg.jit(lambda x: mnp.tanh(x) * 2.0, cache_limit=3)
+    errors = []
+
+    def worker(offset):
+        try:
+            for i in range(40):
+                n = 1 + (i + offset) % 6
+                np.testing.assert_allclose(jf(np.ones(n)), 2.0 * np.tanh(np.ones(n)))
+        except Exception as error:  # reported below; a thread's exception would be lost
+            errors.append(error)
+
+    threads = [threading.Thread(target=worker, args=(k,)) for k in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not errors
+    assert jf.cache_size() <= 3

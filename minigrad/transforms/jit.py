@@ -266,10 +266,9 @@ class JittedFunction:
         if entry is None or type(entry) is _Pending:
             entry = self._lookup_or_trace(key, static_values, dynamic, leaves, in_tree)
         else:
-            try:
-                self._cache.move_to_end(key)
-            except KeyError:
-                pass  # evicted meanwhile by another thread; this call still has its entry
+            with self._lock:  # the LRU order is shared with threads that evict
+                if key in self._cache:
+                    self._cache.move_to_end(key)
         if python_scalars:
             leaves = list(map(_python_scalar_as_array, leaves))
         if traced or entry.const_tracers:
