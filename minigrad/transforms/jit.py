@@ -319,11 +319,10 @@ class JittedFunction:
             else:
                 self._cache[key] = entry
                 self._cache.move_to_end(key)
-                while len(self._cache) > self._cache_limit:
-                    oldest = next(iter(self._cache))
-                    if type(self._cache[oldest]) is _Pending:
-                        break
-                    del self._cache[oldest]
+                # Evict the least recently used programs (never a slot still being traced).
+                ready = [k for k, slot in self._cache.items() if type(slot) is not _Pending]
+                for stale in ready[: max(0, len(ready) - self._cache_limit)]:
+                    del self._cache[stale]
         pending.done.set()
         return entry
 
