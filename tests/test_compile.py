@@ -1,6 +1,10 @@
 """Tests for minigrad.transforms.compile: generated code equals the interpreter, frees
 intermediates, and writes in place only into buffers nobody else can see."""
 
+import gc
+import linecache
+import traceback
+
 import numpy as np
 import pytest
 from hypothesis import given
@@ -215,3 +219,15 @@ def test_large_programs_are_split_into_parts_that_free_memory():
     for got, expected in zip(compiled(x, y), f(x, y), strict=True):
         np.testing.assert_allclose(got, expected, rtol=1e-13)
     assert compile_jaxpr(closed).source.count("def ") == 1  # small programs stay one function
+
+
+def test_generated_source_shows_in_tracebacks_and_is_forgotten_with_the_function():
+    compiled = compile_jaxpr(mg.make_jaxpr(lambda x: mnp.log(x) * 2.0)(np.ones(2)))
+    filename = compiled.fn.__code__.co_filename
+    assert filename in linecache.cache
+    with pytest.raises(TypeError) as info:
+        compiled("not an array")
+    assert "_log(a)" in "".join(traceback.format_tb(info.value.__traceback__))
+    del compiled, info
+    gc.collect()
+    assert filename not in linecache.cache

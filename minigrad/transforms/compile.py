@@ -37,6 +37,7 @@ import functools
 import itertools
 import keyword
 import linecache
+import weakref
 
 import numpy as np
 
@@ -398,7 +399,10 @@ def compile_jaxpr(
     source = "".join(line + "\n" for line in parts)
     source += f"def {name}({', '.join(params)}):\n" + "".join(f"    {line}\n" for line in body)
     filename = f"<minigrad.jit {name} {id(writer):x}>"
-    # Registered with linecache so tracebacks through the generated code show its lines.
+    # Registered with linecache so tracebacks through the generated code show its lines,
+    # for as long as the function lives.
     linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
     exec(compile(source, filename, "exec"), writer.namespace)  # noqa: S102 - our own generated code
-    return CompiledProgram(writer.namespace[name], source)
+    fn = writer.namespace[name]
+    weakref.finalize(fn, linecache.cache.pop, filename, None)
+    return CompiledProgram(fn, source)
