@@ -13,7 +13,11 @@ from minigrad.core.errors import ConcretizationError, TracerLeakError
 from minigrad.core.ir import ClosedJaxpr, Jaxpr, ShapedArray
 from minigrad.numpy import stop_gradient
 from minigrad.transforms.ad import grad, value_and_grad, vjp
+from minigrad.transforms.batching import vmap
+from minigrad.transforms.custom import checkpoint, custom_vjp
 from minigrad.transforms.forward import jvp
+from minigrad.transforms.jacobians import hessian, jacfwd, jacrev
+from minigrad.transforms.jit import jit
 from minigrad.transforms.staging import make_jaxpr
 
 __version__ = "0.1.0"
@@ -24,13 +28,20 @@ __all__ = [
     "Jaxpr",
     "ShapedArray",
     "TracerLeakError",
+    "checkpoint",
     "config",
+    "custom_vjp",
     "debug_nans",
     "grad",
+    "jit",
+    "hessian",
+    "jacfwd",
+    "jacrev",
     "jvp",
     "make_jaxpr",
     "stop_gradient",
     "tree",
     "value_and_grad",
     "vjp",
+    "vmap",
 ]

@@ -34,6 +34,7 @@ Example:
 from __future__ import annotations
 
 import itertools
+import re
 import string
 import types
 
@@ -132,6 +133,7 @@ class _Builder:
         self.names: list[str] = []
         self.values: dict[str, np.ndarray] = {}
         self.ops: list[Op] = []
+        self.root_values: set[str] = set()
         self._counter = itertools.count()
         self._const_counter = itertools.count()
 
@@ -166,7 +168,14 @@ class _Builder:
         self.values[name] = value
         return name
 
+    def on_root(self, *operands: str) -> bool:
+        """Whether an operand may hold exact zeros whose derivative is not zero."""
+        return any(name in self.root_values for name in operands)
+
     def commit(self, expr: str, value: np.ndarray) -> str:
+        # Values computed from exact roots may sit exactly on a kink: taint them.
+        uses_root = "mnp.prod(" in expr and " - c" in expr
+        uses_root = uses_root or self.on_root(*re.findall(r"\b[vx]\d+\b", expr))
         scale = float(np.max(np.abs(value)))
         if scale > MAGNITUDE:
             factor = 10.0 ** int(np.ceil(np.log10(scale / MAGNITUDE * 4)))
@@ -176,14 +185,21 @@ class _Builder:
         self.ops.append(Op(name, expr))
         self.names.append(name)
         self.values[name] = value
+        if uses_root:
+            self.root_values.add(name)
         return name
 
 
-def _near_kink(*gaps) -> bool:
-    """True if some distance to a kink is small but not exactly zero."""
+def _near_kink(*gaps, on_root: bool = False) -> bool:
+    """True if some distance to a kink is small but not exactly zero.
+
+    Exact zeros are structural ties (``maximum(x, x)``, ``abs(x - x)``) unless the
+    operand descends from an exact root (``on_root``), where they are real kinks.
+    """
     for gap in gaps:
         gap = np.abs(np.asarray(gap, np.float64))
-        if np.any((gap > 0) & (gap < KINK_MARGIN)):
+        lowest = -1.0 if on_root else 0.0
+        if np.any((gap > lowest) & (gap < KINK_MARGIN)):
             return True
     return False
 
@@ -250,7 +266,7 @@ def unary_op(draw, builder, a):
     x = builder.values[a]
     if "exp" in template and np.max(np.abs(x)) > 3:
         return None
-    if _near_kink(*(x - k for k in _UNARY_KINKS.get(template, ()))):
+    if _near_kink(*(x - k for k in _UNARY_KINKS.get(template, ())), on_root=builder.on_root(a)):
         return None
     expr = template.format(a=a)
     return expr, builder.evaluate(expr)
@@ -305,7 +321,8 @@ def binary_op(draw, builder, a):
         a, b = b, a  # exercise reflected operators: 2.0 * x, numpy_constant * x
     if template in _BINARY_KINKED:
         y = eval(b, REFERENCE_NAMESPACE, dict(builder.values))  # noqa: S307
-        if _near_kink(eval(a, REFERENCE_NAMESPACE, dict(builder.values)) - y):  # noqa: S307
+        x_value = eval(a, REFERENCE_NAMESPACE, dict(builder.values))  # noqa: S307
+        if _near_kink(x_value - y, on_root=builder.on_root(a, b)):
             return None
     expr = template.format(a=a, b=b)
     return expr, builder.evaluate(expr)
@@ -348,7 +365,7 @@ def reduction_op(draw, builder, a):
             -1, x.size // np.prod([x.shape[i] for i in axes])
         )
         ordered = np.sort(slices, axis=0)
-        if _near_kink(ordered[1:] - ordered[:-1]):
+        if _near_kink(ordered[1:] - ordered[:-1], on_root=builder.on_root(a)):
             return None
     if name == "std" and np.min(np.var(x, axis=axes)) < KINK_MARGIN:
         return None  # sqrt'(0) is infinite: std at zero spread is not differentiable
@@ -365,7 +382,7 @@ def reduction_op(draw, builder, a):
         expr = f"mnp.prod({a} - {c}, axis={axis}{kd})"
         return expr, builder.evaluate(expr)
     if name == "prod_of_relu":  # a product with zeros in it: its gradient must not divide by them
-        if _near_kink(x):
+        if _near_kink(x, on_root=builder.on_root(a)):
             return None
         expr = f"mnp.prod(mnp.where({a} > 0, {a}, 0.0), axis={axis}{kd})"
         return expr, builder.evaluate(expr)
@@ -480,7 +497,7 @@ def index_op(draw, builder, a):
         return expr, builder.evaluate(expr)
     if special == 1:  # indices computed from the program's own values (traced under jit/vmap)
         ordered = np.sort(x, axis=0)
-        if _near_kink(ordered[1:] - ordered[:-1]):
+        if _near_kink(ordered[1:] - ordered[:-1], on_root=builder.on_root(a)):
             return None
         arg = draw(st.sampled_from(["argmax", "argmin"]))
         expr = f"{a}[mnp.{arg}({a}, axis=0)]"

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import numpy as np
 from hypothesis import HealthCheck, given, note, seed, settings
-from program_gen import programs
 
 import minigrad as mg
 import minigrad.numpy as mnp
@@ -24,6 +23,7 @@ from minigrad.core.interpreter import eval_jaxpr
 from minigrad.core.typecheck import typecheck
 from minigrad.testing import check_grads
 from minigrad.tree import tree_flatten, tree_map
+from tests.program_gen import programs
 
 # Finite differences of these programs (values within ~20, kinks kept 1e-2 away) agree
 # with exact derivatives to about 1e-7; the tolerances leave room and nothing more.

@@ -11,6 +11,7 @@ __all__ = [
     "CONCRETIZATION_ADVICE",
     "LEAK_ADVICE",
     "DEBUG_NANS_ADVICE",
+    "NUMPY_ON_TRACER_ADVICE",
 ]
 
 CONCRETIZATION_ADVICE = (
@@ -33,6 +34,12 @@ DEBUG_NANS_ADVICE = (
     "evaluated where it is not chosen, guard its input too: "
     "`mnp.where(x > 0, mnp.log(mnp.where(x > 0, x, 1.0)), 0.0)`. Turn the check off "
     "with `minigrad.config.update('debug_nans', False)`."
+)
+
+NUMPY_ON_TRACER_ADVICE = (
+    "A NumPy function was applied to a traced array, which NumPy cannot compute on while "
+    "a transform is watching. Inside transformed functions use the functions of "
+    "`minigrad.numpy` (import minigrad.numpy as mnp; mnp.sin(x) instead of np.sin(x))."
 )
 
 

@@ -15,6 +15,8 @@ Example:
 
 from __future__ import annotations
 
+import math
+import os
 from collections.abc import Mapping
 from typing import Any
 
@@ -31,6 +33,8 @@ __all__ = [
     "Params",
     "aval_of",
     "pp_jaxpr",
+    "short_source",
+    "var_names",
 ]
 
 _SHORT_DTYPE = {
@@ -64,7 +68,7 @@ class ShapedArray:
 
     @property
     def size(self) -> int:
-        return int(np.prod(self.shape, dtype=np.int64))
+        return int(math.prod(self.shape))
 
     def str_short(self) -> str:
         name = _SHORT_DTYPE.get(self.dtype.name, self.dtype.name)
@@ -107,10 +111,14 @@ class Params(Mapping):
     __slots__ = ("_items", "_dict", "_hash")
 
     def __init__(self, items=()):
-        d = dict(items)
-        self._dict = d
-        self._items = tuple(sorted(d.items()))
+        self._dict = dict(items)
+        self._items = None  # sorted lazily: most equations are never hashed or compared
         self._hash = None
+
+    def _sorted_items(self):
+        if self._items is None:
+            self._items = tuple(sorted(self._dict.items()))
+        return self._items
 
     def __getitem__(self, key):
         return self._dict[key]
@@ -123,18 +131,27 @@ class Params(Mapping):
 
     def __hash__(self):
         if self._hash is None:
-            self._hash = hash(self._items)
+            self._hash = hash(self._sorted_items())
         return self._hash
 
     def __eq__(self, other):
-        return isinstance(other, Params) and self._items == other._items
+        return type(other) is Params and self._sorted_items() == other._sorted_items()
 
     def __repr__(self):
         return f"Params({self._dict!r})"
 
 
+_NO_PARAMS = Params()
+
+
 def _to_params(value) -> Params:
-    return value if isinstance(value, Params) else Params(value)
+    # `type(...) is` rather than isinstance: Params is an ABC subclass, and this runs for
+    # every recorded equation.
+    if type(value) is Params:
+        return value
+    if not value:
+        return _NO_PARAMS
+    return Params(value)
 
 
 @attrs.frozen(eq=False)
@@ -175,16 +192,18 @@ class ClosedJaxpr:
 
     jaxpr: Jaxpr
     consts: tuple = attrs.field(converter=tuple)
+    # How str() prints it: with each equation's source line (make_jaxpr(f, source=True)).
+    show_source: bool = attrs.field(default=False, kw_only=True)
 
     def __str__(self):
-        return pp_jaxpr(self.jaxpr)
+        return pp_jaxpr(self.jaxpr, source=self.show_source)
 
     def __repr__(self):
         return str(self)
 
-    def pretty(self, source: bool = False) -> str:
+    def pretty(self, source: bool | None = None) -> str:
         """The program as text; with ``source=True`` each line ends with the user's line."""
-        return pp_jaxpr(self.jaxpr, source=source)
+        return pp_jaxpr(self.jaxpr, source=self.show_source if source is None else source)
 
     @property
     def in_avals(self) -> list[ShapedArray]:
@@ -240,6 +259,32 @@ def _format_param(value, names) -> str:
     return repr(value) if isinstance(value, str) else str(value)
 
 
+def var_names(jaxpr: Jaxpr) -> dict[Var, str]:
+    """The names the printer gives a program's variables: a, b, c, ... in binding order.
+
+    Example:
+      >>> import numpy as np
+      >>> x = Var(ShapedArray((), np.dtype("float32")))
+      >>> list(var_names(Jaxpr((), (x,), (), (x,))).values())
+      ['a']
+    """
+    fresh = _var_names()
+    bound = (*jaxpr.constvars, *jaxpr.invars, *(v for eqn in jaxpr.eqns for v in eqn.outvars))
+    return {var: next(fresh) for var in bound}
+
+
+def short_source(source: str) -> str:
+    """A source location as printed: relative to the working directory when inside it.
+
+    Example:
+      >>> import os
+      >>> short_source(os.path.join(os.getcwd(), "model.py") + ":3")
+      'model.py:3'
+    """
+    here = os.getcwd() + os.sep
+    return source[len(here) :] if source.startswith(here) else source
+
+
 def pp_jaxpr(jaxpr: Jaxpr, source: bool = False, indent: int = 0) -> str:
     """Print a program one equation per line, naming variables a, b, c, ...
 
@@ -274,7 +319,7 @@ def pp_jaxpr(jaxpr: Jaxpr, source: bool = False, indent: int = 0) -> str:
         args = " ".join(name(v) for v in eqn.invars)
         line = f"{pad}    {outs} = {prim} {args}".rstrip()
         if source and eqn.source:
-            line = f"{line}  # {eqn.source}"
+            line = f"{line}  # {short_source(eqn.source)}"
         lines.append(line)
     outputs = ", ".join(name(v) for v in jaxpr.outvars)
     if len(jaxpr.outvars) == 1:

@@ -5,6 +5,8 @@ A ``Primitive`` is a name plus the rules that say how each interpreter handles i
 - ``impl(*arrays, **params)``: compute the result with NumPy;
 - ``shape_rule(*avals, **params)``: the output's ``ShapedArray`` (checking the inputs);
 - ``vjp(argnum, ct, ans, *primals, **params)``: the cotangent of input ``argnum``;
+- ``vjp_all(wanted, ct, ans, *primals, **params)`` (optional): the cotangents of every
+  input at once, for rules that share work between inputs (a user's custom VJP);
 - ``jvp(primals, tangents, ans, **params)``: the output tangent;
 - ``batch(args, dims, **params)``: the result and its batch axis under ``vmap``.
 
@@ -40,9 +42,13 @@ class Primitive:
         self.impl: Callable | None = None
         self.shape_rule: Callable | None = None
         self.vjp: Callable | None = None
+        self.vjp_all: Callable | None = None
         self.jvp: Callable | None = None
         self.batch: Callable | None = None
         self.emit: Callable | None = None
+        # A call primitive (``jit``) replays its body under every transform, so grad, jvp,
+        # vmap and staging of it need no rules of their own.
+        self.replay: Callable | None = None
         # Operations such as comparisons have no derivative; their VJP and JVP are zero.
         self.differentiable = True
         if register:
@@ -81,6 +87,23 @@ class Primitive:
         self.vjp = rule
         return rule
 
+    def def_vjp_all(self, rule: Callable) -> Callable:
+        """One rule for every input at once: ``rule(wanted, ct, ans, *primals, **params)``.
+
+        ``wanted[i]`` says whether input i needs a cotangent; the rule returns one
+        cotangent (or ``None``) per input. The backward pass prefers this rule.
+        """
+        self.vjp_all = rule
+
+        def vjp_by_argnum(argnum, ct, ans, *primals, **params):
+            wanted = tuple(i == argnum for i in range(len(primals)))
+            return rule(wanted, ct, ans, *primals, **params)[argnum]
+
+        vjp_by_argnum.__name__ = f"{self.name}_vjp"
+        vjp_by_argnum.__qualname__ = vjp_by_argnum.__name__
+        self.vjp = vjp_by_argnum
+        return rule
+
     def def_jvp(self, rule: Callable) -> Callable:
         self.jvp = rule
         return rule
@@ -91,6 +114,11 @@ class Primitive:
 
     def def_emit(self, rule: Callable) -> Callable:
         self.emit = rule
+        return rule
+
+    def def_replay(self, rule: Callable) -> Callable:
+        """``rule(*args, **params)`` re-expresses the call with other primitives."""
+        self.replay = rule
         return rule
 
     def def_nondifferentiable(self) -> None:

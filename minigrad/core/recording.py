@@ -49,6 +49,7 @@ class RecordTrace(Trace):
         super().__init__(level)
         self.eqns: list[Eqn] = []
         self.values: dict[Var, object] = {}
+        self._sources: dict[Var, str] = {}
 
     def new_input(self, value) -> RecordTracer:
         var = Var(get_aval(value))
@@ -60,6 +61,9 @@ class RecordTrace(Trace):
         if isinstance(value, Tracer):
             return value._concrete(operation)
         return value
+
+    def source_of(self, tracer):
+        return self._sources.get(tracer.var) if isinstance(tracer, RecordTracer) else None
 
     def read(self, atom):
         """The value of a variable or literal of this trace's program."""
@@ -79,6 +83,10 @@ class RecordTrace(Trace):
         if not primitive.differentiable:
             return out
         outs = out if primitive.multiple_results else (out,)
+        # Under an outer staging trace, the equation one level out knows the user's line;
+        # the backward pass hands it on to the equations it emits for this one.
+        first = outs[0] if outs else None
+        source = first._trace.source_of(first) if isinstance(first, Tracer) else None
         tracers = []
         outvars = []
         for value in outs:
@@ -90,5 +98,8 @@ class RecordTrace(Trace):
                 tracers.append(RecordTracer(self, value, var))
             else:
                 tracers.append(value)  # integers and booleans carry no derivative
-        self.eqns.append(Eqn(primitive, atoms, outvars, params))
+        self.eqns.append(Eqn(primitive, atoms, outvars, params, source=source))
+        if source is not None:
+            for var in outvars:
+                self._sources[var] = source
         return tracers if primitive.multiple_results else tracers[0]

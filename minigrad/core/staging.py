@@ -21,7 +21,16 @@ from collections.abc import Callable, Sequence
 import numpy as np
 
 from minigrad.core.ir import ClosedJaxpr, Eqn, Jaxpr, Literal, ShapedArray, Var
-from minigrad.core.trace import Trace, Tracer, get_aval, new_trace, user_source_line
+from minigrad.core.trace import (
+    Trace,
+    Tracer,
+    equation_source,
+    errors_point_at_user_code,
+    get_aval,
+    mention_user_line,
+    new_trace,
+    user_source_line,
+)
 
 __all__ = ["StagingTrace", "StagingTracer", "stage_flat"]
 
@@ -51,6 +60,7 @@ class StagingTrace(Trace):
         self._const_atoms: dict[int, Var | Literal] = {}
         # Constants are remembered by id(); holding them keeps those ids from being reused.
         self._held_consts: list = []
+        self._sources: dict[Var, str] = {}
 
     def new_input(self, aval: ShapedArray) -> StagingTracer:
         return StagingTracer(self, Var(aval))
@@ -79,16 +89,21 @@ class StagingTrace(Trace):
         try:
             out_avals = primitive.shape_rule(*avals, **params)
         except (TypeError, ValueError) as error:
-            line = user_source_line()
-            if line and line not in str(error):
-                error.args = (f"{error.args[0] if error.args else ''} (at {line})", *error.args[1:])
+            mention_user_line(error, user_source_line())
             raise
         if not primitive.multiple_results:
             out_avals = [out_avals]
         outvars = [Var(aval) for aval in out_avals]
-        self.eqns.append(Eqn(primitive, atoms, outvars, params, source=user_source_line()))
+        source = equation_source()
+        self.eqns.append(Eqn(primitive, atoms, outvars, params, source=source))
+        if source is not None:
+            for var in outvars:
+                self._sources[var] = source
         tracers = [StagingTracer(self, var) for var in outvars]
         return tracers if primitive.multiple_results else tracers[0]
+
+    def source_of(self, tracer):
+        return self._sources.get(tracer.var) if isinstance(tracer, StagingTracer) else None
 
     def to_closed_jaxpr(self, in_tracers, outs) -> ClosedJaxpr:
         outvars = [self.atom(out) for out in outs]
@@ -100,5 +115,6 @@ def stage_flat(fun: Callable, in_avals: Sequence[ShapedArray]) -> ClosedJaxpr:
     """Stage ``fun`` (flat list of tracers in, flat list of outputs) into a program."""
     with new_trace(StagingTrace) as trace:
         in_tracers = [trace.new_input(aval) for aval in in_avals]
-        outs = fun(*in_tracers)
+        with errors_point_at_user_code():
+            outs = fun(*in_tracers)
         return trace.to_closed_jaxpr(in_tracers, outs)

@@ -34,6 +34,7 @@ from minigrad.core.errors import (
     CONCRETIZATION_ADVICE,
     DEBUG_NANS_ADVICE,
     LEAK_ADVICE,
+    NUMPY_ON_TRACER_ADVICE,
     ConcretizationError,
     TracerLeakError,
 )
@@ -49,6 +50,11 @@ __all__ = [
     "is_tracer",
     "register_tracer_methods",
     "user_source_line",
+    "equation_source",
+    "set_equation_source",
+    "reset_equation_source",
+    "mention_user_line",
+    "errors_point_at_user_code",
 ]
 
 _trace_stack: contextvars.ContextVar[tuple] = contextvars.ContextVar("minigrad_trace_stack", default=())
@@ -70,6 +76,10 @@ class Trace:
 
     def process_primitive(self, primitive, args, params):
         raise NotImplementedError  # every concrete trace overrides this
+
+    def source_of(self, tracer: Tracer) -> str | None:
+        """The user's ``file:line`` that made ``tracer``, if this trace wrote it down."""
+        return None
 
     def concrete_value(self, tracer: Tracer, operation: str):
         """The value behind ``tracer`` if this trace knows it; else raise."""
@@ -181,14 +191,28 @@ def is_tracer(x) -> bool:
     return isinstance(x, Tracer)
 
 
+# Abstract values are immutable and compared by value, so one instance per (shape, dtype)
+# serves every array: creating them was a measurable part of each primitive's cost.
+_AVALS: dict = {}
+
+
+def _interned_aval(shape, dtype) -> ShapedArray:
+    aval = _AVALS.get((shape, dtype))
+    if aval is None:
+        if len(_AVALS) > 10_000:
+            _AVALS.clear()
+        aval = _AVALS[(shape, dtype)] = ShapedArray(shape, dtype)
+    return aval
+
+
 def get_aval(x) -> ShapedArray:
     """The abstract value of a tracer, array or scalar."""
+    if type(x) is np.ndarray:
+        return _interned_aval(x.shape, x.dtype)
     if isinstance(x, Tracer):
         return x.aval
-    if isinstance(x, np.ndarray):
-        return ShapedArray(x.shape, x.dtype)
     x = np.asarray(x)
-    return ShapedArray(x.shape, x.dtype)
+    return _interned_aval(x.shape, x.dtype)
 
 
 def bind(primitive, *args, **params):
@@ -205,6 +229,9 @@ def bind(primitive, *args, **params):
                 top = trace
     if top is None:
         return evaluate(primitive, args, params)
+    if primitive.replay is not None:
+        # A call primitive (jit) under any transform: its body is transformed instead.
+        return primitive.replay(*args, **params)
     return top.process_primitive(primitive, args, params)
 
 
@@ -214,11 +241,18 @@ def evaluate(primitive, args, params):
         return _evaluate_checking_nans(primitive, args, params)
     try:
         out = primitive.impl(*args, **params)
-    except Exception:
+    except Exception as error:
         # NumPy's messages do not name our operation; the shape rule's do. If the shape
-        # rule finds nothing wrong, NumPy's own error stands.
+        # rule finds nothing wrong, NumPy's own error stands. Either way the message
+        # gains the user's line (found only now, so the fast path pays nothing).
+        line = user_source_line()
         if primitive.shape_rule is not None:
-            primitive.shape_rule(*(get_aval(a) for a in args), **params)
+            try:
+                primitive.shape_rule(*(get_aval(a) for a in args), **params)
+            except _USER_ERRORS as rule_error:
+                mention_user_line(rule_error, line)
+                raise
+        mention_user_line(error, line)
         raise
     if primitive.multiple_results:
         return [o if type(o) is np.ndarray else np.asarray(o) for o in out]
@@ -258,12 +292,128 @@ def _check_finite(primitive, args, out) -> None:
 _PACKAGE_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
+_EXAMPLES_PART = os.sep + "examples" + os.sep
+
+# The errors that mean "this call does not fit these shapes or types".
+_USER_ERRORS = (TypeError, ValueError, IndexError)
+
+
+def _inside_minigrad(filename: str, package: str = _PACKAGE_DIR) -> bool:
+    # The bundled examples are user code that happens to ship with the package.
+    return filename.startswith(package) and _EXAMPLES_PART not in filename
+
+
 def user_source_line(skip_package: str = _PACKAGE_DIR) -> str | None:
     """``file:line`` of the innermost stack frame outside minigrad (the user's code)."""
     frame = sys._getframe(1)
     while frame is not None:
-        filename = frame.f_code.co_filename
-        if not filename.startswith(skip_package) or os.sep + "examples" + os.sep in filename:
-            return f"{filename}:{frame.f_lineno}"
+        if not _inside_minigrad(frame.f_code.co_filename, skip_package):
+            return f"{frame.f_code.co_filename}:{frame.f_lineno}"
         frame = frame.f_back
     return None
+
+
+# While a backward pass transposes an equation, the equations it emits belong to the
+# user's line that made the original one, not to the line that called `grad`.
+_equation_source: contextvars.ContextVar[str | None] = contextvars.ContextVar(
+    "minigrad_equation_source", default=None
+)
+
+
+def set_equation_source(source: str) -> contextvars.Token:
+    """Attribute equations made from now on to ``source``; undo with ``reset_equation_source``."""
+    return _equation_source.set(source)
+
+
+def reset_equation_source(token: contextvars.Token) -> None:
+    _equation_source.reset(token)
+
+
+def equation_source() -> str | None:
+    """Where a new equation comes from: the equation being transposed, or the user's line.
+
+    Example:
+        >>> token = set_equation_source("model.py:3")
+        >>> equation_source()
+        'model.py:3'
+        >>> reset_equation_source(token)
+    """
+    return _equation_source.get() or user_source_line()
+
+
+def _user_call_site(error: BaseException) -> str | None:
+    """``file:line`` of the innermost call from user code into minigrad in a traceback.
+
+    None when the error never entered minigrad from user code (the user's own ``raise``).
+    """
+    site = None
+    previous = None
+    tb = error.__traceback__
+    while tb is not None:
+        filename = tb.tb_frame.f_code.co_filename
+        inside = _inside_minigrad(filename)
+        if inside and previous is not None:
+            site = previous
+        previous = None if inside else f"{filename}:{tb.tb_lineno}"
+        tb = tb.tb_next
+    return site
+
+
+def mention_user_line(error: BaseException, line: str | None) -> None:
+    """Append ``(at file:line)`` to ``error``'s message, once.
+
+    Example:
+        >>> error = ValueError("mul: shapes (2,) and (3,) cannot be broadcast")
+        >>> mention_user_line(error, "model.py:7")
+        >>> mention_user_line(error, "model.py:7")
+        >>> str(error)
+        'mul: shapes (2,) and (3,) cannot be broadcast (at model.py:7)'
+    """
+    if line is None or not error.args or not isinstance(error.args[0], str):
+        return
+    if line in error.args[0]:
+        return
+    error.args = (f"{error.args[0]} (at {line})", *error.args[1:])
+
+
+@contextmanager
+def errors_point_at_user_code() -> Iterator[None]:
+    """Transforms run user functions inside this: shape and type errors raised by
+    minigrad while the function runs name the user's line that made the failing call.
+
+    Example:
+        >>> import numpy as np
+        >>> from minigrad.ops.elementwise import add
+        >>> try:
+        ...     with errors_point_at_user_code():
+        ...         add(np.ones(2), np.ones(3))
+        ... except ValueError as error:
+        ...     print("(at <doctest" in str(error))
+        True
+    """
+    try:
+        yield
+    except _USER_ERRORS as error:
+        site = _user_call_site(error)
+        if site is None and _is_numpy_refusing_a_tracer(error):
+            error.args = (f"{error.args[0]}. {NUMPY_ON_TRACER_ADVICE}", *error.args[1:])
+            site = _innermost_user_frame(error)
+        mention_user_line(error, site)
+        raise
+
+
+def _is_numpy_refusing_a_tracer(error: BaseException) -> bool:
+    # NumPy's ufuncs refuse tracers (they set __array_ufunc__ = None so that NumPy defers
+    # to their operators); its message names the tracer's class but not the remedy.
+    message = error.args[0] if error.args and isinstance(error.args[0], str) else ""
+    return isinstance(error, TypeError) and "does not support ufuncs" in message and "Tracer" in message
+
+
+def _innermost_user_frame(error: BaseException) -> str | None:
+    site = None
+    tb = error.__traceback__
+    while tb is not None:
+        if not _inside_minigrad(tb.tb_frame.f_code.co_filename):
+            site = f"{tb.tb_frame.f_code.co_filename}:{tb.tb_lineno}"
+        tb = tb.tb_next
+    return site

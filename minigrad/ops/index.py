@@ -24,6 +24,7 @@ import numpy as np
 from minigrad.core.ir import ShapedArray
 from minigrad.core.primitive import Primitive
 from minigrad.core.trace import bind, get_aval
+from minigrad.ops.shape import batch_size, batch_to_front, moveaxis, pad_batched_rank, transpose
 
 __all__ = ["gather", "scatter_add", "gather_p", "scatter_add_p", "numpy_index"]
 
@@ -127,3 +128,107 @@ def scatter_add_jvp(primals, tangents, ans, *, indexer, shape):
 def scatter_add(updates, arrays, indexer, shape):
     """Zeros of ``shape`` with ``updates`` added at ``index`` (the transpose of gather)."""
     return bind(scatter_add_p, updates, *arrays, indexer=tuple(indexer), shape=tuple(shape))
+
+
+# ---------------------------------------------------------------------------------------
+# Batching. NumPy's rules for integer-array ("advanced") indices decide where the batch
+# axis can go: integers count as advanced once an array is present, and the advanced
+# axes replace the indexed ones in place if the advanced entries are adjacent, or come
+# first otherwise (a slice or newaxis between them breaks adjacency).
+
+_FULL_SLICE = ("slice", None, None, None)
+
+
+def _advanced_layout(indexer):
+    """``(positions of advanced entries, adjacent?)``; no positions without arrays."""
+    if not any(entry[0] == "array" for entry in indexer):
+        return [], True
+    positions = [i for i, entry in enumerate(indexer) if entry[0] in ("array", "int")]
+    return positions, positions == list(range(positions[0], positions[-1] + 1))
+
+
+def _leading_axis_position(indexer, arrays) -> int:
+    """Where the axis of a leading full slice lands in ``x[:, *index]``: first, or just
+    after the advanced axes when those move to the front."""
+    _, adjacent = _advanced_layout(indexer)
+    return 0 if adjacent else len(np.broadcast_shapes(*(get_aval(a).shape for a in arrays)))
+
+
+def _batched_indices(arrays, array_dims):
+    """Index arrays with their batch axis first, padded to one example rank."""
+    rank = max((get_aval(a).ndim - (d is not None) for a, d in zip(arrays, array_dims)), default=0)
+    moved = [
+        a if d is None else pad_batched_rank(batch_to_front(a, d), rank) for a, d in zip(arrays, array_dims)
+    ]
+    return moved, rank
+
+
+def _gather_with_batched_indices(x_batched_in_front, arrays, array_dims, indexer, size):
+    """``(indexer, arrays, permutation)`` reading example b of ``x`` with index arrays b.
+
+    A leading ``arange(size)`` index picks the example, so the advanced axes, now led by
+    the batch axis, come first; ``permutation`` (or None) restores the example layout.
+    """
+    moved, rank = _batched_indices(arrays, array_dims)
+    examples = np.arange(size).reshape((size,) + (1,) * rank)
+    new_indexer = (("array", len(moved)), *indexer)
+    positions, adjacent = _advanced_layout(indexer)
+    # Output axes the example layout puts before its advanced axes.
+    before = positions[0] if adjacent else 0
+    permutation = None
+    if before:
+        out_rank = len(_indexed_shape_of(x_batched_in_front, [*moved, examples], new_indexer))
+        advanced = range(1, rank + 1)
+        leading = range(rank + 1, rank + 1 + before)
+        permutation = (0, *leading, *advanced, *range(rank + 1 + before, out_rank))
+    return new_indexer, [*moved, examples], permutation
+
+
+def _indexed_shape_of(x, arrays, indexer):
+    return _indexed_shape(get_aval(x), [get_aval(a) for a in arrays], indexer)
+
+
+@gather_p.def_batch
+def gather_batch(args, dims, *, indexer):
+    x, arrays = args[0], list(args[1:])
+    x_dim, array_dims = dims[0], list(dims[1:])
+    size = batch_size(args, dims)
+    positions, adjacent = _advanced_layout(indexer)
+    if all(d is None for d in array_dims):
+        # Only x is batched: a leading full slice keeps its batch axis, which lands in
+        # front, or just after the advanced axes when those move first.
+        out = gather(batch_to_front(x, x_dim), arrays, (_FULL_SLICE, *indexer))
+        return out, _leading_axis_position(indexer, arrays)
+    if x_dim is None:
+        # Only index arrays are batched: their batch axis leads the advanced axes.
+        moved, _ = _batched_indices(arrays, array_dims)
+        return gather(x, moved, indexer), positions[0] if adjacent else 0
+    new_indexer, new_arrays, permutation = _gather_with_batched_indices(
+        batch_to_front(x, x_dim), arrays, array_dims, indexer, size
+    )
+    out = gather(batch_to_front(x, x_dim), new_arrays, new_indexer)
+    return (out if permutation is None else transpose(out, permutation)), 0
+
+
+@scatter_add_p.def_batch
+def scatter_add_batch(args, dims, *, indexer, shape):
+    updates, arrays = args[0], list(args[1:])
+    updates_dim, array_dims = dims[0], list(dims[1:])
+    size = batch_size(args, dims)
+    full_shape = (size, *shape)
+    if all(d is None for d in array_dims):
+        # The transpose of gather's first case: updates carry the batch axis where that
+        # gather would have put it.
+        target = _leading_axis_position(indexer, arrays)
+        updates = moveaxis(updates, updates_dim, target) if updates_dim != target else updates
+        return scatter_add(updates, arrays, (_FULL_SLICE, *indexer), full_shape), 0
+    # Batched indices scatter each example to its own place: the output is batched, and
+    # so must the updates be.
+    stand_in = np.broadcast_to(np.zeros((), get_aval(updates).dtype), full_shape)
+    new_indexer, new_arrays, permutation = _gather_with_batched_indices(
+        stand_in, arrays, array_dims, indexer, size
+    )
+    updates = batch_to_front(updates, updates_dim, size)
+    if permutation is not None:
+        updates = transpose(updates, tuple(np.argsort(permutation)))
+    return scatter_add(updates, new_arrays, new_indexer, full_shape), 0

@@ -23,7 +23,7 @@ from minigrad.core.ir import ShapedArray
 from minigrad.core.primitive import Primitive
 from minigrad.core.trace import bind, get_aval
 from minigrad.ops.elementwise import add, broadcast_shapes
-from minigrad.ops.shape import transpose
+from minigrad.ops.shape import batch_to_front, pad_batched_rank, transpose
 
 __all__ = ["matmul", "einsum", "matmul_p", "einsum_p", "swap_last_axes"]
 
@@ -82,6 +82,15 @@ def matmul_jvp(primals, tangents, ans):
 def matmul(a, b):
     """Batched matrix product of operands with at least two dimensions."""
     return bind(matmul_p, a, b)
+
+
+@matmul_p.def_batch
+def matmul_batch(args, dims):
+    # The vmapped axis becomes a leading batch axis of matmul's own batch broadcasting;
+    # an unbatched operand (a weight matrix, say) is used as it is.
+    rank = max(get_aval(x).ndim - (d is not None) for x, d in zip(args, dims))
+    a, b = (x if d is None else pad_batched_rank(batch_to_front(x, d), rank) for x, d in zip(args, dims))
+    return matmul(a, b), 0
 
 
 # ---------------------------------------------------------------------------------------
@@ -171,3 +180,15 @@ def einsum_jvp(primals, tangents, ans, *, subscripts):
 def einsum(subscripts: str, *operands):
     """``np.einsum`` with explicit output subscripts and no ellipsis."""
     return bind(einsum_p, *operands, subscripts=subscripts.replace(" ", ""))
+
+
+@einsum_p.def_batch
+def einsum_batch(args, dims, *, subscripts):
+    # The batch axis gets a letter of its own, kept in the output.
+    inputs, output = parse_subscripts(subscripts)
+    letter = next(c for c in string.ascii_letters if c not in subscripts)
+    operands, letters = [], []
+    for x, d, s in zip(args, dims, inputs):
+        operands.append(x if d is None else batch_to_front(x, d))
+        letters.append(s if d is None else letter + s)
+    return einsum(",".join(letters) + "->" + letter + output, *operands), 0

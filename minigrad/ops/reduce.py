@@ -26,6 +26,7 @@ from minigrad.ops.shape import (
     expand_dims,
     pad,
     reduce_sum,
+    reduction_batch_rule,
     reshape,
     slice_axis,
     transpose,
@@ -98,6 +99,10 @@ def reduce_max(x, axes):
 def reduce_min(x, axes):
     axes = tuple(sorted(axes))
     return bind(reduce_min_p, x, axes=axes) if axes else x
+
+
+reduce_max_p.def_batch(reduction_batch_rule(reduce_max))
+reduce_min_p.def_batch(reduction_batch_rule(reduce_min))
 
 
 # ---------------------------------------------------------------------------------------
@@ -176,6 +181,9 @@ def reduce_prod(x, axes):
     return bind(reduce_prod_p, x, axes=axes) if axes else x
 
 
+reduce_prod_p.def_batch(reduction_batch_rule(reduce_prod))
+
+
 # ---------------------------------------------------------------------------------------
 # argmax / argmin: integer results, no derivative.
 
@@ -216,3 +224,17 @@ def argmax(x, axis: int):
 
 def argmin(x, axis: int):
     return bind(argmin_p, x, axis=int(axis))
+
+
+def _arg_batch_rule(function):
+    def arg_batch(args, dims, *, axis):
+        (x,), (dim,) = args, dims
+        full_axis = axis if axis < dim else axis + 1
+        return function(x, full_axis), dim if dim < full_axis else dim - 1
+
+    arg_batch.__name__ = f"{function.__name__}_batch"
+    return arg_batch
+
+
+argmax_p.def_batch(_arg_batch_rule(argmax))
+argmin_p.def_batch(_arg_batch_rule(argmin))

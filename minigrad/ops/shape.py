@@ -15,11 +15,12 @@ import numpy as np
 from minigrad.core.ir import ShapedArray
 from minigrad.core.primitive import Primitive
 from minigrad.core.trace import bind, get_aval
-from minigrad.ops.elementwise import broadcast_shapes
+from minigrad.ops.elementwise import ELEMENTWISE_PRIMITIVES, broadcast_shapes
 
 __all__ = [
     "reshape", "transpose", "broadcast_to", "concatenate", "pad", "reduce_sum",
     "unbroadcast", "expand_dims", "squeeze", "moveaxis",
+    "batch_size", "batch_to_front", "pad_batched_rank", "reduction_batch_rule",
     "reshape_p", "transpose_p", "broadcast_to_p", "concatenate_p", "pad_p", "reduce_sum_p",
 ]  # fmt: skip
 
@@ -74,6 +75,13 @@ def reshape(x, new_sizes):
 reshape_p.def_jvp(_linear_jvp(reshape))
 
 
+@reshape_p.def_batch
+def reshape_batch(args, dims, *, new_sizes):
+    (x,), (dim,) = args, dims
+    x = batch_to_front(x, dim)
+    return reshape(x, (get_aval(x).shape[0], *new_sizes)), 0
+
+
 def expand_dims(x, axes):
     """Insert size-1 axes at the (normalised, sorted) positions ``axes`` of the result."""
     shape = list(get_aval(x).shape)
@@ -126,6 +134,14 @@ def transpose(x, permutation):
 transpose_p.def_jvp(_linear_jvp(transpose))
 
 
+@transpose_p.def_batch
+def transpose_batch(args, dims, *, permutation):
+    (x,), (dim,) = args, dims
+    # Per-example axis p sits at p (before the batch axis) or p + 1 (after it).
+    full = (dim, *(p if p < dim else p + 1 for p in permutation))
+    return transpose(x, full), 0
+
+
 def moveaxis(x, source: int, destination: int):
     ndim = get_aval(x).ndim
     order = [i for i in range(ndim) if i != source]
@@ -171,6 +187,13 @@ def broadcast_to(x, shape):
 broadcast_to_p.def_jvp(_linear_jvp(broadcast_to))
 
 
+@broadcast_to_p.def_batch
+def broadcast_to_batch(args, dims, *, shape):
+    (x,), (dim,) = args, dims
+    x = pad_batched_rank(batch_to_front(x, dim), len(shape))
+    return broadcast_to(x, (get_aval(x).shape[0], *shape)), 0
+
+
 reduce_sum_p = Primitive("reduce_sum")
 
 
@@ -208,6 +231,21 @@ def reduce_sum(x, axes):
 
 
 reduce_sum_p.def_jvp(_linear_jvp(reduce_sum))
+
+
+def reduction_batch_rule(reduce):
+    """The batching rule of a reduction ``reduce(x, axes)`` over per-example axes."""
+
+    def reduction_batch(args, dims, *, axes):
+        (x,), (dim,) = args, dims
+        full_axes = tuple(a if a < dim else a + 1 for a in axes)
+        return reduce(x, full_axes), dim - sum(a < dim for a in axes)
+
+    reduction_batch.__name__ = f"{reduce.__name__}_batch"
+    return reduction_batch
+
+
+reduce_sum_p.def_batch(reduction_batch_rule(reduce_sum))
 
 
 def unbroadcast(x, shape):
@@ -276,6 +314,14 @@ def concatenate_jvp(primals, tangents, ans, *, axis):
     return concatenate(filled, axis)
 
 
+@concatenate_p.def_batch
+def concatenate_batch(args, dims, *, axis):
+    size = batch_size(args, dims)
+    # Every operand needs the batch axis here: unbatched ones are broadcast.
+    moved = [batch_to_front(x, d, size) for x, d in zip(args, dims)]
+    return concatenate(moved, axis + 1), 0
+
+
 # ---------------------------------------------------------------------------------------
 # pad (constant zeros) and its transpose, a slice
 
@@ -315,6 +361,14 @@ def pad(x, widths):
 
 
 pad_p.def_jvp(_linear_jvp(pad))
+
+
+@pad_p.def_batch
+def pad_batch(args, dims, *, widths):
+    (x,), (dim,) = args, dims
+    full = list(widths)
+    full.insert(dim, (0, 0))
+    return pad(x, full), dim
 
 
 # ---------------------------------------------------------------------------------------
@@ -364,3 +418,60 @@ def slice_axis(x, axis, start, stop):
 @slice_p.def_jvp
 def slice_jvp(primals, tangents, ans, *, starts, stops):
     return bind(slice_p, tangents[0], starts=starts, stops=stops)
+
+
+@slice_p.def_batch
+def slice_batch(args, dims, *, starts, stops):
+    (x,), (dim,) = args, dims
+    full_starts, full_stops = list(starts), list(stops)
+    full_starts.insert(dim, 0)
+    full_stops.insert(dim, get_aval(x).shape[dim])
+    return bind(slice_p, x, starts=tuple(full_starts), stops=tuple(full_stops)), dim
+
+
+# ---------------------------------------------------------------------------------------
+# Batching helpers, and the one batching rule of every elementwise primitive.
+#
+# A batching rule gets each operand with its batch axis (``None``: not batched) and
+# returns the result with its own. Unbatched operands stay unbatched wherever the
+# primitive allows it, so a weight shared by every example is never copied per example.
+
+
+def batch_size(args, dims) -> int:
+    """The size of the batch axis (every batched operand has the same one)."""
+    for x, dim in zip(args, dims):
+        if dim is not None:
+            return get_aval(x).shape[dim]
+    raise AssertionError("a batching rule was called without a batched operand")
+
+
+def batch_to_front(x, dim, size=None):
+    """``x`` with its batch axis first; an unbatched ``x`` is broadcast to ``size``."""
+    if dim is None:
+        return broadcast_to(x, (size, *get_aval(x).shape))
+    return moveaxis(x, dim, 0) if dim != 0 else x
+
+
+def pad_batched_rank(x, rank: int):
+    """Insert size-1 axes after the leading batch axis so the example rank is ``rank``.
+
+    NumPy broadcasting aligns shapes from the right; padding keeps the batch axis in
+    front of every axis of the other, unbatched, operands.
+    """
+    shape = get_aval(x).shape
+    missing = rank - (len(shape) - 1)
+    return reshape(x, (shape[0], *(1,) * missing, *shape[1:])) if missing > 0 else x
+
+
+def _elementwise_batch_rule(primitive):
+    def elementwise_batch(args, dims, **params):
+        rank = max(get_aval(x).ndim - (d is not None) for x, d in zip(args, dims))
+        moved = [x if d is None else pad_batched_rank(batch_to_front(x, d), rank) for x, d in zip(args, dims)]
+        return bind(primitive, *moved, **params), 0
+
+    elementwise_batch.__name__ = f"{primitive.name}_batch"
+    return elementwise_batch
+
+
+for _primitive in ELEMENTWISE_PRIMITIVES:
+    _primitive.def_batch(_elementwise_batch_rule(_primitive))

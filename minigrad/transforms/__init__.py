@@ -1,1 +1,5 @@
-"""Transforms: interpreters of traced programs (reverse mode, and more to come)."""
+"""Transforms: interpreters of traced programs.
+
+``ad`` (reverse mode: vjp, grad), ``forward`` (jvp), ``batching`` (vmap), ``jacobians``
+(jacfwd, jacrev, hessian), ``custom`` (custom_vjp, checkpoint), ``staging`` (make_jaxpr).
+"""

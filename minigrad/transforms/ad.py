@@ -23,7 +23,13 @@ import numpy as np
 
 from minigrad.core.ir import Literal
 from minigrad.core.recording import RecordTrace, RecordTracer
-from minigrad.core.trace import get_aval, new_trace
+from minigrad.core.trace import (
+    errors_point_at_user_code,
+    get_aval,
+    new_trace,
+    reset_equation_source,
+    set_equation_source,
+)
 from minigrad.ops.elementwise import add, convert_element_type
 from minigrad.ops.shape import unbroadcast
 from minigrad.transforms.api_util import flatten_arguments, normalize_argnums
@@ -42,14 +48,20 @@ def _is_differentiable(x) -> bool:
     return get_aval(x).dtype.kind in "fc"
 
 
-def backward_pass(eqns, read, cts_by_var: dict) -> dict:
+def backward_pass(eqns, read, cts_by_var: dict, release=None) -> dict:
     """Walk ``eqns`` in reverse from output cotangents; return cotangents by variable.
 
     ``read(atom)`` gives the primal value of a variable or literal. ``cts_by_var`` maps
-    output variables to their cotangents and is consumed.
+    output variables to their cotangents and is consumed. ``release(eqn)``, if given, is
+    called once the walk has passed ``eqn``: its outputs are never read again, so a
+    single-use walk can free them (peak memory then stays near the forward pass's).
     """
     ct_env = cts_by_var
+    passed = None
     for eqn in reversed(eqns):
+        if release is not None and passed is not None:
+            release(passed)
+        passed = eqn
         primitive = eqn.primitive
         if primitive.multiple_results:
             cts_out = [ct_env.pop(v, None) for v in eqn.outvars]
@@ -66,19 +78,33 @@ def backward_pass(eqns, read, cts_by_var: dict) -> dict:
                 continue
             ans = read(eqn.outvars[0])
         primals = [read(atom) for atom in eqn.invars]
-        for argnum, atom in enumerate(eqn.invars):
-            if type(atom) is Literal:
-                continue  # a constant: nobody asked for its cotangent
-            ct = primitive.vjp(argnum, cts_out, ans, *primals, **eqn.params)
-            if ct is None:
-                continue
-            ct_aval = get_aval(ct)
-            if ct_aval.shape != atom.aval.shape:
-                ct = unbroadcast(ct, atom.aval.shape)
-            if ct_aval.dtype != atom.aval.dtype:
-                ct = convert_element_type(ct, atom.aval.dtype)
-            existing = ct_env.get(atom)
-            ct_env[atom] = ct if existing is None else add(existing, ct)
+        # Equations staged while transposing this one belong to the user's line that made it.
+        source_token = None if eqn.source is None else set_equation_source(eqn.source)
+        try:
+            if primitive.vjp_all is not None:
+                wanted = tuple(type(atom) is not Literal for atom in eqn.invars)
+                cts_in = primitive.vjp_all(wanted, cts_out, ans, *primals, **eqn.params)
+            else:
+                cts_in = None
+            for argnum, atom in enumerate(eqn.invars):
+                if type(atom) is Literal:
+                    continue  # a constant: nobody asked for its cotangent
+                if cts_in is None:
+                    ct = primitive.vjp(argnum, cts_out, ans, *primals, **eqn.params)
+                else:
+                    ct = cts_in[argnum]
+                if ct is None:
+                    continue
+                ct_aval = get_aval(ct)
+                if ct_aval.shape != atom.aval.shape:
+                    ct = unbroadcast(ct, atom.aval.shape)
+                if ct_aval.dtype != atom.aval.dtype:
+                    ct = convert_element_type(ct, atom.aval.dtype)
+                existing = ct_env.get(atom)
+                ct_env[atom] = ct if existing is None else add(existing, ct)
+        finally:
+            if source_token is not None:
+                reset_equation_source(source_token)
     return ct_env
 
 
@@ -90,7 +116,8 @@ def _lower(trace, x):
 def _vjp_flat(fun, primals_flat, in_tree, has_aux):
     with new_trace(RecordTrace) as trace:
         inputs = [trace.new_input(x) if _is_differentiable(x) else x for x in primals_flat]
-        result = fun(*tree_unflatten(in_tree, inputs))
+        with errors_point_at_user_code():
+            result = fun(*tree_unflatten(in_tree, inputs))
         if has_aux:
             if not (isinstance(result, (tuple, list)) and len(result) == 2):
                 raise TypeError(
@@ -113,8 +140,15 @@ def _vjp_flat(fun, primals_flat, in_tree, has_aux):
     return trace, in_vars, out_vars, out_values, out_tree, aux
 
 
-def _make_vjp_fn(trace, in_vars, out_vars, out_values, out_tree, primals_flat, in_tree):
+def _drop_outputs(values: dict, eqn) -> None:
+    for var in eqn.outvars:
+        values.pop(var, None)
+
+
+def _make_vjp_fn(trace, in_vars, out_vars, out_values, out_tree, primals_flat, in_tree, single_use=False):
     out_avals = [get_aval(v) for v in out_values]
+    # grad calls its vjp_fn once, so the recorded values can go as the walk passes them.
+    release = functools.partial(_drop_outputs, trace.values) if single_use else None
 
     def vjp_fn(cotangent):
         ct_leaves, ct_tree = tree_flatten(cotangent)
@@ -137,7 +171,7 @@ def _make_vjp_fn(trace, in_vars, out_vars, out_values, out_tree, primals_flat, i
                 ct = np.asarray(ct, aval.dtype)
             existing = cts_by_var.get(var)
             cts_by_var[var] = ct if existing is None else add(existing, ct)
-        ct_env = backward_pass(trace.eqns, trace.read, cts_by_var)
+        ct_env = backward_pass(trace.eqns, trace.read, cts_by_var, release)
         in_cts = []
         for var, primal in zip(in_vars, primals_flat, strict=True):
             ct = ct_env.get(var) if var is not None else None
@@ -169,9 +203,13 @@ def vjp(fun, *primals, has_aux: bool = False):
       >>> vjp_fn(np.array(1.0))
       (array(3.), array(2.))
     """
+    return _vjp(fun, primals, has_aux, single_use=False)
+
+
+def _vjp(fun, primals, has_aux, single_use):
     primals_flat, in_tree = flatten_arguments("vjp", primals, "primals")
     trace, in_vars, out_vars, out_values, out_tree, aux = _vjp_flat(fun, primals_flat, in_tree, has_aux)
-    vjp_fn = _make_vjp_fn(trace, in_vars, out_vars, out_values, out_tree, primals_flat, in_tree)
+    vjp_fn = _make_vjp_fn(trace, in_vars, out_vars, out_values, out_tree, primals_flat, in_tree, single_use)
     out = tree_unflatten(out_tree, out_values)
     return (out, vjp_fn, aux) if has_aux else (out, vjp_fn)
 
@@ -207,7 +245,7 @@ def value_and_grad(fun, argnums=0, has_aux: bool = False):
                 full[argnum] = value
             return fun(*full, **kwargs)
 
-        result = vjp(fun_of_chosen, *(args[i] for i in chosen), has_aux=has_aux)
+        result = _vjp(fun_of_chosen, tuple(args[i] for i in chosen), has_aux, single_use=True)
         out, vjp_fn = result[:2]
         out_aval = get_aval(out) if hasattr(out, "shape") or np.isscalar(out) else None
         if out_aval is None or out_aval.shape != ():

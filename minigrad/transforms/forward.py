@@ -16,7 +16,7 @@ from __future__ import annotations
 import numpy as np
 
 from minigrad.core.ir import ShapedArray
-from minigrad.core.trace import Trace, Tracer, bind, get_aval, new_trace
+from minigrad.core.trace import Trace, Tracer, bind, errors_point_at_user_code, get_aval, new_trace
 from minigrad.ops.elementwise import convert_element_type
 from minigrad.ops.shape import broadcast_to
 from minigrad.transforms.api_util import flatten_arguments
@@ -112,7 +112,8 @@ def jvp(fun, primals, tangents):
             JVPTracer(trace, p, _fit_tangent(t, get_aval(p))) if get_aval(p).dtype.kind in "fc" else p
             for p, t in zip(flat_primals, flat_tangents, strict=True)
         ]
-        out = fun(*tree_unflatten(in_tree, inputs))
+        with errors_point_at_user_code():
+            out = fun(*tree_unflatten(in_tree, inputs))
         out_leaves, out_tree = tree_flatten(out)
         out_primals, out_tangents = [], []
         for leaf in out_leaves:

@@ -14,6 +14,8 @@ from __future__ import annotations
 
 import functools
 
+import attrs
+
 from minigrad.core.ir import ClosedJaxpr
 from minigrad.core.staging import stage_flat
 from minigrad.core.trace import get_aval
@@ -41,17 +43,19 @@ def stage_pytree(fun, args, transform: str = "make_jaxpr"):
     return closed, out_trees[0]
 
 
-def make_jaxpr(fun, static_argnums=()):
+def make_jaxpr(fun, static_argnums=(), *, source: bool = False):
     """A function that returns the program (``ClosedJaxpr``) ``fun`` stages to.
 
     Args:
       fun: the function to stage.
       static_argnums: positions of arguments that are passed through as Python values
         (so Python control flow may depend on them) instead of being traced.
+      source: print each equation with the file:line of the user's code that made it
+        (``.pretty(source=True)`` does the same for any program).
 
     Returns:
       ``make_jaxpr(fun)(*args)`` gives a ``ClosedJaxpr``; ``str()`` prints it one equation
-      per line, and ``.pretty(source=True)`` adds the user's file:line to each equation.
+      per line.
 
     Example:
       >>> import numpy as np
@@ -61,6 +65,10 @@ def make_jaxpr(fun, static_argnums=()):
           d:f64[2,1] = matmul a c
           e:f64[2] = reshape[new_sizes=(2,)] d
         in (e,) }
+      >>> print(make_jaxpr(lambda x: x * 2.0, source=True)(1.0))  # doctest: +ELLIPSIS
+      { lambda ; a:f64[]. let
+          b:f64[] = mul a 2.0:f64[]  # <doctest ...>:1
+        in (b,) }
     """
     static = (static_argnums,) if isinstance(static_argnums, int) else tuple(static_argnums)
 
@@ -75,6 +83,6 @@ def make_jaxpr(fun, static_argnums=()):
             return fun(*full)
 
         closed, _ = stage_pytree(fun_of_dynamic, tuple(args[i] for i in dynamic_positions))
-        return closed
+        return attrs.evolve(closed, show_source=True) if source else closed
 
     return make_jaxpr_fun

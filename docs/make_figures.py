@@ -1,0 +1,88 @@
+"""Make the pictures in docs/figures/ from the code they show, so none is drawn by hand.
+
+Run ``python docs/make_figures.py`` with minigrad importable (``pip install -e .``, or
+``PYTHONPATH=.`` in the repository root). Graphviz's ``dot`` renders the program graphs; without it the ``.dot`` sources are written instead, with advice on how
+to render them. Pass ``--dot`` to write only the DOT sources.
+
+- ``seed.svg``: the program of z = x1*x2 + sin(x1) at (2, 3), each variable with its
+  value and the gradient of z with respect to it;
+- ``seed_gradient.svg``: that program next to the gradient program ``grad`` builds;
+- ``loss_curve.svg``: the loss of ``minigrad.examples.fit_line`` during gradient descent.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import pathlib
+import sys
+
+from minigrad.examples import fit_line, seed
+from minigrad.viz import draw
+
+FIGURES = pathlib.Path(__file__).resolve().parent / "figures"
+REPO = FIGURES.parent.parent
+
+
+def loss_curve_svg(losses, width: int = 480, height: int = 300) -> str:
+    """A line plot of ``losses`` against the step, with a log-scaled y axis, as SVG text."""
+    left, right, top, bottom = 60, 20, 30, 45
+    low = math.floor(math.log10(min(losses)))
+    high = math.ceil(math.log10(max(losses)))
+
+    def x_of(step):
+        return left + (width - left - right) * step / (len(losses) - 1)
+
+    def y_of(value):
+        fraction = (math.log10(value) - low) / (high - low)
+        return top + (height - top - bottom) * (1 - fraction)
+
+    points = " ".join(f"{x_of(i):.1f},{y_of(v):.1f}" for i, v in enumerate(losses))
+    parts = [
+        f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
+        'font-family="Helvetica, Arial, sans-serif" font-size="12">',
+        f'<rect width="{width}" height="{height}" fill="white"/>',
+        f'<text x="{width / 2}" y="18" text-anchor="middle" font-size="14">'
+        "mean squared error during gradient descent</text>",
+    ]
+    for power in range(low, high + 1):
+        y = y_of(10.0**power)
+        parts.append(f'<line x1="{left}" y1="{y:.1f}" x2="{width - right}" y2="{y:.1f}" stroke="#e5e7eb"/>')
+        parts.append(f'<text x="{left - 6}" y="{y + 4:.1f}" text-anchor="end">1e{power}</text>')
+    steps = len(losses) - 1
+    for step in range(0, steps + 1, max(1, steps // 5)):
+        x = x_of(step)
+        parts.append(f'<text x="{x:.1f}" y="{height - bottom + 16}" text-anchor="middle">{step}</text>')
+    parts += [
+        f'<line x1="{left}" y1="{height - bottom}" x2="{width - right}" y2="{height - bottom}" stroke="black"/>',
+        f'<line x1="{left}" y1="{top}" x2="{left}" y2="{height - bottom}" stroke="black"/>',
+        f'<text x="{(left + width - right) / 2}" y="{height - 8}" text-anchor="middle">step</text>',
+        f'<polyline points="{points}" fill="none" stroke="#2563eb" stroke-width="2"/>',
+        "</svg>",
+    ]
+    return "\n".join(parts) + "\n"
+
+
+def main(out_dir: pathlib.Path = FIGURES, suffix: str = ".svg") -> list[pathlib.Path]:
+    """Write every figure into ``out_dir``; program graphs get ``suffix`` (.svg or .dot)."""
+    out_dir = pathlib.Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    # Frames in the graphs name source files relative to the working directory.
+    here = os.getcwd()
+    os.chdir(REPO)
+    try:
+        written = [
+            draw(seed.z, 2.0, 3.0, path=out_dir / f"seed{suffix}", values=True).path,
+            draw(seed.z, 2.0, 3.0, path=out_dir / f"seed_gradient{suffix}", grads=True, values=True).path,
+        ]
+    finally:
+        os.chdir(here)
+    _, losses = fit_line.fit()
+    curve = out_dir / "loss_curve.svg"
+    curve.write_text(loss_curve_svg(losses))
+    return [*written, curve]
+
+
+if __name__ == "__main__":
+    for path in main(suffix=".dot" if "--dot" in sys.argv[1:] else ".svg"):
+        print(path)

@@ -1,0 +1,237 @@
+"""Reverse mode: the seeds' worked examples, argnums, has_aux, pytrees, accumulation."""
+
+import collections
+import math
+
+import numpy as np
+import pytest
+
+import minigrad as mg
+import minigrad.numpy as mnp
+
+# ---------------------------------------------------------------------------------------
+# The seeds' worked examples, with numbers computed by hand.
+
+
+def test_seed_z_equals_x1_x2_plus_sin_x1():
+    def z(x1, x2):
+        return x1 * x2 + mnp.sin(x1)
+
+    dx1, dx2 = mg.grad(z, argnums=(0, 1))(2.0, 3.0)
+    assert dx1 == pytest.approx(3 + math.cos(2))
+    assert float(dx1) == pytest.approx(2.584, abs=1e-3)
+    assert dx2 == pytest.approx(2.0)
+
+
+def test_seed_quadratic_derivative():
+    def f(x):
+        return 3 * x**2 - 4 * x + 5
+
+    assert mg.grad(f)(-3.0) == pytest.approx(-22.0)
+    assert mg.grad(mg.grad(f))(-3.0) == pytest.approx(6.0)
+
+
+def test_seed_fan_out_accumulates():
+    assert mg.grad(lambda a: a + a)(3.0) == pytest.approx(2.0)
+    assert mg.grad(lambda a: a * a * a)(2.0) == pytest.approx(12.0)
+
+
+def test_seed_expression_graph():
+    def loss(a, b, c, f):
+        e = a * b
+        d = e + c
+        return d * f
+
+    grads = mg.grad(loss, argnums=(0, 1, 2, 3))(2.0, -3.0, 10.0, -2.0)
+    assert [float(g) for g in grads] == pytest.approx([6.0, -4.0, -2.0, 4.0])
+
+
+def test_seed_tanh_neuron():
+    def neuron(x1, x2, w1, w2, b):
+        return mnp.tanh(x1 * w1 + x2 * w2 + b)
+
+    args = (2.0, 0.0, -3.0, 1.0, 6.8813735870195432)
+    assert neuron(*args) == pytest.approx(0.7071, abs=1e-4)
+    gx1, gx2, gw1, gw2, _ = mg.grad(neuron, argnums=(0, 1, 2, 3, 4))(*args)
+    assert float(gx1) == pytest.approx(-1.5)
+    assert float(gw1) == pytest.approx(1.0)
+    assert float(gx2) == pytest.approx(0.5)
+    assert float(gw2) == pytest.approx(0.0)
+
+
+# ---------------------------------------------------------------------------------------
+# The API of grad, value_and_grad and vjp.
+
+
+def test_value_and_grad_returns_value_and_gradient():
+    value, gradient = mg.value_and_grad(lambda x: (x**2).sum())(np.array([1.0, 2.0]))
+    assert value == pytest.approx(5.0)
+    np.testing.assert_allclose(gradient, [2.0, 4.0])
+
+
+def test_has_aux_returns_aux_untouched():
+    def f(x):
+        return (x**2).sum(), {"mean": x.mean(), "tag": 3}
+
+    (value, aux), gradient = mg.value_and_grad(f, has_aux=True)(np.array([1.0, 3.0]))
+    assert value == pytest.approx(10.0)
+    assert aux["tag"] == 3
+    assert isinstance(aux["mean"], np.ndarray) and aux["mean"] == pytest.approx(2.0)
+    np.testing.assert_allclose(gradient, [2.0, 6.0])
+    gradient_only, aux_only = mg.grad(f, has_aux=True)(np.array([1.0, 3.0]))
+    np.testing.assert_allclose(gradient_only, [2.0, 6.0])
+    assert aux_only["tag"] == 3
+
+
+def test_grads_follow_the_pytree_of_the_argument():
+    Params = collections.namedtuple("Params", ["w", "b"])
+
+    def loss(params, x):
+        return ((x @ params["layer"].w + params["layer"].b) ** 2).sum() + params["scale"][0] ** 2
+
+    params = {"layer": Params(np.ones((2, 3)), np.zeros(3)), "scale": [np.array(2.0)]}
+    x = np.array([[1.0, 2.0]])
+    grads = mg.grad(loss)(params, x)
+    assert isinstance(grads["layer"], Params)
+    np.testing.assert_allclose(grads["layer"].b, 2 * (x @ np.ones((2, 3)))[0])
+    np.testing.assert_allclose(grads["layer"].w, 2 * x.T @ (x @ np.ones((2, 3))))
+    assert grads["scale"][0] == pytest.approx(4.0)
+
+
+def test_negative_argnums_and_kwargs():
+    def f(x, y, scale=1.0):
+        return scale * x * y
+
+    assert mg.grad(f, argnums=-1)(2.0, 5.0, scale=3.0) == pytest.approx(6.0)
+
+
+def test_vjp_returns_one_cotangent_per_primal():
+    out, vjp_fn = mg.vjp(lambda x, y: x * y, np.array([1.0, 2.0]), np.array([3.0, 4.0]))
+    np.testing.assert_allclose(out, [3.0, 8.0])
+    ct_x, ct_y = vjp_fn(np.array([1.0, 10.0]))
+    np.testing.assert_allclose(ct_x, [3.0, 40.0])
+    np.testing.assert_allclose(ct_y, [1.0, 20.0])
+
+
+def test_vjp_with_pytree_output_and_aux():
+    def f(x):
+        return {"a": x * 2.0, "b": (x.sum(),)}, "aux"
+
+    out, vjp_fn, aux = mg.vjp(f, np.array([1.0, 2.0]), has_aux=True)
+    assert aux == "aux"
+    (ct,) = vjp_fn({"a": np.array([1.0, 1.0]), "b": (np.array(1.0),)})
+    np.testing.assert_allclose(ct, [3.0, 3.0])
+
+
+def test_unused_input_gets_zero_gradient_of_its_dtype():
+    g = mg.grad(lambda x, y: x * 2.0, argnums=1)(np.float32(1.0), np.ones(3, np.float32))
+    assert g.dtype == np.float32
+    np.testing.assert_array_equal(g, np.zeros(3))
+
+
+def test_constant_output_has_zero_gradient():
+    assert mg.grad(lambda x: 5.0)(np.array(1.0)) == 0.0
+
+
+@pytest.mark.parametrize("dtype", [np.float16, np.float32, np.float64])
+def test_gradient_keeps_the_primal_dtype(dtype):
+    x = np.arange(3, dtype=dtype)
+    g = mg.grad(lambda x: (mnp.sin(x) * 2.0 + x.astype(np.float64)).sum())(x)
+    assert g.dtype == dtype and g.shape == x.shape
+
+
+def test_broadcasting_is_undone_in_the_gradient():
+    x = np.ones((3, 1))
+    y = np.arange(4.0)
+    gx, gy = mg.grad(lambda x, y: (x * y).sum(), argnums=(0, 1))(x, y)
+    np.testing.assert_allclose(gx, np.full((3, 1), 6.0))
+    np.testing.assert_allclose(gy, np.full(4, 3.0))
+
+
+def test_python_control_flow_follows_the_values():
+    def f(x):
+        if x > 0:
+            return x**2
+        while x < -1:
+            x = x / 2
+        return -x
+
+    assert mg.grad(f)(3.0) == pytest.approx(6.0)
+    assert mg.grad(f)(-8.0) == pytest.approx(-0.125)
+    assert mg.grad(lambda x: float(x) * x)(3.0) == pytest.approx(3.0)
+    assert mg.grad(lambda x: x[int(mnp.argmax(x))])(np.array([1.0, 5.0, 2.0]))[1] == 1.0
+
+
+def test_integer_inputs_pass_through_as_constants():
+    assert mg.grad(lambda x, n: x**2 * n)(3.0, 4) == pytest.approx(24.0)
+    _, vjp_fn = mg.vjp(lambda x, i: x[i], np.arange(3.0), np.array(1))
+    ct_x, ct_i = vjp_fn(np.array(1.0))
+    np.testing.assert_array_equal(ct_x, [0.0, 1.0, 0.0])
+    assert ct_i.shape == ()
+
+
+@pytest.mark.parametrize(
+    "f, third",
+    [
+        (mnp.sin, lambda x: -math.cos(x)),
+        (mnp.exp, math.exp),
+        (lambda x: x**4, lambda x: 24 * x),
+        (mnp.tanh, lambda x: -2 * (1 - math.tanh(x) ** 2) * (1 - 3 * math.tanh(x) ** 2)),
+    ],
+    ids=["sin", "exp", "x**4", "tanh"],
+)
+def test_third_derivatives_match_closed_forms(f, third):
+    assert mg.grad(mg.grad(mg.grad(f)))(0.7) == pytest.approx(third(0.7))
+
+
+def test_grad_of_grad_with_broadcasting_reductions_and_indexing():
+    def f(x):
+        return (mnp.sum(x[:, None] * x[None, 1:], axis=1) ** 2).mean()
+
+    x = np.array([0.5, -1.0, 2.0])
+    # f(x) = mean_i (x_i * S)^2 with S = x_1 + x_2, so f = S^2 * sum(x^2) / 3.
+    s = x[1] + x[2]
+
+    def hessian_diag_by_hand(i):
+        # d2f/dx_i2 = (2 S^2 + 2 * 2*(dS/dx_i)*2 x_i S + 2 (dS/dx_i)^2 sum x^2) / 3
+        ds = 1.0 if i > 0 else 0.0
+        return (2 * s**2 + 8 * ds * x[i] * s + 2 * ds**2 * np.sum(x**2)) / 3
+
+    for i in range(3):
+
+        def partial(xi, i=i):
+            return mg.grad(f)(mnp.concatenate([x[:i], mnp.reshape(xi, (1,)), x[i + 1 :]]))[i]
+
+        assert mg.grad(partial)(np.float64(x[i])) == pytest.approx(hessian_diag_by_hand(i))
+
+
+def test_nested_grad_closing_over_outer_value():
+    # d/dy [ d/dx (x * y)^2 at x=1 ] = d/dy (2 y^2) = 4 y
+    def outer(y):
+        return mg.grad(lambda x: (x * y) ** 2)(1.0)
+
+    assert mg.grad(outer)(3.0) == pytest.approx(12.0)
+
+
+def test_stop_gradient_blocks_the_gradient():
+    assert mg.grad(lambda x: mg.stop_gradient(x) * x)(3.0) == pytest.approx(3.0)
+    assert mg.grad(lambda x: mg.stop_gradient(x**2))(3.0) == 0.0
+
+
+def test_tie_rules_at_non_differentiable_points():
+    np.testing.assert_allclose(mg.grad(lambda x: mnp.max(x))(np.array([2.0, 2.0, 1.0])), [0.5, 0.5, 0.0])
+    np.testing.assert_allclose(mg.grad(lambda x: mnp.maximum(x, 1.0).sum())(np.array([1.0, 2.0])), [0.5, 1.0])
+    assert mg.grad(mnp.abs)(0.0) == 0.0
+    assert mg.grad(lambda x: mnp.where(x > 0, x, 0.0))(0.0) == 0.0
+
+
+def test_vjp_fn_can_be_called_repeatedly_while_grad_frees_as_it_walks():
+    def f(x):
+        return mnp.tanh(mnp.sin(x) * x)
+
+    x = np.linspace(-1.0, 1.0, 4)
+    _, pullback = mg.vjp(f, x)
+    first = pullback(np.ones(4))[0]
+    second = pullback(np.ones(4))[0]
+    np.testing.assert_array_equal(first, second)
+    np.testing.assert_allclose(mg.grad(lambda v: f(v).sum())(x), first)

@@ -1,0 +1,144 @@
+"""Every case of API.md's Errors section, plus the other messages users will meet."""
+
+import numpy as np
+import pytest
+
+import minigrad as mg
+import minigrad.numpy as mnp
+from minigrad.core.errors import CONCRETIZATION_ADVICE
+from minigrad.transforms.ad import GRAD_NON_SCALAR_ADVICE
+
+
+@pytest.mark.parametrize(
+    "call, names",
+    [
+        (lambda: mnp.matmul(np.ones((2, 3)), np.ones((4, 5))), ["matmul", "(2, 3)", "(4, 5)"]),
+        (lambda: mnp.add(np.ones((2, 3)), np.ones((4,))), ["add", "(2, 3)", "(4,)"]),
+        (lambda: mnp.reshape(np.ones((2, 3)), (4, 2)), ["reshape", "(2, 3)", "(4, 2)"]),
+        (lambda: mnp.concatenate([np.ones((2, 3)), np.ones((2, 4))]), ["concatenate", "(2, 3)", "(2, 4)"]),
+        (lambda: mnp.einsum("ij,jk->ik", np.ones((2, 3)), np.ones((4, 5))), ["einsum", "(2, 3)", "(4, 5)"]),
+    ],
+)
+def test_shape_mismatch_names_operation_and_shapes(call, names):
+    with pytest.raises(ValueError) as info:
+        call()
+    for name in names:
+        assert name in str(info.value)
+
+
+def test_shape_mismatch_inside_transforms():
+    with pytest.raises(ValueError, match=r"matmul.*\(2, 3\).*\(4, 5\)"):
+        mg.grad(lambda x: (x @ np.ones((4, 5))).sum())(np.ones((2, 3)))
+    with pytest.raises(ValueError, match=r"mul.*\(3,\).*\(2,\)"):
+        mg.make_jaxpr(lambda x: x * np.ones(2))(np.ones(3))
+
+
+def test_grad_of_non_scalar_says_use_vjp_or_jacrev():
+    with pytest.raises(TypeError) as info:
+        mg.grad(lambda x: x * 2)(np.ones(3))
+    message = str(info.value)
+    assert "(3,)" in message and "vjp" in message and "jacrev" in message
+    assert GRAD_NON_SCALAR_ADVICE in message
+
+
+@pytest.mark.parametrize("bad", [np.array([1, 2]), np.array(True), 3])
+def test_grad_with_respect_to_integer_or_boolean_names_the_argument(bad):
+    with pytest.raises(TypeError, match="argument 1") as info:
+        mg.grad(lambda x, n: x * n, argnums=1)(1.0, bad)
+    assert str(np.asarray(bad).dtype) in str(info.value)
+
+
+def test_concretization_error_under_make_jaxpr():
+    def f(x):
+        if x > 0:
+            return x
+        return -x
+
+    with pytest.raises(mg.ConcretizationError) as info:
+        mg.make_jaxpr(f)(1.0)
+    assert isinstance(info.value, TypeError)
+    assert (
+        "bool()" in str(info.value) and "mnp.where" in str(info.value) and "static_argnums" in str(info.value)
+    )
+    assert CONCRETIZATION_ADVICE in str(info.value)
+    with pytest.raises(mg.ConcretizationError, match="float"):
+        mg.make_jaxpr(lambda x: float(x))(1.0)
+    with pytest.raises(mg.ConcretizationError, match="int"):
+        mg.make_jaxpr(lambda x: int(x))(1.0)
+
+
+def test_static_argnums_make_control_flow_possible():
+    def f(x, flag):
+        return x * 2 if flag else x
+
+    assert len(mg.make_jaxpr(f, static_argnums=1)(1.0, True).eqns) == 1
+    assert len(mg.make_jaxpr(f, static_argnums=1)(1.0, False).eqns) == 0
+
+
+def test_control_flow_works_under_grad_inside_jvp():
+    def f(x):
+        return x**2 if x > 0 else -x
+
+    assert mg.jvp(f, (2.0,), (1.0,))[1] == pytest.approx(4.0)
+
+
+def test_tracer_leak_is_reported():
+    leaked = []
+
+    def f(x):
+        leaked.append(x)
+        return x * 2
+
+    mg.grad(f)(1.0)
+    with pytest.raises(mg.TracerLeakError) as info:
+        leaked[0] + 1.0
+    assert isinstance(info.value, RuntimeError)
+    with pytest.raises(mg.TracerLeakError):
+        mg.grad(lambda y: y * leaked[0])(1.0)
+    with pytest.raises(mg.TracerLeakError):
+        bool(leaked[0])
+
+
+def test_unknown_leaf_type_names_type_and_position():
+    class Opaque:
+        pass
+
+    with pytest.raises(TypeError) as info:
+        mg.grad(lambda p: p["w"].sum())({"w": np.ones(2), "extra": [1.0, Opaque()]})
+    assert "Opaque" in str(info.value) and "['extra'][1]" in str(info.value)
+    with pytest.raises(TypeError, match="str"):
+        mg.make_jaxpr(lambda x: x)("text")
+
+
+def test_tracers_cannot_become_numpy_arrays_silently():
+    with pytest.raises(TypeError, match="minigrad.numpy"):
+        mg.grad(lambda x: np.sin(np.asarray(x)))(1.0)
+
+
+def test_item_assignment_on_tracers_explains_the_alternative():
+    def f(x):
+        x[0] = 1.0
+        return x.sum()
+
+    with pytest.raises(TypeError, match="immutable"):
+        mg.grad(f)(np.ones(2))
+
+
+def test_bad_argnums_and_cotangents():
+    with pytest.raises(ValueError, match="argnums"):
+        mg.grad(lambda x: x, argnums=3)(1.0)
+    _, vjp_fn = mg.vjp(lambda x: x * 2, np.ones(3))
+    with pytest.raises(ValueError, match="shape"):
+        vjp_fn(np.ones(2))
+    with pytest.raises(ValueError, match="structure"):
+        vjp_fn((np.ones(3),))
+
+
+def test_axis_out_of_bounds():
+    with pytest.raises(ValueError, match="axis 2"):
+        mnp.sum(np.ones((2, 3)), axis=2)
+
+
+def test_index_out_of_bounds_is_an_index_error():
+    with pytest.raises(IndexError):
+        mg.make_jaxpr(lambda x: x[5])(np.ones(3))

@@ -1,0 +1,220 @@
+"""minigrad.numpy agrees with NumPy on values, shapes and dtypes, and tracers behave like
+arrays (operators in both orders with NumPy arrays, methods, attributes)."""
+
+import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+import minigrad as mg
+import minigrad.numpy as mnp
+from tests.op_specs import broadcast_shapes, values
+
+UNARY = ["negative", "exp", "log1p", "expm1", "sin", "cos", "tanh", "arctan", "abs", "sign", "square"]
+BINARY = ["add", "subtract", "multiply", "divide", "maximum", "minimum", "equal", "less", "greater_equal"]
+
+
+@pytest.mark.parametrize("name", UNARY)
+@given(shape=broadcast_shapes(1), seed=st.integers(0, 1000))
+def test_unary_functions_match_numpy(name, shape, seed):
+    x = values(np.random.default_rng(seed), shape[0], "positive")
+    expected = getattr(np, name)(x)
+    result = getattr(mnp, name)(x)
+    assert isinstance(result, np.ndarray)
+    np.testing.assert_allclose(result, expected, rtol=1e-12)
+    assert result.dtype == expected.dtype
+
+
+@pytest.mark.parametrize("name", BINARY)
+@given(shapes=broadcast_shapes(2), seed=st.integers(0, 1000))
+def test_binary_functions_match_numpy(name, shapes, seed):
+    rng = np.random.default_rng(seed)
+    x, y = (values(rng, s, "nonzero") for s in shapes)
+    expected = getattr(np, name)(x, y)
+    result = getattr(mnp, name)(x, y)
+    np.testing.assert_allclose(result, expected)
+    assert result.shape == expected.shape and result.dtype == expected.dtype
+
+
+@pytest.mark.parametrize(
+    "a, b",
+    [
+        (np.ones(2, np.float32), 2.0),
+        (np.ones(2, np.float32), 2),
+        (np.ones(2, np.int32), 2.5),
+        (np.ones(2, np.int8), np.ones(2, np.int16)),
+        (np.ones(2, np.float16), np.ones(2, np.float32)),
+        (np.ones(2, bool), np.ones(2, np.int64)),
+        (3, 4.0),
+    ],
+)
+def test_promotion_follows_numpy_2(a, b):
+    assert mnp.multiply(a, b).dtype == np.multiply(a, b).dtype
+    assert mnp.add(b, a).dtype == np.add(b, a).dtype
+
+
+def test_python_scalars_are_weak_inside_transforms():
+    def f(x):
+        assert (x * 2.0).dtype == np.float32
+        assert (2.0 * x).dtype == np.float32
+        assert (x / 3).dtype == np.float32
+        assert (x**2).dtype == np.float32
+        return (x * 2.0).sum()
+
+    assert mg.grad(f)(np.ones(3, np.float32)).dtype == np.float32
+
+
+@pytest.mark.parametrize(
+    "name, kwargs",
+    [
+        ("sum", {"axis": 1}),
+        ("sum", {"axis": (0, 2), "keepdims": True}),
+        ("mean", {"axis": -1}),
+        ("max", {}),
+        ("min", {"axis": 0, "keepdims": True}),
+        ("prod", {"axis": 2}),
+        ("var", {"axis": 1}),
+        ("std", {}),
+        ("argmax", {"axis": 1}),
+        ("argmin", {}),
+    ],
+)
+def test_reductions_match_numpy(name, kwargs):
+    x = np.random.default_rng(0).standard_normal((2, 3, 4))
+    np.testing.assert_allclose(getattr(mnp, name)(x, **kwargs), getattr(np, name)(x, **kwargs))
+
+
+def test_logsumexp_is_stable_and_correct():
+    x = np.array([[1000.0, 1000.0], [-1000.0, -1000.0], [0.0, np.log(3.0)]])
+    np.testing.assert_allclose(mnp.logsumexp(x, axis=1), [1000 + np.log(2), -1000 + np.log(2), np.log(4.0)])
+    with np.errstate(divide="ignore"):  # log(0) = -inf is the right answer here
+        np.testing.assert_allclose(mnp.logsumexp(np.array([-np.inf, -np.inf])), -np.inf)
+    g = mg.grad(lambda x: mnp.logsumexp(x))(np.array([1e4, 1e4, -1e4]))
+    np.testing.assert_allclose(g, [0.5, 0.5, 0.0])
+
+
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda m: m.reshape(np.arange(24.0), (2, -1, 3)),
+        lambda m: m.transpose(np.ones((2, 3, 4)), (2, 0, 1)),
+        lambda m: m.swapaxes(np.ones((2, 3, 4)), 0, 2),
+        lambda m: m.moveaxis(np.ones((2, 3, 4)), [0, 2], [1, 0]),
+        lambda m: m.squeeze(np.ones((1, 3, 1))),
+        lambda m: m.expand_dims(np.ones((2, 3)), (0, 3)),
+        lambda m: m.broadcast_to(np.arange(3.0), (2, 3)),
+        lambda m: m.concatenate([np.ones((2, 1)), np.zeros((2, 2))], axis=1),
+        lambda m: m.concatenate([np.ones((2, 1)), np.zeros((2, 2))], axis=None),
+        lambda m: m.stack([np.ones(2), np.zeros(2)], axis=1),
+        lambda m: m.split(np.arange(6.0), 3)[1],
+        lambda m: m.split(np.arange(6.0), [2, 5])[2],
+        lambda m: m.flip(np.arange(6.0).reshape(2, 3), axis=1),
+        lambda m: m.pad(np.arange(3.0), (1, 2), mode="reflect"),
+        lambda m: m.pad(np.arange(4.0).reshape(2, 2), 1, constant_values=7.0),
+        lambda m: m.matmul(np.arange(6.0).reshape(2, 3), np.arange(3.0)),
+        lambda m: m.matmul(np.ones((2, 1, 2, 3)), np.ones((4, 3, 2))),
+        lambda m: m.dot(np.arange(3.0), np.arange(3.0)),
+        lambda m: m.dot(np.ones((2, 3, 4)), np.ones((5, 4, 2))),
+        lambda m: m.outer(np.arange(2.0), np.arange(3.0)),
+        lambda m: m.einsum("ii", np.arange(9.0).reshape(3, 3)),
+        lambda m: m.einsum("...i,i->...", np.ones((2, 3, 4)), np.arange(4.0)),
+        lambda m: m.tensordot(np.ones((2, 3)), np.ones((3, 2)), axes=1),
+        lambda m: m.where(np.array([1, 0, 2]), 1.0, np.arange(3.0)),
+        lambda m: m.clip(np.arange(5.0), 1, 3),
+        lambda m: m.linspace(0, 1, 5),
+        lambda m: m.eye(3, k=1),
+        lambda m: m.full_like(np.ones(3, np.int32), 4),
+        lambda m: m.arange(2, 10, 3),
+    ],
+)
+def test_shape_linear_algebra_and_creation_match_numpy(call):
+    expected = call(np)
+    result = call(mnp)
+    np.testing.assert_allclose(result, expected)
+    assert result.shape == expected.shape and result.dtype == expected.dtype
+
+
+@pytest.mark.parametrize(
+    "index",
+    [
+        1,
+        -1,
+        (slice(None), 0),
+        (slice(None, None, -1), slice(1, None)),
+        (Ellipsis, None),
+        (None, 1, Ellipsis),
+        np.array([0, 0, 2]),
+        (np.array([[0], [1]]), np.array([1, 2])),
+        (slice(None), np.array([2, 0])),
+        (np.array([1, 0]), slice(None), np.array([0, 0])),
+        np.array([True, False, True]),
+    ],
+)
+def test_indexing_matches_numpy(index):
+    x = np.arange(18.0).reshape(3, 3, 2)
+    np.testing.assert_array_equal(mnp.getitem(x, index), x[index])
+
+    def traced(x):
+        return x[index]
+
+    np.testing.assert_array_equal(mg.vjp(traced, x)[0], x[index])
+
+
+def _operators(x):
+    """The same expression on NumPy arrays or on tracers: every operator, both orders."""
+    a = np.array([1.0, 2.0])
+    m = np.array([[1.0, 0.0], [0.0, 2.0]])
+    out = [a + x, x + a, a - x, x - a, a * x, x * a, a / x, x / a, a**x, x**a, m @ x, x @ m, -x, +x, abs(x)]
+    return sum(o.sum() for o in out)
+
+
+def test_operators_work_in_both_orders_with_numpy_arrays():
+    x = np.array([0.5, 1.5])
+    value, gradient = mg.value_and_grad(_operators)(x)
+    assert value == pytest.approx(_operators(x))
+    steps = np.eye(2) * 1e-6
+    numeric = [(_operators(x + h) - _operators(x - h)) / 2e-6 for h in steps]
+    np.testing.assert_allclose(gradient, numeric, rtol=1e-6)
+
+
+def test_comparisons_give_booleans_without_gradient():
+    def f(x):
+        mask = x > 1.0
+        assert mask.dtype == np.bool_
+        both = (x >= 0) & ~(x == 2.0) | (x != x)
+        return mnp.where(mask & both, x, 0.0).sum()
+
+    np.testing.assert_array_equal(mg.grad(f)(np.array([0.5, 1.5, 2.0])), [0.0, 1.0, 0.0])
+
+
+def test_tracer_attributes_and_methods():
+    def f(x):
+        assert x.shape == (2, 3) and x.ndim == 2 and x.size == 6 and len(x) == 2
+        assert x.dtype == np.float64
+        assert x.T.shape == (3, 2)
+        assert x.reshape(3, 2).shape == x.reshape((3, 2)).shape == (3, 2)
+        assert x.transpose(1, 0).shape == x.transpose().shape == (3, 2)
+        assert x.sum(axis=0).shape == (3,) and x.mean(1, keepdims=True).shape == (2, 1)
+        assert x.max().shape == () and x.min(axis=1).shape == (2,)
+        assert x.astype(np.float32).dtype == np.float32
+        assert x[:1].squeeze().shape == (3,)
+        rows = [row.sum() for row in x]
+        return rows[0] * rows[1]
+
+    x = np.arange(6.0).reshape(2, 3)
+    np.testing.assert_allclose(mg.grad(f)(x), [[12.0] * 3, [3.0] * 3])
+
+
+def test_asarray_of_a_list_of_tracers_stacks_them():
+    g = mg.grad(lambda x, y: (mnp.asarray([x, y * 2.0]) ** 2).sum(), argnums=(0, 1))(1.0, 3.0)
+    assert [float(v) for v in g] == [2.0, 24.0]
+
+
+def test_outside_transforms_results_are_numpy_arrays():
+    for result in (
+        mnp.sin(1.0),
+        mnp.sum(np.ones(3)),
+        mnp.matmul(mnp.ones(2), mnp.ones(2)),
+        mnp.getitem(np.ones(3), 0),
+    ):
+        assert type(result) is np.ndarray

@@ -1,0 +1,121 @@
+"""Structure: every primitive has the rules its transforms need, imports follow the
+layers of the design, and the program typechecker rejects broken programs."""
+
+import ast
+import pathlib
+
+import numpy as np
+import pytest
+
+import minigrad as mg
+import minigrad.numpy as mnp
+from minigrad.core.ir import Eqn, Jaxpr, ShapedArray, Var
+from minigrad.core.primitive import all_primitives
+from minigrad.core.typecheck import JaxprTypeError, typecheck
+from minigrad.ops.elementwise import sin_p
+
+PACKAGE = pathlib.Path(mg.__file__).parent
+
+# Each layer may import from the layers before it (and from itself), never after it.
+LAYERS = [
+    {"tree"},
+    {"core"},
+    {"ops"},
+    {"numpy", "transforms"},
+    {"testing", "nn", "optim", "random", "io", "datasets", "viz", "config"},
+    {"examples"},
+]
+
+
+def _layer_of(module: str) -> int | None:
+    parts = module.split(".")
+    if parts[0] != "minigrad" or len(parts) < 2:
+        return None
+    for index, names in enumerate(LAYERS):
+        if parts[1] in names:
+            return index
+    return None
+
+
+def _imports(path: pathlib.Path):
+    tree = ast.parse(path.read_text())
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            for alias in node.names:
+                yield node, alias.name
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            yield node, node.module
+
+
+def _module_name(path: pathlib.Path) -> str:
+    relative = path.relative_to(PACKAGE.parent).with_suffix("")
+    return ".".join(relative.parts)
+
+
+@pytest.mark.parametrize("path", sorted(PACKAGE.rglob("*.py")), ids=lambda p: str(p.relative_to(PACKAGE)))
+def test_imports_point_down_the_layers(path):
+    own = _layer_of(_module_name(path))
+    if own is None:
+        return  # minigrad/__init__.py sits on top of everything
+    for node, imported in _imports(path):
+        target = _layer_of(imported)
+        assert target is None or target <= own, (
+            f"{path.relative_to(PACKAGE)}:{node.lineno} imports {imported} from a higher layer"
+        )
+
+
+@pytest.mark.parametrize("path", sorted(PACKAGE.rglob("*.py")), ids=lambda p: str(p.relative_to(PACKAGE)))
+def test_no_function_local_imports_of_minigrad(path):
+    tree = ast.parse(path.read_text())
+    for function in ast.walk(tree):
+        if isinstance(function, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            for node in ast.walk(function):
+                if isinstance(node, ast.ImportFrom) and node.module and node.module.startswith("minigrad"):
+                    raise AssertionError(
+                        f"{path.name}:{node.lineno}: a function-local import hides a layering cycle"
+                    )
+
+
+@pytest.mark.parametrize("name", sorted(all_primitives()))
+def test_every_primitive_has_the_rules_its_transforms_need(name):
+    primitive = all_primitives()[name]
+    assert primitive.impl is not None, f"{name} has no impl"
+    assert primitive.shape_rule is not None, f"{name} has no shape rule"
+    if primitive.differentiable and primitive.replay is None:  # call primitives replay their body
+        assert primitive.vjp is not None, f"{name} has no vjp rule"
+        assert primitive.jvp is not None, f"{name} has no jvp rule"
+
+
+def test_rules_are_named_functions_not_lambdas():
+    for name, primitive in all_primitives().items():
+        for rule in (primitive.impl, primitive.shape_rule, primitive.vjp, primitive.jvp):
+            if rule is not None and hasattr(rule, "__name__"):
+                assert rule.__name__ != "<lambda>", f"{name} has a lambda rule"
+
+
+def test_typechecker_accepts_transformed_programs():
+    def f(x, y):
+        return (mnp.tanh(x @ y) * x[:, :1]).sum() + mnp.logsumexp(y, axis=0).mean()
+
+    x, y = np.ones((2, 3)), np.ones((3, 3))
+    for program in (
+        mg.make_jaxpr(f)(x, y),
+        mg.make_jaxpr(mg.grad(f, argnums=(0, 1)))(x, y),
+        mg.make_jaxpr(mg.grad(mg.grad(lambda x: mnp.sin(x) * x)))(np.float64(1.0)),
+        mg.make_jaxpr(lambda x: mg.jvp(lambda x: f(x, y), (x,), (x,)))(x),
+    ):
+        typecheck(program)
+
+
+def test_typechecker_rejects_broken_programs():
+    a = Var(ShapedArray((3,), np.float64))
+    b = Var(ShapedArray((3,), np.float64))
+    wrong_type = Var(ShapedArray((4,), np.float64))
+    with pytest.raises(JaxprTypeError, match="before it is bound"):
+        typecheck(Jaxpr((), (a,), [Eqn(sin_p, [b], [wrong_type])], [wrong_type]))
+    with pytest.raises(JaxprTypeError, match="shape rule"):
+        typecheck(Jaxpr((), (a,), [Eqn(sin_p, [a], [wrong_type])], [wrong_type]))
+    with pytest.raises(JaxprTypeError, match="bound twice"):
+        typecheck(Jaxpr((), (a,), [Eqn(sin_p, [a], [a])], [a]))
+    with pytest.raises(JaxprTypeError, match="before it is bound"):
+        typecheck(Jaxpr((), (a,), [], [b]))

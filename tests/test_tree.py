@@ -1,0 +1,85 @@
+"""Pytrees: flatten/unflatten round trips, ordering, registration, paths."""
+
+import collections
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from minigrad import tree
+
+Point = collections.namedtuple("Point", ["x", "y"])
+
+leaves = st.integers() | st.floats(allow_nan=False) | st.text(max_size=3)
+pytrees = st.recursive(
+    leaves | st.none(),
+    lambda children: (
+        st.lists(children, max_size=3)
+        | st.lists(children, max_size=3).map(tuple)
+        | st.dictionaries(st.text(max_size=2), children, max_size=3)
+        | st.tuples(children, children).map(lambda t: Point(*t))
+    ),
+    max_leaves=10,
+)
+
+
+@given(pytrees)
+def test_flatten_unflatten_round_trip(value):
+    flat, treedef = tree.tree_flatten(value)
+    assert tree.tree_unflatten(treedef, flat) == value
+    assert treedef.num_leaves == len(flat)
+    assert tree.tree_structure(value) == treedef
+
+
+@given(pytrees)
+def test_tree_map_identity_and_counting(value):
+    assert tree.tree_map(lambda x: x, value) == value
+    assert len(tree.tree_leaves(value)) == len(tree.tree_flatten(value)[0])
+
+
+def test_dict_keys_are_sorted_and_none_has_no_leaves():
+    assert tree.tree_leaves({"b": 1, "a": 2, "c": None}) == [2, 1]
+    assert tree.tree_leaves(None) == []
+    assert tree.tree_leaves([None, (None,)]) == []
+
+
+def test_namedtuples_keep_their_type():
+    result = tree.tree_map(lambda v: v * 2, {"p": Point(1, 2)})
+    assert result == {"p": Point(2, 4)} and isinstance(result["p"], Point)
+
+
+def test_tree_map_over_several_trees_and_structure_mismatch():
+    assert tree.tree_map(lambda a, b: a - b, [3, (5,)], [1, (2,)]) == [2, (3,)]
+    with pytest.raises(ValueError, match="structure"):
+        tree.tree_map(lambda a, b: a, [1, 2], (1, 2))
+
+
+def test_registered_node_types():
+    class Box:
+        def __init__(self, content, label):
+            self.content, self.label = content, label
+
+    tree.register_pytree_node(Box, lambda b: ((b.content,), b.label), lambda label, ch: Box(ch[0], label))
+    flat, treedef = tree.tree_flatten([Box({"w": 1, "b": 2}, "layer")])
+    assert flat == [2, 1]
+    rebuilt = tree.tree_unflatten(treedef, [20, 10])
+    assert rebuilt[0].label == "layer" and rebuilt[0].content == {"w": 10, "b": 20}
+
+
+def test_paths_name_where_each_leaf_sits():
+    paths = [p for p, _ in tree.tree_flatten_with_path({"a": [1, Point(2, 3)], "b": (4,)})[0]]
+    assert paths == ["['a'][0]", "['a'][1].x", "['a'][1].y", "['b'][0]"]
+
+
+def test_unflatten_with_the_wrong_number_of_leaves():
+    _, treedef = tree.tree_flatten((1, 2))
+    with pytest.raises(ValueError, match="2 leaves"):
+        tree.tree_unflatten(treedef, [1])
+
+
+def test_deep_trees_do_not_hit_the_recursion_limit_for_typical_depths():
+    value = 0
+    for _ in range(200):
+        value = [value]
+    flat, treedef = tree.tree_flatten(value)
+    assert flat == [0] and tree.tree_unflatten(treedef, flat) == value
