@@ -140,3 +140,29 @@ def test_update_rejects_unknown_options_and_values():
         mg.config.update("debug_infs", True)
     with pytest.raises(TypeError, match="True or False"):
         mg.config.update("debug_nans", 1)
+
+
+def test_under_jit_the_staged_line_is_named_and_results_are_unchanged():
+    @mg.jit
+    def f(x):
+        shifted = x * 2.0 - 2.0
+        return mnp.log(shifted)  # the staged line
+
+    good = np.array([2.0, 3.0])
+    expected = f(good)
+    with mg.debug_nans():
+        np.testing.assert_array_equal(f(good), expected)
+        with pytest.raises(FloatingPointError, match=r"log produced -inf") as info:
+            f(np.array([1.0, 3.0]))
+    message = str(info.value)
+    assert "staged by jit at" in message and "# the staged line" not in message
+    staged_at = message.split("staged by jit at ")[1]
+    assert "test_config.py:" in staged_at
+
+
+def test_under_jit_of_grad_and_vmap():
+    with mg.debug_nans():
+        with pytest.raises(FloatingPointError, match=r"div produced inf"):
+            mg.jit(mg.grad(mnp.sqrt))(0.0)
+        with pytest.raises(FloatingPointError, match=r"log produced -inf"):
+            mg.vmap(mnp.log)(np.array([1.0, 0.0]))

@@ -36,7 +36,8 @@ class Config:
     - ``debug_nans`` (default False): the first primitive that turns finite inputs into
       a NaN or an infinity raises ``FloatingPointError`` naming the primitive and the line
       of your code that ran it. Values are only known where minigrad computes them (plain
-      calls, ``grad``, ``vjp``, ``jvp``); staged programs are checked when they run.
+      calls, ``grad``, ``vjp``, ``jvp``, ``vmap``; ``jit`` runs its program one primitive
+      at a time while the switch is on); ``make_jaxpr`` sees no values.
     """
 
     _OPTIONS = ("debug_nans",)

@@ -33,8 +33,9 @@ from collections import OrderedDict
 import attrs
 import numpy as np
 
+from minigrad.core import config as _config
 from minigrad.core.interpreter import eval_jaxpr
-from minigrad.core.ir import ClosedJaxpr, Jaxpr, ShapedArray, Var
+from minigrad.core.ir import ClosedJaxpr, Jaxpr, Literal, ShapedArray, Var
 from minigrad.core.primitive import Primitive
 from minigrad.core.staging import StagingTrace, StagingTracer
 from minigrad.core.trace import Tracer, bind, new_trace
@@ -280,6 +281,8 @@ class JittedFunction:
                 name=self._name,
                 _executable=entry.executable,
             )
+        elif _config.nan_checks_armed and _config.nan_checks_enabled():
+            outs = _run_checking_nans(entry.program, leaves)
         else:
             outs = entry.executable.fn(*leaves)
         return entry.build_output(outs)
@@ -449,6 +452,27 @@ def _readable_path(path: str, has_kwargs: bool) -> str:
     if path.startswith("[1]"):
         return "kwargs" + path[3:]
     return path
+
+
+def _run_checking_nans(program: ClosedJaxpr, args) -> list:
+    """``debug_nans`` under jit: run the program one primitive at a time instead of the
+    compiled code, so the first NaN or inf is blamed on its primitive and on the line
+    that staged it."""
+    env = dict(zip(program.jaxpr.constvars, program.consts, strict=True))
+    env.update(zip(program.jaxpr.invars, args, strict=True))
+
+    def read(atom):
+        return atom.val if type(atom) is Literal else env[atom]
+
+    for eqn in program.jaxpr.eqns:
+        try:
+            out = bind(eqn.primitive, *map(read, eqn.invars), **eqn.params)
+        except FloatingPointError as error:
+            if eqn.source:
+                error.args = (f"{error.args[0]} The operation was staged by jit at {eqn.source}.",)
+            raise
+        env.update(zip(eqn.outvars, out if eqn.primitive.multiple_results else [out], strict=True))
+    return [read(atom) for atom in program.jaxpr.outvars]
 
 
 def _make_entry(staged: ClosedJaxpr, out_tree) -> _CacheEntry:
