@@ -97,3 +97,16 @@ def test_a_10k_long_sum_of_reused_values(shallow_stack):
 
     g = mg.grad(f)(np.ones(3))
     np.testing.assert_array_equal(g, np.full(3, 1 + sum(i % 3 for i in range(10_000))))
+
+
+def test_jit_vmap_jacobians_and_checkpoint_on_10k_deep_chains(shallow_stack):
+    f = lambda x: chain(x, 10_000)  # noqa: E731
+    x = np.array([0.5, 1.0])
+    np.testing.assert_allclose(mg.jit(f)(x), f(x), rtol=1e-12)
+    gradient = mg.grad(f)(x)
+    batch = np.stack([x, x * 0.5, -x])
+    np.testing.assert_allclose(mg.vmap(mg.grad(f))(batch)[0], gradient, rtol=1e-12)
+    np.testing.assert_allclose(mg.jacfwd(f)(x), gradient, rtol=1e-12)
+    np.testing.assert_allclose(mg.grad(mg.checkpoint(f))(x), gradient, rtol=1e-12)
+    hessian = mg.hessian(lambda x: chain(x, 2_000))(x)
+    assert hessian.shape == (2, 2) and hessian[0, 1] == 0.0  # the elements never mix
