@@ -16,10 +16,13 @@ numbers, which keep the checks meaningful:
   division by ``y * y + 1.0``, ``exp`` only of bounded values), so every program is
   smooth where it is defined;
 - values whose size grows past ``MAGNITUDE`` are scaled back by a power of ten;
-- non-differentiable ops (``abs``, ``maximum``, ``max``, ``where``, ``clip``, relu) are
-  only used where no operand lies within ``KINK_MARGIN`` of the kink (exact ties are
-  kept: they are structural, as in ``maximum(x, x)``, and API.md says how they split),
-  so finite differences are a valid oracle.
+- non-differentiable ops (``abs``, ``maximum``, ``max``, ``where``, ``clip``, relu,
+  ``argmax`` indices) are only used where no operand lies within ``KINK_MARGIN`` of the
+  kink, so finite differences are a valid oracle. Exact ties are kept: they are
+  structural, as in ``maximum(x, x)``, and API.md says how they split. The exception is
+  values descending from exact roots, made on purpose (``prod(x - c)`` with ``c`` holding
+  some of ``x``'s values, so that every derivative of a product is checked at zeros):
+  their exact zeros are real kinks and are avoided too.
 
 Hypothesis shrinks a failing program by shrinking its draws: fewer ops, earlier
 operands, simpler op kinds (the op tables list the simplest first), smaller shapes.

@@ -227,6 +227,7 @@ def test_random_programs(request):
         max_examples=count,
         deadline=None,
         database=None,
+        derandomize=False,  # the seed comes from --fuzz-seed, in CI too
         suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
     )
     @given(program=programs())
