@@ -15,12 +15,14 @@ when ``minigrad`` grows them.
 from __future__ import annotations
 
 import numpy as np
-from hypothesis import HealthCheck, given, note, seed, settings
+import pytest
+from hypothesis import HealthCheck, find, given, note, seed, settings
 
 import minigrad as mg
 import minigrad.numpy as mnp
 from minigrad.core.interpreter import eval_jaxpr
 from minigrad.core.typecheck import typecheck
+from minigrad.ops import elementwise as ew
 from minigrad.testing import check_grads
 from minigrad.tree import tree_flatten, tree_map
 from tests.program_gen import programs
@@ -157,30 +159,36 @@ def check_float32_keeps_dtype(program):
 
 
 def check_vmap_matches_loop(program):
-    """vmap over a batch of arguments equals stacking the program's outputs per example;
-    some arguments are left unbatched (in_axes None)."""
+    """vmap over a batch of arguments equals stacking the program's outputs per example.
+
+    The first argument is batched along a new leading axis, later ones alternately
+    unbatched (``in_axes=None``) and batched along a new trailing axis; the gradient's
+    batch axis is put last with ``out_axes=-1``."""
     fun = program.function()
     rng = np.random.default_rng(3)
     batch = 3
-    batched = [i % 2 == 0 or len(program.args) == 1 for i in range(len(program.args))]
+    in_axes = tuple(0 if i == 0 else (None if i % 2 else a.ndim) for i, a in enumerate(program.args))
     args = [
-        np.stack([a + 0.1 * rng.standard_normal(a.shape) for _ in range(batch)]) if b else a
-        for a, b in zip(program.args, batched, strict=True)
+        a
+        if axis is None
+        else np.stack([a + 0.1 * rng.standard_normal(a.shape) for _ in range(batch)], axis=axis)
+        for a, axis in zip(program.args, in_axes, strict=True)
     ]
-    in_axes = tuple(0 if b else None for b in batched)
+
+    def example(i):
+        return [
+            a if axis is None else np.take(a, i, axis=axis) for a, axis in zip(args, in_axes, strict=True)
+        ]
+
     got = mg.vmap(fun, in_axes=in_axes)(*args)
-    rows = [fun(*(a[i] if b else a for a, b in zip(args, batched, strict=True))) for i in range(batch)]
-    expected = tree_map(lambda *xs: np.stack(xs), *rows)
+    expected = tree_map(lambda *xs: np.stack(xs), *[fun(*example(i)) for i in range(batch)])
     _assert_trees_close(got, expected, "vmap(f) vs a loop over f")
     argnums = tuple(range(len(program.args)))
     per_example_grad = mg.grad(_scalar_function(program), argnums)
-    got = mg.vmap(per_example_grad, in_axes=in_axes)(*args)
-    rows = [
-        per_example_grad(*(a[i] if b else a for a, b in zip(args, batched, strict=True)))
-        for i in range(batch)
-    ]
-    expected = tree_map(lambda *xs: np.stack(xs), *rows)
-    _assert_trees_close(got, expected, "vmap(grad(f)) vs a loop over grad(f)")
+    got = mg.vmap(per_example_grad, in_axes=in_axes, out_axes=-1)(*args)
+    rows = [per_example_grad(*example(i)) for i in range(batch)]
+    expected = tree_map(lambda *xs: np.stack(xs, axis=-1), *rows)
+    _assert_trees_close(got, expected, "vmap(grad(f), out_axes=-1) vs a loop over grad(f)")
 
 
 def check_jit_matches_eager(program):
@@ -237,3 +245,24 @@ def test_random_programs(request):
     if fuzz_seed != "random":
         check_random_program = seed(int(fuzz_seed))(check_random_program)
     check_random_program()
+
+
+def wrong_sin_vjp(argnum, ct, ans, x):
+    """sin's VJP, 1% too large: what the meta-tests below plant."""
+    return ew.mul(ct, ew.mul(ew.cos(x), 1.01))
+
+
+def test_the_checks_catch_a_wrong_rule(monkeypatch):
+    # Meta-test: a program that uses sin passes every check, and fails them once sin's
+    # VJP is wrong; the jvp/vjp agreement check alone sees it too (jvp keeps the right rule).
+    program = find(
+        programs(),
+        lambda p: any(op.expr.startswith("mnp.sin(") for op in p.ops) and p.args[0].size > 1,
+        settings=settings(database=None, derandomize=True),
+    )
+    run_checks(program)
+    monkeypatch.setattr(ew.sin_p, "vjp", wrong_sin_vjp)
+    with pytest.raises(AssertionError, match="disagrees with finite differences"):
+        check_grads_first_order(program)
+    with pytest.raises(AssertionError, match="by jvp but"):
+        check_jvp_vjp_agree(program)
