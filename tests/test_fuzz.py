@@ -202,6 +202,32 @@ def check_jit_matches_eager(program):
     _assert_trees_close(mg.jit(gradient)(*program.args), gradient(*program.args), "jit(grad(f)) vs grad(f)")
 
 
+def check_jacobians(program):
+    """jacfwd and jacrev agree; contracting the Jacobian with v gives jvp's tangent; the
+    scalarised program's hessian is symmetric and equals jacfwd of its gradient."""
+    fun = program.function()
+    argnums = tuple(range(len(program.args)))
+    forward = mg.jacfwd(fun, argnums=argnums)(*program.args)
+    reverse = mg.jacrev(fun, argnums=argnums)(*program.args)
+    _assert_trees_close(reverse, forward, "jacrev vs jacfwd")
+    rng = np.random.default_rng(5)
+    tangents = tuple(rng.standard_normal(a.shape) for a in program.args)
+    _, tangent_out = mg.jvp(fun, program.args, tangents)
+    outputs = forward if isinstance(fun(*program.args), tuple) else (forward,)
+    contracted = [
+        sum(np.tensordot(jac, t, axes=t.ndim) for jac, t in zip(per_arg, tangents, strict=True))
+        for per_arg in outputs
+    ]
+    _assert_trees_close(contracted, _leaves(tangent_out), "Jacobian times v vs jvp", rtol=1e-8, atol=1e-10)
+    scalar = _scalar_function(program)
+    first = program.args[0]
+    hessian = mg.hessian(lambda x: scalar(x, *program.args[1:]))(first)
+    flat = hessian.reshape(first.size, first.size)
+    np.testing.assert_allclose(flat, flat.T, rtol=1e-8, atol=1e-10, err_msg="hessian is not symmetric")
+    expected = mg.jacfwd(mg.grad(lambda x: scalar(x, *program.args[1:])))(first)
+    _assert_trees_close(hessian, expected, "hessian vs jacfwd(grad)")
+
+
 CHECKS = [
     check_forward_matches_numpy,
     check_make_jaxpr,
@@ -212,6 +238,8 @@ CHECKS = [
 ]
 if hasattr(mg, "vmap"):
     CHECKS.append(check_vmap_matches_loop)
+if hasattr(mg, "jacfwd"):
+    CHECKS.append(check_jacobians)
 if hasattr(mg, "jit"):
     CHECKS.append(check_jit_matches_eager)
 
