@@ -142,3 +142,10 @@ def test_axis_out_of_bounds():
 def test_index_out_of_bounds_is_an_index_error():
     with pytest.raises(IndexError):
         mg.make_jaxpr(lambda x: x[5])(np.ones(3))
+
+
+def test_float_tracer_as_python_index_is_a_type_error():
+    # NumPy refuses float arrays as indices rather than truncating 1.7 to 1.
+    with pytest.raises(TypeError, match="integer"):
+        mg.grad(lambda x: x * [1.0, 2.0, 3.0][x])(1.7)
+    assert mg.grad(lambda x, i: x * [1.0, 2.0, 3.0][i])(2.0, np.int64(2)) == 3.0

@@ -159,6 +159,11 @@ class Tracer:
         return complex(self._concrete("complex()"))
 
     def __index__(self):
+        if self.aval.dtype.kind not in "iu":
+            raise TypeError(
+                f"only integer arrays can be used as a Python index, got {self.aval}; "
+                "cast it with .astype(int) if truncation is meant."
+            )
         return int(self._concrete("using an array as a Python index"))
 
     def __array__(self, dtype=None, copy=None):
