@@ -223,3 +223,17 @@ def test_tie_rules_at_non_differentiable_points():
     np.testing.assert_allclose(mg.grad(lambda x: mnp.maximum(x, 1.0).sum())(np.array([1.0, 2.0])), [0.5, 1.0])
     assert mg.grad(mnp.abs)(0.0) == 0.0
     assert mg.grad(lambda x: mnp.where(x > 0, x, 0.0))(0.0) == 0.0
+
+
+def test_derivatives_at_zero_of_power_and_cbrt():
+    # x**0 is the constant 1, so its derivatives are 0 everywhere, 0 included.
+    assert mg.grad(lambda x: mnp.power(x, 0.0))(0.0) == 0.0
+    assert mg.grad(mg.grad(lambda x: mnp.power(x, 0.0)))(0.0) == 0.0
+    assert mg.grad(lambda x: mnp.power(x, 1.0))(0.0) == 1.0
+    # Away from x = 0 the mixed derivative d/dy d/dx x**y = x**(y-1) (1 + y log x) stays exact.
+    assert mg.grad(mg.grad(mnp.power), argnums=1)(2.0, 0.0) == pytest.approx(0.5)
+    # The cube root's tangent is vertical at 0.
+    with np.errstate(divide="ignore"):
+        assert mg.grad(mnp.cbrt)(0.0) == np.inf
+    assert mg.grad(mnp.cbrt)(-8.0) == pytest.approx(1 / 12)
+    assert mnp.cbrt(-27.0) == -3.0

@@ -124,6 +124,7 @@ cos = _unary("cos", ew.cos, "[0.0]", "array([1.])")
 tan = _unary("tan", ew.tan, "[0.0]", "array([0.])")
 tanh = _unary("tanh", ew.tanh, "[0.0]", "array([0.])")
 arctan = _unary("arctan", ew.arctan, "[0.0]", "array([0.])")
+cbrt = _unary("cbrt", ew.cbrt, "[-8.0]", "array([-2.])")
 
 
 def log2(x):
@@ -157,17 +158,6 @@ def exp2(x):
     """
     (x,) = promote_to_inexact("exp2", x)
     return ew.exp(ew.mul(x, np.log(np.asarray(2.0, dtype_of(x)))))
-
-
-def cbrt(x):
-    """Elementwise real cube root (negative inputs give negative roots).
-
-    Example:
-      >>> cbrt(np.array([-8.0]))
-      array([-2.])
-    """
-    (x,) = promote_to_inexact("cbrt", x)
-    return ew.mul(ew.sign(x), ew.power(ew.abs(x), 1.0 / 3.0))
 
 
 def abs(x):  # noqa: A001 - NumPy's name

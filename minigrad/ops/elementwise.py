@@ -30,7 +30,7 @@ __all__ = [
     "abs", "sign", "logistic", "select", "convert_element_type", "stop_gradient",
     "equal", "not_equal", "less", "less_equal", "greater", "greater_equal",
     "logical_and", "logical_or", "logical_not", "logical_xor", "broadcast_shapes",
-    "ELEMENTWISE_PRIMITIVES", "square", "reciprocal", "zeros_like", "isfinite",
+    "ELEMENTWISE_PRIMITIVES", "square", "reciprocal", "zeros_like", "isfinite", "cbrt",
 ]  # fmt: skip
 
 # Every primitive defined here; the batching rule and passes treat them alike.
@@ -177,7 +177,11 @@ def neg(x):
 
 def power_base_linear(g, ans, x, y):
     # d/dx x**y = y * x**(y-1); written without dividing by x so x = 0 stays finite.
-    return mul(g, mul(y, power(x, sub(y, 1.0))))
+    # At x = 0 and y = 0 that reads 0 * 0**-1 = nan, yet x**0 is the constant 1: there
+    # the exponent is replaced by 1 (any value but 0 gives y * x**0 = 0), and only there,
+    # so that the mixed derivative d/dy stays exact wherever it exists.
+    safe_y = select(logical_and(equal(x, 0.0), equal(y, 0.0)), 1.0, y)
+    return mul(g, mul(y, power(x, sub(safe_y, 1.0))))
 
 
 def power_exponent_linear(g, ans, x, y):
@@ -300,6 +304,19 @@ expm1_p = _elementwise("expm1", np.expm1, expm1_linear)
 
 def expm1(x):
     return bind(expm1_p, x)
+
+
+def cbrt_linear(g, ans, x):
+    # 1 / (3 cbrt(x)**2): +inf at 0, where the cube root's tangent is vertical.
+    return div(g, mul(square(ans), 3.0))
+
+
+cbrt_p = _elementwise("cbrt", np.cbrt, cbrt_linear)
+
+
+def cbrt(x):
+    """The real cube root (negative for negative inputs)."""
+    return bind(cbrt_p, x)
 
 
 def sqrt_linear(g, ans, x):
