@@ -18,6 +18,8 @@ Example:
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from minigrad.core.ir import ShapedArray
@@ -31,6 +33,7 @@ __all__ = [
     "equal", "not_equal", "less", "less_equal", "greater", "greater_equal",
     "logical_and", "logical_or", "logical_not", "logical_xor", "broadcast_shapes",
     "ELEMENTWISE_PRIMITIVES", "square", "reciprocal", "zeros_like", "isfinite", "cbrt",
+    "exp2", "log2", "log10",
 ]  # fmt: skip
 
 # Every primitive defined here; the batching rule and passes treat them alike.
@@ -293,6 +296,46 @@ log1p_p = _elementwise("log1p", np.log1p, log1p_linear)
 
 def log1p(x):
     return bind(log1p_p, x)
+
+
+_LN2 = math.log(2.0)
+_LN10 = math.log(10.0)
+
+
+def exp2_linear(g, ans, x):
+    return mul(g, mul(ans, _LN2))
+
+
+exp2_p = _elementwise("exp2", np.exp2, exp2_linear)
+
+
+def exp2(x):
+    """``2 ** x``, as exactly as NumPy's ``exp2``."""
+    return bind(exp2_p, x)
+
+
+def log2_linear(g, ans, x):
+    return div(g, mul(x, _LN2))
+
+
+log2_p = _elementwise("log2", np.log2, log2_linear)
+
+
+def log2(x):
+    """The base-2 logarithm (``log2(8.0)`` is exactly 3)."""
+    return bind(log2_p, x)
+
+
+def log10_linear(g, ans, x):
+    return div(g, mul(x, _LN10))
+
+
+log10_p = _elementwise("log10", np.log10, log10_linear)
+
+
+def log10(x):
+    """The base-10 logarithm (``log10(1000.0)`` is exactly 3)."""
+    return bind(log10_p, x)
 
 
 def expm1_linear(g, ans, x):
