@@ -1,6 +1,8 @@
 """minigrad.numpy agrees with NumPy on values, shapes and dtypes, and tracers behave like
 arrays (operators in both orders with NumPy arrays, methods, attributes)."""
 
+import operator
+
 import numpy as np
 import pytest
 from hypothesis import given
@@ -230,3 +232,35 @@ def test_exact_functions_match_numpy_bit_for_bit(name):
         assert got.dtype == want.dtype
         np.testing.assert_array_equal(got, want)
     assert mnp.log10(1000.0) == 3.0
+
+
+@pytest.mark.parametrize(
+    "name, op",
+    [("bitwise_and", operator.and_), ("bitwise_or", operator.or_), ("bitwise_xor", operator.xor)],
+)
+@pytest.mark.parametrize("dtype", [np.int64, np.int8, np.uint8, np.bool_])
+def test_bitwise_operators_on_tracers_match_numpy(name, op, dtype):
+    x = np.array([5, 3, 0, 12]).astype(dtype)
+    y = np.array([6, 6, 1, 10]).astype(dtype)
+    want = getattr(np, name)(x, y)
+    for got in (
+        getattr(mnp, name)(x, y),
+        mg.vmap(op)(x, y),
+        mg.vmap(lambda a: op(a, y))(np.stack([x, x]))[1],
+        mg.vmap(lambda b: op(x, b))(np.stack([y, y]))[0],  # NumPy defers to the tracer
+    ):
+        np.testing.assert_array_equal(got, want)
+        assert got.dtype == want.dtype
+
+
+def test_invert_and_float_operands_follow_numpy():
+    ints = np.array([5, 3, 0])
+    np.testing.assert_array_equal(mg.vmap(lambda x: ~x)(ints), [-6, -4, -1])
+    np.testing.assert_array_equal(mg.vmap(lambda x: ~(x > 1))(ints), [False, False, True])
+    np.testing.assert_array_equal(mg.vmap(lambda x: x & 6)(ints), [4, 2, 0])
+    for bad in (lambda x: x & 6, lambda x: ~x, lambda x: 1 | x):
+        with pytest.raises(TypeError, match="integers or booleans"):
+            mg.vmap(bad)(np.array([1.0, 2.0]))
+    # logical_* still take numbers as truth values, as NumPy's do.
+    np.testing.assert_array_equal(mnp.logical_and(np.array([2.0, 0.0]), 3), [True, False])
+    np.testing.assert_array_equal(mnp.logical_not(np.array([2, 0])), [False, True])

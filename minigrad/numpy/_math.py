@@ -19,7 +19,8 @@ __all__ = [
     "absolute", "sign", "maximum", "minimum", "where", "clip", "square", "reciprocal",
     "equal", "not_equal", "less", "less_equal", "greater", "greater_equal",
     "logical_and", "logical_or", "logical_not", "logical_xor", "isfinite", "stop_gradient",
-    "log2", "log10", "exp2", "cbrt",
+    "log2", "log10", "exp2", "cbrt", "bitwise_and", "bitwise_or", "bitwise_xor", "invert",
+    "bitwise_not", "bitwise_invert",
 ]  # fmt: skip
 
 
@@ -268,17 +269,17 @@ def _as_bool(x):
 
 
 def logical_and(x1, x2):
-    """Elementwise logical and.
+    """Elementwise logical and; nonzero numbers count as True.
 
     Example:
-      >>> logical_and(np.array([True, True]), np.array([True, False]))
+      >>> logical_and(np.array([True, True]), np.array([1.0, 0.0]))
       array([ True, False])
     """
     return ew.logical_and(_as_bool(x1), _as_bool(x2))
 
 
 def logical_or(x1, x2):
-    """Elementwise logical or.
+    """Elementwise logical or; nonzero numbers count as True.
 
     Example:
       >>> logical_or(np.array([True, False]), False)
@@ -288,7 +289,7 @@ def logical_or(x1, x2):
 
 
 def logical_xor(x1, x2):
-    """Elementwise logical exclusive or.
+    """Elementwise logical exclusive or; nonzero numbers count as True.
 
     Example:
       >>> logical_xor(np.array([True, False]), True)
@@ -298,13 +299,68 @@ def logical_xor(x1, x2):
 
 
 def logical_not(x):
-    """Elementwise logical not.
+    """Elementwise logical not; nonzero numbers count as True.
 
     Example:
       >>> logical_not(np.array([True, False]))
       array([False,  True])
     """
     return ew.logical_not(_as_bool(x))
+
+
+def _integer_operands(name, *args):
+    args = promote(name, *args)
+    dtype = dtype_of(args[0])
+    if dtype.kind not in "biu":
+        raise TypeError(
+            f"{name}: operands must be integers or booleans, got {dtype}. For a truth test "
+            "of numbers use the logical_* functions; for floats compare explicitly (x > 0)."
+        )
+    return args
+
+
+def bitwise_and(x1, x2):
+    """Elementwise bitwise and of integers or booleans (the ``&`` operator).
+
+    Example:
+      >>> bitwise_and(np.array([5, 3]), 6)
+      array([4, 2])
+    """
+    return ew.bitwise_and(*_integer_operands("bitwise_and", x1, x2))
+
+
+def bitwise_or(x1, x2):
+    """Elementwise bitwise or of integers or booleans (the ``|`` operator).
+
+    Example:
+      >>> bitwise_or(np.array([5, 3]), 8)
+      array([13, 11])
+    """
+    return ew.bitwise_or(*_integer_operands("bitwise_or", x1, x2))
+
+
+def bitwise_xor(x1, x2):
+    """Elementwise bitwise exclusive or of integers or booleans (the ``^`` operator).
+
+    Example:
+      >>> bitwise_xor(np.array([5, 3]), 6)
+      array([3, 5])
+    """
+    return ew.bitwise_xor(*_integer_operands("bitwise_xor", x1, x2))
+
+
+def invert(x):
+    """Elementwise bitwise not of integers, logical not of booleans (the ``~`` operator).
+
+    Example:
+      >>> invert(np.array([0, 5]))
+      array([-1, -6])
+    """
+    (x,) = _integer_operands("invert", x)
+    return ew.invert(x)
+
+
+bitwise_not = bitwise_invert = invert
 
 
 def isfinite(x):

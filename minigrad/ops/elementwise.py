@@ -33,7 +33,7 @@ __all__ = [
     "equal", "not_equal", "less", "less_equal", "greater", "greater_equal",
     "logical_and", "logical_or", "logical_not", "logical_xor", "broadcast_shapes",
     "ELEMENTWISE_PRIMITIVES", "square", "reciprocal", "zeros_like", "isfinite", "cbrt",
-    "exp2", "log2", "log10",
+    "exp2", "log2", "log10", "bitwise_and", "bitwise_or", "bitwise_xor", "invert",
 ]  # fmt: skip
 
 # Every primitive defined here; the batching rule and passes treat them alike.
@@ -576,10 +576,6 @@ lt_p = _predicate("lt", np.less)
 le_p = _predicate("le", np.less_equal)
 gt_p = _predicate("gt", np.greater)
 ge_p = _predicate("ge", np.greater_equal)
-and_p = _predicate("and", np.logical_and)
-or_p = _predicate("or", np.logical_or)
-xor_p = _predicate("xor", np.logical_xor)
-not_p = _predicate("not", np.logical_not)
 is_finite_p = _predicate("is_finite", np.isfinite)
 
 
@@ -607,20 +603,56 @@ def greater_equal(x, y):
     return _apply(ge_p, x, y)
 
 
-def logical_and(x, y):
+# ---------------------------------------------------------------------------------------
+# Bitwise operations on integers and booleans (on booleans they are the logical ones),
+# as JAX's and/or/xor/not: the result has the operands' dtype and no derivative.
+
+
+def _bitwise(name, impl):
+    prim = Primitive(name)
+    prim.def_impl(impl)
+    prim.def_nondifferentiable()
+    same_dtype = _same_dtype_rule(name)
+
+    def bitwise_shape_rule(*avals):
+        out = same_dtype(*avals)
+        if out.dtype.kind not in "biu":
+            raise TypeError(f"{name}: operands must be integers or booleans, got {out.dtype}")
+        return out
+
+    bitwise_shape_rule.__name__ = f"{name}_shape_rule"
+    prim.def_shape_rule(bitwise_shape_rule)
+    ELEMENTWISE_PRIMITIVES.append(prim)
+    return prim
+
+
+and_p = _bitwise("and", np.bitwise_and)
+or_p = _bitwise("or", np.bitwise_or)
+xor_p = _bitwise("xor", np.bitwise_xor)
+not_p = _bitwise("not", np.invert)
+
+
+def bitwise_and(x, y):
     return _apply(and_p, x, y)
 
 
-def logical_or(x, y):
+def bitwise_or(x, y):
     return _apply(or_p, x, y)
 
 
-def logical_xor(x, y):
+def bitwise_xor(x, y):
     return _apply(xor_p, x, y)
 
 
-def logical_not(x):
+def invert(x):
     return bind(not_p, x)
+
+
+# On booleans the bitwise operations are the logical ones.
+logical_and = bitwise_and
+logical_or = bitwise_or
+logical_xor = bitwise_xor
+logical_not = invert
 
 
 def isfinite(x):
