@@ -264,3 +264,20 @@ def test_invert_and_float_operands_follow_numpy():
     # logical_* still take numbers as truth values, as NumPy's do.
     np.testing.assert_array_equal(mnp.logical_and(np.array([2.0, 0.0]), 3), [True, False])
     np.testing.assert_array_equal(mnp.logical_not(np.array([2, 0])), [False, True])
+
+
+@pytest.mark.parametrize("dtype", [np.bool_, np.int8, np.uint16, np.int32, np.int64])
+def test_division_and_averages_of_integers_are_float64(dtype):
+    x = np.array([1, 0, 1, 1]).astype(dtype)
+    for name in ("mean", "var", "std"):
+        got, want = getattr(mnp, name)(x), getattr(np, name)(x)
+        assert got.dtype == want.dtype == np.float64
+        np.testing.assert_allclose(got, want)
+    for got, want in (
+        (mnp.divide(x, 3), np.divide(x, 3)),
+        (mnp.true_divide(3, x[:1]), np.true_divide(3, x[:1])),
+    ):
+        assert got.dtype == want.dtype == np.float64
+        np.testing.assert_allclose(got, want)
+    # Under a transform too: the traced mean of integers is float64.
+    assert mg.vmap(mnp.mean)(np.stack([x, x])).dtype == np.float64

@@ -61,8 +61,14 @@ def divide(x1, x2):
     Example:
       >>> divide(np.array([1, 2]), 4)
       array([0.25, 0.5 ])
+      >>> divide(np.array([1, 2], np.int8), 3).dtype
+      dtype('float64')
     """
-    return ew.div(*promote_to_inexact("divide", x1, x2))
+    x1, x2 = promote("divide", x1, x2)
+    if dtype_of(x1).kind not in "fc":
+        # NumPy's true_divide of integers or booleans is float64, whatever their width.
+        x1, x2 = to_array(x1, np.float64), to_array(x2, np.float64)
+    return ew.div(x1, x2)
 
 
 true_divide = divide

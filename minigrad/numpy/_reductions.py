@@ -38,14 +38,23 @@ def sum(a, axis=None, dtype=None, keepdims=False):  # noqa: A001 - NumPy's name
     return _keep(reduce_sum(a, axes), axes, keepdims)
 
 
+def _inexact_operand(a):
+    """``a`` in the dtype NumPy's mean, var and std return: integers and booleans become
+    float64 (unlike ``np.sin``, which picks the smallest float that holds them)."""
+    a = to_array(a)
+    return a if dtype_of(a).kind in "fc" else to_array(a, np.float64)
+
+
 def mean(a, axis=None, keepdims=False):
-    """Arithmetic mean over ``axis``; integers average to float64.
+    """Arithmetic mean over ``axis``; integers and booleans average to float64.
 
     Example:
       >>> mean(np.array([1.0, 2.0, 6.0]))
       array(3.)
+      >>> mean(np.array([True, False, True, True]))
+      array(0.75)
     """
-    (a,) = promote_to_inexact("mean", a)
+    a = _inexact_operand(a)
     axes = normalize_axes("mean", axis, a.ndim)
     count = int(np.prod([a.shape[i] for i in axes], dtype=np.int64))
     total = reduce_sum(a, axes)
@@ -99,7 +108,7 @@ def var(a, axis=None, ddof=0, keepdims=False):
       >>> var(np.array([1.0, 3.0]))
       array(1.)
     """
-    (a,) = promote_to_inexact("var", a)
+    a = _inexact_operand(a)
     axes = normalize_axes("var", axis, a.ndim)
     count = int(np.prod([a.shape[i] for i in axes], dtype=np.int64))
     centred = ew.sub(a, mean(a, axes, keepdims=True))
