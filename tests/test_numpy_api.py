@@ -281,3 +281,22 @@ def test_division_and_averages_of_integers_are_float64(dtype):
         np.testing.assert_allclose(got, want)
     # Under a transform too: the traced mean of integers is float64.
     assert mg.vmap(mnp.mean)(np.stack([x, x])).dtype == np.float64
+
+
+def test_float16_averages_accumulate_in_float32():
+    # A float16 sum overflows at 65504 and stops growing at 2048 ones; NumPy's mean
+    # accumulates float16 in float32, and so do var and std here.
+    big = np.full(1000, 100.0, np.float16)
+    assert mnp.mean(big) == 100.0 and mnp.mean(big).dtype == np.float16
+    many = np.full(100000, 1.0, np.float16)
+    assert mnp.mean(many) == 1.0
+    assert mnp.var(big) == 0.0 and mnp.std(big) == 0.0
+    ramp = np.arange(1000, dtype=np.float16)
+    np.testing.assert_allclose(mnp.std(ramp), np.std(ramp.astype(np.float32)), rtol=1e-3)
+    assert mnp.std(ramp).dtype == np.float16
+    grads = mg.grad(lambda x: mnp.mean(x))(big)
+    assert grads.dtype == np.float16
+    np.testing.assert_allclose(grads, np.full(1000, 1e-3), rtol=1e-3)
+    np.testing.assert_allclose(
+        mnp.mean(np.full((3, 2000), 50.0, np.float16), axis=1, keepdims=True), [[50.0]] * 3
+    )

@@ -38,11 +38,23 @@ def sum(a, axis=None, dtype=None, keepdims=False):  # noqa: A001 - NumPy's name
     return _keep(reduce_sum(a, axes), axes, keepdims)
 
 
-def _inexact_operand(a):
-    """``a`` in the dtype NumPy's mean, var and std return: integers and booleans become
-    float64 (unlike ``np.sin``, which picks the smallest float that holds them)."""
+def _averaged_operand(a):
+    """``a`` in the dtype to accumulate in, and the dtype the average has (as NumPy).
+
+    Integers and booleans average to float64 (unlike ``np.sin``, which picks the smallest
+    float that holds them). float16 sums overflow at 65504 and stop growing at 2048 ones,
+    so float16 is accumulated and divided in float32 and only the result is cast back.
+    """
     a = to_array(a)
-    return a if dtype_of(a).kind in "fc" else to_array(a, np.float64)
+    dtype = dtype_of(a) if dtype_of(a).kind in "fc" else np.dtype(np.float64)
+    accumulate = np.dtype(np.float32) if dtype == np.float16 else dtype
+    return to_array(a, accumulate), dtype
+
+
+def _mean(a, axes):
+    count = int(np.prod([a.shape[i] for i in axes], dtype=np.int64))
+    total = reduce_sum(a, axes)
+    return ew.div(total, float(count)) if count else ew.mul(total, np.nan)
 
 
 def mean(a, axis=None, keepdims=False):
@@ -54,11 +66,9 @@ def mean(a, axis=None, keepdims=False):
       >>> mean(np.array([True, False, True, True]))
       array(0.75)
     """
-    a = _inexact_operand(a)
+    a, dtype = _averaged_operand(a)
     axes = normalize_axes("mean", axis, a.ndim)
-    count = int(np.prod([a.shape[i] for i in axes], dtype=np.int64))
-    total = reduce_sum(a, axes)
-    return _keep(ew.div(total, float(count)) if count else ew.mul(total, np.nan), axes, keepdims)
+    return _keep(ew.convert_element_type(_mean(a, axes), dtype), axes, keepdims)
 
 
 def max(a, axis=None, keepdims=False):  # noqa: A001 - NumPy's name
@@ -101,6 +111,13 @@ def prod(a, axis=None, keepdims=False):
     return _keep(red.reduce_prod(a, axes), axes, keepdims)
 
 
+def _variance(a, axes, ddof):
+    count = int(np.prod([a.shape[i] for i in axes], dtype=np.int64))
+    centred = ew.sub(a, expand_dims(_mean(a, axes), axes))
+    squares = reduce_sum(ew.square(centred), axes)
+    return ew.div(squares, float(count - ddof))
+
+
 def var(a, axis=None, ddof=0, keepdims=False):
     """Variance over ``axis`` with ``ddof`` delta degrees of freedom.
 
@@ -108,12 +125,9 @@ def var(a, axis=None, ddof=0, keepdims=False):
       >>> var(np.array([1.0, 3.0]))
       array(1.)
     """
-    a = _inexact_operand(a)
+    a, dtype = _averaged_operand(a)
     axes = normalize_axes("var", axis, a.ndim)
-    count = int(np.prod([a.shape[i] for i in axes], dtype=np.int64))
-    centred = ew.sub(a, mean(a, axes, keepdims=True))
-    squares = reduce_sum(ew.square(centred), axes)
-    return _keep(ew.div(squares, float(count - ddof)), axes, keepdims)
+    return _keep(ew.convert_element_type(_variance(a, axes, ddof), dtype), axes, keepdims)
 
 
 def std(a, axis=None, ddof=0, keepdims=False):
@@ -123,7 +137,9 @@ def std(a, axis=None, ddof=0, keepdims=False):
       >>> std(np.array([1.0, 3.0]))
       array(1.)
     """
-    return ew.sqrt(var(a, axis, ddof, keepdims))
+    a, dtype = _averaged_operand(a)
+    axes = normalize_axes("std", axis, a.ndim)
+    return _keep(ew.convert_element_type(ew.sqrt(_variance(a, axes, ddof)), dtype), axes, keepdims)
 
 
 def logsumexp(a, axis=None, keepdims=False):
