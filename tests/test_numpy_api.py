@@ -300,3 +300,35 @@ def test_float16_averages_accumulate_in_float32():
     np.testing.assert_allclose(
         mnp.mean(np.full((3, 2000), 50.0, np.float16), axis=1, keepdims=True), [[50.0]] * 3
     )
+
+
+def test_reductions_take_numpy_positional_order_and_numpy_defers_to_them():
+    x = np.arange(6.0).reshape(2, 3)
+    # NumPy's order is (a, axis, dtype, out, keepdims): the dtype is not keepdims.
+    got = mnp.mean(x, 0, np.float32)
+    assert got.dtype == np.float32 and got.shape == (3,)
+    assert mnp.sum(x, 1, np.float32, None, True).shape == (2, 1)
+    assert mnp.max(x, 0, None, True).shape == (1, 3)
+    assert mnp.prod(x, 1, np.float32).dtype == np.float32
+    np.testing.assert_allclose(mnp.var(x, 1, np.float64, None, 1), np.var(x, 1, np.float64, None, 1))
+    np.testing.assert_allclose(mnp.std(x, None, None, None, 0, True), np.std(x, None, None, None, 0, True))
+    with pytest.raises(TypeError, match="out="):
+        mnp.sum(x, out=np.zeros(3))
+    # np.sum(tracer) and friends call the tracer's methods with out=None.
+    for function in (np.sum, np.max, np.min, np.mean, np.prod, np.std):
+        want = function(x, axis=0, keepdims=True)
+        np.testing.assert_allclose(
+            mg.vmap(lambda t, f=function: f(t, axis=0, keepdims=True))(x[None])[0], want
+        )
+    np.testing.assert_allclose(
+        mg.grad(lambda t: np.sum(t) + np.max(t) + np.mean(t))(x).ravel()[-1], 1 + 1 + 1 / 6
+    )
+
+
+def test_reshape_accepts_numpy_2_1_shape_keyword():
+    x = np.arange(6.0)
+    assert mnp.reshape(x, shape=(2, 3)).shape == (2, 3)
+    assert mnp.reshape(x, newshape=(3, 2)).shape == (3, 2)
+    assert mg.vmap(lambda t: np.reshape(t, shape=(3, 1)))(x.reshape(2, 3)).shape == (2, 3, 1)
+    with pytest.raises(TypeError, match="once"):
+        mnp.reshape(x, (6,), newshape=(6,))

@@ -26,8 +26,10 @@ def _swap(function):
     return reflected
 
 
-def _reshape_method(self, *shape):
-    return _shape.reshape(self, shape[0] if len(shape) == 1 and not isinstance(shape[0], int) else shape)
+def _reshape_method(self, *shape, order="C", copy=None):
+    if len(shape) == 1 and not isinstance(shape[0], int):
+        shape = shape[0]
+    return _shape.reshape(self, shape, order, copy=copy)
 
 
 def _transpose_method(self, *axes):

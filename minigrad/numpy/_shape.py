@@ -69,15 +69,31 @@ def _resolve_shape(opname, old_shape, newshape) -> tuple[int, ...]:
     return newshape
 
 
-def reshape(a, newshape):
+def reshape(a, shape=None, order="C", *, newshape=None, copy=None):
     """Give ``a`` a new shape with the same number of elements (one -1 is inferred).
+
+    Args:
+      a: the array.
+      shape: the new shape (NumPy >= 2.1 name; ``newshape`` is the older one).
+      order: only ``"C"`` (row-major), the order every minigrad array has.
+      copy: accepted for NumPy's signature; arrays are immutable, so copies never matter.
 
     Example:
       >>> reshape(np.arange(6.0), (3, -1)).shape
       (3, 2)
+      >>> reshape(np.arange(6.0), shape=(2, 3)).shape
+      (2, 3)
     """
+    if shape is None and newshape is None:
+        raise TypeError("reshape: give the new shape (reshape(a, shape)).")
+    if shape is not None and newshape is not None:
+        raise TypeError("reshape: give the new shape once, as shape= (newshape= is NumPy's older name).")
+    if order != "C":
+        raise ValueError(
+            f"reshape: order={order!r} is not supported; minigrad arrays are row-major (order='C')."
+        )
     a = to_array(a)
-    return sh.reshape(a, _resolve_shape("reshape", a.shape, newshape))
+    return sh.reshape(a, _resolve_shape("reshape", a.shape, shape if shape is not None else newshape))
 
 
 def ravel(a):
