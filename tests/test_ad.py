@@ -237,3 +237,25 @@ def test_derivatives_at_zero_of_power_and_cbrt():
         assert mg.grad(mnp.cbrt)(0.0) == np.inf
     assert mg.grad(mnp.cbrt)(-8.0) == pytest.approx(1 / 12)
     assert mnp.cbrt(-27.0) == -3.0
+
+
+@pytest.mark.parametrize("transform", [mg.grad, mg.value_and_grad, mg.jacfwd, mg.jacrev, mg.hessian])
+def test_duplicate_or_boolean_argnums_are_rejected(transform):
+    def f(a, b):
+        return a * b
+
+    with pytest.raises(ValueError, match="more than once"):
+        transform(f, argnums=(0, 0))(2.0, 3.0)
+    with pytest.raises(ValueError, match="more than once"):
+        transform(f, argnums=(1, -1))(2.0, 3.0)
+    with pytest.raises(TypeError, match="argnums must be an int"):
+        transform(f, argnums=True)(2.0, 3.0)
+
+
+def test_integer_argument_error_has_one_wording_and_names_the_leaf():
+    for transform in (mg.grad, mg.jacfwd, mg.jacrev):
+        with pytest.raises(TypeError, match=r"argument 1\['n'\], of dtype int64"):
+            transform(lambda x, p: x * p["n"], argnums=(0, 1))(1.0, {"n": np.int64(2)})
+    with pytest.raises(TypeError, match=r"argument 0 is of type str") as info:
+        mg.grad(lambda x: 1.0)("a")
+    assert "<root>" not in str(info.value)

@@ -32,7 +32,7 @@ from minigrad.core.trace import (
 )
 from minigrad.ops.elementwise import add, convert_element_type
 from minigrad.ops.shape import unbroadcast
-from minigrad.transforms.api_util import flatten_arguments, normalize_argnums
+from minigrad.transforms.api_util import differentiated_arguments, flatten_arguments
 from minigrad.tree import tree_flatten, tree_map, tree_unflatten
 
 __all__ = ["vjp", "grad", "value_and_grad", "backward_pass", "GRAD_NON_SCALAR_ADVICE"]
@@ -211,24 +211,8 @@ def value_and_grad(fun, argnums=0, has_aux: bool = False):
 
     @functools.wraps(fun)
     def value_and_grad_fun(*args, **kwargs):
-        chosen = normalize_argnums("grad", argnums, len(args))
-        for argnum in chosen:
-            leaves, _ = flatten_arguments("grad", args[argnum], f"argument {argnum}")
-            for leaf in leaves:
-                if not _is_differentiable(leaf):
-                    raise TypeError(
-                        f"grad: argument {argnum} has dtype {get_aval(leaf).dtype}, but gradients "
-                        "are only defined for floating-point inputs. Pass a float array (for "
-                        "example x.astype(float)), or leave the argument out of argnums."
-                    )
-
-        def fun_of_chosen(*chosen_args):
-            full = list(args)
-            for argnum, value in zip(chosen, chosen_args, strict=True):
-                full[argnum] = value
-            return fun(*full, **kwargs)
-
-        result = vjp(fun_of_chosen, *(args[i] for i in chosen), has_aux=has_aux)
+        picked, fun_of_picked = differentiated_arguments("grad", fun, argnums, args, kwargs)
+        result = vjp(fun_of_picked, picked, has_aux=has_aux)
         out, vjp_fn = result[:2]
         out_aval = get_aval(out) if hasattr(out, "shape") or np.isscalar(out) else None
         if out_aval is None or out_aval.shape != ():
@@ -239,8 +223,7 @@ def value_and_grad(fun, argnums=0, has_aux: bool = False):
                 f"grad: the function's output has dtype {out_aval.dtype}; it must be floating "
                 "point to be differentiated."
             )
-        grads = vjp_fn(np.ones((), out_aval.dtype))
-        grads = grads[0] if isinstance(argnums, int) else grads
+        (grads,) = vjp_fn(np.ones((), out_aval.dtype))
         value = (out, result[2]) if has_aux else out
         return value, grads
 
