@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from minigrad.core.dtypes import is_float_dtype
 from minigrad.transforms.ad import vjp
 from minigrad.transforms.forward import jvp
 from minigrad.tree import tree_flatten, tree_map, tree_unflatten
@@ -31,7 +32,7 @@ _DEFAULTS = {
 
 
 def _inexact(x) -> bool:
-    return np.result_type(x).kind in "fc"
+    return is_float_dtype(np.result_type(x))
 
 
 def _random_like(rng, x):

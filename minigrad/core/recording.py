@@ -19,12 +19,11 @@ Example:
 
 from __future__ import annotations
 
+from minigrad.core.dtypes import FLOAT_KINDS
 from minigrad.core.ir import Eqn, Literal, ShapedArray, Var
 from minigrad.core.trace import Trace, Tracer, bind, get_aval
 
 __all__ = ["RecordTrace", "RecordTracer"]
-
-_INEXACT_KINDS = frozenset("fc")
 
 
 class RecordTracer(Tracer):
@@ -94,7 +93,7 @@ class RecordTrace(Trace):
             var = Var(aval)
             outvars.append(var)
             self.values[var] = value
-            if aval.dtype.kind in _INEXACT_KINDS:
+            if aval.dtype.kind in FLOAT_KINDS:
                 tracers.append(RecordTracer(self, value, var))
             else:
                 tracers.append(value)  # integers and booleans carry no derivative

@@ -21,6 +21,7 @@ import functools
 
 import numpy as np
 
+from minigrad.core.dtypes import is_float_dtype
 from minigrad.core.ir import Literal
 from minigrad.core.recording import RecordTrace, RecordTracer
 from minigrad.core.trace import (
@@ -32,7 +33,7 @@ from minigrad.core.trace import (
 )
 from minigrad.ops.elementwise import add, convert_element_type
 from minigrad.ops.shape import unbroadcast
-from minigrad.transforms.api_util import differentiated_arguments, flatten_arguments
+from minigrad.transforms.api_util import differentiated_arguments, flatten_arguments, instantiate_zeros
 from minigrad.tree import tree_flatten, tree_map, tree_unflatten
 
 __all__ = ["vjp", "grad", "value_and_grad", "backward_pass", "GRAD_NON_SCALAR_ADVICE"]
@@ -45,7 +46,7 @@ GRAD_NON_SCALAR_ADVICE = (
 
 
 def _is_differentiable(x) -> bool:
-    return get_aval(x).dtype.kind in "fc"
+    return is_float_dtype(get_aval(x).dtype)
 
 
 def backward_pass(eqns, read, cts_by_var: dict) -> dict:
@@ -61,10 +62,7 @@ def backward_pass(eqns, read, cts_by_var: dict) -> dict:
             cts_out = [ct_env.pop(v, None) for v in eqn.outvars]
             if all(ct is None for ct in cts_out):
                 continue
-            cts_out = [
-                np.zeros(v.aval.shape, v.aval.dtype) if ct is None else ct
-                for v, ct in zip(eqn.outvars, cts_out, strict=True)
-            ]
+            cts_out = instantiate_zeros(cts_out, [v.aval for v in eqn.outvars])
             ans = [read(v) for v in eqn.outvars]
         else:
             cts_out = ct_env.pop(eqn.outvars[0], None)
@@ -159,13 +157,9 @@ def _make_vjp_fn(trace, in_vars, out_vars, out_values, out_tree, primals_flat, i
             existing = cts_by_var.get(var)
             cts_by_var[var] = ct if existing is None else add(existing, ct)
         ct_env = backward_pass(trace.eqns, trace.read, cts_by_var)
-        in_cts = []
-        for var, primal in zip(in_vars, primals_flat, strict=True):
-            ct = ct_env.get(var) if var is not None else None
-            if ct is None:
-                aval = get_aval(primal)
-                ct = np.zeros(aval.shape, aval.dtype)
-            in_cts.append(ct)
+        in_cts = instantiate_zeros(
+            [None if var is None else ct_env.get(var) for var in in_vars], [get_aval(p) for p in primals_flat]
+        )
         return tuple(tree_unflatten(in_tree, in_cts))
 
     return vjp_fn
@@ -218,7 +212,7 @@ def value_and_grad(fun, argnums=0, has_aux: bool = False):
         if out_aval is None or out_aval.shape != ():
             shape = getattr(out, "shape", type(out).__name__)
             raise TypeError(f"grad: the function's output has shape {shape}. {GRAD_NON_SCALAR_ADVICE}")
-        if out_aval.dtype.kind not in "fc":
+        if not is_float_dtype(out_aval.dtype):
             raise TypeError(
                 f"grad: the function's output has dtype {out_aval.dtype}; it must be floating "
                 "point to be differentiated."

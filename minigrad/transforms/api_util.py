@@ -23,6 +23,7 @@ __all__ = [
     "as_array",
     "check_differentiable",
     "differentiated_arguments",
+    "instantiate_zeros",
 ]
 
 _SCALAR_TYPES = (bool, int, float, complex, np.generic)
@@ -37,6 +38,23 @@ def as_array(x):
     if isinstance(x, (np.ndarray, Tracer)):
         return x
     return np.asarray(x)
+
+
+def instantiate_zeros(values, avals) -> list:
+    """``values`` with zeros of the matching aval where a value is missing (``None``).
+
+    Transforms leave tangents and cotangents that are known to be zero as ``None``;
+    where a rule or a user needs an array, this one function makes it.
+
+    Example:
+      >>> from minigrad.core.ir import ShapedArray
+      >>> instantiate_zeros([None, 1.0], [ShapedArray((2,), np.float32), ShapedArray((), np.float64)])
+      [array([0., 0.], dtype=float32), 1.0]
+    """
+    return [
+        np.zeros(aval.shape, aval.dtype) if value is None else value
+        for value, aval in zip(values, avals, strict=True)
+    ]
 
 
 def flatten_arguments(transform: str, tree, what: str = "args", with_paths: bool = False):

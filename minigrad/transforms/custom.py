@@ -38,7 +38,7 @@ from minigrad.core.trace import Tracer, bind, current_depth, get_aval
 from minigrad.ops.elementwise import add
 from minigrad.ops.shape import batch_size, moveaxis, reduce_sum
 from minigrad.transforms.ad import vjp
-from minigrad.transforms.api_util import as_array, flatten_arguments
+from minigrad.transforms.api_util import as_array, flatten_arguments, instantiate_zeros
 from minigrad.transforms.batching import batch_jaxpr, vmap
 from minigrad.transforms.forward import jvp
 from minigrad.transforms.staging import stage_pytree
@@ -113,11 +113,8 @@ def checkpoint_vjp(wanted, cts, ans, *primals, jaxpr):
 
 @checkpoint_p.def_jvp
 def checkpoint_jvp(primals, tangents, ans, *, jaxpr):
-    filled = tuple(
-        np.zeros(get_aval(p).shape, get_aval(p).dtype) if t is None else t
-        for p, t in zip(primals, tangents, strict=True)
-    )
-    _, tangents_out = jvp(functools.partial(_run, jaxpr), tuple(primals), filled)
+    filled = instantiate_zeros(tangents, [get_aval(p) for p in primals])
+    _, tangents_out = jvp(functools.partial(_run, jaxpr), tuple(primals), tuple(filled))
     return tangents_out
 
 
@@ -192,7 +189,7 @@ def custom_vjp_call_vjp(wanted, cts, ans, *primals, jaxpr, num_consts, num_res, 
     consts_wanted = any(wanted[:num_consts])
     if residuals_used or consts_wanted:
         _, pullback = vjp(functools.partial(_run, jaxpr), *primals)
-        zero_outs = [np.zeros(a.shape, a.dtype) for a in jaxpr.out_avals[:num_out]]
+        zero_outs = instantiate_zeros([None] * num_out, jaxpr.out_avals[:num_out])
         if residuals_used:
             through_residuals = pullback([*zero_outs, *res_cts])
             for i in range(num_consts, len(primals)):

@@ -24,6 +24,7 @@ import functools
 
 import numpy as np
 
+from minigrad.core.dtypes import is_float_dtype
 from minigrad.core.trace import get_aval
 from minigrad.ops.shape import reshape, slice_axis
 from minigrad.transforms.ad import vjp
@@ -136,7 +137,7 @@ def jacrev(fun, argnums=0):
         out_leaves, out_tree = tree_flatten(out)
         out_avals = [get_aval(o) for o in out_leaves]
         for aval in out_avals:
-            if aval.dtype.kind not in "fc":
+            if not is_float_dtype(aval.dtype):
                 raise TypeError(
                     f"jacrev: the function has an output of dtype {aval.dtype}; reverse mode needs "
                     "floating-point outputs. Cast it, or return it from a separate function."
