@@ -10,8 +10,7 @@ Example:
 from minigrad import numpy, tree  # noqa: F401 - `numpy` installs the tracer operators
 from minigrad.core.errors import ConcretizationError, TracerLeakError
 from minigrad.core.ir import ClosedJaxpr, Jaxpr, ShapedArray
-from minigrad.numpy import stop_gradient
-from minigrad.transforms.ad import grad, value_and_grad, vjp
+from minigrad.transforms.ad import grad, stop_gradient, value_and_grad, vjp
 from minigrad.transforms.batching import vmap
 from minigrad.transforms.custom import checkpoint, custom_vjp
 from minigrad.transforms.forward import jvp

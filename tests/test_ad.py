@@ -259,3 +259,19 @@ def test_integer_argument_error_has_one_wording_and_names_the_leaf():
     with pytest.raises(TypeError, match=r"argument 0 is of type str") as info:
         mg.grad(lambda x: 1.0)("a")
     assert "<root>" not in str(info.value)
+
+
+def test_stop_gradient_maps_over_pytrees():
+    params = {"a": 1.0, "b": (np.ones(2), 3)}
+    stopped = mg.stop_gradient(params)
+    assert isinstance(stopped, dict) and isinstance(stopped["b"], tuple)
+    np.testing.assert_array_equal(stopped["b"][0], np.ones(2))
+    assert stopped["a"] == 1.0 and stopped["b"][1] == 3
+
+    def loss(p):
+        frozen = mg.stop_gradient(p)
+        return (frozen["w"] * p["w"]).sum() + frozen["v"] * p["v"]
+
+    grads = mg.grad(loss)({"w": np.array([2.0, 3.0]), "v": 4.0})
+    np.testing.assert_allclose(grads["w"], [2.0, 3.0])
+    assert grads["v"] == 4.0

@@ -31,12 +31,17 @@ from minigrad.core.trace import (
     reset_equation_source,
     set_equation_source,
 )
+from minigrad.ops import elementwise as ew
 from minigrad.ops.elementwise import add, convert_element_type
 from minigrad.ops.shape import unbroadcast
-from minigrad.transforms.api_util import differentiated_arguments, flatten_arguments, instantiate_zeros
+from minigrad.transforms.api_util import (
+    differentiated_arguments,
+    flatten_arguments,
+    instantiate_zeros,
+)
 from minigrad.tree import tree_flatten, tree_map, tree_unflatten
 
-__all__ = ["vjp", "grad", "value_and_grad", "backward_pass", "GRAD_NON_SCALAR_ADVICE"]
+__all__ = ["vjp", "grad", "value_and_grad", "backward_pass", "stop_gradient", "GRAD_NON_SCALAR_ADVICE"]
 
 GRAD_NON_SCALAR_ADVICE = (
     "grad only differentiates functions with a scalar output. Reduce the output to a "
@@ -249,3 +254,23 @@ def grad(fun, argnums=0, has_aux: bool = False):
         return (grads, value[1]) if has_aux else grads
 
     return grad_fun
+
+
+def stop_gradient(x):
+    """The identity on a pytree of arrays, whose derivative is zero (as ``jax.lax.stop_gradient``).
+
+    Args:
+      x: an array, a number, or a pytree of them.
+
+    Returns:
+      ``x`` with the same structure, its leaves as arrays that no transform differentiates.
+
+    Example:
+      >>> import numpy as np
+      >>> stop_gradient({"a": 1.0, "b": np.ones(2)})
+      {'a': array(1.), 'b': array([1., 1.])}
+      >>> grad(lambda x: x * stop_gradient(x))(3.0)
+      array(3.)
+    """
+    leaves, treedef = flatten_arguments("stop_gradient", x, "x")
+    return tree_unflatten(treedef, [ew.stop_gradient(leaf) for leaf in leaves])
