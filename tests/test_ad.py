@@ -8,6 +8,7 @@ import pytest
 
 import minigrad as mg
 import minigrad.numpy as mnp
+from minigrad.testing import check_grads
 
 # ---------------------------------------------------------------------------------------
 # The seeds' worked examples, with numbers computed by hand.
@@ -275,3 +276,14 @@ def test_stop_gradient_maps_over_pytrees():
     grads = mg.grad(loss)({"w": np.array([2.0, 3.0]), "v": 4.0})
     np.testing.assert_allclose(grads["w"], [2.0, 3.0])
     assert grads["v"] == 4.0
+
+
+def test_prod_second_derivatives_at_zeros():
+    # d2/dai daj prod(a) is the product of the elements other than i and j.
+    hessian = mg.hessian(lambda a: mnp.prod(a))
+    np.testing.assert_allclose(hessian(np.array([0.0, 2.0, 3.0])), [[0, 3, 2], [3, 0, 0], [2, 0, 0]])
+    np.testing.assert_allclose(hessian(np.array([0.0, 0.0, 3.0])), [[0, 3, 0], [3, 0, 0], [0, 0, 0]])
+    x = np.array([[0.0, 1.5, -2.0, 0.5], [0.0, 0.0, 3.0, 1.0], [1.0, 2.0, 0.5, -1.0]])
+    for axis in (None, 0, 1):
+        check_grads(lambda a, axis=axis: mnp.prod(a, axis=axis), (x,), order=2)
+    check_grads(lambda a: mnp.prod(a, axis=1), (x[:2, :3],), order=3)

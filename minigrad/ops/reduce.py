@@ -19,8 +19,18 @@ import numpy as np
 from minigrad.core.ir import ShapedArray
 from minigrad.core.primitive import Primitive
 from minigrad.core.trace import bind, get_aval
-from minigrad.ops.elementwise import convert_element_type, div, equal, mul, select, sub
-from minigrad.ops.shape import _check_axes, broadcast_to, expand_dims, reduce_sum, reduction_batch_rule
+from minigrad.ops.elementwise import convert_element_type, div, equal, mul
+from minigrad.ops.shape import (
+    _check_axes,
+    broadcast_to,
+    concatenate,
+    expand_dims,
+    reduce_sum,
+    reduction_batch_rule,
+    reshape,
+    slice_axis,
+    transpose,
+)
 
 __all__ = ["reduce_max", "reduce_min", "reduce_prod", "argmax", "argmin"]
 
@@ -96,8 +106,10 @@ reduce_min_p.def_batch(reduction_batch_rule(reduce_min))
 
 
 # ---------------------------------------------------------------------------------------
-# prod: the gradient is the product of the *other* elements, which must stay right when
-# some elements are zero, so it is not computed as prod / x.
+# prod: the gradient is the product of the *other* elements. It must stay right where
+# elements are zero, so it is not prod / x; and its own derivatives must stay right
+# there too (a Hessian), so it is built from multiplications only: the product of the
+# elements before each one times the product of those after it, each an exclusive scan.
 
 
 reduce_prod_p = Primitive("reduce_prod")
@@ -111,17 +123,42 @@ reduce_prod_p.def_impl(reduce_prod_impl)
 reduce_prod_p.def_shape_rule(_reduced_shape_rule("prod"))
 
 
+def _shift_in_ones(x, distance, forward):
+    """``x`` moved ``distance`` places along its last axis (towards the end if
+    ``forward``), the places left empty filled with ones."""
+    aval = get_aval(x)
+    size = aval.shape[-1]
+    ones = np.ones((*aval.shape[:-1], min(distance, size)), aval.dtype)
+    last = aval.ndim - 1
+    if forward:
+        return concatenate([ones, slice_axis(x, last, 0, size - distance)], last)
+    return concatenate([slice_axis(x, last, distance, size), ones], last)
+
+
+def _cumulative_product(x, reverse):
+    """Products of each element with all those before it (after it if ``reverse``)
+    along the last axis, by log2(n) steps of Hillis and Steele's scan."""
+    distance = 1
+    while distance < get_aval(x).shape[-1]:
+        x = mul(x, _shift_in_ones(x, distance, forward=not reverse))
+        distance *= 2
+    return x
+
+
 def _product_of_others(x, axes):
+    """For each element, the product of the other elements of its slice over ``axes``."""
     shape = get_aval(x).shape
-    dtype = get_aval(x).dtype
-    is_zero = equal(x, 0.0)
-    zero_flags = convert_element_type(is_zero, dtype)
-    zeros_in_slice = _restore(reduce_sum(zero_flags, axes), axes, shape)
-    nonzero_product = _restore(reduce_prod(select(is_zero, 1.0, x), axes), axes, shape)
-    # The zeros among an element's others: the slice's zeros, less itself if it is one.
-    zeros_among_others = sub(zeros_in_slice, zero_flags)
-    others_nonzero_product = select(is_zero, nonzero_product, div(nonzero_product, select(is_zero, 1.0, x)))
-    return select(equal(zeros_among_others, 0.0), others_nonzero_product, 0.0)
+    kept = tuple(i for i in range(len(shape)) if i not in axes)
+    permutation = (*kept, *axes)
+    moved_shape = tuple(shape[i] for i in permutation)
+    count = int(np.prod([shape[i] for i in axes], dtype=np.int64))
+    rows = reshape(transpose(x, permutation), (*moved_shape[: len(kept)], count))
+    if count == 0:
+        return x
+    before = _shift_in_ones(_cumulative_product(rows, reverse=False), 1, forward=True)
+    after = _shift_in_ones(_cumulative_product(rows, reverse=True), 1, forward=False)
+    others = reshape(mul(before, after), moved_shape)
+    return transpose(others, tuple(np.argsort(permutation)))
 
 
 def reduce_prod_vjp(ct, ans, x, *, axes):
