@@ -332,3 +332,35 @@ def test_reshape_accepts_numpy_2_1_shape_keyword():
     assert mg.vmap(lambda t: np.reshape(t, shape=(3, 1)))(x.reshape(2, 3)).shape == (2, 3, 1)
     with pytest.raises(TypeError, match="once"):
         mnp.reshape(x, (6,), newshape=(6,))
+
+
+@pytest.mark.parametrize(
+    "index",
+    [
+        [True, False, True],
+        True,
+        False,
+        np.True_,
+        np.False_,
+        np.array(True),
+        [],
+        (Ellipsis, True),
+        (0, True),
+        (True, 1),
+        (slice(None), [True, False, True, False]),
+        (None, True, [0, 2]),
+    ],
+    ids=repr,
+)
+def test_boolean_and_list_indices_as_numpy(index):
+    x = np.arange(12.0).reshape(3, 4)
+    want = x[index]
+    got = mnp.getitem(x, index)
+    assert got.shape == want.shape
+    np.testing.assert_array_equal(got, want)
+    np.testing.assert_array_equal(mg.vmap(lambda t: t[index])(np.stack([x, -x]))[1], -want)
+    if want.size:
+        grads = mg.grad(lambda t: t[index].sum())(x)
+        expected = np.zeros_like(x)
+        np.add.at(expected, index, 1.0)
+        np.testing.assert_array_equal(grads, expected)
