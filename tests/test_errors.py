@@ -149,3 +149,16 @@ def test_float_tracer_as_python_index_is_a_type_error():
     with pytest.raises(TypeError, match="integer"):
         mg.grad(lambda x: x * [1.0, 2.0, 3.0][x])(1.7)
     assert mg.grad(lambda x, i: x * [1.0, 2.0, 3.0][i])(2.0, np.int64(2)) == 3.0
+
+
+def test_numpy_array_indexed_by_a_traced_integer_says_what_to_write():
+    table = np.arange(12.0).reshape(4, 3)
+    indices = np.array([2, 0])
+    for lookup in (lambda t, i: t[i], lambda t, i: t[i, 0], lambda t, i: t[i:]):
+        with pytest.raises(TypeError, match=r"mnp\.take\(table, i, axis=0\)"):
+            mg.vmap(lookup, in_axes=(None, 0))(table, indices)
+    # What the message suggests works.
+    np.testing.assert_array_equal(
+        mg.vmap(lambda t, i: mnp.take(t, i, axis=0), in_axes=(None, 0))(table, indices), table[indices]
+    )
+    np.testing.assert_array_equal(mg.vmap(mnp.getitem, in_axes=(None, 0))(table, indices), table[indices])

@@ -364,3 +364,24 @@ def test_boolean_and_list_indices_as_numpy(index):
         expected = np.zeros_like(x)
         np.add.at(expected, index, 1.0)
         np.testing.assert_array_equal(grads, expected)
+
+
+@pytest.mark.parametrize(
+    "args",
+    [(0.0, 1.0, 5), (1.0, 3.0, 4, False), (2.0, 5.0, 1), (2.0, 5.0, 0), (np.array([0.0, 1.0]), 3.0, 4)],
+    ids=repr,
+)
+def test_linspace_with_traced_endpoints(args):
+    want = np.linspace(*args)
+    start, rest = np.asarray(args[0]), args[1:]
+    got = mg.vmap(lambda s: mnp.linspace(s, *rest))(np.stack([start, start]))
+    assert got.shape[1:] == want.shape and got.dtype == want.dtype
+    np.testing.assert_allclose(got[1], want, rtol=1e-15)
+    assert mnp.linspace(np.float32(1), np.float32(2), 3).dtype == np.float32
+
+
+def test_linspace_is_differentiable_in_its_endpoints():
+    # linspace(a, b, 3) = [a, (a + b) / 2, b].
+    d_start, d_stop = mg.jacrev(lambda a, b: mnp.linspace(a, b, 3), argnums=(0, 1))(1.0, 2.0)
+    np.testing.assert_allclose(d_start, [1.0, 0.5, 0.0])
+    np.testing.assert_allclose(d_stop, [0.0, 0.5, 1.0])

@@ -29,6 +29,7 @@ from minigrad.core.errors import (
     CONCRETIZATION_ADVICE,
     LEAK_ADVICE,
     NUMPY_ON_TRACER_ADVICE,
+    TRACED_INDEX_ADVICE,
     ConcretizationError,
     TracerLeakError,
 )
@@ -164,14 +165,18 @@ class Tracer:
                 f"only integer arrays can be used as a Python index, got {self.aval}; "
                 "cast it with .astype(int) if truncation is meant."
             )
-        return int(self._concrete("using an array as a Python index"))
+        try:
+            return int(self._concrete("using an array as a Python index"))
+        except ConcretizationError as error:
+            error.args = (f"{error.args[0]} {TRACED_INDEX_ADVICE}", *error.args[1:])
+            raise
 
     def __array__(self, dtype=None, copy=None):
         raise TypeError(
             f"A traced array {self.aval} cannot be turned into a NumPy array: NumPy would "
             "compute on it without the transform seeing it. Use the functions of "
             "`minigrad.numpy` (import minigrad.numpy as mnp) instead of `numpy` inside "
-            "transformed functions."
+            f"transformed functions. {TRACED_INDEX_ADVICE}"
         )
 
     def __repr__(self):
