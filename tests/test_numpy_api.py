@@ -385,3 +385,18 @@ def test_linspace_is_differentiable_in_its_endpoints():
     d_start, d_stop = mg.jacrev(lambda a, b: mnp.linspace(a, b, 3), argnums=(0, 1))(1.0, 2.0)
     np.testing.assert_allclose(d_start, [1.0, 0.5, 0.0])
     np.testing.assert_allclose(d_stop, [0.0, 0.5, 1.0])
+
+
+def test_square_and_power_of_booleans_are_integers_as_in_numpy():
+    flags = np.array([True, False])
+    cases = [
+        (mnp.square, np.square),
+        (lambda b: mnp.power(b, 2), lambda b: np.power(b, 2)),
+        (lambda b: mnp.power(b, b), lambda b: np.power(b, b)),
+        (lambda b: mnp.power(b, 2.0), lambda b: np.power(b, 2.0)),
+    ]
+    for ours, numpys in cases:
+        got, want = ours(flags), numpys(flags)
+        assert got.dtype == want.dtype
+        np.testing.assert_array_equal(got, want)
+        assert mg.vmap(ours)(np.stack([flags, flags])).dtype == want.dtype

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from minigrad.numpy._promotion import dtype_of, promote, promote_to_inexact, to_array
+from minigrad.numpy._promotion import dtype_of, promote, promote_to_inexact, result_dtype, to_array
 from minigrad.ops import elementwise as ew
 
 __all__ = [
@@ -77,15 +77,24 @@ true_divide = divide
 def power(x1, x2):
     """Elementwise ``x1 ** x2``; a Python int exponent uses exact repeated multiplication.
 
+    Booleans are raised as integers, as in NumPy.
+
     Example:
       >>> power(np.array([2.0, 3.0]), 2)
       array([4., 9.])
+      >>> power(np.array([True, False]), 2)
+      array([1, 0])
     """
     if isinstance(x2, int) and not isinstance(x2, bool) and not isinstance(x1, (int, float)):
         x1 = to_array(x1)
+        if dtype_of(x1) == np.bool_:
+            x1 = to_array(x1, result_dtype(x1, x2))
         if dtype_of(x1).kind in "fc" or x2 >= 0:
             return ew.integer_pow(x1, x2)
-    return ew.power(*promote("power", x1, x2))
+    x1, x2 = promote("power", x1, x2)
+    if dtype_of(x1) == np.bool_:
+        x1, x2 = to_array(x1, np.int8), to_array(x2, np.int8)  # NumPy's bool ** bool is int8
+    return ew.power(x1, x2)
 
 
 def negative(x):
@@ -166,8 +175,11 @@ def square(x):
     Example:
       >>> square(np.array([3.0]))
       array([9.])
+      >>> square(np.array([True])).dtype
+      dtype('int8')
     """
-    return ew.square(to_array(x))
+    x = to_array(x)
+    return ew.square(to_array(x, np.int8) if dtype_of(x) == np.bool_ else x)
 
 
 def reciprocal(x):

@@ -103,10 +103,19 @@ def jvp(fun, primals, tangents):
     flat_tangents, tangent_tree = flatten_arguments("jvp", tuple(tangents), "tangents")
     if tangent_tree != in_tree:
         raise ValueError(f"jvp: tangents have structure {tangent_tree!r} but primals have {in_tree!r}.")
-    for p, t in zip(flat_primals, flat_tangents, strict=True):
+    for (path, p), t in zip(
+        flatten_arguments("jvp", tuple(primals), "primals", with_paths=True), flat_tangents, strict=True
+    ):
         if get_aval(p).shape != get_aval(t).shape:
             raise ValueError(
-                f"jvp: a tangent of shape {get_aval(t).shape} was given for a primal of shape {get_aval(p).shape}."
+                f"jvp: a tangent of shape {get_aval(t).shape} was given for a primal of shape "
+                f"{get_aval(p).shape} (primals{path}); each tangent must have its primal's shape."
+            )
+        if is_float_dtype(get_aval(p).dtype) and get_aval(t).dtype != get_aval(p).dtype:
+            raise TypeError(
+                f"jvp: primals{path} has dtype {get_aval(p).dtype} but its tangent has dtype "
+                f"{get_aval(t).dtype}; a tangent must have its primal's dtype. Cast it, for "
+                f"example t.astype(np.{get_aval(p).dtype})."
             )
     with new_trace(JVPTrace) as trace:
         inputs = [
