@@ -251,9 +251,16 @@ _EXAMPLES_PART = os.sep + "examples" + os.sep
 _USER_ERRORS = (TypeError, ValueError, IndexError)
 
 
+# NumPy's own Python code is not the user's either: `np.sum(tracer)` runs NumPy's
+# fromnumeric.py, which calls the tracer's method; the user's line is the one above.
+_NUMPY_DIR = os.path.dirname(os.path.abspath(np.__file__)) + os.sep
+
+
 def _inside_minigrad(filename: str, package: str = _PACKAGE_DIR) -> bool:
     # The bundled examples are user code that happens to ship with the package.
-    return filename.startswith(package) and _EXAMPLES_PART not in filename
+    return (filename.startswith(package) and _EXAMPLES_PART not in filename) or filename.startswith(
+        _NUMPY_DIR
+    )
 
 
 def user_source_line(skip_package: str = _PACKAGE_DIR) -> str | None:

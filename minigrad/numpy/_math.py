@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from minigrad.core.trace import mention_user_line, user_source_line
 from minigrad.numpy._promotion import dtype_of, promote, promote_to_inexact, result_dtype, to_array
 from minigrad.ops import elementwise as ew
 
@@ -24,6 +25,19 @@ __all__ = [
 ]  # fmt: skip
 
 
+def _operands(name, x1, x2):
+    """``x1`` and ``x2`` promoted to one dtype; shapes that do not broadcast are
+    reported under ``name``, the function the user called (not the primitive's name)."""
+    x1, x2 = promote(name, x1, x2)
+    if x1.shape != x2.shape:
+        try:
+            ew.broadcast_shapes(name, x1.shape, x2.shape)
+        except ValueError as error:
+            mention_user_line(error, user_source_line())
+            raise
+    return x1, x2
+
+
 def add(x1, x2):
     """Elementwise ``x1 + x2`` with broadcasting.
 
@@ -31,7 +45,7 @@ def add(x1, x2):
       >>> add(np.array([1.0, 2.0]), 1)
       array([2., 3.])
     """
-    return ew.add(*promote("add", x1, x2))
+    return ew.add(*_operands("add", x1, x2))
 
 
 def subtract(x1, x2):
@@ -41,7 +55,7 @@ def subtract(x1, x2):
       >>> subtract(3.0, np.array([1.0]))
       array([2.])
     """
-    return ew.sub(*promote("subtract", x1, x2))
+    return ew.sub(*_operands("subtract", x1, x2))
 
 
 def multiply(x1, x2):
@@ -52,7 +66,7 @@ def multiply(x1, x2):
       array([[ 1.,  2.],
              [10., 20.]])
     """
-    return ew.mul(*promote("multiply", x1, x2))
+    return ew.mul(*_operands("multiply", x1, x2))
 
 
 def divide(x1, x2):
@@ -64,7 +78,7 @@ def divide(x1, x2):
       >>> divide(np.array([1, 2], np.int8), 3).dtype
       dtype('float64')
     """
-    x1, x2 = promote("divide", x1, x2)
+    x1, x2 = _operands("divide", x1, x2)
     if dtype_of(x1).kind not in "fc":
         # NumPy's true_divide of integers or booleans is float64, whatever their width.
         x1, x2 = to_array(x1, np.float64), to_array(x2, np.float64)
@@ -91,7 +105,7 @@ def power(x1, x2):
             x1 = to_array(x1, result_dtype(x1, x2))
         if dtype_of(x1).kind in "fc" or x2 >= 0:
             return ew.integer_pow(x1, x2)
-    x1, x2 = promote("power", x1, x2)
+    x1, x2 = _operands("power", x1, x2)
     if dtype_of(x1) == np.bool_:
         x1, x2 = to_array(x1, np.int8), to_array(x2, np.int8)  # NumPy's bool ** bool is int8
     return ew.power(x1, x2)
@@ -200,7 +214,7 @@ def maximum(x1, x2):
       >>> maximum(np.array([1.0, 5.0]), 3.0)
       array([3., 5.])
     """
-    return ew.maximum(*promote("maximum", x1, x2))
+    return ew.maximum(*_operands("maximum", x1, x2))
 
 
 def minimum(x1, x2):
@@ -210,7 +224,7 @@ def minimum(x1, x2):
       >>> minimum(np.array([1.0, 5.0]), 3.0)
       array([1., 3.])
     """
-    return ew.minimum(*promote("minimum", x1, x2))
+    return ew.minimum(*_operands("minimum", x1, x2))
 
 
 def where(condition, x, y):
@@ -263,7 +277,7 @@ def stop_gradient(x):
 
 def _comparison(name, op, symbol):
     def function(x1, x2):
-        return op(*promote(name, x1, x2))
+        return op(*_operands(name, x1, x2))
 
     function.__name__ = function.__qualname__ = name
     function.__doc__ = (
@@ -327,7 +341,7 @@ def logical_not(x):
 
 
 def _integer_operands(name, *args):
-    args = promote(name, *args)
+    args = _operands(name, *args) if len(args) == 2 else promote(name, *args)
     dtype = dtype_of(args[0])
     if dtype.kind not in "biu":
         raise TypeError(

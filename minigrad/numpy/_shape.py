@@ -149,6 +149,12 @@ def moveaxis(a, source, destination):
     destination = [normalize_axis("moveaxis", d, a.ndim) for d in np.atleast_1d(destination)]
     if len(source) != len(destination):
         raise ValueError("moveaxis: source and destination must have the same number of axes.")
+    for name, axes in (("source", source), ("destination", destination)):
+        if len(set(axes)) != len(axes):
+            raise ValueError(
+                f"moveaxis: {name} names an axis more than once ({axes} for an array of shape "
+                f"{a.shape}); each axis can move once."
+            )
     order = [i for i in range(a.ndim) if i not in source]
     for dest, src in sorted(zip(destination, source, strict=True)):
         order.insert(dest, src)
@@ -206,9 +212,10 @@ def concatenate(arrays, axis=0):
       >>> concatenate([np.zeros((1, 2)), np.ones((2, 2))]).shape
       (3, 2)
     """
-    arrays = promote("concatenate", *arrays)
+    arrays = list(arrays)
     if not arrays:
-        raise ValueError("concatenate: need at least one array to concatenate.")
+        raise ValueError("concatenate: need at least one array to concatenate, got an empty sequence.")
+    arrays = promote("concatenate", *arrays)
     if axis is None:
         arrays = [ravel(a) for a in arrays]
         axis = 0
@@ -229,9 +236,10 @@ def stack(arrays, axis=0):
       >>> stack([np.zeros(2), np.ones(2)], axis=1).shape
       (2, 2)
     """
-    arrays = promote("stack", *arrays)
+    arrays = list(arrays)
     if not arrays:
-        raise ValueError("stack: need at least one array to stack.")
+        raise ValueError("stack: need at least one array to stack, got an empty sequence.")
+    arrays = promote("stack", *arrays)
     shapes = {a.shape for a in arrays}
     if len(shapes) > 1:
         raise ValueError(f"stack: all arrays must have the same shape, got {[a.shape for a in arrays]}.")

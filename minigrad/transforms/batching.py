@@ -222,6 +222,12 @@ def vmap(fun, in_axes=0, out_axes=0):
                 dims.append(None)
                 continue
             ndim = get_aval(x).ndim
+            if ndim == 0:
+                raise ValueError(
+                    f"vmap: args{path} is 0-d (shape ()), so it has no axis to map over "
+                    f"(in_axes gives it axis {axis}). Give it in_axes=None to share it with "
+                    "every example, or pass an array with a batch axis."
+                )
             if not -ndim <= axis < ndim:
                 raise ValueError(
                     f"vmap: in_axes={axis} for args{path} of shape {get_aval(x).shape}, which has "
