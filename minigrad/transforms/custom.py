@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import contextvars
 import functools
+import inspect
 
 import numpy as np
 
@@ -150,11 +151,15 @@ def checkpoint(fun):
       array([0., 0.])
     """
 
+    def fun_of_args_and_kwargs(args, kwargs):
+        return fun(*args, **kwargs)
+
     @functools.wraps(fun)
-    def checkpointed(*args):
-        closed, out_tree = stage_pytree(fun, args, "checkpoint")
+    def checkpointed(*args, **kwargs):
+        # Keyword arguments are traced like positional ones (their leaves follow them).
+        closed, out_tree = stage_pytree(fun_of_args_and_kwargs, (args, kwargs), "checkpoint")
         jaxpr, consts = _closure_convert(closed)
-        flat_args, _ = flatten_arguments("checkpoint", args)
+        flat_args, _ = flatten_arguments("checkpoint", (args, kwargs))
         outs = bind(checkpoint_p, *consts, *flat_args, jaxpr=jaxpr)
         return tree_unflatten(out_tree, outs)
 
@@ -291,7 +296,8 @@ class custom_vjp:  # noqa: N801 - the name users know from JAX
         self.fwd = fwd
         self.bwd = bwd
 
-    def __call__(self, *args):
+    def __call__(self, *args, **kwargs):
+        args = _resolve_kwargs(self.fun, args, kwargs)
         if self.fwd is None:
             raise TypeError(
                 f"custom_vjp: {getattr(self.fun, '__name__', 'the function')} has no VJP yet; call "
@@ -361,6 +367,31 @@ class custom_vjp:  # noqa: N801 - the name users know from JAX
                 )
             static[argnum % len(args)] = value
         return static
+
+
+def _resolve_kwargs(fun, args, kwargs) -> tuple:
+    """``args`` with ``kwargs`` put in their positions, as ``fwd`` and ``bwd`` take
+    positional arguments only (JAX does the same); defaults are filled in too, so
+    ``fwd`` receives every argument."""
+    name = getattr(fun, "__name__", "the function")
+    try:
+        signature = inspect.signature(fun)
+    except (TypeError, ValueError):  # no signature to read (a builtin): positions only
+        if kwargs:
+            raise TypeError(f"custom_vjp: {name} takes positional arguments only.") from None
+        return args
+    try:
+        bound = signature.bind(*args, **kwargs)
+    except TypeError as error:
+        raise TypeError(f"custom_vjp: the call does not fit the signature of {name}: {error}.") from None
+    bound.apply_defaults()
+    if bound.kwargs:
+        raise TypeError(
+            f"custom_vjp: {name} was called with keyword-only arguments {sorted(bound.kwargs)}, "
+            "which cannot be given positions for fwd and bwd. Make them ordinary parameters, "
+            "or bind them with functools.partial before applying custom_vjp."
+        )
+    return bound.args
 
 
 def _call_bwd(bwd, in_tree, out_tree, res_tree, arg_avals, residuals, out_cts) -> list:
