@@ -171,7 +171,15 @@ def linspace(start, stop, num=50, endpoint=True, dtype=None):
         values = ew.add(ew.mul(counts, ew.sub(stop, start)), start)
     if endpoint and num > 1:
         values = sh.concatenate([sh.slice_axis(values, 0, 0, num - 1), sh.expand_dims(stop, (0,))], 0)
-    return values if dtype is None else to_array(values, np.dtype(dtype))
+    if dtype is None:
+        return values
+    dtype = np.dtype(dtype)
+    if dtype.kind not in "iu":
+        return to_array(values, dtype)
+    # NumPy floors to integer dtypes; a cast truncates, so step down where it rounded up.
+    truncated = to_array(values, dtype)
+    rounded_up = ew.less(values, to_array(truncated, dtype_of(values)))
+    return ew.sub(truncated, to_array(rounded_up, dtype))
 
 
 def eye(N, M=None, k=0, dtype=float):  # noqa: N803 - NumPy's names
