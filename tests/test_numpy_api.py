@@ -378,9 +378,9 @@ def test_linspace_with_traced_endpoints(args):
     assert got.shape[1:] == want.shape and got.dtype == want.dtype
     np.testing.assert_allclose(got[1], want, rtol=1e-15)
     assert mnp.linspace(np.float32(1), np.float32(2), 3).dtype == np.float32
-    # NumPy floors to an integer dtype (a cast would truncate -2.0...-0.6 towards 0).
-    want = np.linspace(-3.0, 2.0, 6, dtype=np.int32)
-    got = mg.vmap(lambda s: mnp.linspace(s, 2.0, 6, dtype=np.int32))(np.array([-3.0, -3.0]))[0]
+    # NumPy floors to an integer dtype (a cast would truncate -4/3 to -1).
+    want = np.linspace(-3.0, 2.0, 4, dtype=np.int32)  # -3, -4/3, 1/3, 2
+    got = mg.vmap(lambda s: mnp.linspace(s, 2.0, 4, dtype=np.int32))(np.array([-3.0, -3.0]))[0]
     np.testing.assert_array_equal(got, want)
     assert got.dtype == want.dtype
 
