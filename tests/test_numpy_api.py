@@ -315,7 +315,7 @@ def test_reductions_take_numpy_positional_order_and_numpy_defers_to_them():
     with pytest.raises(TypeError, match="out="):
         mnp.sum(x, out=np.zeros(3))
     # np.sum(tracer) and friends call the tracer's methods with out=None.
-    for function in (np.sum, np.max, np.min, np.mean, np.prod, np.std):
+    for function in (np.sum, np.max, np.min, np.mean, np.prod, np.std, np.var):
         want = function(x, axis=0, keepdims=True)
         np.testing.assert_allclose(
             mg.vmap(lambda t, f=function: f(t, axis=0, keepdims=True))(x[None])[0], want
@@ -405,3 +405,10 @@ def test_square_and_power_of_booleans_are_integers_as_in_numpy():
         assert got.dtype == want.dtype
         np.testing.assert_array_equal(got, want)
         assert mg.vmap(ours)(np.stack([flags, flags])).dtype == want.dtype
+
+
+def test_var_method_of_tracers():
+    # The tracers' own fields once shadowed the `var` method: `x.var()` raised under grad.
+    x = np.arange(3.0)
+    np.testing.assert_allclose(mg.grad(lambda t: t.var())(x), 2 * (x - x.mean()) / 3)
+    np.testing.assert_allclose(mg.vmap(lambda t: t.var())(np.stack([x, 2 * x])), [x.var(), (2 * x).var()])

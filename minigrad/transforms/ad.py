@@ -127,13 +127,13 @@ def _vjp_flat(fun, primals_flat, in_tree, has_aux):
             aux = None
         out_leaves, out_tree = tree_flatten(result)
         out_vars = [
-            leaf.var if isinstance(leaf, RecordTracer) and leaf._trace is trace else None
+            leaf.variable if isinstance(leaf, RecordTracer) and leaf._trace is trace else None
             for leaf in out_leaves
         ]
         out_values = [_lower(trace, leaf) for leaf in out_leaves]
     # Python numbers returned by the function become arrays, as everywhere else.
     out_values = [v if hasattr(v, "shape") else np.asarray(v) for v in out_values]
-    in_vars = [x.var if isinstance(x, RecordTracer) else None for x in inputs]
+    in_vars = [x.variable if isinstance(x, RecordTracer) else None for x in inputs]
     return trace, in_vars, out_vars, out_values, out_tree, aux
 
 
