@@ -15,6 +15,7 @@ from minigrad.transforms.batching import vmap
 from minigrad.transforms.custom import checkpoint, custom_vjp
 from minigrad.transforms.forward import jvp
 from minigrad.transforms.jacobians import hessian, jacfwd, jacrev
+from minigrad.transforms.jit import jit
 from minigrad.transforms.staging import make_jaxpr
 
 __version__ = "0.1.0"
@@ -28,6 +29,7 @@ __all__ = [
     "checkpoint",
     "custom_vjp",
     "grad",
+    "jit",
     "hessian",
     "jacfwd",
     "jacrev",

@@ -147,7 +147,7 @@ def _node_type(obj) -> _NodeType | None:
     return node
 
 
-@attrs.frozen
+@attrs.frozen(cache_hash=True)
 class PyTreeDef:
     """The shape of a pytree with its leaves taken out.
 
@@ -192,16 +192,24 @@ _LEAF = PyTreeDef(None, None, (), 1)
 
 
 def _flatten(tree, leaves: list, is_leaf) -> PyTreeDef:
+    # Every transform call flattens its arguments, so this loop is kept tight.
     if is_leaf is not None and is_leaf(tree):
         leaves.append(tree)
         return _LEAF
-    node = _node_type(tree)
+    node = _registry.get(type(tree))
     if node is None:
-        leaves.append(tree)
-        return _LEAF
+        if not (isinstance(tree, tuple) and hasattr(type(tree), "_fields")):
+            leaves.append(tree)
+            return _LEAF
+        node = _namedtuple_node
     children, aux = node.to_children(tree)
-    child_defs = tuple(_flatten(child, leaves, is_leaf) for child in children)
-    return PyTreeDef(node, aux, child_defs, sum(c.num_leaves for c in child_defs))
+    child_defs = []
+    num_leaves = 0
+    for child in children:
+        child_def = _flatten(child, leaves, is_leaf)
+        child_defs.append(child_def)
+        num_leaves += child_def.num_leaves
+    return PyTreeDef(node, aux, tuple(child_defs), num_leaves)
 
 
 def tree_flatten(tree, is_leaf: Callable[[Any], bool] | None = None) -> tuple[list, PyTreeDef]:

@@ -287,3 +287,15 @@ def test_prod_second_derivatives_at_zeros():
     for axis in (None, 0, 1):
         check_grads(lambda a, axis=axis: mnp.prod(a, axis=axis), (x,), order=2)
     check_grads(lambda a: mnp.prod(a, axis=1), (x[:2, :3],), order=3)
+
+
+def test_vjp_fn_can_be_called_repeatedly_while_grad_frees_as_it_walks():
+    def f(x):
+        return mnp.tanh(mnp.sin(x) * x)
+
+    x = np.linspace(-1.0, 1.0, 4)
+    _, pullback = mg.vjp(f, x)
+    first = pullback(np.ones(4))[0]
+    second = pullback(np.ones(4))[0]
+    np.testing.assert_array_equal(first, second)
+    np.testing.assert_allclose(mg.grad(lambda v: f(v).sum())(x), first)

@@ -283,7 +283,10 @@ def test_vmapped_programs_typecheck():
 
 @pytest.mark.parametrize("name", sorted(all_primitives()))
 def test_every_primitive_has_a_batching_rule(name):
-    rule = all_primitives()[name].batch
+    primitive = all_primitives()[name]
+    if primitive.replay is not None:
+        return  # a call primitive (jit) replays its body under vmap
+    rule = primitive.batch
     assert rule is not None, f"{name} has no batching rule"
     assert rule.__name__ != "<lambda>", f"{name} has a lambda batching rule"
 

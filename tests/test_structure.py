@@ -81,7 +81,7 @@ def test_every_primitive_has_the_rules_its_transforms_need(name):
     primitive = all_primitives()[name]
     assert primitive.impl is not None, f"{name} has no impl"
     assert primitive.shape_rule is not None, f"{name} has no shape rule"
-    if primitive.differentiable:
+    if primitive.differentiable and primitive.replay is None:  # call primitives replay their body
         assert primitive.vjp is not None, f"{name} has no vjp rule"
         assert primitive.jvp is not None, f"{name} has no jvp rule"
 

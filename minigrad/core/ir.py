@@ -15,6 +15,7 @@ Example:
 
 from __future__ import annotations
 
+import math
 import os
 from collections.abc import Mapping
 from typing import Any
@@ -67,7 +68,7 @@ class ShapedArray:
 
     @property
     def size(self) -> int:
-        return int(np.prod(self.shape, dtype=np.int64))
+        return int(math.prod(self.shape))
 
     def str_short(self) -> str:
         name = _SHORT_DTYPE.get(self.dtype.name, self.dtype.name)
@@ -110,10 +111,14 @@ class Params(Mapping):
     __slots__ = ("_items", "_dict", "_hash")
 
     def __init__(self, items=()):
-        d = dict(items)
-        self._dict = d
-        self._items = tuple(sorted(d.items()))
+        self._dict = dict(items)
+        self._items = None  # sorted lazily: most equations are never hashed or compared
         self._hash = None
+
+    def _sorted_items(self):
+        if self._items is None:
+            self._items = tuple(sorted(self._dict.items()))
+        return self._items
 
     def __getitem__(self, key):
         return self._dict[key]
@@ -126,18 +131,27 @@ class Params(Mapping):
 
     def __hash__(self):
         if self._hash is None:
-            self._hash = hash(self._items)
+            self._hash = hash(self._sorted_items())
         return self._hash
 
     def __eq__(self, other):
-        return isinstance(other, Params) and self._items == other._items
+        return type(other) is Params and self._sorted_items() == other._sorted_items()
 
     def __repr__(self):
         return f"Params({self._dict!r})"
 
 
+_NO_PARAMS = Params()
+
+
 def _to_params(value) -> Params:
-    return value if isinstance(value, Params) else Params(value)
+    # `type(...) is` rather than isinstance: Params is an ABC subclass, and this runs for
+    # every recorded equation.
+    if type(value) is Params:
+        return value
+    if not value:
+        return _NO_PARAMS
+    return Params(value)
 
 
 @attrs.frozen(eq=False)

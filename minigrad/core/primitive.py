@@ -46,6 +46,9 @@ class Primitive:
         self.jvp: Callable | None = None
         self.batch: Callable | None = None
         self.emit: Callable | None = None
+        # A call primitive (``jit``) replays its body under every transform, so grad, jvp,
+        # vmap and staging of it need no rules of their own.
+        self.replay: Callable | None = None
         # Operations such as comparisons have no derivative; their VJP and JVP are zero.
         self.differentiable = True
         if register:
@@ -111,6 +114,11 @@ class Primitive:
 
     def def_emit(self, rule: Callable) -> Callable:
         self.emit = rule
+        return rule
+
+    def def_replay(self, rule: Callable) -> Callable:
+        """``rule(*args, **params)`` re-expresses the call with other primitives."""
+        self.replay = rule
         return rule
 
     def def_nondifferentiable(self) -> None:

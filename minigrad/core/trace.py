@@ -193,14 +193,28 @@ def is_tracer(x) -> bool:
     return isinstance(x, Tracer)
 
 
+# Abstract values are immutable and compared by value, so one instance per (shape, dtype)
+# serves every array: creating them was a measurable part of each primitive's cost.
+_AVALS: dict = {}
+
+
+def _interned_aval(shape, dtype) -> ShapedArray:
+    aval = _AVALS.get((shape, dtype))
+    if aval is None:
+        if len(_AVALS) > 10_000:
+            _AVALS.clear()
+        aval = _AVALS[(shape, dtype)] = ShapedArray(shape, dtype)
+    return aval
+
+
 def get_aval(x) -> ShapedArray:
     """The abstract value of a tracer, array or scalar."""
+    if type(x) is np.ndarray:
+        return _interned_aval(x.shape, x.dtype)
     if isinstance(x, Tracer):
         return x.aval
-    if isinstance(x, np.ndarray):
-        return ShapedArray(x.shape, x.dtype)
     x = np.asarray(x)
-    return ShapedArray(x.shape, x.dtype)
+    return _interned_aval(x.shape, x.dtype)
 
 
 def bind(primitive, *args, **params):
@@ -217,6 +231,9 @@ def bind(primitive, *args, **params):
                 top = trace
     if top is None:
         return evaluate(primitive, args, params)
+    if primitive.replay is not None:
+        # A call primitive (jit) under any transform: its body is transformed instead.
+        return primitive.replay(*args, **params)
     return top.process_primitive(primitive, args, params)
 
 

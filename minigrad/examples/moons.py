@@ -56,7 +56,7 @@ def main(argv=None) -> float:
         updates, opt_state = optimizer.update(grads, opt_state, params)
         return optim.apply_updates(params, updates), opt_state, loss, scores
 
-    # step = mg.jit(step) compiles it once jit is available.
+    step = mg.jit(step)  # forward, backward and update compiled into one program
     for i in range(args.steps):
         params, opt_state, loss, scores = step(params, opt_state)
         train_accuracy = float(np.mean((scores > 0) == (y > 0)))

@@ -65,8 +65,8 @@ def make_step(apply, optimizer):
         correct = mnp.sum(mnp.argmax(logits, axis=-1) == y)
         return optim.apply_updates(params, updates), opt_state, loss, correct
 
-    # With jit: return mg.jit(step), which compiles forward, backward and update into one program.
-    return step
+    # jit compiles forward, backward and update into one program, traced once.
+    return mg.jit(step)
 
 
 def accuracy(apply, params, x, y, batch_size: int = 1000) -> float:

@@ -40,10 +40,17 @@ def to_array(x, dtype=None):
     return np.asarray(x, dtype=dtype)
 
 
+# A Python number of each kind, standing in for a weakly typed tracer (a Python number
+# passed to a jitted function) so that it promotes as the number itself would.
+_WEAK_STAND_INS = {"b": False, "i": 0, "u": 0, "f": 0.0, "c": 0j}
+
+
 def _promotion_key(x):
     # Python scalars go to np.result_type as values, so NumPy 2 treats them as weak.
     if isinstance(x, _PYTHON_SCALARS):
         return x
+    if isinstance(x, Tracer) and getattr(x, "weak_type", False):
+        return _WEAK_STAND_INS[x.dtype.kind]
     return dtype_of(x)
 
 
@@ -51,8 +58,39 @@ def result_dtype(*args) -> np.dtype:
     return np.result_type(*(_promotion_key(x) for x in args))
 
 
+def _common_dtype_fast(args):
+    """The common dtype when it is plainly the arrays' shared dtype, else None.
+
+    Covers the frequent cases (arrays of one dtype, and a float array meeting Python
+    numbers) without asking ``np.result_type``; everything else takes the full path.
+    """
+    dtype = None
+    for x in args:
+        if type(x) is np.ndarray or isinstance(x, Tracer):
+            if dtype is None:
+                dtype = x.dtype
+            elif x.dtype != dtype:
+                return None
+    if dtype is None:
+        return None
+    for x in args:
+        kind = type(x)
+        if kind is float or kind is int:
+            if dtype.kind not in "fc":
+                return None
+        elif kind is complex:
+            if dtype.kind != "c":
+                return None
+        elif kind is not bool and kind is not np.ndarray and not isinstance(x, Tracer):
+            return None
+    return dtype
+
+
 def promote(opname: str, *args) -> list:
     """Convert operands to their common dtype under NumPy 2's promotion rules."""
+    dtype = _common_dtype_fast(args)
+    if dtype is not None:
+        return [to_array(x, dtype) for x in args]
     try:
         dtype = result_dtype(*args)
     except TypeError as error:
@@ -64,7 +102,7 @@ def promote(opname: str, *args) -> list:
 
 def promote_to_inexact(opname: str, *args) -> list:
     """Like ``promote`` but integers and booleans become floating point (as ``np.sin`` does)."""
-    dtype = result_dtype(*args)
+    dtype = _common_dtype_fast(args) or result_dtype(*args)
     if dtype.kind not in "fc":
         dtype = np.result_type(dtype, np.float16)  # int8 -> float16, int32 -> float64
     return [to_array(x, dtype) for x in args]

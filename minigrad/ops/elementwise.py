@@ -42,6 +42,9 @@ ELEMENTWISE_PRIMITIVES: list[Primitive] = []
 
 def broadcast_shapes(opname: str, *shapes) -> tuple[int, ...]:
     """NumPy's broadcast of ``shapes``, or a ValueError naming ``opname`` and the shapes."""
+    first = shapes[0] if shapes else ()
+    if all(shape == first for shape in shapes):
+        return tuple(first)
     ndim = max((len(s) for s in shapes), default=0)
     result = []
     for axis in range(-ndim, 0):
@@ -59,6 +62,9 @@ def broadcast_shapes(opname: str, *shapes) -> tuple[int, ...]:
 
 def _same_dtype_rule(name):
     def elementwise_shape_rule(*avals, **params):
+        first = avals[0]
+        if all(a == first for a in avals):
+            return first  # the common case: operands of one shape and dtype
         dtypes = {a.dtype for a in avals}
         if len(dtypes) > 1:
             raise TypeError(f"{name}: operands have different dtypes {[str(a.dtype) for a in avals]}")
@@ -97,6 +103,11 @@ def _elementwise(name: str, impl, *linear_rules, shape_rule=None) -> Primitive:
 
 def _weak_operands(args):
     """Give Python scalars the dtype of the arrays they meet (NumPy 2's weak scalars)."""
+    for arg in args:
+        if isinstance(arg, (int, float, complex, bool)):
+            break
+    else:
+        return args  # no Python scalars: nothing to convert
     dtype = None
     for arg in args:
         if not isinstance(arg, (int, float, complex, bool)):

@@ -54,14 +54,20 @@ def _is_differentiable(x) -> bool:
     return is_float_dtype(get_aval(x).dtype)
 
 
-def backward_pass(eqns, read, cts_by_var: dict) -> dict:
+def backward_pass(eqns, read, cts_by_var: dict, release=None) -> dict:
     """Walk ``eqns`` in reverse from output cotangents; return cotangents by variable.
 
     ``read(atom)`` gives the primal value of a variable or literal. ``cts_by_var`` maps
-    output variables to their cotangents and is consumed.
+    output variables to their cotangents and is consumed. ``release(eqn)``, if given, is
+    called once the walk has passed ``eqn``: its outputs are never read again, so a
+    single-use walk can free them (peak memory then stays near the forward pass's).
     """
     ct_env = cts_by_var
+    passed = None
     for eqn in reversed(eqns):
+        if release is not None and passed is not None:
+            release(passed)
+        passed = eqn
         primitive = eqn.primitive
         if primitive.multiple_results:
             cts_out = [ct_env.pop(v, None) for v in eqn.outvars]
@@ -137,8 +143,15 @@ def _vjp_flat(fun, primals_flat, in_tree, has_aux):
     return trace, in_vars, out_vars, out_values, out_tree, aux
 
 
-def _make_vjp_fn(trace, in_vars, out_vars, out_values, out_tree, primals_flat, in_tree):
+def _drop_outputs(values: dict, eqn) -> None:
+    for var in eqn.outvars:
+        values.pop(var, None)
+
+
+def _make_vjp_fn(trace, in_vars, out_vars, out_values, out_tree, primals_flat, in_tree, single_use=False):
     out_avals = [get_aval(v) for v in out_values]
+    # grad calls its vjp_fn once, so the recorded values can go as the walk passes them.
+    release = functools.partial(_drop_outputs, trace.values) if single_use else None
 
     def vjp_fn(cotangent):
         ct_leaves, ct_tree = tree_flatten(cotangent)
@@ -161,7 +174,7 @@ def _make_vjp_fn(trace, in_vars, out_vars, out_values, out_tree, primals_flat, i
                 ct = np.asarray(ct, aval.dtype)
             existing = cts_by_var.get(var)
             cts_by_var[var] = ct if existing is None else add(existing, ct)
-        ct_env = backward_pass(trace.eqns, trace.read, cts_by_var)
+        ct_env = backward_pass(trace.eqns, trace.read, cts_by_var, release)
         in_cts = instantiate_zeros(
             [None if var is None else ct_env.get(var) for var in in_vars], [get_aval(p) for p in primals_flat]
         )
@@ -189,9 +202,13 @@ def vjp(fun, *primals, has_aux: bool = False):
       >>> vjp_fn(np.array(1.0))
       (array(3.), array(2.))
     """
+    return _vjp(fun, primals, has_aux, single_use=False)
+
+
+def _vjp(fun, primals, has_aux, single_use):
     primals_flat, in_tree = flatten_arguments("vjp", primals, "primals")
     trace, in_vars, out_vars, out_values, out_tree, aux = _vjp_flat(fun, primals_flat, in_tree, has_aux)
-    vjp_fn = _make_vjp_fn(trace, in_vars, out_vars, out_values, out_tree, primals_flat, in_tree)
+    vjp_fn = _make_vjp_fn(trace, in_vars, out_vars, out_values, out_tree, primals_flat, in_tree, single_use)
     out = tree_unflatten(out_tree, out_values)
     return (out, vjp_fn, aux) if has_aux else (out, vjp_fn)
 
@@ -211,7 +228,7 @@ def value_and_grad(fun, argnums=0, has_aux: bool = False):
     @functools.wraps(fun)
     def value_and_grad_fun(*args, **kwargs):
         picked, fun_of_picked = differentiated_arguments("grad", fun, argnums, args, kwargs)
-        result = vjp(fun_of_picked, picked, has_aux=has_aux)
+        result = _vjp(fun_of_picked, (picked,), has_aux, single_use=True)
         out, vjp_fn = result[:2]
         out_aval = get_aval(out) if hasattr(out, "shape") or np.isscalar(out) else None
         if out_aval is None or out_aval.shape != ():

@@ -1,0 +1,514 @@
+"""``jit``: stage a function once per input signature, optimise it, compile it, reuse it.
+
+A jitted function flattens its arguments and looks up a cache keyed by everything the
+staged program depends on: the pytree structure, each leaf's shape and dtype, whether a
+leaf is a Python number (a weakly typed scalar), and the values of static arguments. On a
+miss it stages the function (``core/staging.py``), runs the passes of ``passes.py`` and
+compiles the result to straight-line NumPy (``compile.py``).
+
+The compiled program is wrapped in one call primitive, ``jit_p``. Its implementation
+runs the compiled code; under any transform (``grad``, ``jvp``, ``vmap``, or staging for
+an outer ``jit`` or ``make_jaxpr``) ``bind`` replays its optimised program with
+``eval_jaxpr`` on the transform's tracers, so no transform needs a rule for it and an
+outer ``jit`` simply sees the inner program's equations.
+
+Example:
+    >>> import numpy as np
+    >>> import minigrad.numpy as mnp
+    >>> f = jit(lambda x: mnp.sin(x) * 2.0)
+    >>> f(np.zeros(3))
+    array([0., 0., 0.])
+    >>> f.cache_size()
+    1
+"""
+
+from __future__ import annotations
+
+import functools
+import itertools
+import logging
+import threading
+from collections import OrderedDict
+
+import attrs
+import numpy as np
+
+from minigrad.core.interpreter import eval_jaxpr
+from minigrad.core.ir import ClosedJaxpr, Jaxpr, ShapedArray, Var
+from minigrad.core.primitive import Primitive
+from minigrad.core.staging import StagingTrace, StagingTracer
+from minigrad.core.trace import Tracer, bind, new_trace
+from minigrad.transforms.api_util import flatten_arguments
+from minigrad.transforms.compile import CompiledProgram, compile_jaxpr
+from minigrad.transforms.passes import optimize
+from minigrad.tree import tree_flatten, tree_flatten_with_path, tree_structure, tree_unflatten
+
+__all__ = ["jit", "jit_p", "JittedFunction", "Lowered"]
+
+logger = logging.getLogger("minigrad.jit")
+
+_PYTHON_SCALARS = (bool, int, float, complex)
+
+# ---------------------------------------------------------------------------------------
+# The call primitive
+
+
+jit_p = Primitive("jit", multiple_results=True)
+
+
+@jit_p.def_impl
+def jit_impl(*args, program, name, _executable):
+    return _executable(*args)
+
+
+@jit_p.def_shape_rule
+def jit_shape_rule(*avals, program, name, _executable):
+    expected = program.in_avals
+    if list(avals) != list(expected):
+        raise TypeError(
+            f"jit({name}): called with arguments of types {[str(a) for a in avals]}, but the "
+            f"program was compiled for {[str(a) for a in expected]}."
+        )
+    return program.out_avals
+
+
+@jit_p.def_replay
+def jit_replay(*args, program, name, _executable):
+    # Under grad, jvp or vmap the program is interpreted on the tracers, one bind per
+    # equation, so each transform sees only primitives it already knows.
+    return eval_jaxpr(program.jaxpr, program.consts, *args)
+
+
+# ---------------------------------------------------------------------------------------
+# Staging with weakly typed Python scalars
+
+
+class WeakStagingTracer(StagingTracer):
+    """A Python number passed to a jitted function: it promotes weakly, as it would eagerly.
+
+    ``float32_array * lr`` stays float32 when ``lr`` is a Python float, under ``jit`` as
+    without it (``minigrad.numpy`` reads ``weak_type`` when it promotes).
+    """
+
+    __slots__ = ()
+    weak_type = True
+
+
+def _leaf_signature(leaf):
+    """What a staged program depends on about one argument leaf."""
+    kind = type(leaf)
+    if kind is np.ndarray:
+        return (leaf.shape, leaf.dtype)
+    if kind in _PYTHON_SCALARS:
+        return kind
+    if isinstance(leaf, Tracer):
+        aval = leaf.aval
+        return (aval.shape, aval.dtype)
+    if isinstance(leaf, (np.ndarray, np.generic)):
+        return (leaf.shape, leaf.dtype)
+    return kind  # not an array: flatten_arguments raises a clear error when tracing
+
+
+def _describe_signature(signature) -> str:
+    if isinstance(signature, type):
+        return f"a Python {signature.__name__}"
+    shape, dtype = signature
+    return str(ShapedArray(shape, dtype))
+
+
+_TUPLE_NODE = tree_structure((0,)).node
+_LIST_NODE = tree_structure([0]).node
+_DICT_NODE = tree_structure({"key": 0}).node
+_NONE_NODE = tree_structure(None).node
+
+
+def _builder_source(treedef, positions) -> str | None:
+    """A Python expression rebuilding ``treedef`` from the flat list ``o``, or None."""
+    node = treedef.node
+    if node is None:
+        return f"o[{next(positions)}]"
+    parts = [_builder_source(child, positions) for child in treedef.children]
+    if any(part is None for part in parts):
+        return None
+    if node is _TUPLE_NODE:
+        return "(" + "".join(part + ", " for part in parts) + ")"
+    if node is _LIST_NODE:
+        return "[" + ", ".join(parts) + "]"
+    if node is _NONE_NODE:
+        return "None"
+    if node is _DICT_NODE and all(type(key) in (str, int) for key in treedef.aux):
+        return "{" + ", ".join(f"{key!r}: {part}" for key, part in zip(treedef.aux, parts, strict=True)) + "}"
+    return None  # namedtuples and registered types: the general tree_unflatten
+
+
+def _output_builder(out_tree):
+    """A function from the flat outputs to the output pytree, specialised to its structure.
+
+    Rebuilding the outputs runs on every call, so common containers get a generated
+    one-line function; other containers use ``tree_unflatten``.
+    """
+    source = _builder_source(out_tree, itertools.count())
+    if source is None:
+        return functools.partial(tree_unflatten, out_tree)
+    return eval(f"lambda o: {source}")  # noqa: S307 - an expression we generated from a treedef
+
+
+@attrs.frozen
+class _CacheEntry:
+    """One staged and optimised program and what is needed to call it."""
+
+    program: ClosedJaxpr  # optimised, constants inlined; inputs: traced constants, then leaves
+    staged: ClosedJaxpr  # as traced, before the passes
+    out_tree: object
+    build_output: object  # flat outputs -> output pytree
+    const_tracers: tuple  # closed-over tracers of outer transforms (never cached)
+    executable: CompiledProgram
+
+
+@attrs.frozen
+class Lowered:
+    """What ``jit`` makes of a function for given arguments.
+
+    ``staged`` is the program as traced, ``program`` the optimised one, and ``source`` the
+    Python that runs (print it to see the NumPy calls).
+    """
+
+    staged: ClosedJaxpr
+    program: ClosedJaxpr
+    source: str
+
+
+class _Pending:
+    """A cache slot a thread is filling; other threads block on ``done``."""
+
+    def __init__(self):
+        self.done = threading.Event()
+        self.thread = threading.get_ident()
+
+
+def _python_scalar_as_array(leaf):
+    return np.asarray(leaf) if type(leaf) in _PYTHON_SCALARS else leaf
+
+
+class JittedFunction:
+    """The callable ``jit`` returns. See ``jit`` for what it does."""
+
+    def __init__(self, fun, static_argnums, cache_limit: int, log_retraces: bool):
+        functools.update_wrapper(self, fun)
+        self._fun = fun
+        self._static = static_argnums
+        self._cache_limit = cache_limit
+        self._log_retraces = log_retraces
+        self._cache: OrderedDict = OrderedDict()
+        self._lock = threading.Lock()
+        self._trace_log: list[str] = []
+        self._last_call = None  # the key of the latest trace, to explain the next one
+        self._name = getattr(fun, "__name__", type(fun).__name__)
+
+    def __repr__(self):
+        return f"jit({self._name})"
+
+    def __get__(self, instance, owner=None):
+        # As a method, the instance is the first argument (make it static if it is not a
+        # pytree of arrays: `jit(method, static_argnums=0)`).
+        return self if instance is None else functools.partial(self, instance)
+
+    # -- the call path ------------------------------------------------------------------
+
+    def _split(self, args, kwargs):
+        """Static values and the dynamic pytree: ``args``, or ``(args, kwargs)`` with kwargs."""
+        if not self._static:
+            return (), ((args, kwargs) if kwargs else args)
+        num_args = len(args)
+        static_values = []
+        dynamic = []
+        positions = [p % num_args if -num_args <= p < num_args else p for p in self._static]
+        for position in positions:
+            if not 0 <= position < num_args:
+                raise ValueError(
+                    f"jit({self._name}): static_argnums={self._static!r} names argument "
+                    f"{position}, but the call has {num_args} positional arguments."
+                )
+        for i, arg in enumerate(args):
+            if i in positions:
+                try:
+                    hash(arg)
+                except TypeError:
+                    raise TypeError(
+                        f"jit({self._name}): static argument {i} has the unhashable type "
+                        f"{type(arg).__name__}. Static arguments key the compilation cache, so "
+                        "they must be hashable: pass a tuple instead of a list, or pass arrays "
+                        "as ordinary (traced) arguments."
+                    ) from None
+                static_values.append((i, arg))
+            else:
+                dynamic.append(arg)
+        return tuple(static_values), ((tuple(dynamic), kwargs) if kwargs else tuple(dynamic))
+
+    def __call__(self, *args, **kwargs):
+        static_values, dynamic = self._split(args, kwargs)
+        leaves, in_tree = tree_flatten(dynamic)
+        signature = []
+        traced = False
+        python_scalars = False
+        for leaf in leaves:
+            kind = type(leaf)
+            if kind is np.ndarray:
+                signature.append((leaf.shape, leaf.dtype))
+            elif kind in _PYTHON_SCALARS:
+                signature.append(kind)
+                python_scalars = True
+            else:
+                traced = traced or isinstance(leaf, Tracer)
+                signature.append(_leaf_signature(leaf))
+        key = (in_tree, tuple(signature), static_values, bool(kwargs))
+        entry = self._cache.get(key)
+        if entry is None or type(entry) is _Pending:
+            entry = self._lookup_or_trace(key, static_values, dynamic, leaves, in_tree)
+        else:
+            with self._lock:  # the LRU order is shared with threads that evict
+                if key in self._cache:
+                    self._cache.move_to_end(key)
+        if python_scalars:
+            leaves = list(map(_python_scalar_as_array, leaves))
+        if traced or entry.const_tracers:
+            outs = bind(
+                jit_p,
+                *entry.const_tracers,
+                *leaves,
+                program=entry.program,
+                name=self._name,
+                _executable=entry.executable,
+            )
+        else:
+            outs = entry.executable.fn(*leaves)
+        return entry.build_output(outs)
+
+    def _lookup_or_trace(self, key, static_values, dynamic, leaves, in_tree):
+        while True:
+            with self._lock:
+                slot = self._cache.get(key)
+                if slot is None:
+                    pending = _Pending()
+                    self._cache[key] = pending
+                    break
+                if type(slot) is not _Pending:
+                    self._cache.move_to_end(key)
+                    return slot
+            if slot.thread == threading.get_ident():
+                raise RecursionError(
+                    f"jit({self._name}) called itself with the same argument signature while "
+                    "being traced; this recursion would never end. Recurse on a static "
+                    "argument (static_argnums) or on shapes that shrink."
+                )
+            slot.done.wait()  # another thread is tracing this signature; use its result
+        try:
+            entry = self._trace(key, static_values, dynamic, leaves, in_tree)
+        except BaseException:
+            with self._lock:
+                if self._cache.get(key) is pending:
+                    del self._cache[key]
+            pending.done.set()
+            raise
+        with self._lock:
+            if entry.const_tracers:
+                # The program closes over tracers of a transform that is running now; the
+                # next call will see other tracers, so it must not be reused.
+                if self._cache.get(key) is pending:
+                    del self._cache[key]
+            else:
+                self._cache[key] = entry
+                self._cache.move_to_end(key)
+                # Evict the least recently used programs (never a slot still being traced).
+                ready = [k for k, slot in self._cache.items() if type(slot) is not _Pending]
+                for stale in ready[: max(0, len(ready) - self._cache_limit)]:
+                    del self._cache[stale]
+        pending.done.set()
+        return entry
+
+    # -- tracing --------------------------------------------------------------------------
+
+    def _retrace_reason(self, key, dynamic) -> str:
+        previous = self._last_call
+        if previous is None:
+            return "first call"
+        old_tree, old_signature, old_static, old_has_kwargs = previous
+        new_tree, new_signature, new_static, has_kwargs = key
+        reasons = []
+        if old_static != new_static:
+            old_by_position = dict(old_static)
+            for position, value in new_static:
+                if old_by_position.get(position, object()) != value:
+                    reasons.append(
+                        f"static argument {position} changed from {old_by_position.get(position)!r} to {value!r}"
+                    )
+        if old_tree != new_tree or old_has_kwargs != has_kwargs:
+            reasons.append(f"the argument structure changed from {old_tree!r} to {new_tree!r}")
+        else:
+            new_paths = [_readable_path(path, has_kwargs) for path, _ in tree_flatten_with_path(dynamic)[0]]
+            for path, old, new in zip(new_paths, old_signature, new_signature, strict=True):
+                if old != new:
+                    reasons.append(
+                        f"{path} changed from {_describe_signature(old)} to {_describe_signature(new)}"
+                    )
+        return "; ".join(reasons) or "the cache entry was evicted (cache_limit reached)"
+
+    def _trace(self, key, static_values, dynamic, leaves, in_tree) -> _CacheEntry:
+        flat_args, _ = flatten_arguments(f"jit({self._name})", dynamic)
+        reason = self._retrace_reason(key, dynamic)
+        shown = ", ".join(_describe_signature(s) for s in key[1])
+        message = f"jit({self._name}) traced for ({shown}): {reason}"
+        with self._lock:
+            self._trace_log.append(message)
+            del self._trace_log[:-100]
+            self._last_call = key
+        if self._log_retraces:
+            logger.warning(message)
+
+        out_trees = []
+        static_by_position = dict(static_values)
+
+        has_kwargs = key[3]
+
+        def flat_fun(*flat_tracers):
+            rebuilt = tree_unflatten(in_tree, flat_tracers)
+            dynamic_args, kwargs = rebuilt if has_kwargs else (rebuilt, {})
+            dynamic_iter = iter(dynamic_args)
+            num_args = len(dynamic_args) + len(static_by_position)
+            full = [
+                static_by_position[i] if i in static_by_position else next(dynamic_iter)
+                for i in range(num_args)
+            ]
+            out = self._fun(*full, **kwargs)
+            out_leaves, out_tree = flatten_arguments(f"jit({self._name}) output", out, "output")
+            out_trees.append(out_tree)
+            return out_leaves
+
+        with new_trace(StagingTrace) as trace:
+            in_tracers = [
+                WeakStagingTracer(trace, Var(_aval(leaf)))
+                if type(leaf) in _PYTHON_SCALARS
+                else trace.new_input(_aval(leaf))
+                for leaf, _ in zip(leaves, flat_args, strict=True)
+            ]
+            outs = flat_fun(*in_tracers)
+            staged = trace.to_closed_jaxpr(in_tracers, outs)
+        return _make_entry(staged, out_trees[0])
+
+    # -- introspection --------------------------------------------------------------------
+
+    def cache_size(self) -> int:
+        """How many compiled programs are cached (one per distinct input signature)."""
+        with self._lock:
+            return sum(1 for entry in self._cache.values() if type(entry) is not _Pending)
+
+    def clear_cache(self) -> None:
+        """Forget every compiled program; the next call traces again."""
+        with self._lock:
+            self._cache.clear()
+            self._last_call = None
+
+    def trace_log(self) -> list[str]:
+        """Why each trace happened (the latest 100), e.g. which argument's shape changed."""
+        with self._lock:
+            return list(self._trace_log)
+
+    def lower(self, *args, **kwargs) -> Lowered:
+        """The staged program, the optimised one and the generated source for ``args``.
+
+        Example:
+          >>> import numpy as np
+          >>> print(jit(lambda x: x * 1.0 + 2.0).lower(np.ones(2)).source)
+          def jitted(a):
+              b = a + _k0
+              return [b]
+        """
+        static_values, dynamic = self._split(args, kwargs)
+        leaves, in_tree = tree_flatten(dynamic)
+        key = (in_tree, tuple(map(_leaf_signature, leaves)), static_values, bool(kwargs))
+        entry = self._cache.get(key)
+        if entry is None or type(entry) is _Pending:
+            entry = self._lookup_or_trace(key, static_values, dynamic, leaves, in_tree)
+        return Lowered(entry.staged, entry.program, entry.executable.source)
+
+
+def _aval(leaf) -> ShapedArray:
+    if isinstance(leaf, Tracer):
+        return leaf.aval
+    leaf = np.asarray(leaf)
+    return ShapedArray(leaf.shape, leaf.dtype)
+
+
+def _readable_path(path: str, has_kwargs: bool) -> str:
+    """``[1]['w']`` as ``args[1]['w']``; with kwargs, ``[0][1]`` and ``[1]['k']`` as
+    ``args[1]`` and ``kwargs['k']``."""
+    if not has_kwargs:
+        return "args" + path
+    if path.startswith("[0]"):
+        return "args" + path[3:]
+    if path.startswith("[1]"):
+        return "kwargs" + path[3:]
+    return path
+
+
+def _make_entry(staged: ClosedJaxpr, out_tree) -> _CacheEntry:
+    """Split off closed-over tracers as inputs, optimise, and prepare the compiled code."""
+    jaxpr = staged.jaxpr
+    traced_vars, traced_values, concrete_vars, concrete_values = [], [], [], []
+    for var, value in zip(jaxpr.constvars, staged.consts, strict=True):
+        if isinstance(value, Tracer):
+            traced_vars.append(var)
+            traced_values.append(value)
+        else:
+            concrete_vars.append(var)
+            concrete_values.append(value)
+    lifted = ClosedJaxpr(
+        Jaxpr(concrete_vars, (*traced_vars, *jaxpr.invars), jaxpr.eqns, jaxpr.outvars), concrete_values
+    )
+    program = optimize(lifted)
+    return _CacheEntry(
+        program, staged, out_tree, _output_builder(out_tree), tuple(traced_values), compile_jaxpr(program)
+    )
+
+
+def jit(fun, static_argnums=(), *, cache_limit: int = 64, log_retraces: bool = False) -> JittedFunction:
+    """Compile ``fun``: stage it once per input signature and reuse the optimised program.
+
+    The signature is the pytree structure of the arguments, each leaf's shape and dtype,
+    which leaves are Python numbers, and the values of the static arguments. Inside,
+    values are known only by shape and dtype, so Python control flow on them raises
+    ``ConcretizationError``: use ``mnp.where`` or make the argument static.
+
+    Args:
+      fun: a function of arrays (pytrees of arrays) returning arrays.
+      static_argnums: positions of arguments passed to ``fun`` as Python values (they must
+        be hashable; each new value compiles a new program).
+      cache_limit: how many programs to keep; the least recently used is dropped first.
+      log_retraces: log (logger ``minigrad.jit``, level WARNING) why each trace happened.
+
+    Returns:
+      A ``JittedFunction``: call it like ``fun``. ``f.cache_size()`` counts compiled
+      programs, ``f.trace_log()`` says why each was traced, ``f.lower(*args)`` gives the
+      programs and the generated source.
+
+    Example:
+      >>> import numpy as np
+      >>> import minigrad as mg
+      >>> import minigrad.numpy as mnp
+      >>> step = jit(mg.value_and_grad(lambda w, x: mnp.sum((x @ w) ** 2)))
+      >>> loss, g = step(np.ones(2), np.eye(2))
+      >>> float(loss), g
+      (2.0, array([2., 2.]))
+      >>> _ = step(np.ones(3), np.eye(3))
+      >>> print(step.trace_log()[-1])
+      jit(<lambda>) traced for (f64[3], f64[3,3]): args[0] changed from f64[2] to f64[3]; args[1] changed from f64[2,2] to f64[3,3]
+    """
+    static = (static_argnums,) if isinstance(static_argnums, int) else tuple(static_argnums)
+    for position in static:
+        if not isinstance(position, int):
+            raise TypeError(f"jit: static_argnums must be ints, got {static_argnums!r}.")
+    if not callable(fun):
+        raise TypeError(f"jit: expected a function, got {type(fun).__name__}.")
+    if cache_limit < 1:
+        raise ValueError(f"jit: cache_limit must be at least 1, got {cache_limit}.")
+    return JittedFunction(fun, static, cache_limit, log_retraces)

@@ -1,0 +1,474 @@
+"""Program passes: each takes a ``Jaxpr`` and returns an equivalent, smaller one.
+
+- ``fold_constants``: evaluate equations whose inputs are all literals;
+- ``simplify``: algebraic identities (``x*1``, ``x+0``, integer ``x*0``, double
+  transpose or negation, reshape or broadcast to the same shape, a scalar broadcast and
+  then summed, an explicit broadcast feeding an operation that broadcasts anyway);
+- ``drop_zero_cotangent_work``: what reverse mode emits around its seeds (multiplying by
+  arrays of ones, adding arrays of zeros, full constant arrays where a scalar would do);
+- ``cse``: reuse the result of an identical earlier equation;
+- ``dce``: drop equations whose results nobody uses.
+
+A pass never changes the program's inputs or output types. Substitutions are recorded
+in a map from variables to atoms and applied as later equations are rewritten, so each
+pass is one walk over the program. ``optimize`` runs them all on a ``ClosedJaxpr``, after
+turning its constants into literals so that folding can see them.
+
+Floating-point care: ``x*0`` is not ``0`` when ``x`` may be ``inf`` or ``nan``, so it is
+only rewritten for integers and booleans. ``x*1``, ``x/1`` and ``x+0`` are exact for
+every value (``x+0`` may turn ``-0.0`` into ``0.0``, which compares equal).
+
+Example:
+    >>> import numpy as np
+    >>> from minigrad.core.staging import stage_flat
+    >>> from minigrad.ops.elementwise import mul, sin
+    >>> closed = stage_flat(lambda x: [mul(sin(x), 1.0)], [ShapedArray((3,), np.float32)])
+    >>> print(dce(simplify(closed.jaxpr)))
+    { lambda ; a:f32[3]. let
+        b:f32[3] = sin a
+      in (b,) }
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from minigrad.core.dtypes import is_float_dtype
+from minigrad.core.ir import ClosedJaxpr, Eqn, Jaxpr, Literal, ShapedArray, Var
+from minigrad.ops.elementwise import ELEMENTWISE_PRIMITIVES, broadcast_shapes, mul_p
+from minigrad.ops.shape import broadcast_to_p, reshape_p
+
+__all__ = [
+    "dce",
+    "cse",
+    "fold_constants",
+    "simplify",
+    "drop_zero_cotangent_work",
+    "inline_consts",
+    "optimize",
+]
+
+_ELEMENTWISE = frozenset(ELEMENTWISE_PRIMITIVES)
+
+
+def _substitute(atom, env):
+    if type(atom) is Var:
+        return env.get(atom, atom)
+    return atom
+
+
+def _rewrite_invars(eqn, env):
+    if not env:
+        return eqn
+    invars = tuple(_substitute(atom, env) for atom in eqn.invars)
+    if all(a is b for a, b in zip(invars, eqn.invars, strict=True)):
+        return eqn
+    return Eqn(eqn.primitive, invars, eqn.outvars, eqn.params, eqn.source)
+
+
+def _finish(jaxpr, eqns, env) -> Jaxpr:
+    outvars = [_substitute(atom, env) for atom in jaxpr.outvars]
+    return Jaxpr(jaxpr.constvars, jaxpr.invars, eqns, outvars)
+
+
+def _literal(value, aval: ShapedArray) -> Literal:
+    value = np.asarray(value, aval.dtype)
+    return Literal(value, ShapedArray(value.shape, value.dtype))
+
+
+# ---------------------------------------------------------------------------------------
+# dead code
+
+
+def dce(jaxpr: Jaxpr) -> Jaxpr:
+    """Drop equations none of whose results reach an output.
+
+    Example:
+      >>> import numpy as np
+      >>> from minigrad.core.staging import stage_flat
+      >>> from minigrad.ops.elementwise import sin, cos
+      >>> closed = stage_flat(lambda x: [sin(x), cos(x)][:1], [ShapedArray((), np.float64)])
+      >>> len(dce(closed.jaxpr).eqns)
+      1
+    """
+    live = {atom for atom in jaxpr.outvars if type(atom) is Var}
+    kept = []
+    for eqn in reversed(jaxpr.eqns):
+        if any(var in live for var in eqn.outvars):
+            kept.append(eqn)
+            live.update(atom for atom in eqn.invars if type(atom) is Var)
+    kept.reverse()
+    if len(kept) == len(jaxpr.eqns):
+        return jaxpr
+    return Jaxpr(jaxpr.constvars, jaxpr.invars, kept, jaxpr.outvars)
+
+
+# ---------------------------------------------------------------------------------------
+# common subexpressions
+
+
+def _atom_key(atom):
+    if type(atom) is Var:
+        return atom
+    value = np.asarray(atom.val)
+    if value.size <= 256:
+        return ("literal", atom.aval, value.tobytes())
+    return ("literal", atom.aval, id(atom.val))
+
+
+def cse(jaxpr: Jaxpr) -> Jaxpr:
+    """Replace an equation identical to an earlier one (same primitive, inputs, params).
+
+    Example:
+      >>> import numpy as np
+      >>> from minigrad.core.staging import stage_flat
+      >>> from minigrad.ops.elementwise import sin, add
+      >>> closed = stage_flat(lambda x: [add(sin(x), sin(x))], [ShapedArray((), np.float64)])
+      >>> print(cse(closed.jaxpr))
+      { lambda ; a:f64[]. let
+          b:f64[] = sin a
+          c:f64[] = add b b
+        in (c,) }
+    """
+    env: dict = {}
+    seen: dict = {}
+    eqns = []
+    for eqn in jaxpr.eqns:
+        eqn = _rewrite_invars(eqn, env)
+        try:
+            key = (eqn.primitive, tuple(_atom_key(a) for a in eqn.invars), eqn.params)
+            hash(key)
+        except TypeError:
+            eqns.append(eqn)  # unhashable params: keep the equation as it is
+            continue
+        earlier = seen.get(key)
+        if earlier is not None:
+            for var, previous in zip(eqn.outvars, earlier.outvars, strict=True):
+                env[var] = previous
+            continue
+        seen[key] = eqn
+        eqns.append(eqn)
+    return _finish(jaxpr, eqns, env)
+
+
+# ---------------------------------------------------------------------------------------
+# constants
+
+
+def inline_consts(closed: ClosedJaxpr) -> Jaxpr:
+    """A program whose constant variables are replaced by literals holding their values.
+
+    Example:
+      >>> import numpy as np
+      >>> from minigrad.core.staging import stage_flat
+      >>> from minigrad.ops.elementwise import mul
+      >>> w = np.arange(3.0)
+      >>> closed = stage_flat(lambda x: [mul(x, w)], [ShapedArray((3,), np.float64)])
+      >>> print(inline_consts(closed))
+      { lambda ; a:f64[3]. let
+          b:f64[3] = mul a [0.,1.,2.]:f64[3]
+        in (b,) }
+    """
+    jaxpr = closed.jaxpr
+    env = {var: Literal(value, var.aval) for var, value in zip(jaxpr.constvars, closed.consts, strict=True)}
+    eqns = [_rewrite_invars(eqn, env) for eqn in jaxpr.eqns]
+    return Jaxpr((), jaxpr.invars, eqns, [_substitute(atom, env) for atom in jaxpr.outvars])
+
+
+def fold_constants(jaxpr: Jaxpr) -> Jaxpr:
+    """Evaluate every equation whose inputs are all literals; its results become literals.
+
+    Example:
+      >>> import numpy as np
+      >>> from minigrad.core.ir import Eqn
+      >>> from minigrad.ops.elementwise import add_p, mul_p
+      >>> x, y, z = (Var(ShapedArray((), np.float64)) for _ in range(3))
+      >>> two = Literal(np.float64(2.0), ShapedArray((), np.float64))
+      >>> program = Jaxpr((), [x], [Eqn(add_p, [two, two], [y]), Eqn(mul_p, [x, y], [z])], [z])
+      >>> print(fold_constants(program))
+      { lambda ; a:f64[]. let
+          b:f64[] = mul a 4.0:f64[]
+        in (b,) }
+    """
+    env: dict = {}
+    eqns = []
+    for eqn in jaxpr.eqns:
+        eqn = _rewrite_invars(eqn, env)
+        if eqn.invars and all(type(atom) is Literal for atom in eqn.invars):
+            out = eqn.primitive.impl(*(atom.val for atom in eqn.invars), **eqn.params)
+            outs = out if eqn.primitive.multiple_results else [out]
+            for var, value in zip(eqn.outvars, outs, strict=True):
+                env[var] = _literal(value, var.aval)
+            continue
+        eqns.append(eqn)
+    return _finish(jaxpr, eqns, env)
+
+
+# ---------------------------------------------------------------------------------------
+# algebraic simplification
+
+
+def _uniform_value(atom):
+    """The single value every element of a literal holds, or None."""
+    if type(atom) is not Literal:
+        return None
+    value = np.asarray(atom.val)
+    if value.size == 0:
+        return None
+    first = value.flat[0]
+    if is_float_dtype(value.dtype) and np.isnan(first):
+        return None
+    if value.size > 1 and not np.all(value == first):
+        return None
+    return first
+
+
+def _is_scalar_literal(atom, number) -> bool:
+    value = _uniform_value(atom)
+    return value is not None and atom.aval.size == 1 and value == number
+
+
+def _is_uniform_literal(atom, number) -> bool:
+    value = _uniform_value(atom)
+    return value is not None and value == number
+
+
+def _passes_through(eqn, operand) -> bool:
+    """Whether replacing ``eqn``'s result by ``operand`` keeps its shape and dtype."""
+    return type(operand) is Var and operand.aval == eqn.outvars[0].aval
+
+
+def _identity_operand(eqn, uniform: bool):
+    """The operand ``eqn`` returns unchanged (``x*1``, ``x+0``, ...), or None."""
+    name = eqn.primitive.name
+    if name not in ("add", "mul", "sub", "div") or all(type(atom) is Var for atom in eqn.invars):
+        return None
+    check = _is_uniform_literal if uniform else _is_scalar_literal
+    if name in ("add", "mul") and len(eqn.invars) == 2:
+        neutral = 0 if name == "add" else 1
+        a, b = eqn.invars
+        if check(b, neutral) and _passes_through(eqn, a):
+            return a
+        if check(a, neutral) and _passes_through(eqn, b):
+            return b
+    if name in ("sub", "div"):
+        neutral = 0 if name == "sub" else 1
+        a, b = eqn.invars
+        if check(b, neutral) and _passes_through(eqn, a):
+            return a
+    return None
+
+
+def _simplify_eqn(eqn, producers):
+    """A replacement for ``eqn``'s single result (an atom), a new equation, or None."""
+    name = eqn.primitive.name
+    out_aval = eqn.outvars[0].aval if eqn.outvars else None
+    operand = _identity_operand(eqn, uniform=False)
+    if operand is not None:
+        return operand
+    if name == "mul" and out_aval.dtype.kind in "iub":
+        # x*0 is 0 only when x cannot be inf or nan: integers and booleans.
+        if any(_is_uniform_literal(atom, 0) for atom in eqn.invars):
+            return _literal(np.zeros(out_aval.shape, out_aval.dtype), out_aval)
+    if name in ("reshape", "broadcast_to", "convert_element_type", "transpose"):
+        (x,) = eqn.invars
+        if x.aval == out_aval and (
+            name != "transpose" or eqn.params["permutation"] == tuple(range(x.aval.ndim))
+        ):
+            return x
+    source = producers.get(eqn.invars[0]) if eqn.invars and type(eqn.invars[0]) is Var else None
+    if source is None:
+        return None
+    inner = source.primitive.name
+    if name == "neg" and inner == "neg":
+        return source.invars[0]
+    if name == "transpose" and inner == "transpose":
+        outer_perm, inner_perm = eqn.params["permutation"], source.params["permutation"]
+        composed = tuple(inner_perm[i] for i in outer_perm)
+        x = source.invars[0]
+        if composed == tuple(range(len(composed))):
+            return x
+        return Eqn(eqn.primitive, [x], eqn.outvars, {"permutation": composed}, eqn.source)
+    if name == "reshape" and inner == "reshape":
+        x = source.invars[0]
+        if x.aval.shape == out_aval.shape:
+            return x
+        return Eqn(eqn.primitive, [x], eqn.outvars, eqn.params, eqn.source)
+    if name == "reduce_sum" and inner == "broadcast_to" and source.invars[0].aval.size == 1:
+        return _sum_of_broadcast_scalar(eqn, source)
+    return None
+
+
+def _elide_broadcasts(eqn, producers):
+    """Elementwise operations broadcast by themselves: read a broadcast's operand directly."""
+    if eqn.primitive not in _ELEMENTWISE or len(eqn.invars) < 2:
+        return eqn
+    invars = list(eqn.invars)
+    changed = False
+    for i, atom in enumerate(invars):
+        source = producers.get(atom) if type(atom) is Var else None
+        if source is None or source.primitive.name != "broadcast_to":
+            continue
+        candidate = [*invars[:i], source.invars[0], *invars[i + 1 :]]
+        if (
+            broadcast_shapes(eqn.primitive.name, *(a.aval.shape for a in candidate))
+            == eqn.outvars[0].aval.shape
+        ):
+            invars = candidate
+            changed = True
+    if not changed:
+        return eqn
+    return Eqn(eqn.primitive, invars, eqn.outvars, eqn.params, eqn.source)
+
+
+def _sum_of_broadcast_scalar(eqn, source):
+    """``sum(broadcast_to(s, shape), axes)`` is ``s * n`` broadcast to the kept axes."""
+    scalar = source.invars[0]
+    full_shape = source.params["shape"]
+    count = int(np.prod([full_shape[axis] for axis in eqn.params["axes"]], dtype=np.int64))
+    out_var = eqn.outvars[0]
+    aval = ShapedArray(scalar.aval.shape, scalar.aval.dtype)
+    product = Var(aval)
+    eqns = [Eqn(mul_p, [scalar, _literal(np.full(aval.shape, count), aval)], [product])]
+    if aval.shape == out_var.aval.shape:
+        return eqns, product
+    if aval.ndim > out_var.aval.ndim:
+        squeezed = Var(
+            ShapedArray(aval.shape[aval.ndim - out_var.aval.ndim :] if out_var.aval.ndim else (), aval.dtype)
+        )
+        eqns.append(Eqn(reshape_p, [product], [squeezed], {"new_sizes": squeezed.aval.shape}))
+        product = squeezed
+        if product.aval.shape == out_var.aval.shape:
+            return eqns, product
+    eqns.append(Eqn(broadcast_to_p, [product], [out_var], {"shape": out_var.aval.shape}))
+    return eqns, out_var
+
+
+def simplify(jaxpr: Jaxpr) -> Jaxpr:
+    """Apply algebraic identities that remove or shrink equations.
+
+    Example:
+      >>> import numpy as np
+      >>> from minigrad.core.staging import stage_flat
+      >>> from minigrad.ops.shape import transpose
+      >>> closed = stage_flat(lambda x: [transpose(transpose(x, (1, 0)), (1, 0))],
+      ...                     [ShapedArray((2, 3), np.float32)])
+      >>> print(dce(simplify(closed.jaxpr)))
+      { lambda ; a:f32[2,3]. let  in (a,) }
+    """
+    env: dict = {}
+    producers: dict = {}
+    eqns = []
+    for eqn in jaxpr.eqns:
+        eqn = _rewrite_invars(eqn, env)
+        result = None if eqn.primitive.multiple_results else _simplify_eqn(eqn, producers)
+        if result is None:
+            eqn = _elide_broadcasts(eqn, producers)
+            eqns.append(eqn)
+            for var in eqn.outvars:
+                producers[var] = eqn
+        elif isinstance(result, Eqn):
+            eqns.append(result)
+            producers[result.outvars[0]] = result
+        elif isinstance(result, tuple):
+            new_eqns, replacement = result
+            eqns.extend(new_eqns)
+            for new_eqn in new_eqns:
+                producers[new_eqn.outvars[0]] = new_eqn
+            if replacement is not eqn.outvars[0]:
+                env[eqn.outvars[0]] = replacement
+        else:
+            env[eqn.outvars[0]] = result
+    return _finish(jaxpr, eqns, env)
+
+
+# ---------------------------------------------------------------------------------------
+# the zero-cotangent work of reverse mode
+
+
+def _shrink_uniform_literal(eqn):
+    """Replace a full constant array operand by a 0-d one when the result is unchanged."""
+    if eqn.primitive not in _ELEMENTWISE or len(eqn.invars) < 2:
+        return eqn
+    out_shape = eqn.outvars[0].aval.shape
+    invars = list(eqn.invars)
+    changed = False
+    for i, atom in enumerate(invars):
+        if type(atom) is not Literal or atom.aval.ndim == 0:
+            continue
+        value = _uniform_value(atom)
+        if value is None:
+            continue
+        others = [a.aval.shape for j, a in enumerate(invars) if j != i]
+        if broadcast_shapes(eqn.primitive.name, *others) != out_shape:
+            continue
+        invars[i] = _literal(np.asarray(value), ShapedArray((), atom.aval.dtype))
+        changed = True
+    if not changed:
+        return eqn
+    return Eqn(eqn.primitive, invars, eqn.outvars, eqn.params, eqn.source)
+
+
+def drop_zero_cotangent_work(jaxpr: Jaxpr) -> Jaxpr:
+    """Remove what reverse mode emits around constant seeds and zero cotangents.
+
+    Multiplying by an array of ones or adding an array of zeros (when the other operand
+    already has the result's shape) is dropped; an operand that is a full array of one
+    repeated value (a broadcast seed such as ``1/n``) becomes a scalar, so no large
+    constant is read; an addition of zeros that only broadcasts becomes a broadcast.
+
+    Example:
+      >>> import numpy as np
+      >>> from minigrad.core.ir import Eqn
+      >>> from minigrad.ops.elementwise import mul_p
+      >>> x, y = Var(ShapedArray((3,), np.float32)), Var(ShapedArray((3,), np.float32))
+      >>> ones = Literal(np.ones(3, np.float32), ShapedArray((3,), np.float32))
+      >>> print(drop_zero_cotangent_work(Jaxpr((), [x], [Eqn(mul_p, [ones, x], [y])], [y])))
+      { lambda ; a:f32[3]. let  in (a,) }
+    """
+    env: dict = {}
+    eqns = []
+    for eqn in jaxpr.eqns:
+        eqn = _rewrite_invars(eqn, env)
+        if eqn.primitive.multiple_results:
+            eqns.append(eqn)
+            continue
+        operand = _identity_operand(eqn, uniform=True)
+        if operand is not None:
+            env[eqn.outvars[0]] = operand
+            continue
+        name = eqn.primitive.name
+        out_aval = eqn.outvars[0].aval
+        if name == "add":
+            a, b = eqn.invars
+            for zero, other in ((a, b), (b, a)):
+                if _is_uniform_literal(zero, 0) and type(other) is Var and other.aval.dtype == out_aval.dtype:
+                    eqn = Eqn(broadcast_to_p, [other], eqn.outvars, {"shape": out_aval.shape}, eqn.source)
+                    break
+        eqns.append(_shrink_uniform_literal(eqn))
+    return _finish(jaxpr, eqns, env)
+
+
+def optimize(closed: ClosedJaxpr) -> ClosedJaxpr:
+    """Run every pass until the program stops shrinking; constants become literals.
+
+    Example:
+      >>> import numpy as np
+      >>> from minigrad.core.staging import stage_flat
+      >>> from minigrad.ops.elementwise import add, mul
+      >>> closed = stage_flat(lambda x: [add(mul(x, 1.0), 0.0)], [ShapedArray((2,), np.float32)])
+      >>> print(optimize(closed))
+      { lambda ; a:f32[2]. let  in (a,) }
+    """
+    jaxpr = inline_consts(closed)
+    size = None
+    for _ in range(4):
+        jaxpr = fold_constants(jaxpr)
+        jaxpr = simplify(jaxpr)
+        jaxpr = drop_zero_cotangent_work(jaxpr)
+        jaxpr = cse(jaxpr)
+        jaxpr = dce(jaxpr)
+        if len(jaxpr.eqns) == size:
+            break
+        size = len(jaxpr.eqns)
+    return ClosedJaxpr(jaxpr, ())

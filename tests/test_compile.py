@@ -1,0 +1,243 @@
+"""Tests for minigrad.transforms.compile: generated code equals the interpreter, frees
+intermediates, and writes in place only into buffers nobody else can see."""
+
+import gc
+import linecache
+import traceback
+
+import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+import minigrad as mg
+import minigrad.numpy as mnp
+from minigrad.core.interpreter import eval_jaxpr
+from minigrad.core.ir import Eqn, Jaxpr, ShapedArray, Var
+from minigrad.core.primitive import Primitive
+from minigrad.core.staging import stage_flat
+from minigrad.transforms.compile import compile_jaxpr
+from minigrad.transforms.passes import optimize
+
+
+def _check(fun, *args):
+    """Compile ``fun``'s program; compare with the interpreter; inputs must not change."""
+    closed = mg.make_jaxpr(fun)(*args)
+    copies = [np.array(a, copy=True) for a in args]
+    expected = eval_jaxpr(closed.jaxpr, closed.consts, *args)
+    for program in (closed, optimize(closed)):
+        compiled = compile_jaxpr(program)
+        got = compiled(*args)
+        for a, c in zip(args, copies, strict=True):
+            np.testing.assert_array_equal(a, c)  # no input was written into
+        for g, e in zip(got, expected, strict=True):
+            assert isinstance(g, np.ndarray) and g.dtype == e.dtype and g.shape == e.shape
+            np.testing.assert_allclose(g, e, rtol=1e-13, atol=1e-13)
+    return compiled
+
+
+def test_source_deletes_dead_intermediates_and_writes_in_place():
+    compiled = _check(lambda x: mnp.exp(mnp.sin(x) * 2.0) + 1.0, np.ones(4))
+    source = compiled.source
+    assert "out=" in source
+    assert "del " in source
+    assert "eval_jaxpr" not in source and "bind" not in source
+
+
+def test_inputs_are_never_overwritten():
+    compiled = _check(lambda x, y: (mnp.exp(x) + y, y * 2.0), np.ones(3), np.full(3, 2.0))
+    assert "out=a" not in compiled.source and "out=b" not in compiled.source
+
+
+def test_returned_values_are_not_overwritten_later():
+    # `h` is returned and also feeds later elementwise work of its shape.
+    def f(x):
+        h = mnp.sin(x) * 3.0
+        k = mnp.exp(h) + 1.0
+        return h, k * 2.0
+
+    x = np.linspace(0, 1, 5)
+    h, k = compile_jaxpr(mg.make_jaxpr(f)(x))(x)
+    np.testing.assert_allclose(h, np.sin(x) * 3.0)
+    np.testing.assert_allclose(k, (np.exp(np.sin(x) * 3.0) + 1.0) * 2.0)
+
+
+def test_views_of_a_buffer_keep_it_from_being_reused():
+    def f(x):
+        a = mnp.exp(x)  # owned buffer
+        view = a.reshape(2, 3).T  # a live view of it
+        b = a * 2.0  # must not write into `a` while `view` lives
+        return view, b
+
+    x = np.arange(6.0)
+    view, b = _check(f, x)(x)
+    np.testing.assert_allclose(view, np.exp(x).reshape(2, 3).T)
+    np.testing.assert_allclose(b, 2 * np.exp(x))
+
+
+def test_broadcast_views_are_never_written():
+    def f(x, y):
+        s = mnp.sum(x, axis=1, keepdims=True)
+        wide = mnp.broadcast_to(s, (3, 4))
+        return wide * y
+
+    _check(f, np.ones((3, 2)), np.ones((3, 4)))
+
+
+def test_literal_outputs_are_fresh_copies():
+    compiled = compile_jaxpr(optimize(mg.make_jaxpr(lambda x: (mnp.ones(3) * 2.0, x))(np.ones(3))))
+    first, _ = compiled(np.ones(3))
+    first[:] = 0.0
+    second, _ = compiled(np.ones(3))
+    np.testing.assert_array_equal(second, np.full(3, 2.0))
+
+
+def test_scalar_outputs_are_arrays():
+    out = compile_jaxpr(mg.make_jaxpr(lambda x: mnp.sum(x) * 2.0)(np.ones(3)))(np.ones(3))[0]
+    assert type(out) is np.ndarray and out.shape == () and out == 6.0
+
+
+def test_fallback_primitives_run_through_their_implementation():
+    def f(x):
+        return mnp.pad(x, ((1, 1),)) * 2.0, mnp.argmax(x, axis=0), mnp.einsum("i,i->", x, x)
+
+    compiled = _check(f, np.array([3.0, 1.0, 2.0]))
+    assert "_pad_" in compiled.source and "_argmax_" in compiled.source
+
+
+def test_fallback_results_are_not_reused_in_place():
+    # einsum can return a view of its operand; its buffer must not be overwritten.
+    def f(x):
+        e = mnp.exp(x)
+        t = mnp.einsum("ij->ji", e)
+        return t, e * 2.0
+
+    x = np.arange(6.0).reshape(2, 3)
+    t, doubled = _check(f, x)(x)
+    np.testing.assert_allclose(t, np.exp(x).T)
+    np.testing.assert_allclose(doubled, 2 * np.exp(x))
+
+
+def test_indexing_gather_basic_and_advanced():
+    _check(
+        lambda x: (x[1:, ::-1] * 2.0, x[np.array([2, 0, 0])] + 1.0, x[0, None]), np.arange(12.0).reshape(3, 4)
+    )
+
+
+def test_names_that_are_python_keywords_are_escaped():
+    def many(x):
+        for _ in range(400):
+            x = x * 1.5 + 0.5
+        return x
+
+    program = stage_flat(lambda x: [many(x)], [ShapedArray((2,), np.float64)])
+    compiled = compile_jaxpr(program)
+    assert " as_ = " in compiled.source or " if_ = " in compiled.source
+    np.testing.assert_allclose(compiled(np.zeros(2))[0], many(np.zeros(2)))
+
+
+def test_multiple_results_and_repeated_outputs():
+    closed = mg.make_jaxpr(lambda x: (x * 2.0, x * 2.0, x))(np.ones(2))
+    outs = compile_jaxpr(optimize(closed))(np.ones(2))
+    assert outs[0] is outs[1]
+    np.testing.assert_array_equal(outs[2], np.ones(2))
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_dtypes_are_kept(dtype):
+    x = np.linspace(0.1, 1, 4).astype(dtype)
+    out = _check(lambda v: mnp.log(v) * 3.0 + v**2, x)(x)[0]
+    assert out.dtype == dtype
+
+
+OPS = ["exp", "sin", "mul_self", "add_const", "transpose", "reshape", "sum_keep", "neg", "square"]
+
+
+@given(st.lists(st.sampled_from(OPS), min_size=1, max_size=10), st.integers(0, 9))
+def test_random_programs_with_views_and_reuse(ops, output_every):
+    def f(x):
+        outs = []
+        y = x
+        for i, op in enumerate(ops):
+            if op == "exp":
+                y = mnp.exp(y * 0.1)
+            elif op == "sin":
+                y = mnp.sin(y)
+            elif op == "mul_self":
+                y = y * y
+            elif op == "add_const":
+                y = y + 1.0
+            elif op == "transpose":
+                y = y.T
+            elif op == "reshape":
+                y = y.reshape(y.shape[::-1])
+            elif op == "sum_keep":
+                y = y - mnp.sum(y, axis=0, keepdims=True)
+            elif op == "neg":
+                y = -y
+            else:
+                y = y**2
+            if output_every and i % output_every == 0:
+                outs.append(y)
+        return (*outs, y)
+
+    _check(f, np.arange(6.0).reshape(2, 3) / 6.0)
+
+
+def test_a_primitive_emit_rule_is_used():
+    cube_p = Primitive("cube_for_compile_test", register=False)
+
+    @cube_p.def_impl
+    def cube_impl(x):
+        return x * x * x
+
+    @cube_p.def_shape_rule
+    def cube_shape_rule(x):
+        return x
+
+    @cube_p.def_emit
+    def cube_emit(x):
+        return f"_np.power({x}, 3)"
+
+    x, y = Var(ShapedArray((2,), np.float64)), Var(ShapedArray((2,), np.float64))
+    compiled = compile_jaxpr(Jaxpr((), [x], [Eqn(cube_p, [x], [y])], [y]))
+    assert "_np.power(a, 3)" in compiled.source
+    np.testing.assert_array_equal(compiled(np.array([2.0, 3.0]))[0], [8.0, 27.0])
+
+
+def test_large_programs_are_split_into_parts_that_free_memory():
+    def f(x, y):
+        keep = mnp.exp(x)  # read again at the very end
+        for _ in range(30):
+            x = mnp.sin(x) * 1.01 + y
+        return x + keep, y
+
+    x, y = np.linspace(0, 1, 5), np.full(5, 0.1)
+    closed = mg.make_jaxpr(f)(x, y)
+    compiled = compile_jaxpr(closed, block_size=7)
+    assert "def _part0(live):" in compiled.source and "live.clear()" in compiled.source
+    for got, expected in zip(compiled(x, y), f(x, y), strict=True):
+        np.testing.assert_allclose(got, expected, rtol=1e-13)
+    assert compile_jaxpr(closed).source.count("def ") == 1  # small programs stay one function
+
+
+def test_generated_source_shows_in_tracebacks_and_is_forgotten_with_the_function():
+    compiled = compile_jaxpr(mg.make_jaxpr(lambda x: mnp.log(x) * 2.0)(np.ones(2)))
+    filename = compiled.fn.__code__.co_filename
+    assert filename in linecache.cache
+    with pytest.raises(TypeError) as info:
+        compiled("not an array")
+    assert "_log(a)" in "".join(traceback.format_tb(info.value.__traceback__))
+    del compiled, info
+    gc.collect()
+    assert filename not in linecache.cache
+
+
+def test_bitwise_and_exact_functions_compile_to_their_ufuncs():
+    # and/or/xor/not are bitwise on integers (logical only on booleans).
+    ints, flags = np.array([5, 3, 12]), np.array([True, False, True])
+    compiled = _check(lambda a, b: ((a & 6) | 1, ~a, a ^ 3, ~b, b & ~b), ints, flags)
+    np.testing.assert_array_equal(compiled(ints, flags)[0], [5, 3, 5])
+    np.testing.assert_array_equal(compiled(ints, flags)[1], [-6, -4, -13])
+    compiled = _check(lambda t: (mnp.cbrt(t), mnp.log10(t), mnp.exp2(t), mnp.log2(t)), np.array([8.0, 1000.0]))
+    assert compiled(np.array([1000.0]))[1] == 3.0

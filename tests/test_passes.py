@@ -1,0 +1,280 @@
+"""Tests for minigrad.transforms.passes: each pass alone preserves meaning and types."""
+
+import numpy as np
+import pytest
+
+import minigrad as mg
+import minigrad.numpy as mnp
+from minigrad.core.interpreter import eval_jaxpr
+from minigrad.core.ir import ClosedJaxpr, Eqn, Jaxpr, Literal, ShapedArray, Var
+from minigrad.core.typecheck import typecheck
+from minigrad.ops.elementwise import add_p, mul_p, neg_p, sin_p
+from minigrad.ops.shape import broadcast_to_p, reduce_sum_p, reshape_p, transpose_p
+from minigrad.transforms.passes import (
+    cse,
+    dce,
+    drop_zero_cotangent_work,
+    fold_constants,
+    inline_consts,
+    optimize,
+    simplify,
+)
+
+F64 = np.dtype("float64")
+PASSES = [dce, cse, fold_constants, simplify, drop_zero_cotangent_work]
+
+
+def _loss(w, x):
+    h = mnp.tanh(x @ w)
+    return mnp.mean(mnp.logsumexp(h, axis=1)) + mnp.sum(mnp.maximum(w, 0.0) ** 2)
+
+
+W = np.random.default_rng(0).standard_normal((3, 4))
+X = np.random.default_rng(1).standard_normal((5, 3))
+CONST = np.arange(4.0)
+
+FUNCTIONS = {
+    "grad_program": (mg.grad(_loss), (W, X)),
+    "value_and_grad": (mg.value_and_grad(_loss, argnums=(0, 1)), (W, X)),
+    "repeats": (lambda x: mnp.sin(x) + mnp.sin(x) * mnp.cos(x) + mnp.cos(x), (X,)),
+    "constants": (lambda x: x * (CONST[:3] * 2.0 + 1.0) + mnp.ones(3) * 0.0, (X,)),
+    "movement": (lambda x: x.T.T.reshape(5, 3).reshape(15).reshape(5, 3) + 1.0, (X,)),
+    "broadcast_sum": (lambda x: mnp.sum(mnp.broadcast_to(2.0 * x[0, 0], (3, 4)), axis=1) + x[0], (X,)),
+    "identities": (lambda x: mnp.negative(-(x * 1.0 + 0.0)) / 1.0 - 0.0, (X,)),
+    "nested_jit": (lambda x: mg.jit(lambda y: mnp.exp(y) * 2.0)(x) + 1.0, (X,)),
+}
+
+
+def _program(name):
+    fun, args = FUNCTIONS[name]
+    return mg.make_jaxpr(fun)(*args), args
+
+
+def _run(jaxpr, consts, args):
+    flat = mg.tree.tree_leaves(args)
+    return eval_jaxpr(jaxpr, consts, *flat)
+
+
+@pytest.mark.parametrize("name", sorted(FUNCTIONS))
+@pytest.mark.parametrize("program_pass", PASSES, ids=lambda p: p.__name__)
+def test_each_pass_preserves_meaning_and_types(name, program_pass):
+    closed, args = _program(name)
+    expected = _run(closed.jaxpr, closed.consts, args)
+    jaxpr = inline_consts(closed)
+    typecheck(jaxpr)
+    transformed = program_pass(jaxpr)
+    typecheck(transformed)
+    assert [v.aval for v in transformed.invars] == [v.aval for v in jaxpr.invars]
+    assert transformed.out_avals == jaxpr.out_avals
+    got = _run(transformed, (), args)
+    for g, e in zip(got, expected, strict=True):
+        np.testing.assert_allclose(g, e, rtol=1e-12, atol=1e-12)
+
+
+@pytest.mark.parametrize("name", sorted(FUNCTIONS))
+def test_optimize_preserves_meaning_and_shrinks(name):
+    closed, args = _program(name)
+    optimized = optimize(closed)
+    typecheck(optimized)
+    assert len(optimized.eqns) <= len(closed.eqns)
+    for g, e in zip(
+        _run(optimized.jaxpr, optimized.consts, args), _run(closed.jaxpr, closed.consts, args), strict=True
+    ):
+        np.testing.assert_allclose(g, e, rtol=1e-12, atol=1e-12)
+
+
+def _var(shape=(3,), dtype=F64):
+    return Var(ShapedArray(shape, dtype))
+
+
+def _lit(value, dtype=F64):
+    value = np.asarray(value, dtype)
+    return Literal(value, ShapedArray(value.shape, value.dtype))
+
+
+def test_dce_removes_only_unused_work():
+    x, a, b, c = _var(), _var(), _var(), _var()
+    program = Jaxpr((), [x], [Eqn(sin_p, [x], [a]), Eqn(neg_p, [a], [b]), Eqn(neg_p, [x], [c])], [c])
+    result = dce(program)
+    assert [e.primitive for e in result.eqns] == [neg_p]
+    assert result.eqns[0].outvars[0] is c
+
+
+def test_cse_merges_identical_equations_with_equal_params_and_literals():
+    x, a, b, c, d = _var(), _var((1, 3)), _var((1, 3)), _var(), _var()
+    program = Jaxpr(
+        (),
+        [x],
+        [
+            Eqn(reshape_p, [x], [a], {"new_sizes": (1, 3)}),
+            Eqn(reshape_p, [x], [b], {"new_sizes": (1, 3)}),
+            Eqn(mul_p, [x, _lit(2.0)], [c]),
+            Eqn(mul_p, [x, _lit(2.0)], [d]),
+        ],
+        [a, b, c, d],
+    )
+    result = cse(program)
+    assert len(result.eqns) == 2
+    assert result.outvars[0] is result.outvars[1] and result.outvars[2] is result.outvars[3]
+
+
+def test_cse_keeps_different_params_apart():
+    x, a, b = _var((2, 3)), _var((3, 2)), _var((6,))
+    program = Jaxpr(
+        (),
+        [x],
+        [Eqn(reshape_p, [x], [a], {"new_sizes": (3, 2)}), Eqn(reshape_p, [x], [b], {"new_sizes": (6,)})],
+        [a, b],
+    )
+    assert len(cse(program).eqns) == 2
+
+
+def test_fold_constants_evaluates_literal_only_equations():
+    x, a, b = _var(), _var(), _var()
+    program = Jaxpr((), [x], [Eqn(sin_p, [_lit([0.0, 0.0, 0.0])], [a]), Eqn(add_p, [x, a], [b])], [b])
+    result = fold_constants(program)
+    assert [e.primitive for e in result.eqns] == [add_p]
+    np.testing.assert_array_equal(result.eqns[0].invars[1].val, np.zeros(3))
+
+
+def test_simplify_identities():
+    x = _var()
+    cases = [
+        Eqn(mul_p, [x, _lit(1.0)], [_var()]),
+        Eqn(mul_p, [_lit(1.0), x], [_var()]),
+        Eqn(add_p, [x, _lit(0.0)], [_var()]),
+        Eqn(broadcast_to_p, [x], [_var()], {"shape": (3,)}),
+        Eqn(reshape_p, [x], [_var()], {"new_sizes": (3,)}),
+    ]
+    for eqn in cases:
+        result = simplify(Jaxpr((), [x], [eqn], eqn.outvars))
+        assert result.outvars[0] is x, eqn.primitive
+
+
+def test_simplify_keeps_float_times_zero_but_folds_integer_times_zero():
+    x = _var()
+    float_program = Jaxpr((), [x], [Eqn(mul_p, [x, _lit(0.0)], [y := _var()])], [y])
+    kept = simplify(float_program)
+    assert len(kept.eqns) == 1
+    with np.errstate(invalid="ignore"):
+        out = eval_jaxpr(kept, (), np.array([np.inf, np.nan, 1.0]))[0]
+    assert np.isnan(out[0]) and np.isnan(out[1]) and out[2] == 0.0  # inf*0 and nan*0 stay nan
+    i = _var(dtype=np.dtype("int64"))
+    int_program = Jaxpr(
+        (), [i], [Eqn(mul_p, [i, _lit(0, np.int64)], [z := _var(dtype=np.dtype("int64"))])], [z]
+    )
+    folded = simplify(int_program)
+    assert folded.eqns == () and type(folded.outvars[0]) is Literal
+    np.testing.assert_array_equal(folded.outvars[0].val, np.zeros(3, np.int64))
+
+
+def test_simplify_double_transpose_and_negation():
+    x = _var((2, 3, 4))
+    a, b = _var((3, 4, 2)), _var((4, 2, 3))
+    program = Jaxpr(
+        (),
+        [x],
+        [
+            Eqn(transpose_p, [x], [a], {"permutation": (1, 2, 0)}),
+            Eqn(transpose_p, [a], [b], {"permutation": (1, 2, 0)}),
+        ],
+        [b],
+    )
+    result = dce(simplify(program))
+    assert len(result.eqns) == 1 and result.eqns[0].params["permutation"] == (2, 0, 1)
+    value = np.arange(24.0).reshape(2, 3, 4)
+    np.testing.assert_array_equal(
+        eval_jaxpr(result, (), value)[0], value.transpose(1, 2, 0).transpose(1, 2, 0)
+    )
+    n1, n2 = _var(), _var()
+    y = _var()
+    negs = Jaxpr((), [y], [Eqn(neg_p, [y], [n1]), Eqn(neg_p, [n1], [n2])], [n2])
+    assert dce(simplify(negs)).outvars[0] is y
+
+
+def test_simplify_sum_of_broadcast_scalar():
+    s = _var(())
+    full, total = _var((3, 4)), _var((4,))
+    program = Jaxpr(
+        (),
+        [s],
+        [
+            Eqn(broadcast_to_p, [s], [full], {"shape": (3, 4)}),
+            Eqn(reduce_sum_p, [full], [total], {"axes": (0,)}),
+        ],
+        [total],
+    )
+    result = dce(simplify(program))
+    typecheck(result)
+    assert reduce_sum_p not in [e.primitive for e in result.eqns]
+    np.testing.assert_allclose(eval_jaxpr(result, (), np.float64(2.5))[0], np.full(4, 7.5))
+
+
+def test_drop_zero_cotangent_work():
+    x = _var((2, 3))
+    ones = _lit(np.ones((2, 3)))
+    zeros = _lit(np.zeros((2, 3)))
+    halves = _lit(np.full((2, 3), 0.5))
+    a, b, c = _var((2, 3)), _var((2, 3)), _var((2, 3))
+    program = Jaxpr(
+        (),
+        [x],
+        [Eqn(mul_p, [ones, x], [a]), Eqn(add_p, [a, zeros], [b]), Eqn(mul_p, [b, halves], [c])],
+        [c],
+    )
+    result = drop_zero_cotangent_work(program)
+    assert len(result.eqns) == 1
+    assert result.eqns[0].invars[0] is x and result.eqns[0].invars[1].aval.shape == ()
+    value = np.arange(6.0).reshape(2, 3)
+    np.testing.assert_array_equal(eval_jaxpr(result, (), value)[0], value * 0.5)
+
+
+def test_drop_zero_cotangent_work_keeps_broadcasting_adds_as_broadcasts():
+    x = _var((3,))
+    out = _var((2, 3))
+    program = Jaxpr((), [x], [Eqn(add_p, [_lit(np.zeros((2, 3))), x], [out])], [out])
+    result = drop_zero_cotangent_work(program)
+    typecheck(result)
+    assert result.eqns[0].primitive is broadcast_to_p
+    np.testing.assert_array_equal(eval_jaxpr(result, (), np.arange(3.0))[0], np.tile(np.arange(3.0), (2, 1)))
+
+
+def test_reverse_mode_seed_work_disappears():
+    # grad of mean(x * w): the seed 1/n arrives as a full constant array and as `mul 1.0`.
+    closed = mg.make_jaxpr(mg.grad(lambda x: mnp.mean(x * 3.0)))(np.ones((4, 5)))
+    optimized = optimize(closed)
+    assert len(optimized.eqns) == 0  # the gradient is a constant: everything folds
+    np.testing.assert_allclose(optimized.jaxpr.outvars[0].val, np.full((4, 5), 3.0 / 20))
+
+
+def test_inline_consts_turns_constants_into_literals():
+    closed = mg.make_jaxpr(lambda x: x * CONST)(np.ones(4))
+    assert isinstance(closed, ClosedJaxpr) and len(closed.consts) == 1
+    jaxpr = inline_consts(closed)
+    assert jaxpr.constvars == () and type(jaxpr.eqns[0].invars[1]) is Literal
+
+
+def test_simplify_reads_through_broadcasts_that_elementwise_ops_would_do_anyway():
+    x, row = _var((2, 3)), _var((3,))
+    wide, out = _var((2, 3)), _var((2, 3))
+    program = Jaxpr(
+        (),
+        [x, row],
+        [Eqn(broadcast_to_p, [row], [wide], {"shape": (2, 3)}), Eqn(mul_p, [x, wide], [out])],
+        [out],
+    )
+    result = dce(simplify(program))
+    typecheck(result)
+    assert [e.primitive for e in result.eqns] == [mul_p] and result.eqns[0].invars[1] is row
+    # A broadcast that decides the result's shape stays.
+    small, big = _var((3,)), _var((2, 3))
+    kept = Jaxpr(
+        (),
+        [small, row],
+        [
+            Eqn(broadcast_to_p, [row], [big], {"shape": (2, 3)}),
+            Eqn(mul_p, [small, big], [out2 := _var((2, 3))]),
+        ],
+        [out2],
+    )
+    assert len(dce(simplify(kept)).eqns) == 2
