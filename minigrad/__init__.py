@@ -11,8 +11,7 @@ from minigrad import numpy, tree  # noqa: F401 - `numpy` installs the tracer ope
 from minigrad.core.config import config, debug_nans
 from minigrad.core.errors import ConcretizationError, TracerLeakError
 from minigrad.core.ir import ClosedJaxpr, Jaxpr, ShapedArray
-from minigrad.numpy import stop_gradient
-from minigrad.transforms.ad import grad, value_and_grad, vjp
+from minigrad.transforms.ad import grad, stop_gradient, value_and_grad, vjp
 from minigrad.transforms.batching import vmap
 from minigrad.transforms.custom import checkpoint, custom_vjp
 from minigrad.transforms.forward import jvp

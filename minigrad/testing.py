@@ -16,9 +16,10 @@ from __future__ import annotations
 
 import numpy as np
 
+from minigrad.core.dtypes import is_float_dtype
 from minigrad.transforms.ad import vjp
 from minigrad.transforms.forward import jvp
-from minigrad.tree import tree_flatten, tree_map, tree_unflatten
+from minigrad.tree import tree_flatten, tree_flatten_with_path, tree_map, tree_unflatten
 
 __all__ = ["check_grads", "numerical_jvp"]
 
@@ -31,7 +32,7 @@ _DEFAULTS = {
 
 
 def _inexact(x) -> bool:
-    return np.result_type(x).kind in "fc"
+    return is_float_dtype(np.result_type(x))
 
 
 def _random_like(rng, x):
@@ -113,6 +114,7 @@ def check_grads(
     """
     args = tuple(args)
     flat_args, in_tree = tree_flatten(args)
+    names = [f"args{path}" for path, _ in tree_flatten_with_path(args)[0]]
     flat_args = [np.asarray(a) for a in flat_args]
     eps, atol, rtol = _tolerances(flat_args, eps, atol, rtol, order)
     rng = np.random.default_rng(seed)
@@ -146,7 +148,7 @@ def check_grads(
                 basis = [np.zeros_like(a) for a in flat_args]
                 basis[position][index] = 1
                 expected[index] = _inner(u, numerical_jvp(flat_fun, flat_args, basis, eps))
-            _assert_close("check_grads (vjp)", f"argument leaf {position}", ct, expected, atol, rtol)
+            _assert_close("check_grads (vjp)", f"the gradient of {names[position]}", ct, expected, atol, rtol)
         if order > 1:
 
             def vjp_of_fun(*flat):

@@ -15,6 +15,7 @@ Example:
 
 from __future__ import annotations
 
+import collections
 from collections.abc import Callable, Hashable
 from typing import Any, NamedTuple
 
@@ -65,7 +66,16 @@ def register_pytree_node(
       ...                      lambda aux, ch: Pair(*ch))
       >>> tree_leaves(Pair(1, (2, 3)))
       [1, 2, 3]
+
+    Raises:
+      ValueError: ``nodetype`` is registered already (built-in containers included).
     """
+    if nodetype in _registry:
+        raise ValueError(
+            f"register_pytree_node: {nodetype.__name__} is already registered as a pytree node; "
+            "a type can be registered once (registering it again would change how existing "
+            "trees of it flatten)."
+        )
 
     def to_children(obj):
         children, aux = flatten(obj)
@@ -96,6 +106,32 @@ _registry[dict] = _NodeType(
     _flatten_dict, lambda keys, ch: dict(zip(keys, ch, strict=True)), _dict_child_keys
 )
 _registry[type(None)] = _NodeType(lambda _: ([], None), lambda _, ch: None, lambda _, aux: [])
+
+
+# As in JAX: an OrderedDict keeps its keys' order (it is part of the structure); a
+# defaultdict sorts them like a dict and keeps its default factory.
+def _flatten_ordered_dict(d):
+    return list(d.values()), tuple(d)
+
+
+def _flatten_defaultdict(d):
+    keys = sorted(d)
+    return [d[k] for k in keys], (d.default_factory, tuple(keys))
+
+
+def _unflatten_defaultdict(aux, children):
+    factory, keys = aux
+    return collections.defaultdict(factory, zip(keys, children, strict=True))
+
+
+_registry[collections.OrderedDict] = _NodeType(
+    _flatten_ordered_dict,
+    lambda keys, ch: collections.OrderedDict(zip(keys, ch, strict=True)),
+    _dict_child_keys,
+)
+_registry[collections.defaultdict] = _NodeType(
+    _flatten_defaultdict, _unflatten_defaultdict, lambda d, aux: _dict_child_keys(d, aux[1])
+)
 
 _namedtuple_node = _NodeType(
     lambda t: (list(t), type(t)),
@@ -141,6 +177,12 @@ class PyTreeDef:
         if self.node is _registry[dict]:
             items = ", ".join(f"{k!r}: {c!r}" for k, c in zip(self.aux, self.children, strict=True))
             return "{" + items + "}"
+        if self.node is _registry[collections.OrderedDict]:
+            items = ", ".join(f"{k!r}: {c!r}" for k, c in zip(self.aux, self.children, strict=True))
+            return "OrderedDict({" + items + "})"
+        if self.node is _registry[collections.defaultdict]:
+            items = ", ".join(f"{k!r}: {c!r}" for k, c in zip(self.aux[1], self.children, strict=True))
+            return "defaultdict({" + items + "})"
         if self.node is _namedtuple_node:
             return f"{self.aux.__name__}({inner})"
         return f"CustomNode({inner})"

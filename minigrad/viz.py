@@ -36,6 +36,7 @@ import sys
 import attrs
 import numpy as np
 
+from minigrad.core.dtypes import is_float_dtype
 from minigrad.core.interpreter import eval_jaxpr
 from minigrad.core.ir import ClosedJaxpr, Eqn, Jaxpr, Literal, Var, short_source, var_names
 from minigrad.core.trace import get_aval
@@ -392,7 +393,7 @@ def _values_of_all_vars(closed: ClosedJaxpr, flat_args) -> dict:
 
 
 def _is_float(aval) -> bool:
-    return aval.dtype.kind in "fc"
+    return is_float_dtype(aval.dtype)
 
 
 def _grads_of_all_vars(closed: ClosedJaxpr, flat_args) -> dict:

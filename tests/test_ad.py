@@ -8,6 +8,7 @@ import pytest
 
 import minigrad as mg
 import minigrad.numpy as mnp
+from minigrad.testing import check_grads
 
 # ---------------------------------------------------------------------------------------
 # The seeds' worked examples, with numbers computed by hand.
@@ -223,6 +224,69 @@ def test_tie_rules_at_non_differentiable_points():
     np.testing.assert_allclose(mg.grad(lambda x: mnp.maximum(x, 1.0).sum())(np.array([1.0, 2.0])), [0.5, 1.0])
     assert mg.grad(mnp.abs)(0.0) == 0.0
     assert mg.grad(lambda x: mnp.where(x > 0, x, 0.0))(0.0) == 0.0
+
+
+def test_derivatives_at_zero_of_power_and_cbrt():
+    # x**0 is the constant 1, so its derivatives are 0 everywhere, 0 included.
+    assert mg.grad(lambda x: mnp.power(x, 0.0))(0.0) == 0.0
+    assert mg.grad(mg.grad(lambda x: mnp.power(x, 0.0)))(0.0) == 0.0
+    assert mg.grad(lambda x: mnp.power(x, 1.0))(0.0) == 1.0
+    # Away from x = 0 the mixed derivative d/dy d/dx x**y = x**(y-1) (1 + y log x) stays exact.
+    assert mg.grad(mg.grad(mnp.power), argnums=1)(2.0, 0.0) == pytest.approx(0.5)
+    # The cube root's tangent is vertical at 0.
+    with np.errstate(divide="ignore"):
+        assert mg.grad(mnp.cbrt)(0.0) == np.inf
+    assert mg.grad(mnp.cbrt)(-8.0) == pytest.approx(1 / 12)
+    assert mnp.cbrt(-27.0) == -3.0
+
+
+@pytest.mark.parametrize("transform", [mg.grad, mg.value_and_grad, mg.jacfwd, mg.jacrev, mg.hessian])
+def test_duplicate_or_boolean_argnums_are_rejected(transform):
+    def f(a, b):
+        return a * b
+
+    with pytest.raises(ValueError, match="more than once"):
+        transform(f, argnums=(0, 0))(2.0, 3.0)
+    with pytest.raises(ValueError, match="more than once"):
+        transform(f, argnums=(1, -1))(2.0, 3.0)
+    with pytest.raises(TypeError, match="argnums must be an int"):
+        transform(f, argnums=True)(2.0, 3.0)
+
+
+def test_integer_argument_error_has_one_wording_and_names_the_leaf():
+    for transform in (mg.grad, mg.jacfwd, mg.jacrev):
+        with pytest.raises(TypeError, match=r"argument 1\['n'\], of dtype int64"):
+            transform(lambda x, p: x * p["n"], argnums=(0, 1))(1.0, {"n": np.int64(2)})
+    with pytest.raises(TypeError, match=r"argument 0 is of type str") as info:
+        mg.grad(lambda x: 1.0)("a")
+    assert "<root>" not in str(info.value)
+
+
+def test_stop_gradient_maps_over_pytrees():
+    params = {"a": 1.0, "b": (np.ones(2), 3)}
+    stopped = mg.stop_gradient(params)
+    assert isinstance(stopped, dict) and isinstance(stopped["b"], tuple)
+    np.testing.assert_array_equal(stopped["b"][0], np.ones(2))
+    assert stopped["a"] == 1.0 and stopped["b"][1] == 3
+
+    def loss(p):
+        frozen = mg.stop_gradient(p)
+        return (frozen["w"] * p["w"]).sum() + frozen["v"] * p["v"]
+
+    grads = mg.grad(loss)({"w": np.array([2.0, 3.0]), "v": 4.0})
+    np.testing.assert_allclose(grads["w"], [2.0, 3.0])
+    assert grads["v"] == 4.0
+
+
+def test_prod_second_derivatives_at_zeros():
+    # d2/dai daj prod(a) is the product of the elements other than i and j.
+    hessian = mg.hessian(lambda a: mnp.prod(a))
+    np.testing.assert_allclose(hessian(np.array([0.0, 2.0, 3.0])), [[0, 3, 2], [3, 0, 0], [2, 0, 0]])
+    np.testing.assert_allclose(hessian(np.array([0.0, 0.0, 3.0])), [[0, 3, 0], [3, 0, 0], [0, 0, 0]])
+    x = np.array([[0.0, 1.5, -2.0, 0.5], [0.0, 0.0, 3.0, 1.0], [1.0, 2.0, 0.5, -1.0]])
+    for axis in (None, 0, 1):
+        check_grads(lambda a, axis=axis: mnp.prod(a, axis=axis), (x,), order=2)
+    check_grads(lambda a: mnp.prod(a, axis=1), (x[:2, :3],), order=3)
 
 
 def test_vjp_fn_can_be_called_repeatedly_while_grad_frees_as_it_walks():

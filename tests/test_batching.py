@@ -289,3 +289,15 @@ def test_every_primitive_has_a_batching_rule(name):
     rule = primitive.batch
     assert rule is not None, f"{name} has no batching rule"
     assert rule.__name__ != "<lambda>", f"{name} has a lambda batching rule"
+
+
+def test_keyword_arguments_are_mapped_over_axis_0():
+    xs = np.ones((3, 2))
+    scales = np.arange(3.0)
+    got = mg.vmap(lambda x, *, scale: x * scale)(xs, scale=scales)
+    np.testing.assert_allclose(got, xs * scales[:, None])
+    # in_axes speaks for the positional arguments only.
+    got = mg.vmap(lambda x, scale: x * scale, in_axes=None)(np.ones(2), scale=scales)
+    np.testing.assert_allclose(got, np.ones((3, 2)) * scales[:, None])
+    with pytest.raises(ValueError, match=r"kwargs\['scale'\] is 0-d.*always mapped"):
+        mg.vmap(lambda x, scale: x * scale)(xs, scale=2.0)

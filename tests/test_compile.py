@@ -231,3 +231,15 @@ def test_generated_source_shows_in_tracebacks_and_is_forgotten_with_the_function
     del compiled, info
     gc.collect()
     assert filename not in linecache.cache
+
+
+def test_bitwise_and_exact_functions_compile_to_their_ufuncs():
+    # and/or/xor/not are bitwise on integers (logical only on booleans).
+    ints, flags = np.array([5, 3, 12]), np.array([True, False, True])
+    compiled = _check(lambda a, b: ((a & 6) | 1, ~a, a ^ 3, ~b, b & ~b), ints, flags)
+    np.testing.assert_array_equal(compiled(ints, flags)[0], [5, 3, 5])
+    np.testing.assert_array_equal(compiled(ints, flags)[1], [-6, -4, -13])
+    compiled = _check(
+        lambda t: (mnp.cbrt(t), mnp.log10(t), mnp.exp2(t), mnp.log2(t)), np.array([8.0, 1000.0])
+    )
+    assert compiled(np.array([1000.0]))[1] == 3.0

@@ -245,3 +245,25 @@ def test_checkpoint_refuses_python_control_flow_on_traced_values():
 
     with pytest.raises(mg.ConcretizationError):
         mg.grad(mg.checkpoint(branchy))(1.0)
+
+
+def test_checkpoint_and_custom_vjp_take_keyword_arguments():
+    layer = mg.checkpoint(lambda x, *, w: mnp.tanh(x * w))
+    np.testing.assert_allclose(mg.grad(lambda w: layer(np.ones(2), w=w).sum())(0.0), 2.0)
+
+    @mg.custom_vjp
+    def scaled(x, scale=2.0):
+        return x * scale
+
+    def scaled_fwd(x, scale):
+        return scaled(x, scale), scale
+
+    def scaled_bwd(scale, g):
+        return (g * scale * 10, None)  # deliberately not the true derivative
+
+    scaled.defvjp(scaled_fwd, scaled_bwd)
+    assert mg.grad(lambda x: scaled(x, scale=3.0))(1.0) == 30.0
+    assert mg.grad(lambda x: scaled(x=x))(1.0) == 20.0
+    assert scaled(1.0, scale=5.0) == 5.0
+    with pytest.raises(TypeError, match="custom_vjp: the call does not fit the signature of scaled"):
+        mg.grad(lambda x: scaled(x, y=1.0))(1.0)

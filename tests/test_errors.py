@@ -6,6 +6,7 @@ import pytest
 import minigrad as mg
 import minigrad.numpy as mnp
 from minigrad.core.errors import CONCRETIZATION_ADVICE
+from minigrad.testing import check_grads
 from minigrad.transforms.ad import GRAD_NON_SCALAR_ADVICE
 
 
@@ -142,3 +143,63 @@ def test_axis_out_of_bounds():
 def test_index_out_of_bounds_is_an_index_error():
     with pytest.raises(IndexError):
         mg.make_jaxpr(lambda x: x[5])(np.ones(3))
+
+
+def test_float_tracer_as_python_index_is_a_type_error():
+    # NumPy refuses float arrays as indices rather than truncating 1.7 to 1.
+    with pytest.raises(TypeError, match="integer"):
+        mg.grad(lambda x: x * [1.0, 2.0, 3.0][x])(1.7)
+    assert mg.grad(lambda x, i: x * [1.0, 2.0, 3.0][i])(2.0, np.int64(2)) == 3.0
+
+
+def test_numpy_array_indexed_by_a_traced_integer_says_what_to_write():
+    table = np.arange(12.0).reshape(4, 3)
+    indices = np.array([2, 0])
+    for lookup in (lambda t, i: t[i], lambda t, i: t[i, 0], lambda t, i: t[i:]):
+        with pytest.raises(TypeError, match=r"mnp\.take\(table, i, axis=0\)"):
+            mg.vmap(lookup, in_axes=(None, 0))(table, indices)
+    # What the message suggests works.
+    np.testing.assert_array_equal(
+        mg.vmap(lambda t, i: mnp.take(t, i, axis=0), in_axes=(None, 0))(table, indices), table[indices]
+    )
+    np.testing.assert_array_equal(mg.vmap(mnp.getitem, in_axes=(None, 0))(table, indices), table[indices])
+
+
+@pytest.mark.parametrize("name", ["maximum", "minimum", "power", "subtract", "multiply", "divide", "less"])
+def test_broadcast_errors_name_the_numpy_function(name):
+    # The primitives are called max, pow, sub, ...; users called maximum, power, subtract.
+    with pytest.raises(ValueError, match=rf"^{name}: shapes \(2,\), \(3,\)"):
+        getattr(mnp, name)(np.ones(2), np.ones(3))
+    with pytest.raises(ValueError, match=rf"^{name}: shapes"):
+        mg.grad(lambda x: getattr(mnp, name)(x, np.ones(3)).sum())(np.ones(2))
+
+
+def test_shape_function_errors_are_ours():
+    with pytest.raises(ValueError, match="moveaxis: source names an axis more than once"):
+        mnp.moveaxis(np.ones((2, 3)), [0, 0], [0, 1])
+    with pytest.raises(ValueError, match="moveaxis: destination names an axis more than once"):
+        mnp.moveaxis(np.ones((2, 3)), [0, 1], [1, -1])
+    with pytest.raises(ValueError, match="stack: need at least one array"):
+        mnp.stack([])
+    with pytest.raises(ValueError, match="concatenate: need at least one array"):
+        mnp.concatenate([])
+
+
+def test_vmap_of_a_0d_input_says_it_cannot_be_mapped():
+    with pytest.raises(ValueError, match=r"args\[1\] is 0-d.*in_axes=None") as info:
+        mg.vmap(lambda x, s: x * s)(np.ones(3), 2.0)
+    assert "[-0, 0)" not in str(info.value)
+
+
+def test_error_location_skips_numpys_own_files():
+    with pytest.raises(TypeError, match="out=") as info:
+        mg.grad(lambda x: np.sum(x, out=np.zeros(())))(np.ones(2))
+    assert "fromnumeric" not in str(info.value) and "test_errors.py" in str(info.value)
+
+
+def test_check_grads_names_the_argument_by_its_path():
+    def wrong(x, params):
+        return x * mg.stop_gradient(params["w"]) * params["w"]
+
+    with pytest.raises(AssertionError, match=r"args\[1\]\['w'\]"):
+        check_grads(wrong, (np.array(1.0), {"w": np.array([1.0, 2.0])}), modes=("rev",))

@@ -169,3 +169,10 @@ def test_check_grads_catches_a_wrong_jvp_rule():
             check_grads(mnp.sin, (np.array([0.5, 1.0]),), modes=("fwd",))
     finally:
         sin_p.def_jvp(saved)
+
+
+def test_jvp_tangent_of_another_dtype_is_a_type_error():
+    with pytest.raises(TypeError, match=r"primals\[0\] has dtype float32 but its tangent has dtype float64"):
+        mg.jvp(mnp.sin, (np.ones(2, np.float32),), (np.ones(2),))
+    with pytest.raises(TypeError, match=r"primals\[1\]\['w'\]"):
+        mg.jvp(lambda a, p: a * p["w"], (1.0, {"w": np.float32(2)}), (1.0, {"w": np.float64(1)}))

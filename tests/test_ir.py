@@ -83,3 +83,9 @@ def test_params_are_hashable_and_compare_by_value():
     assert Params({"axes": (0,)}) == Params({"axes": (0,)})
     assert hash(Params({"axes": (0,), "b": 1})) == hash(Params({"b": 1, "axes": (0,)}))
     assert dict(Params({"axes": (1,)})) == {"axes": (1,)}
+
+
+def test_make_jaxpr_traces_keyword_arguments():
+    closed = mg.make_jaxpr(lambda x, *, w: x * w)(np.ones(2), w=np.float64(2.0))
+    assert len(closed.jaxpr.invars) == 2
+    assert [str(v.aval) for v in closed.jaxpr.invars] == ["f64[2]", "f64[]"]

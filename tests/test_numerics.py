@@ -224,9 +224,9 @@ def test_prod_derivatives_of_every_order_at_zeros():
 
 
 def test_grad_with_respect_to_integers_or_booleans_names_the_argument():
-    with pytest.raises(TypeError, match="argument 0 has dtype int64"):
+    with pytest.raises(TypeError, match=r"argument 0\b.*int64"):
         mg.grad(lambda n: n * 2.0)(np.array(3))
-    with pytest.raises(TypeError, match="argument 1 has dtype bool"):
+    with pytest.raises(TypeError, match=r"argument 1\b.*bool"):
         mg.grad(lambda x, m: x, argnums=(0, 1))(1.0, np.array(True))
 
 

@@ -119,3 +119,28 @@ def test_typechecker_rejects_broken_programs():
         typecheck(Jaxpr((), (a,), [Eqn(sin_p, [a], [a])], [a]))
     with pytest.raises(JaxprTypeError, match="before it is bound"):
         typecheck(Jaxpr((), (a,), [], [b]))
+
+
+def test_one_definition_of_which_dtypes_carry_derivatives():
+    # The transforms must agree on it; a copy that drifts (say, forgetting complex) would
+    # make grad and jvp disagree. core/dtypes.py holds the one definition.
+    spelled = []
+    for path in [
+        *PACKAGE.glob("core/*.py"),
+        *PACKAGE.glob("transforms/*.py"),
+        PACKAGE / "testing.py",
+        PACKAGE / "viz.py",
+    ]:
+        if path.name != "dtypes.py" and '"fc"' in path.read_text():
+            spelled.append(path.name)
+    assert not spelled, f"use minigrad.core.dtypes.is_float_dtype in {spelled}"
+
+
+def test_missing_tangents_and_cotangents_are_filled_by_one_helper():
+    # transforms/api_util.instantiate_zeros is the one place that makes zeros for a
+    # missing (None) tangent or cotangent.
+    for name in ("ad.py", "forward.py", "custom.py"):
+        code = [
+            line for line in (PACKAGE / "transforms" / name).read_text().splitlines() if ">>>" not in line
+        ]
+        assert not any("np.zeros(" in line for line in code), f"transforms/{name} fills zeros itself"

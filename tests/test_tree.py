@@ -83,3 +83,31 @@ def test_deep_trees_do_not_hit_the_recursion_limit_for_typical_depths():
         value = [value]
     flat, treedef = tree.tree_flatten(value)
     assert flat == [0] and tree.tree_unflatten(treedef, flat) == value
+
+
+def test_ordered_dict_keeps_its_order_and_defaultdict_its_factory():
+    ordered = collections.OrderedDict([("b", 1), ("a", 2)])
+    leaves, treedef = tree.tree_flatten(ordered)
+    assert leaves == [1, 2]  # insertion order, which is part of the structure
+    rebuilt = tree.tree_unflatten(treedef, [10, 20])
+    assert type(rebuilt) is collections.OrderedDict and list(rebuilt.items()) == [("b", 10), ("a", 20)]
+    assert tree.tree_structure(collections.OrderedDict([("a", 0), ("b", 0)])) != treedef
+
+    counts = collections.defaultdict(list, {"b": 1, "a": 2})
+    leaves, treedef = tree.tree_flatten(counts)
+    assert leaves == [2, 1]  # sorted keys, like a dict
+    rebuilt = tree.tree_map(lambda x: x * 10, counts)
+    assert type(rebuilt) is collections.defaultdict and rebuilt.default_factory is list
+    assert dict(rebuilt) == {"a": 20, "b": 10}
+    assert [path for path, _ in tree.tree_flatten_with_path(counts)[0]] == ["['a']", "['b']"]
+
+
+def test_registering_a_type_twice_is_an_error():
+    class Twice:
+        pass
+
+    tree.register_pytree_node(Twice, lambda t: ((), None), lambda aux, ch: Twice())
+    with pytest.raises(ValueError, match="already registered"):
+        tree.register_pytree_node(Twice, lambda t: ((), None), lambda aux, ch: Twice())
+    with pytest.raises(ValueError, match="already registered"):
+        tree.register_pytree_node(dict, lambda d: ((), None), lambda aux, ch: {})

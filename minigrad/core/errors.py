@@ -12,6 +12,7 @@ __all__ = [
     "LEAK_ADVICE",
     "DEBUG_NANS_ADVICE",
     "NUMPY_ON_TRACER_ADVICE",
+    "TRACED_INDEX_ADVICE",
 ]
 
 CONCRETIZATION_ADVICE = (
@@ -40,6 +41,12 @@ NUMPY_ON_TRACER_ADVICE = (
     "A NumPy function was applied to a traced array, which NumPy cannot compute on while "
     "a transform is watching. Inside transformed functions use the functions of "
     "`minigrad.numpy` (import minigrad.numpy as mnp; mnp.sin(x) instead of np.sin(x))."
+)
+
+TRACED_INDEX_ADVICE = (
+    "To index a NumPy array (or a list) with a traced integer, as in an embedding lookup "
+    "`table[i]`, index through minigrad.numpy instead: `mnp.take(table, i, axis=0)`, or "
+    "`mnp.getitem(table, index)` for any index. NumPy's own indexing cannot see the transform."
 )
 
 

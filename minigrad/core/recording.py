@@ -19,27 +19,27 @@ Example:
 
 from __future__ import annotations
 
+from minigrad.core.dtypes import FLOAT_KINDS
 from minigrad.core.ir import Eqn, Literal, ShapedArray, Var
 from minigrad.core.trace import Trace, Tracer, bind, get_aval
 
 __all__ = ["RecordTrace", "RecordTracer"]
 
-_INEXACT_KINDS = frozenset("fc")
-
 
 class RecordTracer(Tracer):
     """A value of the recording trace: its concrete (or outer) value and its variable."""
 
-    __slots__ = ("value", "var")
+    # Not `var`: that name is the variance method every array has (`x.var()`).
+    __slots__ = ("value", "variable")
 
-    def __init__(self, trace, value, var):
+    def __init__(self, trace, value, variable):
         self._trace = trace
         self.value = value
-        self.var = var
+        self.variable = variable
 
     @property
     def aval(self) -> ShapedArray:
-        return self.var.aval
+        return self.variable.aval
 
 
 class RecordTrace(Trace):
@@ -63,7 +63,7 @@ class RecordTrace(Trace):
         return value
 
     def source_of(self, tracer):
-        return self._sources.get(tracer.var) if isinstance(tracer, RecordTracer) else None
+        return self._sources.get(tracer.variable) if isinstance(tracer, RecordTracer) else None
 
     def read(self, atom):
         """The value of a variable or literal of this trace's program."""
@@ -75,7 +75,7 @@ class RecordTrace(Trace):
         for arg in args:
             if isinstance(arg, RecordTracer) and arg._trace is self:
                 values.append(arg.value)
-                atoms.append(arg.var)
+                atoms.append(arg.variable)
             else:
                 values.append(arg)
                 atoms.append(Literal(arg, get_aval(arg)))
@@ -94,7 +94,7 @@ class RecordTrace(Trace):
             var = Var(aval)
             outvars.append(var)
             self.values[var] = value
-            if aval.dtype.kind in _INEXACT_KINDS:
+            if aval.dtype.kind in FLOAT_KINDS:
                 tracers.append(RecordTracer(self, value, var))
             else:
                 tracers.append(value)  # integers and booleans carry no derivative

@@ -38,15 +38,16 @@ __all__ = ["StagingTrace", "StagingTracer", "stage_flat"]
 class StagingTracer(Tracer):
     """A value of the staging trace: only its variable (shape and dtype) is known."""
 
-    __slots__ = ("var",)
+    # Not `var`: that name is the variance method every array has (`x.var()`).
+    __slots__ = ("variable",)
 
-    def __init__(self, trace, var):
+    def __init__(self, trace, variable):
         self._trace = trace
-        self.var = var
+        self.variable = variable
 
     @property
     def aval(self) -> ShapedArray:
-        return self.var.aval
+        return self.variable.aval
 
 
 class StagingTrace(Trace):
@@ -68,7 +69,7 @@ class StagingTrace(Trace):
     def atom(self, value) -> Var | Literal:
         """The atom standing for ``value`` in this trace's program."""
         if isinstance(value, StagingTracer) and value._trace is self:
-            return value.var
+            return value.variable
         known = self._const_atoms.get(id(value))
         if known is not None:
             return known
@@ -103,11 +104,11 @@ class StagingTrace(Trace):
         return tracers if primitive.multiple_results else tracers[0]
 
     def source_of(self, tracer):
-        return self._sources.get(tracer.var) if isinstance(tracer, StagingTracer) else None
+        return self._sources.get(tracer.variable) if isinstance(tracer, StagingTracer) else None
 
     def to_closed_jaxpr(self, in_tracers, outs) -> ClosedJaxpr:
         outvars = [self.atom(out) for out in outs]
-        jaxpr = Jaxpr(self.constvars, [t.var for t in in_tracers], self.eqns, outvars)
+        jaxpr = Jaxpr(self.constvars, [t.variable for t in in_tracers], self.eqns, outvars)
         return ClosedJaxpr(jaxpr, self.consts)
 
 

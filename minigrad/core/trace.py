@@ -30,11 +30,13 @@ from contextlib import contextmanager
 import numpy as np
 
 from minigrad.core import config as _config
+from minigrad.core.dtypes import is_float_dtype
 from minigrad.core.errors import (
     CONCRETIZATION_ADVICE,
     DEBUG_NANS_ADVICE,
     LEAK_ADVICE,
     NUMPY_ON_TRACER_ADVICE,
+    TRACED_INDEX_ADVICE,
     ConcretizationError,
     TracerLeakError,
 )
@@ -167,14 +169,23 @@ class Tracer:
         return complex(self._concrete("complex()"))
 
     def __index__(self):
-        return int(self._concrete("using an array as a Python index"))
+        if self.aval.dtype.kind not in "iu":
+            raise TypeError(
+                f"only integer arrays can be used as a Python index, got {self.aval}; "
+                "cast it with .astype(int) if truncation is meant."
+            )
+        try:
+            return int(self._concrete("using an array as a Python index"))
+        except ConcretizationError as error:
+            error.args = (f"{error.args[0]} {TRACED_INDEX_ADVICE}", *error.args[1:])
+            raise
 
     def __array__(self, dtype=None, copy=None):
         raise TypeError(
             f"A traced array {self.aval} cannot be turned into a NumPy array: NumPy would "
             "compute on it without the transform seeing it. Use the functions of "
             "`minigrad.numpy` (import minigrad.numpy as mnp) instead of `numpy` inside "
-            "transformed functions."
+            f"transformed functions. {TRACED_INDEX_ADVICE}"
         )
 
     def __repr__(self):
@@ -268,7 +279,7 @@ def _evaluate_checking_nans(primitive, args, params):
 
 
 def _nonfinite(value) -> bool:
-    return value.dtype.kind in "fc" and not np.isfinite(value).all()
+    return is_float_dtype(value.dtype) and not np.isfinite(value).all()
 
 
 def _check_finite(primitive, args, out) -> None:
@@ -298,9 +309,16 @@ _EXAMPLES_PART = os.sep + "examples" + os.sep
 _USER_ERRORS = (TypeError, ValueError, IndexError)
 
 
+# NumPy's own Python code is not the user's either: `np.sum(tracer)` runs NumPy's
+# fromnumeric.py, which calls the tracer's method; the user's line is the one above.
+_NUMPY_DIR = os.path.dirname(os.path.abspath(np.__file__)) + os.sep
+
+
 def _inside_minigrad(filename: str, package: str = _PACKAGE_DIR) -> bool:
     # The bundled examples are user code that happens to ship with the package.
-    return filename.startswith(package) and _EXAMPLES_PART not in filename
+    return (filename.startswith(package) and _EXAMPLES_PART not in filename) or filename.startswith(
+        _NUMPY_DIR
+    )
 
 
 def user_source_line(skip_package: str = _PACKAGE_DIR) -> str | None:

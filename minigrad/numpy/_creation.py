@@ -8,10 +8,13 @@ Example:
 
 from __future__ import annotations
 
+import operator
+
 import numpy as np
 
 from minigrad.core.trace import Tracer
 from minigrad.numpy._promotion import dtype_of, promote, to_array
+from minigrad.ops import elementwise as ew
 from minigrad.ops import shape as sh
 from minigrad.tree import tree_leaves
 
@@ -144,11 +147,39 @@ def arange(start, stop=None, step=None, dtype=None):
 def linspace(start, stop, num=50, endpoint=True, dtype=None):
     """``num`` evenly spaced values from ``start`` to ``stop``.
 
+    The endpoints may be traced (they are differentiable); values are
+    ``start + i * step``, as NumPy computes them, with ``stop`` itself last when
+    ``endpoint``. Array endpoints give one column of values per element.
+
     Example:
       >>> linspace(0.0, 1.0, 3)
       array([0. , 0.5, 1. ])
     """
-    return np.linspace(start, stop, num, endpoint=endpoint, dtype=dtype)
+    if not isinstance(start, Tracer) and not isinstance(stop, Tracer):
+        return np.linspace(start, stop, num, endpoint=endpoint, dtype=dtype)
+    num = operator.index(num)
+    if num < 0:
+        raise ValueError(f"linspace: num must be non-negative, got {num}.")
+    start, stop = promote("linspace", start, stop, float(num))[:2]
+    shape = ew.broadcast_shapes("linspace", np.shape(start), np.shape(stop))
+    start, stop = sh.broadcast_to(start, shape), sh.broadcast_to(stop, shape)
+    divisions = num - 1 if endpoint else num
+    counts = np.arange(num, dtype=dtype_of(start)).reshape((num,) + (1,) * len(shape))
+    if divisions > 0:
+        values = ew.add(ew.mul(counts, ew.div(ew.sub(stop, start), float(divisions))), start)
+    else:
+        values = ew.add(ew.mul(counts, ew.sub(stop, start)), start)
+    if endpoint and num > 1:
+        values = sh.concatenate([sh.slice_axis(values, 0, 0, num - 1), sh.expand_dims(stop, (0,))], 0)
+    if dtype is None:
+        return values
+    dtype = np.dtype(dtype)
+    if dtype.kind not in "iu":
+        return to_array(values, dtype)
+    # NumPy floors to integer dtypes; a cast truncates, so step down where it rounded up.
+    truncated = to_array(values, dtype)
+    rounded_up = ew.less(values, to_array(truncated, dtype_of(values)))
+    return ew.sub(truncated, to_array(rounded_up, dtype))
 
 
 def eye(N, M=None, k=0, dtype=float):  # noqa: N803 - NumPy's names

@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from minigrad.numpy._promotion import dtype_of, promote, promote_to_inexact, to_array
+from minigrad.core.trace import mention_user_line, user_source_line
+from minigrad.numpy._promotion import dtype_of, promote, promote_to_inexact, result_dtype, to_array
 from minigrad.ops import elementwise as ew
 
 __all__ = [
@@ -19,8 +20,22 @@ __all__ = [
     "absolute", "sign", "maximum", "minimum", "where", "clip", "square", "reciprocal",
     "equal", "not_equal", "less", "less_equal", "greater", "greater_equal",
     "logical_and", "logical_or", "logical_not", "logical_xor", "isfinite", "stop_gradient",
-    "log2", "log10", "exp2", "cbrt",
+    "log2", "log10", "exp2", "cbrt", "bitwise_and", "bitwise_or", "bitwise_xor", "invert",
+    "bitwise_not", "bitwise_invert",
 ]  # fmt: skip
+
+
+def _operands(name, x1, x2):
+    """``x1`` and ``x2`` promoted to one dtype; shapes that do not broadcast are
+    reported under ``name``, the function the user called (not the primitive's name)."""
+    x1, x2 = promote(name, x1, x2)
+    if x1.shape != x2.shape:
+        try:
+            ew.broadcast_shapes(name, x1.shape, x2.shape)
+        except ValueError as error:
+            mention_user_line(error, user_source_line())
+            raise
+    return x1, x2
 
 
 def add(x1, x2):
@@ -30,7 +45,7 @@ def add(x1, x2):
       >>> add(np.array([1.0, 2.0]), 1)
       array([2., 3.])
     """
-    return ew.add(*promote("add", x1, x2))
+    return ew.add(*_operands("add", x1, x2))
 
 
 def subtract(x1, x2):
@@ -40,7 +55,7 @@ def subtract(x1, x2):
       >>> subtract(3.0, np.array([1.0]))
       array([2.])
     """
-    return ew.sub(*promote("subtract", x1, x2))
+    return ew.sub(*_operands("subtract", x1, x2))
 
 
 def multiply(x1, x2):
@@ -51,7 +66,7 @@ def multiply(x1, x2):
       array([[ 1.,  2.],
              [10., 20.]])
     """
-    return ew.mul(*promote("multiply", x1, x2))
+    return ew.mul(*_operands("multiply", x1, x2))
 
 
 def divide(x1, x2):
@@ -60,8 +75,14 @@ def divide(x1, x2):
     Example:
       >>> divide(np.array([1, 2]), 4)
       array([0.25, 0.5 ])
+      >>> divide(np.array([1, 2], np.int8), 3).dtype
+      dtype('float64')
     """
-    return ew.div(*promote_to_inexact("divide", x1, x2))
+    x1, x2 = _operands("divide", x1, x2)
+    if dtype_of(x1).kind not in "fc":
+        # NumPy's true_divide of integers or booleans is float64, whatever their width.
+        x1, x2 = to_array(x1, np.float64), to_array(x2, np.float64)
+    return ew.div(x1, x2)
 
 
 true_divide = divide
@@ -70,15 +91,24 @@ true_divide = divide
 def power(x1, x2):
     """Elementwise ``x1 ** x2``; a Python int exponent uses exact repeated multiplication.
 
+    Booleans are raised as integers, as in NumPy.
+
     Example:
       >>> power(np.array([2.0, 3.0]), 2)
       array([4., 9.])
+      >>> power(np.array([True, False]), 2)
+      array([1, 0])
     """
     if isinstance(x2, int) and not isinstance(x2, bool) and not isinstance(x1, (int, float)):
         x1 = to_array(x1)
+        if dtype_of(x1) == np.bool_:
+            x1 = to_array(x1, result_dtype(x1, x2))
         if dtype_of(x1).kind in "fc" or x2 >= 0:
             return ew.integer_pow(x1, x2)
-    return ew.power(*promote("power", x1, x2))
+    x1, x2 = _operands("power", x1, x2)
+    if dtype_of(x1) == np.bool_:
+        x1, x2 = to_array(x1, np.int8), to_array(x2, np.int8)  # NumPy's bool ** bool is int8
+    return ew.power(x1, x2)
 
 
 def negative(x):
@@ -124,50 +154,10 @@ cos = _unary("cos", ew.cos, "[0.0]", "array([1.])")
 tan = _unary("tan", ew.tan, "[0.0]", "array([0.])")
 tanh = _unary("tanh", ew.tanh, "[0.0]", "array([0.])")
 arctan = _unary("arctan", ew.arctan, "[0.0]", "array([0.])")
-
-
-def log2(x):
-    """Elementwise base-2 logarithm.
-
-    Example:
-      >>> log2(np.array([8.0]))
-      array([3.])
-    """
-    (x,) = promote_to_inexact("log2", x)
-    return ew.div(ew.log(x), np.log(np.asarray(2.0, dtype_of(x))))
-
-
-def log10(x):
-    """Elementwise base-10 logarithm.
-
-    Example:
-      >>> log10(np.array([100.0]))
-      array([2.])
-    """
-    (x,) = promote_to_inexact("log10", x)
-    return ew.div(ew.log(x), np.log(np.asarray(10.0, dtype_of(x))))
-
-
-def exp2(x):
-    """Elementwise ``2 ** x``.
-
-    Example:
-      >>> exp2(np.array([3.0]))
-      array([8.])
-    """
-    (x,) = promote_to_inexact("exp2", x)
-    return ew.exp(ew.mul(x, np.log(np.asarray(2.0, dtype_of(x)))))
-
-
-def cbrt(x):
-    """Elementwise real cube root (negative inputs give negative roots).
-
-    Example:
-      >>> cbrt(np.array([-8.0]))
-      array([-2.])
-    """
-    (x,) = promote_to_inexact("cbrt", x)
-    return ew.mul(ew.sign(x), ew.power(ew.abs(x), 1.0 / 3.0))
+cbrt = _unary("cbrt", ew.cbrt, "[-8.0]", "array([-2.])")
+exp2 = _unary("exp2", ew.exp2, "[3.0]", "array([8.])")
+log2 = _unary("log2", ew.log2, "[8.0]", "array([3.])")
+log10 = _unary("log10", ew.log10, "[1000.0]", "array([3.])")
 
 
 def abs(x):  # noqa: A001 - NumPy's name
@@ -199,8 +189,11 @@ def square(x):
     Example:
       >>> square(np.array([3.0]))
       array([9.])
+      >>> square(np.array([True])).dtype
+      dtype('int8')
     """
-    return ew.square(to_array(x))
+    x = to_array(x)
+    return ew.square(to_array(x, np.int8) if dtype_of(x) == np.bool_ else x)
 
 
 def reciprocal(x):
@@ -221,7 +214,7 @@ def maximum(x1, x2):
       >>> maximum(np.array([1.0, 5.0]), 3.0)
       array([3., 5.])
     """
-    return ew.maximum(*promote("maximum", x1, x2))
+    return ew.maximum(*_operands("maximum", x1, x2))
 
 
 def minimum(x1, x2):
@@ -231,7 +224,7 @@ def minimum(x1, x2):
       >>> minimum(np.array([1.0, 5.0]), 3.0)
       array([1., 3.])
     """
-    return ew.minimum(*promote("minimum", x1, x2))
+    return ew.minimum(*_operands("minimum", x1, x2))
 
 
 def where(condition, x, y):
@@ -284,7 +277,7 @@ def stop_gradient(x):
 
 def _comparison(name, op, symbol):
     def function(x1, x2):
-        return op(*promote(name, x1, x2))
+        return op(*_operands(name, x1, x2))
 
     function.__name__ = function.__qualname__ = name
     function.__doc__ = (
@@ -308,17 +301,17 @@ def _as_bool(x):
 
 
 def logical_and(x1, x2):
-    """Elementwise logical and.
+    """Elementwise logical and; nonzero numbers count as True.
 
     Example:
-      >>> logical_and(np.array([True, True]), np.array([True, False]))
+      >>> logical_and(np.array([True, True]), np.array([1.0, 0.0]))
       array([ True, False])
     """
     return ew.logical_and(_as_bool(x1), _as_bool(x2))
 
 
 def logical_or(x1, x2):
-    """Elementwise logical or.
+    """Elementwise logical or; nonzero numbers count as True.
 
     Example:
       >>> logical_or(np.array([True, False]), False)
@@ -328,7 +321,7 @@ def logical_or(x1, x2):
 
 
 def logical_xor(x1, x2):
-    """Elementwise logical exclusive or.
+    """Elementwise logical exclusive or; nonzero numbers count as True.
 
     Example:
       >>> logical_xor(np.array([True, False]), True)
@@ -338,13 +331,68 @@ def logical_xor(x1, x2):
 
 
 def logical_not(x):
-    """Elementwise logical not.
+    """Elementwise logical not; nonzero numbers count as True.
 
     Example:
       >>> logical_not(np.array([True, False]))
       array([False,  True])
     """
     return ew.logical_not(_as_bool(x))
+
+
+def _integer_operands(name, *args):
+    args = _operands(name, *args) if len(args) == 2 else promote(name, *args)
+    dtype = dtype_of(args[0])
+    if dtype.kind not in "biu":
+        raise TypeError(
+            f"{name}: operands must be integers or booleans, got {dtype}. For a truth test "
+            "of numbers use the logical_* functions; for floats compare explicitly (x > 0)."
+        )
+    return args
+
+
+def bitwise_and(x1, x2):
+    """Elementwise bitwise and of integers or booleans (the ``&`` operator).
+
+    Example:
+      >>> bitwise_and(np.array([5, 3]), 6)
+      array([4, 2])
+    """
+    return ew.bitwise_and(*_integer_operands("bitwise_and", x1, x2))
+
+
+def bitwise_or(x1, x2):
+    """Elementwise bitwise or of integers or booleans (the ``|`` operator).
+
+    Example:
+      >>> bitwise_or(np.array([5, 3]), 8)
+      array([13, 11])
+    """
+    return ew.bitwise_or(*_integer_operands("bitwise_or", x1, x2))
+
+
+def bitwise_xor(x1, x2):
+    """Elementwise bitwise exclusive or of integers or booleans (the ``^`` operator).
+
+    Example:
+      >>> bitwise_xor(np.array([5, 3]), 6)
+      array([3, 5])
+    """
+    return ew.bitwise_xor(*_integer_operands("bitwise_xor", x1, x2))
+
+
+def invert(x):
+    """Elementwise bitwise not of integers, logical not of booleans (the ``~`` operator).
+
+    Example:
+      >>> invert(np.array([0, 5]))
+      array([-1, -6])
+    """
+    (x,) = _integer_operands("invert", x)
+    return ew.invert(x)
+
+
+bitwise_not = bitwise_invert = invert
 
 
 def isfinite(x):

@@ -26,8 +26,10 @@ def _swap(function):
     return reflected
 
 
-def _reshape_method(self, *shape):
-    return _shape.reshape(self, shape[0] if len(shape) == 1 and not isinstance(shape[0], int) else shape)
+def _reshape_method(self, *shape, order="C", copy=None):
+    if len(shape) == 1 and not isinstance(shape[0], int):
+        shape = shape[0]
+    return _shape.reshape(self, shape, order, copy=copy)
 
 
 def _transpose_method(self, *axes):
@@ -69,12 +71,13 @@ TRACER_METHODS = {
     "__ge__": _math.greater_equal,
     "__eq__": _math.equal,
     "__ne__": _math.not_equal,
-    "__and__": _math.logical_and,
-    "__rand__": _swap(_math.logical_and),
-    "__or__": _math.logical_or,
-    "__ror__": _swap(_math.logical_or),
-    "__xor__": _math.logical_xor,
-    "__invert__": _math.logical_not,
+    "__and__": _math.bitwise_and,
+    "__rand__": _swap(_math.bitwise_and),
+    "__or__": _math.bitwise_or,
+    "__ror__": _swap(_math.bitwise_or),
+    "__xor__": _math.bitwise_xor,
+    "__rxor__": _swap(_math.bitwise_xor),
+    "__invert__": _math.invert,
     "__getitem__": _shape.getitem,
     "__setitem__": _setitem,
     "T": property(lambda self: _shape.transpose(self)),

@@ -11,6 +11,7 @@ from __future__ import annotations
 import numpy as np
 
 from minigrad.core.trace import Tracer
+from minigrad.numpy._creation import asarray
 from minigrad.numpy._promotion import dtype_of, normalize_axes, normalize_axis, promote, to_array
 from minigrad.ops import elementwise as ew
 from minigrad.ops import index as ix
@@ -69,15 +70,31 @@ def _resolve_shape(opname, old_shape, newshape) -> tuple[int, ...]:
     return newshape
 
 
-def reshape(a, newshape):
+def reshape(a, shape=None, order="C", *, newshape=None, copy=None):
     """Give ``a`` a new shape with the same number of elements (one -1 is inferred).
+
+    Args:
+      a: the array.
+      shape: the new shape (NumPy >= 2.1 name; ``newshape`` is the older one).
+      order: only ``"C"`` (row-major), the order every minigrad array has.
+      copy: accepted for NumPy's signature; arrays are immutable, so copies never matter.
 
     Example:
       >>> reshape(np.arange(6.0), (3, -1)).shape
       (3, 2)
+      >>> reshape(np.arange(6.0), shape=(2, 3)).shape
+      (2, 3)
     """
+    if shape is None and newshape is None:
+        raise TypeError("reshape: give the new shape (reshape(a, shape)).")
+    if shape is not None and newshape is not None:
+        raise TypeError("reshape: give the new shape once, as shape= (newshape= is NumPy's older name).")
+    if order != "C":
+        raise ValueError(
+            f"reshape: order={order!r} is not supported; minigrad arrays are row-major (order='C')."
+        )
     a = to_array(a)
-    return sh.reshape(a, _resolve_shape("reshape", a.shape, newshape))
+    return sh.reshape(a, _resolve_shape("reshape", a.shape, shape if shape is not None else newshape))
 
 
 def ravel(a):
@@ -132,6 +149,12 @@ def moveaxis(a, source, destination):
     destination = [normalize_axis("moveaxis", d, a.ndim) for d in np.atleast_1d(destination)]
     if len(source) != len(destination):
         raise ValueError("moveaxis: source and destination must have the same number of axes.")
+    for name, axes in (("source", source), ("destination", destination)):
+        if len(set(axes)) != len(axes):
+            raise ValueError(
+                f"moveaxis: {name} names an axis more than once ({axes} for an array of shape "
+                f"{a.shape}); each axis can move once."
+            )
     order = [i for i in range(a.ndim) if i not in source]
     for dest, src in sorted(zip(destination, source, strict=True)):
         order.insert(dest, src)
@@ -189,9 +212,10 @@ def concatenate(arrays, axis=0):
       >>> concatenate([np.zeros((1, 2)), np.ones((2, 2))]).shape
       (3, 2)
     """
-    arrays = promote("concatenate", *arrays)
+    arrays = list(arrays)
     if not arrays:
-        raise ValueError("concatenate: need at least one array to concatenate.")
+        raise ValueError("concatenate: need at least one array to concatenate, got an empty sequence.")
+    arrays = promote("concatenate", *arrays)
     if axis is None:
         arrays = [ravel(a) for a in arrays]
         axis = 0
@@ -212,9 +236,10 @@ def stack(arrays, axis=0):
       >>> stack([np.zeros(2), np.ones(2)], axis=1).shape
       (2, 2)
     """
-    arrays = promote("stack", *arrays)
+    arrays = list(arrays)
     if not arrays:
-        raise ValueError("stack: need at least one array to stack.")
+        raise ValueError("stack: need at least one array to stack, got an empty sequence.")
+    arrays = promote("stack", *arrays)
     shapes = {a.shape for a in arrays}
     if len(shapes) > 1:
         raise ValueError(f"stack: all arrays must have the same shape, got {[a.shape for a in arrays]}.")
@@ -357,15 +382,37 @@ def pad(array, pad_width, mode="constant", constant_values=0):
 # Indexing
 
 
+class _ScalarMask:
+    """A 0-d boolean index: NumPy gives ``x`` a new length-1 axis there and keeps that
+    axis's single entry if the boolean is True, none if it is False."""
+
+    def __init__(self, keep: bool):
+        self.keep = keep
+
+
+def _as_index_item(item):
+    """NumPy's reading of one index item: lists are arrays (an empty one of integers)
+    and boolean scalars are 0-d masks."""
+    if isinstance(item, list):
+        array = asarray(item)  # a list of traced integers stacks into one traced array
+        return array if array.size else array.astype(np.intp)
+    if isinstance(item, (bool, np.bool_)):
+        return _ScalarMask(bool(item))
+    if isinstance(item, np.ndarray) and item.dtype == np.bool_ and item.ndim == 0:
+        return _ScalarMask(bool(item))
+    return item
+
+
 def _normalize_index(x, index):
-    """Turn a NumPy index into (indexer entries, integer-array operands)."""
+    """Turn a NumPy index into (the array to gather from, indexer entries, integer-array
+    operands). The array gains an axis for each 0-d boolean in the index."""
     if not isinstance(index, tuple):
         index = (index,)
     arrays: list = []
     entries: list = []
     consumed = 0
     expanded: list = []
-    for item in index:
+    for item in map(_as_index_item, index):
         if isinstance(item, (np.ndarray, Tracer)) and dtype_of(item) == np.bool_:
             if isinstance(item, Tracer):
                 raise TypeError(
@@ -379,18 +426,26 @@ def _normalize_index(x, index):
             expanded.append(item)
             if item is not None and item is not Ellipsis:
                 consumed += 1
+    masks = sum(isinstance(item, _ScalarMask) for item in expanded)
+    ndim = x.ndim + masks
     ellipses = [i for i, item in enumerate(expanded) if item is Ellipsis]
     if len(ellipses) > 1:
         raise IndexError("index: an index can only have a single ellipsis ('...').")
-    if consumed > x.ndim:
-        raise IndexError(f"index: too many indices ({consumed}) for an array of shape {x.shape}.")
+    if consumed > ndim:
+        raise IndexError(f"index: too many indices ({consumed - masks}) for an array of shape {x.shape}.")
     if ellipses:
         at = ellipses[0]
-        expanded[at : at + 1] = [slice(None)] * (x.ndim - consumed)
+        expanded[at : at + 1] = [slice(None)] * (ndim - consumed)
+    axis = 0
     for item in expanded:
         if item is None:
             entries.append(("newaxis",))
-        elif isinstance(item, slice):
+            continue
+        if isinstance(item, _ScalarMask):
+            x = sh.expand_dims(x, (axis,))
+            item = np.arange(1 if item.keep else 0)
+        axis += 1
+        if isinstance(item, slice):
             bounds = [None if b is None else int(b) for b in (item.start, item.stop, item.step)]
             entries.append(("slice", *bounds))
         elif isinstance(item, (int, np.integer)) and not isinstance(item, bool):
@@ -403,7 +458,7 @@ def _normalize_index(x, index):
                 )
             entries.append(("array", len(arrays)))
             arrays.append(array)
-    return tuple(entries), arrays
+    return x, tuple(entries), arrays
 
 
 def getitem(x, index):
@@ -415,6 +470,5 @@ def getitem(x, index):
       array([[2., 0.],
              [5., 3.]])
     """
-    x = to_array(x)
-    indexer, arrays = _normalize_index(x, index)
+    x, indexer, arrays = _normalize_index(to_array(x), index)
     return ix.gather(x, arrays, indexer)

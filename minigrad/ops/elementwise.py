@@ -18,6 +18,8 @@ Example:
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from minigrad.core.ir import ShapedArray
@@ -30,7 +32,8 @@ __all__ = [
     "abs", "sign", "logistic", "select", "convert_element_type", "stop_gradient",
     "equal", "not_equal", "less", "less_equal", "greater", "greater_equal",
     "logical_and", "logical_or", "logical_not", "logical_xor", "broadcast_shapes",
-    "ELEMENTWISE_PRIMITIVES", "square", "reciprocal", "zeros_like", "isfinite",
+    "ELEMENTWISE_PRIMITIVES", "square", "reciprocal", "zeros_like", "isfinite", "cbrt",
+    "exp2", "log2", "log10", "bitwise_and", "bitwise_or", "bitwise_xor", "invert",
 ]  # fmt: skip
 
 # Every primitive defined here; the batching rule and passes treat them alike.
@@ -188,7 +191,11 @@ def neg(x):
 
 def power_base_linear(g, ans, x, y):
     # d/dx x**y = y * x**(y-1); written without dividing by x so x = 0 stays finite.
-    return mul(g, mul(y, power(x, sub(y, 1.0))))
+    # At x = 0 and y = 0 that reads 0 * 0**-1 = nan, yet x**0 is the constant 1: there
+    # the exponent is replaced by 1 (any value but 0 gives y * x**0 = 0), and only there,
+    # so that the mixed derivative d/dy stays exact wherever it exists.
+    safe_y = select(logical_and(equal(x, 0.0), equal(y, 0.0)), 1.0, y)
+    return mul(g, mul(y, power(x, sub(safe_y, 1.0))))
 
 
 def power_exponent_linear(g, ans, x, y):
@@ -302,6 +309,46 @@ def log1p(x):
     return bind(log1p_p, x)
 
 
+_LN2 = math.log(2.0)
+_LN10 = math.log(10.0)
+
+
+def exp2_linear(g, ans, x):
+    return mul(g, mul(ans, _LN2))
+
+
+exp2_p = _elementwise("exp2", np.exp2, exp2_linear)
+
+
+def exp2(x):
+    """``2 ** x``, as exactly as NumPy's ``exp2``."""
+    return bind(exp2_p, x)
+
+
+def log2_linear(g, ans, x):
+    return div(g, mul(x, _LN2))
+
+
+log2_p = _elementwise("log2", np.log2, log2_linear)
+
+
+def log2(x):
+    """The base-2 logarithm (``log2(8.0)`` is exactly 3)."""
+    return bind(log2_p, x)
+
+
+def log10_linear(g, ans, x):
+    return div(g, mul(x, _LN10))
+
+
+log10_p = _elementwise("log10", np.log10, log10_linear)
+
+
+def log10(x):
+    """The base-10 logarithm (``log10(1000.0)`` is exactly 3)."""
+    return bind(log10_p, x)
+
+
 def expm1_linear(g, ans, x):
     return mul(g, add(ans, 1.0))
 
@@ -311,6 +358,19 @@ expm1_p = _elementwise("expm1", np.expm1, expm1_linear)
 
 def expm1(x):
     return bind(expm1_p, x)
+
+
+def cbrt_linear(g, ans, x):
+    # 1 / (3 cbrt(x)**2): +inf at 0, where the cube root's tangent is vertical.
+    return div(g, mul(square(ans), 3.0))
+
+
+cbrt_p = _elementwise("cbrt", np.cbrt, cbrt_linear)
+
+
+def cbrt(x):
+    """The real cube root (negative for negative inputs)."""
+    return bind(cbrt_p, x)
 
 
 def sqrt_linear(g, ans, x):
@@ -527,10 +587,6 @@ lt_p = _predicate("lt", np.less)
 le_p = _predicate("le", np.less_equal)
 gt_p = _predicate("gt", np.greater)
 ge_p = _predicate("ge", np.greater_equal)
-and_p = _predicate("and", np.logical_and)
-or_p = _predicate("or", np.logical_or)
-xor_p = _predicate("xor", np.logical_xor)
-not_p = _predicate("not", np.logical_not)
 is_finite_p = _predicate("is_finite", np.isfinite)
 
 
@@ -558,20 +614,56 @@ def greater_equal(x, y):
     return _apply(ge_p, x, y)
 
 
-def logical_and(x, y):
+# ---------------------------------------------------------------------------------------
+# Bitwise operations on integers and booleans (on booleans they are the logical ones),
+# as JAX's and/or/xor/not: the result has the operands' dtype and no derivative.
+
+
+def _bitwise(name, impl):
+    prim = Primitive(name)
+    prim.def_impl(impl)
+    prim.def_nondifferentiable()
+    same_dtype = _same_dtype_rule(name)
+
+    def bitwise_shape_rule(*avals):
+        out = same_dtype(*avals)
+        if out.dtype.kind not in "biu":
+            raise TypeError(f"{name}: operands must be integers or booleans, got {out.dtype}")
+        return out
+
+    bitwise_shape_rule.__name__ = f"{name}_shape_rule"
+    prim.def_shape_rule(bitwise_shape_rule)
+    ELEMENTWISE_PRIMITIVES.append(prim)
+    return prim
+
+
+and_p = _bitwise("and", np.bitwise_and)
+or_p = _bitwise("or", np.bitwise_or)
+xor_p = _bitwise("xor", np.bitwise_xor)
+not_p = _bitwise("not", np.invert)
+
+
+def bitwise_and(x, y):
     return _apply(and_p, x, y)
 
 
-def logical_or(x, y):
+def bitwise_or(x, y):
     return _apply(or_p, x, y)
 
 
-def logical_xor(x, y):
+def bitwise_xor(x, y):
     return _apply(xor_p, x, y)
 
 
-def logical_not(x):
+def invert(x):
     return bind(not_p, x)
+
+
+# On booleans the bitwise operations are the logical ones.
+logical_and = bitwise_and
+logical_or = bitwise_or
+logical_xor = bitwise_xor
+logical_not = invert
 
 
 def isfinite(x):

@@ -19,12 +19,12 @@ import numpy as np
 from minigrad.core.ir import ShapedArray
 from minigrad.core.primitive import Primitive
 from minigrad.core.trace import bind, get_aval
-from minigrad.ops.elementwise import add, convert_element_type, div, equal, mul
+from minigrad.ops.elementwise import convert_element_type, div, equal, mul
 from minigrad.ops.shape import (
     _check_axes,
     broadcast_to,
+    concatenate,
     expand_dims,
-    pad,
     reduce_sum,
     reduction_batch_rule,
     reshape,
@@ -106,11 +106,10 @@ reduce_min_p.def_batch(reduction_batch_rule(reduce_min))
 
 
 # ---------------------------------------------------------------------------------------
-# prod: the gradient is the product of the *other* elements. Computing that as prod / x
-# fails where elements are zero, and patching the zeros with `select` gets the first
-# derivative right but not the ones after it (the patched values are constants). So it
-# is built from running products (exclusive prefix times exclusive suffix), made of
-# multiplications, slices and pads alone: every derivative of it is exact, zeros included.
+# prod: the gradient is the product of the *other* elements. It must stay right where
+# elements are zero, so it is not prod / x; and its own derivatives must stay right
+# there too (a Hessian), so it is built from multiplications only: the product of the
+# elements before each one times the product of those after it, each an exclusive scan.
 
 
 reduce_prod_p = Primitive("reduce_prod")
@@ -124,43 +123,42 @@ reduce_prod_p.def_impl(reduce_prod_impl)
 reduce_prod_p.def_shape_rule(_reduced_shape_rule("prod"))
 
 
-def _shift_in_ones(y, distance: int, reverse: bool):
-    """``y`` moved ``distance`` places along its last axis, ones filling the vacated end."""
-    shape = get_aval(y).shape
-    n, last = shape[-1], len(shape) - 1
-    keep_widths = [(0, 0)] * last
-    if reverse:
-        moved = pad(slice_axis(y, last, distance, n), [*keep_widths, (0, distance)])
-        vacated = np.arange(n) >= n - distance
-    else:
-        moved = pad(slice_axis(y, last, 0, n - distance), [*keep_widths, (distance, 0)])
-        vacated = np.arange(n) < distance
-    return add(moved, vacated.astype(get_aval(y).dtype))
+def _shift_in_ones(x, distance, forward):
+    """``x`` moved ``distance`` places along its last axis (towards the end if
+    ``forward``), the places left empty filled with ones."""
+    aval = get_aval(x)
+    size = aval.shape[-1]
+    ones = np.ones((*aval.shape[:-1], min(distance, size)), aval.dtype)
+    last = aval.ndim - 1
+    if forward:
+        return concatenate([ones, slice_axis(x, last, 0, size - distance)], last)
+    return concatenate([slice_axis(x, last, distance, size), ones], last)
 
 
-def _running_product(y, reverse: bool):
-    """Inclusive running product along the last axis, by doubling (log2(n) steps)."""
+def _cumulative_product(x, reverse):
+    """Products of each element with all those before it (after it if ``reverse``)
+    along the last axis, by log2(n) steps of Hillis and Steele's scan."""
     distance = 1
-    while distance < get_aval(y).shape[-1]:
-        y = mul(y, _shift_in_ones(y, distance, reverse))
+    while distance < get_aval(x).shape[-1]:
+        x = mul(x, _shift_in_ones(x, distance, forward=not reverse))
         distance *= 2
-    return y
+    return x
 
 
 def _product_of_others(x, axes):
-    """For each element, the product of the other elements of its reduced slice."""
+    """For each element, the product of the other elements of its slice over ``axes``."""
     shape = get_aval(x).shape
-    kept = [i for i in range(len(shape)) if i not in axes]
-    size = int(np.prod([shape[i] for i in axes], dtype=np.int64))
-    if size == 0:
-        return x  # no elements, nothing to multiply
+    kept = tuple(i for i in range(len(shape)) if i not in axes)
     permutation = (*kept, *axes)
-    moved = transpose(x, permutation)
-    rows = reshape(moved, [shape[i] for i in kept] + [size])
-    before = _shift_in_ones(_running_product(rows, reverse=False), 1, reverse=False)
-    after = _shift_in_ones(_running_product(rows, reverse=True), 1, reverse=True)
-    others = reshape(mul(before, after), get_aval(moved).shape)
-    return transpose(others, np.argsort(permutation))
+    moved_shape = tuple(shape[i] for i in permutation)
+    count = int(np.prod([shape[i] for i in axes], dtype=np.int64))
+    rows = reshape(transpose(x, permutation), (*moved_shape[: len(kept)], count))
+    if count == 0:
+        return x
+    before = _shift_in_ones(_cumulative_product(rows, reverse=False), 1, forward=True)
+    after = _shift_in_ones(_cumulative_product(rows, reverse=True), 1, forward=False)
+    others = reshape(mul(before, after), moved_shape)
+    return transpose(others, tuple(np.argsort(permutation)))
 
 
 def reduce_prod_vjp(ct, ans, x, *, axes):

@@ -21,6 +21,7 @@ import functools
 
 import numpy as np
 
+from minigrad.core.dtypes import is_float_dtype
 from minigrad.core.ir import Literal
 from minigrad.core.recording import RecordTrace, RecordTracer
 from minigrad.core.trace import (
@@ -30,12 +31,17 @@ from minigrad.core.trace import (
     reset_equation_source,
     set_equation_source,
 )
+from minigrad.ops import elementwise as ew
 from minigrad.ops.elementwise import add, convert_element_type
 from minigrad.ops.shape import unbroadcast
-from minigrad.transforms.api_util import flatten_arguments, normalize_argnums
+from minigrad.transforms.api_util import (
+    differentiated_arguments,
+    flatten_arguments,
+    instantiate_zeros,
+)
 from minigrad.tree import tree_flatten, tree_map, tree_unflatten
 
-__all__ = ["vjp", "grad", "value_and_grad", "backward_pass", "GRAD_NON_SCALAR_ADVICE"]
+__all__ = ["vjp", "grad", "value_and_grad", "backward_pass", "stop_gradient", "GRAD_NON_SCALAR_ADVICE"]
 
 GRAD_NON_SCALAR_ADVICE = (
     "grad only differentiates functions with a scalar output. Reduce the output to a "
@@ -45,7 +51,7 @@ GRAD_NON_SCALAR_ADVICE = (
 
 
 def _is_differentiable(x) -> bool:
-    return get_aval(x).dtype.kind in "fc"
+    return is_float_dtype(get_aval(x).dtype)
 
 
 def backward_pass(eqns, read, cts_by_var: dict, release=None) -> dict:
@@ -67,10 +73,7 @@ def backward_pass(eqns, read, cts_by_var: dict, release=None) -> dict:
             cts_out = [ct_env.pop(v, None) for v in eqn.outvars]
             if all(ct is None for ct in cts_out):
                 continue
-            cts_out = [
-                np.zeros(v.aval.shape, v.aval.dtype) if ct is None else ct
-                for v, ct in zip(eqn.outvars, cts_out, strict=True)
-            ]
+            cts_out = instantiate_zeros(cts_out, [v.aval for v in eqn.outvars])
             ans = [read(v) for v in eqn.outvars]
         else:
             cts_out = ct_env.pop(eqn.outvars[0], None)
@@ -130,13 +133,13 @@ def _vjp_flat(fun, primals_flat, in_tree, has_aux):
             aux = None
         out_leaves, out_tree = tree_flatten(result)
         out_vars = [
-            leaf.var if isinstance(leaf, RecordTracer) and leaf._trace is trace else None
+            leaf.variable if isinstance(leaf, RecordTracer) and leaf._trace is trace else None
             for leaf in out_leaves
         ]
         out_values = [_lower(trace, leaf) for leaf in out_leaves]
     # Python numbers returned by the function become arrays, as everywhere else.
     out_values = [v if hasattr(v, "shape") else np.asarray(v) for v in out_values]
-    in_vars = [x.var if isinstance(x, RecordTracer) else None for x in inputs]
+    in_vars = [x.variable if isinstance(x, RecordTracer) else None for x in inputs]
     return trace, in_vars, out_vars, out_values, out_tree, aux
 
 
@@ -172,13 +175,9 @@ def _make_vjp_fn(trace, in_vars, out_vars, out_values, out_tree, primals_flat, i
             existing = cts_by_var.get(var)
             cts_by_var[var] = ct if existing is None else add(existing, ct)
         ct_env = backward_pass(trace.eqns, trace.read, cts_by_var, release)
-        in_cts = []
-        for var, primal in zip(in_vars, primals_flat, strict=True):
-            ct = ct_env.get(var) if var is not None else None
-            if ct is None:
-                aval = get_aval(primal)
-                ct = np.zeros(aval.shape, aval.dtype)
-            in_cts.append(ct)
+        in_cts = instantiate_zeros(
+            [None if var is None else ct_env.get(var) for var in in_vars], [get_aval(p) for p in primals_flat]
+        )
         return tuple(tree_unflatten(in_tree, in_cts))
 
     return vjp_fn
@@ -228,36 +227,19 @@ def value_and_grad(fun, argnums=0, has_aux: bool = False):
 
     @functools.wraps(fun)
     def value_and_grad_fun(*args, **kwargs):
-        chosen = normalize_argnums("grad", argnums, len(args))
-        for argnum in chosen:
-            leaves, _ = flatten_arguments("grad", args[argnum], f"argument {argnum}")
-            for leaf in leaves:
-                if not _is_differentiable(leaf):
-                    raise TypeError(
-                        f"grad: argument {argnum} has dtype {get_aval(leaf).dtype}, but gradients "
-                        "are only defined for floating-point inputs. Pass a float array (for "
-                        "example x.astype(float)), or leave the argument out of argnums."
-                    )
-
-        def fun_of_chosen(*chosen_args):
-            full = list(args)
-            for argnum, value in zip(chosen, chosen_args, strict=True):
-                full[argnum] = value
-            return fun(*full, **kwargs)
-
-        result = _vjp(fun_of_chosen, tuple(args[i] for i in chosen), has_aux, single_use=True)
+        picked, fun_of_picked = differentiated_arguments("grad", fun, argnums, args, kwargs)
+        result = _vjp(fun_of_picked, (picked,), has_aux, single_use=True)
         out, vjp_fn = result[:2]
         out_aval = get_aval(out) if hasattr(out, "shape") or np.isscalar(out) else None
         if out_aval is None or out_aval.shape != ():
             shape = getattr(out, "shape", type(out).__name__)
             raise TypeError(f"grad: the function's output has shape {shape}. {GRAD_NON_SCALAR_ADVICE}")
-        if out_aval.dtype.kind not in "fc":
+        if not is_float_dtype(out_aval.dtype):
             raise TypeError(
                 f"grad: the function's output has dtype {out_aval.dtype}; it must be floating "
                 "point to be differentiated."
             )
-        grads = vjp_fn(np.ones((), out_aval.dtype))
-        grads = grads[0] if isinstance(argnums, int) else grads
+        (grads,) = vjp_fn(np.ones((), out_aval.dtype))
         value = (out, result[2]) if has_aux else out
         return value, grads
 
@@ -289,3 +271,23 @@ def grad(fun, argnums=0, has_aux: bool = False):
         return (grads, value[1]) if has_aux else grads
 
     return grad_fun
+
+
+def stop_gradient(x):
+    """The identity on a pytree of arrays, whose derivative is zero (as ``jax.lax.stop_gradient``).
+
+    Args:
+      x: an array, a number, or a pytree of them.
+
+    Returns:
+      ``x`` with the same structure, its leaves as arrays that no transform differentiates.
+
+    Example:
+      >>> import numpy as np
+      >>> stop_gradient({"a": 1.0, "b": np.ones(2)})
+      {'a': array(1.), 'b': array([1., 1.])}
+      >>> grad(lambda x: x * stop_gradient(x))(3.0)
+      array(3.)
+    """
+    leaves, treedef = flatten_arguments("stop_gradient", x, "x")
+    return tree_unflatten(treedef, [ew.stop_gradient(leaf) for leaf in leaves])

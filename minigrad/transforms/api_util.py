@@ -12,10 +12,19 @@ from __future__ import annotations
 
 import numpy as np
 
-from minigrad.core.trace import Tracer
-from minigrad.tree import keystr, tree_flatten, tree_flatten_with_path
+from minigrad.core.dtypes import is_float_dtype
+from minigrad.core.trace import Tracer, get_aval
+from minigrad.tree import tree_flatten, tree_flatten_with_path
 
-__all__ = ["flatten_arguments", "normalize_argnums", "is_array_leaf", "as_array"]
+__all__ = [
+    "flatten_arguments",
+    "normalize_argnums",
+    "is_array_leaf",
+    "as_array",
+    "check_differentiable",
+    "differentiated_arguments",
+    "instantiate_zeros",
+]
 
 _SCALAR_TYPES = (bool, int, float, complex, np.generic)
 
@@ -31,27 +40,106 @@ def as_array(x):
     return np.asarray(x)
 
 
-def flatten_arguments(transform: str, tree, what: str = "args"):
-    """Flatten a pytree of arguments, rejecting leaves that are not arrays or scalars."""
+def instantiate_zeros(values, avals) -> list:
+    """``values`` with zeros of the matching aval where a value is missing (``None``).
+
+    Transforms leave tangents and cotangents that are known to be zero as ``None``;
+    where a rule or a user needs an array, this one function makes it.
+
+    Example:
+      >>> from minigrad.core.ir import ShapedArray
+      >>> instantiate_zeros([None, 1.0], [ShapedArray((2,), np.float32), ShapedArray((), np.float64)])
+      [array([0., 0.], dtype=float32), 1.0]
+    """
+    return [
+        np.zeros(aval.shape, aval.dtype) if value is None else value
+        for value, aval in zip(values, avals, strict=True)
+    ]
+
+
+def flatten_arguments(transform: str, tree, what: str = "args", with_paths: bool = False):
+    """Flatten a pytree of arguments, rejecting leaves that are not arrays or scalars.
+
+    Returns ``(leaves, treedef)``, or with ``with_paths`` a list of ``(path, leaf)``.
+    """
     leaves, treedef = tree_flatten(tree)
-    if not all(is_array_leaf(leaf) for leaf in leaves):
-        for path, leaf in tree_flatten_with_path(tree)[0]:
+    if with_paths or not all(is_array_leaf(leaf) for leaf in leaves):
+        with_path = tree_flatten_with_path(tree)[0]
+        for path, leaf in with_path:
             if not is_array_leaf(leaf):
                 raise TypeError(
-                    f"{transform}: {what}{keystr(path)} is of type {type(leaf).__name__}, "
+                    f"{transform}: {what}{path} is of type {type(leaf).__name__}, "
                     "which is not an array. Leaves of the pytrees passed to a transform must be "
                     "arrays or numbers; register other containers with "
                     "minigrad.tree.register_pytree_node, or close over non-array values."
                 )
+        if with_paths:
+            return [(path, as_array(leaf)) for path, leaf in with_path]
     return [as_array(leaf) for leaf in leaves], treedef
 
 
 def normalize_argnums(transform: str, argnums, num_args: int) -> tuple[int, ...]:
-    single = isinstance(argnums, int)
-    argnums_tuple = (argnums,) if single else tuple(argnums)
+    """``argnums`` (an int or a sequence of ints) as non-negative positions, each once.
+
+    Example:
+      >>> normalize_argnums("grad", (0, -1), 3)
+      (0, 2)
+    """
+    single = isinstance(argnums, (int, np.integer))
+    try:
+        argnums_tuple = (argnums,) if single else tuple(argnums)
+    except TypeError:
+        argnums_tuple = (argnums,)
     for argnum in argnums_tuple:
-        if not isinstance(argnum, int) or not -num_args <= argnum < num_args:
+        if isinstance(argnum, (bool, np.bool_)) or not isinstance(argnum, (int, np.integer)):
+            raise TypeError(f"{transform}: argnums must be an int or a tuple of ints, got {argnums!r}.")
+        if not -num_args <= argnum < num_args:
             raise ValueError(
                 f"{transform}: argnums={argnums!r} does not fit a call with {num_args} positional arguments."
             )
-    return tuple(a % num_args for a in argnums_tuple)
+    normalized = tuple(int(a) % num_args for a in argnums_tuple)
+    if len(set(normalized)) != len(normalized):
+        raise ValueError(
+            f"{transform}: argnums={argnums!r} names an argument more than once; list each "
+            "argument once (the same input cannot be differentiated as two inputs)."
+        )
+    return normalized
+
+
+def check_differentiable(transform: str, argnums, argnum: int, arg) -> None:
+    """A TypeError naming the argument (and the place in its pytree) if it is not float."""
+    for path, leaf in flatten_arguments(transform, arg, f"argument {argnum}", with_paths=True):
+        dtype = get_aval(leaf).dtype
+        if not is_float_dtype(dtype):
+            raise TypeError(
+                f"{transform}: argnums={argnums!r} selects argument {argnum}{path}, of dtype {dtype}, "
+                "but derivatives are only defined for floating-point inputs. Pass floats (for "
+                "example x.astype(float)), or leave the argument out of argnums."
+            )
+
+
+def differentiated_arguments(transform: str, fun, argnums, args, kwargs=None):
+    """The arguments ``argnums`` picks and ``fun`` as a function of them alone.
+
+    The picks are one argument for an int ``argnums``, else a tuple; each must be
+    floating point. ``fun_of_picked(picked)`` calls ``fun`` with them put back in place.
+
+    Example:
+      >>> picked, f = differentiated_arguments("grad", lambda a, b: a - b, 1, (5.0, 2.0))
+      >>> picked, f(3.0)
+      (2.0, 2.0)
+    """
+    kwargs = {} if kwargs is None else kwargs
+    chosen = normalize_argnums(transform, argnums, len(args))
+    for argnum in chosen:
+        check_differentiable(transform, argnums, argnum, args[argnum])
+    single = isinstance(argnums, (int, np.integer))
+    picked = args[chosen[0]] if single else tuple(args[i] for i in chosen)
+
+    def fun_of_picked(new_picked):
+        full = list(args)
+        for argnum, value in zip(chosen, (new_picked,) if single else new_picked, strict=True):
+            full[argnum] = value
+        return fun(*full, **kwargs)
+
+    return picked, fun_of_picked

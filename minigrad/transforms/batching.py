@@ -29,7 +29,7 @@ from minigrad.core.staging import stage_flat
 from minigrad.core.trace import bind, get_aval
 from minigrad.ops.shape import batch_to_front, broadcast_to, moveaxis
 from minigrad.transforms.api_util import flatten_arguments
-from minigrad.tree import tree_flatten, tree_flatten_with_path, tree_unflatten
+from minigrad.tree import tree_flatten, tree_flatten_with_path, tree_structure, tree_unflatten
 
 __all__ = ["vmap", "batch_jaxpr", "eval_jaxpr_batched", "broadcast_prefix"]
 
@@ -172,7 +172,7 @@ def batch_jaxpr(
 
 def _axis_sizes_error(flat_axes, flat_args, paths):
     lines = [
-        f"  args{paths[i]}: axis {axis} of shape {get_aval(x).shape} has size {get_aval(x).shape[axis]}"
+        f"  {paths[i]}: axis {axis} of shape {get_aval(x).shape} has size {get_aval(x).shape[axis]}"
         for i, (axis, x) in enumerate(zip(flat_axes, flat_args, strict=True))
         if axis is not None
     ]
@@ -211,10 +211,15 @@ def vmap(fun, in_axes=0, out_axes=0):
         in_axes = tuple(in_axes)  # as JAX does, a list of axes means one per argument
 
     @functools.wraps(fun)
-    def vmapped(*args):
-        flat_args, in_tree = flatten_arguments("vmap", args)
-        flat_in_axes = broadcast_prefix("vmap", "in_axes", in_axes, in_tree)
-        paths = [path for path, _ in tree_flatten_with_path(args)[0]]
+    def vmapped(*args, **kwargs):
+        # As in JAX, keyword arguments are always mapped over their axis 0.
+        arg_leaves, args_tree = flatten_arguments("vmap", args)
+        kwarg_leaves, _ = flatten_arguments("vmap", kwargs, "kwargs")
+        flat_args = [*arg_leaves, *kwarg_leaves]
+        in_tree = tree_structure((args, kwargs))
+        flat_in_axes = [*broadcast_prefix("vmap", "in_axes", in_axes, args_tree), *[0] * len(kwarg_leaves)]
+        paths = [f"args{path}" for path, _ in tree_flatten_with_path(args)[0]]
+        paths += [f"kwargs{path}" for path, _ in tree_flatten_with_path(kwargs)[0]]
         dims: list = []
         for axis, x, path in zip(flat_in_axes, flat_args, paths, strict=True):
             _check_axis_spec("vmap", "in_axes", axis)
@@ -222,9 +227,20 @@ def vmap(fun, in_axes=0, out_axes=0):
                 dims.append(None)
                 continue
             ndim = get_aval(x).ndim
+            if ndim == 0:
+                share = (
+                    "Give it in_axes=None to share it with every example"
+                    if path.startswith("args")
+                    else "Keyword arguments are always mapped over axis 0; pass it positionally "
+                    "with in_axes=None, or close over it, to share it with every example"
+                )
+                raise ValueError(
+                    f"vmap: {path} is 0-d (shape ()), so it has no axis to map over "
+                    f"(in_axes gives it axis {axis}). {share}, or pass an array with a batch axis."
+                )
             if not -ndim <= axis < ndim:
                 raise ValueError(
-                    f"vmap: in_axes={axis} for args{path} of shape {get_aval(x).shape}, which has "
+                    f"vmap: in_axes={axis} for {path} of shape {get_aval(x).shape}, which has "
                     f"{ndim} axes; choose an axis in [-{ndim}, {ndim}) or None to share it."
                 )
             dims.append(int(axis) % ndim)
@@ -252,7 +268,8 @@ def vmap(fun, in_axes=0, out_axes=0):
             full = list(flat_args)
             for i, value in zip(batched_positions, example_args, strict=True):
                 full[i] = value
-            out_leaves, out_tree = tree_flatten(fun(*tree_unflatten(in_tree, full)))
+            example_args, example_kwargs = tree_unflatten(in_tree, full)
+            out_leaves, out_tree = tree_flatten(fun(*example_args, **example_kwargs))
             out_trees.append(out_tree)
             return out_leaves
 

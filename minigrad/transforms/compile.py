@@ -41,6 +41,7 @@ import weakref
 
 import numpy as np
 
+from minigrad.core.dtypes import is_float_dtype
 from minigrad.core.ir import ClosedJaxpr, Jaxpr, Literal, Var
 
 __all__ = ["compile_jaxpr", "CompiledProgram"]
@@ -52,8 +53,8 @@ _UFUNCS = {
     "log1p": "log1p", "expm1": "expm1", "sqrt": "sqrt", "sin": "sin", "cos": "cos", "tan": "tan",
     "tanh": "tanh", "atan": "arctan", "abs": "absolute", "sign": "sign", "eq": "equal",
     "ne": "not_equal", "lt": "less", "le": "less_equal", "gt": "greater", "ge": "greater_equal",
-    "and": "logical_and", "or": "logical_or", "xor": "logical_xor", "not": "logical_not",
-    "is_finite": "isfinite",
+    "and": "bitwise_and", "or": "bitwise_or", "xor": "bitwise_xor", "not": "invert",
+    "is_finite": "isfinite", "cbrt": "cbrt", "exp2": "exp2", "log2": "log2", "log10": "log10",
 }  # fmt: skip
 
 # Binary operators are the fastest spelling of a ufunc call when no `out=` is wanted.
@@ -223,7 +224,9 @@ def _expression(writer, i, eqn, args) -> tuple[str, str]:
     if eqn.primitive.emit is not None:
         # The primitive's own template; what it returns is not ours to overwrite.
         return eqn.primitive.emit(*args, **params), "foreign"
-    if name in _UFUNCS or (name == "integer_pow" and params["y"] in (2, -1) and out_aval.dtype.kind in "fc"):
+    if name in _UFUNCS or (
+        name == "integer_pow" and params["y"] in (2, -1) and is_float_dtype(out_aval.dtype)
+    ):
         ufunc = _UFUNCS.get(name) or ("square" if params["y"] == 2 else "reciprocal")
         if name == "integer_pow":
             args = args[:1]
@@ -248,7 +251,7 @@ def _expression(writer, i, eqn, args) -> tuple[str, str]:
         return f"{args[0]}.transpose({tuple(params['permutation'])!r})", "view"
     if name == "broadcast_to":
         return f"_broadcast_to({args[0]}, {tuple(params['shape'])!r})", "view"
-    if name == "reduce_sum" and out_aval.dtype.kind in "fc":
+    if name == "reduce_sum" and is_float_dtype(out_aval.dtype):
         return f"_add_reduce({args[0]}, {tuple(params['axes'])!r})", "fresh"
     if name in ("reduce_max", "reduce_min"):
         reducer = "_maximum_reduce" if name == "reduce_max" else "_minimum_reduce"

@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import contextvars
 import functools
+import inspect
 
 import numpy as np
 
@@ -38,7 +39,7 @@ from minigrad.core.trace import Tracer, bind, current_depth, get_aval
 from minigrad.ops.elementwise import add
 from minigrad.ops.shape import batch_size, moveaxis, reduce_sum
 from minigrad.transforms.ad import vjp
-from minigrad.transforms.api_util import as_array, flatten_arguments
+from minigrad.transforms.api_util import as_array, flatten_arguments, instantiate_zeros
 from minigrad.transforms.batching import batch_jaxpr, vmap
 from minigrad.transforms.forward import jvp
 from minigrad.transforms.staging import stage_pytree
@@ -113,11 +114,8 @@ def checkpoint_vjp(wanted, cts, ans, *primals, jaxpr):
 
 @checkpoint_p.def_jvp
 def checkpoint_jvp(primals, tangents, ans, *, jaxpr):
-    filled = tuple(
-        np.zeros(get_aval(p).shape, get_aval(p).dtype) if t is None else t
-        for p, t in zip(primals, tangents, strict=True)
-    )
-    _, tangents_out = jvp(functools.partial(_run, jaxpr), tuple(primals), filled)
+    filled = instantiate_zeros(tangents, [get_aval(p) for p in primals])
+    _, tangents_out = jvp(functools.partial(_run, jaxpr), tuple(primals), tuple(filled))
     return tangents_out
 
 
@@ -153,11 +151,15 @@ def checkpoint(fun):
       array([0., 0.])
     """
 
+    def fun_of_args_and_kwargs(args, kwargs):
+        return fun(*args, **kwargs)
+
     @functools.wraps(fun)
-    def checkpointed(*args):
-        closed, out_tree = stage_pytree(fun, args, "checkpoint")
+    def checkpointed(*args, **kwargs):
+        # Keyword arguments are traced like positional ones (their leaves follow them).
+        closed, out_tree = stage_pytree(fun_of_args_and_kwargs, (args, kwargs), "checkpoint")
         jaxpr, consts = _closure_convert(closed)
-        flat_args, _ = flatten_arguments("checkpoint", args)
+        flat_args, _ = flatten_arguments("checkpoint", (args, kwargs))
         outs = bind(checkpoint_p, *consts, *flat_args, jaxpr=jaxpr)
         return tree_unflatten(out_tree, outs)
 
@@ -192,7 +194,7 @@ def custom_vjp_call_vjp(wanted, cts, ans, *primals, jaxpr, num_consts, num_res, 
     consts_wanted = any(wanted[:num_consts])
     if residuals_used or consts_wanted:
         _, pullback = vjp(functools.partial(_run, jaxpr), *primals)
-        zero_outs = [np.zeros(a.shape, a.dtype) for a in jaxpr.out_avals[:num_out]]
+        zero_outs = instantiate_zeros([None] * num_out, jaxpr.out_avals[:num_out])
         if residuals_used:
             through_residuals = pullback([*zero_outs, *res_cts])
             for i in range(num_consts, len(primals)):
@@ -294,7 +296,8 @@ class custom_vjp:  # noqa: N801 - the name users know from JAX
         self.fwd = fwd
         self.bwd = bwd
 
-    def __call__(self, *args):
+    def __call__(self, *args, **kwargs):
+        args = _resolve_kwargs(self.fun, args, kwargs)
         if self.fwd is None:
             raise TypeError(
                 f"custom_vjp: {getattr(self.fun, '__name__', 'the function')} has no VJP yet; call "
@@ -364,6 +367,31 @@ class custom_vjp:  # noqa: N801 - the name users know from JAX
                 )
             static[argnum % len(args)] = value
         return static
+
+
+def _resolve_kwargs(fun, args, kwargs) -> tuple:
+    """``args`` with ``kwargs`` put in their positions, as ``fwd`` and ``bwd`` take
+    positional arguments only (JAX does the same); defaults are filled in too, so
+    ``fwd`` receives every argument."""
+    name = getattr(fun, "__name__", "the function")
+    try:
+        signature = inspect.signature(fun)
+    except (TypeError, ValueError):  # no signature to read (a builtin): positions only
+        if kwargs:
+            raise TypeError(f"custom_vjp: {name} takes positional arguments only.") from None
+        return args
+    try:
+        bound = signature.bind(*args, **kwargs)
+    except TypeError as error:
+        raise TypeError(f"custom_vjp: the call does not fit the signature of {name}: {error}.") from None
+    bound.apply_defaults()
+    if bound.kwargs:
+        raise TypeError(
+            f"custom_vjp: {name} was called with keyword-only arguments {sorted(bound.kwargs)}, "
+            "which cannot be given positions for fwd and bwd. Make them ordinary parameters, "
+            "or bind them with functools.partial before applying custom_vjp."
+        )
+    return bound.args
 
 
 def _call_bwd(bwd, in_tree, out_tree, res_tree, arg_avals, residuals, out_cts) -> list:

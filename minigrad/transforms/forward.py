@@ -15,11 +15,12 @@ from __future__ import annotations
 
 import numpy as np
 
+from minigrad.core.dtypes import is_float_dtype
 from minigrad.core.ir import ShapedArray
 from minigrad.core.trace import Trace, Tracer, bind, errors_point_at_user_code, get_aval, new_trace
 from minigrad.ops.elementwise import convert_element_type
 from minigrad.ops.shape import broadcast_to
-from minigrad.transforms.api_util import flatten_arguments
+from minigrad.transforms.api_util import flatten_arguments, instantiate_zeros
 from minigrad.tree import tree_flatten, tree_unflatten
 
 __all__ = ["jvp", "JVPTrace", "JVPTracer"]
@@ -71,11 +72,11 @@ class JVPTrace(Trace):
         if primitive.multiple_results:
             return [
                 o
-                if t is None or get_aval(o).dtype.kind not in "fc"
+                if t is None or not is_float_dtype(get_aval(o).dtype)
                 else JVPTracer(self, o, _fit_tangent(t, get_aval(o)))
                 for o, t in zip(out, out_tangent, strict=True)
             ]
-        if out_tangent is None or get_aval(out).dtype.kind not in "fc":
+        if out_tangent is None or not is_float_dtype(get_aval(out).dtype):
             return out  # a zero tangent: the value is a constant to this trace
         return JVPTracer(self, out, _fit_tangent(out_tangent, get_aval(out)))
 
@@ -102,14 +103,23 @@ def jvp(fun, primals, tangents):
     flat_tangents, tangent_tree = flatten_arguments("jvp", tuple(tangents), "tangents")
     if tangent_tree != in_tree:
         raise ValueError(f"jvp: tangents have structure {tangent_tree!r} but primals have {in_tree!r}.")
-    for p, t in zip(flat_primals, flat_tangents, strict=True):
+    for (path, p), t in zip(
+        flatten_arguments("jvp", tuple(primals), "primals", with_paths=True), flat_tangents, strict=True
+    ):
         if get_aval(p).shape != get_aval(t).shape:
             raise ValueError(
-                f"jvp: a tangent of shape {get_aval(t).shape} was given for a primal of shape {get_aval(p).shape}."
+                f"jvp: a tangent of shape {get_aval(t).shape} was given for a primal of shape "
+                f"{get_aval(p).shape} (primals{path}); each tangent must have its primal's shape."
+            )
+        if is_float_dtype(get_aval(p).dtype) and get_aval(t).dtype != get_aval(p).dtype:
+            raise TypeError(
+                f"jvp: primals{path} has dtype {get_aval(p).dtype} but its tangent has dtype "
+                f"{get_aval(t).dtype}; a tangent must have its primal's dtype. Cast it, for "
+                f"example t.astype(np.{get_aval(p).dtype})."
             )
     with new_trace(JVPTrace) as trace:
         inputs = [
-            JVPTracer(trace, p, _fit_tangent(t, get_aval(p))) if get_aval(p).dtype.kind in "fc" else p
+            JVPTracer(trace, p, _fit_tangent(t, get_aval(p))) if is_float_dtype(get_aval(p).dtype) else p
             for p, t in zip(flat_primals, flat_tangents, strict=True)
         ]
         with errors_point_at_user_code():
@@ -121,8 +131,7 @@ def jvp(fun, primals, tangents):
                 out_primals.append(leaf.primal)
                 out_tangents.append(leaf.tangent)
             else:
-                leaf = leaf if hasattr(leaf, "shape") else np.asarray(leaf)
-                out_primals.append(leaf)
-                aval = get_aval(leaf)
-                out_tangents.append(np.zeros(aval.shape, aval.dtype))
+                out_primals.append(leaf if hasattr(leaf, "shape") else np.asarray(leaf))
+                out_tangents.append(None)  # a constant output: a zero tangent
+    out_tangents = instantiate_zeros(out_tangents, [get_aval(p) for p in out_primals])
     return tree_unflatten(out_tree, out_primals), tree_unflatten(out_tree, out_tangents)

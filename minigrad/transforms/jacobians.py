@@ -24,10 +24,11 @@ import functools
 
 import numpy as np
 
+from minigrad.core.dtypes import is_float_dtype
 from minigrad.core.trace import get_aval
 from minigrad.ops.shape import reshape, slice_axis
 from minigrad.transforms.ad import vjp
-from minigrad.transforms.api_util import flatten_arguments, normalize_argnums
+from minigrad.transforms.api_util import differentiated_arguments, flatten_arguments
 from minigrad.transforms.batching import vmap
 from minigrad.transforms.forward import jvp
 from minigrad.tree import tree_flatten, tree_unflatten
@@ -37,26 +38,11 @@ __all__ = ["jacfwd", "jacrev", "hessian"]
 
 def _differentiated(transform, fun, argnums, args):
     """The flat leaves of the chosen arguments, and ``fun`` as a function of them."""
-    chosen = normalize_argnums(transform, argnums, len(args))
-    wrt = args[chosen[0]] if isinstance(argnums, int) else tuple(args[i] for i in chosen)
-    leaves, in_tree = flatten_arguments(transform, wrt, "differentiated argument")
-    for leaf in leaves:
-        if get_aval(leaf).dtype.kind not in "fc":
-            raise TypeError(
-                f"{transform}: argnums={argnums!r} selects an input of dtype {get_aval(leaf).dtype}; "
-                "Jacobians are only defined for floating-point inputs. Pass floats (x.astype(float)) "
-                "or leave the argument out of argnums."
-            )
+    picked, fun_of_picked = differentiated_arguments(transform, fun, argnums, args)
+    leaves, in_tree = flatten_arguments(transform, picked, "differentiated argument")
 
     def fun_of_leaves(*new_leaves):
-        picked = tree_unflatten(in_tree, new_leaves)
-        full = list(args)
-        if isinstance(argnums, int):
-            full[chosen[0]] = picked
-        else:
-            for i, value in zip(chosen, picked, strict=True):
-                full[i] = value
-        return fun(*full)
+        return fun_of_picked(tree_unflatten(in_tree, new_leaves))
 
     return leaves, in_tree, fun_of_leaves
 
@@ -151,7 +137,7 @@ def jacrev(fun, argnums=0):
         out_leaves, out_tree = tree_flatten(out)
         out_avals = [get_aval(o) for o in out_leaves]
         for aval in out_avals:
-            if aval.dtype.kind not in "fc":
+            if not is_float_dtype(aval.dtype):
                 raise TypeError(
                     f"jacrev: the function has an output of dtype {aval.dtype}; reverse mode needs "
                     "floating-point outputs. Cast it, or return it from a separate function."

@@ -33,6 +33,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from minigrad.core.dtypes import is_float_dtype
 from minigrad.core.ir import ClosedJaxpr, Eqn, Jaxpr, Literal, ShapedArray, Var
 from minigrad.ops.elementwise import ELEMENTWISE_PRIMITIVES, broadcast_shapes, mul_p
 from minigrad.ops.shape import broadcast_to_p, reshape_p
@@ -215,7 +216,7 @@ def _uniform_value(atom):
     if value.size == 0:
         return None
     first = value.flat[0]
-    if value.dtype.kind in "fc" and np.isnan(first):
+    if is_float_dtype(value.dtype) and np.isnan(first):
         return None
     if value.size > 1 and not np.all(value == first):
         return None

@@ -73,16 +73,18 @@ def make_jaxpr(fun, static_argnums=(), *, source: bool = False):
     static = (static_argnums,) if isinstance(static_argnums, int) else tuple(static_argnums)
 
     @functools.wraps(fun)
-    def make_jaxpr_fun(*args) -> ClosedJaxpr:
+    def make_jaxpr_fun(*args, **kwargs) -> ClosedJaxpr:
         dynamic_positions = [i for i in range(len(args)) if i not in static]
 
-        def fun_of_dynamic(*dynamic):
+        # Keyword arguments are traced, as in JAX: their leaves follow the positional ones.
+        def fun_of_dynamic(*dynamic_then_kwargs):
+            *dynamic, traced_kwargs = dynamic_then_kwargs
             full = list(args)
             for i, value in zip(dynamic_positions, dynamic, strict=True):
                 full[i] = value
-            return fun(*full)
+            return fun(*full, **traced_kwargs)
 
-        closed, _ = stage_pytree(fun_of_dynamic, tuple(args[i] for i in dynamic_positions))
+        closed, _ = stage_pytree(fun_of_dynamic, (*(args[i] for i in dynamic_positions), kwargs))
         return attrs.evolve(closed, show_source=True) if source else closed
 
     return make_jaxpr_fun
