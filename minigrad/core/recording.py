@@ -51,8 +51,9 @@ class RecordTrace(Trace):
         self.values: dict[Var, object] = {}
         self._sources: dict[Var, str] = {}
 
-    def new_input(self, value) -> RecordTracer:
-        var = Var(get_aval(value))
+    def new_input(self, value, aval: ShapedArray | None = None) -> RecordTracer:
+        """A tracer for an input ``value``; ``aval`` (default: the value's) may be weak."""
+        var = Var(get_aval(value) if aval is None else aval)
         self.values[var] = value
         return RecordTracer(self, value, var)
 

@@ -116,6 +116,11 @@ class Tracer:
         raise NotImplementedError  # every concrete tracer overrides this
 
     @property
+    def weak_type(self) -> bool:
+        """Whether this is a Python number passed to a transform (see ``ShapedArray``)."""
+        return self.aval.weak_type
+
+    @property
     def shape(self) -> tuple[int, ...]:
         return self.aval.shape
 
