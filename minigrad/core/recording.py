@@ -21,7 +21,7 @@ from __future__ import annotations
 
 from minigrad.core.dtypes import FLOAT_KINDS
 from minigrad.core.ir import Eqn, Literal, ShapedArray, Var
-from minigrad.core.trace import Trace, Tracer, bind, get_aval
+from minigrad.core.trace import Trace, Tracer, bind, evaluate, get_aval
 
 __all__ = ["RecordTrace", "RecordTracer"]
 
@@ -71,35 +71,44 @@ class RecordTrace(Trace):
         return atom.val if type(atom) is Literal else self.values[atom]
 
     def process_primitive(self, primitive, args, params):
+        # This runs once per operation of every differentiated function, so it does only
+        # what it must: split the arguments, compute, write one equation down.
         values = []
         atoms = []
+        outer = False  # does any value belong to an outer transform?
         for arg in args:
-            if isinstance(arg, RecordTracer) and arg._trace is self:
-                values.append(arg.value)
+            if type(arg) is RecordTracer and arg._trace is self:
+                value = arg.value
+                values.append(value)
                 atoms.append(arg.variable)
             else:
+                value = arg
                 values.append(arg)
                 atoms.append(Literal(arg, get_aval(arg)))
-        out = bind(primitive, *values, **params)
+            outer = outer or isinstance(value, Tracer)
+        # With plain arrays only, NumPy computes directly; `bind` would only find that out.
+        out = bind(primitive, *values, **params) if outer else evaluate(primitive, values, params)
         if not primitive.differentiable:
             return out
         outs = out if primitive.multiple_results else (out,)
         # Under an outer staging trace, the equation one level out knows the user's line;
         # the backward pass hands it on to the equations it emits for this one.
-        first = outs[0] if outs else None
-        source = first._trace.source_of(first) if isinstance(first, Tracer) else None
+        source = None
+        if outer and outs and isinstance(outs[0], Tracer):
+            source = outs[0]._trace.source_of(outs[0])
+        record_values = self.values
         tracers = []
         outvars = []
         for value in outs:
             aval = get_aval(value)
             var = Var(aval)
             outvars.append(var)
-            self.values[var] = value
+            record_values[var] = value
             if aval.dtype.kind in FLOAT_KINDS:
                 tracers.append(RecordTracer(self, value, var))
             else:
                 tracers.append(value)  # integers and booleans carry no derivative
-        self.eqns.append(Eqn(primitive, atoms, outvars, params, source=source))
+        self.eqns.append(Eqn(primitive, tuple(atoms), tuple(outvars), params, source=source))
         if source is not None:
             for var in outvars:
                 self._sources[var] = source

@@ -34,7 +34,7 @@ def dtype_of(x) -> np.dtype:
 def to_array(x, dtype=None):
     """A tracer (cast if needed) or a NumPy array; lists of numbers become arrays."""
     if isinstance(x, Tracer):
-        return x if dtype is None else convert_element_type(x, dtype)
+        return x if dtype is None or x.dtype == dtype else convert_element_type(x, dtype)
     if isinstance(x, np.ndarray) and (dtype is None or x.dtype == dtype):
         return x
     return np.asarray(x, dtype=dtype)
