@@ -132,6 +132,17 @@ class Params(Mapping):
     def __getitem__(self, key):
         return self._dict[key]
 
+    # The backward pass and interpreters call rules with ``**eqn.params`` for every
+    # equation; Mapping's generic keys() would make that a Python-level iteration.
+    def keys(self):
+        return self._dict.keys()
+
+    def items(self):
+        return self._dict.items()
+
+    def values(self):
+        return self._dict.values()
+
     def __iter__(self):
         return iter(self._dict)
 

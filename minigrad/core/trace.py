@@ -216,7 +216,8 @@ def _interned_aval(shape, dtype) -> ShapedArray:
 def get_aval(x) -> ShapedArray:
     """The abstract value of a tracer, array or scalar."""
     if type(x) is np.ndarray:
-        return _interned_aval(x.shape, x.dtype)
+        aval = _AVALS.get((x.shape, x.dtype))  # the usual case, looked up inline
+        return _interned_aval(x.shape, x.dtype) if aval is None else aval
     if isinstance(x, Tracer):
         return x.aval
     x = np.asarray(x)

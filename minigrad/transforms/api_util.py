@@ -162,6 +162,9 @@ def normalize_argnums(transform: str, argnums, num_args: int) -> tuple[int, ...]
 
 def check_differentiable(transform: str, argnums, argnum: int, arg) -> None:
     """A TypeError naming the argument (and the place in its pytree) if it is not float."""
+    leaves, _ = _checked_leaves(transform, arg, f"argument {argnum}")
+    if all(is_float_dtype(get_aval(leaf).dtype) for leaf in leaves):
+        return  # the usual case: no need for the paths, which only the message uses
     for path, leaf in flatten_arguments(transform, arg, f"argument {argnum}", with_paths=True):
         dtype = get_aval(leaf).dtype
         if not is_float_dtype(dtype):
