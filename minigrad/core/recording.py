@@ -30,16 +30,15 @@ class RecordTracer(Tracer):
     """A value of the recording trace: its concrete (or outer) value and its variable."""
 
     # Not `var`: that name is the variance method every array has (`x.var()`).
-    __slots__ = ("value", "variable")
+    # `aval` is the variable's, kept in a slot: `.dtype` and `.shape` are read by every
+    # operation's promotion, and a slot is cheaper than a property.
+    __slots__ = ("value", "variable", "aval")
 
     def __init__(self, trace, value, variable):
         self._trace = trace
         self.value = value
         self.variable = variable
-
-    @property
-    def aval(self) -> ShapedArray:
-        return self.variable.aval
+        self.aval = variable.aval
 
 
 class RecordTrace(Trace):

@@ -42,16 +42,14 @@ class StagingTracer(Tracer):
     # Not `var`: that name is the variance method every array has (`x.var()`).
     # `source` is the user's line that made it (kept here, not in a table of the trace,
     # so that a long program costs no memory per equation beyond the equation itself).
-    __slots__ = ("variable", "source")
+    # `aval` is the variable's, in a slot for speed (as in ``RecordTracer``).
+    __slots__ = ("variable", "source", "aval")
 
     def __init__(self, trace, variable, source=None):
         self._trace = trace
         self.variable = variable
         self.source = source
-
-    @property
-    def aval(self) -> ShapedArray:
-        return self.variable.aval
+        self.aval = variable.aval
 
 
 class StagingTrace(Trace):

@@ -90,7 +90,8 @@ def promote(opname: str, *args) -> list:
     """Convert operands to their common dtype under NumPy 2's promotion rules."""
     dtype = _common_dtype_fast(args)
     if dtype is not None:
-        return [to_array(x, dtype) for x in args]
+        # Every array operand has `dtype` already; only the Python numbers need converting.
+        return [x if type(x) is np.ndarray or isinstance(x, Tracer) else np.asarray(x, dtype) for x in args]
     try:
         dtype = result_dtype(*args)
     except TypeError as error:

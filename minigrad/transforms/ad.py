@@ -96,11 +96,14 @@ def backward_pass(eqns, read, cts_by_var: dict, release=None) -> dict:
                     ct = cts_in[argnum]
                 if ct is None:
                     continue
-                ct_aval = get_aval(ct)
-                if ct_aval.shape != atom.aval.shape:
-                    ct = unbroadcast(ct, atom.aval.shape)
-                if ct_aval.dtype != atom.aval.dtype:
-                    ct = convert_element_type(ct, atom.aval.dtype)
+                ct_aval, aval = get_aval(ct), atom.aval
+                # Avals are interned, so the same object (the usual case) means the
+                # cotangent already has its primal's shape and dtype.
+                if ct_aval is not aval:
+                    if ct_aval.shape != aval.shape:
+                        ct = unbroadcast(ct, aval.shape)
+                    if ct_aval.dtype != aval.dtype:
+                        ct = convert_element_type(ct, aval.dtype)
                 existing = ct_env.get(atom)
                 ct_env[atom] = ct if existing is None else add(existing, ct)
         finally:
