@@ -19,6 +19,8 @@ Example:
 
 from __future__ import annotations
 
+import numpy as np
+
 from minigrad.core.dtypes import FLOAT_KINDS
 from minigrad.core.ir import Eqn, Literal, ShapedArray, Var
 from minigrad.core.trace import Trace, Tracer, bind, evaluate, get_aval
@@ -49,6 +51,11 @@ class RecordTrace(Trace):
         self.eqns: list[Eqn] = []
         self.values: dict[Var, object] = {}
         self._sources: dict[Var, str] = {}
+        # One Literal per distinct scalar constant (``x * 1.1`` in a loop reuses one): an
+        # equation then costs no new objects for its constants, which keeps the garbage
+        # collector's work per equation flat in long programs. Keyed by dtype and bytes,
+        # so -0.0 and 0.0, or two NaNs, are told apart exactly.
+        self._scalar_literals: dict[tuple, Literal] = {}
 
     def new_input(self, value, aval: ShapedArray | None = None) -> RecordTracer:
         """A tracer for an input ``value``; ``aval`` (default: the value's) may be weak."""
@@ -69,6 +76,15 @@ class RecordTrace(Trace):
         """The value of a variable or literal of this trace's program."""
         return atom.val if type(atom) is Literal else self.values[atom]
 
+    def _literal(self, value) -> Literal:
+        if type(value) is not np.ndarray or value.shape != ():
+            return Literal(value, get_aval(value))
+        key = (value.dtype, value.tobytes())
+        literal = self._scalar_literals.get(key)
+        if literal is None:
+            literal = self._scalar_literals[key] = Literal(value, get_aval(value))
+        return literal
+
     def process_primitive(self, primitive, args, params):
         # This runs once per operation of every differentiated function, so it does only
         # what it must: split the arguments, compute, write one equation down.
@@ -83,7 +99,7 @@ class RecordTrace(Trace):
             else:
                 value = arg
                 values.append(arg)
-                atoms.append(Literal(arg, get_aval(arg)))
+                atoms.append(self._literal(arg))
             outer = outer or isinstance(value, Tracer)
         # With plain arrays only, NumPy computes directly; `bind` would only find that out.
         out = bind(primitive, *values, **params) if outer else evaluate(primitive, values, params)
