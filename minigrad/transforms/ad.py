@@ -78,20 +78,21 @@ def backward_pass(eqns, read, cts_by_var: dict, release=None) -> dict:
             if cts_out is None:
                 continue
             ans = read(eqn.outvars[0])
-        primals = [read(atom) for atom in eqn.invars]
+        invars, params = eqn.invars, eqn.params
+        primals = [read(atom) for atom in invars]
         # Equations staged while transposing this one belong to the user's line that made it.
         source_token = None if eqn.source is None else set_equation_source(eqn.source)
         try:
             if primitive.vjp_all is not None:
-                wanted = tuple(type(atom) is not Literal for atom in eqn.invars)
-                cts_in = primitive.vjp_all(wanted, cts_out, ans, *primals, **eqn.params)
+                wanted = tuple(type(atom) is not Literal for atom in invars)
+                cts_in = primitive.vjp_all(wanted, cts_out, ans, *primals, **params)
             else:
                 cts_in = None
-            for argnum, atom in enumerate(eqn.invars):
+            for argnum, atom in enumerate(invars):
                 if type(atom) is Literal:
                     continue  # a constant: nobody asked for its cotangent
                 if cts_in is None:
-                    ct = primitive.vjp(argnum, cts_out, ans, *primals, **eqn.params)
+                    ct = primitive.vjp(argnum, cts_out, ans, *primals, **params)
                 else:
                     ct = cts_in[argnum]
                 if ct is None:
