@@ -299,3 +299,31 @@ def test_vjp_fn_can_be_called_repeatedly_while_grad_frees_as_it_walks():
     second = pullback(np.ones(4))[0]
     np.testing.assert_array_equal(first, second)
     np.testing.assert_allclose(mg.grad(lambda v: f(v).sum())(x), first)
+
+
+def test_python_float_argument_is_weak_and_its_gradient_is_float64():
+    # The value has eager's dtype (float32: the number is weak); the gradient has the
+    # dtype of the primal as an array (float64), as JAX gives its default float.
+    def f(x):
+        return (x * np.array([1.0, 2.0], np.float32)).sum()
+
+    value, gradient = mg.value_and_grad(f)(1.5)
+    assert value.dtype == f(1.5).dtype == np.float32
+    assert gradient.dtype == np.float64 and gradient.shape == ()
+    assert gradient == 3.0
+    assert mg.grad(f)(1.5).dtype == np.float64
+    assert mg.vjp(f, 1.5)[1](np.float32(1.0))[0].dtype == np.float64
+    assert mg.jacrev(f)(1.5).dtype == np.float64
+    assert mg.grad(mg.jit(f))(1.5).dtype == np.float64
+    assert mg.jit(mg.grad(f))(1.5).dtype == np.float64
+    assert mg.jit(mg.value_and_grad(f))(1.5)[0].dtype == np.float32
+
+
+def test_jvp_of_python_float_is_weak():
+    def f(x):
+        return x * np.ones(2, np.float32)
+
+    out, tangent = mg.jvp(f, (2.0,), (1.0,))
+    assert out.dtype == tangent.dtype == f(2.0).dtype == np.float32
+    np.testing.assert_array_equal(tangent, [1.0, 1.0])
+    assert mg.jacfwd(f)(2.0).dtype == np.float32  # forward mode: the output's dtype

@@ -301,3 +301,12 @@ def test_keyword_arguments_are_mapped_over_axis_0():
     np.testing.assert_allclose(got, np.ones((3, 2)) * scales[:, None])
     with pytest.raises(ValueError, match=r"kwargs\['scale'\] is 0-d.*always mapped"):
         mg.vmap(lambda x, scale: x * scale)(xs, scale=2.0)
+
+
+def test_shared_python_number_is_weak():
+    # A Python number shared by every example promotes as it does eagerly.
+    out = mg.vmap(lambda x, s: x * s, in_axes=(0, None))(np.ones((3, 2), np.float32), 0.5)
+    assert out.dtype == np.float32
+    np.testing.assert_array_equal(out, np.full((3, 2), 0.5, np.float32))
+    grads = mg.vmap(mg.grad(lambda x, s: (x * s).sum()), in_axes=(0, None))(np.ones((3, 2), np.float32), 0.5)
+    assert grads.dtype == np.float32

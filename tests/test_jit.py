@@ -518,3 +518,12 @@ def test_concurrent_calls_with_many_signatures_and_a_small_cache():
         t.join()
     assert not errors
     assert jf.cache_size() <= 3
+
+
+def test_weak_python_number_input_is_an_aval_flag():
+    # jit gives a Python number a weak aval, as every transform does; no special tracer.
+    staged = mg.jit(lambda x, s: x * s).lower(np.ones(2, np.float32), 3.0).staged
+    assert [a.weak_type for a in staged.in_avals] == [False, True]
+    assert staged.out_avals[0].dtype == np.float32
+    grad = mg.jit(mg.grad(lambda x, s: (x * s).sum(), argnums=1))(np.ones(2, np.float32), 3.0)
+    assert grad.dtype == np.float64 and grad == 2.0

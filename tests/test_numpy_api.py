@@ -412,3 +412,40 @@ def test_var_method_of_tracers():
     x = np.arange(3.0)
     np.testing.assert_allclose(mg.grad(lambda t: t.var())(x), 2 * (x - x.mean()) / 3)
     np.testing.assert_allclose(mg.vmap(lambda t: t.var())(np.stack([x, 2 * x])), [x.var(), (2 * x).var()])
+
+
+# A Python number passed to any transform promotes as it does eagerly (weak typing).
+def _weak_mixed(x):
+    return (x * np.ones(2, np.float32)).sum()
+
+
+_WEAK_TRANSFORMS = {
+    "grad": lambda x: mg.value_and_grad(_weak_mixed)(x)[0],
+    "vjp": lambda x: mg.vjp(_weak_mixed, x)[0],
+    "jvp": lambda x: mg.jvp(_weak_mixed, (x,), (1.0,))[0],
+    "jit": mg.jit(_weak_mixed),
+    "vmap": lambda x: mg.vmap(lambda a, s: a * _weak_mixed(s), in_axes=(0, None))(np.ones(3, np.float32), x),
+    "make_jaxpr": lambda x: np.zeros((), mg.make_jaxpr(_weak_mixed)(x).out_avals[0].dtype),
+    "checkpoint": lambda x: mg.checkpoint(_weak_mixed)(x),
+}
+
+
+@pytest.mark.parametrize(
+    "transform, number",
+    [(name, 1.0) for name in sorted(_WEAK_TRANSFORMS)]
+    # An int is not differentiable, but it is weak where it is only traced.
+    + [(name, 2) for name in ("vjp", "jit", "vmap", "make_jaxpr", "checkpoint")],
+)
+def test_python_number_arguments_are_weak_under_every_transform(transform, number):
+    eager = _weak_mixed(number)
+    assert eager.dtype == np.float32  # NumPy 2: the Python number adopts float32
+    assert _WEAK_TRANSFORMS[transform](number).dtype == eager.dtype
+
+
+def test_numpy_scalars_are_not_weak_under_transforms():
+    # np.float64 is a strong scalar in NumPy 2, eagerly and under every transform.
+    x = np.float64(1.0)
+    assert _weak_mixed(x).dtype == np.float64
+    assert mg.value_and_grad(_weak_mixed)(x)[0].dtype == np.float64
+    assert mg.jit(_weak_mixed)(x).dtype == np.float64
+    assert mg.make_jaxpr(_weak_mixed)(x).out_avals[0].dtype == np.float64

@@ -57,10 +57,19 @@ _SHORT_DTYPE = {
 
 @attrs.frozen
 class ShapedArray:
-    """What a transform knows about an array it cannot see: its shape and dtype."""
+    """What a transform knows about an array it cannot see: its shape and dtype.
+
+    ``weak_type`` marks a Python number passed to a transform: like the number itself
+    (NumPy 2's weak scalars) it takes the dtype of the arrays it meets, so
+    ``float32_array * x`` stays float32 for ``x = 1.0`` under every transform. Only a
+    transform's inputs are weak; every operation's result has a definite dtype.
+    """
 
     shape: tuple[int, ...] = attrs.field(converter=tuple)
     dtype: np.dtype = attrs.field(converter=np.dtype)
+    # Not part of equality: weakness only steers promotion while a function is traced; a
+    # program typed for a weak float64 input runs on any float64 value.
+    weak_type: bool = attrs.field(default=False, kw_only=True, eq=False)
 
     @property
     def ndim(self) -> int:
@@ -122,6 +131,17 @@ class Params(Mapping):
 
     def __getitem__(self, key):
         return self._dict[key]
+
+    # The backward pass and interpreters call rules with ``**eqn.params`` for every
+    # equation; Mapping's generic keys() would make that a Python-level iteration.
+    def keys(self):
+        return self._dict.keys()
+
+    def items(self):
+        return self._dict.items()
+
+    def values(self):
+        return self._dict.values()
 
     def __iter__(self):
         return iter(self._dict)

@@ -19,9 +19,11 @@ Example:
 
 from __future__ import annotations
 
+import numpy as np
+
 from minigrad.core.dtypes import FLOAT_KINDS
 from minigrad.core.ir import Eqn, Literal, ShapedArray, Var
-from minigrad.core.trace import Trace, Tracer, bind, get_aval
+from minigrad.core.trace import Trace, Tracer, bind, evaluate, get_aval
 
 __all__ = ["RecordTrace", "RecordTracer"]
 
@@ -30,16 +32,15 @@ class RecordTracer(Tracer):
     """A value of the recording trace: its concrete (or outer) value and its variable."""
 
     # Not `var`: that name is the variance method every array has (`x.var()`).
-    __slots__ = ("value", "variable")
+    # `aval` is the variable's, kept in a slot: `.dtype` and `.shape` are read by every
+    # operation's promotion, and a slot is cheaper than a property.
+    __slots__ = ("value", "variable", "aval")
 
     def __init__(self, trace, value, variable):
         self._trace = trace
         self.value = value
         self.variable = variable
-
-    @property
-    def aval(self) -> ShapedArray:
-        return self.variable.aval
+        self.aval = variable.aval
 
 
 class RecordTrace(Trace):
@@ -50,9 +51,15 @@ class RecordTrace(Trace):
         self.eqns: list[Eqn] = []
         self.values: dict[Var, object] = {}
         self._sources: dict[Var, str] = {}
+        # One Literal per distinct scalar constant (``x * 1.1`` in a loop reuses one): an
+        # equation then costs no new objects for its constants, which keeps the garbage
+        # collector's work per equation flat in long programs. Keyed by dtype and bytes,
+        # so -0.0 and 0.0, or two NaNs, are told apart exactly.
+        self._scalar_literals: dict[tuple, Literal] = {}
 
-    def new_input(self, value) -> RecordTracer:
-        var = Var(get_aval(value))
+    def new_input(self, value, aval: ShapedArray | None = None) -> RecordTracer:
+        """A tracer for an input ``value``; ``aval`` (default: the value's) may be weak."""
+        var = Var(get_aval(value) if aval is None else aval)
         self.values[var] = value
         return RecordTracer(self, value, var)
 
@@ -69,36 +76,54 @@ class RecordTrace(Trace):
         """The value of a variable or literal of this trace's program."""
         return atom.val if type(atom) is Literal else self.values[atom]
 
+    def _literal(self, value) -> Literal:
+        if type(value) is not np.ndarray or value.shape != ():
+            return Literal(value, get_aval(value))
+        key = (value.dtype, value.tobytes())
+        literal = self._scalar_literals.get(key)
+        if literal is None:
+            literal = self._scalar_literals[key] = Literal(value, get_aval(value))
+        return literal
+
     def process_primitive(self, primitive, args, params):
+        # This runs once per operation of every differentiated function, so it does only
+        # what it must: split the arguments, compute, write one equation down.
         values = []
         atoms = []
+        outer = False  # does any value belong to an outer transform?
         for arg in args:
-            if isinstance(arg, RecordTracer) and arg._trace is self:
-                values.append(arg.value)
+            if type(arg) is RecordTracer and arg._trace is self:
+                value = arg.value
+                values.append(value)
                 atoms.append(arg.variable)
             else:
+                value = arg
                 values.append(arg)
-                atoms.append(Literal(arg, get_aval(arg)))
-        out = bind(primitive, *values, **params)
+                atoms.append(self._literal(arg))
+            outer = outer or isinstance(value, Tracer)
+        # With plain arrays only, NumPy computes directly; `bind` would only find that out.
+        out = bind(primitive, *values, **params) if outer else evaluate(primitive, values, params)
         if not primitive.differentiable:
             return out
         outs = out if primitive.multiple_results else (out,)
         # Under an outer staging trace, the equation one level out knows the user's line;
         # the backward pass hands it on to the equations it emits for this one.
-        first = outs[0] if outs else None
-        source = first._trace.source_of(first) if isinstance(first, Tracer) else None
+        source = None
+        if outer and outs and isinstance(outs[0], Tracer):
+            source = outs[0]._trace.source_of(outs[0])
+        record_values = self.values
         tracers = []
         outvars = []
         for value in outs:
             aval = get_aval(value)
             var = Var(aval)
             outvars.append(var)
-            self.values[var] = value
+            record_values[var] = value
             if aval.dtype.kind in FLOAT_KINDS:
                 tracers.append(RecordTracer(self, value, var))
             else:
                 tracers.append(value)  # integers and booleans carry no derivative
-        self.eqns.append(Eqn(primitive, atoms, outvars, params, source=source))
+        self.eqns.append(Eqn(primitive, tuple(atoms), tuple(outvars), params, source=source))
         if source is not None:
             for var in outvars:
                 self._sources[var] = source

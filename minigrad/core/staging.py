@@ -18,6 +18,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 
+import attrs
 import numpy as np
 
 from minigrad.core.ir import ClosedJaxpr, Eqn, Jaxpr, Literal, ShapedArray, Var
@@ -39,15 +40,16 @@ class StagingTracer(Tracer):
     """A value of the staging trace: only its variable (shape and dtype) is known."""
 
     # Not `var`: that name is the variance method every array has (`x.var()`).
-    __slots__ = ("variable",)
+    # `source` is the user's line that made it (kept here, not in a table of the trace,
+    # so that a long program costs no memory per equation beyond the equation itself).
+    # `aval` is the variable's, in a slot for speed (as in ``RecordTracer``).
+    __slots__ = ("variable", "source", "aval")
 
-    def __init__(self, trace, variable):
+    def __init__(self, trace, variable, source=None):
         self._trace = trace
         self.variable = variable
-
-    @property
-    def aval(self) -> ShapedArray:
-        return self.variable.aval
+        self.source = source
+        self.aval = variable.aval
 
 
 class StagingTrace(Trace):
@@ -58,10 +60,10 @@ class StagingTrace(Trace):
         self.eqns: list[Eqn] = []
         self.constvars: list[Var] = []
         self.consts: list = []
-        self._const_atoms: dict[int, Var | Literal] = {}
-        # Constants are remembered by id(); holding them keeps those ids from being reused.
+        # Array constants are remembered by id(), so one closed-over array is one constvar;
+        # holding them keeps those ids from being reused.
+        self._const_atoms: dict[int, Var] = {}
         self._held_consts: list = []
-        self._sources: dict[Var, str] = {}
 
     def new_input(self, aval: ShapedArray) -> StagingTracer:
         return StagingTracer(self, Var(aval))
@@ -75,11 +77,12 @@ class StagingTrace(Trace):
             return known
         aval = get_aval(value)
         if not isinstance(value, Tracer) and aval.shape == ():
-            atom = Literal(np.asarray(value), aval)
-        else:
-            atom = Var(aval)
-            self.constvars.append(atom)
-            self.consts.append(value)
+            # Scalars (mostly fresh Python numbers) are written into the equation and not
+            # remembered: remembering them cost memory for every equation of a program.
+            return Literal(np.asarray(value), aval)
+        atom = Var(aval)
+        self.constvars.append(atom)
+        self.consts.append(value)
         self._const_atoms[id(value)] = atom
         self._held_consts.append(value)
         return atom
@@ -94,17 +97,16 @@ class StagingTrace(Trace):
             raise
         if not primitive.multiple_results:
             out_avals = [out_avals]
-        outvars = [Var(aval) for aval in out_avals]
+        # Only a transform's inputs are weakly typed: a rule that hands back an input's
+        # aval (``x + x`` keeps ``x``'s) must not make its result weak.
+        outvars = [Var(attrs.evolve(aval, weak_type=False) if aval.weak_type else aval) for aval in out_avals]
         source = equation_source()
-        self.eqns.append(Eqn(primitive, atoms, outvars, params, source=source))
-        if source is not None:
-            for var in outvars:
-                self._sources[var] = source
-        tracers = [StagingTracer(self, var) for var in outvars]
+        self.eqns.append(Eqn(primitive, tuple(atoms), tuple(outvars), params, source=source))
+        tracers = [StagingTracer(self, var, source) for var in outvars]
         return tracers if primitive.multiple_results else tracers[0]
 
     def source_of(self, tracer):
-        return self._sources.get(tracer.variable) if isinstance(tracer, StagingTracer) else None
+        return tracer.source if isinstance(tracer, StagingTracer) else None
 
     def to_closed_jaxpr(self, in_tracers, outs) -> ClosedJaxpr:
         outvars = [self.atom(out) for out in outs]

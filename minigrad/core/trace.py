@@ -46,6 +46,7 @@ __all__ = [
     "Trace",
     "Tracer",
     "bind",
+    "evaluate",
     "new_trace",
     "current_depth",
     "get_aval",
@@ -123,6 +124,11 @@ class Tracer:
     @property
     def aval(self) -> ShapedArray:
         raise NotImplementedError  # every concrete tracer overrides this
+
+    @property
+    def weak_type(self) -> bool:
+        """Whether this is a Python number passed to a transform (see ``ShapedArray``)."""
+        return self.aval.weak_type
 
     @property
     def shape(self) -> tuple[int, ...]:
@@ -219,7 +225,8 @@ def _interned_aval(shape, dtype) -> ShapedArray:
 def get_aval(x) -> ShapedArray:
     """The abstract value of a tracer, array or scalar."""
     if type(x) is np.ndarray:
-        return _interned_aval(x.shape, x.dtype)
+        aval = _AVALS.get((x.shape, x.dtype))  # the usual case, looked up inline
+        return _interned_aval(x.shape, x.dtype) if aval is None else aval
     if isinstance(x, Tracer):
         return x.aval
     x = np.asarray(x)
@@ -321,12 +328,27 @@ def _inside_minigrad(filename: str, package: str = _PACKAGE_DIR) -> bool:
     )
 
 
+# Staging asks for the user's line once per equation, walking several frames each time:
+# the answer for each file name is remembered.
+_FILE_IS_INSIDE: dict[str, bool] = {}
+
+
 def user_source_line(skip_package: str = _PACKAGE_DIR) -> str | None:
     """``file:line`` of the innermost stack frame outside minigrad (the user's code)."""
     frame = sys._getframe(1)
     while frame is not None:
-        if not _inside_minigrad(frame.f_code.co_filename, skip_package):
-            return f"{frame.f_code.co_filename}:{frame.f_lineno}"
+        filename = frame.f_code.co_filename
+        if skip_package is _PACKAGE_DIR:
+            inside = _FILE_IS_INSIDE.get(filename)
+            if inside is None:
+                if len(_FILE_IS_INSIDE) > 10_000:
+                    _FILE_IS_INSIDE.clear()
+                inside = _FILE_IS_INSIDE[filename] = _inside_minigrad(filename)
+        else:
+            inside = _inside_minigrad(filename, skip_package)
+        if not inside:
+            # Interned: a long program made by one loop shares a few strings.
+            return sys.intern(f"{filename}:{frame.f_lineno}")
         frame = frame.f_back
     return None
 

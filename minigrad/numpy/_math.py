@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from minigrad.core.trace import mention_user_line, user_source_line
+from minigrad.core.trace import Tracer, mention_user_line, user_source_line
 from minigrad.numpy._promotion import dtype_of, promote, promote_to_inexact, result_dtype, to_array
 from minigrad.ops import elementwise as ew
 
@@ -29,7 +29,8 @@ def _operands(name, x1, x2):
     """``x1`` and ``x2`` promoted to one dtype; shapes that do not broadcast are
     reported under ``name``, the function the user called (not the primitive's name)."""
     x1, x2 = promote(name, x1, x2)
-    if x1.shape != x2.shape:
+    # A 0-d operand (a Python number, most often) broadcasts against anything.
+    if x1.shape != x2.shape and x1.shape and x2.shape:
         try:
             ew.broadcast_shapes(name, x1.shape, x2.shape)
         except ValueError as error:
@@ -133,7 +134,9 @@ def positive(x):
 
 def _unary(name, op, doc_input, doc_output):
     def function(x):
-        (x,) = promote_to_inexact(name, x)
+        # Float arrays and tracers, the common case, need no promotion.
+        if not ((type(x) is np.ndarray or isinstance(x, Tracer)) and x.dtype.kind in "fc"):
+            (x,) = promote_to_inexact(name, x)
         return op(x)
 
     function.__name__ = function.__qualname__ = name

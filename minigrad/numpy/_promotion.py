@@ -34,7 +34,7 @@ def dtype_of(x) -> np.dtype:
 def to_array(x, dtype=None):
     """A tracer (cast if needed) or a NumPy array; lists of numbers become arrays."""
     if isinstance(x, Tracer):
-        return x if dtype is None else convert_element_type(x, dtype)
+        return x if dtype is None or x.dtype == dtype else convert_element_type(x, dtype)
     if isinstance(x, np.ndarray) and (dtype is None or x.dtype == dtype):
         return x
     return np.asarray(x, dtype=dtype)
@@ -90,7 +90,8 @@ def promote(opname: str, *args) -> list:
     """Convert operands to their common dtype under NumPy 2's promotion rules."""
     dtype = _common_dtype_fast(args)
     if dtype is not None:
-        return [to_array(x, dtype) for x in args]
+        # Every array operand has `dtype` already; only the Python numbers need converting.
+        return [x if type(x) is np.ndarray or isinstance(x, Tracer) else np.asarray(x, dtype) for x in args]
     try:
         dtype = result_dtype(*args)
     except TypeError as error:

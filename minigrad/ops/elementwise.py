@@ -68,7 +68,11 @@ def _same_dtype_rule(name):
         dtypes = {a.dtype for a in avals}
         if len(dtypes) > 1:
             raise TypeError(f"{name}: operands have different dtypes {[str(a.dtype) for a in avals]}")
-        return ShapedArray(broadcast_shapes(name, *(a.shape for a in avals)), avals[0].dtype)
+        shape = broadcast_shapes(name, *(a.shape for a in avals))
+        for aval in avals:
+            if aval.shape == shape:
+                return aval  # `array * scalar`: no new aval per equation
+        return ShapedArray(shape, avals[0].dtype)
 
     elementwise_shape_rule.__name__ = f"{name}_shape_rule"
     return elementwise_shape_rule
@@ -101,21 +105,27 @@ def _elementwise(name: str, impl, *linear_rules, shape_rule=None) -> Primitive:
     return prim
 
 
+# The scalar types this layer adapts: Python's, and NumPy's two that subclass them. A
+# frozenset lookup of the exact type is cheaper than isinstance with a tuple, and this
+# runs for every operation.
+_PYTHON_NUMBERS = frozenset((int, float, complex, bool, np.float64, np.complex128))
+
+
 def _weak_operands(args):
     """Give Python scalars the dtype of the arrays they meet (NumPy 2's weak scalars)."""
     for arg in args:
-        if isinstance(arg, (int, float, complex, bool)):
+        if type(arg) in _PYTHON_NUMBERS:
             break
     else:
         return args  # no Python scalars: nothing to convert
     dtype = None
     for arg in args:
-        if not isinstance(arg, (int, float, complex, bool)):
+        if type(arg) not in _PYTHON_NUMBERS:
             dtype = get_aval(arg).dtype
             break
     if dtype is None:
         return [np.asarray(arg) for arg in args]
-    return [np.asarray(arg, dtype) if isinstance(arg, (int, float, complex, bool)) else arg for arg in args]
+    return [np.asarray(arg, dtype) if type(arg) in _PYTHON_NUMBERS else arg for arg in args]
 
 
 def _apply(prim, *args, **params):

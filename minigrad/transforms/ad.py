@@ -35,8 +35,10 @@ from minigrad.ops import elementwise as ew
 from minigrad.ops.elementwise import add, convert_element_type
 from minigrad.ops.shape import unbroadcast
 from minigrad.transforms.api_util import (
+    as_array,
     differentiated_arguments,
     flatten_arguments,
+    flatten_inputs,
     instantiate_zeros,
 )
 from minigrad.tree import tree_flatten, tree_map, tree_unflatten
@@ -48,10 +50,6 @@ GRAD_NON_SCALAR_ADVICE = (
     "scalar (for example with `.sum()` or `mnp.mean`), or use `vjp` to pull back a chosen "
     "cotangent, or `jacrev`/`jacfwd` for the full Jacobian."
 )
-
-
-def _is_differentiable(x) -> bool:
-    return is_float_dtype(get_aval(x).dtype)
 
 
 def backward_pass(eqns, read, cts_by_var: dict, release=None) -> dict:
@@ -80,29 +78,33 @@ def backward_pass(eqns, read, cts_by_var: dict, release=None) -> dict:
             if cts_out is None:
                 continue
             ans = read(eqn.outvars[0])
-        primals = [read(atom) for atom in eqn.invars]
+        invars, params = eqn.invars, eqn.params
+        primals = [read(atom) for atom in invars]
         # Equations staged while transposing this one belong to the user's line that made it.
         source_token = None if eqn.source is None else set_equation_source(eqn.source)
         try:
             if primitive.vjp_all is not None:
-                wanted = tuple(type(atom) is not Literal for atom in eqn.invars)
-                cts_in = primitive.vjp_all(wanted, cts_out, ans, *primals, **eqn.params)
+                wanted = tuple(type(atom) is not Literal for atom in invars)
+                cts_in = primitive.vjp_all(wanted, cts_out, ans, *primals, **params)
             else:
                 cts_in = None
-            for argnum, atom in enumerate(eqn.invars):
+            for argnum, atom in enumerate(invars):
                 if type(atom) is Literal:
                     continue  # a constant: nobody asked for its cotangent
                 if cts_in is None:
-                    ct = primitive.vjp(argnum, cts_out, ans, *primals, **eqn.params)
+                    ct = primitive.vjp(argnum, cts_out, ans, *primals, **params)
                 else:
                     ct = cts_in[argnum]
                 if ct is None:
                     continue
-                ct_aval = get_aval(ct)
-                if ct_aval.shape != atom.aval.shape:
-                    ct = unbroadcast(ct, atom.aval.shape)
-                if ct_aval.dtype != atom.aval.dtype:
-                    ct = convert_element_type(ct, atom.aval.dtype)
+                ct_aval, aval = get_aval(ct), atom.aval
+                # Avals are interned, so the same object (the usual case) means the
+                # cotangent already has its primal's shape and dtype.
+                if ct_aval is not aval:
+                    if ct_aval.shape != aval.shape:
+                        ct = unbroadcast(ct, aval.shape)
+                    if ct_aval.dtype != aval.dtype:
+                        ct = convert_element_type(ct, aval.dtype)
                 existing = ct_env.get(atom)
                 ct_env[atom] = ct if existing is None else add(existing, ct)
         finally:
@@ -116,9 +118,12 @@ def _lower(trace, x):
     return x.value if isinstance(x, RecordTracer) and x._trace is trace else x
 
 
-def _vjp_flat(fun, primals_flat, in_tree, has_aux):
+def _vjp_flat(fun, primals_flat, in_avals, in_tree, has_aux):
     with new_trace(RecordTrace) as trace:
-        inputs = [trace.new_input(x) if _is_differentiable(x) else x for x in primals_flat]
+        inputs = [
+            trace.new_input(as_array(x), aval) if is_float_dtype(aval.dtype) else x
+            for x, aval in zip(primals_flat, in_avals, strict=True)
+        ]
         with errors_point_at_user_code():
             result = fun(*tree_unflatten(in_tree, inputs))
         if has_aux:
@@ -206,8 +211,10 @@ def vjp(fun, *primals, has_aux: bool = False):
 
 
 def _vjp(fun, primals, has_aux, single_use):
-    primals_flat, in_tree = flatten_arguments("vjp", primals, "primals")
-    trace, in_vars, out_vars, out_values, out_tree, aux = _vjp_flat(fun, primals_flat, in_tree, has_aux)
+    primals_flat, in_avals, in_tree = flatten_inputs("vjp", primals, "primals")
+    trace, in_vars, out_vars, out_values, out_tree, aux = _vjp_flat(
+        fun, primals_flat, in_avals, in_tree, has_aux
+    )
     vjp_fn = _make_vjp_fn(trace, in_vars, out_vars, out_values, out_tree, primals_flat, in_tree, single_use)
     out = tree_unflatten(out_tree, out_values)
     return (out, vjp_fn, aux) if has_aux else (out, vjp_fn)

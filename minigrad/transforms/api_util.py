@@ -10,14 +10,18 @@ Example:
 
 from __future__ import annotations
 
+import attrs
 import numpy as np
 
 from minigrad.core.dtypes import is_float_dtype
+from minigrad.core.ir import ShapedArray
 from minigrad.core.trace import Tracer, get_aval
 from minigrad.tree import tree_flatten, tree_flatten_with_path
 
 __all__ = [
     "flatten_arguments",
+    "flatten_inputs",
+    "argument_aval",
     "normalize_argnums",
     "is_array_leaf",
     "as_array",
@@ -27,6 +31,8 @@ __all__ = [
 ]
 
 _SCALAR_TYPES = (bool, int, float, complex, np.generic)
+# Exactly these types (not NumPy scalars, which subclass float and int) are weak.
+_PYTHON_NUMBERS = (bool, int, float, complex)
 
 
 def is_array_leaf(x) -> bool:
@@ -57,24 +63,72 @@ def instantiate_zeros(values, avals) -> list:
     ]
 
 
-def flatten_arguments(transform: str, tree, what: str = "args", with_paths: bool = False):
+def argument_aval(leaf) -> ShapedArray:
+    """The abstract value a transform gives an argument: Python numbers are weakly typed.
+
+    A Python number then promotes under the transform as it does eagerly
+    (``float32_array * 2.0`` is float32), whichever transform traces it.
+
+    Example:
+      >>> argument_aval(1.0).weak_type, argument_aval(np.float64(1.0)).weak_type
+      (True, False)
+    """
+    aval = get_aval(leaf)
+    if type(leaf) in _PYTHON_NUMBERS:
+        return attrs.evolve(aval, weak_type=True)
+    return aval
+
+
+def flatten_inputs(transform: str, tree, what: str = "args"):
+    """``flatten_arguments`` with each leaf's abstract value (see ``argument_aval``).
+
+    Returns ``(leaves, avals, treedef)``: the leaves as given (Python numbers stay
+    numbers, so that one passed on untraced still promotes weakly), the avals weak where
+    the leaf is a Python number. Transforms make their input tracers from these avals.
+
+    Example:
+      >>> leaves, avals, treedef = flatten_inputs("grad", (1.0, np.ones(2, np.float32)))
+      >>> [(str(a), a.weak_type) for a in avals]
+      [('f64[]', True), ('f32[2]', False)]
+    """
+    leaves, treedef = _checked_leaves(transform, tree, what)
+    return leaves, [argument_aval(leaf) for leaf in leaves], treedef
+
+
+def _checked_leaves(transform: str, tree, what: str):
+    leaves, treedef = tree_flatten(tree)
+    if not all(is_array_leaf(leaf) for leaf in leaves):
+        _check_leaves(transform, tree, what)
+    return leaves, treedef
+
+
+def _check_leaves(transform: str, tree, what: str) -> list:
+    with_path = tree_flatten_with_path(tree)[0]
+    for path, leaf in with_path:
+        if not is_array_leaf(leaf):
+            raise TypeError(
+                f"{transform}: {what}{path} is of type {type(leaf).__name__}, "
+                "which is not an array. Leaves of the pytrees passed to a transform must be "
+                "arrays or numbers; register other containers with "
+                "minigrad.tree.register_pytree_node, or close over non-array values."
+            )
+    return with_path
+
+
+def flatten_arguments(
+    transform: str, tree, what: str = "args", with_paths: bool = False, keep_numbers: bool = False
+):
     """Flatten a pytree of arguments, rejecting leaves that are not arrays or scalars.
 
     Returns ``(leaves, treedef)``, or with ``with_paths`` a list of ``(path, leaf)``.
+    Leaves become arrays, except that with ``keep_numbers`` Python numbers stay numbers
+    (for a transform that hands them on to another, which must see them as weak).
     """
-    leaves, treedef = tree_flatten(tree)
-    if with_paths or not all(is_array_leaf(leaf) for leaf in leaves):
-        with_path = tree_flatten_with_path(tree)[0]
-        for path, leaf in with_path:
-            if not is_array_leaf(leaf):
-                raise TypeError(
-                    f"{transform}: {what}{path} is of type {type(leaf).__name__}, "
-                    "which is not an array. Leaves of the pytrees passed to a transform must be "
-                    "arrays or numbers; register other containers with "
-                    "minigrad.tree.register_pytree_node, or close over non-array values."
-                )
-        if with_paths:
-            return [(path, as_array(leaf)) for path, leaf in with_path]
+    if with_paths:
+        return [(path, as_array(leaf)) for path, leaf in _check_leaves(transform, tree, what)]
+    leaves, treedef = _checked_leaves(transform, tree, what)
+    if keep_numbers:
+        return leaves, treedef
     return [as_array(leaf) for leaf in leaves], treedef
 
 
@@ -108,6 +162,9 @@ def normalize_argnums(transform: str, argnums, num_args: int) -> tuple[int, ...]
 
 def check_differentiable(transform: str, argnums, argnum: int, arg) -> None:
     """A TypeError naming the argument (and the place in its pytree) if it is not float."""
+    leaves, _ = _checked_leaves(transform, arg, f"argument {argnum}")
+    if all(is_float_dtype(get_aval(leaf).dtype) for leaf in leaves):
+        return  # the usual case: no need for the paths, which only the message uses
     for path, leaf in flatten_arguments(transform, arg, f"argument {argnum}", with_paths=True):
         dtype = get_aval(leaf).dtype
         if not is_float_dtype(dtype):

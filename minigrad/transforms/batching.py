@@ -213,8 +213,10 @@ def vmap(fun, in_axes=0, out_axes=0):
     @functools.wraps(fun)
     def vmapped(*args, **kwargs):
         # As in JAX, keyword arguments are always mapped over their axis 0.
-        arg_leaves, args_tree = flatten_arguments("vmap", args)
-        kwarg_leaves, _ = flatten_arguments("vmap", kwargs, "kwargs")
+        # Python numbers stay numbers: shared ones are passed to the function as they are,
+        # and promote weakly there, as they do eagerly.
+        arg_leaves, args_tree = flatten_arguments("vmap", args, keep_numbers=True)
+        kwarg_leaves, _ = flatten_arguments("vmap", kwargs, "kwargs", keep_numbers=True)
         flat_args = [*arg_leaves, *kwarg_leaves]
         in_tree = tree_structure((args, kwargs))
         flat_in_axes = [*broadcast_prefix("vmap", "in_axes", in_axes, args_tree), *[0] * len(kwarg_leaves)]

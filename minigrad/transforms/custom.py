@@ -39,7 +39,7 @@ from minigrad.core.trace import Tracer, bind, current_depth, get_aval
 from minigrad.ops.elementwise import add
 from minigrad.ops.shape import batch_size, moveaxis, reduce_sum
 from minigrad.transforms.ad import vjp
-from minigrad.transforms.api_util import as_array, flatten_arguments, instantiate_zeros
+from minigrad.transforms.api_util import as_array, flatten_arguments, flatten_inputs, instantiate_zeros
 from minigrad.transforms.batching import batch_jaxpr, vmap
 from minigrad.transforms.forward import jvp
 from minigrad.transforms.staging import stage_pytree
@@ -308,7 +308,8 @@ class custom_vjp:  # noqa: N801 - the name users know from JAX
             return self.fun(*args)
         static = self._static_arguments(args)
         dynamic = tuple(a for i, a in enumerate(args) if i not in static)
-        flat_args, in_tree = flatten_arguments("custom_vjp", dynamic)
+        leaves, in_avals, in_tree = flatten_inputs("custom_vjp", dynamic)
+        flat_args = [as_array(leaf) for leaf in leaves]
         trees = {}
 
         def with_static(dynamic_args):
@@ -330,7 +331,7 @@ class custom_vjp:  # noqa: N801 - the name users know from JAX
 
         token = _defining.set(_defining.get() | {id(self)})
         try:
-            closed = stage_flat(flat_fwd, [get_aval(x) for x in flat_args])
+            closed = stage_flat(flat_fwd, in_avals)
         finally:
             _defining.reset(token)
         jaxpr, consts = _closure_convert(closed)

@@ -13,6 +13,7 @@ Example:
 
 from __future__ import annotations
 
+import attrs
 import numpy as np
 
 from minigrad.core.dtypes import is_float_dtype
@@ -20,7 +21,7 @@ from minigrad.core.ir import ShapedArray
 from minigrad.core.trace import Trace, Tracer, bind, errors_point_at_user_code, get_aval, new_trace
 from minigrad.ops.elementwise import convert_element_type
 from minigrad.ops.shape import broadcast_to
-from minigrad.transforms.api_util import flatten_arguments, instantiate_zeros
+from minigrad.transforms.api_util import as_array, flatten_arguments, flatten_inputs, instantiate_zeros
 from minigrad.tree import tree_flatten, tree_unflatten
 
 __all__ = ["jvp", "JVPTrace", "JVPTracer"]
@@ -29,16 +30,20 @@ __all__ = ["jvp", "JVPTrace", "JVPTracer"]
 class JVPTracer(Tracer):
     """A primal value (concrete or of an outer trace) with its tangent."""
 
-    __slots__ = ("primal", "tangent")
+    # The primal is a NumPy array even for a Python number passed to ``jvp``, so an input
+    # tracer remembers weak typing itself; results of operations are never weak.
+    __slots__ = ("primal", "tangent", "_weak")
 
-    def __init__(self, trace, primal, tangent):
+    def __init__(self, trace, primal, tangent, weak_type: bool = False):
         self._trace = trace
         self.primal = primal
         self.tangent = tangent
+        self._weak = weak_type
 
     @property
     def aval(self) -> ShapedArray:
-        return get_aval(self.primal)
+        aval = get_aval(self.primal)
+        return attrs.evolve(aval, weak_type=True) if self._weak and not aval.weak_type else aval
 
 
 def _fit_tangent(tangent, aval: ShapedArray):
@@ -99,7 +104,7 @@ def jvp(fun, primals, tangents):
     """
     if not isinstance(primals, (tuple, list)) or not isinstance(tangents, (tuple, list)):
         raise TypeError("jvp: primals and tangents must be tuples (one entry per argument of fun).")
-    flat_primals, in_tree = flatten_arguments("jvp", tuple(primals), "primals")
+    flat_primals, in_avals, in_tree = flatten_inputs("jvp", tuple(primals), "primals")
     flat_tangents, tangent_tree = flatten_arguments("jvp", tuple(tangents), "tangents")
     if tangent_tree != in_tree:
         raise ValueError(f"jvp: tangents have structure {tangent_tree!r} but primals have {in_tree!r}.")
@@ -119,8 +124,10 @@ def jvp(fun, primals, tangents):
             )
     with new_trace(JVPTrace) as trace:
         inputs = [
-            JVPTracer(trace, p, _fit_tangent(t, get_aval(p))) if is_float_dtype(get_aval(p).dtype) else p
-            for p, t in zip(flat_primals, flat_tangents, strict=True)
+            JVPTracer(trace, as_array(p), _fit_tangent(t, aval), aval.weak_type)
+            if is_float_dtype(aval.dtype)
+            else p
+            for p, t, aval in zip(flat_primals, flat_tangents, in_avals, strict=True)
         ]
         with errors_point_at_user_code():
             out = fun(*tree_unflatten(in_tree, inputs))

@@ -39,7 +39,8 @@ __all__ = ["jacfwd", "jacrev", "hessian"]
 def _differentiated(transform, fun, argnums, args):
     """The flat leaves of the chosen arguments, and ``fun`` as a function of them."""
     picked, fun_of_picked = differentiated_arguments(transform, fun, argnums, args)
-    leaves, in_tree = flatten_arguments(transform, picked, "differentiated argument")
+    # Python numbers stay numbers, so that jvp and vjp below see them as weakly typed.
+    leaves, in_tree = flatten_arguments(transform, picked, "differentiated argument", keep_numbers=True)
 
     def fun_of_leaves(*new_leaves):
         return fun_of_picked(tree_unflatten(in_tree, new_leaves))

@@ -35,11 +35,11 @@ import numpy as np
 
 from minigrad.core import config as _config
 from minigrad.core.interpreter import eval_jaxpr
-from minigrad.core.ir import ClosedJaxpr, Jaxpr, Literal, ShapedArray, Var
+from minigrad.core.ir import ClosedJaxpr, Jaxpr, Literal, ShapedArray
 from minigrad.core.primitive import Primitive
-from minigrad.core.staging import StagingTrace, StagingTracer
+from minigrad.core.staging import StagingTrace
 from minigrad.core.trace import Tracer, bind, new_trace
-from minigrad.transforms.api_util import flatten_arguments
+from minigrad.transforms.api_util import argument_aval, flatten_arguments
 from minigrad.transforms.compile import CompiledProgram, compile_jaxpr
 from minigrad.transforms.passes import optimize
 from minigrad.tree import tree_flatten, tree_flatten_with_path, tree_structure, tree_unflatten
@@ -78,21 +78,6 @@ def jit_replay(*args, program, name, _executable):
     # Under grad, jvp or vmap the program is interpreted on the tracers, one bind per
     # equation, so each transform sees only primitives it already knows.
     return eval_jaxpr(program.jaxpr, program.consts, *args)
-
-
-# ---------------------------------------------------------------------------------------
-# Staging with weakly typed Python scalars
-
-
-class WeakStagingTracer(StagingTracer):
-    """A Python number passed to a jitted function: it promotes weakly, as it would eagerly.
-
-    ``float32_array * lr`` stays float32 when ``lr`` is a Python float, under ``jit`` as
-    without it (``minigrad.numpy`` reads ``weak_type`` when it promotes).
-    """
-
-    __slots__ = ()
-    weak_type = True
 
 
 def _leaf_signature(leaf):
@@ -388,11 +373,9 @@ class JittedFunction:
             return out_leaves
 
         with new_trace(StagingTrace) as trace:
+            # Python numbers are weakly typed inputs, as under every transform.
             in_tracers = [
-                WeakStagingTracer(trace, Var(_aval(leaf)))
-                if type(leaf) in _PYTHON_SCALARS
-                else trace.new_input(_aval(leaf))
-                for leaf, _ in zip(leaves, flat_args, strict=True)
+                trace.new_input(argument_aval(leaf)) for leaf, _ in zip(leaves, flat_args, strict=True)
             ]
             outs = flat_fun(*in_tracers)
             staged = trace.to_closed_jaxpr(in_tracers, outs)
@@ -433,13 +416,6 @@ class JittedFunction:
         if entry is None or type(entry) is _Pending:
             entry = self._lookup_or_trace(key, static_values, dynamic, leaves, in_tree)
         return Lowered(entry.staged, entry.program, entry.executable.source)
-
-
-def _aval(leaf) -> ShapedArray:
-    if isinstance(leaf, Tracer):
-        return leaf.aval
-    leaf = np.asarray(leaf)
-    return ShapedArray(leaf.shape, leaf.dtype)
 
 
 def _readable_path(path: str, has_kwargs: bool) -> str:

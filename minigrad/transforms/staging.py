@@ -18,8 +18,7 @@ import attrs
 
 from minigrad.core.ir import ClosedJaxpr
 from minigrad.core.staging import stage_flat
-from minigrad.core.trace import get_aval
-from minigrad.transforms.api_util import flatten_arguments
+from minigrad.transforms.api_util import flatten_inputs
 from minigrad.tree import tree_flatten, tree_unflatten
 
 __all__ = ["make_jaxpr", "stage_pytree"]
@@ -30,7 +29,7 @@ def stage_pytree(fun, args, transform: str = "make_jaxpr"):
 
     Returns ``(closed_jaxpr, out_tree)`` with the outputs flattened in the program.
     """
-    flat_args, in_tree = flatten_arguments(transform, args)
+    _, in_avals, in_tree = flatten_inputs(transform, args)
     out_trees = []
 
     def flat_fun(*flat_tracers):
@@ -39,7 +38,7 @@ def stage_pytree(fun, args, transform: str = "make_jaxpr"):
         out_trees.append(out_tree)
         return out_leaves
 
-    closed = stage_flat(flat_fun, [get_aval(x) for x in flat_args])
+    closed = stage_flat(flat_fun, in_avals)
     return closed, out_trees[0]
 
 
