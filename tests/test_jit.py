@@ -527,3 +527,23 @@ def test_weak_python_number_input_is_an_aval_flag():
     assert staged.out_avals[0].dtype == np.float32
     grad = mg.jit(mg.grad(lambda x, s: (x * s).sum(), argnums=1))(np.ones(2, np.float32), 3.0)
     assert grad.dtype == np.float64 and grad == 2.0
+
+
+def test_cache_keys_on_weak_type_of_traced_arguments():
+    # A weak tracer (a Python number traced by jacfwd/jvp) promotes like a number; a
+    # strong one of the same shape and dtype must not reuse its program, or back.
+    ones32 = np.ones(2, np.float32)
+
+    def f(a):
+        return ones32 * a
+
+    j = mg.jit(f)
+    assert mg.jacfwd(j)(2.0).dtype == np.float32
+    assert mg.vmap(j)(np.array([1.0, 2.0])).dtype == mg.vmap(f)(np.array([1.0, 2.0])).dtype == np.float64
+
+    k = mg.jit(f)
+    _, tangent = mg.jvp(k, (np.array(2.0),), (np.array(1.0),))
+    assert tangent.dtype == np.float64
+    _, tangent = mg.jvp(k, (2.0,), (1.0,))
+    assert tangent.dtype == np.float32
+    assert k.lower(np.array(2.0)).program.out_avals[0].dtype == np.float64

@@ -70,6 +70,14 @@ def jit_shape_rule(*avals, program, name, _executable):
             f"jit({name}): called with arguments of types {[str(a) for a in avals]}, but the "
             f"program was compiled for {[str(a) for a in expected]}."
         )
+    for position, (aval, want) in enumerate(zip(avals, expected, strict=True)):
+        # A weak value promotes like a Python number: a program staged for a strong
+        # input of the same type computes other dtypes (the cache keys on weakness).
+        if aval.weak_type and not want.weak_type:
+            raise TypeError(
+                f"jit({name}): argument {position} is weakly typed ({aval}), but the program "
+                "was compiled for a strongly typed one; stage it again for this input."
+            )
     return program.out_avals
 
 
@@ -89,7 +97,9 @@ def _leaf_signature(leaf):
         return kind
     if isinstance(leaf, Tracer):
         aval = leaf.aval
-        return (aval.shape, aval.dtype)
+        # A weak tracer (a Python number an outer transform traces) promotes like a
+        # number, so it stages a different program from a strong one of the same type.
+        return (aval.shape, aval.dtype, True) if aval.weak_type else (aval.shape, aval.dtype)
     if isinstance(leaf, (np.ndarray, np.generic)):
         return (leaf.shape, leaf.dtype)
     return kind  # not an array: flatten_arguments raises a clear error when tracing
@@ -98,8 +108,8 @@ def _leaf_signature(leaf):
 def _describe_signature(signature) -> str:
     if isinstance(signature, type):
         return f"a Python {signature.__name__}"
-    shape, dtype = signature
-    return str(ShapedArray(shape, dtype))
+    shape, dtype, *weak = signature
+    return ("weak " if weak else "") + str(ShapedArray(shape, dtype))
 
 
 _TUPLE_NODE = tree_structure((0,)).node
