@@ -330,3 +330,17 @@ def test_mlp_per_example_gradients_with_vmap():
     single = mg.grad(loss)(params, xs[2])
     np.testing.assert_allclose(per_example[1]["w"][2], single[1]["w"], rtol=1e-5)
     np.testing.assert_allclose(per_example[0]["b"][2], single[0]["b"], rtol=1e-5)
+
+
+@pytest.mark.parametrize("labels", [[3, 1], [-1, 1]])
+def test_softmax_cross_entropy_rejects_out_of_range_labels(labels):
+    logits = np.array([[1e4, -1e4, 0.0], [-1e4, 1e4, 3.0]])
+    with pytest.raises(ValueError, match=rf"\[0, 3\).*{labels[0]}"):
+        nn.softmax_cross_entropy(logits, np.array(labels))
+    # under grad the labels are still concrete, so the check still applies
+    with pytest.raises(ValueError, match="labels"):
+        mg.grad(nn.softmax_cross_entropy)(logits, np.array(labels))
+
+
+def test_one_hot_gives_zero_rows_out_of_range_as_jax():
+    np.testing.assert_array_equal(nn.one_hot(np.array([-1, 3, 1]), 3), [[0, 0, 0], [0, 0, 0], [0, 1, 0]])

@@ -110,12 +110,16 @@ def softmax(x, axis=-1):
 def one_hot(labels, num_classes: int, dtype=np.float32):
     """Integer labels as one-hot vectors along a new last axis.
 
-    Labels outside ``[0, num_classes)`` give all-zero rows.
+    Labels outside ``[0, num_classes)`` (negative ones too) give all-zero rows, as in
+    JAX; ``nn.softmax_cross_entropy`` refuses such labels instead.
 
     Example:
       >>> one_hot(np.array([0, 2]), 3)
       array([[1., 0., 0.],
              [0., 0., 1.]], dtype=float32)
+      >>> one_hot(np.array([-1, 3]), 3)
+      array([[0., 0., 0.],
+             [0., 0., 0.]], dtype=float32)
     """
     labels = mnp.asarray(labels)
     if labels.dtype.kind not in "iub":

@@ -12,7 +12,10 @@ Example:
 
 from __future__ import annotations
 
+import numpy as np
+
 import minigrad.numpy as mnp
+from minigrad.core.trace import Tracer
 from minigrad.nn.functions import log_softmax, one_hot, relu, softplus
 
 __all__ = ["mse", "softmax_cross_entropy", "binary_cross_entropy_with_logits", "hinge"]
@@ -24,6 +27,20 @@ def _check_same_shape(opname: str, predictions, targets) -> None:
             f"{opname}: predictions of shape {tuple(mnp.shape(predictions))} and targets of shape "
             f"{tuple(mnp.shape(targets))} differ; reshape one so they match (silent "
             "broadcasting here would compare every prediction with every target)."
+        )
+
+
+def _check_label_range(labels, num_classes: int) -> None:
+    if isinstance(labels, Tracer):
+        return
+    labels = np.asarray(labels)
+    bad = labels[(labels < 0) | (labels >= num_classes)]
+    if bad.size:
+        shown = ", ".join(str(v) for v in np.unique(bad)[:10])
+        raise ValueError(
+            f"softmax_cross_entropy: labels must be class indices in [0, {num_classes}) for "
+            f"logits with {num_classes} classes, but got {shown}; out-of-range labels would "
+            "add nothing to the loss."
         )
 
 
@@ -47,6 +64,11 @@ def softmax_cross_entropy(logits, labels):
       labels: integer class indices of shape ``logits.shape[:-1]``, or probabilities
         (one-hot rows, say) of the same shape as ``logits``.
 
+    Raises:
+      ValueError: if integer labels are concrete (not traced, e.g. under ``jit``) and
+        one lies outside ``[0, num_classes)``; such a label would silently add nothing
+        to the loss. Traced labels cannot be checked: keep them in range.
+
     Example:
       >>> import numpy as np
       >>> logits = np.array([[0.0, 0.0], [0.0, 0.0]])
@@ -61,6 +83,7 @@ def softmax_cross_entropy(logits, labels):
                 f"softmax_cross_entropy: integer labels of shape {labels_shape} need the shape "
                 f"of the logits {logits_shape} without its last (class) axis, {logits_shape[:-1]}."
             )
+        _check_label_range(labels, logits_shape[-1])
         labels = one_hot(labels, logits_shape[-1], dtype=mnp.asarray(logits).dtype)
     elif labels_shape != logits_shape:
         raise ValueError(
