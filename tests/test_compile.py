@@ -138,9 +138,12 @@ def test_names_that_are_python_keywords_are_escaped():
 
 def test_multiple_results_and_repeated_outputs():
     closed = mg.make_jaxpr(lambda x: (x * 2.0, x * 2.0, x))(np.ones(2))
-    outs = compile_jaxpr(optimize(closed))(np.ones(2))
-    assert outs[0] is outs[1]
+    x = np.ones(2)
+    outs = compile_jaxpr(optimize(closed))(x)
+    assert outs[0] is not outs[1] and not np.shares_memory(outs[0], outs[1])
+    np.testing.assert_array_equal(outs[0], outs[1])
     np.testing.assert_array_equal(outs[2], np.ones(2))
+    assert not np.shares_memory(outs[2], x)
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
@@ -243,3 +246,26 @@ def test_bitwise_and_exact_functions_compile_to_their_ufuncs():
         lambda t: (mnp.cbrt(t), mnp.log10(t), mnp.exp2(t), mnp.log2(t)), np.array([8.0, 1000.0])
     )
     assert compiled(np.array([1000.0]))[1] == 3.0
+
+
+def test_results_are_distinct_writable_arrays():
+    # Eager calls return arrays of their own; so must jit: writing into one result
+    # must not change another result or an input.
+    x = np.ones(3)
+    a, b = mg.jit(lambda v: (v * 2, v * 2))(x)
+    a += 1
+    np.testing.assert_array_equal(b, [2.0, 2.0, 2.0])
+    assert mg.jit(lambda v: v)(x) is not x
+    s = np.array(1.0)
+    assert mg.jit(lambda v: v)(s) is not s
+    y, view = mg.jit(lambda v: (v, v.reshape(3, 1)))(x)
+    assert not np.shares_memory(y, x) and not np.shares_memory(view, x) and not np.shares_memory(y, view)
+    c, d = mg.jit(lambda v: (v.reshape(3, 1), v.T))(np.ones((3, 1)) * 1.0 + x[:, None])
+    assert not np.shares_memory(c, d)
+    wide = mg.jit(lambda v: mnp.broadcast_to(v, (2, 3)))(x)
+    assert wide.flags.writeable
+
+
+def test_results_that_need_no_copy_are_not_copied():
+    source = compile_jaxpr(optimize(mg.make_jaxpr(lambda v: (v * 2, v + 1))(np.ones(2)))).source
+    assert "_array(" not in source and "_writable(" not in source

@@ -14,6 +14,10 @@ constant or a literal), no view of it is alive (outputs of reshape, transpose,
 broadcast_to, slicing and basic indexing share their operand's buffer), and it is not
 returned.
 
+Results: every returned array is a writable array of its own, as eager calls return.
+An output that is an input, a constant or a view of one, that shares its buffer with an
+earlier output, or that is a (read-only) broadcast is copied; nothing else is.
+
 Example:
     >>> import numpy as np
     >>> from minigrad.core.ir import ShapedArray
@@ -63,7 +67,16 @@ _OPERATORS = {"add": "{0} + {1}", "sub": "{0} - {1}", "mul": "{0} * {1}", "div":
 # Results that may share their operand's buffer (NumPy returns a view).
 _VIEWS = frozenset(["reshape", "transpose", "broadcast_to", "slice", "stop_gradient"])
 
+
+def _writable(x):
+    """``x`` as an array the caller may write into (a copy only if it is read-only)."""
+    x = np.asarray(x)
+    return x if x.flags.writeable else x.copy()
+
+
 _NAMESPACE = {
+    "_writable": _writable,
+    "_array": np.array,
     **{f"_{ufunc}": getattr(np, ufunc) for ufunc in _UFUNCS.values()},
     "_square": np.square,
     "_reciprocal": np.reciprocal,
@@ -122,6 +135,10 @@ class _Writer:
         self.owned: set = set()  # roots the executor allocated and may overwrite
         self.holders: dict = {}  # root -> variables bound to it and still alive
         self.direct: set = set()  # variables that are their whole buffer (not a view of it)
+        # root -> the roots its buffer may be (an implementation may return an operand)
+        self.may_be: dict = {}
+        self.broadcast: set = set()  # variables that are (views of) broadcasts: read-only
+        self.foreign: set = set()  # variables an implementation we cannot see into made
         self.last_use = self._last_uses()
         self.inplace_source = None  # the operand the latest in-place equation wrote into
 
@@ -364,6 +381,8 @@ def compile_jaxpr(
         for position, var in enumerate(eqn.outvars):
             if kind == "view" and type(eqn.invars[0]) is Var:
                 writer.bind_root(var, writer.root[eqn.invars[0]])
+                if eqn.primitive.name == "broadcast_to" or eqn.invars[0] in writer.broadcast:
+                    writer.broadcast.add(var)
             elif kind == "inplace":
                 writer.bind_root(var, writer.root[writer.inplace_source])
                 writer.direct.add(var)
@@ -374,9 +393,14 @@ def compile_jaxpr(
                     writer.direct.add(var)
         if kind == "foreign":
             # The implementation may return (a view of) an operand: never reuse those buffers.
+            operand_roots = set()
             for atom in eqn.invars:
                 if type(atom) is Var:
                     writer.owned.discard(writer.root[atom])
+                    operand_roots |= writer.may_be.get(writer.root[atom], {writer.root[atom]})
+            for var in eqn.outvars:
+                writer.may_be[writer.root[var]] = {writer.root[var], *operand_roots}
+                writer.foreign.add(var)
         dead = []
         for var in (*dict.fromkeys(a for a in eqn.invars if type(a) is Var), *eqn.outvars):
             if writer.last_use.get(var, -1) <= i and id(var) not in never_deleted:
@@ -389,15 +413,26 @@ def compile_jaxpr(
     else:
         parts, body = [], [line for block in blocks for line in block]
     results = []
+    returned_roots: set = set()
     for atom in jaxpr.outvars:
         if type(atom) is Literal:
             results.append(f"_asarray({writer.atom(atom)}).copy()")
+            continue
+        out_name = writer.name(atom)
+        root = writer.root[atom]
+        roots = writer.may_be.get(root, {root})
+        # Callers may write into results: none may be (a view of) an input, a constant or
+        # another result, and none may be a read-only broadcast.
+        shared = any(r[0] in ("input", "constant") for r in roots) or not roots.isdisjoint(returned_roots)
+        returned_roots |= roots
+        if shared or atom in writer.broadcast:
+            results.append(f"_array({out_name})")
+        elif atom in writer.foreign:
+            results.append(f"_writable({out_name})")
         elif atom.aval.ndim == 0:
-            results.append(f"_asarray({writer.name(atom)})")
-        elif writer.root[atom][0] == "constant":
-            results.append(f"{writer.name(atom)}.copy()")  # callers may write into results
+            results.append(f"_asarray({out_name})")
         else:
-            results.append(writer.name(atom))
+            results.append(out_name)
     body.append(f"return [{', '.join(results)}]")
     source = "".join(line + "\n" for line in parts)
     source += f"def {name}({', '.join(params)}):\n" + "".join(f"    {line}\n" for line in body)
