@@ -327,3 +327,24 @@ def test_jvp_of_python_float_is_weak():
     assert out.dtype == tangent.dtype == f(2.0).dtype == np.float32
     np.testing.assert_array_equal(tangent, [1.0, 1.0])
     assert mg.jacfwd(f)(2.0).dtype == np.float32  # forward mode: the output's dtype
+
+
+@pytest.mark.parametrize(
+    "fun",
+    [
+        lambda x: mnp.sum(x),
+        lambda x: mnp.mean(x),
+        lambda x: mnp.sum(x) * 3.0,
+    ],
+)
+@pytest.mark.parametrize("jitted", [False, True])
+def test_gradients_are_ordinary_writable_arrays(fun, jitted):
+    g_fun = mg.grad(fun)
+    g = (mg.jit(g_fun) if jitted else g_fun)(np.arange(3.0))
+    assert g.flags.writeable and g.flags.c_contiguous and 0 not in g.strides
+    g += 1.0  # must not raise nor change anything else
+    _, vjp_fn = mg.vjp(fun, np.arange(3.0))
+    (ct,) = vjp_fn(np.array(1.0))
+    assert ct.flags.writeable
+    value, g2 = mg.value_and_grad(fun)(np.arange(3.0))
+    assert g2.flags.writeable

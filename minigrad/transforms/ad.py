@@ -153,6 +153,17 @@ def _drop_outputs(values: dict, eqn) -> None:
         values.pop(var, None)
 
 
+def _ordinary_array(x):
+    """A cotangent handed to the user as an ordinary writable array.
+
+    Rules return broadcasts (the cotangent of ``sum`` is a zero-stride, read-only view of
+    one number); those are copied, everything else is returned as is.
+    """
+    if type(x) is np.ndarray and not x.flags.writeable:
+        return x.copy()
+    return x
+
+
 def _make_vjp_fn(trace, in_vars, out_vars, out_values, out_tree, primals_flat, in_tree, single_use=False):
     out_avals = [get_aval(v) for v in out_values]
     # grad calls its vjp_fn once, so the recorded values can go as the walk passes them.
@@ -183,7 +194,7 @@ def _make_vjp_fn(trace, in_vars, out_vars, out_values, out_tree, primals_flat, i
         in_cts = instantiate_zeros(
             [None if var is None else ct_env.get(var) for var in in_vars], [get_aval(p) for p in primals_flat]
         )
-        return tuple(tree_unflatten(in_tree, in_cts))
+        return tuple(tree_unflatten(in_tree, [_ordinary_array(ct) for ct in in_cts]))
 
     return vjp_fn
 
