@@ -547,3 +547,39 @@ def test_cache_keys_on_weak_type_of_traced_arguments():
     _, tangent = mg.jvp(k, (2.0,), (1.0,))
     assert tangent.dtype == np.float32
     assert k.lower(np.array(2.0)).program.out_avals[0].dtype == np.float64
+
+
+def test_static_values_that_compare_equal_but_differ_in_type_stage_apart():
+    g = mg.jit(lambda x, n: x * n, static_argnums=1)
+    assert g(np.arange(3), 2).dtype == np.int64
+    assert g(np.arange(3), 2.0).dtype == np.float64
+    assert g(np.arange(3), True).dtype == np.int64
+    h = mg.jit(lambda x, flag: x * flag, static_argnums=1)
+    assert h(np.array([True]), True).dtype == np.bool_
+    assert h(np.array([True]), 1).dtype == np.int64
+    t = mg.jit(lambda x, pair: x * pair[0], static_argnums=1)
+    assert t(np.arange(2), (2, 0)).dtype == np.int64
+    assert t(np.arange(2), (2.0, 0)).dtype == np.float64
+    assert "static argument 1 changed from (2, 0) to (2.0, 0)" in t.trace_log()[-1]
+
+
+def _scaled(x, n=2):
+    assert isinstance(n, int)  # static: a Python value, not a tracer
+    return x * n
+
+
+def test_static_argnums_by_keyword_and_default():
+    f = mg.jit(_scaled, static_argnums=1)
+    np.testing.assert_array_equal(f(np.ones(2), n=3), [3.0, 3.0])
+    np.testing.assert_array_equal(f(np.ones(2)), [2.0, 2.0])
+    np.testing.assert_array_equal(f(np.ones(2), 4), [4.0, 4.0])
+    np.testing.assert_array_equal(f(x=np.ones(2), n=5), [5.0, 5.0])
+    by_name = mg.jit(_scaled, static_argnames="n")
+    np.testing.assert_array_equal(by_name(np.ones(2), 6), [6.0, 6.0])
+    np.testing.assert_array_equal(by_name(np.ones(2), n=7), [7.0, 7.0])
+    with pytest.raises(ValueError, match="static_argnames.*'m'"):
+        mg.jit(_scaled, static_argnames="m")
+    with pytest.raises(ValueError, match="static_argnums.*takes 2 positional"):
+        mg.jit(_scaled, static_argnums=2)
+    with pytest.raises(TypeError, match="static argument 'n' .*unhashable"):
+        f(np.ones(2), n=[1])

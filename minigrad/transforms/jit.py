@@ -25,6 +25,7 @@ Example:
 from __future__ import annotations
 
 import functools
+import inspect
 import itertools
 import logging
 import threading
@@ -189,17 +190,20 @@ def _python_scalar_as_array(leaf):
 class JittedFunction:
     """The callable ``jit`` returns. See ``jit`` for what it does."""
 
-    def __init__(self, fun, static_argnums, cache_limit: int, log_retraces: bool):
+    def __init__(self, fun, static_argnums, cache_limit: int, log_retraces: bool, static_argnames=()):
         functools.update_wrapper(self, fun)
         self._fun = fun
-        self._static = static_argnums
+        self._name = getattr(fun, "__name__", type(fun).__name__)
+        self._signature = _signature_or_none(fun)
+        self._static, self._static_names = _resolve_static(
+            self._name, self._signature, static_argnums, static_argnames
+        )
         self._cache_limit = cache_limit
         self._log_retraces = log_retraces
         self._cache: OrderedDict = OrderedDict()
         self._lock = threading.Lock()
         self._trace_log: list[str] = []
         self._last_call = None  # the key of the latest trace, to explain the next one
-        self._name = getattr(fun, "__name__", type(fun).__name__)
 
     def __repr__(self):
         return f"jit({self._name})"
@@ -212,37 +216,63 @@ class JittedFunction:
     # -- the call path ------------------------------------------------------------------
 
     def _split(self, args, kwargs):
-        """Static values and the dynamic pytree: ``args``, or ``(args, kwargs)`` with kwargs."""
-        if not self._static:
-            return (), ((args, kwargs) if kwargs else args)
+        """Static values, the dynamic pytree, and whether it has keyword arguments.
+
+        The dynamic pytree is ``args``, or ``(args, kwargs)`` with (dynamic) kwargs. The
+        static values are ``(position or name, type tag, value)`` triples: positional
+        ones in order, then keyword ones by name.
+        """
+        if not self._static and not self._static_names:
+            return (), ((args, kwargs) if kwargs else args), bool(kwargs)
         num_args = len(args)
-        static_values = []
-        dynamic = []
-        positions = [p % num_args if -num_args <= p < num_args else p for p in self._static]
-        for position in positions:
-            if not 0 <= position < num_args:
+        positions = set()
+        for position in self._static:
+            if -num_args <= position < num_args:
+                positions.add(position % num_args)
+            elif self._signature is None:
                 raise ValueError(
                     f"jit({self._name}): static_argnums={self._static!r} names argument "
                     f"{position}, but the call has {num_args} positional arguments."
                 )
+            # else: passed by keyword (static_argnames covers it) or left at its default
+        static_values = []
+        dynamic = []
         for i, arg in enumerate(args):
             if i in positions:
-                try:
-                    hash(arg)
-                except TypeError:
-                    raise TypeError(
-                        f"jit({self._name}): static argument {i} has the unhashable type "
-                        f"{type(arg).__name__}. Static arguments key the compilation cache, so "
-                        "they must be hashable: pass a tuple instead of a list, or pass arrays "
-                        "as ordinary (traced) arguments."
-                    ) from None
-                static_values.append((i, arg))
+                static_values.append((i, _type_tag(self._checked_static(i, arg)), arg))
             else:
                 dynamic.append(arg)
-        return tuple(static_values), ((tuple(dynamic), kwargs) if kwargs else tuple(dynamic))
+        dynamic_kwargs = {}
+        for keyword_name, value in kwargs.items():
+            if keyword_name in self._static_names:
+                static_values.append(
+                    (keyword_name, _type_tag(self._checked_static(keyword_name, value)), value)
+                )
+            else:
+                dynamic_kwargs[keyword_name] = value
+        positional_count = len(positions)
+        static_values[positional_count:] = sorted(
+            static_values[positional_count:], key=lambda entry: entry[0]
+        )
+        dynamic = tuple(dynamic)
+        has_kwargs = bool(dynamic_kwargs)
+        return tuple(static_values), ((dynamic, dynamic_kwargs) if has_kwargs else dynamic), has_kwargs
+
+    def _checked_static(self, where, value):
+        try:
+            hash(value)
+        except TypeError:
+            shown = where if isinstance(where, int) else repr(where)
+            raise TypeError(
+                f"jit({self._name}): static argument {shown} has the unhashable type "
+                f"{type(value).__name__}. Static arguments key the compilation cache, so "
+                "they must be hashable: pass a tuple instead of a list, or pass arrays "
+                "as ordinary (traced) arguments."
+            ) from None
+        return value
 
     def __call__(self, *args, **kwargs):
-        static_values, dynamic = self._split(args, kwargs)
+        static_values, dynamic, has_kwargs = self._split(args, kwargs)
         leaves, in_tree = tree_flatten(dynamic)
         signature = []
         traced = False
@@ -257,7 +287,7 @@ class JittedFunction:
             else:
                 traced = traced or isinstance(leaf, Tracer)
                 signature.append(_leaf_signature(leaf))
-        key = (in_tree, tuple(signature), static_values, bool(kwargs))
+        key = (in_tree, tuple(signature), static_values, has_kwargs)
         entry = self._cache.get(key)
         if entry is None or type(entry) is _Pending:
             entry = self._lookup_or_trace(key, static_values, dynamic, leaves, in_tree)
@@ -334,12 +364,12 @@ class JittedFunction:
         new_tree, new_signature, new_static, has_kwargs = key
         reasons = []
         if old_static != new_static:
-            old_by_position = dict(old_static)
-            for position, value in new_static:
-                if old_by_position.get(position, object()) != value:
-                    reasons.append(
-                        f"static argument {position} changed from {old_by_position.get(position)!r} to {value!r}"
-                    )
+            old_by_position = {where: (tag, value) for where, tag, value in old_static}
+            for where, tag, value in new_static:
+                old_tag, old_value = old_by_position.get(where, (None, None))
+                if (old_tag, old_value) != (tag, value):
+                    shown = where if isinstance(where, int) else repr(where)
+                    reasons.append(f"static argument {shown} changed from {old_value!r} to {value!r}")
         if old_tree != new_tree or old_has_kwargs != has_kwargs:
             reasons.append(f"the argument structure changed from {old_tree!r} to {new_tree!r}")
         else:
@@ -364,7 +394,8 @@ class JittedFunction:
             logger.warning(message)
 
         out_trees = []
-        static_by_position = dict(static_values)
+        static_by_position = {where: value for where, _, value in static_values if isinstance(where, int)}
+        static_kwargs = {where: value for where, _, value in static_values if isinstance(where, str)}
 
         has_kwargs = key[3]
 
@@ -377,7 +408,7 @@ class JittedFunction:
                 static_by_position[i] if i in static_by_position else next(dynamic_iter)
                 for i in range(num_args)
             ]
-            out = self._fun(*full, **kwargs)
+            out = self._fun(*full, **kwargs, **static_kwargs)
             out_leaves, out_tree = flatten_arguments(f"jit({self._name}) output", out, "output")
             out_trees.append(out_tree)
             return out_leaves
@@ -419,13 +450,73 @@ class JittedFunction:
               b = a + _k0
               return [b]
         """
-        static_values, dynamic = self._split(args, kwargs)
+        static_values, dynamic, has_kwargs = self._split(args, kwargs)
         leaves, in_tree = tree_flatten(dynamic)
-        key = (in_tree, tuple(map(_leaf_signature, leaves)), static_values, bool(kwargs))
+        key = (in_tree, tuple(map(_leaf_signature, leaves)), static_values, has_kwargs)
         entry = self._cache.get(key)
         if entry is None or type(entry) is _Pending:
             entry = self._lookup_or_trace(key, static_values, dynamic, leaves, in_tree)
         return Lowered(entry.staged, entry.program, entry.executable.source)
+
+
+def _type_tag(value):
+    """What, besides equality, tells static values apart: ``2``, ``2.0`` and ``True``
+    compare equal but stage different programs, so the cache keys on their types too."""
+    if type(value) is tuple:
+        return (tuple, tuple(map(_type_tag, value)))
+    return type(value)
+
+
+def _signature_or_none(fun):
+    try:
+        return inspect.signature(fun)
+    except (TypeError, ValueError):  # some builtins have no signature
+        return None
+
+
+_POSITIONAL = (inspect.Parameter.POSITIONAL_ONLY, inspect.Parameter.POSITIONAL_OR_KEYWORD)
+
+
+def _resolve_static(name, signature, static_argnums, static_argnames):
+    """Static positions and names, each completed from the other through the signature.
+
+    As in JAX, an argument made static by position is static when passed by keyword,
+    and one made static by name is static when passed by position.
+    """
+    positions = set(static_argnums)
+    names = set(static_argnames)
+    if signature is None:
+        return tuple(sorted(positions)), frozenset(names)
+    params = list(signature.parameters.values())
+    positional = [p for p in params if p.kind in _POSITIONAL]
+    var_positional = any(p.kind is inspect.Parameter.VAR_POSITIONAL for p in params)
+    var_keyword = any(p.kind is inspect.Parameter.VAR_KEYWORD for p in params)
+    resolved = set()
+    for position in positions:
+        if not var_positional:
+            if not -len(positional) <= position < len(positional):
+                raise ValueError(
+                    f"jit({name}): static_argnums={tuple(static_argnums)!r} names argument "
+                    f"{position}, but {name} takes {len(positional)} positional arguments."
+                )
+            position %= len(positional)
+        resolved.add(position)
+        if (
+            0 <= position < len(positional)
+            and positional[position].kind is inspect.Parameter.POSITIONAL_OR_KEYWORD
+        ):
+            names.add(positional[position].name)
+    for argname in set(names):
+        param = signature.parameters.get(argname)
+        if param is None:
+            if not var_keyword:
+                raise ValueError(
+                    f"jit({name}): static_argnames names {argname!r}, which is not a parameter "
+                    f"of {name}{signature}."
+                )
+        elif param.kind is inspect.Parameter.POSITIONAL_OR_KEYWORD:
+            resolved.add(positional.index(param))
+    return tuple(sorted(resolved)), frozenset(names)
 
 
 def _readable_path(path: str, has_kwargs: bool) -> str:
@@ -481,7 +572,9 @@ def _make_entry(staged: ClosedJaxpr, out_tree) -> _CacheEntry:
     )
 
 
-def jit(fun, static_argnums=(), *, cache_limit: int = 64, log_retraces: bool = False) -> JittedFunction:
+def jit(
+    fun, static_argnums=(), *, static_argnames=(), cache_limit: int = 64, log_retraces: bool = False
+) -> JittedFunction:
     """Compile ``fun``: stage it once per input signature and reuse the optimised program.
 
     The signature is the pytree structure of the arguments, each leaf's shape and dtype,
@@ -492,7 +585,11 @@ def jit(fun, static_argnums=(), *, cache_limit: int = 64, log_retraces: bool = F
     Args:
       fun: a function of arrays (pytrees of arrays) returning arrays.
       static_argnums: positions of arguments passed to ``fun`` as Python values (they must
-        be hashable; each new value compiles a new program).
+        be hashable; each new value, or a value of a new type such as ``2.0`` after
+        ``2``, compiles a new program). Matched to parameter names through ``fun``'s
+        signature, so such an argument is static also when passed by keyword; one left
+        at its default is simply not passed.
+      static_argnames: names of parameters that are static (by keyword or position).
       cache_limit: how many programs to keep; the least recently used is dropped first.
       log_retraces: log (logger ``minigrad.jit``, level WARNING) why each trace happened.
 
@@ -517,8 +614,12 @@ def jit(fun, static_argnums=(), *, cache_limit: int = 64, log_retraces: bool = F
     for position in static:
         if not isinstance(position, int):
             raise TypeError(f"jit: static_argnums must be ints, got {static_argnums!r}.")
+    names = (static_argnames,) if isinstance(static_argnames, str) else tuple(static_argnames)
+    for argname in names:
+        if not isinstance(argname, str):
+            raise TypeError(f"jit: static_argnames must be strings, got {static_argnames!r}.")
     if not callable(fun):
         raise TypeError(f"jit: expected a function, got {type(fun).__name__}.")
     if cache_limit < 1:
         raise ValueError(f"jit: cache_limit must be at least 1, got {cache_limit}.")
-    return JittedFunction(fun, static, cache_limit, log_retraces)
+    return JittedFunction(fun, static, cache_limit, log_retraces, names)
