@@ -86,6 +86,15 @@ def _astype(x, dtype):
     return x if mnp.asarray(x).dtype == dtype else mnp.astype(x, dtype)
 
 
+def _arrays(tree):
+    """``tree`` with NumPy scalars as 0-d arrays.
+
+    NumPy's operators turn 0-d arrays into scalars (``np.array(1.0) * 2`` is a
+    ``np.float64``); updates and state hold arrays, whatever the parameters' rank.
+    """
+    return tree_map(lambda x: np.asarray(x) if isinstance(x, np.generic) else x, tree)
+
+
 def _value_at(learning_rate, count):
     return learning_rate(count) if callable(learning_rate) else learning_rate
 
@@ -144,7 +153,7 @@ def sgd(lr, momentum: float = 0.0, nesterov: bool = False) -> GradientTransforma
         else:
             velocity, direction = None, grads
         updates = tree_map(lambda d: -_astype(rate, mnp.asarray(d).dtype) * d, direction)
-        return updates, SgdState(mnp.add(state.count, 1), velocity)
+        return _arrays(updates), SgdState(mnp.add(state.count, 1), _arrays(velocity))
 
     return GradientTransformation(init, update)
 
@@ -183,7 +192,7 @@ def _adam(opname, lr, b1, b2, eps, weight_decay):
             updates = tree_map(step, mu, nu, params)
         else:
             updates = tree_map(step, mu, nu)
-        return updates, AdamState(count, mu, nu)
+        return _arrays(updates), AdamState(count, _arrays(mu), _arrays(nu))
 
     return GradientTransformation(init, update)
 
@@ -250,7 +259,7 @@ def clip_by_global_norm(max_norm: float) -> GradientTransformation:
         norm = mnp.sqrt(sum(squares[1:], squares[0]))
         # max_norm / max(norm, max_norm) is min(1, max_norm / norm) and never divides by 0.
         scale = max_norm / mnp.maximum(norm, max_norm)
-        return tree_map(lambda g: g * _astype(scale, mnp.asarray(g).dtype), grads), state
+        return _arrays(tree_map(lambda g: g * _astype(scale, mnp.asarray(g).dtype), grads)), state
 
     return GradientTransformation(init, update)
 

@@ -166,3 +166,18 @@ def test_bad_hyper_parameters():
         optim.adam("fast")
     with pytest.raises(ValueError, match="max_norm"):
         optim.clip_by_global_norm(0.0)
+
+
+@pytest.mark.parametrize(
+    "opt",
+    [optim.sgd(0.1), optim.sgd(0.1, 0.9), optim.sgd(0.1, 0.9, nesterov=True), optim.adam(0.1),
+     optim.adamw(0.1), optim.clip_by_global_norm(0.1), optim.chain(optim.clip_by_global_norm(1.0), optim.adam(0.1))],
+)  # fmt: skip
+def test_zero_dimensional_parameters_get_array_updates_and_state(opt):
+    params = {"b": np.array(0.5)}
+    updates, state = opt.update({"b": np.array(0.2)}, opt.init(params), params)
+    assert type(updates["b"]) is np.ndarray and updates["b"].shape == ()
+    for leaf in tree_leaves(state):
+        assert type(leaf) is np.ndarray
+    new = optim.apply_updates(params, updates)
+    assert type(new["b"]) is np.ndarray
