@@ -136,6 +136,8 @@ def save(path, tree) -> None:
             np.savez(file, **entries)
             file.flush()
             os.fsync(file.fileno())
+        # mkstemp makes the file private (0600); give it the mode open() would have.
+        os.chmod(temp_path, 0o666 & ~_current_umask())
         os.replace(temp_path, path)
     except BaseException:
         try:
@@ -143,6 +145,13 @@ def save(path, tree) -> None:
         except FileNotFoundError:
             pass
         raise
+
+
+def _current_umask() -> int:
+    """The process's umask (reading it means setting it, so it is set straight back)."""
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
 
 
 def _find_namedtuple(module: str, qualname: str, fields: list):
@@ -159,6 +168,8 @@ def _find_namedtuple(module: str, qualname: str, fields: list):
 
 
 def _decode(structure, leaves: list):
+    if not isinstance(structure, dict):
+        raise TypeError(f"a structure node is a JSON {type(structure).__name__}, not an object")
     node = structure["node"]
     if node == "none":
         return None
@@ -215,6 +226,8 @@ def load(path):
             )
         try:
             header = json.loads(str(archive[_HEADER]))
+            if not isinstance(header, dict):
+                raise TypeError(f"the header is a JSON {type(header).__name__}, not an object")
             if header.get("format") != FORMAT:
                 raise CheckpointError(
                     f"io.load: {path} has format {header.get('format')!r}; this version of "
@@ -233,6 +246,8 @@ def load(path):
             IndexError,
             ValueError,
             TypeError,
+            AttributeError,
+            RecursionError,
         ) as error:
             raise CheckpointError(
                 f"io.load: {path} is a damaged minigrad checkpoint: it is truncated or corrupted "

@@ -173,3 +173,30 @@ def test_saving_replaces_the_old_file(tmp_path):
     io.save(path, [np.array(1)])
     io.save(path, [np.array(2), np.array(3)])
     assert [int(x) for x in io.load(path)] == [2, 3]
+
+
+def test_saved_file_has_the_usual_permissions(tmp_path):
+    old = os.umask(0o022)
+    try:
+        io.save(tmp_path / "p.npz", {"a": np.ones(1)})
+        assert os.stat(tmp_path / "p.npz").st_mode & 0o777 == 0o644
+        os.umask(0o002)
+        io.save(tmp_path / "q.npz", {"a": np.ones(1)})
+        assert os.stat(tmp_path / "q.npz").st_mode & 0o777 == 0o664
+    finally:
+        os.umask(old)
+
+
+@pytest.mark.parametrize(
+    "header",
+    [[], "x", 3, {"format": "minigrad-checkpoint-1", "num_leaves": 0, "structure": []}],
+)
+def test_crafted_headers_of_other_json_types_are_checkpoint_errors(tmp_path, header):
+    path = tmp_path / "crafted.npz"
+    io.save(path, [])
+    real = json.loads(str(np.load(path)["__minigrad__"]))
+    if isinstance(header, dict):
+        header = dict(header, format=real["format"])
+    np.savez(path, __minigrad__=np.array(json.dumps(header)))
+    with pytest.raises(io.CheckpointError):
+        io.load(path)
