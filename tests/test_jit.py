@@ -583,3 +583,19 @@ def test_static_argnums_by_keyword_and_default():
         mg.jit(_scaled, static_argnums=2)
     with pytest.raises(TypeError, match="static argument 'n' .*unhashable"):
         f(np.ones(2), n=[1])
+
+
+@pytest.mark.parametrize("shape", [(3,), ()])
+def test_closed_over_arrays_are_snapshotted_at_trace_time(shape):
+    c = np.arange(3.0).reshape(shape) if shape else np.array(5.0)
+    expected = c.copy()
+    for fun in (lambda x: x * 0 + c, lambda x: x + c, lambda x: c):
+        c[...] = expected
+        f = mg.jit(fun)
+        first = f(np.zeros(shape))
+        c[...] = 99.0
+        np.testing.assert_array_equal(f(np.zeros(shape)), first)
+        np.testing.assert_array_equal(first, expected)
+        # under a transform the program is replayed with the same (snapshotted) constants
+        value, _ = mg.value_and_grad(lambda x, f=f: mnp.sum(f(x) * 1.0 + x))(np.zeros(shape))
+        assert float(value) == float(np.sum(expected))

@@ -79,7 +79,8 @@ class StagingTrace(Trace):
         if not isinstance(value, Tracer) and aval.shape == ():
             # Scalars (mostly fresh Python numbers) are written into the equation and not
             # remembered: remembering them cost memory for every equation of a program.
-            return Literal(np.asarray(value), aval)
+            # A copy: a closed-over 0-d array may be written into after tracing.
+            return Literal(np.array(value), aval)
         atom = Var(aval)
         self.constvars.append(atom)
         self.consts.append(value)

@@ -562,7 +562,9 @@ def _make_entry(staged: ClosedJaxpr, out_tree) -> _CacheEntry:
             traced_values.append(value)
         else:
             concrete_vars.append(var)
-            concrete_values.append(value)
+            # Closed-over arrays are constants captured at trace time (as in JAX): a
+            # snapshot, so later writes into the caller's array do not reach the program.
+            concrete_values.append(np.array(value) if isinstance(value, np.ndarray) else value)
     lifted = ClosedJaxpr(
         Jaxpr(concrete_vars, (*traced_vars, *jaxpr.invars), jaxpr.eqns, jaxpr.outvars), concrete_values
     )
@@ -581,6 +583,10 @@ def jit(
     which leaves are Python numbers, and the values of the static arguments. Inside,
     values are known only by shape and dtype, so Python control flow on them raises
     ``ConcretizationError``: use ``mnp.where`` or make the argument static.
+
+    Arrays ``fun`` closes over are constants of the program, copied when it is traced:
+    changing such an array afterwards does not change what a cached program computes
+    (pass it as an argument, or ``clear_cache()``, to use new values).
 
     Args:
       fun: a function of arrays (pytrees of arrays) returning arrays.
