@@ -91,9 +91,13 @@ def split(key, num: int = 2):
 
 
 def fold_in(key, data):
-    """A new key that mixes the integer ``data`` (taken modulo 2**32) into ``key``.
+    """A new key that mixes the integer ``data`` into ``key``.
 
-    Useful for one key per step: ``fold_in(key, step)``.
+    Useful for one key per step: ``fold_in(key, step)``. A concrete ``data`` may be any
+    integer in ``[-2**63, 2**64)``: values in ``[0, 2**32)`` are folded in as one 32-bit
+    word, others as their low then their high 32-bit word (two's complement), so
+    ``fold_in(k, 2**32)`` differs from ``fold_in(k, 0)``. Traced ``data`` (under ``jit``)
+    must be of an integer dtype and is taken modulo 2**32.
 
     Example:
       >>> import minigrad.random as mr
@@ -102,10 +106,24 @@ def fold_in(key, data):
     """
     _check_key("fold_in", key)
     if is_tracer(data):
-        data = data.astype(np.uint32)
-    else:
-        data = np.asarray(int(data) % 2**32, dtype=np.uint32)
-    return random_fold_in(key, data)
+        if data.dtype.kind not in "iub":
+            raise TypeError(f"random.fold_in: data must be an integer, got a traced {data.dtype} value.")
+        return random_fold_in(key, data.astype(np.uint32))
+    if not isinstance(data, (int, np.integer)) and not (
+        isinstance(data, np.ndarray) and data.ndim == 0 and data.dtype.kind in "iub"
+    ):
+        raise TypeError(
+            f"random.fold_in: data must be an integer, got {data!r} of type {type(data).__name__}; "
+            "convert it explicitly (e.g. int(step))."
+        )
+    value = int(data)
+    if 0 <= value < 2**32:
+        return random_fold_in(key, np.asarray(value, dtype=np.uint32))
+    if not -(2**63) <= value < 2**64:
+        raise ValueError(f"random.fold_in: data={value} does not fit in 64 bits; reduce it first.")
+    value %= 2**64
+    low = random_fold_in(key, np.asarray(value & 0xFFFFFFFF, dtype=np.uint32))
+    return random_fold_in(low, np.asarray(value >> 32, dtype=np.uint32))
 
 
 def _unit_interval(key, shape, dtype):
@@ -140,7 +158,13 @@ def uniform(key, shape=(), dtype=np.float32, minval=0.0, maxval=1.0):
     dtype = _check_float_dtype("uniform", dtype)
     unit = _unit_interval(key, _normalize_shape(shape), dtype)
     minval, maxval = mnp.asarray(minval, dtype), mnp.asarray(maxval, dtype)
-    return mnp.maximum(minval, minval + (maxval - minval) * unit)
+    if not is_tracer(minval) and not is_tracer(maxval) and np.any(minval > maxval):
+        raise ValueError(f"random.uniform: minval ({minval}) must not exceed maxval ({maxval}); swap them.")
+    sample = mnp.maximum(minval, minval + (maxval - minval) * unit)
+    # Rounding minval + width * unit can reach maxval (wide bounds, few mantissa bits):
+    # clamp to the largest value below it, as the interval is half-open.
+    below_max = mnp.asarray(np.nextafter(maxval, -np.inf)) if not is_tracer(maxval) else maxval
+    return mnp.where(sample < maxval, sample, mnp.maximum(minval, below_max))
 
 
 def normal(key, shape=(), dtype=np.float32):
@@ -209,6 +233,8 @@ def permutation(key, n_or_array):
     """
     _check_key("permutation", key)
     if isinstance(n_or_array, (int, np.integer)) and not isinstance(n_or_array, bool):
+        if n_or_array < 0:
+            raise ValueError(f"random.permutation: n must be non-negative, got {int(n_or_array)}.")
         return random_permutation(key, int(n_or_array))
     array = n_or_array if is_tracer(n_or_array) else np.asarray(n_or_array)
     if array.ndim == 0:

@@ -220,3 +220,31 @@ def test_scalar_and_empty_shapes_give_arrays():
         assert type(sample) is np.ndarray and sample.shape == ()
     assert mr.normal(key, (0, 3)).shape == (0, 3)
     np.testing.assert_array_equal(mr.bernoulli(key, np.array([0.0, 1.0])), [False, True])
+
+
+def test_fold_in_uses_all_64_bits_and_rejects_non_integers():
+    k = mr.key(0)
+    assert not np.array_equal(mr.fold_in(k, 2**32), mr.fold_in(k, 0))
+    assert not np.array_equal(mr.fold_in(k, 2**32 + 5), mr.fold_in(k, 5))
+    assert not np.array_equal(mr.fold_in(k, -1), mr.fold_in(k, 2**32 - 1))
+    np.testing.assert_array_equal(mr.fold_in(k, np.int64(7)), mr.fold_in(k, 7))
+    np.testing.assert_array_equal(mr.fold_in(k, np.array(7)), mr.fold_in(k, 7))
+    for bad in (1.5, 2.0, "3"):
+        with pytest.raises(TypeError, match="fold_in.*integer"):
+            mr.fold_in(k, bad)
+    with pytest.raises(ValueError, match="64 bits"):
+        mr.fold_in(k, 2**64)
+
+
+def test_uniform_stays_below_maxval_and_checks_bounds():
+    x = mr.uniform(mr.key(0), (100000,), minval=1e8, maxval=1e8 + 8)
+    assert x.dtype == np.float32 and float(x.max()) < np.float32(1e8 + 8)
+    assert float(x.min()) >= np.float32(1e8)
+    with pytest.raises(ValueError, match="minval.*maxval"):
+        mr.uniform(mr.key(0), (2,), minval=1.0, maxval=0.0)
+
+
+def test_permutation_of_a_negative_count_is_an_error():
+    with pytest.raises(ValueError, match="non-negative"):
+        mr.permutation(mr.key(0), -1)
+    assert mr.permutation(mr.key(0), 0).shape == (0,)
