@@ -599,3 +599,18 @@ def test_closed_over_arrays_are_snapshotted_at_trace_time(shape):
         # under a transform the program is replayed with the same (snapshotted) constants
         value, _ = mg.value_and_grad(lambda x, f=f: mnp.sum(f(x) * 1.0 + x))(np.zeros(shape))
         assert float(value) == float(np.sum(expected))
+
+
+def test_python_ints_out_of_range_raise_as_eagerly():
+    times = mg.jit(lambda x, s: x * s)
+    np.testing.assert_array_equal(times(np.ones(2, np.int8), 3), [3, 3])
+    with pytest.raises(OverflowError, match="1000 out of bounds for int8"):
+        mnp.multiply(np.ones(2, np.int8), 1000)  # eager NumPy
+    with pytest.raises(OverflowError, match="1000 out of bounds for int8"):
+        times(np.ones(2, np.int8), 1000)  # a cached program, a new value
+    with pytest.raises(OverflowError, match="-1 out of bounds for uint8"):
+        mg.jit(lambda x, s: x * s)(np.ones(2, np.uint8), -1)
+    np.testing.assert_array_equal(times(np.ones(2, np.float32), 10**6), [1e6, 1e6])
+    with pytest.raises(OverflowError, match="does not fit in int64"):
+        mg.jit(lambda s: s + 1)(2**70)
+    assert mg.jit(lambda s: s + 1)(2**62) == 2**62 + 1

@@ -36,7 +36,7 @@ import numpy as np
 
 from minigrad.core import config as _config
 from minigrad.core.interpreter import eval_jaxpr
-from minigrad.core.ir import ClosedJaxpr, Jaxpr, Literal, ShapedArray
+from minigrad.core.ir import ClosedJaxpr, Jaxpr, Literal, ShapedArray, Var
 from minigrad.core.primitive import Primitive
 from minigrad.core.staging import StagingTrace
 from minigrad.core.trace import Tracer, bind, new_trace
@@ -50,6 +50,37 @@ __all__ = ["jit", "jit_p", "JittedFunction", "Lowered"]
 logger = logging.getLogger("minigrad.jit")
 
 _PYTHON_SCALARS = (bool, int, float, complex)
+_INT64_MIN, _INT64_MAX = int(np.iinfo(np.int64).min), int(np.iinfo(np.int64).max)
+
+
+def _check_int_fits(name, value, dtype) -> None:
+    """An OverflowError, like eager NumPy's, if a Python int does not fit ``dtype``."""
+    info = np.iinfo(dtype)
+    if not info.min <= value <= info.max:
+        raise OverflowError(
+            f"jit({name}): Python integer {value} out of bounds for {np.dtype(dtype).name} (the "
+            "dtype of the array it meets); eagerly NumPy raises the same. Convert the array to "
+            "a wider dtype, or pass a number in range."
+        )
+
+
+def _int_conversions(jaxpr: Jaxpr) -> tuple:
+    """Where the program converts a weakly typed integer input to another integer dtype."""
+    weak_ints = {
+        var: position
+        for position, var in enumerate(jaxpr.invars)
+        if var.aval.weak_type and var.aval.dtype.kind in "iu"
+    }
+    found = []
+    for eqn in jaxpr.eqns:
+        if eqn.primitive.name != "convert_element_type" or type(eqn.invars[0]) is not Var:
+            continue
+        position = weak_ints.get(eqn.invars[0])
+        new_dtype = np.dtype(eqn.params["new_dtype"])
+        if position is not None and new_dtype.kind in "iu":
+            found.append((position, new_dtype))
+    return tuple(dict.fromkeys(found))
+
 
 # ---------------------------------------------------------------------------------------
 # The call primitive
@@ -160,6 +191,9 @@ class _CacheEntry:
     build_output: object  # flat outputs -> output pytree
     const_tracers: tuple  # closed-over tracers of outer transforms (never cached)
     executable: CompiledProgram
+    # (leaf position, dtype) for each Python int argument the program converts to a
+    # narrower integer dtype: checked on every call, as eager NumPy would
+    int_conversions: tuple = ()
 
 
 @attrs.frozen
@@ -282,6 +316,11 @@ class JittedFunction:
             if kind is np.ndarray:
                 signature.append((leaf.shape, leaf.dtype))
             elif kind in _PYTHON_SCALARS:
+                if kind is int and not _INT64_MIN <= leaf <= _INT64_MAX:
+                    raise OverflowError(
+                        f"jit({self._name}): the Python integer {leaf} does not fit in int64, the "
+                        "widest integer a jitted function takes; pass a smaller number or a float."
+                    )
                 signature.append(kind)
                 python_scalars = True
             else:
@@ -296,6 +335,8 @@ class JittedFunction:
                 if key in self._cache:
                     self._cache.move_to_end(key)
         if python_scalars:
+            for position, dtype in entry.int_conversions:
+                _check_int_fits(self._name, leaves[position], dtype)
             leaves = list(map(_python_scalar_as_array, leaves))
         if traced or entry.const_tracers:
             outs = bind(
@@ -570,7 +611,13 @@ def _make_entry(staged: ClosedJaxpr, out_tree) -> _CacheEntry:
     )
     program = optimize(lifted)
     return _CacheEntry(
-        program, staged, out_tree, _output_builder(out_tree), tuple(traced_values), compile_jaxpr(program)
+        program,
+        staged,
+        out_tree,
+        _output_builder(out_tree),
+        tuple(traced_values),
+        compile_jaxpr(program),
+        _int_conversions(jaxpr),
     )
 
 
