@@ -614,3 +614,16 @@ def test_python_ints_out_of_range_raise_as_eagerly():
     with pytest.raises(OverflowError, match="does not fit in int64"):
         mg.jit(lambda s: s + 1)(2**70)
     assert mg.jit(lambda s: s + 1)(2**62) == 2**62 + 1
+
+
+def test_retrace_after_eviction_says_so():
+    f = mg.jit(lambda x: x, cache_limit=1)
+    f(np.ones(1))
+    f(np.ones(2))
+    assert "args[0] changed from f64[1] to f64[2]" in f.trace_log()[-1]
+    f(np.ones(1))
+    assert "evicted" in f.trace_log()[-1] and "cache_limit=1" in f.trace_log()[-1]
+    assert "changed" not in f.trace_log()[-1]
+    f.clear_cache()
+    f(np.ones(2))
+    assert "first call" in f.trace_log()[-1]

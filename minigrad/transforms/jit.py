@@ -50,6 +50,7 @@ __all__ = ["jit", "jit_p", "JittedFunction", "Lowered"]
 logger = logging.getLogger("minigrad.jit")
 
 _PYTHON_SCALARS = (bool, int, float, complex)
+_EVICTED_REMEMBERED = 1000  # evicted signatures remembered to explain retraces
 _INT64_MIN, _INT64_MAX = int(np.iinfo(np.int64).min), int(np.iinfo(np.int64).max)
 
 
@@ -238,6 +239,7 @@ class JittedFunction:
         self._lock = threading.Lock()
         self._trace_log: list[str] = []
         self._last_call = None  # the key of the latest trace, to explain the next one
+        self._evicted: OrderedDict = OrderedDict()  # keys dropped by the LRU, to explain retraces
 
     def __repr__(self):
         return f"jit({self._name})"
@@ -392,6 +394,9 @@ class JittedFunction:
                 ready = [k for k, slot in self._cache.items() if type(slot) is not _Pending]
                 for stale in ready[: max(0, len(ready) - self._cache_limit)]:
                     del self._cache[stale]
+                    self._evicted[stale] = None
+                    if len(self._evicted) > _EVICTED_REMEMBERED:
+                        del self._evicted[next(iter(self._evicted))]
         pending.done.set()
         return entry
 
@@ -399,6 +404,13 @@ class JittedFunction:
 
     def _retrace_reason(self, key, dynamic) -> str:
         previous = self._last_call
+        with self._lock:
+            was_evicted = self._evicted.pop(key, False) is None
+        if was_evicted:
+            return (
+                "this signature was compiled before, but its program was evicted "
+                f"(cache_limit={self._cache_limit} reached); raise cache_limit to keep it"
+            )
         if previous is None:
             return "first call"
         old_tree, old_signature, old_static, old_has_kwargs = previous
@@ -474,6 +486,7 @@ class JittedFunction:
         """Forget every compiled program; the next call traces again."""
         with self._lock:
             self._cache.clear()
+            self._evicted.clear()
             self._last_call = None
 
     def trace_log(self) -> list[str]:
