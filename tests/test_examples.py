@@ -12,7 +12,7 @@ import pytest
 
 import minigrad
 from minigrad import io
-from minigrad.examples import digits, micrograd, mnist, moons
+from minigrad.examples import digits, fit_line, micrograd, mnist, moons, seed
 from minigrad.tree import tree_structure
 
 REPO_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(minigrad.__file__)))
@@ -107,3 +107,45 @@ def test_examples_run_as_modules(tmp_path):
     )
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip().splitlines()[-1].startswith("final loss:")
+
+
+@pytest.mark.parametrize("example", [seed, fit_line, digits, moons, micrograd])
+def test_help_prints_usage_without_running(example, capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        example.main(["--help"])
+    assert exit_info.value.code == 0
+    out = capsys.readouterr().out
+    assert out.startswith("usage: python -m minigrad.examples.")
+    # printed the help only, not the program's output
+    assert "z(2, 3) =" not in out and "slope " not in out and "accuracy:" not in out
+
+
+@pytest.mark.parametrize(
+    ("example", "argv", "message"),
+    [
+        (digits, ["--batch-size", "0"], "--batch-size: must be at least 1"),
+        (digits, ["--epochs", "-1"], "--epochs: must be at least 1"),
+        (digits, ["--lr", "0"], "--lr: must be a positive number"),
+        (moons, ["--points", "1"], "--points: must be at least 2"),
+        (micrograd, ["--steps", "0"], "--steps: must be at least 1"),
+        (fit_line, ["--steps", "x"], "--steps: expected an integer"),
+        (digits, ["--save", "a.npz", "--no-save"], "not allowed with"),
+    ],
+)
+def test_bad_flags_are_usage_errors(example, argv, message, capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        example.main(argv)
+    assert exit_info.value.code == 2
+    assert message in capsys.readouterr().err
+
+
+def test_digits_no_save_writes_nothing(tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    digits.main(["--epochs", "1", "--quiet", "--no-save"])
+    assert os.listdir(tmp_path) == []
+    assert "saved parameters" not in capsys.readouterr().out
+
+
+def test_fit_line_flags(capsys):
+    fit_line.main(["--steps", "3", "--lr", "0.1"])
+    assert "loss 2.503 ->" in capsys.readouterr().out

@@ -4,10 +4,13 @@ Run with ``python -m minigrad.examples.fit_line``. The loss falls from 2.5 to th
 noise level (about 0.01) in 100 steps; ``docs/make_figures.py`` draws its curve.
 """
 
+import argparse
+
 import numpy as np
 
 import minigrad as mg
 import minigrad.numpy as mnp
+from minigrad.examples.training import int_at_least, positive_float
 
 
 def make_data(n: int = 50, seed: int = 0):
@@ -45,8 +48,16 @@ def fit(steps: int = 100, learning_rate: float = 0.1):
     return params, losses
 
 
-def main() -> None:
-    params, losses = fit()
+def main(argv=None) -> None:
+    parser = argparse.ArgumentParser(
+        prog="python -m minigrad.examples.fit_line", description=__doc__.split("\n")[0]
+    )
+    parser.add_argument(
+        "--steps", type=int_at_least(1), default=100, help="gradient descent steps (default 100)"
+    )
+    parser.add_argument("--lr", type=positive_float, default=0.1, help="learning rate (default 0.1)")
+    args = parser.parse_args(argv)
+    params, losses = fit(args.steps, args.lr)
     print(f"slope {float(params[0]):.3f}, intercept {float(params[1]):.3f}")
     print(f"loss {losses[0]:.3f} -> {losses[-1]:.4f}")
 

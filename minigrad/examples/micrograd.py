@@ -13,6 +13,7 @@ import numpy as np
 import minigrad as mg
 import minigrad.random as mr
 from minigrad import nn
+from minigrad.examples.training import int_at_least, positive_float
 from minigrad.tree import tree_map
 
 XS = np.array([[2.0, 3.0, -1.0], [3.0, -1.0, 0.5], [0.5, 1.0, 1.0], [1.0, 1.0, -1.0]])
@@ -23,8 +24,10 @@ def main(argv=None) -> float:
     parser = argparse.ArgumentParser(
         prog="python -m minigrad.examples.micrograd", description=__doc__.split("\n")[0]
     )
-    parser.add_argument("--steps", type=int, default=100, help="gradient descent steps (default 100)")
-    parser.add_argument("--lr", type=float, default=0.1, help="learning rate (default 0.1)")
+    parser.add_argument(
+        "--steps", type=int_at_least(1), default=100, help="gradient descent steps (default 100)"
+    )
+    parser.add_argument("--lr", type=positive_float, default=0.1, help="learning rate (default 0.1)")
     parser.add_argument("--seed", type=int, default=0, help="seed for the initial parameters")
     args = parser.parse_args(argv)
 

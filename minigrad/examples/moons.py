@@ -16,6 +16,7 @@ import minigrad as mg
 import minigrad.numpy as mnp
 import minigrad.random as mr
 from minigrad import datasets, nn, optim
+from minigrad.examples.training import int_at_least, positive_float
 from minigrad.tree import tree_leaves
 
 
@@ -23,10 +24,10 @@ def main(argv=None) -> float:
     parser = argparse.ArgumentParser(
         prog="python -m minigrad.examples.moons", description=__doc__.split("\n")[0]
     )
-    parser.add_argument("--points", type=int, default=100, help="number of points (default 100)")
+    parser.add_argument("--points", type=int_at_least(2), default=100, help="number of points (default 100)")
     parser.add_argument("--noise", type=float, default=0.1, help="noise standard deviation (default 0.1)")
-    parser.add_argument("--steps", type=int, default=300, help="full-batch steps (default 300)")
-    parser.add_argument("--lr", type=float, default=0.02, help="Adam learning rate (default 0.02)")
+    parser.add_argument("--steps", type=int_at_least(1), default=300, help="full-batch steps (default 300)")
+    parser.add_argument("--lr", type=positive_float, default=0.02, help="Adam learning rate (default 0.02)")
     parser.add_argument("--alpha", type=float, default=1e-4, help="L2 penalty (default 1e-4)")
     parser.add_argument("--seed", type=int, default=0, help="seed for data and parameters")
     parser.add_argument(

@@ -3,6 +3,8 @@
 Run with ``python -m minigrad.examples.seed``.
 """
 
+import argparse
+
 import numpy as np
 
 import minigrad as mg
@@ -13,7 +15,11 @@ def z(x1, x2):
     return x1 * x2 + mnp.sin(x1)
 
 
-def main() -> None:
+def main(argv=None) -> None:
+    parser = argparse.ArgumentParser(
+        prog="python -m minigrad.examples.seed", description=__doc__.split("\n")[0]
+    )
+    parser.parse_args(argv)
     x1, x2 = np.float64(2.0), np.float64(3.0)
     value, (dz_dx1, dz_dx2) = mg.value_and_grad(z, argnums=(0, 1))(x1, x2)
     print(f"z(2, 3) = {float(value):.4f}")

@@ -35,6 +35,7 @@ from minigrad import datasets, io, nn, optim
 
 __all__ = [
     "make_step", "accuracy", "train", "timed_train", "History", "save_loss_plot", "add_training_flags", "report",
+    "int_at_least", "positive_float",
 ]  # fmt: skip
 
 
@@ -179,6 +180,45 @@ def save_loss_plot(history: History, path: str, title: str) -> bool:
     return True
 
 
+def int_at_least(minimum: int):
+    """An argparse ``type``: an integer of at least ``minimum``, else a usage error.
+
+    Example:
+      >>> parser = argparse.ArgumentParser(prog="demo")
+      >>> _ = parser.add_argument("--n", type=int_at_least(1))
+      >>> parser.parse_args(["--n", "3"]).n
+      3
+    """
+
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected an integer, got {text!r}") from None
+        if value < minimum:
+            raise argparse.ArgumentTypeError(f"must be at least {minimum}, got {value}")
+        return value
+
+    parse.__name__ = "int"  # argparse names the type in its messages
+    return parse
+
+
+def positive_float(text: str) -> float:
+    """An argparse ``type``: a finite number greater than 0, else a usage error.
+
+    Example:
+      >>> positive_float("0.5")
+      0.5
+    """
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
+    if not (np.isfinite(value) and value > 0):
+        raise argparse.ArgumentTypeError(f"must be a positive number, got {text}")
+    return value
+
+
 def add_training_flags(parser: argparse.ArgumentParser, epochs: int, batch_size: int, lr: float) -> None:
     """The flags every classification example takes.
 
@@ -189,14 +229,23 @@ def add_training_flags(parser: argparse.ArgumentParser, epochs: int, batch_size:
       >>> args.epochs, args.model, args.plot
       (3, 'cnn', '')
     """
-    parser.add_argument("--epochs", type=int, default=epochs, help=f"passes over the data (default {epochs})")
     parser.add_argument(
-        "--batch-size", type=int, default=batch_size, help=f"examples per step (default {batch_size})"
+        "--epochs", type=int_at_least(1), default=epochs, help=f"passes over the data (default {epochs})"
     )
-    parser.add_argument("--lr", type=float, default=lr, help=f"Adam learning rate (default {lr})")
+    parser.add_argument(
+        "--batch-size",
+        type=int_at_least(1),
+        default=batch_size,
+        help=f"examples per step (default {batch_size})",
+    )
+    parser.add_argument("--lr", type=positive_float, default=lr, help=f"Adam learning rate (default {lr})")
     parser.add_argument("--seed", type=int, default=0, help="seed for initialisation and shuffling")
     parser.add_argument("--model", choices=("mlp", "cnn"), default="mlp", help="the network (default mlp)")
-    parser.add_argument("--save", metavar="PATH", help="where to save the parameters (.npz)")
+    save = parser.add_mutually_exclusive_group()
+    save.add_argument(
+        "--save", metavar="PATH", help="where to save the parameters (.npz; default NAME-MODEL.npz here)"
+    )
+    save.add_argument("--no-save", action="store_true", help="do not save the parameters")
     parser.add_argument(
         "--plot", nargs="?", const="", metavar="PNG", help="write the loss curve as a PNG (needs matplotlib)"
     )
@@ -208,16 +257,18 @@ def report(args, name: str, params, history: History, test_accuracy: float, seco
 
     Example:
       >>> import os, tempfile
-      >>> args = argparse.Namespace(model="mlp", epochs=1, plot=None, save=os.path.join(tempfile.mkdtemp(), "p.npz"))
+      >>> path = os.path.join(tempfile.mkdtemp(), "p.npz")
+      >>> args = argparse.Namespace(model="mlp", epochs=1, plot=None, save=path, no_save=False)
       >>> report(args, "demo", [np.zeros(2)], History([0.1], [0.9]), 0.978, 1.25)  # doctest: +ELLIPSIS
       trained mlp for 1 epochs in 1.2 s
       saved parameters to .../p.npz
       test accuracy: 97.8%
     """
     print(f"trained {args.model} for {args.epochs} epochs in {seconds:.1f} s")
-    save_path = args.save or f"{name}-{args.model}.npz"
-    io.save(save_path, params)
-    print(f"saved parameters to {save_path}")
+    if not getattr(args, "no_save", False):
+        save_path = args.save or f"{name}-{args.model}.npz"
+        io.save(save_path, params)
+        print(f"saved parameters to {save_path}")
     if args.plot is not None:
         plot_path = args.plot or f"{name}-{args.model}-loss.png"
         if save_loss_plot(history, plot_path, f"{name} {args.model}: training loss"):
