@@ -30,8 +30,8 @@ operands, simpler op kinds (the op tables list the simplest first), smaller shap
 Example:
     >>> from hypothesis import find
     >>> program = find(programs(max_ops=1), lambda p: True)
-    >>> print(program.source().splitlines()[0])
-    def program(x0):
+    >>> program.source().startswith("def program(x0")  # shrinking need not reach one input
+    True
 """
 
 from __future__ import annotations
