@@ -13,8 +13,8 @@ from hypothesis import strategies as st
 import minigrad as mg
 import minigrad.numpy as mnp
 from minigrad.core.interpreter import eval_jaxpr
-from minigrad.core.ir import Eqn, Jaxpr, ShapedArray, Var
-from minigrad.core.primitive import Primitive
+from minigrad.core.ir import Eqn, Jaxpr, Literal, ShapedArray, Var
+from minigrad.core.primitive import Primitive, all_primitives
 from minigrad.core.staging import stage_flat
 from minigrad.transforms.compile import compile_jaxpr
 from minigrad.transforms.passes import optimize
@@ -269,3 +269,29 @@ def test_results_are_distinct_writable_arrays():
 def test_results_that_need_no_copy_are_not_copied():
     source = compile_jaxpr(optimize(mg.make_jaxpr(lambda v: (v * 2, v + 1))(np.ones(2)))).source
     assert "_array(" not in source and "_writable(" not in source
+
+
+def test_results_of_opaque_implementations_are_checked_for_sharing_when_run():
+    # An implementation compile cannot see into may return its operand, a view of it, or
+    # a read-only array: the result is copied exactly when that happens.
+    passthrough_p = Primitive("passthrough_for_compile_test", register=False)
+    passthrough_p.def_impl(
+        lambda x, mode: {"same": x, "view": x[::1], "fresh": x + 0, "ro": np.broadcast_to(x, x.shape)}[mode]
+    )
+    passthrough_p.def_shape_rule(lambda x, mode: x)
+    mul_p = all_primitives()["mul"]
+    for mode in ("same", "view", "fresh", "ro"):
+        x, y, z = (Var(ShapedArray((2,), np.float64)) for _ in range(3))
+        compiled = compile_jaxpr(Jaxpr((), [x], [Eqn(passthrough_p, [x], [y], {"mode": mode})], [y]))
+        data = np.array([1.0, 2.0])
+        assert "_own(b, a)" in compiled.source  # checked when run, not always copied
+        (out,) = compiled(data)
+        assert out.flags.writeable and not np.shares_memory(out, data), mode
+        # and against an earlier result
+        double = Eqn(mul_p, [x, Literal(np.array(2.0), ShapedArray((), np.float64))], [z])
+        compiled = compile_jaxpr(
+            Jaxpr((), [x], [double, Eqn(passthrough_p, [z], [y], {"mode": mode})], [z, y])
+        )
+        first, second = compiled(data)
+        assert not np.shares_memory(first, second), mode
+        np.testing.assert_array_equal(second, [2.0, 4.0])

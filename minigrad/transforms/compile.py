@@ -74,7 +74,16 @@ def _writable(x):
     return x if x.flags.writeable else x.copy()
 
 
+def _own(x, *others):
+    """``x`` as a writable array sharing no memory with ``others`` (copied only if needed)."""
+    x = np.asarray(x)
+    if not x.flags.writeable or any(np.may_share_memory(x, other) for other in others):
+        return x.copy()
+    return x
+
+
 _NAMESPACE = {
+    "_own": _own,
     "_writable": _writable,
     "_array": np.array,
     **{f"_{ufunc}": getattr(np, ufunc) for ufunc in _UFUNCS.values()},
@@ -414,25 +423,38 @@ def compile_jaxpr(
         parts, body = [], [line for block in blocks for line in block]
     results = []
     returned_roots: set = set()
+    returned_names: list = []  # results returned without a copy, which later ones must not share
     for atom in jaxpr.outvars:
         if type(atom) is Literal:
             results.append(f"_asarray({writer.atom(atom)}).copy()")
             continue
         out_name = writer.name(atom)
         root = writer.root[atom]
-        roots = writer.may_be.get(root, {root})
+        possible = writer.may_be.get(root, {root})
         # Callers may write into results: none may be (a view of) an input, a constant or
-        # another result, and none may be a read-only broadcast.
-        shared = any(r[0] in ("input", "constant") for r in roots) or not roots.isdisjoint(returned_roots)
-        returned_roots |= roots
+        # another result, and none may be a read-only broadcast. What an implementation we
+        # cannot see into returned is only possibly shared: that is checked when it runs.
+        shared = root[0] in ("input", "constant") or root in returned_roots
+        maybe = [r for r in possible - {root} if r[0] in ("input", "constant") or r in returned_roots]
+        returned_roots |= possible
         if shared or atom in writer.broadcast:
             results.append(f"_array({out_name})")
-        elif atom in writer.foreign:
-            results.append(f"_writable({out_name})")
+            continue
+        if atom in writer.foreign:
+            others = [writer.name(r[1]) for r in maybe if r[0] in ("input", "constant")]
+            if any(r[0] not in ("input", "constant") for r in maybe):
+                others += returned_names
+            if others:
+                results.append(f"_own({', '.join([out_name, *dict.fromkeys(others)])})")
+            else:
+                results.append(f"_writable({out_name})")
+        elif maybe:
+            results.append(f"_array({out_name})")
         elif atom.aval.ndim == 0:
             results.append(f"_asarray({out_name})")
         else:
             results.append(out_name)
+        returned_names.append(out_name)
     body.append(f"return [{', '.join(results)}]")
     source = "".join(line + "\n" for line in parts)
     source += f"def {name}({', '.join(params)}):\n" + "".join(f"    {line}\n" for line in body)
