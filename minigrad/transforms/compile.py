@@ -16,7 +16,9 @@ returned.
 
 Results: every returned array is a writable array of its own, as eager calls return.
 An output that is an input, a constant or a view of one, that shares its buffer with an
-earlier output, or that is a (read-only) broadcast is copied; nothing else is.
+earlier output, or that is a (read-only) broadcast is copied. What an implementation the
+compiler cannot see into returns is checked when it runs (``np.may_share_memory`` with
+the inputs it might be a view of) and copied only if it shares or is read-only.
 
 Example:
     >>> import numpy as np
