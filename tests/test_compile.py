@@ -233,7 +233,20 @@ def test_generated_source_shows_in_tracebacks_and_is_forgotten_with_the_function
     assert "_log(a)" in "".join(traceback.format_tb(info.value.__traceback__))
     del compiled, info
     gc.collect()
+    compile_jaxpr(mg.make_jaxpr(lambda x: x * 3.0)(np.ones(2)))  # forgets freed sources
     assert filename not in linecache.cache
+
+
+def test_freeing_a_program_while_linecache_is_scanned_is_harmless():
+    # linecache.checkcache() (run by pdb and doctest) lists the cache's keys, then reads
+    # each; a garbage collection in between used to remove a freed program's entry.
+    compiled = compile_jaxpr(mg.make_jaxpr(lambda x: mnp.sin(x))(np.ones(2)))
+    names = list(linecache.cache)
+    del compiled
+    gc.collect()
+    for name in names:
+        assert linecache.cache[name] is not None
+    linecache.checkcache()
 
 
 def test_bitwise_and_exact_functions_compile_to_their_ufuncs():

@@ -463,8 +463,21 @@ def compile_jaxpr(
     filename = f"<minigrad.jit {name} {id(writer):x}>"
     # Registered with linecache so tracebacks through the generated code show its lines,
     # for as long as the function lives.
+    _forget_dead_sources()
     linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
     exec(compile(source, filename, "exec"), writer.namespace)  # noqa: S102 - our own generated code
     fn = writer.namespace[name]
-    weakref.finalize(fn, linecache.cache.pop, filename, None)
+    weakref.finalize(fn, _dead_sources.append, filename)
     return CompiledProgram(fn, source)
+
+
+# Filenames of generated functions that have been freed. The finalizer only records them:
+# it runs whenever the garbage collector does, possibly in the middle of
+# `linecache.checkcache()` (pdb, doctest), which fails if an entry vanishes under it. The
+# entries are removed at the next compilation instead.
+_dead_sources: list[str] = []
+
+
+def _forget_dead_sources() -> None:
+    while _dead_sources:
+        linecache.cache.pop(_dead_sources.pop(), None)
