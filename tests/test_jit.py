@@ -627,3 +627,14 @@ def test_retrace_after_eviction_says_so():
     f.clear_cache()
     f(np.ones(2))
     assert "first call" in f.trace_log()[-1]
+
+
+def test_results_are_distinct_arrays_under_debug_nans_too():
+    x = np.ones(3)
+    with mg.debug_nans():
+        assert mg.jit(lambda v: v)(x) is not x
+        a, b = mg.jit(lambda v: (v * 2, v * 2))(x)
+        a += 1
+        np.testing.assert_array_equal(b, [2.0, 2.0, 2.0])
+        g = mg.jit(mg.grad(lambda v: mnp.sum(v)))(x)
+        assert g.flags.writeable

@@ -603,7 +603,19 @@ def _run_checking_nans(program: ClosedJaxpr, args) -> list:
                 error.args = (f"{error.args[0]} The operation was staged by jit at {eqn.source}.",)
             raise
         env.update(zip(eqn.outvars, out if eqn.primitive.multiple_results else [out], strict=True))
-    return [read(atom) for atom in program.jaxpr.outvars]
+    # As the compiled code does: results are writable arrays of their own.
+    given = [*program.consts, *args]
+    results = []
+    for atom in program.jaxpr.outvars:
+        value = np.asarray(read(atom))
+        if (
+            not value.flags.writeable
+            or any(np.may_share_memory(value, other) for other in given if isinstance(other, np.ndarray))
+            or any(np.may_share_memory(value, other) for other in results)
+        ):
+            value = value.copy()
+        results.append(value)
+    return results
 
 
 def _make_entry(staged: ClosedJaxpr, out_tree) -> _CacheEntry:
