@@ -13,19 +13,7 @@ import minigrad as mg
 from minigrad.core.typecheck import typecheck
 from minigrad.testing import check_grads
 from tests.op_specs import OP_SPECS, op_args
-
-
-def _split(spec, args):
-    """Array arguments are differentiated; other arguments (axes, modes) are closed over."""
-    positions = [i for i, a in enumerate(args) if isinstance(a, np.ndarray) and a.dtype.kind == "f"]
-
-    def fun(*arrays):
-        full = list(args)
-        for i, a in zip(positions, arrays, strict=True):
-            full[i] = a
-        return spec.fun(*full)
-
-    return fun, tuple(args[i] for i in positions)
+from tests.transform_specs import split_arrays
 
 
 @pytest.mark.parametrize("spec", OP_SPECS, ids=lambda s: s.name)
@@ -33,7 +21,7 @@ def test_gradients_match_finite_differences(spec):
     @settings(max_examples=8)
     @given(op_args(spec))
     def check(args):
-        fun, arrays = _split(spec, args)
+        fun, arrays = split_arrays(spec, args)
         check_grads(fun, arrays, order=spec.order, modes=("fwd", "rev"))
 
     check()
@@ -44,7 +32,7 @@ def test_values_and_programs_are_well_typed(spec):
     @settings(max_examples=3)
     @given(op_args(spec))
     def check(args):
-        fun, arrays = _split(spec, args)
+        fun, arrays = split_arrays(spec, args)
         eager = fun(*arrays)
         closed = mg.make_jaxpr(fun)(*arrays)
         typecheck(closed)

@@ -96,30 +96,26 @@ def _arrays_not_scalars(args):
     return tuple(np.asarray(a) if isinstance(a, np.generic) else a for a in args)
 
 
-def split_arrays(spec, args):
-    """``(fun, arrays)``: float-array arguments are the function's inputs; the others
-    (axes, modes, masks, index arrays) are closed over."""
+def _with_inputs(spec, args, is_input):
+    """``(fun, inputs)``: the arguments ``is_input`` picks become the function's inputs;
+    the others are closed over."""
     args = _arrays_not_scalars(args)
-    positions = [i for i, a in enumerate(args) if isinstance(a, np.ndarray) and a.dtype.kind == "f"]
+    positions = [i for i, a in enumerate(args) if is_input(a)]
 
-    def fun(*arrays):
+    def fun(*inputs):
         full = list(args)
-        for i, a in zip(positions, arrays, strict=True):
+        for i, a in zip(positions, inputs, strict=True):
             full[i] = a
         return spec.fun(*full)
 
     return fun, tuple(args[i] for i in positions)
+
+
+def split_arrays(spec, args):
+    """Float-array arguments are the inputs; axes, modes, masks and index arrays are closed over."""
+    return _with_inputs(spec, args, lambda a: isinstance(a, np.ndarray) and a.dtype.kind == "f")
 
 
 def array_arguments(spec, args):
-    """``(fun, arrays)`` with every array argument (index arrays included) as an input."""
-    args = _arrays_not_scalars(args)
-    positions = [i for i, a in enumerate(args) if isinstance(a, np.ndarray)]
-
-    def fun(*arrays):
-        full = list(args)
-        for i, a in zip(positions, arrays, strict=True):
-            full[i] = a
-        return spec.fun(*full)
-
-    return fun, tuple(args[i] for i in positions)
+    """Every array argument (index arrays included) is an input."""
+    return _with_inputs(spec, args, lambda a: isinstance(a, np.ndarray))
