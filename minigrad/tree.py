@@ -315,5 +315,10 @@ def _collect_paths(tree, prefix: str, paths: list, is_leaf) -> None:
 
 
 def keystr(path: str) -> str:
-    """A path as printed in error messages (the empty path is the tree itself)."""
+    """A path as printed in error messages (the empty path is the tree itself).
+
+    Example:
+      >>> keystr("['w'][0]"), keystr("")
+      ("['w'][0]", '<root>')
+    """
     return path or "<root>"
