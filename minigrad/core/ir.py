@@ -35,6 +35,7 @@ __all__ = [
     "pp_jaxpr",
     "short_source",
     "var_names",
+    "fresh_names",
 ]
 
 _SHORT_DTYPE = {
@@ -242,8 +243,14 @@ class ClosedJaxpr:
 # Pretty printing, in the style of JAX: `c:f32[3] = mul a b`.
 
 
-def _var_names():
-    """a, b, ..., z, ba, bb, ... as JAX names them."""
+def fresh_names():
+    """An endless stream of variable names: a, b, ..., z, ba, bb, ... as JAX names them.
+
+    Example:
+      >>> import itertools
+      >>> list(itertools.islice(fresh_names(), 25, 28))
+      ['z', 'ba', 'bb']
+    """
     letters = "abcdefghijklmnopqrstuvwxyz"
     i = 0
     while True:
@@ -288,7 +295,7 @@ def var_names(jaxpr: Jaxpr) -> dict[Var, str]:
       >>> list(var_names(Jaxpr((), (x,), (), (x,))).values())
       ['a']
     """
-    fresh = _var_names()
+    fresh = fresh_names()
     bound = (*jaxpr.constvars, *jaxpr.invars, *(v for eqn in jaxpr.eqns for v in eqn.outvars))
     return {var: next(fresh) for var in bound}
 
@@ -314,7 +321,7 @@ def pp_jaxpr(jaxpr: Jaxpr, source: bool = False, indent: int = 0) -> str:
       >>> print(pp_jaxpr(Jaxpr((), (x,), (), (x,))))
       { lambda ; a:f32[]. let  in (a,) }
     """
-    fresh = _var_names()
+    fresh = fresh_names()
     names: dict[int, str] = {}
 
     def name(atom, with_type: bool = False) -> str:

@@ -15,6 +15,7 @@ import numpy as np
 from minigrad.core.trace import Tracer
 from minigrad.numpy._promotion import dtype_of, promote, to_array
 from minigrad.ops import elementwise as ew
+from minigrad.ops import logic as lg
 from minigrad.ops import shape as sh
 from minigrad.tree import tree_leaves
 
@@ -178,7 +179,7 @@ def linspace(start, stop, num=50, endpoint=True, dtype=None):
         return to_array(values, dtype)
     # NumPy floors to integer dtypes; a cast truncates, so step down where it rounded up.
     truncated = to_array(values, dtype)
-    rounded_up = ew.less(values, to_array(truncated, dtype_of(values)))
+    rounded_up = lg.less(values, to_array(truncated, dtype_of(values)))
     return ew.sub(truncated, to_array(rounded_up, dtype))
 
 

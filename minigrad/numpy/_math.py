@@ -13,6 +13,7 @@ import numpy as np
 from minigrad.core.trace import Tracer, mention_user_line, user_source_line
 from minigrad.numpy._promotion import dtype_of, promote, promote_to_inexact, result_dtype, to_array
 from minigrad.ops import elementwise as ew
+from minigrad.ops import logic as lg
 
 __all__ = [
     "add", "subtract", "multiply", "divide", "true_divide", "power", "negative", "positive",
@@ -243,7 +244,7 @@ def where(condition, x, y):
     """
     condition = to_array(condition)
     if dtype_of(condition) != np.bool_:
-        condition = ew.not_equal(condition, 0)
+        condition = lg.not_equal(condition, 0)
     x, y = promote("where", x, y)
     return ew.select(condition, x, y)
 
@@ -290,17 +291,17 @@ def _comparison(name, op, symbol):
     return function
 
 
-equal = _comparison("equal", ew.equal, "==")
-not_equal = _comparison("not_equal", ew.not_equal, "!=")
-less = _comparison("less", ew.less, "<")
-less_equal = _comparison("less_equal", ew.less_equal, "<=")
-greater = _comparison("greater", ew.greater, ">")
-greater_equal = _comparison("greater_equal", ew.greater_equal, ">=")
+equal = _comparison("equal", lg.equal, "==")
+not_equal = _comparison("not_equal", lg.not_equal, "!=")
+less = _comparison("less", lg.less, "<")
+less_equal = _comparison("less_equal", lg.less_equal, "<=")
+greater = _comparison("greater", lg.greater, ">")
+greater_equal = _comparison("greater_equal", lg.greater_equal, ">=")
 
 
 def _as_bool(x):
     x = to_array(x)
-    return x if dtype_of(x) == np.bool_ else ew.not_equal(x, 0)
+    return x if dtype_of(x) == np.bool_ else lg.not_equal(x, 0)
 
 
 def logical_and(x1, x2):
@@ -310,7 +311,7 @@ def logical_and(x1, x2):
       >>> logical_and(np.array([True, True]), np.array([1.0, 0.0]))
       array([ True, False])
     """
-    return ew.logical_and(_as_bool(x1), _as_bool(x2))
+    return lg.logical_and(_as_bool(x1), _as_bool(x2))
 
 
 def logical_or(x1, x2):
@@ -320,7 +321,7 @@ def logical_or(x1, x2):
       >>> logical_or(np.array([True, False]), False)
       array([ True, False])
     """
-    return ew.logical_or(_as_bool(x1), _as_bool(x2))
+    return lg.logical_or(_as_bool(x1), _as_bool(x2))
 
 
 def logical_xor(x1, x2):
@@ -330,7 +331,7 @@ def logical_xor(x1, x2):
       >>> logical_xor(np.array([True, False]), True)
       array([False,  True])
     """
-    return ew.logical_xor(_as_bool(x1), _as_bool(x2))
+    return lg.logical_xor(_as_bool(x1), _as_bool(x2))
 
 
 def logical_not(x):
@@ -340,7 +341,7 @@ def logical_not(x):
       >>> logical_not(np.array([True, False]))
       array([False,  True])
     """
-    return ew.logical_not(_as_bool(x))
+    return lg.logical_not(_as_bool(x))
 
 
 def _integer_operands(name, *args):
@@ -361,7 +362,7 @@ def bitwise_and(x1, x2):
       >>> bitwise_and(np.array([5, 3]), 6)
       array([4, 2])
     """
-    return ew.bitwise_and(*_integer_operands("bitwise_and", x1, x2))
+    return lg.bitwise_and(*_integer_operands("bitwise_and", x1, x2))
 
 
 def bitwise_or(x1, x2):
@@ -371,7 +372,7 @@ def bitwise_or(x1, x2):
       >>> bitwise_or(np.array([5, 3]), 8)
       array([13, 11])
     """
-    return ew.bitwise_or(*_integer_operands("bitwise_or", x1, x2))
+    return lg.bitwise_or(*_integer_operands("bitwise_or", x1, x2))
 
 
 def bitwise_xor(x1, x2):
@@ -381,7 +382,7 @@ def bitwise_xor(x1, x2):
       >>> bitwise_xor(np.array([5, 3]), 6)
       array([3, 5])
     """
-    return ew.bitwise_xor(*_integer_operands("bitwise_xor", x1, x2))
+    return lg.bitwise_xor(*_integer_operands("bitwise_xor", x1, x2))
 
 
 def invert(x):
@@ -392,7 +393,7 @@ def invert(x):
       array([-1, -6])
     """
     (x,) = _integer_operands("invert", x)
-    return ew.invert(x)
+    return lg.invert(x)
 
 
 bitwise_not = bitwise_invert = invert
@@ -405,4 +406,4 @@ def isfinite(x):
       >>> isfinite(np.array([1.0, np.inf, np.nan]))
       array([ True, False, False])
     """
-    return ew.isfinite(to_array(x))
+    return lg.isfinite(to_array(x))

@@ -12,6 +12,7 @@ import numpy as np
 
 from minigrad.numpy._promotion import dtype_of, normalize_axes, normalize_axis, promote_to_inexact, to_array
 from minigrad.ops import elementwise as ew
+from minigrad.ops import logic as lg
 from minigrad.ops import reduce as red
 from minigrad.ops.shape import expand_dims, reduce_sum, reshape
 
@@ -194,7 +195,7 @@ def logsumexp(a, axis=None, keepdims=False):
         return a
     shift = ew.stop_gradient(red.reduce_max(a, axes))
     # An all -inf slice has max -inf; shifting by it would give NaN.
-    shift = ew.select(ew.isfinite(shift), shift, 0.0)
+    shift = ew.select(lg.isfinite(shift), shift, 0.0)
     kept_shift = expand_dims(shift, axes)
     total = reduce_sum(ew.exp(ew.sub(a, kept_shift)), axes)
     return _keep(ew.add(ew.log(total), shift), axes, keepdims)

@@ -8,7 +8,9 @@ partial derivative with respect to one input. The same rule serves reverse mode
 and forward mode (``g`` is the input's tangent).
 
 The functions at the bottom of each block (``sin``, ``mul``, ...) are the traceable
-operations that every rule in minigrad is written with.
+operations that every rule in minigrad is written with. Comparisons and bitwise logic,
+which have no derivative, live in ``logic``; how operands broadcast and meet Python
+scalars, in ``operands``.
 
 Example:
     >>> import numpy as np
@@ -25,57 +27,22 @@ import numpy as np
 from minigrad.core.ir import ShapedArray
 from minigrad.core.primitive import Primitive
 from minigrad.core.trace import bind, get_aval
+from minigrad.ops.logic import equal, greater, less, logical_and
+from minigrad.ops.operands import (
+    ELEMENTWISE_PRIMITIVES,
+    bind_weak,
+    broadcast_shapes,
+    same_dtype_rule,
+    weak_operands,
+)
 
 __all__ = [
     "add", "sub", "mul", "div", "neg", "power", "integer_pow", "maximum", "minimum",
     "exp", "log", "log1p", "expm1", "sqrt", "sin", "cos", "tan", "tanh", "arctan",
     "abs", "sign", "logistic", "select", "convert_element_type", "stop_gradient",
-    "equal", "not_equal", "less", "less_equal", "greater", "greater_equal",
-    "logical_and", "logical_or", "logical_not", "logical_xor", "broadcast_shapes",
-    "ELEMENTWISE_PRIMITIVES", "square", "reciprocal", "zeros_like", "isfinite", "cbrt",
-    "exp2", "log2", "log10", "bitwise_and", "bitwise_or", "bitwise_xor", "invert",
+    "broadcast_shapes", "ELEMENTWISE_PRIMITIVES", "square", "reciprocal", "zeros_like", "cbrt",
+    "exp2", "log2", "log10",
 ]  # fmt: skip
-
-# Every primitive defined here; the batching rule and passes treat them alike.
-ELEMENTWISE_PRIMITIVES: list[Primitive] = []
-
-
-def broadcast_shapes(opname: str, *shapes) -> tuple[int, ...]:
-    """NumPy's broadcast of ``shapes``, or a ValueError naming ``opname`` and the shapes."""
-    first = shapes[0] if shapes else ()
-    if all(shape == first for shape in shapes):
-        return tuple(first)
-    ndim = max((len(s) for s in shapes), default=0)
-    result = []
-    for axis in range(-ndim, 0):
-        sizes = {s[axis] for s in shapes if len(s) >= -axis and s[axis] != 1}
-        if len(sizes) > 1:
-            shown = ", ".join(str(tuple(s)) for s in shapes)
-            raise ValueError(
-                f"{opname}: shapes {shown} cannot be broadcast together (axis {axis} has "
-                f"sizes {sorted(sizes)}). Broadcasting aligns shapes from the right and "
-                "needs each axis to match or be 1; reshape or expand_dims an operand."
-            )
-        result.append(sizes.pop() if sizes else 1)
-    return tuple(result)
-
-
-def _same_dtype_rule(name):
-    def elementwise_shape_rule(*avals, **params):
-        first = avals[0]
-        if all(a == first for a in avals):
-            return first  # the common case: operands of one shape and dtype
-        dtypes = {a.dtype for a in avals}
-        if len(dtypes) > 1:
-            raise TypeError(f"{name}: operands have different dtypes {[str(a.dtype) for a in avals]}")
-        shape = broadcast_shapes(name, *(a.shape for a in avals))
-        for aval in avals:
-            if aval.shape == shape:
-                return aval  # `array * scalar`: no new aval per equation
-        return ShapedArray(shape, avals[0].dtype)
-
-    elementwise_shape_rule.__name__ = f"{name}_shape_rule"
-    return elementwise_shape_rule
 
 
 def _elementwise(name: str, impl, *linear_rules, shape_rule=None) -> Primitive:
@@ -86,7 +53,7 @@ def _elementwise(name: str, impl, *linear_rules, shape_rule=None) -> Primitive:
     """
     prim = Primitive(name)
     prim.def_impl(impl)
-    prim.def_shape_rule(shape_rule or _same_dtype_rule(name))
+    prim.def_shape_rule(shape_rule or same_dtype_rule(name))
     prim.def_vjp(*linear_rules)
     prim.linear_rules = linear_rules
 
@@ -105,33 +72,6 @@ def _elementwise(name: str, impl, *linear_rules, shape_rule=None) -> Primitive:
     return prim
 
 
-# The scalar types this layer adapts: Python's, and NumPy's two that subclass them. A
-# frozenset lookup of the exact type is cheaper than isinstance with a tuple, and this
-# runs for every operation.
-_PYTHON_NUMBERS = frozenset((int, float, complex, bool, np.float64, np.complex128))
-
-
-def _weak_operands(args):
-    """Give Python scalars the dtype of the arrays they meet (NumPy 2's weak scalars)."""
-    for arg in args:
-        if type(arg) in _PYTHON_NUMBERS:
-            break
-    else:
-        return args  # no Python scalars: nothing to convert
-    dtype = None
-    for arg in args:
-        if type(arg) not in _PYTHON_NUMBERS:
-            dtype = get_aval(arg).dtype
-            break
-    if dtype is None:
-        return [np.asarray(arg) for arg in args]
-    return [np.asarray(arg, dtype) if type(arg) in _PYTHON_NUMBERS else arg for arg in args]
-
-
-def _apply(prim, *args, **params):
-    return bind(prim, *_weak_operands(args), **params)
-
-
 # ---------------------------------------------------------------------------------------
 # Arithmetic
 
@@ -144,7 +84,7 @@ add_p = _elementwise("add", np.add, add_linear, add_linear)
 
 
 def add(x, y):
-    return _apply(add_p, x, y)
+    return bind_weak(add_p, x, y)
 
 
 def sub_rhs_linear(g, ans, x, y):
@@ -155,7 +95,7 @@ sub_p = _elementwise("sub", np.subtract, add_linear, sub_rhs_linear)
 
 
 def sub(x, y):
-    return _apply(sub_p, x, y)
+    return bind_weak(sub_p, x, y)
 
 
 def mul_lhs_linear(g, ans, x, y):
@@ -170,7 +110,7 @@ mul_p = _elementwise("mul", np.multiply, mul_lhs_linear, mul_rhs_linear)
 
 
 def mul(x, y):
-    return _apply(mul_p, x, y)
+    return bind_weak(mul_p, x, y)
 
 
 def div_lhs_linear(g, ans, x, y):
@@ -185,7 +125,7 @@ div_p = _elementwise("div", np.true_divide, div_lhs_linear, div_rhs_linear)
 
 
 def div(x, y):
-    return _apply(div_p, x, y)
+    return bind_weak(div_p, x, y)
 
 
 def neg_linear(g, ans, x):
@@ -218,7 +158,7 @@ power_p = _elementwise("pow", np.power, power_base_linear, power_exponent_linear
 
 
 def power(x, y):
-    return _apply(power_p, x, y)
+    return bind_weak(power_p, x, y)
 
 
 def integer_pow_linear(g, ans, x, *, y):
@@ -272,14 +212,14 @@ maximum_p = _elementwise("max", np.maximum, maximum_lhs_linear, maximum_rhs_line
 
 
 def maximum(x, y):
-    return _apply(maximum_p, x, y)
+    return bind_weak(maximum_p, x, y)
 
 
 minimum_p = _elementwise("min", np.minimum, maximum_rhs_linear, maximum_lhs_linear)
 
 
 def minimum(x, y):
-    return _apply(minimum_p, x, y)
+    return bind_weak(minimum_p, x, y)
 
 
 # ---------------------------------------------------------------------------------------
@@ -522,7 +462,7 @@ select_p = _elementwise(
 
 def select(cond, x, y):
     """``where(cond, x, y)``; the unselected branch gets an exactly zero gradient."""
-    x, y = _weak_operands([x, y])
+    x, y = weak_operands([x, y])
     return bind(select_p, cond, x, y)
 
 
@@ -570,111 +510,3 @@ def stop_gradient(x):
       array(2.)
     """
     return bind(stop_gradient_p, x)
-
-
-# ---------------------------------------------------------------------------------------
-# Comparisons and logic: boolean results, no derivative.
-
-
-def _predicate(name, impl):
-    prim = Primitive(name)
-    prim.def_impl(impl)
-    prim.def_nondifferentiable()
-    same_dtype = _same_dtype_rule(name)
-
-    def predicate_shape_rule(*avals):
-        return ShapedArray(same_dtype(*avals).shape, np.bool_)
-
-    predicate_shape_rule.__name__ = f"{name}_shape_rule"
-    prim.def_shape_rule(predicate_shape_rule)
-    ELEMENTWISE_PRIMITIVES.append(prim)
-    return prim
-
-
-eq_p = _predicate("eq", np.equal)
-ne_p = _predicate("ne", np.not_equal)
-lt_p = _predicate("lt", np.less)
-le_p = _predicate("le", np.less_equal)
-gt_p = _predicate("gt", np.greater)
-ge_p = _predicate("ge", np.greater_equal)
-is_finite_p = _predicate("is_finite", np.isfinite)
-
-
-def equal(x, y):
-    return _apply(eq_p, x, y)
-
-
-def not_equal(x, y):
-    return _apply(ne_p, x, y)
-
-
-def less(x, y):
-    return _apply(lt_p, x, y)
-
-
-def less_equal(x, y):
-    return _apply(le_p, x, y)
-
-
-def greater(x, y):
-    return _apply(gt_p, x, y)
-
-
-def greater_equal(x, y):
-    return _apply(ge_p, x, y)
-
-
-# ---------------------------------------------------------------------------------------
-# Bitwise operations on integers and booleans (on booleans they are the logical ones),
-# as JAX's and/or/xor/not: the result has the operands' dtype and no derivative.
-
-
-def _bitwise(name, impl):
-    prim = Primitive(name)
-    prim.def_impl(impl)
-    prim.def_nondifferentiable()
-    same_dtype = _same_dtype_rule(name)
-
-    def bitwise_shape_rule(*avals):
-        out = same_dtype(*avals)
-        if out.dtype.kind not in "biu":
-            raise TypeError(f"{name}: operands must be integers or booleans, got {out.dtype}")
-        return out
-
-    bitwise_shape_rule.__name__ = f"{name}_shape_rule"
-    prim.def_shape_rule(bitwise_shape_rule)
-    ELEMENTWISE_PRIMITIVES.append(prim)
-    return prim
-
-
-and_p = _bitwise("and", np.bitwise_and)
-or_p = _bitwise("or", np.bitwise_or)
-xor_p = _bitwise("xor", np.bitwise_xor)
-not_p = _bitwise("not", np.invert)
-
-
-def bitwise_and(x, y):
-    return _apply(and_p, x, y)
-
-
-def bitwise_or(x, y):
-    return _apply(or_p, x, y)
-
-
-def bitwise_xor(x, y):
-    return _apply(xor_p, x, y)
-
-
-def invert(x):
-    return bind(not_p, x)
-
-
-# On booleans the bitwise operations are the logical ones.
-logical_and = bitwise_and
-logical_or = bitwise_or
-logical_xor = bitwise_xor
-logical_not = invert
-
-
-def isfinite(x):
-    return bind(is_finite_p, x)

@@ -19,7 +19,8 @@ import numpy as np
 from minigrad.core.ir import ShapedArray
 from minigrad.core.primitive import Primitive
 from minigrad.core.trace import bind, get_aval
-from minigrad.ops.elementwise import convert_element_type, div, equal, mul
+from minigrad.ops.elementwise import convert_element_type, div, mul
+from minigrad.ops.logic import equal
 from minigrad.ops.shape import (
     _check_axes,
     broadcast_to,

@@ -40,7 +40,6 @@ Example:
 from __future__ import annotations
 
 import functools
-import itertools
 import keyword
 import linecache
 import weakref
@@ -48,7 +47,7 @@ import weakref
 import numpy as np
 
 from minigrad.core.dtypes import is_float_dtype
-from minigrad.core.ir import ClosedJaxpr, Jaxpr, Literal, Var
+from minigrad.core.ir import ClosedJaxpr, Jaxpr, Literal, Var, fresh_names
 
 __all__ = ["compile_jaxpr", "CompiledProgram"]
 
@@ -119,15 +118,8 @@ class CompiledProgram:
 
 
 def _names():
-    """a, b, ..., z, ba, ... (as the program printer names variables), never a keyword."""
-    letters = "abcdefghijklmnopqrstuvwxyz"
-    for i in itertools.count():
-        n, name = i, ""
-        while True:
-            name = letters[n % 26] + name
-            n //= 26
-            if n == 0:
-                break
+    """The program printer's names (``fresh_names``), with ``_`` after a Python keyword."""
+    for name in fresh_names():
         yield name + "_" if keyword.iskeyword(name) else name
 
 

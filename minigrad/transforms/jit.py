@@ -2,7 +2,8 @@
 
 A jitted function flattens its arguments and looks up a cache keyed by everything the
 staged program depends on: the pytree structure, each leaf's shape and dtype, whether a
-leaf is a Python number (a weakly typed scalar), and the values of static arguments. On a
+leaf is a Python number (a weakly typed scalar), and the values of static arguments
+(``jit_cache.py`` builds that key and explains what changed when it misses). On a
 miss it stages the function (``core/staging.py``), runs the passes of ``passes.py`` and
 compiles the result to straight-line NumPy (``compile.py``).
 
@@ -25,7 +26,6 @@ Example:
 from __future__ import annotations
 
 import functools
-import inspect
 import itertools
 import logging
 import threading
@@ -36,51 +36,33 @@ import numpy as np
 
 from minigrad.core import config as _config
 from minigrad.core.interpreter import eval_jaxpr
-from minigrad.core.ir import ClosedJaxpr, Jaxpr, Literal, ShapedArray, Var
+from minigrad.core.ir import ClosedJaxpr, Jaxpr, Literal
 from minigrad.core.primitive import Primitive
 from minigrad.core.staging import StagingTrace
 from minigrad.core.trace import Tracer, bind, new_trace
 from minigrad.transforms.api_util import argument_aval, flatten_arguments
 from minigrad.transforms.compile import CompiledProgram, compile_jaxpr
+from minigrad.transforms.jit_cache import (
+    INT64_MAX,
+    INT64_MIN,
+    PYTHON_SCALARS,
+    check_int_fits,
+    describe_signature,
+    int_conversions,
+    leaf_signature,
+    resolve_static,
+    signature_changes,
+    signature_or_none,
+    split_static,
+)
 from minigrad.transforms.passes import optimize
-from minigrad.tree import tree_flatten, tree_flatten_with_path, tree_structure, tree_unflatten
+from minigrad.tree import tree_flatten, tree_structure, tree_unflatten
 
 __all__ = ["jit", "jit_p", "JittedFunction", "Lowered"]
 
 logger = logging.getLogger("minigrad.jit")
 
-_PYTHON_SCALARS = (bool, int, float, complex)
 _EVICTED_REMEMBERED = 1000  # evicted signatures remembered to explain retraces
-_INT64_MIN, _INT64_MAX = int(np.iinfo(np.int64).min), int(np.iinfo(np.int64).max)
-
-
-def _check_int_fits(name, value, dtype) -> None:
-    """An OverflowError, like eager NumPy's, if a Python int does not fit ``dtype``."""
-    info = np.iinfo(dtype)
-    if not info.min <= value <= info.max:
-        raise OverflowError(
-            f"jit({name}): Python integer {value} out of bounds for {np.dtype(dtype).name} (the "
-            "dtype of the array it meets); eagerly NumPy raises the same. Convert the array to "
-            "a wider dtype, or pass a number in range."
-        )
-
-
-def _int_conversions(jaxpr: Jaxpr) -> tuple:
-    """Where the program converts a weakly typed integer input to another integer dtype."""
-    weak_ints = {
-        var: position
-        for position, var in enumerate(jaxpr.invars)
-        if var.aval.weak_type and var.aval.dtype.kind in "iu"
-    }
-    found = []
-    for eqn in jaxpr.eqns:
-        if eqn.primitive.name != "convert_element_type" or type(eqn.invars[0]) is not Var:
-            continue
-        position = weak_ints.get(eqn.invars[0])
-        new_dtype = np.dtype(eqn.params["new_dtype"])
-        if position is not None and new_dtype.kind in "iu":
-            found.append((position, new_dtype))
-    return tuple(dict.fromkeys(found))
 
 
 # ---------------------------------------------------------------------------------------
@@ -119,30 +101,6 @@ def jit_replay(*args, program, name, _executable):
     # Under grad, jvp or vmap the program is interpreted on the tracers, one bind per
     # equation, so each transform sees only primitives it already knows.
     return eval_jaxpr(program.jaxpr, program.consts, *args)
-
-
-def _leaf_signature(leaf):
-    """What a staged program depends on about one argument leaf."""
-    kind = type(leaf)
-    if kind is np.ndarray:
-        return (leaf.shape, leaf.dtype)
-    if kind in _PYTHON_SCALARS:
-        return kind
-    if isinstance(leaf, Tracer):
-        aval = leaf.aval
-        # A weak tracer (a Python number an outer transform traces) promotes like a
-        # number, so it stages a different program from a strong one of the same type.
-        return (aval.shape, aval.dtype, True) if aval.weak_type else (aval.shape, aval.dtype)
-    if isinstance(leaf, (np.ndarray, np.generic)):
-        return (leaf.shape, leaf.dtype)
-    return kind  # not an array: flatten_arguments raises a clear error when tracing
-
-
-def _describe_signature(signature) -> str:
-    if isinstance(signature, type):
-        return f"a Python {signature.__name__}"
-    shape, dtype, *weak = signature
-    return ("weak " if weak else "") + str(ShapedArray(shape, dtype))
 
 
 _TUPLE_NODE = tree_structure((0,)).node
@@ -219,7 +177,7 @@ class _Pending:
 
 
 def _python_scalar_as_array(leaf):
-    return np.asarray(leaf) if type(leaf) in _PYTHON_SCALARS else leaf
+    return np.asarray(leaf) if type(leaf) in PYTHON_SCALARS else leaf
 
 
 class JittedFunction:
@@ -229,8 +187,8 @@ class JittedFunction:
         functools.update_wrapper(self, fun)
         self._fun = fun
         self._name = getattr(fun, "__name__", type(fun).__name__)
-        self._signature = _signature_or_none(fun)
-        self._static, self._static_names = _resolve_static(
+        self._signature = signature_or_none(fun)
+        self._static, self._static_names = resolve_static(
             self._name, self._signature, static_argnums, static_argnames
         )
         self._cache_limit = cache_limit
@@ -251,64 +209,10 @@ class JittedFunction:
 
     # -- the call path ------------------------------------------------------------------
 
-    def _split(self, args, kwargs):
-        """Static values, the dynamic pytree, and whether it has keyword arguments.
-
-        The dynamic pytree is ``args``, or ``(args, kwargs)`` with (dynamic) kwargs. The
-        static values are ``(position or name, type tag, value)`` triples: positional
-        ones in order, then keyword ones by name.
-        """
-        if not self._static and not self._static_names:
-            return (), ((args, kwargs) if kwargs else args), bool(kwargs)
-        num_args = len(args)
-        positions = set()
-        for position in self._static:
-            if -num_args <= position < num_args:
-                positions.add(position % num_args)
-            elif self._signature is None:
-                raise ValueError(
-                    f"jit({self._name}): static_argnums={self._static!r} names argument "
-                    f"{position}, but the call has {num_args} positional arguments."
-                )
-            # else: passed by keyword (static_argnames covers it) or left at its default
-        static_values = []
-        dynamic = []
-        for i, arg in enumerate(args):
-            if i in positions:
-                static_values.append((i, _type_tag(self._checked_static(i, arg)), arg))
-            else:
-                dynamic.append(arg)
-        dynamic_kwargs = {}
-        for keyword_name, value in kwargs.items():
-            if keyword_name in self._static_names:
-                static_values.append(
-                    (keyword_name, _type_tag(self._checked_static(keyword_name, value)), value)
-                )
-            else:
-                dynamic_kwargs[keyword_name] = value
-        positional_count = len(positions)
-        static_values[positional_count:] = sorted(
-            static_values[positional_count:], key=lambda entry: entry[0]
-        )
-        dynamic = tuple(dynamic)
-        has_kwargs = bool(dynamic_kwargs)
-        return tuple(static_values), ((dynamic, dynamic_kwargs) if has_kwargs else dynamic), has_kwargs
-
-    def _checked_static(self, where, value):
-        try:
-            hash(value)
-        except TypeError:
-            shown = where if isinstance(where, int) else repr(where)
-            raise TypeError(
-                f"jit({self._name}): static argument {shown} has the unhashable type "
-                f"{type(value).__name__}. Static arguments key the compilation cache, so "
-                "they must be hashable: pass a tuple instead of a list, or pass arrays "
-                "as ordinary (traced) arguments."
-            ) from None
-        return value
-
     def __call__(self, *args, **kwargs):
-        static_values, dynamic, has_kwargs = self._split(args, kwargs)
+        static_values, dynamic, has_kwargs = split_static(
+            self._name, self._signature, self._static, self._static_names, args, kwargs
+        )
         leaves, in_tree = tree_flatten(dynamic)
         signature = []
         traced = False
@@ -317,8 +221,8 @@ class JittedFunction:
             kind = type(leaf)
             if kind is np.ndarray:
                 signature.append((leaf.shape, leaf.dtype))
-            elif kind in _PYTHON_SCALARS:
-                if kind is int and not _INT64_MIN <= leaf <= _INT64_MAX:
+            elif kind in PYTHON_SCALARS:
+                if kind is int and not INT64_MIN <= leaf <= INT64_MAX:
                     raise OverflowError(
                         f"jit({self._name}): the Python integer {leaf} does not fit in int64, the "
                         "widest integer a jitted function takes; pass a smaller number or a float."
@@ -327,7 +231,7 @@ class JittedFunction:
                 python_scalars = True
             else:
                 traced = traced or isinstance(leaf, Tracer)
-                signature.append(_leaf_signature(leaf))
+                signature.append(leaf_signature(leaf))
         key = (in_tree, tuple(signature), static_values, has_kwargs)
         entry = self._cache.get(key)
         if entry is None or type(entry) is _Pending:
@@ -338,7 +242,7 @@ class JittedFunction:
                     self._cache.move_to_end(key)
         if python_scalars:
             for position, dtype in entry.int_conversions:
-                _check_int_fits(self._name, leaves[position], dtype)
+                check_int_fits(self._name, leaves[position], dtype)
             leaves = list(map(_python_scalar_as_array, leaves))
         if traced or entry.const_tracers:
             outs = bind(
@@ -413,31 +317,13 @@ class JittedFunction:
             )
         if previous is None:
             return "first call"
-        old_tree, old_signature, old_static, old_has_kwargs = previous
-        new_tree, new_signature, new_static, has_kwargs = key
-        reasons = []
-        if old_static != new_static:
-            old_by_position = {where: (tag, value) for where, tag, value in old_static}
-            for where, tag, value in new_static:
-                old_tag, old_value = old_by_position.get(where, (None, None))
-                if (old_tag, old_value) != (tag, value):
-                    shown = where if isinstance(where, int) else repr(where)
-                    reasons.append(f"static argument {shown} changed from {old_value!r} to {value!r}")
-        if old_tree != new_tree or old_has_kwargs != has_kwargs:
-            reasons.append(f"the argument structure changed from {old_tree!r} to {new_tree!r}")
-        else:
-            new_paths = [_readable_path(path, has_kwargs) for path, _ in tree_flatten_with_path(dynamic)[0]]
-            for path, old, new in zip(new_paths, old_signature, new_signature, strict=True):
-                if old != new:
-                    reasons.append(
-                        f"{path} changed from {_describe_signature(old)} to {_describe_signature(new)}"
-                    )
+        reasons = signature_changes(previous, key, dynamic)
         return "; ".join(reasons) or "the cache entry was evicted (cache_limit reached)"
 
     def _trace(self, key, static_values, dynamic, leaves, in_tree) -> _CacheEntry:
         flat_args, _ = flatten_arguments(f"jit({self._name})", dynamic)
         reason = self._retrace_reason(key, dynamic)
-        shown = ", ".join(_describe_signature(s) for s in key[1])
+        shown = ", ".join(describe_signature(s) for s in key[1])
         message = f"jit({self._name}) traced for ({shown}): {reason}"
         with self._lock:
             self._trace_log.append(message)
@@ -504,85 +390,15 @@ class JittedFunction:
               b = a + _k0
               return [b]
         """
-        static_values, dynamic, has_kwargs = self._split(args, kwargs)
+        static_values, dynamic, has_kwargs = split_static(
+            self._name, self._signature, self._static, self._static_names, args, kwargs
+        )
         leaves, in_tree = tree_flatten(dynamic)
-        key = (in_tree, tuple(map(_leaf_signature, leaves)), static_values, has_kwargs)
+        key = (in_tree, tuple(map(leaf_signature, leaves)), static_values, has_kwargs)
         entry = self._cache.get(key)
         if entry is None or type(entry) is _Pending:
             entry = self._lookup_or_trace(key, static_values, dynamic, leaves, in_tree)
         return Lowered(entry.staged, entry.program, entry.executable.source)
-
-
-def _type_tag(value):
-    """What, besides equality, tells static values apart: ``2``, ``2.0`` and ``True``
-    compare equal but stage different programs, so the cache keys on their types too."""
-    if type(value) is tuple:
-        return (tuple, tuple(map(_type_tag, value)))
-    return type(value)
-
-
-def _signature_or_none(fun):
-    try:
-        return inspect.signature(fun)
-    except (TypeError, ValueError):  # some builtins have no signature
-        return None
-
-
-_POSITIONAL = (inspect.Parameter.POSITIONAL_ONLY, inspect.Parameter.POSITIONAL_OR_KEYWORD)
-
-
-def _resolve_static(name, signature, static_argnums, static_argnames):
-    """Static positions and names, each completed from the other through the signature.
-
-    As in JAX, an argument made static by position is static when passed by keyword,
-    and one made static by name is static when passed by position.
-    """
-    positions = set(static_argnums)
-    names = set(static_argnames)
-    if signature is None:
-        return tuple(sorted(positions)), frozenset(names)
-    params = list(signature.parameters.values())
-    positional = [p for p in params if p.kind in _POSITIONAL]
-    var_positional = any(p.kind is inspect.Parameter.VAR_POSITIONAL for p in params)
-    var_keyword = any(p.kind is inspect.Parameter.VAR_KEYWORD for p in params)
-    resolved = set()
-    for position in positions:
-        if not var_positional:
-            if not -len(positional) <= position < len(positional):
-                raise ValueError(
-                    f"jit({name}): static_argnums={tuple(static_argnums)!r} names argument "
-                    f"{position}, but {name} takes {len(positional)} positional arguments."
-                )
-            position %= len(positional)
-        resolved.add(position)
-        if (
-            0 <= position < len(positional)
-            and positional[position].kind is inspect.Parameter.POSITIONAL_OR_KEYWORD
-        ):
-            names.add(positional[position].name)
-    for argname in set(names):
-        param = signature.parameters.get(argname)
-        if param is None:
-            if not var_keyword:
-                raise ValueError(
-                    f"jit({name}): static_argnames names {argname!r}, which is not a parameter "
-                    f"of {name}{signature}."
-                )
-        elif param.kind is inspect.Parameter.POSITIONAL_OR_KEYWORD:
-            resolved.add(positional.index(param))
-    return tuple(sorted(resolved)), frozenset(names)
-
-
-def _readable_path(path: str, has_kwargs: bool) -> str:
-    """``[1]['w']`` as ``args[1]['w']``; with kwargs, ``[0][1]`` and ``[1]['k']`` as
-    ``args[1]`` and ``kwargs['k']``."""
-    if not has_kwargs:
-        return "args" + path
-    if path.startswith("[0]"):
-        return "args" + path[3:]
-    if path.startswith("[1]"):
-        return "kwargs" + path[3:]
-    return path
 
 
 def _run_checking_nans(program: ClosedJaxpr, args) -> list:
@@ -642,7 +458,7 @@ def _make_entry(staged: ClosedJaxpr, out_tree) -> _CacheEntry:
         _output_builder(out_tree),
         tuple(traced_values),
         compile_jaxpr(program),
-        _int_conversions(jaxpr),
+        int_conversions(jaxpr),
     )
 
 

@@ -1,0 +1,134 @@
+"""Comparisons, bitwise and logical operations: elementwise, with no derivative.
+
+Comparisons give booleans; the bitwise operations take integers or booleans and keep
+their dtype (on booleans they are the logical ones). Operands broadcast as in
+``elementwise``; Python scalars take the dtype of the arrays they meet.
+
+Example:
+    >>> import numpy as np
+    >>> less(np.array([1.0, 3.0]), 2.0)
+    array([ True, False])
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from minigrad.core.ir import ShapedArray
+from minigrad.core.primitive import Primitive
+from minigrad.core.trace import bind
+from minigrad.ops.operands import ELEMENTWISE_PRIMITIVES, bind_weak, same_dtype_rule
+
+__all__ = [
+    "equal", "not_equal", "less", "less_equal", "greater", "greater_equal", "isfinite",
+    "bitwise_and", "bitwise_or", "bitwise_xor", "invert",
+    "logical_and", "logical_or", "logical_not", "logical_xor",
+]  # fmt: skip
+
+
+# ---------------------------------------------------------------------------------------
+# Comparisons and logic: boolean results, no derivative.
+
+
+def _predicate(name, impl):
+    prim = Primitive(name)
+    prim.def_impl(impl)
+    prim.def_nondifferentiable()
+    same_dtype = same_dtype_rule(name)
+
+    def predicate_shape_rule(*avals):
+        return ShapedArray(same_dtype(*avals).shape, np.bool_)
+
+    predicate_shape_rule.__name__ = f"{name}_shape_rule"
+    prim.def_shape_rule(predicate_shape_rule)
+    ELEMENTWISE_PRIMITIVES.append(prim)
+    return prim
+
+
+eq_p = _predicate("eq", np.equal)
+ne_p = _predicate("ne", np.not_equal)
+lt_p = _predicate("lt", np.less)
+le_p = _predicate("le", np.less_equal)
+gt_p = _predicate("gt", np.greater)
+ge_p = _predicate("ge", np.greater_equal)
+is_finite_p = _predicate("is_finite", np.isfinite)
+
+
+def equal(x, y):
+    return bind_weak(eq_p, x, y)
+
+
+def not_equal(x, y):
+    return bind_weak(ne_p, x, y)
+
+
+def less(x, y):
+    return bind_weak(lt_p, x, y)
+
+
+def less_equal(x, y):
+    return bind_weak(le_p, x, y)
+
+
+def greater(x, y):
+    return bind_weak(gt_p, x, y)
+
+
+def greater_equal(x, y):
+    return bind_weak(ge_p, x, y)
+
+
+# ---------------------------------------------------------------------------------------
+# Bitwise operations on integers and booleans (on booleans they are the logical ones),
+# as JAX's and/or/xor/not: the result has the operands' dtype and no derivative.
+
+
+def _bitwise(name, impl):
+    prim = Primitive(name)
+    prim.def_impl(impl)
+    prim.def_nondifferentiable()
+    same_dtype = same_dtype_rule(name)
+
+    def bitwise_shape_rule(*avals):
+        out = same_dtype(*avals)
+        if out.dtype.kind not in "biu":
+            raise TypeError(f"{name}: operands must be integers or booleans, got {out.dtype}")
+        return out
+
+    bitwise_shape_rule.__name__ = f"{name}_shape_rule"
+    prim.def_shape_rule(bitwise_shape_rule)
+    ELEMENTWISE_PRIMITIVES.append(prim)
+    return prim
+
+
+and_p = _bitwise("and", np.bitwise_and)
+or_p = _bitwise("or", np.bitwise_or)
+xor_p = _bitwise("xor", np.bitwise_xor)
+not_p = _bitwise("not", np.invert)
+
+
+def bitwise_and(x, y):
+    return bind_weak(and_p, x, y)
+
+
+def bitwise_or(x, y):
+    return bind_weak(or_p, x, y)
+
+
+def bitwise_xor(x, y):
+    return bind_weak(xor_p, x, y)
+
+
+def invert(x):
+    return bind(not_p, x)
+
+
+# On booleans the bitwise operations are the logical ones.
+logical_and = bitwise_and
+logical_or = bitwise_or
+logical_xor = bitwise_xor
+logical_not = invert
+
+
+def isfinite(x):
+    return bind(is_finite_p, x)

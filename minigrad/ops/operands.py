@@ -1,0 +1,110 @@
+"""How the operands of an elementwise primitive meet: broadcasting, one dtype, Python scalars.
+
+Shared by every elementwise family (``elementwise`` for arithmetic and transcendental
+functions, ``logic`` for comparisons and bits), and by the other families that broadcast
+(``linalg``, ``random``). ``ELEMENTWISE_PRIMITIVES`` lists every elementwise primitive,
+so that batching and the program passes treat them alike.
+
+Example:
+    >>> broadcast_shapes("add", (2, 1), (3,))
+    (2, 3)
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from minigrad.core.ir import ShapedArray
+from minigrad.core.primitive import Primitive
+from minigrad.core.trace import bind, get_aval
+
+__all__ = ["ELEMENTWISE_PRIMITIVES", "broadcast_shapes", "same_dtype_rule", "weak_operands", "bind_weak"]
+
+# Every elementwise primitive; the batching rule and passes treat them alike.
+ELEMENTWISE_PRIMITIVES: list[Primitive] = []
+
+
+def broadcast_shapes(opname: str, *shapes) -> tuple[int, ...]:
+    """NumPy's broadcast of ``shapes``, or a ValueError naming ``opname`` and the shapes."""
+    first = shapes[0] if shapes else ()
+    if all(shape == first for shape in shapes):
+        return tuple(first)
+    ndim = max((len(s) for s in shapes), default=0)
+    result = []
+    for axis in range(-ndim, 0):
+        sizes = {s[axis] for s in shapes if len(s) >= -axis and s[axis] != 1}
+        if len(sizes) > 1:
+            shown = ", ".join(str(tuple(s)) for s in shapes)
+            raise ValueError(
+                f"{opname}: shapes {shown} cannot be broadcast together (axis {axis} has "
+                f"sizes {sorted(sizes)}). Broadcasting aligns shapes from the right and "
+                "needs each axis to match or be 1; reshape or expand_dims an operand."
+            )
+        result.append(sizes.pop() if sizes else 1)
+    return tuple(result)
+
+
+def same_dtype_rule(name):
+    """The shape rule of an elementwise primitive ``name``: operands of one dtype, broadcast.
+
+    Example:
+      >>> rule = same_dtype_rule("add")
+      >>> f32 = np.dtype("float32")
+      >>> rule(ShapedArray((2, 1), f32), ShapedArray((3,), f32)).shape
+      (2, 3)
+    """
+
+    def elementwise_shape_rule(*avals, **params):
+        first = avals[0]
+        if all(a == first for a in avals):
+            return first  # the common case: operands of one shape and dtype
+        dtypes = {a.dtype for a in avals}
+        if len(dtypes) > 1:
+            raise TypeError(f"{name}: operands have different dtypes {[str(a.dtype) for a in avals]}")
+        shape = broadcast_shapes(name, *(a.shape for a in avals))
+        for aval in avals:
+            if aval.shape == shape:
+                return aval  # `array * scalar`: no new aval per equation
+        return ShapedArray(shape, avals[0].dtype)
+
+    elementwise_shape_rule.__name__ = f"{name}_shape_rule"
+    return elementwise_shape_rule
+
+
+# The scalar types this layer adapts: Python's, and NumPy's two that subclass them. A
+# frozenset lookup of the exact type is cheaper than isinstance with a tuple, and this
+# runs for every operation.
+_PYTHON_NUMBERS = frozenset((int, float, complex, bool, np.float64, np.complex128))
+
+
+def weak_operands(args):
+    """Give Python scalars the dtype of the arrays they meet (NumPy 2's weak scalars).
+
+    Example:
+      >>> weak_operands([np.ones(2, np.float32), 2.0])[1].dtype
+      dtype('float32')
+    """
+    for arg in args:
+        if type(arg) in _PYTHON_NUMBERS:
+            break
+    else:
+        return args  # no Python scalars: nothing to convert
+    dtype = None
+    for arg in args:
+        if type(arg) not in _PYTHON_NUMBERS:
+            dtype = get_aval(arg).dtype
+            break
+    if dtype is None:
+        return [np.asarray(arg) for arg in args]
+    return [np.asarray(arg, dtype) if type(arg) in _PYTHON_NUMBERS else arg for arg in args]
+
+
+def bind_weak(prim, *args, **params):
+    """``bind(prim, *args)`` after :func:`weak_operands` adapts the Python scalars in ``args``.
+
+    Example:
+      >>> from minigrad.ops.elementwise import mul_p
+      >>> bind_weak(mul_p, np.array([1.0, 2.0], np.float32), 3.0)
+      array([3., 6.], dtype=float32)
+    """
+    return bind(prim, *weak_operands(args), **params)

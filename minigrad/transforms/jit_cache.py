@@ -1,0 +1,241 @@
+"""What ``jit``'s cache keys on, and how a new key explains the retrace it causes.
+
+A key is ``(in_tree, signature, static_values, has_kwargs)``: the pytree structure of
+the dynamic arguments, one signature per leaf (shape and dtype, plus weakness for a
+Python number or a weak tracer), the static arguments as ``(position or name, type tag,
+value)`` triples, and whether keyword arguments were passed. Static arguments are
+matched to parameters through the function's signature, so one made static by position
+is static by keyword too, and the other way round.
+
+Example:
+    >>> import numpy as np
+    >>> leaf_signature(np.zeros((2, 3), np.float32))
+    ((2, 3), dtype('float32'))
+    >>> describe_signature(leaf_signature(np.zeros((2, 3), np.float32)))
+    'f32[2,3]'
+"""
+
+from __future__ import annotations
+
+import inspect
+
+import numpy as np
+
+from minigrad.core.ir import Jaxpr, ShapedArray, Var
+from minigrad.core.trace import Tracer
+from minigrad.tree import tree_flatten_with_path
+
+__all__ = [
+    "PYTHON_SCALARS", "INT64_MIN", "INT64_MAX", "leaf_signature", "describe_signature",
+    "split_static", "resolve_static", "signature_or_none", "signature_changes",
+    "check_int_fits", "int_conversions",
+]  # fmt: skip
+
+PYTHON_SCALARS = (bool, int, float, complex)
+INT64_MIN, INT64_MAX = int(np.iinfo(np.int64).min), int(np.iinfo(np.int64).max)
+
+
+def leaf_signature(leaf):
+    """What a staged program depends on about one argument leaf."""
+    kind = type(leaf)
+    if kind is np.ndarray:
+        return (leaf.shape, leaf.dtype)
+    if kind in PYTHON_SCALARS:
+        return kind
+    if isinstance(leaf, Tracer):
+        aval = leaf.aval
+        # A weak tracer (a Python number an outer transform traces) promotes like a
+        # number, so it stages a different program from a strong one of the same type.
+        return (aval.shape, aval.dtype, True) if aval.weak_type else (aval.shape, aval.dtype)
+    if isinstance(leaf, (np.ndarray, np.generic)):
+        return (leaf.shape, leaf.dtype)
+    return kind  # not an array: flatten_arguments raises a clear error when tracing
+
+
+def describe_signature(signature) -> str:
+    if isinstance(signature, type):
+        return f"a Python {signature.__name__}"
+    shape, dtype, *weak = signature
+    return ("weak " if weak else "") + str(ShapedArray(shape, dtype))
+
+
+def type_tag(value):
+    """What, besides equality, tells static values apart: ``2``, ``2.0`` and ``True``
+    compare equal but stage different programs, so the cache keys on their types too."""
+    if type(value) is tuple:
+        return (tuple, tuple(map(type_tag, value)))
+    return type(value)
+
+
+def signature_or_none(fun):
+    try:
+        return inspect.signature(fun)
+    except (TypeError, ValueError):  # some builtins have no signature
+        return None
+
+
+_POSITIONAL = (inspect.Parameter.POSITIONAL_ONLY, inspect.Parameter.POSITIONAL_OR_KEYWORD)
+
+
+def resolve_static(name, signature, static_argnums, static_argnames):
+    """Static positions and names, each completed from the other through the signature.
+
+    As in JAX, an argument made static by position is static when passed by keyword,
+    and one made static by name is static when passed by position.
+    """
+    positions = set(static_argnums)
+    names = set(static_argnames)
+    if signature is None:
+        return tuple(sorted(positions)), frozenset(names)
+    params = list(signature.parameters.values())
+    positional = [p for p in params if p.kind in _POSITIONAL]
+    var_positional = any(p.kind is inspect.Parameter.VAR_POSITIONAL for p in params)
+    var_keyword = any(p.kind is inspect.Parameter.VAR_KEYWORD for p in params)
+    resolved = set()
+    for position in positions:
+        if not var_positional:
+            if not -len(positional) <= position < len(positional):
+                raise ValueError(
+                    f"jit({name}): static_argnums={tuple(static_argnums)!r} names argument "
+                    f"{position}, but {name} takes {len(positional)} positional arguments."
+                )
+            position %= len(positional)
+        resolved.add(position)
+        if (
+            0 <= position < len(positional)
+            and positional[position].kind is inspect.Parameter.POSITIONAL_OR_KEYWORD
+        ):
+            names.add(positional[position].name)
+    for argname in set(names):
+        param = signature.parameters.get(argname)
+        if param is None:
+            if not var_keyword:
+                raise ValueError(
+                    f"jit({name}): static_argnames names {argname!r}, which is not a parameter "
+                    f"of {name}{signature}."
+                )
+        elif param.kind is inspect.Parameter.POSITIONAL_OR_KEYWORD:
+            resolved.add(positional.index(param))
+    return tuple(sorted(resolved)), frozenset(names)
+
+
+def readable_path(path: str, has_kwargs: bool) -> str:
+    """``[1]['w']`` as ``args[1]['w']``; with kwargs, ``[0][1]`` and ``[1]['k']`` as
+    ``args[1]`` and ``kwargs['k']``."""
+    if not has_kwargs:
+        return "args" + path
+    if path.startswith("[0]"):
+        return "args" + path[3:]
+    if path.startswith("[1]"):
+        return "kwargs" + path[3:]
+    return path
+
+
+def split_static(name, signature, static, static_names, args, kwargs):
+    """A call's static values, its dynamic pytree, and whether that has keyword arguments.
+
+    The dynamic pytree is ``args``, or ``(args, kwargs)`` with (dynamic) kwargs. The
+    static values are ``(position or name, type tag, value)`` triples: positional
+    ones in order, then keyword ones by name.
+    """
+    if not static and not static_names:
+        return (), ((args, kwargs) if kwargs else args), bool(kwargs)
+    num_args = len(args)
+    positions = set()
+    for position in static:
+        if -num_args <= position < num_args:
+            positions.add(position % num_args)
+        elif signature is None:
+            raise ValueError(
+                f"jit({name}): static_argnums={static!r} names argument "
+                f"{position}, but the call has {num_args} positional arguments."
+            )
+        # else: passed by keyword (static_argnames covers it) or left at its default
+    static_values = []
+    dynamic = []
+    for i, arg in enumerate(args):
+        if i in positions:
+            static_values.append((i, type_tag(_checked_static(name, i, arg)), arg))
+        else:
+            dynamic.append(arg)
+    dynamic_kwargs = {}
+    for keyword_name, value in kwargs.items():
+        if keyword_name in static_names:
+            static_values.append((keyword_name, type_tag(_checked_static(name, keyword_name, value)), value))
+        else:
+            dynamic_kwargs[keyword_name] = value
+    positional_count = len(positions)
+    static_values[positional_count:] = sorted(static_values[positional_count:], key=lambda entry: entry[0])
+    dynamic = tuple(dynamic)
+    has_kwargs = bool(dynamic_kwargs)
+    return tuple(static_values), ((dynamic, dynamic_kwargs) if has_kwargs else dynamic), has_kwargs
+
+
+def _checked_static(name, where, value):
+    try:
+        hash(value)
+    except TypeError:
+        shown = where if isinstance(where, int) else repr(where)
+        raise TypeError(
+            f"jit({name}): static argument {shown} has the unhashable type "
+            f"{type(value).__name__}. Static arguments key the compilation cache, so "
+            "they must be hashable: pass a tuple instead of a list, or pass arrays "
+            "as ordinary (traced) arguments."
+        ) from None
+    return value
+
+
+def signature_changes(previous, key, dynamic) -> list[str]:
+    """What differs between the cache keys ``previous`` and ``key`` (of the call ``dynamic``),
+    one readable line each: static values, the argument structure, or leaf types."""
+    old_tree, old_signature, old_static, old_has_kwargs = previous
+    new_tree, new_signature, new_static, has_kwargs = key
+    reasons = []
+    if old_static != new_static:
+        old_by_position = {where: (tag, value) for where, tag, value in old_static}
+        for where, tag, value in new_static:
+            old_tag, old_value = old_by_position.get(where, (None, None))
+            if (old_tag, old_value) != (tag, value):
+                shown = where if isinstance(where, int) else repr(where)
+                reasons.append(f"static argument {shown} changed from {old_value!r} to {value!r}")
+    if old_tree != new_tree or old_has_kwargs != has_kwargs:
+        reasons.append(f"the argument structure changed from {old_tree!r} to {new_tree!r}")
+    else:
+        new_paths = [readable_path(path, has_kwargs) for path, _ in tree_flatten_with_path(dynamic)[0]]
+        for path, old, new in zip(new_paths, old_signature, new_signature, strict=True):
+            if old != new:
+                reasons.append(f"{path} changed from {describe_signature(old)} to {describe_signature(new)}")
+    return reasons
+
+
+# ---------------------------------------------------------------------------------------
+# Python integers: weakly typed, so they take the dtype of the arrays they meet
+
+
+def check_int_fits(name, value, dtype) -> None:
+    """An OverflowError, like eager NumPy's, if a Python int does not fit ``dtype``."""
+    info = np.iinfo(dtype)
+    if not info.min <= value <= info.max:
+        raise OverflowError(
+            f"jit({name}): Python integer {value} out of bounds for {np.dtype(dtype).name} (the "
+            "dtype of the array it meets); eagerly NumPy raises the same. Convert the array to "
+            "a wider dtype, or pass a number in range."
+        )
+
+
+def int_conversions(jaxpr: Jaxpr) -> tuple:
+    """Where the program converts a weakly typed integer input to another integer dtype."""
+    weak_ints = {
+        var: position
+        for position, var in enumerate(jaxpr.invars)
+        if var.aval.weak_type and var.aval.dtype.kind in "iu"
+    }
+    found = []
+    for eqn in jaxpr.eqns:
+        if eqn.primitive.name != "convert_element_type" or type(eqn.invars[0]) is not Var:
+            continue
+        position = weak_ints.get(eqn.invars[0])
+        new_dtype = np.dtype(eqn.params["new_dtype"])
+        if position is not None and new_dtype.kind in "iu":
+            found.append((position, new_dtype))
+    return tuple(dict.fromkeys(found))
