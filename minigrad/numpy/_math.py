@@ -80,11 +80,11 @@ def divide(x1, x2):
       >>> divide(np.array([1, 2], np.int8), 3).dtype
       dtype('float64')
     """
-    x1, x2 = _operands("divide", x1, x2)
-    if dtype_of(x1).kind not in "fc":
-        # NumPy's true_divide of integers or booleans is float64, whatever their width.
+    if _all_integral(x1, x2):
+        # NumPy's true_divide of integers or booleans is float64, whatever their width
+        # (and whatever Python integer meets them: ``uint8_array / -1`` is fine).
         x1, x2 = to_array(x1, np.float64), to_array(x2, np.float64)
-    return ew.div(x1, x2)
+    return ew.div(*_operands("divide", x1, x2))
 
 
 true_divide = divide
@@ -130,7 +130,12 @@ def positive(x):
       >>> positive(np.array([1.0]))
       array([1.])
     """
-    return to_array(x)
+    x = to_array(x)
+    if dtype_of(x) == np.bool_:
+        raise TypeError(
+            "positive: not defined for booleans (as in NumPy); use the array itself or x.astype(int)."
+        )
+    return x
 
 
 def _unary(name, op, doc_input, doc_output):
@@ -206,9 +211,27 @@ def reciprocal(x):
     Example:
       >>> reciprocal(np.array([4.0]))
       array([0.25])
+
+    Integers stay integers, as in NumPy: ``1 // x`` rounded toward zero, so only
+    ``1`` and ``-1`` give nonzero results (``reciprocal(0)`` is 0 here; NumPy leaves it
+    undefined). Booleans become int8.
+
+      >>> reciprocal(np.array([1, 2, -1], np.int8))
+      array([ 1,  0, -1], dtype=int8)
     """
-    (x,) = promote_to_inexact("reciprocal", x)
-    return ew.reciprocal(x)
+    x = to_array(x)
+    kind = dtype_of(x).kind
+    if kind in "fc":
+        return ew.reciprocal(x)
+    if kind == "b":
+        return ew.convert_element_type(x, np.dtype(np.int8))
+    dtype = dtype_of(x)
+    one = np.ones((), dtype)
+    ones = ew.convert_element_type(lg.equal(x, one), dtype)
+    if kind == "u":
+        return ones
+    minus_ones = ew.convert_element_type(lg.equal(x, -one), dtype)
+    return ew.sub(ones, minus_ones)
 
 
 def maximum(x1, x2):
@@ -279,9 +302,31 @@ def stop_gradient(x):
     return ew.stop_gradient(to_array(x))
 
 
+def _all_integral(*args):
+    """Whether every operand is an integer or boolean (array, NumPy scalar or Python number)."""
+    return all(
+        type(x) in (bool, int) or (not isinstance(x, (float, complex)) and dtype_of(x).kind in "biu")
+        for x in args
+    )
+
+
+def _widen_for_python_int(x1, x2):
+    """NumPy 2 compares an integer array with any Python integer, even one its dtype
+    cannot hold (``uint8_array == -1`` is all False): widen the array to hold it."""
+    for i, (a, b) in enumerate(((x1, x2), (x2, x1))):
+        if type(b) is int and not isinstance(a, (bool, int, float, complex)) and dtype_of(a).kind in "iu":
+            info = np.iinfo(dtype_of(a))
+            if not info.min <= b <= info.max:
+                wide = np.dtype(np.int64) if -(2**63) <= b < 2**63 else np.dtype(np.float64)
+                a = to_array(a, np.result_type(dtype_of(a), wide) if wide.kind == "i" else wide)
+                b = np.asarray(b, dtype_of(a)) if wide.kind == "i" else np.asarray(float(b))
+                return (a, b) if i == 0 else (b, a)
+    return x1, x2
+
+
 def _comparison(name, op, symbol):
     def function(x1, x2):
-        return op(*_operands(name, x1, x2))
+        return op(*_operands(name, *_widen_for_python_int(x1, x2)))
 
     function.__name__ = function.__qualname__ = name
     function.__doc__ = (
@@ -345,14 +390,15 @@ def logical_not(x):
 
 
 def _integer_operands(name, *args):
-    args = _operands(name, *args) if len(args) == 2 else promote(name, *args)
-    dtype = dtype_of(args[0])
+    # The dtype is checked before the shapes, as NumPy does: a float operand is the
+    # error to report even when the shapes do not broadcast either.
+    dtype = dtype_of(promote(name, *args)[0])
     if dtype.kind not in "biu":
         raise TypeError(
             f"{name}: operands must be integers or booleans, got {dtype}. For a truth test "
             "of numbers use the logical_* functions; for floats compare explicitly (x > 0)."
         )
-    return args
+    return _operands(name, *args) if len(args) == 2 else promote(name, *args)
 
 
 def bitwise_and(x1, x2):
