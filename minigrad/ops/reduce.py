@@ -117,7 +117,7 @@ reduce_prod_p = Primitive("reduce_prod")
 
 
 def reduce_prod_impl(x, *, axes):
-    return np.prod(x, axis=axes)
+    return np.prod(x, axis=axes, dtype=x.dtype)  # the operand's dtype, as the shape rule says
 
 
 reduce_prod_p.def_impl(reduce_prod_impl)

@@ -199,7 +199,9 @@ reduce_sum_p = Primitive("reduce_sum")
 
 @reduce_sum_p.def_impl
 def reduce_sum_impl(x, *, axes):
-    return np.sum(x, axis=axes)
+    # dtype= keeps the operand's dtype: NumPy would sum int8 to int64 on its own, and the
+    # shape rule (like every other interpreter) says the sum has the operand's dtype.
+    return np.sum(x, axis=axes, dtype=x.dtype)
 
 
 def _check_axes(opname, aval, axes):
