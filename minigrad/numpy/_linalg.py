@@ -52,6 +52,13 @@ def matmul(x1, x2):
     return out
 
 
+def _strong(*args):
+    """Python numbers as arrays of their own default dtype: NumPy's dot family converts
+    its operands with ``asarray`` before promoting, so ``dot(float32_array, 2)`` is
+    float64 (unlike ``multiply``, where the 2 is weak)."""
+    return [np.asarray(x) if isinstance(x, (bool, int, float, complex)) else x for x in args]
+
+
 def dot(a, b):
     """NumPy's ``dot``: products for scalars, matmul for 1-D/2-D, and for N-D a sum over
     the last axis of ``a`` and the second-to-last of ``b``.
@@ -60,7 +67,7 @@ def dot(a, b):
       >>> dot(np.array([1.0, 2.0]), np.array([3.0, 4.0]))
       array(11.)
     """
-    a, b = promote("dot", a, b)
+    a, b = promote("dot", *_strong(a, b))
     if a.ndim == 0 or b.ndim == 0:
         return ew.mul(a, b)
     if a.ndim <= 2 and b.ndim <= 2:
@@ -75,7 +82,7 @@ def vdot(a, b):
       >>> vdot(np.ones((2, 2)), np.ones((2, 2)))
       array(4.)
     """
-    a, b = promote("vdot", a, b)
+    a, b = promote("vdot", *_strong(a, b))
     return matmul(sh.reshape(a, (a.size,)), sh.reshape(b, (b.size,)))
 
 
@@ -86,7 +93,7 @@ def inner(a, b):
       >>> inner(np.ones((2, 3)), np.ones(3))
       array([3., 3.])
     """
-    a, b = promote("inner", a, b)
+    a, b = promote("inner", *_strong(a, b))
     if a.ndim == 0 or b.ndim == 0:
         return ew.mul(a, b)
     return tensordot(a, b, axes=([a.ndim - 1], [b.ndim - 1]))
@@ -100,7 +107,7 @@ def outer(a, b):
       array([[ 1., 10.],
              [ 2., 20.]])
     """
-    a, b = promote("outer", a, b)
+    a, b = promote("outer", *_strong(a, b))
     return ew.mul(sh.reshape(a, (a.size, 1)), sh.reshape(b, (1, b.size)))
 
 
@@ -111,7 +118,7 @@ def tensordot(a, b, axes=2):
       >>> tensordot(np.ones((2, 3)), np.ones((3, 4)), axes=1).shape
       (2, 4)
     """
-    a, b = promote("tensordot", a, b)
+    a, b = promote("tensordot", *_strong(a, b))
     if isinstance(axes, (int, np.integer)):
         a_axes = list(range(a.ndim - int(axes), a.ndim))
         b_axes = list(range(int(axes)))
