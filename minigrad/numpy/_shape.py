@@ -44,14 +44,19 @@ def ndim(a) -> int:
     return len(shape(a))
 
 
-def size(a) -> int:
-    """The number of elements.
+def size(a, axis=None) -> int:
+    """The number of elements (along ``axis``: an int or a tuple of ints, if given).
 
     Example:
       >>> size(np.zeros((2, 3)))
       6
+      >>> size(np.zeros((2, 3)), -1)
+      3
     """
-    return int(np.prod(shape(a), dtype=np.int64))
+    dims = shape(a)
+    if axis is not None:
+        dims = [dims[i] for i in normalize_axes("size", axis, len(dims))]
+    return int(np.prod(dims, dtype=np.int64))
 
 
 def _resolve_shape(opname, old_shape, newshape) -> tuple[int, ...]:
@@ -76,7 +81,8 @@ def reshape(a, shape=None, order="C", *, newshape=None, copy=None):
     Args:
       a: the array.
       shape: the new shape (NumPy >= 2.1 name; ``newshape`` is the older one).
-      order: only ``"C"`` (row-major), the order every minigrad array has.
+      order: ``"C"`` reads and writes row-major, ``"F"`` column-major; ``"A"`` is ``"C"``
+        (every minigrad array is row-major).
       copy: accepted for NumPy's signature; arrays are immutable, so copies never matter.
 
     Example:
@@ -89,12 +95,16 @@ def reshape(a, shape=None, order="C", *, newshape=None, copy=None):
         raise TypeError("reshape: give the new shape (reshape(a, shape)).")
     if shape is not None and newshape is not None:
         raise TypeError("reshape: give the new shape once, as shape= (newshape= is NumPy's older name).")
-    if order != "C":
-        raise ValueError(
-            f"reshape: order={order!r} is not supported; minigrad arrays are row-major (order='C')."
-        )
+    if order not in ("C", "F", "A"):
+        raise ValueError(f"reshape: order must be 'C', 'F' or 'A', got {order!r}.")
     a = to_array(a)
-    return sh.reshape(a, _resolve_shape("reshape", a.shape, shape if shape is not None else newshape))
+    new_shape = _resolve_shape("reshape", a.shape, shape if shape is not None else newshape)
+    if order == "F":
+        # Column-major reading and writing is row-major on the reversed axes.
+        reversed_axes = tuple(reversed(range(a.ndim)))
+        flipped = sh.reshape(sh.transpose(a, reversed_axes), new_shape[::-1])
+        return sh.transpose(flipped, tuple(reversed(range(len(new_shape)))))
+    return sh.reshape(a, new_shape)  # "A" is "C": every minigrad array is row-major
 
 
 def ravel(a):
@@ -356,6 +366,8 @@ def pad(array, pad_width, mode="constant", constant_values=0):
       array([1., 1., 2., 2.])
     """
     array = to_array(array)
+    if array.ndim == 0:
+        return array  # NumPy pads a 0-d array to itself: it has no axis to pad
     widths = np.broadcast_to(np.asarray(pad_width, dtype=np.int64), (array.ndim, 2))
     widths = tuple((int(lo), int(hi)) for lo, hi in widths)
     if mode == "constant":
