@@ -26,6 +26,9 @@ __all__ = [
 ]  # fmt: skip
 
 
+_NO_ARGUMENT = object()  # tells where(condition) from where(condition, x, y)
+
+
 def _operands(name, x1, x2):
     """``x1`` and ``x2`` promoted to one dtype; shapes that do not broadcast are
     reported under ``name``, the function the user called (not the primitive's name)."""
@@ -254,8 +257,12 @@ def minimum(x1, x2):
     return ew.minimum(*_operands("minimum", x1, x2))
 
 
-def where(condition, x, y):
+def where(condition, x=_NO_ARGUMENT, y=_NO_ARGUMENT):
     """Choose ``x`` where ``condition`` holds, else ``y`` (all three broadcast).
+
+    With ``condition`` alone it is NumPy's ``nonzero``: a tuple of integer index arrays,
+    one per axis. Their length depends on the values, so under ``jit``, ``vmap`` and
+    ``make_jaxpr`` that form raises ``mg.ConcretizationError``; use the three-argument form.
 
     The branch not chosen gets a zero gradient. A branch that is not finite where it is
     not chosen (``log(x)`` at ``x <= 0``) can still make the *other* gradients NaN: apply
@@ -264,7 +271,17 @@ def where(condition, x, y):
     Example:
       >>> where(np.array([True, False]), 1.0, np.array([5.0, 6.0]))
       array([1., 6.])
+      >>> where(np.array([0.0, 2.0, 3.0]))
+      (array([1, 2]),)
     """
+    if x is _NO_ARGUMENT and y is _NO_ARGUMENT:
+        if isinstance(condition, Tracer):
+            condition = condition._concrete(
+                "mnp.where(condition) with one argument (the length of its result depends on the values)"
+            )
+        return np.nonzero(np.asarray(condition))
+    if x is _NO_ARGUMENT or y is _NO_ARGUMENT:
+        raise ValueError("where: give either condition alone or all three of condition, x and y.")
     condition = to_array(condition)
     if dtype_of(condition) != np.bool_:
         condition = lg.not_equal(condition, 0)
