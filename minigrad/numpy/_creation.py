@@ -13,7 +13,7 @@ import operator
 import numpy as np
 
 from minigrad.core.trace import Tracer
-from minigrad.numpy._promotion import dtype_of, promote, to_array
+from minigrad.numpy._promotion import dtype_of, normalize_axis, promote, to_array
 from minigrad.ops import elementwise as ew
 from minigrad.ops import logic as lg
 from minigrad.ops import shape as sh
@@ -39,7 +39,7 @@ def asarray(a, dtype=None):
     return to_array(a, None if dtype is None else np.dtype(dtype))
 
 
-def array(object, dtype=None, copy=True):  # noqa: A002 - NumPy's name
+def array(object, dtype=None, *, copy=True):  # noqa: A002 - NumPy's name
     """Like ``asarray``; plain inputs are copied as in NumPy.
 
     Example:
@@ -104,35 +104,42 @@ def full(shape, fill_value, dtype=None):
     return np.full(shape, fill_value, dtype)
 
 
-def zeros_like(a, dtype=None):
+def _like_shape(a, shape):
+    """``shape`` if given, else ``a``'s. (``order`` and ``subok`` of the ``*_like``
+    functions are accepted for NumPy's signature: every result is a row-major ndarray.)"""
+    if shape is not None:
+        return shape
+    return np.shape(a) if not isinstance(a, Tracer) else a.shape
+
+
+def zeros_like(a, dtype=None, order="K", subok=True, shape=None):
     """Zeros of ``a``'s shape and dtype.
 
     Example:
       >>> zeros_like(np.ones(2, np.float32))
       array([0., 0.], dtype=float32)
     """
-    return np.zeros(np.shape(a) if not isinstance(a, Tracer) else a.shape, dtype or dtype_of(a))
+    return np.zeros(_like_shape(a, shape), dtype or dtype_of(a))
 
 
-def ones_like(a, dtype=None):
+def ones_like(a, dtype=None, order="K", subok=True, shape=None):
     """Ones of ``a``'s shape and dtype.
 
     Example:
       >>> ones_like(np.zeros(2))
       array([1., 1.])
     """
-    return np.ones(np.shape(a) if not isinstance(a, Tracer) else a.shape, dtype or dtype_of(a))
+    return np.ones(_like_shape(a, shape), dtype or dtype_of(a))
 
 
-def full_like(a, fill_value, dtype=None):
+def full_like(a, fill_value, dtype=None, order="K", subok=True, shape=None):
     """``fill_value`` in ``a``'s shape and dtype.
 
     Example:
       >>> full_like(np.zeros(2), 3.0)
       array([3., 3.])
     """
-    shape = np.shape(a) if not isinstance(a, Tracer) else a.shape
-    return full(shape, fill_value, dtype or dtype_of(a))
+    return full(_like_shape(a, shape), fill_value, dtype or dtype_of(a))
 
 
 def arange(start, stop=None, step=None, dtype=None):
@@ -145,19 +152,37 @@ def arange(start, stop=None, step=None, dtype=None):
     return np.arange(start, stop, step, dtype=dtype) if stop is not None else np.arange(start, dtype=dtype)
 
 
-def linspace(start, stop, num=50, endpoint=True, dtype=None):
+def linspace(start, stop, num=50, endpoint=True, retstep=False, dtype=None, axis=0):
     """``num`` evenly spaced values from ``start`` to ``stop``.
 
     The endpoints may be traced (they are differentiable); values are
     ``start + i * step``, as NumPy computes them, with ``stop`` itself last when
-    ``endpoint``. Array endpoints give one column of values per element.
+    ``endpoint``. Array endpoints give one column of values per element, along ``axis``
+    of the result. With ``retstep`` the step is returned too, as ``(values, step)``.
 
     Example:
       >>> linspace(0.0, 1.0, 3)
       array([0. , 0.5, 1. ])
+      >>> float(linspace(0.0, 1.0, 3, retstep=True)[1])
+      0.5
     """
     if not isinstance(start, Tracer) and not isinstance(stop, Tracer):
-        return np.linspace(start, stop, num, endpoint=endpoint, dtype=dtype)
+        return np.linspace(start, stop, num, endpoint=endpoint, retstep=retstep, dtype=dtype, axis=axis)
+    values, step = _traced_linspace(start, stop, num, endpoint, dtype)
+    if values.ndim > 1:
+        values = sh.transpose(
+            values, _moved_first_axis(normalize_axis("linspace", axis, values.ndim), values.ndim)
+        )
+    return (values, step) if retstep else values
+
+
+def _moved_first_axis(axis, ndim):
+    """The permutation that moves axis 0 to ``axis``."""
+    rest = list(range(1, ndim))
+    return tuple(rest[:axis] + [0] + rest[axis:])
+
+
+def _traced_linspace(start, stop, num, endpoint, dtype):
     num = operator.index(num)
     if num < 0:
         raise ValueError(f"linspace: num must be non-negative, got {num}.")
@@ -167,20 +192,22 @@ def linspace(start, stop, num=50, endpoint=True, dtype=None):
     divisions = num - 1 if endpoint else num
     counts = np.arange(num, dtype=dtype_of(start)).reshape((num,) + (1,) * len(shape))
     if divisions > 0:
-        values = ew.add(ew.mul(counts, ew.div(ew.sub(stop, start), float(divisions))), start)
+        step = ew.div(ew.sub(stop, start), float(divisions))
+        values = ew.add(ew.mul(counts, step), start)
     else:
+        step = np.nan  # NumPy's step when there is none: a plain NaN
         values = ew.add(ew.mul(counts, ew.sub(stop, start)), start)
     if endpoint and num > 1:
         values = sh.concatenate([sh.slice_axis(values, 0, 0, num - 1), sh.expand_dims(stop, (0,))], 0)
     if dtype is None:
-        return values
+        return values, step
     dtype = np.dtype(dtype)
     if dtype.kind not in "iu":
-        return to_array(values, dtype)
+        return to_array(values, dtype), step
     # NumPy floors to integer dtypes; a cast truncates, so step down where it rounded up.
     truncated = to_array(values, dtype)
     rounded_up = lg.less(values, to_array(truncated, dtype_of(values)))
-    return ew.sub(truncated, to_array(rounded_up, dtype))
+    return ew.sub(truncated, to_array(rounded_up, dtype)), step
 
 
 def eye(N, M=None, k=0, dtype=float):  # noqa: N803 - NumPy's names
