@@ -84,8 +84,16 @@ def check_transformed(np_function, mnp_function, x, *rest, **kwargs):
         ("ok", want), outcome(mg.jit(lambda x: mnp_function(x, *rest, **kwargs)), x), "jit " + context
     )
     xs = np.stack([x, x[::-1] if x.ndim else x])
-    stacked = outcome(lambda: np.stack([np.asarray(np_function(e, *rest, **kwargs)) for e in xs]))
+    stacked = outcome(lambda: _stack_outputs([np_function(e, *rest, **kwargs) for e in xs]))
     assert_same(stacked, outcome(mg.vmap(lambda x: mnp_function(x, *rest, **kwargs)), xs), "vmap " + context)
+
+
+def _stack_outputs(outputs):
+    """What ``vmap`` returns for these per-example outputs: arrays stacked, and a tuple
+    or list of arrays stacked element by element."""
+    if isinstance(outputs[0], (tuple, list)):
+        return [np.stack(parts) for parts in zip(*outputs)]
+    return np.stack([np.asarray(out) for out in outputs])
 
 
 # ---------------------------------------------------------------------------------------
@@ -203,3 +211,140 @@ def test_reductions_take_numpys_positional_order():
     check(np.std, mnp.std, x, 0, None, None, 1, True)
     check(np.max, mnp.max, x, 1, None, True)
     check(np.argmax, mnp.argmax, x, -1, None)
+
+
+# ---------------------------------------------------------------------------------------
+# Shapes, joining, linear algebra and creation: a table of calls, NumPy's answer the oracle
+
+A = make(np.float32, (2, 3))
+B = make(np.int8, (2, 3), 1)
+U = make(np.uint8, (1, 3))
+E = make(np.float64, (0, 3))
+S = np.array(2.0)
+T = make(np.float32, (2, 3, 4))
+
+CALLS = [
+    ("reshape", A, (3, 2)), ("reshape", A, -1), ("reshape", A, (-1, 2)), ("reshape", A, (4, 2)),
+    ("reshape", E, (3, -1)), ("reshape", A, (3, -1), "F"), ("reshape", T, (4, 6), "F"),
+    ("reshape", A, (6,), "A"), ("reshape", A, (6,), "X"), ("reshape", S, (1, 1)), ("reshape", A, (-1, -1)),
+    ("transpose", A), ("transpose", A, (1, 0)), ("transpose", T, (-1, 0, 1)), ("transpose", A, (0, 0)),
+    ("transpose", S), ("transpose", A, (0,)),
+    ("swapaxes", A, 0, -1), ("swapaxes", A, 0, 2), ("moveaxis", A, 0, -1), ("moveaxis", T, (0, 1), (-1, 0)),
+    ("moveaxis", T, 0, 3),
+    ("squeeze", make(np.float32, (1, 3, 1))), ("squeeze", make(np.float32, (1, 3, 1)), -1),
+    ("squeeze", make(np.float32, (1, 3, 1)), (0, 2)), ("squeeze", A, 0), ("squeeze", S),
+    ("expand_dims", A, 0), ("expand_dims", A, -1), ("expand_dims", A, (0, -1)), ("expand_dims", A, 3),
+    ("expand_dims", S, 0), ("expand_dims", A, (0, 0)), ("expand_dims", B, (1, 3)),
+    ("broadcast_to", A, (4, 2, 3)), ("broadcast_to", A, (3, 3)), ("broadcast_to", S, ()),
+    ("broadcast_to", 3.0, (2,)), ("broadcast_to", A[:1], (0, 3)), ("broadcast_to", A, (3,)),
+    ("concatenate", [A, B]), ("concatenate", [A, B], 1), ("concatenate", [A, B], -1),
+    ("concatenate", [A, B], None), ("concatenate", (A, A), 0), ("concatenate", [A, make(np.float32, (2, 2))], 0),
+    ("concatenate", [S, S]), ("concatenate", [A, E], 0), ("concatenate", [A, U]), ("concatenate", [B, U]),
+    ("concatenate", [A]), ("concatenate", [A, T]), ("concatenate", [A, B], 2),
+    ("stack", [A, B]), ("stack", [A, B], -1), ("stack", [A, B], 2), ("stack", [A, B], 3), ("stack", [S, S]),
+    ("stack", [A, make(np.float32, (3, 2))]), ("stack", []), ("stack", [B, U[0], U[0]]),
+    ("split", A, 3, 1), ("split", A, [1], 1), ("split", A, 2), ("split", A, 4, 1), ("split", A, [1, 5], -1),
+    ("split", A, [], 0), ("split", E, 1), ("split", A, [2, 1], 1),
+    ("flip", A), ("flip", A, 0), ("flip", A, (0, 1)), ("flip", A, -1), ("flip", S), ("flip", A, 2),
+    ("pad", A, 1), ("pad", A, ((1, 0), (0, 2))), ("pad", A, (1, 2)), ("pad", B, ((1,), (2,))),
+    ("pad", A, 1, "constant"), ("pad", S, 1), ("pad", E, 1), ("pad", A, 1, "edge"), ("pad", A, 1, "reflect"),
+    ("pad", B, 2, "wrap"), ("pad", A, ((1, 1), (2, 0)), "symmetric"), ("pad", A, -1),
+    ("ravel", A), ("ravel", S), ("atleast_1d", S), ("atleast_2d", S), ("atleast_2d", A[0]), ("atleast_1d", A),
+    ("hstack", [A, B]), ("vstack", [A, B]), ("hstack", [A[0], B[0]]), ("vstack", [A[0], B[0]]), ("hstack", [S, S]),
+    ("take", A, 1), ("take", A, [0, 2], 1), ("take", A, np.array([0, -1]), 0), ("take", A, [[0, 1]], -1),
+    ("take", A, 7), ("take", A, [3], 1),
+    ("shape", A), ("ndim", A), ("size", A), ("size", A, 1), ("size", A, -1), ("size", S),
+    ("where", A > 1, A, 0), ("where", A > 1, 1, 2), ("where", B, A, B), ("where", A > 1), ("where", A),
+    ("where", A > 1, 2.5, B), ("where", S), ("where", B[0] > 0, U, 1.5), ("where", A > 1, A, T),
+    ("clip", A, 1, 2), ("clip", B, 1, 2.5), ("clip", B, None, 2), ("clip", U, 1, 2), ("clip", A, 2, 1),
+    ("clip", A, A[0], 2.0), ("clip", B, np.int8(0), np.int8(1)),
+    ("matmul", A, A.T), ("matmul", A[0], A.T), ("matmul", A, A[0]), ("matmul", A[0], A[0]), ("matmul", B, B.T),
+    ("matmul", A, B.T), ("matmul", A, A), ("matmul", S, A), ("matmul", T, T.transpose(0, 2, 1)),
+    ("matmul", T, A.T[:, :1].repeat(4, 0)[:4]), ("matmul", E, E.T),
+    ("dot", A, A.T), ("dot", A[0], A[0]), ("dot", S, A), ("dot", A, 2), ("dot", T, make(np.float32, (5, 4, 2))),
+    ("dot", B, B.T), ("dot", A, A), ("dot", 2.0, 3),
+    ("outer", A, B), ("outer", A[0], A[1]), ("outer", A, 2.0), ("inner", A, A), ("inner", A[0], 2.0),
+    ("inner", A, B), ("inner", A, T), ("vdot", A, A), ("vdot", A, B), ("vdot", A, A[0]),
+    ("tensordot", A, A.T), ("tensordot", A, A, 2), ("tensordot", A, A, ([0], [0])), ("tensordot", A, A, 0),
+    ("tensordot", A, B, ([1, 0], [1, 0])), ("tensordot", A, A, ([0], [1])),
+    ("einsum", "ij,kj->ik", A, A), ("einsum", "ij,kj", A, A), ("einsum", "ij,jk->ik", A, B.T),
+    ("einsum", "ij->ji", A), ("einsum", "ii->i", A[:, :2]), ("einsum", "i,i", A[0], A[0]),
+    ("einsum", "...j,kj->...k", A, A), ("einsum", "ij,ij->", A, B), ("einsum", "ij,jk->ik", A, A),
+    ("zeros", (2, 3)), ("zeros", 3, np.int8), ("ones", (2,), "float16"), ("full", (2,), 3), ("full", (2,), 3.5, np.int32),
+    ("full", 2, True), ("full", (2,), np.float32(3)), ("full", (2, 3), A[0]), ("zeros", (0, 2)), ("ones", ()),
+    ("zeros_like", B), ("ones_like", A, np.int8), ("full_like", B, 2.7), ("full_like", A, 2, np.int8),
+    ("zeros_like", 3.0), ("full_like", B, 1, None, "K", True, (3,)), ("ones_like", E), ("zeros_like", A, None, "C", True, (2, 2)),
+    ("arange", 5), ("arange", 1, 5), ("arange", 1, 5, 2), ("arange", 0.5, 3), ("arange", 5, None, 1, np.float32),
+    ("arange", 1, 5, 0.5, np.float32), ("arange", 5, 0, -1), ("arange", 0), ("arange", np.int8(5)), ("arange", 1, 5, 0),
+    ("linspace", 0, 1, 5), ("linspace", 0, 1, 5, False), ("linspace", 0, 1, 5, True, True), ("linspace", 0, 1, 0),
+    ("linspace", 0, 10, 5, True, False, int), ("linspace", 0, 1, 1), ("linspace", np.float32(0), 1, 3),
+    ("linspace", 0, np.array([1, 2]), 3), ("linspace", 0, np.array([1, 2]), 3, True, False, None, 1),
+    ("linspace", 0, 1, -1),
+    ("eye", 3), ("eye", 2, 3), ("eye", 3, 3, 1), ("eye", 3, None, -1, np.int8), ("eye", 0),
+    ("asarray", [1, 2]), ("asarray", [1, 2.5]), ("asarray", A, np.int8), ("array", 3), ("array", [[1], [2]], np.float16),
+    ("asarray", True), ("array", A, None), ("asarray", []), ("asarray", [[1, 2], [3]]), ("array", [B, B]),
+]  # fmt: skip
+
+
+def _call_id(call):
+    return f"{call[0]}-" + "-".join(
+        f"{a.dtype}{list(a.shape)}" if isinstance(a, np.ndarray) else repr(a).replace(" ", "")
+        for a in call[1:]
+    )
+
+
+@pytest.mark.parametrize("call", CALLS, ids=[f"{i}-{_call_id(c)}" for i, c in enumerate(CALLS)])
+def test_calls_match_numpy(call):
+    name, *args = call
+    check(getattr(np, name), getattr(mnp, name), *args)
+
+
+def test_empty_has_numpys_shape_and_dtype():
+    for args in [((2,),), ((0, 3), np.int8), (3, "float32")]:
+        result, expected = mnp.empty(*args), np.empty(*args)
+        assert (result.shape, result.dtype) == (expected.shape, expected.dtype)
+
+
+TRACEABLE = [
+    call for call in CALLS if isinstance(call[1], np.ndarray) and call[0] not in ("shape", "ndim", "size")
+]
+
+
+@pytest.mark.parametrize("call", TRACEABLE, ids=[_call_id(c) for c in TRACEABLE])
+def test_calls_match_numpy_under_jit_and_vmap(call):
+    name, x, *rest = call
+    if name == "where" and not rest:
+        return  # the one-argument form has a data-dependent shape: tested below
+    check_transformed(getattr(np, name), getattr(mnp, name), x, *rest)
+
+
+def test_one_argument_where_needs_concrete_values():
+    x = make(np.int32, (2, 3))
+    check(np.where, mnp.where, x)
+    with pytest.raises(mg.ConcretizationError, match="where"):
+        mg.jit(mnp.where)(x)
+    with pytest.raises(mg.ConcretizationError, match="where"):
+        mg.vmap(mnp.where)(x)
+    # Under grad the value is known, as for any Python branch on it.
+    assert mg.grad(lambda v: mnp.sum(v[mnp.where(v > 1)]))(np.array([1.0, 2.0, 3.0])).tolist() == [0, 1, 1]
+    with pytest.raises(ValueError, match="where"):
+        mnp.where(x, 1)
+
+
+def test_traced_linspace_takes_numpys_arguments():
+    start, stop = np.array([0.0, 1.0]), np.array([1.0, 3.0])
+    for args, kwargs in [
+        ((5,), {}),
+        ((5, False), {"retstep": True}),
+        ((1,), {"retstep": True}),
+        ((3,), {"axis": -1}),
+    ]:
+        expected = np.linspace(start, stop, *args, **kwargs)
+        assert_same(
+            ("ok", expected),
+            outcome(mg.jit(lambda s, a=args, k=kwargs: mnp.linspace(s, stop, *a, **k)), start),
+        )
+
+
+def test_array_takes_copy_only_by_keyword():
+    check(np.array, mnp.array, A, None, False)
