@@ -60,6 +60,12 @@ def subtract(x1, x2):
       >>> subtract(3.0, np.array([1.0]))
       array([2.])
     """
+    if _all_booleans(x1, x2):
+        # Checked before the shapes, and before jit stages a subtraction NumPy would refuse.
+        raise TypeError(
+            "subtract: booleans cannot be subtracted (as in NumPy); use logical_xor (^) for "
+            "booleans, or convert them with x.astype(int) first."
+        )
     return ew.sub(*_operands("subtract", x1, x2))
 
 
@@ -123,7 +129,10 @@ def negative(x):
       >>> negative(np.array([1.0, -2.0]))
       array([-1.,  2.])
     """
-    return ew.neg(to_array(x))
+    x = to_array(x)
+    if dtype_of(x) == np.bool_:
+        raise TypeError("negative: booleans cannot be negated (as in NumPy); use logical_not (~) instead.")
+    return ew.neg(x)
 
 
 def positive(x):
@@ -289,8 +298,9 @@ def where(condition, x=_NO_ARGUMENT, y=_NO_ARGUMENT):
     return ew.select(condition, x, y)
 
 
-def clip(a, a_min=None, a_max=None):
-    """Limit values to ``[a_min, a_max]`` (either may be None).
+def clip(a, a_min=_NO_ARGUMENT, a_max=_NO_ARGUMENT, out=None, *, min=_NO_ARGUMENT, max=_NO_ARGUMENT):  # noqa: A002
+    """Limit values to ``[a_min, a_max]`` (either may be None; ``min`` and ``max`` are
+    NumPy 2's keyword names for them).
 
     The gradient flows to ``a`` where it lies inside the interval, boundaries included,
     and to the bound elsewhere.
@@ -298,9 +308,19 @@ def clip(a, a_min=None, a_max=None):
     Example:
       >>> clip(np.array([-2.0, 0.5, 2.0]), 0.0, 1.0)
       array([0. , 0.5, 1. ])
+      >>> clip(np.array([-2.0, 0.5]), max=0.0)
+      array([-2.,  0.])
     """
-    if a_min is None and a_max is None:
-        raise ValueError("clip: give at least one of a_min and a_max.")
+    if out is not None:
+        raise TypeError("clip: out= is not supported, since minigrad's arrays are immutable; use the returned array.")
+    if a_min is _NO_ARGUMENT and a_max is _NO_ARGUMENT:
+        a_min = None if min is _NO_ARGUMENT else min
+        a_max = None if max is _NO_ARGUMENT else max
+    elif a_min is _NO_ARGUMENT or a_max is _NO_ARGUMENT:
+        missing = "a_min" if a_min is _NO_ARGUMENT else "a_max"
+        raise TypeError(f"clip: missing the argument {missing} (give both bounds; None means no bound).")
+    elif min is not _NO_ARGUMENT or max is not _NO_ARGUMENT:
+        raise ValueError("clip: give the bounds as a_min and a_max or as min= and max=, not both.")
     out = to_array(a)
     if a_min is not None:
         out = where(less(out, a_min), a_min, out)
@@ -317,6 +337,10 @@ def stop_gradient(x):
       array([1.])
     """
     return ew.stop_gradient(to_array(x))
+
+
+def _all_booleans(*args):
+    return all(type(x) is bool or (not isinstance(x, (int, float, complex)) and dtype_of(x) == np.bool_) for x in args)
 
 
 def _all_integral(*args):
