@@ -14,7 +14,7 @@ from minigrad.numpy._promotion import dtype_of, normalize_axes, normalize_axis, 
 from minigrad.ops import elementwise as ew
 from minigrad.ops import logic as lg
 from minigrad.ops import reduce as red
-from minigrad.ops.shape import expand_dims, reduce_sum, reshape
+from minigrad.ops.shape import broadcast_to, expand_dims, reduce_sum, reshape
 
 __all__ = ["sum", "mean", "max", "min", "amax", "amin", "prod", "var", "std", "logsumexp", "argmax", "argmin"]
 
@@ -41,7 +41,31 @@ def _summed_operand(a, dtype):
     return a if dtype is None else to_array(a, np.dtype(dtype))
 
 
-def sum(a, axis=None, dtype=None, out=None, keepdims=False):  # noqa: A001 - NumPy's name
+_NO_VALUE = object()  # NumPy's "no initial value given"
+
+
+def _masked(a, where, fill):
+    """``a`` with ``fill`` wherever ``where`` (broadcast against ``a``) is False."""
+    if where is True:
+        return a
+    return ew.select(_mask(where, a.shape), a, np.asarray(fill, dtype_of(a)))
+
+
+def _mask(where, shape):
+    where = to_array(where)
+    if dtype_of(where) != np.bool_:
+        raise TypeError(f"where= must be an array of booleans, got {dtype_of(where)}.")
+    return broadcast_to(where, shape)
+
+
+def _count(a, axes, where):
+    """How many elements each reduced slice averages: a number, or an array under ``where``."""
+    if where is True:
+        return float(np.prod([a.shape[i] for i in axes], dtype=np.int64))
+    return reduce_sum(ew.convert_element_type(_mask(where, a.shape), dtype_of(a)), axes)
+
+
+def sum(a, axis=None, dtype=None, out=None, keepdims=False, initial=_NO_VALUE, where=True):  # noqa: A001
     """Sum over ``axis``. Booleans and small integers sum as NumPy does (to int64).
 
     Args:
@@ -50,15 +74,22 @@ def sum(a, axis=None, dtype=None, out=None, keepdims=False):  # noqa: A001 - Num
       dtype: the dtype to sum in (and of the result).
       out: must be None (arrays are immutable); here so NumPy's signature fits.
       keepdims: keep the reduced axes with size 1.
+      initial: a number added to each sum.
+      where: booleans (broadcast against ``a``): only those elements are summed.
 
     Example:
       >>> sum(np.array([[1.0, 2.0], [3.0, 4.0]]), axis=0)
       array([4., 6.])
+      >>> sum(np.array([1.0, 2.0, 3.0]), where=np.array([True, False, True]), initial=10)
+      array(14.)
     """
     _no_out("sum", out)
-    a = _summed_operand(a, dtype)
+    a = _masked(_summed_operand(a, dtype), where, 0)
     axes = normalize_axes("sum", axis, a.ndim)
-    return _keep(reduce_sum(a, axes), axes, keepdims)
+    total = reduce_sum(a, axes)
+    if initial is not _NO_VALUE:
+        total = ew.add(total, np.asarray(initial, dtype_of(total)))
+    return _keep(total, axes, keepdims)
 
 
 def _averaged_operand(a, dtype=None):
@@ -80,14 +111,17 @@ def _averaged_operand(a, dtype=None):
     return to_array(a, accumulate), dtype
 
 
-def _mean(a, axes):
-    count = int(np.prod([a.shape[i] for i in axes], dtype=np.int64))
-    total = reduce_sum(a, axes)
-    return ew.div(total, float(count)) if count else ew.mul(total, np.nan)
+def _mean(a, axes, where=True):
+    total = reduce_sum(_masked(a, where, 0), axes)
+    count = _count(a, axes, where)
+    if isinstance(count, float):
+        return ew.div(total, count) if count else ew.mul(total, np.nan)
+    return ew.div(total, count)  # 0 / 0 is NaN, as NumPy's mean of nothing
 
 
-def mean(a, axis=None, dtype=None, out=None, keepdims=False):
-    """Arithmetic mean over ``axis``; integers and booleans average to float64.
+def mean(a, axis=None, dtype=None, out=None, keepdims=False, *, where=True):
+    """Arithmetic mean over ``axis`` (of the elements ``where`` selects, if given);
+    integers and booleans average to float64.
 
     Example:
       >>> mean(np.array([1.0, 2.0, 6.0]))
@@ -100,40 +134,52 @@ def mean(a, axis=None, dtype=None, out=None, keepdims=False):
     _no_out("mean", out)
     a, dtype = _averaged_operand(a, dtype)
     axes = normalize_axes("mean", axis, a.ndim)
-    return _keep(ew.convert_element_type(_mean(a, axes), dtype), axes, keepdims)
+    return _keep(ew.convert_element_type(_mean(a, axes, where), dtype), axes, keepdims)
 
 
-def max(a, axis=None, out=None, keepdims=False):  # noqa: A001 - NumPy's name
+def _extremum(name, reduce, combine, a, axis, out, keepdims, initial, where):
+    _no_out(name, out)
+    a = to_array(a)
+    axes = normalize_axes(name, axis, a.ndim)
+    if initial is _NO_VALUE:
+        if where is not True:
+            raise ValueError(f"{name}: where= needs initial= (a value for slices with nothing selected).")
+        return _keep(reduce(a, axes), axes, keepdims)
+    initial = np.asarray(initial, dtype_of(a))
+    if any(a.shape[i] == 0 for i in axes):
+        kept = tuple(d for i, d in enumerate(a.shape) if i not in axes)
+        return _keep(np.full(kept, initial), axes, keepdims)
+    return _keep(combine(reduce(_masked(a, where, initial), axes), initial), axes, keepdims)
+
+
+def max(a, axis=None, out=None, keepdims=False, initial=_NO_VALUE, where=True):  # noqa: A001
     """Largest element over ``axis``; tied maxima share the gradient equally.
+
+    ``initial`` takes part in every slice (so empty slices are allowed), and ``where``
+    (which needs ``initial``) selects the elements that do.
 
     Example:
       >>> max(np.array([[1.0, 5.0], [7.0, 2.0]]), axis=1)
       array([5., 7.])
     """
-    _no_out("max", out)
-    a = to_array(a)
-    axes = normalize_axes("max", axis, a.ndim)
-    return _keep(red.reduce_max(a, axes), axes, keepdims)
+    return _extremum("max", red.reduce_max, ew.maximum, a, axis, out, keepdims, initial, where)
 
 
-def min(a, axis=None, out=None, keepdims=False):  # noqa: A001 - NumPy's name
+def min(a, axis=None, out=None, keepdims=False, initial=_NO_VALUE, where=True):  # noqa: A001
     """Smallest element over ``axis``; tied minima share the gradient equally.
 
     Example:
       >>> min(np.array([[1.0, 5.0], [7.0, 2.0]]), axis=0)
       array([1., 2.])
     """
-    _no_out("min", out)
-    a = to_array(a)
-    axes = normalize_axes("min", axis, a.ndim)
-    return _keep(red.reduce_min(a, axes), axes, keepdims)
+    return _extremum("min", red.reduce_min, ew.minimum, a, axis, out, keepdims, initial, where)
 
 
 amax = max
 amin = min
 
 
-def prod(a, axis=None, dtype=None, out=None, keepdims=False):
+def prod(a, axis=None, dtype=None, out=None, keepdims=False, initial=_NO_VALUE, where=True):
     """Product over ``axis``; its gradient is right even where elements are zero.
 
     Example:
@@ -141,42 +187,64 @@ def prod(a, axis=None, dtype=None, out=None, keepdims=False):
       array(24.)
     """
     _no_out("prod", out)
-    a = _summed_operand(a, dtype)
+    a = _masked(_summed_operand(a, dtype), where, 1)
     axes = normalize_axes("prod", axis, a.ndim)
-    return _keep(red.reduce_prod(a, axes), axes, keepdims)
+    product = red.reduce_prod(a, axes)
+    if initial is not _NO_VALUE:
+        product = ew.mul(product, np.asarray(initial, dtype_of(product)))
+    return _keep(product, axes, keepdims)
 
 
-def _variance(a, axes, ddof):
-    count = int(np.prod([a.shape[i] for i in axes], dtype=np.int64))
-    centred = ew.sub(a, expand_dims(_mean(a, axes), axes))
-    squares = reduce_sum(ew.square(centred), axes)
-    return ew.div(squares, float(count - ddof))
+def _variance(a, axes, ddof, where=True, mean=None):
+    if mean is None:
+        mean = expand_dims(_mean(a, axes, where), axes)
+    else:
+        mean = to_array(mean, dtype_of(a))
+    squares = reduce_sum(_masked(ew.square(ew.sub(a, mean)), where, 0), axes)
+    count = _count(a, axes, where)
+    if isinstance(count, float):
+        return ew.div(squares, float(np.maximum(count - ddof, 0)))
+    return ew.div(squares, ew.maximum(ew.sub(count, np.asarray(ddof, dtype_of(count))), np.zeros((), dtype_of(count))))
 
 
-def var(a, axis=None, dtype=None, out=None, ddof=0, keepdims=False):
-    """Variance over ``axis`` with ``ddof`` delta degrees of freedom.
+def _degrees(name, ddof, correction):
+    if correction is _NO_VALUE:
+        return ddof
+    if ddof != 0:
+        raise ValueError(f"{name}: give ddof or correction (the same thing, NumPy's two names), not both.")
+    return correction
+
+
+def var(a, axis=None, dtype=None, out=None, ddof=0, keepdims=False, *, where=True, mean=None, correction=_NO_VALUE):
+    """Variance over ``axis`` with ``ddof`` (or ``correction``) delta degrees of freedom.
+
+    ``where`` selects the elements; ``mean``, if given, is used instead of computing it
+    (it must have the shape ``keepdims=True`` gives).
 
     Example:
       >>> var(np.array([1.0, 3.0]))
       array(1.)
     """
     _no_out("var", out)
+    ddof = _degrees("var", ddof, correction)
     a, dtype = _averaged_operand(a, dtype)
     axes = normalize_axes("var", axis, a.ndim)
-    return _keep(ew.convert_element_type(_variance(a, axes, ddof), dtype), axes, keepdims)
+    return _keep(ew.convert_element_type(_variance(a, axes, ddof, where, mean), dtype), axes, keepdims)
 
 
-def std(a, axis=None, dtype=None, out=None, ddof=0, keepdims=False):
-    """Standard deviation over ``axis``.
+def std(a, axis=None, dtype=None, out=None, ddof=0, keepdims=False, *, where=True, mean=None, correction=_NO_VALUE):
+    """Standard deviation over ``axis`` (arguments as ``var``).
 
     Example:
       >>> std(np.array([1.0, 3.0]))
       array(1.)
     """
     _no_out("std", out)
+    ddof = _degrees("std", ddof, correction)
     a, dtype = _averaged_operand(a, dtype)
     axes = normalize_axes("std", axis, a.ndim)
-    return _keep(ew.convert_element_type(ew.sqrt(_variance(a, axes, ddof)), dtype), axes, keepdims)
+    deviation = ew.sqrt(_variance(a, axes, ddof, where, mean))
+    return _keep(ew.convert_element_type(deviation, dtype), axes, keepdims)
 
 
 def logsumexp(a, axis=None, keepdims=False):
@@ -201,23 +269,25 @@ def logsumexp(a, axis=None, keepdims=False):
     return _keep(ew.add(ew.log(total), shift), axes, keepdims)
 
 
-def argmax(a, axis=None, keepdims=False):
+def argmax(a, axis=None, out=None, *, keepdims=False):
     """Index of the largest element (of the flattened array when ``axis`` is None).
 
     Example:
       >>> argmax(np.array([[1.0, 5.0], [7.0, 2.0]]), axis=1)
       array([1, 0])
     """
+    _no_out("argmax", out)
     return _arg(red.argmax, "argmax", a, axis, keepdims)
 
 
-def argmin(a, axis=None, keepdims=False):
+def argmin(a, axis=None, out=None, *, keepdims=False):
     """Index of the smallest element (of the flattened array when ``axis`` is None).
 
     Example:
       >>> argmin(np.array([3.0, 1.0, 2.0]))
       array(1)
     """
+    _no_out("argmin", out)
     return _arg(red.argmin, "argmin", a, axis, keepdims)
 
 
