@@ -142,14 +142,21 @@ def full_like(a, fill_value, dtype=None, order="K", subok=True, shape=None):
     return full(_like_shape(a, shape), fill_value, dtype or dtype_of(a))
 
 
-def arange(start, stop=None, step=None, dtype=None):
-    """Evenly spaced values in ``[start, stop)``.
+def arange(start=None, stop=None, step=None, dtype=None):
+    """Evenly spaced values in ``[start, stop)``; with one number it is the stop, as in
+    NumPy (``arange(5, None, 2)`` counts 0, 2, 4).
 
     Example:
       >>> arange(3)
       array([0, 1, 2])
+      >>> arange(stop=3, dtype=np.float32)
+      array([0., 1., 2.], dtype=float32)
     """
-    return np.arange(start, stop, step, dtype=dtype) if stop is not None else np.arange(start, dtype=dtype)
+    if start is None:
+        if stop is None:
+            raise TypeError("arange: give the stop (arange(stop) or arange(start, stop[, step])).")
+        start = 0
+    return np.arange(start, stop, step, dtype=dtype)
 
 
 def linspace(start, stop, num=50, endpoint=True, retstep=False, dtype=None, axis=0):

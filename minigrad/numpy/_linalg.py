@@ -59,7 +59,7 @@ def _strong(*args):
     return [np.asarray(x) if isinstance(x, (bool, int, float, complex)) else x for x in args]
 
 
-def dot(a, b):
+def dot(a, b, out=None):
     """NumPy's ``dot``: products for scalars, matmul for 1-D/2-D, and for N-D a sum over
     the last axis of ``a`` and the second-to-last of ``b``.
 
@@ -67,6 +67,8 @@ def dot(a, b):
       >>> dot(np.array([1.0, 2.0]), np.array([3.0, 4.0]))
       array(11.)
     """
+    if out is not None:
+        raise TypeError("dot: out= is not supported, since minigrad's arrays are immutable; use the returned array.")
     a, b = promote("dot", *_strong(a, b))
     if a.ndim == 0 or b.ndim == 0:
         return ew.mul(a, b)

@@ -15,6 +15,7 @@ from minigrad.numpy._creation import asarray
 from minigrad.numpy._promotion import dtype_of, normalize_axes, normalize_axis, promote, to_array
 from minigrad.ops import elementwise as ew
 from minigrad.ops import index as ix
+from minigrad.ops import logic as lg
 from minigrad.ops import shape as sh
 
 __all__ = [
@@ -215,17 +216,39 @@ def broadcast_to(array, shape):
     return sh.broadcast_to(to_array(array), shape)
 
 
-def concatenate(arrays, axis=0):
+def _joined_operands(name, arrays, out, dtype, casting):
+    """The arrays to join, in their common dtype or in ``dtype`` (NumPy's casting check)."""
+    if out is not None:
+        if dtype is not None:
+            raise TypeError(f"{name}: give out or dtype, not both (as in NumPy).")
+        raise TypeError(f"{name}: out= is not supported, since minigrad's arrays are immutable; use the returned array.")
+    arrays = list(arrays)
+    if not arrays:
+        raise ValueError(f"{name}: need at least one array to {name}, got an empty sequence.")
+    if dtype is None:
+        return promote(name, *arrays)
+    dtype = np.dtype(dtype)
+    for a in arrays:
+        if not np.can_cast(dtype_of(a), dtype, casting=casting):
+            raise TypeError(
+                f"{name}: cannot cast {dtype_of(a)} to {dtype} under casting={casting!r}; "
+                "pass casting='unsafe' to allow it."
+            )
+    return [to_array(a, dtype) for a in arrays]
+
+
+def concatenate(arrays, axis=0, out=None, *, dtype=None, casting="same_kind"):
     """Join arrays along an existing axis (``axis=None`` flattens them first).
+
+    ``dtype`` converts every array first, if ``casting`` allows it (as in NumPy).
 
     Example:
       >>> concatenate([np.zeros((1, 2)), np.ones((2, 2))]).shape
       (3, 2)
+      >>> concatenate([np.zeros(1), np.ones(1, np.int8)], dtype=np.float32)
+      array([0., 1.], dtype=float32)
     """
-    arrays = list(arrays)
-    if not arrays:
-        raise ValueError("concatenate: need at least one array to concatenate, got an empty sequence.")
-    arrays = promote("concatenate", *arrays)
+    arrays = _joined_operands("concatenate", arrays, out, dtype, casting)
     if axis is None:
         arrays = [ravel(a) for a in arrays]
         axis = 0
@@ -239,17 +262,15 @@ def concatenate(arrays, axis=0):
     return sh.concatenate(arrays, normalize_axis("concatenate", axis, arrays[0].ndim))
 
 
-def stack(arrays, axis=0):
-    """Join arrays of one shape along a new axis.
+def stack(arrays, axis=0, out=None, *, dtype=None, casting="same_kind"):
+    """Join arrays of one shape along a new axis (``dtype`` and ``casting`` as in
+    ``concatenate``).
 
     Example:
       >>> stack([np.zeros(2), np.ones(2)], axis=1).shape
       (2, 2)
     """
-    arrays = list(arrays)
-    if not arrays:
-        raise ValueError("stack: need at least one array to stack, got an empty sequence.")
-    arrays = promote("stack", *arrays)
+    arrays = _joined_operands("stack", arrays, out, dtype, casting)
     shapes = {a.shape for a in arrays}
     if len(shapes) > 1:
         raise ValueError(f"stack: all arrays must have the same shape, got {[a.shape for a in arrays]}.")
@@ -339,19 +360,47 @@ def flip(m, axis=None):
     return getitem(m, index)
 
 
-def take(a, indices, axis=None):
+def take(a, indices, axis=None, out=None, mode="raise"):
     """Elements of ``a`` at integer ``indices`` along ``axis`` (flattened when None).
+
+    ``mode`` says what out-of-range indices do, as in NumPy: ``"raise"`` an IndexError
+    (negative indices count from the end), ``"wrap"`` around, or ``"clip"`` to the ends.
 
     Example:
       >>> take(np.array([[1.0, 2.0], [3.0, 4.0]]), [1, 1], axis=1)
       array([[2., 2.],
              [4., 4.]])
+      >>> take(np.array([1.0, 2.0, 3.0]), [-1, 5], mode="clip")
+      array([1., 3.])
     """
+    if out is not None:
+        raise TypeError("take: out= is not supported, since minigrad's arrays are immutable; use the returned array.")
+    if mode not in ("raise", "wrap", "clip"):
+        raise ValueError(f"take: mode must be 'raise', 'wrap' or 'clip', got {mode!r}.")
     a = to_array(a)
     if axis is None:
         a, axis = ravel(a), 0
     axis = normalize_axis("take", axis, a.ndim)
-    return getitem(a, (slice(None),) * axis + (to_array(indices),))
+    indices = to_array(indices)
+    if dtype_of(indices).kind not in "iu":
+        raise IndexError(f"take: indices must be integers, got {dtype_of(indices)}.")
+    if mode != "raise":
+        indices = _indices_in_range(indices, a.shape[axis], mode)
+    return getitem(a, (slice(None),) * axis + (indices,))
+
+
+def _indices_in_range(indices, n, mode):
+    if n == 0:
+        raise IndexError("take: cannot take from an empty axis with mode 'wrap' or 'clip'.")
+    if not isinstance(indices, Tracer):
+        return np.mod(indices, n) if mode == "wrap" else np.clip(indices, 0, n - 1)
+    dtype = dtype_of(indices)
+    if mode == "clip":
+        return ew.minimum(ew.maximum(indices, np.zeros((), dtype)), np.asarray(n - 1, dtype))
+    # indices mod n: truncating division then a step up where the remainder is negative.
+    quotient = ew.convert_element_type(ew.div(ew.convert_element_type(indices, np.dtype(np.float64)), float(n)), dtype)
+    remainder = ew.sub(indices, ew.mul(quotient, np.asarray(n, dtype)))
+    return ew.select(lg.less(remainder, np.zeros((), dtype)), ew.add(remainder, np.asarray(n, dtype)), remainder)
 
 
 def pad(array, pad_width, mode="constant", constant_values=0):
