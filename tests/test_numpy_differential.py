@@ -16,6 +16,7 @@ from hypothesis import strategies as st
 
 import minigrad as mg
 import minigrad.numpy as mnp
+from minigrad.testing import check_grads
 
 DTYPES = [np.float16, np.float32, np.float64, np.int8, np.int32, np.int64, np.uint8, np.bool_]
 SHAPES = [(), (1,), (0,), (3,), (2, 3), (1, 3), (2, 0)]
@@ -348,3 +349,98 @@ def test_traced_linspace_takes_numpys_arguments():
 
 def test_array_takes_copy_only_by_keyword():
     check(np.array, mnp.array, A, None, False)
+
+
+# ---------------------------------------------------------------------------------------
+# NumPy's keyword arguments
+
+MASK = A > 1
+KEYWORD_CALLS = [
+    ("concatenate", ([A, B],), {"dtype": np.float64}), ("concatenate", ([A, B], 0), {"dtype": np.int8}),
+    ("concatenate", ([A, B],), {"dtype": np.int8, "casting": "unsafe"}), ("concatenate", ([A, B], 0, None), {}),
+    ("concatenate", ([A, B], None), {"dtype": np.float16}), ("concatenate", ([A],), {"out": A, "dtype": np.float32}),
+    ("concatenate", ([B, U],), {"dtype": bool, "casting": "no"}),
+    ("stack", ([A, B], 0, None), {"dtype": np.float16}), ("stack", ([A, B],), {"dtype": np.int8, "casting": "unsafe"}),
+    ("stack", ([A, B], -1), {"dtype": np.int8}),
+    ("sum", (A,), {"initial": 5}), ("sum", (A,), {"where": MASK}), ("sum", (B, 0), {"where": MASK, "initial": 1}),
+    ("sum", (A,), {"where": MASK[0], "axis": -1}), ("prod", (B,), {"initial": 2}), ("prod", (A, 1), {"where": MASK}),
+    ("max", (A,), {"initial": 10}), ("max", (A, 0), {"initial": 1.5, "where": MASK}), ("max", (A,), {"where": MASK}),
+    ("min", (E,), {"initial": 0, "axis": 0}), ("max", (E,), {"initial": 0}), ("amin", (B, 1), {"initial": 0}),
+    ("mean", (A,), {"where": MASK}), ("mean", (B, 1), {"where": MASK}), ("mean", (A, 0), {"where": MASK & False}),
+    ("var", (A, 1), {"where": MASK}), ("std", (A,), {"correction": 1}), ("var", (A,), {"mean": np.mean(A, keepdims=True)}),
+    ("var", (A,), {"correction": 1, "ddof": 1}), ("std", (B, 0), {"ddof": 3}), ("var", (A, 0), {"ddof": 2}),
+    ("argmax", (A,), {"keepdims": True}), ("argmax", (A, 1), {"keepdims": True}), ("argmin", (A, None, None), {}),
+    ("clip", (A,), {"min": 1, "max": 2}), ("clip", (A, 1), {}), ("clip", (A,), {}), ("clip", (A,), {"max": 2}),
+    ("clip", (A, 1, 2), {"min": 0}), ("clip", (A, None, None), {}),
+    ("squeeze", (A,), {"axis": None}), ("expand_dims", (A,), {"axis": 1}), ("moveaxis", (A,), {"source": 0, "destination": 1}),
+    ("swapaxes", (A,), {"axis1": 0, "axis2": 1}), ("transpose", (A,), {"axes": None}), ("flip", (A,), {"axis": None}),
+    ("split", (A,), {"indices_or_sections": 3, "axis": 1}), ("take", (A, [0]), {"axis": None}),
+    ("take", (A, [0, -1, 5]), {"axis": 0, "mode": "clip"}), ("take", (A, [7, -4]), {"axis": 1, "mode": "wrap"}),
+    ("take", (A, [7]), {"mode": "raise"}), ("take", (A, [0]), {"mode": "nearest"}), ("take", (E, [1]), {"axis": 0, "mode": "wrap"}),
+    ("broadcast_to", (A,), {"shape": (2, 2, 3)}), ("pad", (A,), {"pad_width": 1, "constant_values": 3}),
+    ("pad", (A, 1), {"constant_values": ((1, 2), (3, 4))}),
+    ("full", ((2,),), {"fill_value": 3}), ("zeros", (), {"shape": 2}), ("eye", (2,), {"k": 1, "dtype": int}),
+    ("arange", (), {"start": 1, "stop": 3}), ("arange", (), {"stop": 3}), ("arange", (5, None, 2), {}), ("arange", (), {}),
+    ("linspace", (0, 1), {"num": 3, "dtype": np.float32}), ("linspace", (0, np.array([1, 2])), {"num": 3, "axis": -1}),
+    ("dot", (A, A.T), {"out": None}), ("tensordot", (A, A.T), {"axes": 1}),
+    ("reshape", (A,), {"shape": (3, 2)}), ("reshape", (A,), {"shape": (3, 2), "order": "F"}),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    "call", KEYWORD_CALLS, ids=[f"{i}-{c[0]}-{sorted(c[2])}" for i, c in enumerate(KEYWORD_CALLS)]
+)
+def test_keyword_calls_match_numpy(call):
+    name, args, kwargs = call
+    check(getattr(np, name), getattr(mnp, name), *args, **kwargs)
+    if args and isinstance(args[0], np.ndarray):
+        check_transformed(getattr(np, name), getattr(mnp, name), *args, **kwargs)
+
+
+@pytest.mark.parametrize("mode", ["wrap", "clip"])
+def test_take_modes_with_traced_indices(mode):
+    x = make(np.float64, (4, 3))
+    for indices in (np.array([0, -1, 5, -9, 3]), np.array([[7], [-4]], np.int32)):
+        expected = ("ok", np.take(x, indices, axis=0, mode=mode))
+        assert_same(expected, outcome(mg.jit(lambda i: mnp.take(x, i, axis=0, mode=mode)), indices))
+
+
+@pytest.mark.parametrize("name", ["sum", "prod", "mean", "var", "std", "max", "min"])
+@given(
+    dtype=dtypes,
+    shape=st.sampled_from([(2, 3), (3,), (1, 3), (0, 3)]),
+    axis=st.sampled_from([None, 0, -1, (0, -1)]),
+    keepdims=st.booleans(),
+    mask_seed=st.integers(0, 99),
+    initial=st.sampled_from([None, 0, 2, -1.5]),
+)
+@few
+def test_reductions_with_where_and_initial(name, dtype, shape, axis, keepdims, mask_seed, initial):
+    x = make(dtype, shape)
+    where = np.random.default_rng(mask_seed).random(shape[-1:]) > 0.3
+    kwargs = {"axis": axis, "keepdims": keepdims, "where": where}
+    if initial is not None and name in ("sum", "prod", "max", "min"):
+        kwargs["initial"] = initial
+    check(getattr(np, name), getattr(mnp, name), x, **kwargs)
+
+
+def test_boolean_subtraction_is_refused_before_shapes_and_under_jit():
+    check(np.subtract, mnp.subtract, np.array([True, True]), np.array([True, False, True]))
+    with pytest.raises(TypeError, match="subtract"):
+        mg.jit(lambda a: a - a)(np.array([True]))
+    with pytest.raises(TypeError, match="negative"):
+        mg.jit(mnp.negative)(np.array([True]))
+
+
+def test_gradients_of_masked_reductions():
+    x = np.array([[0.3, -1.2, 2.0], [1.1, 0.4, -0.7]])
+    mask = np.array([True, False, True])
+    for function in (
+        lambda v: mnp.sum(v, where=mask, initial=1.0),
+        lambda v: mnp.mean(v, axis=1, where=mask),
+        lambda v: mnp.var(v, axis=1, where=mask, ddof=1),
+        lambda v: mnp.std(v, where=mask, correction=1),
+        lambda v: mnp.max(v, axis=1, where=mask, initial=-5.0),
+        lambda v: mnp.prod(v, axis=1, where=mask),
+    ):
+        check_grads(function, (x,), order=2)
