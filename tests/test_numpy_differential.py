@@ -444,3 +444,33 @@ def test_gradients_of_masked_reductions():
         lambda v: mnp.prod(v, axis=1, where=mask),
     ):
         check_grads(function, (x,), order=2)
+
+
+# ---------------------------------------------------------------------------------------
+# Indexing
+
+X = np.arange(24.0).reshape(2, 3, 4)
+PAIRS = np.array([[0, 1], [1, 0]])
+INDICES = [
+    0, -1, 2, (0, 1), (-1, -1, -1), slice(None), slice(1, None), slice(None, None, -1), slice(None, None, 2),
+    slice(-2, None, -2), (slice(None), 0), (Ellipsis, 1), (None, 0), (0, None, Ellipsis, None), np.array([0, 1]),
+    [0, 1], [[0], [1]], (slice(None), [0, 2]), (0, [0, 2], [1, 3]), ([0, 1], slice(None), [1, 3]),
+    (slice(None), [0, 1], slice(None)), (PAIRS,), (slice(None), PAIRS, 0), (0, slice(None), PAIRS), X > 10,
+    X[0] > 3, (slice(None), np.array([True, False, True])), True, False, (0, True), np.array(1), np.int64(1),
+    (Ellipsis, None), (Ellipsis, Ellipsis), 5, (0, 0, 0, 0), [], np.array([], int), (slice(None), []),
+    slice(5, 1), slice(1, 1), (slice(None), np.array([-1, -3])), [3], np.array([0.5]), (1.0,),
+    (slice(None, None, 0),), [True, False], (0, [True, False, True]), (Ellipsis, [0, 0, 1]), ([0, 1], [1, 2]),
+]  # fmt: skip
+
+
+def _has_mask(index):
+    items = index if isinstance(index, tuple) else (index,)
+    return any(isinstance(i, np.ndarray) and i.dtype == bool and i.ndim for i in items)
+
+
+@pytest.mark.parametrize("index", INDICES, ids=[f"{i}-{str(x)[:30]}" for i, x in enumerate(INDICES)])
+def test_indexing_matches_numpy(index):
+    check(lambda x: x[index], lambda x: mnp.getitem(x, index), X)
+    if not _has_mask(index):  # a mask's result shape depends on its values: only eagerly
+        check(lambda x: x[index], mg.jit(lambda x: x[index]), X)
+    check(lambda xs: np.stack([x[index] for x in xs]), mg.vmap(lambda x: x[index]), np.stack([X, X + 1]))

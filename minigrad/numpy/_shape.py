@@ -514,8 +514,9 @@ def _normalize_index(x, index):
         else:
             array = to_array(item)
             if dtype_of(array).kind not in "iu":
-                raise TypeError(
-                    f"index: arrays used as indices must be integers or booleans, got {dtype_of(array)}."
+                raise IndexError(  # NumPy's class for a float index
+                    f"index: arrays used as indices must be integers or booleans, got {dtype_of(array)}; "
+                    "convert them with .astype(int)."
                 )
             entries.append(("array", len(arrays)))
             arrays.append(array)
