@@ -474,3 +474,31 @@ def test_indexing_matches_numpy(index):
     if not _has_mask(index):  # a mask's result shape depends on its values: only eagerly
         check(lambda x: x[index], mg.jit(lambda x: x[index]), X)
     check(lambda xs: np.stack([x[index] for x in xs]), mg.vmap(lambda x: x[index]), np.stack([X, X + 1]))
+
+
+# ---------------------------------------------------------------------------------------
+# where and clip: three operands, each an array of any dtype or a Python number
+
+operands = st.one_of(dtypes, st.sampled_from([0, 2, -1, 2.5, True, None]))
+
+
+@given(dtype=dtypes, low=operands, high=operands, seed=st.integers(0, 99))
+@few
+def test_clip(dtype, low, high, seed):
+    x = make(dtype, (2, 3), seed)
+    low = make(low, (3,), seed + 1) if isinstance(low, type) else low
+    high = make(high, (2, 1), seed + 2) if isinstance(high, type) else high
+    check(np.clip, mnp.clip, x, low, high)
+    check_transformed(np.clip, mnp.clip, x, low, high)
+
+
+@given(condition=dtypes, x=operands, y=operands, seed=st.integers(0, 99))
+@few
+def test_where(condition, x, y, seed):
+    condition = make(condition, (2, 3), seed)
+    x = make(x, (3,), seed + 1) if isinstance(x, type) else x
+    y = make(y, (2, 1), seed + 2) if isinstance(y, type) else y
+    if x is None or y is None:
+        return
+    check(np.where, mnp.where, condition, x, y)
+    check_transformed(np.where, mnp.where, condition, x, y)

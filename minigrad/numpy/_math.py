@@ -294,8 +294,25 @@ def where(condition, x=_NO_ARGUMENT, y=_NO_ARGUMENT):
     condition = to_array(condition)
     if dtype_of(condition) != np.bool_:
         condition = lg.not_equal(condition, 0)
-    x, y = promote("where", x, y)
+    x, y = _where_operands(x, y)
     return ew.select(condition, x, y)
+
+
+def _where_operands(x, y):
+    """``x`` and ``y`` in their common dtype. NumPy's where casts a Python number that the
+    dtype cannot hold as C does (``-1`` becomes 255 in uint8) rather than raising."""
+    if not any(type(v) in (int, float) for v in (x, y)):
+        return promote("where", x, y)
+    try:
+        dtype = result_dtype(x, y)
+    except TypeError as error:
+        raise TypeError(
+            f"where: no common dtype for {type(x).__name__} and {type(y).__name__}: {error}"
+        ) from None
+    with np.errstate(over="ignore"):
+        return [
+            np.asarray(v).astype(dtype) if type(v) in (int, float) else to_array(v, dtype) for v in (x, y)
+        ]
 
 
 def clip(a, a_min=_NO_ARGUMENT, a_max=_NO_ARGUMENT, out=None, *, min=_NO_ARGUMENT, max=_NO_ARGUMENT):  # noqa: A002
@@ -312,7 +329,9 @@ def clip(a, a_min=_NO_ARGUMENT, a_max=_NO_ARGUMENT, out=None, *, min=_NO_ARGUMEN
       array([-2.,  0.])
     """
     if out is not None:
-        raise TypeError("clip: out= is not supported, since minigrad's arrays are immutable; use the returned array.")
+        raise TypeError(
+            "clip: out= is not supported, since minigrad's arrays are immutable; use the returned array."
+        )
     if a_min is _NO_ARGUMENT and a_max is _NO_ARGUMENT:
         a_min = None if min is _NO_ARGUMENT else min
         a_max = None if max is _NO_ARGUMENT else max
@@ -321,7 +340,22 @@ def clip(a, a_min=_NO_ARGUMENT, a_max=_NO_ARGUMENT, out=None, *, min=_NO_ARGUMEN
         raise TypeError(f"clip: missing the argument {missing} (give both bounds; None means no bound).")
     elif min is not _NO_ARGUMENT or max is not _NO_ARGUMENT:
         raise ValueError("clip: give the bounds as a_min and a_max or as min= and max=, not both.")
-    out = to_array(a)
+    a = to_array(a)
+    if dtype_of(a).kind in "iu":
+        # A Python integer bound beyond the integer dtype's range on its own side bounds
+        # nothing (NumPy's rule: clip(uint8_array, -1, 300) is the array).
+        info = np.iinfo(dtype_of(a))
+        a_min = None if type(a_min) is int and a_min <= info.min else a_min
+        a_max = None if type(a_max) is int and a_max >= info.max else a_max
+    if a_min is None and a_max is None:
+        return positive(a)  # NumPy's clip with no bounds: +a (a TypeError for booleans)
+    # One dtype for all three operands at once, as NumPy: promotion is not associative
+    # (uint8, int8 and float16 meet at float16, but uint8 and int8 first make int16).
+    bounds = [b for b in (a_min, a_max) if b is not None]
+    dtype = result_dtype(a, *bounds)
+    out = to_array(a, dtype)
+    a_min = None if a_min is None else to_array(a_min, dtype)
+    a_max = None if a_max is None else to_array(a_max, dtype)
     if a_min is not None:
         out = where(less(out, a_min), a_min, out)
     if a_max is not None:
@@ -340,7 +374,10 @@ def stop_gradient(x):
 
 
 def _all_booleans(*args):
-    return all(type(x) is bool or (not isinstance(x, (int, float, complex)) and dtype_of(x) == np.bool_) for x in args)
+    return all(
+        type(x) is bool or (not isinstance(x, (int, float, complex)) and dtype_of(x) == np.bool_)
+        for x in args
+    )
 
 
 def _all_integral(*args):
