@@ -502,3 +502,56 @@ def test_where(condition, x, y, seed):
         return
     check(np.where, mnp.where, condition, x, y)
     check_transformed(np.where, mnp.where, condition, x, y)
+
+
+# ---------------------------------------------------------------------------------------
+# More of NumPy's signatures: pad modes, several arrays to atleast_*, ravel order, astype
+
+P = np.array([[3.0, 1.0, 2.0], [0.0, 5.0, 4.0]], np.float32)
+MORE_CALLS = [
+    ("pad", (P, 1), {"mode": "maximum"}), ("pad", (P, ((1, 2), (0, 3))), {"mode": "minimum"}),
+    ("pad", (P, ((0, 0), (2, 1))), {"mode": "mean"}), ("pad", (P, 2), {"mode": "linear_ramp"}),
+    ("pad", (P, 2), {"mode": "linear_ramp", "end_values": ((1, 2), (3, 4))}), ("pad", (B, 1), {"mode": "maximum"}),
+    ("pad", (E, 1), {"mode": "maximum"}),
+    ("atleast_1d", (1.0, A), {}), ("atleast_2d", (S, A[0], T), {}), ("atleast_1d", (), {}),
+    ("ravel", (A, "F"), {}), ("ravel", (T, "A"), {}), ("ravel", (T,), {"order": "K"}),
+    ("split", (np.arange(6.0), 3.0), {}), ("split", (np.arange(6.0), 2.5), {}), ("split", (np.arange(6.0), np.array([2, 4])), {}),
+    ("astype", (A, np.int8), {"copy": False}), ("astype", (A, "int16"), {}), ("astype", ([1, 2], np.float32), {}),
+    ("astype", (np.array([300.7, -1.5]), np.uint8), {}), ("astype", (np.float32(2.5), np.int8), {}),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("call", MORE_CALLS, ids=[f"{i}-{c[0]}" for i, c in enumerate(MORE_CALLS)])
+def test_more_calls_match_numpy(call):
+    name, args, kwargs = call
+    expected = check(getattr(np, name), getattr(mnp, name), *args, **kwargs)
+    if args and isinstance(args[0], np.ndarray) and expected[0] == "ok":
+        check_transformed(getattr(np, name), getattr(mnp, name), *args, **kwargs)
+
+
+@pytest.mark.parametrize("mode", ["maximum", "mean", "linear_ramp"])
+def test_gradients_of_padding_by_statistics(mode):
+    check_grads(
+        lambda v: mnp.pad(v, ((1, 2), (2, 1)), mode=mode),
+        (P.astype(np.float64) + 0.1 * np.arange(6).reshape(2, 3),),
+        order=2,
+    )
+
+
+def test_pad_mode_empty_has_numpys_shape_and_dtype():
+    for x in (P, B, E):
+        result, expected = (
+            mnp.pad(x, ((1, 0), (2, 1)), mode="empty"),
+            np.pad(x, ((1, 0), (2, 1)), mode="empty"),
+        )
+        assert (result.shape, result.dtype) == (expected.shape, expected.dtype)
+
+
+def test_deviations_from_numpy_raise_clear_errors():
+    # Not offered (documented in pad's docstring): fail loudly rather than differ.
+    with pytest.raises(ValueError, match="median"):
+        mnp.pad(P, 1, mode="median")
+    with pytest.raises(TypeError, match="reflect_type"):
+        mnp.pad(P, 1, mode="reflect", reflect_type="odd")
+    with pytest.raises(TypeError, match="floating-point"):
+        mnp.pad(B, 1, mode="mean")

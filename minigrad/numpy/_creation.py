@@ -50,13 +50,20 @@ def array(object, dtype=None, *, copy=True):  # noqa: A002 - NumPy's name
     return out.copy() if copy and isinstance(out, np.ndarray) and out is object else out
 
 
-def astype(x, dtype):
+def astype(x, dtype, /, *, copy=True, device=None):
     """``x`` converted to ``dtype`` (differentiable between floating types).
 
     Example:
       >>> astype(np.array([1.5]), np.int32)
       array([1], dtype=int32)
     """
+    if not isinstance(x, (np.ndarray, np.generic, Tracer)):
+        raise TypeError(
+            f"astype: x must be an array or a NumPy scalar, got {type(x).__name__}; use asarray(x, dtype)."
+        )
+    if device not in (None, "cpu"):
+        raise ValueError(f"astype: minigrad arrays live on the CPU, got device={device!r}.")
+    # copy=False may return x itself (as NumPy may); arrays are never mutated here either way.
     return to_array(x, np.dtype(dtype))
 
 

@@ -16,6 +16,7 @@ from minigrad.numpy._promotion import dtype_of, normalize_axes, normalize_axis, 
 from minigrad.ops import elementwise as ew
 from minigrad.ops import index as ix
 from minigrad.ops import logic as lg
+from minigrad.ops import reduce as red
 from minigrad.ops import shape as sh
 
 __all__ = [
@@ -108,15 +109,19 @@ def reshape(a, shape=None, order="C", *, newshape=None, copy=None):
     return sh.reshape(a, new_shape)  # "A" is "C": every minigrad array is row-major
 
 
-def ravel(a):
-    """Flatten to one dimension.
+def ravel(a, order="C"):
+    """Flatten to one dimension, reading in ``order`` (as ``reshape``).
 
     Example:
       >>> ravel(np.ones((2, 2))).shape
       (4,)
+      >>> ravel(np.array([[1, 2], [3, 4]]), "F")
+      array([1, 3, 2, 4])
     """
     a = to_array(a)
-    return sh.reshape(a, (a.size,))
+    if order == "K":
+        order = "C"  # every minigrad array is laid out row-major
+    return reshape(a, (a.size,), order)
 
 
 def transpose(a, axes=None):
@@ -221,7 +226,9 @@ def _joined_operands(name, arrays, out, dtype, casting):
     if out is not None:
         if dtype is not None:
             raise TypeError(f"{name}: give out or dtype, not both (as in NumPy).")
-        raise TypeError(f"{name}: out= is not supported, since minigrad's arrays are immutable; use the returned array.")
+        raise TypeError(
+            f"{name}: out= is not supported, since minigrad's arrays are immutable; use the returned array."
+        )
     arrays = list(arrays)
     if not arrays:
         raise ValueError(f"{name}: need at least one array to {name}, got an empty sequence.")
@@ -299,26 +306,32 @@ def vstack(arrays):
     return concatenate([atleast_2d(a) for a in arrays], axis=0)
 
 
-def atleast_1d(a):
-    """``a`` with at least one dimension.
+def atleast_1d(*arys):
+    """Each argument with at least one dimension (one array back for one argument, a
+    tuple for several, as in NumPy).
 
     Example:
       >>> atleast_1d(1.0).shape
       (1,)
+      >>> [a.shape for a in atleast_1d(1.0, np.zeros((2, 2)))]
+      [(1,), (2, 2)]
     """
-    a = to_array(a)
-    return sh.reshape(a, (1,)) if a.ndim == 0 else a
+    return _each(arys, lambda a: sh.reshape(a, (1,)) if a.ndim == 0 else a)
 
 
-def atleast_2d(a):
-    """``a`` with at least two dimensions (1-D arrays become rows).
+def atleast_2d(*arys):
+    """Each argument with at least two dimensions (1-D arrays become rows).
 
     Example:
       >>> atleast_2d(np.zeros(3)).shape
       (1, 3)
     """
-    a = atleast_1d(a)
-    return sh.reshape(a, (1, *a.shape)) if a.ndim == 1 else a
+    return _each(arys, lambda a: sh.reshape(a, (1,) * (2 - a.ndim) + a.shape) if a.ndim < 2 else a)
+
+
+def _each(arys, function):
+    results = tuple(function(to_array(a)) for a in arys)
+    return results[0] if len(results) == 1 else results
 
 
 def split(ary, indices_or_sections, axis=0):
@@ -331,7 +344,11 @@ def split(ary, indices_or_sections, axis=0):
     ary = to_array(ary)
     axis = normalize_axis("split", axis, ary.ndim)
     length = ary.shape[axis]
-    if isinstance(indices_or_sections, (int, np.integer)):
+    if isinstance(indices_or_sections, (int, np.integer, float, np.floating)):
+        if indices_or_sections != int(indices_or_sections):
+            raise ValueError(
+                f"split: the number of sections must be a whole number, got {indices_or_sections}."
+            )
         sections = int(indices_or_sections)
         if sections <= 0 or length % sections:
             raise ValueError(
@@ -374,7 +391,9 @@ def take(a, indices, axis=None, out=None, mode="raise"):
       array([1., 3.])
     """
     if out is not None:
-        raise TypeError("take: out= is not supported, since minigrad's arrays are immutable; use the returned array.")
+        raise TypeError(
+            "take: out= is not supported, since minigrad's arrays are immutable; use the returned array."
+        )
     if mode not in ("raise", "wrap", "clip"):
         raise ValueError(f"take: mode must be 'raise', 'wrap' or 'clip', got {mode!r}.")
     a = to_array(a)
@@ -398,17 +417,24 @@ def _indices_in_range(indices, n, mode):
     if mode == "clip":
         return ew.minimum(ew.maximum(indices, np.zeros((), dtype)), np.asarray(n - 1, dtype))
     # indices mod n: truncating division then a step up where the remainder is negative.
-    quotient = ew.convert_element_type(ew.div(ew.convert_element_type(indices, np.dtype(np.float64)), float(n)), dtype)
+    quotient = ew.convert_element_type(
+        ew.div(ew.convert_element_type(indices, np.dtype(np.float64)), float(n)), dtype
+    )
     remainder = ew.sub(indices, ew.mul(quotient, np.asarray(n, dtype)))
-    return ew.select(lg.less(remainder, np.zeros((), dtype)), ew.add(remainder, np.asarray(n, dtype)), remainder)
+    return ew.select(
+        lg.less(remainder, np.zeros((), dtype)), ew.add(remainder, np.asarray(n, dtype)), remainder
+    )
 
 
-def pad(array, pad_width, mode="constant", constant_values=0):
-    """Pad an array; ``mode`` is any mode of ``np.pad`` that needs no function argument.
+def pad(array, pad_width, mode="constant", constant_values=0, *, end_values=0):
+    """Pad an array as ``np.pad`` does, for the modes that take no function.
 
-    ``"constant"`` fills with ``constant_values``; the other modes ("edge", "reflect",
-    "symmetric", "wrap") read existing elements, so they are gathers whose gradient adds
-    back into the elements read.
+    ``"constant"`` fills with ``constant_values`` ("empty" with zeros); "edge", "reflect",
+    "symmetric" and "wrap" read existing elements, so they are gathers whose gradient adds
+    back into the elements read; "maximum", "minimum" and "mean" fill with that statistic of the
+    whole axis, and "linear_ramp" ramps from ``end_values`` to the edge. NumPy's
+    ``stat_length``, ``reflect_type='odd'`` and the "median" mode are not offered: they
+    raise a TypeError or ValueError naming what to use instead.
 
     Example:
       >>> pad(np.array([1.0, 2.0]), 1, mode="edge")
@@ -419,13 +445,20 @@ def pad(array, pad_width, mode="constant", constant_values=0):
         return array  # NumPy pads a 0-d array to itself: it has no axis to pad
     widths = np.broadcast_to(np.asarray(pad_width, dtype=np.int64), (array.ndim, 2))
     widths = tuple((int(lo), int(hi)) for lo, hi in widths)
-    if mode == "constant":
+    if mode in ("constant", "empty"):  # "empty" leaves the new elements unspecified: zeros will do
         padded = sh.pad(array, widths)
         if isinstance(constant_values, Tracer):
             region = np.pad(np.zeros(array.shape, bool), widths, constant_values=True)
             return ew.select(region, *promote("pad", constant_values, padded))
         fill = np.pad(np.zeros(array.shape, dtype_of(array)), widths, constant_values=constant_values)
         return ew.add(padded, fill) if np.any(fill) else padded
+    if mode in _STATISTIC_MODES or mode == "linear_ramp":
+        return _pad_with_values(array, widths, mode, end_values)
+    if mode not in ("edge", "reflect", "symmetric", "wrap"):
+        raise ValueError(
+            f"pad: mode {mode!r} is not supported; use one of 'constant', 'edge', 'reflect', "
+            "'symmetric', 'wrap', 'empty', 'maximum', 'minimum', 'mean' or 'linear_ramp'."
+        )
     out = array
     for axis, (lo, hi) in enumerate(widths):
         if lo or hi:
@@ -436,6 +469,50 @@ def pad(array, pad_width, mode="constant", constant_values=0):
                     f"pad: mode {mode!r} with widths {widths} for shape {array.shape}: {error}"
                 ) from None
             out = take(out, positions, axis=axis)
+    return out
+
+
+_STATISTIC_MODES = {"maximum": red.reduce_max, "minimum": red.reduce_min, "mean": None}
+
+
+def _pad_with_values(array, widths, mode, end_values):
+    """Pad axis after axis (each seeing the padding of the ones before, as NumPy) with a
+    statistic of the axis or a linear ramp to its edges."""
+    if mode in ("mean", "linear_ramp") and dtype_of(array).kind not in "fc":
+        # NumPy rounds these to the integer dtype; minigrad has no rounding primitive.
+        raise TypeError(
+            f"pad: mode {mode!r} needs a floating-point array, got {dtype_of(array)}; use x.astype(float)."
+        )
+    ends = np.broadcast_to(np.asarray(end_values, dtype=np.float64), (array.ndim, 2))
+    out = array
+    for axis, (lo, hi) in enumerate(widths):
+        if not (lo or hi):
+            continue
+        if out.shape[axis] == 0:
+            raise ValueError(f"pad: cannot compute mode {mode!r} of an empty axis (shape {out.shape}).")
+        pieces = []
+        for width, at_start, end in ((lo, True, ends[axis][0]), (hi, False, ends[axis][1])):
+            shape = out.shape[:axis] + (width,) + out.shape[axis + 1 :]
+            if mode == "linear_ramp":
+                edge = sh.slice_axis(
+                    out, axis, 0 if at_start else out.shape[axis] - 1, 1 if at_start else out.shape[axis]
+                )
+                # NumPy's linspace(end, edge, width, endpoint=False), reversed after the array.
+                steps = np.arange(width) if at_start else np.arange(width)[::-1]
+                fraction = (steps / max(width, 1)).astype(dtype_of(out))
+                fraction = fraction.reshape((width,) + (1,) * (out.ndim - axis - 1))
+                end = np.asarray(end, dtype=dtype_of(out))
+                ramp = ew.add(ew.mul(ew.sub(edge, end), fraction), end)
+                pieces.append(sh.broadcast_to(ramp, shape))
+            else:
+                if mode == "mean":
+                    statistic = ew.div(
+                        sh.reduce_sum(out, (axis,)), np.asarray(out.shape[axis], dtype_of(out))
+                    )
+                else:
+                    statistic = _STATISTIC_MODES[mode](out, (axis,))
+                pieces.append(sh.broadcast_to(sh.expand_dims(statistic, (axis,)), shape))
+        out = sh.concatenate([pieces[0], out, pieces[1]], axis)
     return out
 
 
