@@ -57,10 +57,6 @@ def astype(x, dtype, /, *, copy=True, device=None):
       >>> astype(np.array([1.5]), np.int32)
       array([1], dtype=int32)
     """
-    if not isinstance(x, (np.ndarray, np.generic, Tracer)):
-        raise TypeError(
-            f"astype: x must be an array or a NumPy scalar, got {type(x).__name__}; use asarray(x, dtype)."
-        )
     if device not in (None, "cpu"):
         raise ValueError(f"astype: minigrad arrays live on the CPU, got device={device!r}.")
     # copy=False may return x itself (as NumPy may); arrays are never mutated here either way.

@@ -68,7 +68,9 @@ def dot(a, b, out=None):
       array(11.)
     """
     if out is not None:
-        raise TypeError("dot: out= is not supported, since minigrad's arrays are immutable; use the returned array.")
+        raise TypeError(
+            "dot: out= is not supported, since minigrad's arrays are immutable; use the returned array."
+        )
     a, b = promote("dot", *_strong(a, b))
     if a.ndim == 0 or b.ndim == 0:
         return ew.mul(a, b)

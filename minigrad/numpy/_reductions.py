@@ -204,7 +204,9 @@ def _variance(a, axes, ddof, where=True, mean=None):
     count = _count(a, axes, where)
     if isinstance(count, float):
         return ew.div(squares, float(np.maximum(count - ddof, 0)))
-    return ew.div(squares, ew.maximum(ew.sub(count, np.asarray(ddof, dtype_of(count))), np.zeros((), dtype_of(count))))
+    return ew.div(
+        squares, ew.maximum(ew.sub(count, np.asarray(ddof, dtype_of(count))), np.zeros((), dtype_of(count)))
+    )
 
 
 def _degrees(name, ddof, correction):
@@ -215,7 +217,9 @@ def _degrees(name, ddof, correction):
     return correction
 
 
-def var(a, axis=None, dtype=None, out=None, ddof=0, keepdims=False, *, where=True, mean=None, correction=_NO_VALUE):
+def var(
+    a, axis=None, dtype=None, out=None, ddof=0, keepdims=False, *, where=True, mean=None, correction=_NO_VALUE
+):
     """Variance over ``axis`` with ``ddof`` (or ``correction``) delta degrees of freedom.
 
     ``where`` selects the elements; ``mean``, if given, is used instead of computing it
@@ -232,7 +236,9 @@ def var(a, axis=None, dtype=None, out=None, ddof=0, keepdims=False, *, where=Tru
     return _keep(ew.convert_element_type(_variance(a, axes, ddof, where, mean), dtype), axes, keepdims)
 
 
-def std(a, axis=None, dtype=None, out=None, ddof=0, keepdims=False, *, where=True, mean=None, correction=_NO_VALUE):
+def std(
+    a, axis=None, dtype=None, out=None, ddof=0, keepdims=False, *, where=True, mean=None, correction=_NO_VALUE
+):
     """Standard deviation over ``axis`` (arguments as ``var``).
 
     Example:
