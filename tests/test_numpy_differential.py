@@ -196,8 +196,10 @@ def test_reductions(name, dtype, shape, axis, keepdims):
 @given(dtype=dtypes, out_dtype=st.sampled_from([None, np.int8, np.int64, np.uint8, np.float32, np.float64]))
 @few
 def test_reductions_with_dtype(name, dtype, out_dtype):
-    if name in ("var", "std", "mean") and out_dtype is not None and np.dtype(out_dtype).kind != "f":
-        return  # NumPy computes an integer mean or variance through floats with casting quirks
+    if name in ("var", "std") and out_dtype is not None and np.dtype(out_dtype).kind != "f":
+        # NumPy's integer-dtype variance casts midway (float16 squares summed as uint8), and
+        # its integer std raises for array results but not for scalar ones: not mirrored.
+        return
     x = make(dtype, (2, 3))
     check(getattr(np, name), getattr(mnp, name), x, 0, out_dtype)  # NumPy's positional order
     check(getattr(np, name), getattr(mnp, name), x, axis=-1, dtype=out_dtype, keepdims=True)

@@ -111,12 +111,24 @@ def _averaged_operand(a, dtype=None):
     return to_array(a, accumulate), dtype
 
 
+def _divide(total, count, mean_of_nothing=False):
+    """``total / count`` in ``total``'s dtype. An integer total (from an integer ``dtype=``)
+    is divided as float64 and truncated back, as NumPy's unsafe cast does; dividing the
+    integers themselves would give a float64 that the program's types do not say."""
+    dtype = dtype_of(total)
+    if dtype.kind not in "fc":
+        total = ew.convert_element_type(total, np.dtype(np.float64))
+        if not isinstance(count, float):
+            count = ew.convert_element_type(count, np.dtype(np.float64))
+    if isinstance(count, float) and count == 0 and mean_of_nothing:
+        quotient = ew.mul(total, np.nan)  # NumPy's mean of nothing, without 0 / 0's warning
+    else:
+        quotient = ew.div(total, count)
+    return quotient if dtype.kind in "fc" else ew.convert_element_type(quotient, dtype)
+
+
 def _mean(a, axes, where=True):
-    total = reduce_sum(_masked(a, where, 0), axes)
-    count = _count(a, axes, where)
-    if isinstance(count, float):
-        return ew.div(total, count) if count else ew.mul(total, np.nan)
-    return ew.div(total, count)  # 0 / 0 is NaN, as NumPy's mean of nothing
+    return _divide(reduce_sum(_masked(a, where, 0), axes), _count(a, axes, where), mean_of_nothing=True)
 
 
 def mean(a, axis=None, dtype=None, out=None, keepdims=False, *, where=True):
@@ -203,10 +215,9 @@ def _variance(a, axes, ddof, where=True, mean=None):
     squares = reduce_sum(_masked(ew.square(ew.sub(a, mean)), where, 0), axes)
     count = _count(a, axes, where)
     if isinstance(count, float):
-        return ew.div(squares, float(np.maximum(count - ddof, 0)))
-    return ew.div(
-        squares, ew.maximum(ew.sub(count, np.asarray(ddof, dtype_of(count))), np.zeros((), dtype_of(count)))
-    )
+        return _divide(squares, float(np.maximum(count - ddof, 0)))
+    zero = np.zeros((), dtype_of(count))
+    return _divide(squares, ew.maximum(ew.sub(count, np.asarray(ddof, dtype_of(count))), zero))
 
 
 def _degrees(name, ddof, correction):
