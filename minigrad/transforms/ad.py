@@ -188,6 +188,11 @@ def _make_vjp_fn(trace, in_vars, out_vars, out_values, out_tree, primals_flat, i
                 continue
             if not hasattr(ct, "shape"):
                 ct = np.asarray(ct, aval.dtype)
+            elif ct_aval.dtype != aval.dtype:
+                # As between any two steps of the backward pass: a cotangent has its
+                # output's dtype (a float64 one for a float32 output would otherwise meet
+                # float32 residuals, which staged programs reject and eager ones widen).
+                ct = convert_element_type(ct, aval.dtype)
             existing = cts_by_var.get(var)
             cts_by_var[var] = ct if existing is None else add(existing, ct)
         ct_env = backward_pass(trace.eqns, trace.read, cts_by_var, release)
@@ -209,7 +214,8 @@ def vjp(fun, *primals, has_aux: bool = False):
 
     Returns:
       ``(out, vjp_fn)`` or ``(out, vjp_fn, aux)``; ``vjp_fn(cotangent)`` returns a tuple
-      with one cotangent pytree per primal.
+      with one cotangent pytree per primal. Each cotangent leaf must have its output's
+      shape; one of another dtype is cast to the output's dtype.
 
     Example:
       >>> import numpy as np
