@@ -54,3 +54,17 @@ def test_float64_cotangent_for_a_float32_output_is_cast_as_in_eager(wrap):
     ct = mg.vjp(wrap(lambda a: a * a), x32)[1](np.ones(4))[0]
     assert ct.dtype == np.float32
     np.testing.assert_allclose(ct, 2 * x32)
+
+
+# ---------------------------------------------------------------------------------------
+# Errors when composing wrongly
+
+
+def test_a_tracer_passed_as_a_static_argument_is_named_as_such():
+    power = mg.jit(lambda b, n: b**n, static_argnums=1)
+    with pytest.raises(TypeError, match=r"static argument 1 is a traced array \(f64\[\]\)") as info:
+        mg.grad(lambda a: power(a, a))(1.5)
+    assert "Pass it as an ordinary (traced) argument" in str(info.value)
+    assert "unhashable" not in str(info.value)
+    with pytest.raises(TypeError, match=r"static argument 'n' is a traced array \(f64\[\]\)"):
+        mg.vmap(lambda a, n: power(a, n=n))(np.ones(2), np.ones(2))
