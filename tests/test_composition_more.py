@@ -68,3 +68,21 @@ def test_a_tracer_passed_as_a_static_argument_is_named_as_such():
     assert "unhashable" not in str(info.value)
     with pytest.raises(TypeError, match=r"static argument 'n' is a traced array \(f64\[\]\)"):
         mg.vmap(lambda a, n: power(a, n=n))(np.ones(2), np.ones(2))
+
+
+def per_example_double(a):
+    return a * 2.0
+
+
+def test_grad_of_a_non_scalar_under_vmap_and_jit_names_the_function_and_its_line():
+    line = f"{__file__}:{per_example_double.__code__.co_firstlineno}"
+    for fun in (
+        mg.vmap(mg.grad(per_example_double)),
+        mg.jit(mg.vmap(mg.grad(per_example_double))),
+        mg.vmap(mg.jit(mg.grad(per_example_double))),
+        mg.grad(mg.jit(per_example_double)),
+    ):
+        with pytest.raises(TypeError, match="`vjp`") as info:
+            fun(np.ones((2, 3)))
+        message = str(info.value)
+        assert f"grad: the output of per_example_double (defined at {line}) has shape" in message

@@ -18,6 +18,7 @@ Example:
 from __future__ import annotations
 
 import functools
+import inspect
 
 import numpy as np
 
@@ -237,6 +238,14 @@ def _vjp(fun, primals, has_aux, single_use):
     return (out, vjp_fn, aux) if has_aux else (out, vjp_fn)
 
 
+def _function_and_line(fun) -> str:
+    """``name (defined at file:line)`` for a Python function, else its name: composed
+    transforms run ``fun`` far from the user's call, so errors say which function it is."""
+    name = getattr(fun, "__qualname__", None) or type(fun).__name__
+    code = getattr(inspect.unwrap(fun), "__code__", None)
+    return f"{name} (defined at {code.co_filename}:{code.co_firstlineno})" if code is not None else name
+
+
 def value_and_grad(fun, argnums=0, has_aux: bool = False):
     """Like ``grad``, but the new function returns ``(value, gradient)``.
 
@@ -257,11 +266,13 @@ def value_and_grad(fun, argnums=0, has_aux: bool = False):
         out_aval = get_aval(out) if hasattr(out, "shape") or np.isscalar(out) else None
         if out_aval is None or out_aval.shape != ():
             shape = getattr(out, "shape", type(out).__name__)
-            raise TypeError(f"grad: the function's output has shape {shape}. {GRAD_NON_SCALAR_ADVICE}")
+            raise TypeError(
+                f"grad: the output of {_function_and_line(fun)} has shape {shape}. {GRAD_NON_SCALAR_ADVICE}"
+            )
         if not is_float_dtype(out_aval.dtype):
             raise TypeError(
-                f"grad: the function's output has dtype {out_aval.dtype}; it must be floating "
-                "point to be differentiated."
+                f"grad: the output of {_function_and_line(fun)} has dtype {out_aval.dtype}; it "
+                "must be floating point to be differentiated."
             )
         (grads,) = vjp_fn(np.ones((), out_aval.dtype))
         value = (out, result[2]) if has_aux else out
