@@ -86,3 +86,27 @@ def test_grad_of_a_non_scalar_under_vmap_and_jit_names_the_function_and_its_line
             fun(np.ones((2, 3)))
         message = str(info.value)
         assert f"grad: the output of per_example_double (defined at {line}) has shape" in message
+
+
+def _log_of_doubled(a):
+    doubled = a * 2.0
+    return mnp.log(doubled)  # the NaN is made here
+
+
+def test_debug_nans_under_vmap_and_replayed_jit_names_the_line_that_made_the_nan():
+    line = f"{__file__}:{_log_of_doubled.__code__.co_firstlineno + 2}"
+    bad = np.array([[1.0, -1.0]])
+    for fun in (
+        mg.vmap(_log_of_doubled),
+        mg.vmap(mg.jit(_log_of_doubled)),
+    ):
+        with mg.debug_nans(), pytest.raises(FloatingPointError, match="log produced nan") as info:
+            fun(bad)
+        assert f"(at {line})" in str(info.value)
+    # jit replayed under jvp, and vmap staged under jit then compiled, name it as well
+    with mg.debug_nans(), pytest.raises(FloatingPointError, match="log produced nan") as info:
+        mg.jvp(mg.jit(_log_of_doubled), (bad,), (bad,))
+    assert f"(at {line})" in str(info.value)
+    with mg.debug_nans(), pytest.raises(FloatingPointError, match="log produced nan") as info:
+        mg.jit(mg.vmap(_log_of_doubled))(bad)
+    assert line in str(info.value)

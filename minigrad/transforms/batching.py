@@ -26,7 +26,7 @@ import numpy as np
 
 from minigrad.core.ir import ClosedJaxpr, Jaxpr, Literal, ShapedArray
 from minigrad.core.staging import stage_flat
-from minigrad.core.trace import bind, get_aval
+from minigrad.core.trace import bind, get_aval, reset_equation_source, set_equation_source
 from minigrad.ops.shape import batch_to_front, broadcast_to, moveaxis
 from minigrad.transforms.api_util import flatten_arguments
 from minigrad.tree import tree_flatten, tree_flatten_with_path, tree_structure, tree_unflatten
@@ -99,17 +99,24 @@ def eval_jaxpr_batched(jaxpr: Jaxpr, consts, args, dims) -> tuple[list, list]:
             value, dim = read(atom)
             values.append(value)
             in_dims.append(dim)
-        if all(d is None for d in in_dims):
-            out = bind(eqn.primitive, *values, **eqn.params)
-            out_dims = [None] * len(eqn.outvars) if eqn.primitive.multiple_results else None
-        else:
-            rule = eqn.primitive.batch
-            if rule is None:
-                raise TypeError(
-                    f"vmap: the primitive {eqn.primitive.name!r} has no batching rule; "
-                    "define one with `prim.def_batch(rule)` beside the primitive."
-                )
-            out, out_dims = rule(values, in_dims, **eqn.params)
+        # A NaN the equation makes, or an equation staged from it, is blamed on the
+        # user's line that made it, not on the line that called vmap.
+        token = None if eqn.source is None else set_equation_source(eqn.source)
+        try:
+            if all(d is None for d in in_dims):
+                out = bind(eqn.primitive, *values, **eqn.params)
+                out_dims = [None] * len(eqn.outvars) if eqn.primitive.multiple_results else None
+            else:
+                rule = eqn.primitive.batch
+                if rule is None:
+                    raise TypeError(
+                        f"vmap: the primitive {eqn.primitive.name!r} has no batching rule; "
+                        "define one with `prim.def_batch(rule)` beside the primitive."
+                    )
+                out, out_dims = rule(values, in_dims, **eqn.params)
+        finally:
+            if token is not None:
+                reset_equation_source(token)
         if eqn.primitive.multiple_results:
             for var, value, dim in zip(eqn.outvars, out, out_dims, strict=True):
                 env[var] = (value, dim)
