@@ -435,3 +435,19 @@ def test_concretization_error_under_composed_staging_names_the_users_line(fun):
         fun(np.ones((2, 3)))
     assert f"(at {line})" in str(info.value)
     assert "static_argnums" in str(info.value)
+
+
+def _loss_and_aux(a):
+    return mnp.sum(a**2), a
+
+
+def test_grad_of_a_function_returning_a_tuple_suggests_has_aux():
+    for fun in (mg.grad(_loss_and_aux), mg.jit(mg.grad(_loss_and_aux)), mg.vmap(mg.grad(_loss_and_aux))):
+        with pytest.raises(TypeError, match="returns a tuple, not a scalar array") as info:
+            fun(np.ones((2, 3)))
+        assert "pass has_aux=True" in str(info.value)
+        assert "_loss_and_aux (defined at" in str(info.value)
+    with pytest.raises(TypeError, match=r"the first output of <lambda> \(defined at .*\) is a list"):
+        mg.grad(lambda a: ([mnp.sum(a)], a), has_aux=True)(np.ones(2))
+    grads, aux = mg.jit(mg.grad(_loss_and_aux, has_aux=True))(np.ones(3))
+    np.testing.assert_array_equal(grads, np.full(3, 2.0))

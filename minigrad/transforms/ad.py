@@ -241,7 +241,7 @@ def _vjp(fun, primals, has_aux, single_use):
 def _function_and_line(fun) -> str:
     """``name (defined at file:line)`` for a Python function, else its name: composed
     transforms run ``fun`` far from the user's call, so errors say which function it is."""
-    name = getattr(fun, "__qualname__", None) or type(fun).__name__
+    name = getattr(fun, "__name__", None) or type(fun).__name__
     code = getattr(inspect.unwrap(fun), "__code__", None)
     return f"{name} (defined at {code.co_filename}:{code.co_firstlineno})" if code is not None else name
 
@@ -264,10 +264,19 @@ def value_and_grad(fun, argnums=0, has_aux: bool = False):
         result = _vjp(fun_of_picked, (picked,), has_aux, single_use=True)
         out, vjp_fn = result[:2]
         out_aval = get_aval(out) if hasattr(out, "shape") or np.isscalar(out) else None
-        if out_aval is None or out_aval.shape != ():
-            shape = getattr(out, "shape", type(out).__name__)
+        if out_aval is None:
+            if has_aux:
+                what, aux_advice = f"the first output of {_function_and_line(fun)} is", ""
+            else:
+                what = f"{_function_and_line(fun)} returns"
+                aux_advice = " If it returns (loss, auxiliary values), pass has_aux=True."
             raise TypeError(
-                f"grad: the output of {_function_and_line(fun)} has shape {shape}. {GRAD_NON_SCALAR_ADVICE}"
+                f"grad: {what} a {type(out).__name__}, not a scalar array.{aux_advice} {GRAD_NON_SCALAR_ADVICE}"
+            )
+        if out_aval.shape != ():
+            raise TypeError(
+                f"grad: the output of {_function_and_line(fun)} has shape {out_aval.shape}. "
+                f"{GRAD_NON_SCALAR_ADVICE}"
             )
         if not is_float_dtype(out_aval.dtype):
             raise TypeError(
