@@ -12,6 +12,7 @@ finite differences in float64, or the same composition without ``jit`` (itself c
 against finite differences by ``test_composition.py``).
 """
 
+import importlib
 import itertools
 import threading
 from collections import namedtuple
@@ -22,6 +23,8 @@ import pytest
 import minigrad as mg
 import minigrad.numpy as mnp
 from tests import test_composition as composition
+
+jit_module = importlib.import_module("minigrad.transforms.jit")
 
 X = np.array([0.3, -0.8, 1.1, 0.5])
 Pair = namedtuple("Pair", "a b")
@@ -451,3 +454,24 @@ def test_grad_of_a_function_returning_a_tuple_suggests_has_aux():
         mg.grad(lambda a: ([mnp.sum(a)], a), has_aux=True)(np.ones(2))
     grads, aux = mg.jit(mg.grad(_loss_and_aux, has_aux=True))(np.ones(3))
     np.testing.assert_array_equal(grads, np.full(3, 2.0))
+
+
+def test_programs_closing_over_tracers_are_compiled_only_when_asked(monkeypatch):
+    compiled = []
+    original = jit_module.compile_jaxpr
+    monkeypatch.setattr(jit_module, "compile_jaxpr", lambda program: compiled.append(1) or original(program))
+    x = np.array([0.5, -1.0, 2.0])
+
+    def loss(a):
+        inner = mg.jit(lambda b: mnp.sum(mnp.sin(b) * a))  # closes over a grad tracer
+        sources.append(inner.lower(a).source)
+        return inner(a)
+
+    sources = []
+    for _ in range(3):  # a closing program is traced again on every call, never compiled
+        np.testing.assert_allclose(mg.grad(loss)(x), np.cos(x) * x + np.sin(x), rtol=1e-12)
+    assert len(sources) == 3 and all("def jitted" in source for source in sources)
+    assert len(compiled) == 3  # only for lower(): the calls replay the program on tracers
+    closed_free = mg.jit(lambda b: mnp.sum(mnp.sin(b)))
+    mg.grad(closed_free)(x)
+    assert len(compiled) == 4  # a cacheable program is compiled once, when traced
