@@ -475,3 +475,16 @@ def test_programs_closing_over_tracers_are_compiled_only_when_asked(monkeypatch)
     closed_free = mg.jit(lambda b: mnp.sum(mnp.sin(b)))
     mg.grad(closed_free)(x)
     assert len(compiled) == 4  # a cacheable program is compiled once, when traced
+
+
+def test_concretization_error_under_vmap_suggests_sharing_the_value():
+    def scaled_if_positive(a, n):
+        return a * n if n > 0 else a
+
+    x = np.ones((2, 3))
+    with pytest.raises(mg.ConcretizationError, match=r"in_axes=None") as info:
+        mg.vmap(scaled_if_positive)(x, np.array([2.0, 3.0]))
+    assert str(info.value).endswith(f":{scaled_if_positive.__code__.co_firstlineno + 1})")
+    # as the advice says: shared, the value is concrete
+    np.testing.assert_array_equal(mg.vmap(scaled_if_positive, in_axes=(0, None))(x, 2.0), 2 * x)
+    np.testing.assert_array_equal(mg.jit(mg.vmap(lambda a: scaled_if_positive(a, 2.0)))(x), 2 * x)

@@ -24,6 +24,7 @@ import functools
 
 import numpy as np
 
+from minigrad.core.errors import ConcretizationError
 from minigrad.core.ir import ClosedJaxpr, Jaxpr, Literal, ShapedArray
 from minigrad.core.staging import stage_flat
 from minigrad.core.trace import bind, get_aval, reset_equation_source, set_equation_source
@@ -189,6 +190,24 @@ def _axis_sizes_error(flat_axes, flat_args, paths):
     )
 
 
+_VMAP_CONCRETIZATION_ADVICE = (
+    "Under vmap, each example's mapped values are traced; a value Python control flow "
+    "needs can be shared by every example instead: pass it with in_axes=None (or close "
+    "over it) and it stays concrete."
+)
+
+
+def _mention_vmap_advice(error: ConcretizationError) -> None:
+    message = error.args[0] if error.args and isinstance(error.args[0], str) else None
+    if message is None or _VMAP_CONCRETIZATION_ADVICE in message:
+        return
+    # Before the " (at file:line)" the message ends with, if it names the user's line.
+    body, at, where = message.rpartition(" (at ")
+    if not at:
+        body, where = message, ""
+    error.args = (f"{body} {_VMAP_CONCRETIZATION_ADVICE}{at}{where}", *error.args[1:])
+
+
 def vmap(fun, in_axes=0, out_axes=0):
     """Vectorise ``fun`` over an axis of its arguments.
 
@@ -282,7 +301,11 @@ def vmap(fun, in_axes=0, out_axes=0):
             out_trees.append(out_tree)
             return out_leaves
 
-        closed = stage_flat(fun_of_example, example_avals)
+        try:
+            closed = stage_flat(fun_of_example, example_avals)
+        except ConcretizationError as error:
+            _mention_vmap_advice(error)
+            raise
         outs, out_dims = eval_jaxpr_batched(
             closed.jaxpr,
             closed.consts,
