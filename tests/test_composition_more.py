@@ -488,3 +488,20 @@ def test_concretization_error_under_vmap_suggests_sharing_the_value():
     # as the advice says: shared, the value is concrete
     np.testing.assert_array_equal(mg.vmap(scaled_if_positive, in_axes=(0, None))(x, 2.0), 2 * x)
     np.testing.assert_array_equal(mg.jit(mg.vmap(lambda a: scaled_if_positive(a, 2.0)))(x), 2 * x)
+
+
+@pytest.mark.parametrize("wrap", [lambda f: f, mg.jit], ids=["eager", "jit"])
+def test_pullbacks_and_pushforwards_under_vmap_jit_and_grad(wrap):
+    x = np.array([0.3, -0.8, 1.1])
+    _, pullback = mg.vjp(wrap(mnp.sin), x)
+    # rows of the Jacobian: the pullback mapped over a basis, and the pullback staged
+    np.testing.assert_allclose(mg.vmap(lambda ct: pullback(ct)[0])(np.eye(3)), np.diag(np.cos(x)))
+    np.testing.assert_allclose(mg.jit(lambda ct: pullback(ct)[0])(np.ones(3)), np.cos(x))
+    columns = mg.vmap(lambda t: mg.jvp(wrap(mnp.sin), (x,), (t,))[1])(np.eye(3))
+    np.testing.assert_allclose(columns, np.diag(np.cos(x)))
+    # d/dc <cos(c), c> through a pullback taken inside grad
+    through = mg.grad(lambda c: mnp.sum(mg.vjp(wrap(mnp.sin), c)[1](c)[0]))(x)
+    np.testing.assert_allclose(through, np.cos(x) - x * np.sin(x), rtol=1e-12)
+    xs = np.stack([x, 2 * x])
+    hess = mg.hessian(lambda c: mnp.sum(wrap(mg.vmap(lambda a: mnp.sum(a * c) ** 2))(xs)))(x)
+    np.testing.assert_allclose(hess, 2 * xs.T @ xs, rtol=1e-12)
