@@ -16,7 +16,7 @@ Example:
 from __future__ import annotations
 
 from minigrad.core.ir import Jaxpr, Literal
-from minigrad.core.trace import bind
+from minigrad.core.trace import bind, reset_equation_source, set_equation_source
 
 __all__ = ["eval_jaxpr"]
 
@@ -33,7 +33,14 @@ def eval_jaxpr(jaxpr: Jaxpr, consts, *args) -> list:
     for var, value in zip(jaxpr.invars, args, strict=True):
         env[var] = value
     for eqn in jaxpr.eqns:
-        out = bind(eqn.primitive, *(read(atom) for atom in eqn.invars), **eqn.params)
+        # What the equation does now (a NaN it makes, equations staged from it) is
+        # blamed on the user's line that made it, not on the line that replays it.
+        token = None if eqn.source is None else set_equation_source(eqn.source)
+        try:
+            out = bind(eqn.primitive, *(read(atom) for atom in eqn.invars), **eqn.params)
+        finally:
+            if token is not None:
+                reset_equation_source(token)
         if eqn.primitive.multiple_results:
             for var, value in zip(eqn.outvars, out, strict=True):
                 env[var] = value

@@ -299,7 +299,7 @@ def _check_finite(primitive, args, out) -> None:
         {"nan" if np.isnan(v) else ("inf" if v > 0 else "-inf") for o in bad for v in o[~np.isfinite(o)].flat}
     )
     inputs = ", ".join(str(get_aval(a)) for a in args)
-    line = user_source_line()
+    line = equation_source()  # the line that made the equation vmap or jit replays, or the caller
     where = f" (at {line})" if line else ""
     raise FloatingPointError(
         f"debug_nans: {primitive.name} produced {'/'.join(produced)} from finite inputs "

@@ -18,6 +18,7 @@ Example:
 from __future__ import annotations
 
 import functools
+import inspect
 
 import numpy as np
 
@@ -188,6 +189,11 @@ def _make_vjp_fn(trace, in_vars, out_vars, out_values, out_tree, primals_flat, i
                 continue
             if not hasattr(ct, "shape"):
                 ct = np.asarray(ct, aval.dtype)
+            elif ct_aval.dtype != aval.dtype:
+                # As between any two steps of the backward pass: a cotangent has its
+                # output's dtype (a float64 one for a float32 output would otherwise meet
+                # float32 residuals, which staged programs reject and eager ones widen).
+                ct = convert_element_type(ct, aval.dtype)
             existing = cts_by_var.get(var)
             cts_by_var[var] = ct if existing is None else add(existing, ct)
         ct_env = backward_pass(trace.eqns, trace.read, cts_by_var, release)
@@ -209,7 +215,8 @@ def vjp(fun, *primals, has_aux: bool = False):
 
     Returns:
       ``(out, vjp_fn)`` or ``(out, vjp_fn, aux)``; ``vjp_fn(cotangent)`` returns a tuple
-      with one cotangent pytree per primal.
+      with one cotangent pytree per primal. Each cotangent leaf must have its output's
+      shape; one of another dtype is cast to the output's dtype.
 
     Example:
       >>> import numpy as np
@@ -231,6 +238,14 @@ def _vjp(fun, primals, has_aux, single_use):
     return (out, vjp_fn, aux) if has_aux else (out, vjp_fn)
 
 
+def _function_and_line(fun) -> str:
+    """``name (defined at file:line)`` for a Python function, else its name: composed
+    transforms run ``fun`` far from the user's call, so errors say which function it is."""
+    name = getattr(fun, "__name__", None) or type(fun).__name__
+    code = getattr(inspect.unwrap(fun), "__code__", None)
+    return f"{name} (defined at {code.co_filename}:{code.co_firstlineno})" if code is not None else name
+
+
 def value_and_grad(fun, argnums=0, has_aux: bool = False):
     """Like ``grad``, but the new function returns ``(value, gradient)``.
 
@@ -249,13 +264,24 @@ def value_and_grad(fun, argnums=0, has_aux: bool = False):
         result = _vjp(fun_of_picked, (picked,), has_aux, single_use=True)
         out, vjp_fn = result[:2]
         out_aval = get_aval(out) if hasattr(out, "shape") or np.isscalar(out) else None
-        if out_aval is None or out_aval.shape != ():
-            shape = getattr(out, "shape", type(out).__name__)
-            raise TypeError(f"grad: the function's output has shape {shape}. {GRAD_NON_SCALAR_ADVICE}")
+        if out_aval is None:
+            if has_aux:
+                what, aux_advice = f"the first output of {_function_and_line(fun)} is", ""
+            else:
+                what = f"{_function_and_line(fun)} returns"
+                aux_advice = " If it returns (loss, auxiliary values), pass has_aux=True."
+            raise TypeError(
+                f"grad: {what} a {type(out).__name__}, not a scalar array.{aux_advice} {GRAD_NON_SCALAR_ADVICE}"
+            )
+        if out_aval.shape != ():
+            raise TypeError(
+                f"grad: the output of {_function_and_line(fun)} has shape {out_aval.shape}. "
+                f"{GRAD_NON_SCALAR_ADVICE}"
+            )
         if not is_float_dtype(out_aval.dtype):
             raise TypeError(
-                f"grad: the function's output has dtype {out_aval.dtype}; it must be floating "
-                "point to be differentiated."
+                f"grad: the output of {_function_and_line(fun)} has dtype {out_aval.dtype}; it "
+                "must be floating point to be differentiated."
             )
         (grads,) = vjp_fn(np.ones((), out_aval.dtype))
         value = (out, result[2]) if has_aux else out

@@ -24,9 +24,10 @@ import functools
 
 import numpy as np
 
+from minigrad.core.errors import ConcretizationError
 from minigrad.core.ir import ClosedJaxpr, Jaxpr, Literal, ShapedArray
 from minigrad.core.staging import stage_flat
-from minigrad.core.trace import bind, get_aval
+from minigrad.core.trace import bind, get_aval, reset_equation_source, set_equation_source
 from minigrad.ops.shape import batch_to_front, broadcast_to, moveaxis
 from minigrad.transforms.api_util import flatten_arguments
 from minigrad.tree import tree_flatten, tree_flatten_with_path, tree_structure, tree_unflatten
@@ -99,17 +100,24 @@ def eval_jaxpr_batched(jaxpr: Jaxpr, consts, args, dims) -> tuple[list, list]:
             value, dim = read(atom)
             values.append(value)
             in_dims.append(dim)
-        if all(d is None for d in in_dims):
-            out = bind(eqn.primitive, *values, **eqn.params)
-            out_dims = [None] * len(eqn.outvars) if eqn.primitive.multiple_results else None
-        else:
-            rule = eqn.primitive.batch
-            if rule is None:
-                raise TypeError(
-                    f"vmap: the primitive {eqn.primitive.name!r} has no batching rule; "
-                    "define one with `prim.def_batch(rule)` beside the primitive."
-                )
-            out, out_dims = rule(values, in_dims, **eqn.params)
+        # A NaN the equation makes, or an equation staged from it, is blamed on the
+        # user's line that made it, not on the line that called vmap.
+        token = None if eqn.source is None else set_equation_source(eqn.source)
+        try:
+            if all(d is None for d in in_dims):
+                out = bind(eqn.primitive, *values, **eqn.params)
+                out_dims = [None] * len(eqn.outvars) if eqn.primitive.multiple_results else None
+            else:
+                rule = eqn.primitive.batch
+                if rule is None:
+                    raise TypeError(
+                        f"vmap: the primitive {eqn.primitive.name!r} has no batching rule; "
+                        "define one with `prim.def_batch(rule)` beside the primitive."
+                    )
+                out, out_dims = rule(values, in_dims, **eqn.params)
+        finally:
+            if token is not None:
+                reset_equation_source(token)
         if eqn.primitive.multiple_results:
             for var, value, dim in zip(eqn.outvars, out, out_dims, strict=True):
                 env[var] = (value, dim)
@@ -180,6 +188,24 @@ def _axis_sizes_error(flat_axes, flat_args, paths):
         "vmap: the mapped axes of the arguments have different sizes; all must be the same "
         "batch size:\n" + "\n".join(lines)
     )
+
+
+_VMAP_CONCRETIZATION_ADVICE = (
+    "Under vmap, each example's mapped values are traced; a value Python control flow "
+    "needs can be shared by every example instead: pass it with in_axes=None (or close "
+    "over it) and it stays concrete."
+)
+
+
+def _mention_vmap_advice(error: ConcretizationError) -> None:
+    message = error.args[0] if error.args and isinstance(error.args[0], str) else None
+    if message is None or _VMAP_CONCRETIZATION_ADVICE in message:
+        return
+    # Before the " (at file:line)" the message ends with, if it names the user's line.
+    body, at, where = message.rpartition(" (at ")
+    if not at:
+        body, where = message, ""
+    error.args = (f"{body} {_VMAP_CONCRETIZATION_ADVICE}{at}{where}", *error.args[1:])
 
 
 def vmap(fun, in_axes=0, out_axes=0):
@@ -275,7 +301,11 @@ def vmap(fun, in_axes=0, out_axes=0):
             out_trees.append(out_tree)
             return out_leaves
 
-        closed = stage_flat(fun_of_example, example_avals)
+        try:
+            closed = stage_flat(fun_of_example, example_avals)
+        except ConcretizationError as error:
+            _mention_vmap_advice(error)
+            raise
         outs, out_dims = eval_jaxpr_batched(
             closed.jaxpr,
             closed.consts,

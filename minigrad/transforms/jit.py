@@ -149,7 +149,7 @@ class _CacheEntry:
     out_tree: object
     build_output: object  # flat outputs -> output pytree
     const_tracers: tuple  # closed-over tracers of outer transforms (never cached)
-    executable: CompiledProgram
+    executable: CompiledProgram  # or _CompiledOnDemand, for programs closing over tracers
     # (leaf position, dtype) for each Python int argument the program converts to a
     # narrower integer dtype: checked on every call, as eager NumPy would
     int_conversions: tuple = ()
@@ -451,15 +451,42 @@ def _make_entry(staged: ClosedJaxpr, out_tree) -> _CacheEntry:
         Jaxpr(concrete_vars, (*traced_vars, *jaxpr.invars), jaxpr.eqns, jaxpr.outvars), concrete_values
     )
     program = optimize(lifted)
+    # A program closing over tracers is replayed on them (never run) and never cached:
+    # compiling it would only cost time on every call of the enclosing transform.
+    executable = _CompiledOnDemand(program) if traced_values else compile_jaxpr(program)
     return _CacheEntry(
         program,
         staged,
         out_tree,
         _output_builder(out_tree),
         tuple(traced_values),
-        compile_jaxpr(program),
+        executable,
         int_conversions(jaxpr),
     )
+
+
+class _CompiledOnDemand:
+    """A ``CompiledProgram`` made from ``program`` when first called or read."""
+
+    def __init__(self, program: ClosedJaxpr):
+        self._program = program
+        self._compiled = None
+
+    def _get(self) -> CompiledProgram:
+        if self._compiled is None:
+            self._compiled = compile_jaxpr(self._program)
+        return self._compiled
+
+    @property
+    def fn(self):
+        return self._get().fn
+
+    @property
+    def source(self) -> str:
+        return self._get().source
+
+    def __call__(self, *args):
+        return self._get()(*args)
 
 
 def jit(

@@ -172,6 +172,14 @@ def split_static(name, signature, static, static_names, args, kwargs):
 
 
 def _checked_static(name, where, value):
+    if isinstance(value, Tracer):
+        shown = where if isinstance(where, int) else repr(where)
+        raise TypeError(
+            f"jit({name}): static argument {shown} is a traced array ({value.aval}) of an "
+            "enclosing transform (grad, vmap, jit, ...); a static argument must be a Python "
+            "value known before tracing, since it keys the compilation cache. Pass it as an "
+            "ordinary (traced) argument, or compute it outside the transform."
+        )
     try:
         hash(value)
     except TypeError:
