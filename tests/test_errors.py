@@ -203,3 +203,11 @@ def test_check_grads_names_the_argument_by_its_path():
 
     with pytest.raises(AssertionError, match=r"args\[1\]\['w'\]"):
         check_grads(wrong, (np.array(1.0), {"w": np.array([1.0, 2.0])}), modes=("rev",))
+
+
+def test_div_primitive_refuses_integer_operands_while_mnp_divide_promotes():
+    from minigrad.ops.elementwise import div
+
+    with pytest.raises(TypeError, match="minigrad.numpy.divide"):
+        mg.make_jaxpr(lambda a, b: div(a, b))(np.arange(3), np.arange(1, 4))
+    assert mg.jit(lambda a, b: mnp.divide(a, b))(np.arange(3), np.arange(1, 4)).dtype == np.float64

@@ -24,6 +24,7 @@ import math
 
 import numpy as np
 
+from minigrad.core.dtypes import FLOAT_KINDS
 from minigrad.core.ir import ShapedArray
 from minigrad.core.primitive import Primitive
 from minigrad.core.trace import bind, get_aval
@@ -121,7 +122,22 @@ def div_rhs_linear(g, ans, x, y):
     return neg(mul(g, div(ans, y)))
 
 
-div_p = _elementwise("div", np.true_divide, div_lhs_linear, div_rhs_linear)
+_div_operands_rule = same_dtype_rule("div")
+
+
+def div_shape_rule(x, y):
+    # True division of integers gives floats, which a same-dtype primitive cannot
+    # promise; minigrad.numpy.divide promotes integer operands to float64 first.
+    out = _div_operands_rule(x, y)
+    if out.dtype.kind not in FLOAT_KINDS:
+        raise TypeError(
+            f"div: operands of dtype {out.dtype}; true division needs floating-point operands. "
+            "Use minigrad.numpy.divide, which promotes integers to float64."
+        )
+    return out
+
+
+div_p = _elementwise("div", np.true_divide, div_lhs_linear, div_rhs_linear, shape_rule=div_shape_rule)
 
 
 def div(x, y):
