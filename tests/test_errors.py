@@ -6,6 +6,7 @@ import pytest
 import minigrad as mg
 import minigrad.numpy as mnp
 from minigrad.core.errors import CONCRETIZATION_ADVICE
+from minigrad.ops.elementwise import div
 from minigrad.testing import check_grads
 from minigrad.transforms.ad import GRAD_NON_SCALAR_ADVICE
 
@@ -206,8 +207,6 @@ def test_check_grads_names_the_argument_by_its_path():
 
 
 def test_div_primitive_refuses_integer_operands_while_mnp_divide_promotes():
-    from minigrad.ops.elementwise import div
-
     with pytest.raises(TypeError, match="minigrad.numpy.divide"):
         mg.make_jaxpr(lambda a, b: div(a, b))(np.arange(3), np.arange(1, 4))
     assert mg.jit(lambda a, b: mnp.divide(a, b))(np.arange(3), np.arange(1, 4)).dtype == np.float64
