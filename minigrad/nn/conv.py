@@ -110,6 +110,14 @@ def conv2d(x, w, b=None, stride=1, padding=0):
     return out
 
 
+def _pooling_windows(opname, x, size, stride):
+    """The ``size`` windows of ``x`` (stride defaults to ``size``), stacked on axis 2."""
+    x = _check_images(opname, x)
+    window = _pair(opname, "size", size)
+    stride = window if stride is None else _pair(opname, "stride", stride)
+    return _patches(opname, x, window, stride)
+
+
 def max_pool2d(x, size, stride=None):
     """The maximum over each ``size`` window (stride defaults to ``size``).
 
@@ -120,10 +128,7 @@ def max_pool2d(x, size, stride=None):
       array([[4., 5.],
              [7., 8.]])
     """
-    x = _check_images("max_pool2d", x)
-    window = _pair("max_pool2d", "size", size)
-    stride = window if stride is None else _pair("max_pool2d", "stride", stride)
-    return mnp.max(_patches("max_pool2d", x, window, stride), axis=2)
+    return mnp.max(_pooling_windows("max_pool2d", x, size, stride), axis=2)
 
 
 def avg_pool2d(x, size, stride=None):
@@ -134,7 +139,4 @@ def avg_pool2d(x, size, stride=None):
       array([[ 2.5,  4.5],
              [10.5, 12.5]])
     """
-    x = _check_images("avg_pool2d", x)
-    window = _pair("avg_pool2d", "size", size)
-    stride = window if stride is None else _pair("avg_pool2d", "stride", stride)
-    return mnp.mean(_patches("avg_pool2d", x, window, stride), axis=2)
+    return mnp.mean(_pooling_windows("avg_pool2d", x, size, stride), axis=2)

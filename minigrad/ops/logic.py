@@ -30,19 +30,29 @@ __all__ = [
 # Comparisons and logic: boolean results, no derivative.
 
 
-def _predicate(name, impl):
+def _no_derivative(name, impl, result_type):
+    """An elementwise primitive without a derivative; ``result_type(name, aval)`` turns the
+    broadcast operand type into the result's (booleans for predicates)."""
     prim = Primitive(name)
     prim.def_impl(impl)
     prim.def_nondifferentiable()
     same_dtype = same_dtype_rule(name)
 
-    def predicate_shape_rule(*avals):
-        return ShapedArray(same_dtype(*avals).shape, np.bool_)
+    def no_derivative_shape_rule(*avals):
+        return result_type(name, same_dtype(*avals))
 
-    predicate_shape_rule.__name__ = f"{name}_shape_rule"
-    prim.def_shape_rule(predicate_shape_rule)
+    no_derivative_shape_rule.__name__ = f"{name}_shape_rule"
+    prim.def_shape_rule(no_derivative_shape_rule)
     ELEMENTWISE_PRIMITIVES.append(prim)
     return prim
+
+
+def _boolean_result(name, aval):
+    return ShapedArray(aval.shape, np.bool_)
+
+
+def _predicate(name, impl):
+    return _no_derivative(name, impl, _boolean_result)
 
 
 eq_p = _predicate("eq", np.equal)
@@ -83,22 +93,14 @@ def greater_equal(x, y):
 # as JAX's and/or/xor/not: the result has the operands' dtype and no derivative.
 
 
+def _integer_result(name, aval):
+    if aval.dtype.kind not in "biu":
+        raise TypeError(f"{name}: operands must be integers or booleans, got {aval.dtype}")
+    return aval
+
+
 def _bitwise(name, impl):
-    prim = Primitive(name)
-    prim.def_impl(impl)
-    prim.def_nondifferentiable()
-    same_dtype = same_dtype_rule(name)
-
-    def bitwise_shape_rule(*avals):
-        out = same_dtype(*avals)
-        if out.dtype.kind not in "biu":
-            raise TypeError(f"{name}: operands must be integers or booleans, got {out.dtype}")
-        return out
-
-    bitwise_shape_rule.__name__ = f"{name}_shape_rule"
-    prim.def_shape_rule(bitwise_shape_rule)
-    ELEMENTWISE_PRIMITIVES.append(prim)
-    return prim
+    return _no_derivative(name, impl, _integer_result)
 
 
 and_p = _bitwise("and", np.bitwise_and)

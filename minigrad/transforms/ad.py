@@ -88,15 +88,14 @@ def backward_pass(eqns, read, cts_by_var: dict, release=None) -> dict:
                 wanted = tuple(type(atom) is not Literal for atom in invars)
                 cts_in = primitive.vjp_all(wanted, cts_out, ans, *primals, **params)
             else:
-                cts_in = None
-            for argnum, atom in enumerate(invars):
-                if type(atom) is Literal:
-                    continue  # a constant: nobody asked for its cotangent
-                if cts_in is None:
-                    ct = primitive.vjp(argnum, cts_out, ans, *primals, **params)
-                else:
-                    ct = cts_in[argnum]
-                if ct is None:
+                # A constant (a Literal) needs no cotangent: nobody asked for it. Lazily,
+                # so each input's cotangent is added in before the next one is computed.
+                cts_in = (
+                    None if type(atom) is Literal else primitive.vjp(argnum, cts_out, ans, *primals, **params)
+                    for argnum, atom in enumerate(invars)
+                )
+            for atom, ct in zip(invars, cts_in, strict=True):
+                if ct is None or type(atom) is Literal:
                     continue
                 ct_aval, aval = get_aval(ct), atom.aval
                 # Avals are interned, so the same object (the usual case) means the
