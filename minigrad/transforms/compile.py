@@ -471,5 +471,10 @@ _dead_sources: list[str] = []
 
 
 def _forget_dead_sources() -> None:
-    while _dead_sources:
-        linecache.cache.pop(_dead_sources.pop(), None)
+    # Threads compile concurrently: test-then-pop would race, a bare pop (atomic) does not.
+    while True:
+        try:
+            filename = _dead_sources.pop()
+        except IndexError:
+            return
+        linecache.cache.pop(filename, None)
