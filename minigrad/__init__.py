@@ -17,7 +17,7 @@ from minigrad.transforms.custom import checkpoint, custom_vjp
 from minigrad.transforms.forward import jvp
 from minigrad.transforms.jacobians import hessian, jacfwd, jacrev
 from minigrad.transforms.jit import jit
-from minigrad.transforms.staging import make_jaxpr
+from minigrad.transforms.staged_program import make_jaxpr
 
 __version__ = "0.1.0"
 

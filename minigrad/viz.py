@@ -43,7 +43,7 @@ from minigrad.core.trace import get_aval
 from minigrad.ops.elementwise import add_p
 from minigrad.transforms.ad import grad
 from minigrad.transforms.api_util import flatten_arguments
-from minigrad.transforms.staging import make_jaxpr
+from minigrad.transforms.staged_program import make_jaxpr
 
 __all__ = ["to_dot", "draw", "Drawing", "DOT_MISSING_ADVICE"]
 

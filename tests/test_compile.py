@@ -1,4 +1,4 @@
-"""Tests for minigrad.transforms.compile: generated code equals the interpreter, frees
+"""Tests for minigrad.transforms.jit.compiler: generated code equals the interpreter, frees
 intermediates, and writes in place only into buffers nobody else can see."""
 
 import gc
@@ -16,8 +16,8 @@ from minigrad.core.interpreter import eval_jaxpr
 from minigrad.core.ir import Eqn, Jaxpr, Literal, ShapedArray, Var
 from minigrad.core.primitive import Primitive, all_primitives
 from minigrad.core.staging import stage_flat
-from minigrad.transforms.compile import compile_jaxpr
-from minigrad.transforms.passes import optimize
+from minigrad.transforms.jit.compiler import compile_jaxpr
+from minigrad.transforms.jit.passes import optimize
 
 
 def _check(fun, *args):

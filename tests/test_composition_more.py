@@ -24,7 +24,7 @@ import minigrad as mg
 import minigrad.numpy as mnp
 from tests import test_composition as composition
 
-jit_module = importlib.import_module("minigrad.transforms.jit")
+jit_module = importlib.import_module("minigrad.transforms.jit.transform")
 
 X = np.array([0.3, -0.8, 1.1, 0.5])
 Pair = namedtuple("Pair", "a b")

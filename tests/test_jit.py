@@ -14,8 +14,8 @@ import minigrad.numpy as mnp
 from minigrad.core.interpreter import eval_jaxpr
 from minigrad.core.trace import bind
 from minigrad.core.typecheck import typecheck
-from minigrad.transforms.compile import compile_jaxpr
 from minigrad.transforms.jit import jit_p
+from minigrad.transforms.jit.compiler import compile_jaxpr
 
 # ---------------------------------------------------------------------------------------
 # jit equals eager on many programs

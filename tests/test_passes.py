@@ -1,4 +1,4 @@
-"""Tests for minigrad.transforms.passes: each pass alone preserves meaning and types."""
+"""Tests for minigrad.transforms.jit.passes: each pass alone preserves meaning and types."""
 
 import numpy as np
 import pytest
@@ -10,7 +10,7 @@ from minigrad.core.ir import ClosedJaxpr, Eqn, Jaxpr, Literal, ShapedArray, Var
 from minigrad.core.typecheck import typecheck
 from minigrad.ops.elementwise import add_p, mul_p, neg_p, sin_p
 from minigrad.ops.shape import broadcast_to_p, reduce_sum_p, reshape_p, transpose_p
-from minigrad.transforms.passes import (
+from minigrad.transforms.jit.passes import (
     cse,
     dce,
     drop_zero_cotangent_work,

@@ -42,7 +42,7 @@ from minigrad.transforms.ad import vjp
 from minigrad.transforms.api_util import as_array, flatten_arguments, flatten_inputs, instantiate_zeros
 from minigrad.transforms.batching import batch_jaxpr, vmap
 from minigrad.transforms.forward import jvp
-from minigrad.transforms.staging import stage_pytree
+from minigrad.transforms.staged_program import stage_pytree
 from minigrad.tree import tree_flatten, tree_leaves, tree_unflatten
 
 __all__ = ["custom_vjp", "checkpoint", "custom_vjp_call_p", "checkpoint_p", "CUSTOM_VJP_JVP_MESSAGE"]

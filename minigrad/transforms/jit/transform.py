@@ -3,9 +3,9 @@
 A jitted function flattens its arguments and looks up a cache keyed by everything the
 staged program depends on: the pytree structure, each leaf's shape and dtype, whether a
 leaf is a Python number (a weakly typed scalar), and the values of static arguments
-(``jit_cache.py`` builds that key and explains what changed when it misses). On a
+(``cache.py`` builds that key and explains what changed when it misses). On a
 miss it stages the function (``core/staging.py``), runs the passes of ``passes.py`` and
-compiles the result to straight-line NumPy (``compile.py``).
+compiles the result to straight-line NumPy (``compiler.py``).
 
 The compiled program is wrapped in one call primitive, ``jit_p``. Its implementation
 runs the compiled code; under any transform (``grad``, ``jvp``, ``vmap``, or staging for
@@ -41,8 +41,7 @@ from minigrad.core.primitive import Primitive
 from minigrad.core.staging import StagingTrace
 from minigrad.core.trace import Tracer, bind, new_trace
 from minigrad.transforms.api_util import argument_aval, flatten_arguments
-from minigrad.transforms.compile import CompiledProgram, compile_jaxpr
-from minigrad.transforms.jit_cache import (
+from minigrad.transforms.jit.cache import (
     INT64_MAX,
     INT64_MIN,
     PYTHON_SCALARS,
@@ -55,7 +54,8 @@ from minigrad.transforms.jit_cache import (
     signature_or_none,
     split_static,
 )
-from minigrad.transforms.passes import optimize
+from minigrad.transforms.jit.compiler import CompiledProgram, compile_jaxpr
+from minigrad.transforms.jit.passes import optimize
 from minigrad.tree import tree_flatten, tree_structure, tree_unflatten
 
 __all__ = ["jit", "jit_p", "JittedFunction", "Lowered"]

@@ -1,0 +1,16 @@
+"""jit, the compiling transform, in four modules that run in this order on a cache miss.
+
+``transform`` holds ``jit`` itself and its call primitive; ``cache`` the compiled
+programs of one jitted function, keyed by everything a staged program depends on;
+``passes`` the program-to-program optimisations; ``compiler`` the writer of
+straight-line NumPy source from an optimised program.
+
+Example:
+    >>> import numpy as np
+    >>> jit(lambda x: x * 2.0)(np.ones(2))
+    array([2., 2.])
+"""
+
+from minigrad.transforms.jit.transform import JittedFunction, Lowered, jit, jit_p
+
+__all__ = ["jit", "jit_p", "JittedFunction", "Lowered"]
