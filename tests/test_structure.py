@@ -9,10 +9,12 @@ import pytest
 
 import minigrad as mg
 import minigrad.numpy as mnp
+import minigrad.random  # noqa: F401 - registers the random primitives the coverage test walks
 from minigrad.core.ir import Eqn, Jaxpr, ShapedArray, Var
 from minigrad.core.primitive import all_primitives
 from minigrad.core.typecheck import JaxprTypeError, typecheck
 from minigrad.ops.elementwise import sin_p
+from minigrad.ops.operands import ELEMENTWISE_PRIMITIVES
 
 PACKAGE = pathlib.Path(mg.__file__).parent
 
@@ -78,17 +80,68 @@ def test_no_function_local_imports_of_minigrad(path):
 
 @pytest.mark.parametrize("name", sorted(all_primitives()))
 def test_every_primitive_has_the_rules_its_transforms_need(name):
+    # docs/design.md, "Adding a primitive": one declaration with every rule. A call
+    # primitive (jit's) replays its body under every transform and is never compiled
+    # as an equation, so it needs only impl, shape rule and replay.
     primitive = all_primitives()[name]
     assert primitive.impl is not None, f"{name} has no impl"
     assert primitive.shape_rule is not None, f"{name} has no shape rule"
-    if primitive.differentiable and primitive.replay is None:  # call primitives replay their body
-        assert primitive.vjp is not None, f"{name} has no vjp rule"
-        assert primitive.jvp is not None, f"{name} has no jvp rule"
+    if primitive.replay is not None:
+        return
+    assert primitive.batch is not None, f"{name} has no batching rule"
+    assert primitive.lowering is not None, (
+        f"{name} has no lowering rule (declare lower_by_impl if its impl is what jit should call)"
+    )
+    if primitive.differentiable:
+        assert primitive.vjp is not None, f"{name} has no vjp rule (or mark it def_nondifferentiable)"
+        assert primitive.jvp is not None, f"{name} has no jvp rule (or mark it def_nondifferentiable)"
+
+
+def test_the_registry_holds_every_family_of_primitives():
+    # The coverage test above walks the registry: it must see every family, including
+    # the random primitives, which `import minigrad` alone does not load.
+    names = set(all_primitives())
+    for expected in ("add", "sin", "eq", "reshape", "reduce_max", "gather", "matmul", "random_bits"):
+        assert expected in names
+
+
+def test_elementwise_primitives_declare_their_batching_rule_where_they_are_declared():
+    # Nothing installs rules for a whole family from another module: shape (which the
+    # elementwise rule is built from) sits below the arithmetic and never imports it.
+    shape_source = (PACKAGE / "ops" / "shape.py").read_text()
+    assert "ops.elementwise" not in shape_source and "ops.logic" not in shape_source
+    for primitive in ELEMENTWISE_PRIMITIVES:
+        assert primitive.batch.__name__ == f"{primitive.name}_batch"
+
+
+# Within a package, modules that others build on come first; a module may import only
+# from modules listed before it (or from outside the package).
+PACKAGE_ORDER = {
+    "ops": ["operands", "shape", "logic", "elementwise", "reduce", "index", "linalg", "random"],
+    "transforms.jit": ["cache", "passes", "compiler", "transform"],
+}
+
+
+@pytest.mark.parametrize("package", sorted(PACKAGE_ORDER))
+def test_modules_within_a_package_import_only_those_below_them(package):
+    order = PACKAGE_ORDER[package]
+    folder = PACKAGE.joinpath(*package.split("."))
+    on_disk = sorted(path.stem for path in folder.glob("*.py") if path.stem != "__init__")
+    assert sorted(order) == on_disk, f"PACKAGE_ORDER[{package!r}] must list every module of {package}"
+    prefix = f"minigrad.{package}."
+    for rank, module in enumerate(order):
+        for node, imported in _imports(folder / f"{module}.py"):
+            if imported.startswith(prefix):
+                target = imported[len(prefix) :].split(".")[0]
+                assert order.index(target) < rank, (
+                    f"{package}/{module}.py:{node.lineno} imports {target}, which comes after it"
+                )
 
 
 def test_rules_are_named_functions_not_lambdas():
     for name, primitive in all_primitives().items():
-        for rule in (primitive.impl, primitive.shape_rule, primitive.vjp, primitive.jvp):
+        rules = (primitive.impl, primitive.shape_rule, primitive.vjp, primitive.jvp, primitive.batch)
+        for rule in (*rules, primitive.lowering, *primitive.simplifications):
             if rule is not None and hasattr(rule, "__name__"):
                 assert rule.__name__ != "<lambda>", f"{name} has a lambda rule"
 

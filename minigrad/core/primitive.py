@@ -8,7 +8,16 @@ A ``Primitive`` is a name plus the rules that say how each interpreter handles i
 - ``vjp_all(wanted, ct, ans, *primals, **params)`` (optional): the cotangents of every
   input at once, for rules that share work between inputs (a user's custom VJP);
 - ``jvp(primals, tangents, ans, **params)``: the output tangent;
-- ``batch(args, dims, **params)``: the result and its batch axis under ``vmap``.
+- ``batch(args, dims, **params)``: the result and its batch axis under ``vmap``;
+- ``lowering(ctx, *arg_sources, **params)``: the NumPy code ``jit`` compiles it to (see
+  ``lowering.py``; without one, the compiled code calls ``impl``);
+- ``simplifications``: rules ``rule(eqn, producers)`` that rewrite an equation of this
+  primitive into something cheaper (see ``rewrite.py``), and ``neutral_operands``, the
+  value that makes an operand pass the other through (``x + 0``, ``x * 1``).
+
+Everything is found through the object: the compiler, the passes and the caches never
+look a primitive up by its name, which is only for printing (and need not be unique
+among unregistered primitives).
 
 Rules are written with traceable operations, so the programs a transform emits can be
 transformed again. ``bind`` is defined in ``trace.py``: it hands the call to the right
@@ -45,7 +54,11 @@ class Primitive:
         self.vjp_all: Callable | None = None
         self.jvp: Callable | None = None
         self.batch: Callable | None = None
-        self.emit: Callable | None = None
+        self.lowering: Callable | None = None
+        self.simplifications: list[Callable] = []
+        # neutral_operands[i]: the number that, as operand i, leaves the other operand
+        # unchanged (add: (0, 0); sub: (None, 0)); the passes drop such operations.
+        self.neutral_operands: tuple = ()
         # A call primitive (``jit``) replays its body under every transform, so grad, jvp,
         # vmap and staging of it need no rules of their own.
         self.replay: Callable | None = None
@@ -112,9 +125,19 @@ class Primitive:
         self.batch = rule
         return rule
 
-    def def_emit(self, rule: Callable) -> Callable:
-        self.emit = rule
+    def def_lowering(self, rule: Callable) -> Callable:
+        """``rule(ctx, *arg_sources, **params) -> Code``: the compiled code (``lowering.py``)."""
+        self.lowering = rule
         return rule
+
+    def def_simplification(self, rule: Callable) -> Callable:
+        """Add ``rule(eqn, producers)``, an algebraic rewrite (see ``rewrite.py``)."""
+        self.simplifications.append(rule)
+        return rule
+
+    def def_neutral_operands(self, *numbers) -> None:
+        """Say which literal leaves the other operand unchanged, per position (or None)."""
+        self.neutral_operands = tuple(numbers)
 
     def def_replay(self, rule: Callable) -> Callable:
         """``rule(*args, **params)`` re-expresses the call with other primitives."""
@@ -122,7 +145,11 @@ class Primitive:
         return rule
 
     def def_nondifferentiable(self) -> None:
-        """Declare that the output carries no derivative (integers, booleans)."""
+        """Declare that the output carries no derivative (integers, booleans).
+
+        The explicit mark matters: the coverage test requires every registered
+        primitive to have derivative rules or this mark.
+        """
         self.differentiable = False
 
 

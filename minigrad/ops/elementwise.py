@@ -26,7 +26,14 @@ import numpy as np
 
 from minigrad.core.dtypes import FLOAT_KINDS
 from minigrad.core.ir import ShapedArray
+from minigrad.core.lowering import FRESH, VIEW, Code, lower_by_impl, lower_ufunc
 from minigrad.core.primitive import Primitive
+from minigrad.core.rewrite import (
+    is_uniform_literal,
+    literal,
+    operand_producer,
+    same_aval_operand,
+)
 from minigrad.core.trace import bind, get_aval
 from minigrad.ops.logic import equal, greater, less, logical_and
 from minigrad.ops.operands import (
@@ -36,6 +43,7 @@ from minigrad.ops.operands import (
     same_dtype_rule,
     weak_operands,
 )
+from minigrad.ops.shape import elementwise_batch_rule
 
 __all__ = [
     "add", "sub", "mul", "div", "neg", "power", "integer_pow", "maximum", "minimum",
@@ -46,17 +54,23 @@ __all__ = [
 ]  # fmt: skip
 
 
-def _elementwise(name: str, impl, *linear_rules, shape_rule=None) -> Primitive:
+def _elementwise(name: str, impl, *linear_rules, shape_rule=None, operator=None) -> Primitive:
     """Declare an elementwise primitive from its NumPy function and its partials.
 
     Each ``linear_rules[i](g, ans, *primals)`` returns ``g`` times the partial derivative
     of the output with respect to input ``i`` (``None``: no gradient through input i).
+    The batching rule is the shared elementwise one; when ``impl`` is a NumPy ufunc,
+    jit compiles the primitive to that same ufunc (``operator``, such as
+    ``"{0} + {1}"``, is its faster spelling), so compiled and eager code cannot differ.
     """
     prim = Primitive(name)
     prim.def_impl(impl)
     prim.def_shape_rule(shape_rule or same_dtype_rule(name))
     prim.def_vjp(*linear_rules)
     prim.linear_rules = linear_rules
+    prim.def_batch(elementwise_batch_rule(prim))
+    if isinstance(impl, np.ufunc):
+        prim.def_lowering(lower_ufunc(impl, operator))
 
     def elementwise_jvp(primals, tangents, ans, **params):
         out = None
@@ -81,7 +95,8 @@ def add_linear(g, ans, x, y):
     return g
 
 
-add_p = _elementwise("add", np.add, add_linear, add_linear)
+add_p = _elementwise("add", np.add, add_linear, add_linear, operator="{0} + {1}")
+add_p.def_neutral_operands(0, 0)
 
 
 def add(x, y):
@@ -92,7 +107,8 @@ def sub_rhs_linear(g, ans, x, y):
     return neg(g)
 
 
-sub_p = _elementwise("sub", np.subtract, add_linear, sub_rhs_linear)
+sub_p = _elementwise("sub", np.subtract, add_linear, sub_rhs_linear, operator="{0} - {1}")
+sub_p.def_neutral_operands(None, 0)
 
 
 def sub(x, y):
@@ -107,7 +123,17 @@ def mul_rhs_linear(g, ans, x, y):
     return mul(x, g)
 
 
-mul_p = _elementwise("mul", np.multiply, mul_lhs_linear, mul_rhs_linear)
+mul_p = _elementwise("mul", np.multiply, mul_lhs_linear, mul_rhs_linear, operator="{0} * {1}")
+mul_p.def_neutral_operands(1, 1)
+
+
+@mul_p.def_simplification
+def integer_times_zero(eqn, producers):
+    # x * 0 is 0 only when x cannot be inf or nan: integers and booleans.
+    out_aval = eqn.outvars[0].aval
+    if out_aval.dtype.kind in "iub" and any(is_uniform_literal(atom, 0) for atom in eqn.invars):
+        return literal(np.zeros(out_aval.shape, out_aval.dtype), out_aval)
+    return None
 
 
 def mul(x, y):
@@ -137,7 +163,10 @@ def div_shape_rule(x, y):
     return out
 
 
-div_p = _elementwise("div", np.true_divide, div_lhs_linear, div_rhs_linear, shape_rule=div_shape_rule)
+div_p = _elementwise(
+    "div", np.true_divide, div_lhs_linear, div_rhs_linear, shape_rule=div_shape_rule, operator="{0} / {1}"
+)
+div_p.def_neutral_operands(None, 1)
 
 
 def div(x, y):
@@ -148,7 +177,13 @@ def neg_linear(g, ans, x):
     return neg(g)
 
 
-neg_p = _elementwise("neg", np.negative, neg_linear)
+neg_p = _elementwise("neg", np.negative, neg_linear, operator="-{0}")
+
+
+@neg_p.def_simplification
+def negation_of_negation(eqn, producers):
+    inner = operand_producer(eqn, producers)
+    return inner.invars[0] if inner is not None and inner.primitive is neg_p else None
 
 
 def neg(x):
@@ -194,6 +229,14 @@ def integer_pow_shape_rule(x, *, y):
 integer_pow_p = _elementwise(
     "integer_pow", integer_pow_impl, integer_pow_linear, shape_rule=integer_pow_shape_rule
 )
+
+
+@integer_pow_p.def_lowering
+def integer_pow_lowering(ctx, x, *, y):
+    # Squares and reciprocals of floats are ufuncs, which may reuse a dead buffer.
+    if y in (2, -1) and ctx.out_avals[0].dtype.kind in FLOAT_KINDS:
+        return ctx.ufunc(np.square if y == 2 else np.reciprocal, [x])
+    return lower_by_impl(ctx, x, y=y)
 
 
 def integer_pow(x, y: int):
@@ -416,6 +459,7 @@ def logistic_linear(g, ans, x):
 
 
 logistic_p = _elementwise("logistic", logistic_impl, logistic_linear)
+logistic_p.def_lowering(lower_by_impl)
 
 
 def logistic(x):
@@ -476,6 +520,11 @@ select_p = _elementwise(
 )
 
 
+@select_p.def_lowering
+def select_lowering(ctx, cond, x, y):
+    return Code(f"{ctx.constant(np.where, 'where')}({cond}, {x}, {y})", FRESH)
+
+
 def select(cond, x, y):
     """``where(cond, x, y)``; the unselected branch gets an exactly zero gradient."""
     x, y = weak_operands([x, y])
@@ -498,6 +547,12 @@ def convert_linear(g, ans, x, *, new_dtype):
 convert_element_type_p = _elementwise(
     "convert_element_type", convert_impl, convert_linear, shape_rule=convert_shape_rule
 )
+convert_element_type_p.def_simplification(same_aval_operand)
+
+
+@convert_element_type_p.def_lowering
+def convert_lowering(ctx, x, *, new_dtype):
+    return Code(f"{x}.astype({ctx.constant(new_dtype, 'dtype')})", FRESH)
 
 
 def convert_element_type(x, new_dtype):
@@ -516,6 +571,11 @@ def stop_gradient_shape_rule(x):
 
 
 stop_gradient_p = _elementwise("stop_gradient", stop_gradient_impl, None, shape_rule=stop_gradient_shape_rule)
+
+
+@stop_gradient_p.def_lowering
+def stop_gradient_lowering(ctx, x):
+    return Code(x, VIEW)  # the identity: the operand itself
 
 
 def stop_gradient(x):

@@ -22,6 +22,7 @@ from __future__ import annotations
 import numpy as np
 
 from minigrad.core.ir import ShapedArray
+from minigrad.core.lowering import FRESH, VIEW, Code, lower_by_impl
 from minigrad.core.primitive import Primitive
 from minigrad.core.trace import bind, get_aval
 from minigrad.ops.shape import batch_size, batch_to_front, moveaxis, pad_batched_rank, transpose
@@ -208,6 +209,29 @@ def gather_batch(args, dims, *, indexer):
     )
     out = gather(batch_to_front(x, x_dim), new_arrays, new_indexer)
     return (out if permutation is None else transpose(out, permutation)), 0
+
+
+@gather_p.def_lowering
+def gather_lowering(ctx, x, *arrays, indexer):
+    # NumPy indexing itself; basic indexing (slices, ints, new axes) returns a view.
+    parts = []
+    basic = True
+    for entry in indexer:
+        kind = entry[0]
+        if kind == "slice":
+            parts.append(ctx.constant(slice(entry[1], entry[2], entry[3]), "s"))
+        elif kind == "int":
+            parts.append(repr(int(entry[1])))
+        elif kind == "newaxis":
+            parts.append("None")
+        else:
+            parts.append(arrays[entry[1]])
+            basic = False
+    index = "(" + "".join(part + ", " for part in parts) + ")"
+    return Code(f"{x}[{index}]", VIEW if basic else FRESH)
+
+
+scatter_add_p.def_lowering(lower_by_impl)
 
 
 @scatter_add_p.def_batch

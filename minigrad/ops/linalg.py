@@ -20,6 +20,7 @@ import string
 import numpy as np
 
 from minigrad.core.ir import ShapedArray
+from minigrad.core.lowering import FRESH, Code, lower_by_impl
 from minigrad.core.primitive import Primitive
 from minigrad.core.trace import bind, get_aval
 from minigrad.ops.elementwise import add, broadcast_shapes
@@ -91,6 +92,11 @@ def matmul_batch(args, dims):
     rank = max(get_aval(x).ndim - (d is not None) for x, d in zip(args, dims))
     a, b = (x if d is None else pad_batched_rank(batch_to_front(x, d), rank) for x, d in zip(args, dims))
     return matmul(a, b), 0
+
+
+@matmul_p.def_lowering
+def matmul_lowering(ctx, a, b):
+    return Code(f"{a} @ {b}", FRESH)
 
 
 # ---------------------------------------------------------------------------------------
@@ -192,3 +198,6 @@ def einsum_batch(args, dims, *, subscripts):
         operands.append(x if d is None else batch_to_front(x, d))
         letters.append(s if d is None else letter + s)
     return einsum(",".join(letters) + "->" + letter + output, *operands), 0
+
+
+einsum_p.def_lowering(lower_by_impl)

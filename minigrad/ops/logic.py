@@ -15,9 +15,11 @@ from __future__ import annotations
 import numpy as np
 
 from minigrad.core.ir import ShapedArray
+from minigrad.core.lowering import lower_ufunc
 from minigrad.core.primitive import Primitive
 from minigrad.core.trace import bind
 from minigrad.ops.operands import ELEMENTWISE_PRIMITIVES, bind_weak, same_dtype_rule
+from minigrad.ops.shape import elementwise_batch_rule
 
 __all__ = [
     "equal", "not_equal", "less", "less_equal", "greater", "greater_equal", "isfinite",
@@ -43,6 +45,8 @@ def _no_derivative(name, impl, result_type):
 
     no_derivative_shape_rule.__name__ = f"{name}_shape_rule"
     prim.def_shape_rule(no_derivative_shape_rule)
+    prim.def_batch(elementwise_batch_rule(prim))
+    prim.def_lowering(lower_ufunc(impl))  # every impl here is a NumPy ufunc
     ELEMENTWISE_PRIMITIVES.append(prim)
     return prim
 

@@ -29,6 +29,7 @@ import math
 import numpy as np
 
 from minigrad.core.ir import ShapedArray
+from minigrad.core.lowering import lower_by_impl
 from minigrad.core.primitive import Primitive
 from minigrad.core.trace import bind, get_aval
 from minigrad.ops.elementwise import broadcast_shapes
@@ -101,6 +102,7 @@ def _check_key(opname: str, key: ShapedArray) -> None:
 
 random_bits_p = Primitive("random_bits")
 random_bits_p.def_nondifferentiable()
+random_bits_p.def_lowering(lower_by_impl)
 
 
 @random_bits_p.def_impl
@@ -142,6 +144,7 @@ def random_bits(key, shape):
 
 random_fold_in_p = Primitive("random_fold_in")
 random_fold_in_p.def_nondifferentiable()
+random_fold_in_p.def_lowering(lower_by_impl)
 
 
 @random_fold_in_p.def_impl
@@ -187,6 +190,7 @@ def random_fold_in(key, data):
 
 random_permutation_p = Primitive("random_permutation")
 random_permutation_p.def_nondifferentiable()
+random_permutation_p.def_lowering(lower_by_impl)
 
 
 @random_permutation_p.def_impl

@@ -16,19 +16,24 @@ from __future__ import annotations
 
 import numpy as np
 
-from minigrad.core.ir import ShapedArray
+from minigrad.core.ir import Eqn, ShapedArray, Var
+from minigrad.core.lowering import FRESH, Code, lower_by_impl
 from minigrad.core.primitive import Primitive
+from minigrad.core.rewrite import literal, operand_producer
 from minigrad.core.trace import bind, get_aval
-from minigrad.ops.elementwise import convert_element_type, div, mul
+from minigrad.ops.elementwise import convert_element_type, div, mul, mul_p
 from minigrad.ops.logic import equal
 from minigrad.ops.shape import (
     _check_axes,
     broadcast_to,
+    broadcast_to_p,
     concatenate,
     expand_dims,
     reduce_sum,
+    reduce_sum_p,
     reduction_batch_rule,
     reshape,
+    reshape_p,
     slice_axis,
     transpose,
 )
@@ -106,6 +111,47 @@ reduce_max_p.def_batch(reduction_batch_rule(reduce_max))
 reduce_min_p.def_batch(reduction_batch_rule(reduce_min))
 
 
+def _ufunc_reduce_lowering(ufunc):
+    def ufunc_reduce_lowering(ctx, x, *, axes):
+        return Code(f"{ctx.constant(ufunc.reduce, f'{ufunc.__name__}_reduce')}({x}, {tuple(axes)!r})", FRESH)
+
+    ufunc_reduce_lowering.__name__ = f"{ufunc.__name__}_reduce_lowering"
+    return ufunc_reduce_lowering
+
+
+reduce_max_p.def_lowering(_ufunc_reduce_lowering(np.maximum))
+reduce_min_p.def_lowering(_ufunc_reduce_lowering(np.minimum))
+
+
+# reduce_sum is declared in ``shape`` (broadcast_to's transpose needs it); its rewrite of
+# a summed broadcast scalar multiplies, so it is declared here, above the arithmetic.
+@reduce_sum_p.def_simplification
+def sum_of_broadcast_scalar(eqn, producers):
+    """``sum(broadcast_to(s, shape), axes)`` is ``s * n`` broadcast to the kept axes."""
+    inner = operand_producer(eqn, producers)
+    if inner is None or inner.primitive is not broadcast_to_p or inner.invars[0].aval.size != 1:
+        return None
+    scalar = inner.invars[0]
+    full_shape = inner.params["shape"]
+    count = int(np.prod([full_shape[axis] for axis in eqn.params["axes"]], dtype=np.int64))
+    out_var = eqn.outvars[0]
+    aval = ShapedArray(scalar.aval.shape, scalar.aval.dtype)
+    product = Var(aval)
+    eqns = [Eqn(mul_p, [scalar, literal(np.full(aval.shape, count), aval)], [product])]
+    if aval.shape == out_var.aval.shape:
+        return eqns, product
+    if aval.ndim > out_var.aval.ndim:
+        squeezed = Var(
+            ShapedArray(aval.shape[aval.ndim - out_var.aval.ndim :] if out_var.aval.ndim else (), aval.dtype)
+        )
+        eqns.append(Eqn(reshape_p, [product], [squeezed], {"new_sizes": squeezed.aval.shape}))
+        product = squeezed
+        if product.aval.shape == out_var.aval.shape:
+            return eqns, product
+    eqns.append(Eqn(broadcast_to_p, [product], [out_var], {"shape": out_var.aval.shape}))
+    return eqns, out_var
+
+
 # ---------------------------------------------------------------------------------------
 # prod: the gradient is the product of the *other* elements. It must stay right where
 # elements are zero, so it is not prod / x; and its own derivatives must stay right
@@ -181,6 +227,7 @@ def reduce_prod(x, axes):
 
 
 reduce_prod_p.def_batch(reduction_batch_rule(reduce_prod))
+reduce_prod_p.def_lowering(lower_by_impl)
 
 
 # ---------------------------------------------------------------------------------------
@@ -237,3 +284,5 @@ def _arg_batch_rule(function):
 
 argmax_p.def_batch(_arg_batch_rule(argmax))
 argmin_p.def_batch(_arg_batch_rule(argmin))
+argmax_p.def_lowering(lower_by_impl)
+argmin_p.def_lowering(lower_by_impl)

@@ -2,6 +2,10 @@
 concatenate, pad. All are linear, so each one's VJP is another movement (the
 transpose of the linear map) and its JVP applies the same movement to the tangent.
 
+The batching helpers at the bottom (moving a batch axis to the front, padding ranks)
+are written with these primitives; every other family's batching rules use them, so
+this module sits right above ``operands`` and below the arithmetic.
+
 Example:
     >>> import numpy as np
     >>> reshape(np.arange(6.0), (2, 3)).shape
@@ -12,15 +16,18 @@ from __future__ import annotations
 
 import numpy as np
 
-from minigrad.core.ir import ShapedArray
+from minigrad.core.ir import Eqn, ShapedArray
+from minigrad.core.lowering import FRESH, READ_ONLY_VIEW, VIEW, Code, lower_by_impl
 from minigrad.core.primitive import Primitive
+from minigrad.core.rewrite import operand_producer, passes_through, same_aval_operand
 from minigrad.core.trace import bind, get_aval
-from minigrad.ops.elementwise import ELEMENTWISE_PRIMITIVES, broadcast_shapes
+from minigrad.ops.operands import broadcast_shapes
 
 __all__ = [
     "reshape", "transpose", "broadcast_to", "concatenate", "pad", "reduce_sum",
     "unbroadcast", "expand_dims", "squeeze", "moveaxis",
     "batch_size", "batch_to_front", "pad_batched_rank", "reduction_batch_rule",
+    "elementwise_batch_rule",
     "reshape_p", "transpose_p", "broadcast_to_p", "concatenate_p", "pad_p", "reduce_sum_p",
 ]  # fmt: skip
 
@@ -80,6 +87,25 @@ def reshape_batch(args, dims, *, new_sizes):
     (x,), (dim,) = args, dims
     x = batch_to_front(x, dim)
     return reshape(x, (get_aval(x).shape[0], *new_sizes)), 0
+
+
+@reshape_p.def_lowering
+def reshape_lowering(ctx, x, *, new_sizes):
+    return Code(f"{x}.reshape({tuple(new_sizes)!r})", VIEW)
+
+
+reshape_p.def_simplification(same_aval_operand)
+
+
+@reshape_p.def_simplification
+def reshape_of_reshape(eqn, producers):
+    inner = operand_producer(eqn, producers)
+    if inner is None or inner.primitive is not reshape_p:
+        return None
+    x = inner.invars[0]
+    if passes_through(eqn, x):
+        return x
+    return Eqn(reshape_p, [x], eqn.outvars, eqn.params, eqn.source)
 
 
 def expand_dims(x, axes):
@@ -142,6 +168,32 @@ def transpose_batch(args, dims, *, permutation):
     return transpose(x, full), 0
 
 
+@transpose_p.def_lowering
+def transpose_lowering(ctx, x, *, permutation):
+    return Code(f"{x}.transpose({tuple(permutation)!r})", VIEW)
+
+
+@transpose_p.def_simplification
+def identity_transpose(eqn, producers):
+    (x,) = eqn.invars
+    if eqn.params["permutation"] == tuple(range(x.aval.ndim)) and passes_through(eqn, x):
+        return x
+    return None
+
+
+@transpose_p.def_simplification
+def transpose_of_transpose(eqn, producers):
+    inner = operand_producer(eqn, producers)
+    if inner is None or inner.primitive is not transpose_p:
+        return None
+    outer_perm, inner_perm = eqn.params["permutation"], inner.params["permutation"]
+    composed = tuple(inner_perm[i] for i in outer_perm)
+    x = inner.invars[0]
+    if composed == tuple(range(len(composed))):
+        return x
+    return Eqn(transpose_p, [x], eqn.outvars, {"permutation": composed}, eqn.source)
+
+
 def moveaxis(x, source: int, destination: int):
     ndim = get_aval(x).ndim
     order = [i for i in range(ndim) if i != source]
@@ -192,6 +244,15 @@ def broadcast_to_batch(args, dims, *, shape):
     (x,), (dim,) = args, dims
     x = pad_batched_rank(batch_to_front(x, dim), len(shape))
     return broadcast_to(x, (get_aval(x).shape[0], *shape)), 0
+
+
+@broadcast_to_p.def_lowering
+def broadcast_to_lowering(ctx, x, *, shape):
+    name = ctx.constant(np.broadcast_to, "broadcast_to")
+    return Code(f"{name}({x}, {tuple(shape)!r})", READ_ONLY_VIEW)
+
+
+broadcast_to_p.def_simplification(same_aval_operand)
 
 
 reduce_sum_p = Primitive("reduce_sum")
@@ -248,6 +309,13 @@ def reduction_batch_rule(reduce):
 
 
 reduce_sum_p.def_batch(reduction_batch_rule(reduce_sum))
+
+
+@reduce_sum_p.def_lowering
+def reduce_sum_lowering(ctx, x, *, axes):
+    if ctx.out_avals[0].dtype.kind not in "fc":
+        return lower_by_impl(ctx, x, axes=axes)  # the impl keeps small integer dtypes
+    return Code(f"{ctx.constant(np.add.reduce, 'add_reduce')}({x}, {tuple(axes)!r})", FRESH)
 
 
 def unbroadcast(x, shape):
@@ -324,6 +392,12 @@ def concatenate_batch(args, dims, *, axis):
     return concatenate(moved, axis + 1), 0
 
 
+@concatenate_p.def_lowering
+def concatenate_lowering(ctx, *xs, axis):
+    operands = "".join(x + ", " for x in xs)
+    return Code(f"{ctx.constant(np.concatenate, 'concatenate')}(({operands}), {int(axis)})", FRESH)
+
+
 # ---------------------------------------------------------------------------------------
 # pad (constant zeros) and its transpose, a slice
 
@@ -363,6 +437,7 @@ def pad(x, widths):
 
 
 pad_p.def_jvp(_linear_jvp(pad))
+pad_p.def_lowering(lower_by_impl)
 
 
 @pad_p.def_batch
@@ -431,8 +506,14 @@ def slice_batch(args, dims, *, starts, stops):
     return bind(slice_p, x, starts=tuple(full_starts), stops=tuple(full_stops)), dim
 
 
+@slice_p.def_lowering
+def slice_lowering(ctx, x, *, starts, stops):
+    index = tuple(slice(a, b) for a, b in zip(starts, stops, strict=True))
+    return Code(f"{x}[{ctx.constant(index, 'ix')}]", VIEW)
+
+
 # ---------------------------------------------------------------------------------------
-# Batching helpers, and the one batching rule of every elementwise primitive.
+# Batching helpers, and the one batching rule every elementwise primitive declares.
 #
 # A batching rule gets each operand with its batch axis (``None``: not batched) and
 # returns the result with its own. Unbatched operands stay unbatched wherever the
@@ -465,7 +546,13 @@ def pad_batched_rank(x, rank: int):
     return reshape(x, (shape[0], *(1,) * missing, *shape[1:])) if missing > 0 else x
 
 
-def _elementwise_batch_rule(primitive):
+def elementwise_batch_rule(primitive):
+    """The batching rule of an elementwise ``primitive``: batch axes to the front.
+
+    Batched operands get their batch axis first and size-1 axes up to the widest
+    example rank, so NumPy broadcasting lines up; unbatched operands are left alone.
+    """
+
     def elementwise_batch(args, dims, **params):
         rank = max(get_aval(x).ndim - (d is not None) for x, d in zip(args, dims))
         moved = [x if d is None else pad_batched_rank(batch_to_front(x, d), rank) for x, d in zip(args, dims)]
@@ -473,7 +560,3 @@ def _elementwise_batch_rule(primitive):
 
     elementwise_batch.__name__ = f"{primitive.name}_batch"
     return elementwise_batch
-
-
-for _primitive in ELEMENTWISE_PRIMITIVES:
-    _primitive.def_batch(_elementwise_batch_rule(_primitive))

@@ -33,6 +33,7 @@ import numpy as np
 
 from minigrad.core.interpreter import eval_jaxpr
 from minigrad.core.ir import ClosedJaxpr, Jaxpr
+from minigrad.core.lowering import lower_by_impl
 from minigrad.core.primitive import Primitive
 from minigrad.core.staging import stage_flat
 from minigrad.core.trace import Tracer, bind, current_depth, get_aval
@@ -103,6 +104,7 @@ def checkpoint_impl(*inputs, jaxpr):
 
 
 checkpoint_p.def_shape_rule(_call_shape_rule("checkpoint"))
+checkpoint_p.def_lowering(lower_by_impl)  # compiled programs run the body as it is
 
 
 @checkpoint_p.def_vjp_all
@@ -171,6 +173,7 @@ def checkpoint(fun):
 
 
 custom_vjp_call_p = Primitive("custom_vjp_call", multiple_results=True)
+custom_vjp_call_p.def_lowering(lower_by_impl)
 
 
 @custom_vjp_call_p.def_impl

@@ -1,10 +1,14 @@
 """The compiled executor: a program becomes straight-line Python that calls NumPy directly.
 
-``compile_jaxpr`` writes one Python statement per equation: from the primitive's own
-``emit`` rule if it has one, else from this module's table of source templates
-(primitive -> NumPy call, operator or method); a primitive without either is called
-through its NumPy implementation with its params bound in advance. There is no
+``compile_jaxpr`` writes one Python statement per equation, whose right-hand side the
+primitive's own lowering rule writes (``core/lowering.py``; each primitive declares it
+beside its other rules, and one without a rule is called through its ``impl`` with its
+params bound in advance). The compiler knows no primitive by name. There is no
 per-equation dispatch at run time: the generated function is just the NumPy calls.
+Everything the generated code names is either a program variable (``a``, ``b``, ...,
+never starting with ``_``) or one of the executor's own names, which all start with
+``_`` (``_exp``, ``_k0``, ``_part1``): no program can shadow them, and no name comes
+from a user's string unsanitised.
 
 Memory: after the last use of an intermediate the function ``del``s it, so peak memory
 is the live set, not the whole program. Where an elementwise result has the shape and
@@ -39,34 +43,16 @@ Example:
 
 from __future__ import annotations
 
-import functools
 import keyword
 import linecache
 import weakref
 
 import numpy as np
 
-from minigrad.core.dtypes import is_float_dtype
 from minigrad.core.ir import ClosedJaxpr, Jaxpr, Literal, Var, fresh_names
+from minigrad.core.lowering import FRESH, READ_ONLY_VIEW, VIEW, Code, lower_by_impl, safe_identifier
 
 __all__ = ["compile_jaxpr", "CompiledProgram"]
-
-# Elementwise primitives whose NumPy ufunc takes `out=`.
-_UFUNCS = {
-    "add": "add", "sub": "subtract", "mul": "multiply", "div": "true_divide", "neg": "negative",
-    "pow": "power", "max": "maximum", "min": "minimum", "exp": "exp", "log": "log",
-    "log1p": "log1p", "expm1": "expm1", "sqrt": "sqrt", "sin": "sin", "cos": "cos", "tan": "tan",
-    "tanh": "tanh", "atan": "arctan", "abs": "absolute", "sign": "sign", "eq": "equal",
-    "ne": "not_equal", "lt": "less", "le": "less_equal", "gt": "greater", "ge": "greater_equal",
-    "and": "bitwise_and", "or": "bitwise_or", "xor": "bitwise_xor", "not": "invert",
-    "is_finite": "isfinite", "cbrt": "cbrt", "exp2": "exp2", "log2": "log2", "log10": "log10",
-}  # fmt: skip
-
-# Binary operators are the fastest spelling of a ufunc call when no `out=` is wanted.
-_OPERATORS = {"add": "{0} + {1}", "sub": "{0} - {1}", "mul": "{0} * {1}", "div": "{0} / {1}", "neg": "-{0}"}
-
-# Results that may share their operand's buffer (NumPy returns a view).
-_VIEWS = frozenset(["reshape", "transpose", "broadcast_to", "slice", "stop_gradient"])
 
 
 def _writable(x):
@@ -83,22 +69,10 @@ def _own(x, *others):
     return x
 
 
-_NAMESPACE = {
-    "_own": _own,
-    "_writable": _writable,
-    "_array": np.array,
-    **{f"_{ufunc}": getattr(np, ufunc) for ufunc in _UFUNCS.values()},
-    "_square": np.square,
-    "_reciprocal": np.reciprocal,
-    "_where": np.where,
-    "_broadcast_to": np.broadcast_to,
-    "_add_reduce": np.add.reduce,
-    "_maximum_reduce": np.maximum.reduce,
-    "_minimum_reduce": np.minimum.reduce,
-    "_concatenate": np.concatenate,
-    "_asarray": np.asarray,
-    "_np": np,  # for the expressions of primitives' own `emit` rules
-}
+# Every name the executor itself uses starts with "_"; program variables never do (see
+# `_variable_names`), so no program, however long, can shadow one.
+_NAMESPACE = {"_own": _own, "_writable": _writable, "_array": np.array, "_asarray": np.asarray}
+_PASSED_VALUES = "_live"  # the list that carries variables from one part to the next
 
 
 class CompiledProgram:
@@ -117,23 +91,33 @@ class CompiledProgram:
         return f"CompiledProgram(\n{self.source})"
 
 
-def _names():
-    """The program printer's names (``fresh_names``), with ``_`` after a Python keyword."""
+def _variable_names():
+    """The program printer's names (``fresh_names``), with ``_`` after a Python keyword.
+
+    They start with a letter, so they never meet the executor's ``_``-names.
+    """
     for name in fresh_names():
         yield name + "_" if keyword.iskeyword(name) else name
 
 
 class _Writer:
-    """Builds the source and its namespace; tracks buffers for in-place reuse."""
+    """Writes the statements of one program: names, constants, and buffer bookkeeping.
 
-    def __init__(self, jaxpr: Jaxpr):
+    While an equation is lowered, the writer is its rule's ``LoweringContext``
+    (``core/lowering.py``): ``primitive``, ``in_avals`` and ``out_avals`` describe that
+    equation, ``constant`` and ``ufunc`` help write its code.
+    """
+
+    def __init__(self, jaxpr: Jaxpr, names=None):
         self.jaxpr = jaxpr
         self.namespace = dict(_NAMESPACE)
         self.names: dict = {}
-        self.fresh_names = _names()
+        self.fresh_names = _variable_names() if names is None else names
         self.constants: dict[int, str] = {}
-        self.held: list = []
+        self.counters: dict[str, int] = {}
+        self.held: list = []  # keeps constants alive, so their ids stay theirs
         # Buffer bookkeeping: every variable maps to the buffer (root) it reads from.
+        # Roots of inputs and constants are ("input" | "constant", their name).
         self.root: dict = {}
         self.owned: set = set()  # roots the executor allocated and may overwrite
         self.holders: dict = {}  # root -> variables bound to it and still alive
@@ -143,7 +127,12 @@ class _Writer:
         self.broadcast: set = set()  # variables that are (views of) broadcasts: read-only
         self.foreign: set = set()  # variables an implementation we cannot see into made
         self.last_use = self._last_uses()
-        self.inplace_source = None  # the operand the latest in-place equation wrote into
+        # The equation being lowered (the LoweringContext's view of it).
+        self.index = -1
+        self.eqn = None
+        self.primitive = None
+        self.in_avals: tuple = ()
+        self.out_avals: tuple = ()
 
     def _last_uses(self) -> dict:
         last: dict = {}
@@ -157,21 +146,36 @@ class _Writer:
                 last[atom] = end
         return last
 
+    # -- names ------------------------------------------------------------------------------
+
     def name(self, var) -> str:
         found = self.names.get(var)
         if found is None:
             found = self.names[var] = next(self.fresh_names)
+            if found.startswith("_"):
+                raise AssertionError(f"program variable name {found!r} could meet the executor's names")
         return found
 
-    def constant(self, value, prefix: str = "_k") -> str:
+    def constant(self, value, hint: str = "k") -> str:
+        """A name bound to ``value`` in the generated code's namespace (``hint``: sanitised).
+
+        Functions keep their plain name (``_exp``) unless another object has it; data
+        constants are numbered (``_k0``, ``_s1``).
+        """
         key = id(value)
         found = self.constants.get(key)
-        if found is None:
-            found = f"{prefix}{len(self.constants)}"
-            self.constants[key] = found
-            self.held.append(value)
-            self.namespace[found] = value
-        return found
+        if found is not None:
+            return found
+        base = safe_identifier(hint)
+        name = base if callable(value) and base not in self.namespace else None
+        while name is None or name in self.namespace:
+            number = self.counters.get(base, 0)
+            self.counters[base] = number + 1
+            name = f"{base}{number}"
+        self.constants[key] = name
+        self.held.append(value)
+        self.namespace[name] = value
+        return name
 
     def atom(self, atom) -> str:
         if type(atom) is Literal:
@@ -180,6 +184,38 @@ class _Writer:
                 value = value[()]  # a NumPy scalar: cheaper to compute with
             return self.constant(value)
         return self.name(atom)
+
+    # -- the LoweringContext of the equation being lowered -----------------------------
+
+    def ufunc(self, ufunc, args, operator: str | None = None) -> Code:
+        """A call of ``ufunc``, written into a dead operand's buffer when one fits."""
+        function = self.constant(ufunc, ufunc.__name__)
+        position = self.reusable_operand(len(args))
+        if position is not None:
+            return Code(
+                f"{function}({', '.join(args)}, out={args[position]})", FRESH, written_operand=position
+            )
+        if operator is not None:
+            return Code(operator.format(*args), FRESH)
+        return Code(f"{function}({', '.join(args)})", FRESH)
+
+    def reusable_operand(self, count: int) -> int | None:
+        """The position (below ``count``) of an operand whose buffer the result may take."""
+        i, eqn = self.index, self.eqn
+        out_aval = eqn.outvars[0].aval
+        if out_aval.ndim == 0:
+            return None
+        for position, atom in enumerate(eqn.invars[:count]):
+            if type(atom) is not Var or atom.aval != out_aval or atom not in self.direct:
+                continue
+            root = self.root[atom]
+            if root not in self.owned:
+                continue
+            if all(self.last_use.get(holder, -1) <= i for holder in self.holders[root]):
+                return position
+        return None
+
+    # -- buffers ------------------------------------------------------------------------
 
     def bind_root(self, var, root, owned: bool = False):
         self.root[var] = root
@@ -192,99 +228,59 @@ class _Writer:
         if root is not None:
             self.holders[root].discard(var)
 
-    def reusable_operand(self, i, eqn) -> int | None:
-        """The position of an operand whose buffer this equation may write into."""
-        out_aval = eqn.outvars[0].aval
-        if out_aval.ndim == 0:
-            return None
-        for position, atom in enumerate(eqn.invars):
-            if type(atom) is not Var or atom.aval != out_aval or atom not in self.direct:
-                continue
-            root = self.root[atom]
-            if root not in self.owned:
-                continue
-            if all(self.last_use.get(holder, -1) <= i for holder in self.holders[root]):
-                return position
-        return None
+    def record_result(self, i, eqn, code: Code) -> None:
+        """Note which buffer each result of equation ``i`` lives in."""
+        operand = eqn.invars[0] if eqn.invars else None
+        for position, var in enumerate(eqn.outvars):
+            if code.written_operand is not None:
+                self.bind_root(var, self.root[eqn.invars[code.written_operand]])
+                self.direct.add(var)
+            elif code.buffer in (VIEW, READ_ONLY_VIEW) and operand is not None:
+                if type(operand) is Var:
+                    self.bind_root(var, self.root[operand])
+                    if code.buffer == READ_ONLY_VIEW or operand in self.broadcast:
+                        self.broadcast.add(var)
+                else:  # a view of a literal: a constant of the namespace
+                    self.bind_root(var, ("constant", self.atom(operand)))
+            else:
+                owned = code.buffer == FRESH and var.aval.ndim > 0
+                self.bind_root(var, ("eqn", i, position), owned=owned)
+                if owned:
+                    self.direct.add(var)
+        if code.buffer not in (FRESH, VIEW, READ_ONLY_VIEW):
+            # The implementation may return (a view of) an operand: never reuse those buffers.
+            operand_roots = set()
+            for atom in eqn.invars:
+                if type(atom) is Var:
+                    self.owned.discard(self.root[atom])
+                    operand_roots |= self.may_be.get(self.root[atom], {self.root[atom]})
+            for var in eqn.outvars:
+                self.may_be[self.root[var]] = {self.root[var], *operand_roots}
+                self.foreign.add(var)
 
 
-def _fallback(writer, eqn, args) -> str:
-    bound = functools.partial(eqn.primitive.impl, **eqn.params) if eqn.params else eqn.primitive.impl
-    name = writer.constant(bound, prefix=f"_{eqn.primitive.name}_")
-    return f"{name}({', '.join(args)})"
-
-
-def _index_source(writer, indexer, arrays) -> tuple[str, bool]:
-    """Source for a NumPy index tuple, and whether it is basic indexing (a view)."""
-    parts = []
-    basic = True
-    for entry in indexer:
-        kind = entry[0]
-        if kind == "slice":
-            parts.append(writer.constant(slice(entry[1], entry[2], entry[3]), prefix="_s"))
-        elif kind == "int":
-            parts.append(repr(int(entry[1])))
-        elif kind == "newaxis":
-            parts.append("None")
-        else:
-            parts.append(arrays[entry[1]])
-            basic = False
-    return "(" + "".join(part + ", " for part in parts) + ")", basic
-
-
-def _expression(writer, i, eqn, args) -> tuple[str, str]:
-    """The right-hand side for ``eqn`` and how its result relates to buffers.
-
-    The second item is ``"fresh"`` (a new array the executor owns), ``"view"`` (shares
-    operand 0's buffer) or ``"foreign"`` (made by an implementation we cannot see into).
-    """
-    name = eqn.primitive.name
-    params = eqn.params
-    out_aval = eqn.outvars[0].aval if eqn.outvars else None
-    if eqn.primitive.emit is not None:
-        # The primitive's own template; what it returns is not ours to overwrite.
-        return eqn.primitive.emit(*args, **params), "foreign"
-    if name in _UFUNCS or (
-        name == "integer_pow" and params["y"] in (2, -1) and is_float_dtype(out_aval.dtype)
-    ):
-        ufunc = _UFUNCS.get(name) or ("square" if params["y"] == 2 else "reciprocal")
-        if name == "integer_pow":
-            args = args[:1]
-        position = writer.reusable_operand(i, eqn)
-        if position is not None:
-            writer.inplace_source = eqn.invars[position]
-            return f"_{ufunc}({', '.join(args)}, out={args[position]})", "inplace"
-        if name in _OPERATORS:
-            return _OPERATORS[name].format(*args), "fresh"
-        return f"_{ufunc}({', '.join(args)})", "fresh"
-    if name == "matmul":
-        return f"{args[0]} @ {args[1]}", "fresh"
-    if name == "select":
-        return f"_where({', '.join(args)})", "fresh"
-    if name == "convert_element_type":
-        return f"{args[0]}.astype({writer.constant(params['new_dtype'], prefix='_dtype')})", "fresh"
-    if name == "stop_gradient":
-        return args[0], "view"
-    if name == "reshape":
-        return f"{args[0]}.reshape({tuple(params['new_sizes'])!r})", "view"
-    if name == "transpose":
-        return f"{args[0]}.transpose({tuple(params['permutation'])!r})", "view"
-    if name == "broadcast_to":
-        return f"_broadcast_to({args[0]}, {tuple(params['shape'])!r})", "view"
-    if name == "reduce_sum" and is_float_dtype(out_aval.dtype):
-        return f"_add_reduce({args[0]}, {tuple(params['axes'])!r})", "fresh"
-    if name in ("reduce_max", "reduce_min"):
-        reducer = "_maximum_reduce" if name == "reduce_max" else "_minimum_reduce"
-        return f"{reducer}({args[0]}, {tuple(params['axes'])!r})", "fresh"
-    if name == "concatenate":
-        return f"_concatenate(({''.join(a + ', ' for a in args)}), {params['axis']})", "fresh"
-    if name == "slice":
-        index = tuple(slice(a, b) for a, b in zip(params["starts"], params["stops"], strict=True))
-        return f"{args[0]}[{writer.constant(index, prefix='_ix')}]", "view"
-    if name == "gather":
-        index, basic = _index_source(writer, params["indexer"], args[1:])
-        return f"{args[0]}[{index}]", "view" if basic else "fresh"
-    return _fallback(writer, eqn, args), "foreign"
+def _statements(writer: _Writer, i: int, eqn, never_deleted) -> list[str]:
+    """The statement computing equation ``i``, then a ``del`` of what dies with it."""
+    outs = [writer.name(var) for var in eqn.outvars]
+    args = [writer.atom(atom) for atom in eqn.invars]
+    writer.index, writer.eqn, writer.primitive = i, eqn, eqn.primitive
+    writer.in_avals = tuple(atom.aval for atom in eqn.invars)
+    writer.out_avals = tuple(var.aval for var in eqn.outvars)
+    lowering = eqn.primitive.lowering or lower_by_impl
+    code = lowering(writer, *args, **eqn.params)
+    if eqn.primitive.multiple_results:
+        block = [f"{''.join(o + ', ' for o in outs)}= {code.source}"]
+    else:
+        block = [f"{outs[0]} = {code.source}"]
+    writer.record_result(i, eqn, code)
+    dead = []
+    for var in (*dict.fromkeys(a for a in eqn.invars if type(a) is Var), *eqn.outvars):
+        if writer.last_use.get(var, -1) <= i and id(var) not in never_deleted:
+            writer.release(var)
+            dead.append(writer.name(var))
+    if dead:
+        block.append(f"del {', '.join(dead)}")
+    return block
 
 
 def _split_into_parts(jaxpr, writer, blocks, block_size) -> tuple[list[str], list[str]]:
@@ -302,47 +298,107 @@ def _split_into_parts(jaxpr, writer, blocks, block_size) -> tuple[list[str], lis
             defined_at[var] = i
     end = len(jaxpr.eqns)
     count = -(-end // block_size)  # part k starts at equation k * block_size
-    # live[k]: variables defined before boundary k and read at or after it (outputs are
-    # read last); filled per variable, so the cost is the size of what is passed.
-    live: list[list[str]] = [[] for _ in range(count + 1)]
+    # passed[k]: variables defined before boundary k and read at or after it (outputs
+    # are read last); filled per variable, so the cost is the size of what is passed.
+    passed: list[list[str]] = [[] for _ in range(count + 1)]
     for var, defined in defined_at.items():
         last = writer.last_use.get(var, -1)
         first_boundary = defined // block_size + 1
         last_boundary = count if last >= end else last // block_size
         for k in range(first_boundary, last_boundary + 1):
-            live[k].append(writer.name(var))
+            passed[k].append(writer.name(var))
 
-    def live_at(k):
-        return "".join(name + ", " for name in live[k])
+    def passed_at(k):
+        return "".join(name + ", " for name in passed[k])
 
+    carrier = _PASSED_VALUES
     parts = []
-    body = [f"live = [{live_at(0)}]"]
+    body = [f"{carrier} = [{passed_at(0)}]"]
     for number, start in enumerate(range(0, end, block_size)):
         stop = min(start + block_size, end)
-        parts.append(f"def _part{number}(live):")
-        received = live_at(number)
+        parts.append(f"def _part{number}({carrier}):")
+        received = passed_at(number)
         if received:
-            parts.append(f"    {received}= live")
-        parts.append("    live.clear()")
+            parts.append(f"    {received}= {carrier}")
+        parts.append(f"    {carrier}.clear()")
         parts.extend(f"    {line}" for block in blocks[start:stop] for line in block)
-        parts.append(f"    return [{live_at(number + 1)}]")
-        body.append(f"live = _part{number}(live)")
-    if live_at(count):
-        body.append(f"{live_at(count)}= live")
+        parts.append(f"    return [{passed_at(number + 1)}]")
+        body.append(f"{carrier} = _part{number}({carrier})")
+    if passed_at(count):
+        body.append(f"{passed_at(count)}= {carrier}")
     return parts, body
 
 
+_SHARED_ROOTS = ("input", "constant")
+
+
+def _return_statement(jaxpr, writer) -> str:
+    """``return [...]``: every result a writable array sharing memory with nothing else.
+
+    Callers may write into results: none may be (a view of) an input, a constant or
+    another result, and none may be a read-only broadcast. What an implementation we
+    cannot see into returned is only possibly shared: that is checked when it runs.
+    """
+    results = []
+    returned_roots: set = set()
+    returned_names: list = []  # results returned without a copy, which later ones must not share
+    for atom in jaxpr.outvars:
+        if type(atom) is Literal:
+            results.append(f"_asarray({writer.atom(atom)}).copy()")
+            continue
+        out_name = writer.name(atom)
+        root = writer.root[atom]
+        possible = writer.may_be.get(root, {root})
+        shared = root[0] in _SHARED_ROOTS or root in returned_roots
+        maybe = [r for r in possible - {root} if r[0] in _SHARED_ROOTS or r in returned_roots]
+        returned_roots |= possible
+        if shared or atom in writer.broadcast:
+            results.append(f"_array({out_name})")
+            continue
+        if atom in writer.foreign:
+            others = [r[1] for r in maybe if r[0] in _SHARED_ROOTS]
+            if any(r[0] not in _SHARED_ROOTS for r in maybe):
+                others += returned_names
+            if others:
+                results.append(f"_own({', '.join([out_name, *dict.fromkeys(others)])})")
+            else:
+                results.append(f"_writable({out_name})")
+        elif maybe:
+            results.append(f"_array({out_name})")
+        elif atom.aval.ndim == 0:
+            results.append(f"_asarray({out_name})")
+        else:
+            results.append(out_name)
+        returned_names.append(out_name)
+    return f"return [{', '.join(results)}]"
+
+
+def _define_function(name: str, source: str, namespace: dict):
+    """Execute the generated ``source`` in ``namespace``; return the function ``name``."""
+    filename = f"<minigrad.jit {name} {id(namespace):x}>"
+    # Registered with linecache so tracebacks through the generated code show its lines,
+    # for as long as the function lives.
+    _forget_dead_sources()
+    linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
+    exec(compile(source, filename, "exec"), namespace)  # noqa: S102 - our own generated code
+    fn = namespace[name]
+    weakref.finalize(fn, _dead_sources.append, filename)
+    return fn
+
+
 def compile_jaxpr(
-    program: ClosedJaxpr | Jaxpr, name: str = "jitted", block_size: int = 1000
+    program: ClosedJaxpr | Jaxpr, name: str = "jitted", block_size: int = 1000, *, variable_names=None
 ) -> CompiledProgram:
     """Compile a program to a Python function of its inputs returning its output list.
 
     Args:
       program: a ``ClosedJaxpr`` (its constants are baked into the code) or a ``Jaxpr``
         without constant variables.
-      name: the name of the generated function.
+      name: the name of the generated function (reduced to a safe identifier).
       block_size: programs with more equations are split into helper functions of this
         many equations each (CPython compiles long functions slowly).
+      variable_names: an iterator of names for the program's variables (by default the
+        printer's ``a, b, c, ...``); the tests use it to try names the executor uses.
 
     Returns:
       A ``CompiledProgram``; ``.source`` is the generated Python.
@@ -360,107 +416,26 @@ def compile_jaxpr(
         jaxpr, consts = program.jaxpr, program.consts
     else:
         jaxpr, consts = program, ()
-    writer = _Writer(jaxpr)
+    name = name if name.isidentifier() and not keyword.iskeyword(name) else safe_identifier(name)
+    writer = _Writer(jaxpr, variable_names)
     for var, value in zip(jaxpr.constvars, consts, strict=True):
-        writer.names[var] = writer.constant(value, prefix="_c")
-        writer.bind_root(var, ("constant", var))
+        writer.names[var] = writer.constant(value, "c")
+        writer.bind_root(var, ("constant", writer.names[var]))
     params = []
     for var in jaxpr.invars:
         params.append(writer.name(var))
-        writer.bind_root(var, ("input", var))
-    blocks: list[list[str]] = []  # the statements of each equation
+        writer.bind_root(var, ("input", writer.names[var]))
     # Inputs and constants are never deleted: the caller (or the namespace) owns them.
     never_deleted = {id(var) for var in (*jaxpr.constvars, *jaxpr.invars)}
-    for i, eqn in enumerate(jaxpr.eqns):
-        outs = [writer.name(var) for var in eqn.outvars]
-        args = [writer.atom(atom) for atom in eqn.invars]
-        rhs, kind = _expression(writer, i, eqn, args)
-        block = [
-            f"{''.join(o + ', ' for o in outs)}= {rhs}"
-            if eqn.primitive.multiple_results
-            else f"{outs[0]} = {rhs}"
-        ]
-        blocks.append(block)
-        for position, var in enumerate(eqn.outvars):
-            if kind == "view" and type(eqn.invars[0]) is Var:
-                writer.bind_root(var, writer.root[eqn.invars[0]])
-                if eqn.primitive.name == "broadcast_to" or eqn.invars[0] in writer.broadcast:
-                    writer.broadcast.add(var)
-            elif kind == "inplace":
-                writer.bind_root(var, writer.root[writer.inplace_source])
-                writer.direct.add(var)
-            else:
-                owned = kind == "fresh" and var.aval.ndim > 0
-                writer.bind_root(var, ("eqn", i, position), owned=owned)
-                if owned:
-                    writer.direct.add(var)
-        if kind == "foreign":
-            # The implementation may return (a view of) an operand: never reuse those buffers.
-            operand_roots = set()
-            for atom in eqn.invars:
-                if type(atom) is Var:
-                    writer.owned.discard(writer.root[atom])
-                    operand_roots |= writer.may_be.get(writer.root[atom], {writer.root[atom]})
-            for var in eqn.outvars:
-                writer.may_be[writer.root[var]] = {writer.root[var], *operand_roots}
-                writer.foreign.add(var)
-        dead = []
-        for var in (*dict.fromkeys(a for a in eqn.invars if type(a) is Var), *eqn.outvars):
-            if writer.last_use.get(var, -1) <= i and id(var) not in never_deleted:
-                writer.release(var)
-                dead.append(writer.name(var))
-        if dead:
-            block.append(f"del {', '.join(dead)}")
+    blocks = [_statements(writer, i, eqn, never_deleted) for i, eqn in enumerate(jaxpr.eqns)]
     if len(blocks) > block_size:
         parts, body = _split_into_parts(jaxpr, writer, blocks, block_size)
     else:
         parts, body = [], [line for block in blocks for line in block]
-    results = []
-    returned_roots: set = set()
-    returned_names: list = []  # results returned without a copy, which later ones must not share
-    for atom in jaxpr.outvars:
-        if type(atom) is Literal:
-            results.append(f"_asarray({writer.atom(atom)}).copy()")
-            continue
-        out_name = writer.name(atom)
-        root = writer.root[atom]
-        possible = writer.may_be.get(root, {root})
-        # Callers may write into results: none may be (a view of) an input, a constant or
-        # another result, and none may be a read-only broadcast. What an implementation we
-        # cannot see into returned is only possibly shared: that is checked when it runs.
-        shared = root[0] in ("input", "constant") or root in returned_roots
-        maybe = [r for r in possible - {root} if r[0] in ("input", "constant") or r in returned_roots]
-        returned_roots |= possible
-        if shared or atom in writer.broadcast:
-            results.append(f"_array({out_name})")
-            continue
-        if atom in writer.foreign:
-            others = [writer.name(r[1]) for r in maybe if r[0] in ("input", "constant")]
-            if any(r[0] not in ("input", "constant") for r in maybe):
-                others += returned_names
-            if others:
-                results.append(f"_own({', '.join([out_name, *dict.fromkeys(others)])})")
-            else:
-                results.append(f"_writable({out_name})")
-        elif maybe:
-            results.append(f"_array({out_name})")
-        elif atom.aval.ndim == 0:
-            results.append(f"_asarray({out_name})")
-        else:
-            results.append(out_name)
-        returned_names.append(out_name)
-    body.append(f"return [{', '.join(results)}]")
+    body.append(_return_statement(jaxpr, writer))
     source = "".join(line + "\n" for line in parts)
     source += f"def {name}({', '.join(params)}):\n" + "".join(f"    {line}\n" for line in body)
-    filename = f"<minigrad.jit {name} {id(writer):x}>"
-    # Registered with linecache so tracebacks through the generated code show its lines,
-    # for as long as the function lives.
-    _forget_dead_sources()
-    linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
-    exec(compile(source, filename, "exec"), writer.namespace)  # noqa: S102 - our own generated code
-    fn = writer.namespace[name]
-    weakref.finalize(fn, _dead_sources.append, filename)
-    return CompiledProgram(fn, source)
+    return CompiledProgram(_define_function(name, source, writer.namespace), source)
 
 
 # Filenames of generated functions that have been freed. The finalizer only records them:

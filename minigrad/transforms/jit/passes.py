@@ -1,9 +1,12 @@
 """Program passes: each takes a ``Jaxpr`` and returns an equivalent, smaller one.
 
 - ``fold_constants``: evaluate equations whose inputs are all literals;
-- ``simplify``: algebraic identities (``x*1``, ``x+0``, integer ``x*0``, double
-  transpose or negation, reshape or broadcast to the same shape, a scalar broadcast and
-  then summed, an explicit broadcast feeding an operation that broadcasts anyway);
+- ``simplify``: operations that leave an operand unchanged (``x*1``, ``x+0``: each
+  primitive's ``neutral_operands``), each primitive's own rewrite rules
+  (``primitive.simplifications``, declared beside it in ``ops/``: integer ``x*0``,
+  double transpose or negation, reshape or cast to the same type, a scalar broadcast
+  and then summed), and an explicit broadcast feeding an operation that broadcasts
+  anyway;
 - ``drop_zero_cotangent_work``: what reverse mode emits around its seeds (multiplying by
   arrays of ones, adding arrays of zeros, full constant arrays where a scalar would do);
 - ``cse``: reuse the result of an identical earlier equation;
@@ -33,10 +36,16 @@ from __future__ import annotations
 
 import numpy as np
 
-from minigrad.core.dtypes import is_float_dtype
 from minigrad.core.ir import ClosedJaxpr, Eqn, Jaxpr, Literal, ShapedArray, Var
-from minigrad.ops.elementwise import ELEMENTWISE_PRIMITIVES, broadcast_shapes, mul_p
-from minigrad.ops.shape import broadcast_to_p, reshape_p
+from minigrad.core.rewrite import (
+    is_scalar_literal,
+    is_uniform_literal,
+    literal,
+    passes_through,
+    uniform_value,
+)
+from minigrad.ops.elementwise import ELEMENTWISE_PRIMITIVES, add_p, broadcast_shapes
+from minigrad.ops.shape import broadcast_to_p
 
 __all__ = [
     "dce",
@@ -69,11 +78,6 @@ def _rewrite_invars(eqn, env):
 def _finish(jaxpr, eqns, env) -> Jaxpr:
     outvars = [_substitute(atom, env) for atom in jaxpr.outvars]
     return Jaxpr(jaxpr.constvars, jaxpr.invars, eqns, outvars)
-
-
-def _literal(value, aval: ShapedArray) -> Literal:
-    value = np.asarray(value, aval.dtype)
-    return Literal(value, ShapedArray(value.shape, value.dtype))
 
 
 # ---------------------------------------------------------------------------------------
@@ -198,7 +202,7 @@ def fold_constants(jaxpr: Jaxpr) -> Jaxpr:
             out = eqn.primitive.impl(*(atom.val for atom in eqn.invars), **eqn.params)
             outs = out if eqn.primitive.multiple_results else [out]
             for var, value in zip(eqn.outvars, outs, strict=True):
-                env[var] = _literal(value, var.aval)
+                env[var] = literal(value, var.aval)
             continue
         eqns.append(eqn)
     return _finish(jaxpr, eqns, env)
@@ -208,94 +212,33 @@ def fold_constants(jaxpr: Jaxpr) -> Jaxpr:
 # algebraic simplification
 
 
-def _uniform_value(atom):
-    """The single value every element of a literal holds, or None."""
-    if type(atom) is not Literal:
-        return None
-    value = np.asarray(atom.val)
-    if value.size == 0:
-        return None
-    first = value.flat[0]
-    if is_float_dtype(value.dtype) and np.isnan(first):
-        return None
-    if value.size > 1 and not np.all(value == first):
-        return None
-    return first
-
-
-def _is_scalar_literal(atom, number) -> bool:
-    value = _uniform_value(atom)
-    return value is not None and atom.aval.size == 1 and value == number
-
-
-def _is_uniform_literal(atom, number) -> bool:
-    value = _uniform_value(atom)
-    return value is not None and value == number
-
-
-def _passes_through(eqn, operand) -> bool:
-    """Whether replacing ``eqn``'s result by ``operand`` keeps its shape and dtype."""
-    return type(operand) is Var and operand.aval == eqn.outvars[0].aval
-
-
 def _identity_operand(eqn, uniform: bool):
-    """The operand ``eqn`` returns unchanged (``x*1``, ``x+0``, ...), or None."""
-    name = eqn.primitive.name
-    if name not in ("add", "mul", "sub", "div") or all(type(atom) is Var for atom in eqn.invars):
+    """The operand ``eqn`` returns unchanged (``x*1``, ``x+0``, ...), or None.
+
+    Operand ``i`` is neutral when it is a literal equal to ``neutral_operands[i]`` of
+    the primitive; ``uniform`` accepts whole arrays of that value, not just scalars.
+    """
+    neutral = eqn.primitive.neutral_operands
+    if not neutral or len(eqn.invars) != 2 or all(type(atom) is Var for atom in eqn.invars):
         return None
-    check = _is_uniform_literal if uniform else _is_scalar_literal
-    if name in ("add", "mul") and len(eqn.invars) == 2:
-        neutral = 0 if name == "add" else 1
-        a, b = eqn.invars
-        if check(b, neutral) and _passes_through(eqn, a):
-            return a
-        if check(a, neutral) and _passes_through(eqn, b):
-            return b
-    if name in ("sub", "div"):
-        neutral = 0 if name == "sub" else 1
-        a, b = eqn.invars
-        if check(b, neutral) and _passes_through(eqn, a):
-            return a
+    check = is_uniform_literal if uniform else is_scalar_literal
+    for position, other in ((1, 0), (0, 1)):
+        number = neutral[position]
+        kept = eqn.invars[other]
+        if number is not None and check(eqn.invars[position], number) and passes_through(eqn, kept):
+            return kept
     return None
 
 
 def _simplify_eqn(eqn, producers):
-    """A replacement for ``eqn``'s single result (an atom), a new equation, or None."""
-    name = eqn.primitive.name
-    out_aval = eqn.outvars[0].aval if eqn.outvars else None
+    """A replacement for ``eqn``'s single result (an atom), new equations, or None."""
     operand = _identity_operand(eqn, uniform=False)
     if operand is not None:
         return operand
-    if name == "mul" and out_aval.dtype.kind in "iub":
-        # x*0 is 0 only when x cannot be inf or nan: integers and booleans.
-        if any(_is_uniform_literal(atom, 0) for atom in eqn.invars):
-            return _literal(np.zeros(out_aval.shape, out_aval.dtype), out_aval)
-    if name in ("reshape", "broadcast_to", "convert_element_type", "transpose"):
-        (x,) = eqn.invars
-        if x.aval == out_aval and (
-            name != "transpose" or eqn.params["permutation"] == tuple(range(x.aval.ndim))
-        ):
-            return x
-    source = producers.get(eqn.invars[0]) if eqn.invars and type(eqn.invars[0]) is Var else None
-    if source is None:
-        return None
-    inner = source.primitive.name
-    if name == "neg" and inner == "neg":
-        return source.invars[0]
-    if name == "transpose" and inner == "transpose":
-        outer_perm, inner_perm = eqn.params["permutation"], source.params["permutation"]
-        composed = tuple(inner_perm[i] for i in outer_perm)
-        x = source.invars[0]
-        if composed == tuple(range(len(composed))):
-            return x
-        return Eqn(eqn.primitive, [x], eqn.outvars, {"permutation": composed}, eqn.source)
-    if name == "reshape" and inner == "reshape":
-        x = source.invars[0]
-        if x.aval.shape == out_aval.shape:
-            return x
-        return Eqn(eqn.primitive, [x], eqn.outvars, eqn.params, eqn.source)
-    if name == "reduce_sum" and inner == "broadcast_to" and source.invars[0].aval.size == 1:
-        return _sum_of_broadcast_scalar(eqn, source)
+    for rule in eqn.primitive.simplifications:
+        result = rule(eqn, producers)
+        if result is not None:
+            return result
     return None
 
 
@@ -307,7 +250,7 @@ def _elide_broadcasts(eqn, producers):
     changed = False
     for i, atom in enumerate(invars):
         source = producers.get(atom) if type(atom) is Var else None
-        if source is None or source.primitive.name != "broadcast_to":
+        if source is None or source.primitive is not broadcast_to_p:
             continue
         candidate = [*invars[:i], source.invars[0], *invars[i + 1 :]]
         if (
@@ -319,29 +262,6 @@ def _elide_broadcasts(eqn, producers):
     if not changed:
         return eqn
     return Eqn(eqn.primitive, invars, eqn.outvars, eqn.params, eqn.source)
-
-
-def _sum_of_broadcast_scalar(eqn, source):
-    """``sum(broadcast_to(s, shape), axes)`` is ``s * n`` broadcast to the kept axes."""
-    scalar = source.invars[0]
-    full_shape = source.params["shape"]
-    count = int(np.prod([full_shape[axis] for axis in eqn.params["axes"]], dtype=np.int64))
-    out_var = eqn.outvars[0]
-    aval = ShapedArray(scalar.aval.shape, scalar.aval.dtype)
-    product = Var(aval)
-    eqns = [Eqn(mul_p, [scalar, _literal(np.full(aval.shape, count), aval)], [product])]
-    if aval.shape == out_var.aval.shape:
-        return eqns, product
-    if aval.ndim > out_var.aval.ndim:
-        squeezed = Var(
-            ShapedArray(aval.shape[aval.ndim - out_var.aval.ndim :] if out_var.aval.ndim else (), aval.dtype)
-        )
-        eqns.append(Eqn(reshape_p, [product], [squeezed], {"new_sizes": squeezed.aval.shape}))
-        product = squeezed
-        if product.aval.shape == out_var.aval.shape:
-            return eqns, product
-    eqns.append(Eqn(broadcast_to_p, [product], [out_var], {"shape": out_var.aval.shape}))
-    return eqns, out_var
 
 
 def simplify(jaxpr: Jaxpr) -> Jaxpr:
@@ -396,13 +316,13 @@ def _shrink_uniform_literal(eqn):
     for i, atom in enumerate(invars):
         if type(atom) is not Literal or atom.aval.ndim == 0:
             continue
-        value = _uniform_value(atom)
+        value = uniform_value(atom)
         if value is None:
             continue
         others = [a.aval.shape for j, a in enumerate(invars) if j != i]
         if broadcast_shapes(eqn.primitive.name, *others) != out_shape:
             continue
-        invars[i] = _literal(np.asarray(value), ShapedArray((), atom.aval.dtype))
+        invars[i] = literal(np.asarray(value), ShapedArray((), atom.aval.dtype))
         changed = True
     if not changed:
         return eqn
@@ -437,12 +357,11 @@ def drop_zero_cotangent_work(jaxpr: Jaxpr) -> Jaxpr:
         if operand is not None:
             env[eqn.outvars[0]] = operand
             continue
-        name = eqn.primitive.name
         out_aval = eqn.outvars[0].aval
-        if name == "add":
+        if eqn.primitive is add_p:
             a, b = eqn.invars
             for zero, other in ((a, b), (b, a)):
-                if _is_uniform_literal(zero, 0) and type(other) is Var and other.aval.dtype == out_aval.dtype:
+                if is_uniform_literal(zero, 0) and type(other) is Var and other.aval.dtype == out_aval.dtype:
                     eqn = Eqn(broadcast_to_p, [other], eqn.outvars, {"shape": out_aval.shape}, eqn.source)
                     break
         eqns.append(_shrink_uniform_literal(eqn))
