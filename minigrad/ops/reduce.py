@@ -112,8 +112,11 @@ reduce_min_p.def_batch(reduction_batch_rule(reduce_min))
 
 
 def _ufunc_reduce_lowering(ufunc):
+    reduce = ufunc.reduce  # one object for every equation (each access makes a new one)
+    hint = f"{ufunc.__name__}_reduce"
+
     def ufunc_reduce_lowering(ctx, x, *, axes):
-        return Code(f"{ctx.constant(ufunc.reduce, f'{ufunc.__name__}_reduce')}({x}, {tuple(axes)!r})", FRESH)
+        return Code(f"{ctx.constant(reduce, hint)}({x}, {tuple(axes)!r})", FRESH)
 
     ufunc_reduce_lowering.__name__ = f"{ufunc.__name__}_reduce_lowering"
     return ufunc_reduce_lowering

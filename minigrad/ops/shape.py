@@ -311,11 +311,16 @@ def reduction_batch_rule(reduce):
 reduce_sum_p.def_batch(reduction_batch_rule(reduce_sum))
 
 
+# One object, so every equation names the same constant (``np.add.reduce`` is a new
+# bound method at each access).
+_add_reduce = np.add.reduce
+
+
 @reduce_sum_p.def_lowering
 def reduce_sum_lowering(ctx, x, *, axes):
     if ctx.out_avals[0].dtype.kind not in "fc":
         return lower_by_impl(ctx, x, axes=axes)  # the impl keeps small integer dtypes
-    return Code(f"{ctx.constant(np.add.reduce, 'add_reduce')}({x}, {tuple(axes)!r})", FRESH)
+    return Code(f"{ctx.constant(_add_reduce, 'add_reduce')}({x}, {tuple(axes)!r})", FRESH)
 
 
 def unbroadcast(x, shape):
