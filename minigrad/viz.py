@@ -176,7 +176,7 @@ def _collapse_repeats(eqns, labels, groups) -> list[tuple[list[list[int]], int]]
     """Blocks of groups; a run of groups repeating ``count`` times becomes one block."""
 
     def signature(group):
-        return labels[group[0]], tuple(eqns[i].primitive.name for i in group)
+        return labels[group[0]], tuple(eqns[i].primitive for i in group)
 
     signatures = [signature(g) for g in groups]
     blocks = []
@@ -511,8 +511,8 @@ def draw(fun, *args, path, grads: bool = False, values: bool = False, collapse_a
             raise TypeError(f"draw(grads=True): {name} has no floating-point argument to differentiate.")
         backward = make_jaxpr(grad(fun, argnums=argnums))(*args)
         # The gradient program starts with the forward program, recorded again.
-        prefix = [eqn.primitive.name for eqn in backward.eqns[: len(forward.eqns)]]
-        same_start = prefix == [eqn.primitive.name for eqn in forward.eqns]
+        prefix = [eqn.primitive for eqn in backward.eqns[: len(forward.eqns)]]
+        same_start = prefix == [eqn.primitive for eqn in forward.eqns]
         backward_notes = _Annotations(backward_from=len(forward.eqns) if same_start else None)
         if values:
             backward_notes = attrs.evolve(backward_notes, values=_values_of_all_vars(backward, flat_args))
