@@ -197,3 +197,10 @@ def test_missing_tangents_and_cotangents_are_filled_by_one_helper():
             line for line in (PACKAGE / "transforms" / name).read_text().splitlines() if ">>>" not in line
         ]
         assert not any("np.zeros(" in line for line in code), f"transforms/{name} fills zeros itself"
+
+
+@pytest.mark.parametrize("path", sorted(PACKAGE.rglob("*.py")), ids=lambda p: str(p.relative_to(PACKAGE)))
+def test_no_module_is_over_600_lines(path):
+    # A module that passes ~600 lines is usually two ideas: split it by idea.
+    lines = len(path.read_text().splitlines())
+    assert lines <= 600, f"{path.relative_to(PACKAGE)} has {lines} lines; split it by idea"
