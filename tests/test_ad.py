@@ -8,6 +8,8 @@ import pytest
 
 import minigrad as mg
 import minigrad.numpy as mnp
+from minigrad.core.primitive import Primitive
+from minigrad.core.trace import bind
 from minigrad.testing import check_grads
 
 # ---------------------------------------------------------------------------------------
@@ -349,3 +351,49 @@ def test_gradients_are_ordinary_writable_arrays(fun, jitted):
     assert ct.flags.writeable
     value, g2 = mg.value_and_grad(fun)(np.arange(3.0))
     assert g2.flags.writeable
+
+
+# ---------------------------------------------------------------------------------------
+# The backward pass checks the rules it calls.
+
+
+def _two_input_primitive_with_vjp_all(rule):
+    """A product primitive whose only reverse rule is ``rule`` (a vjp_all rule)."""
+    product_p = Primitive("product_with_bad_vjp_all", register=False)
+
+    @product_p.def_impl
+    def product_impl(x, y):
+        return x * y
+
+    @product_p.def_shape_rule
+    def product_shape_rule(x, y):
+        return x
+
+    product_p.def_vjp_all(rule)
+    return product_p
+
+
+def test_a_vjp_all_rule_with_the_wrong_number_of_cotangents_is_named():
+    def one_cotangent_for_two_inputs(wanted, ct, ans, x, y):
+        return (mnp.multiply(ct, y),)
+
+    product_p = _two_input_primitive_with_vjp_all(one_cotangent_for_two_inputs)
+    with pytest.raises(ValueError, match=r"'product_with_bad_vjp_all' returned 1 cotangents for 2 inputs"):
+        mg.grad(lambda x: bind(product_p, x, np.array(3.0)))(np.array(2.0))
+
+
+def test_a_vjp_all_rule_returning_a_bare_array_is_named():
+    def bare_array(wanted, ct, ans, x, y):
+        return mnp.multiply(ct, y)
+
+    product_p = _two_input_primitive_with_vjp_all(bare_array)
+    with pytest.raises(ValueError, match=r"'product_with_bad_vjp_all' returned ndarray for 2 inputs"):
+        mg.grad(lambda x: bind(product_p, x, np.array(3.0)))(np.array(2.0))
+
+
+def test_a_correct_vjp_all_rule_gives_the_gradient():
+    def product_vjp_all(wanted, ct, ans, x, y):
+        return (mnp.multiply(ct, y), mnp.multiply(ct, x))
+
+    product_p = _two_input_primitive_with_vjp_all(product_vjp_all)
+    assert mg.grad(lambda x: bind(product_p, x, np.array(3.0)))(np.array(2.0)) == 3.0

@@ -1,19 +1,28 @@
-"""Which dtypes carry derivatives: the one test every transform agrees on.
+"""Two facts about values that every layer agrees on: which dtypes carry derivatives,
+and which numbers are *weak*.
 
 Real and complex floating point values have tangents and cotangents; integers and
 booleans are constants to every transform.
+
+A Python number (``bool``, ``int``, ``float``, ``complex``) is weak: it has no dtype of
+its own and takes the dtype of the arrays it meets, so ``float32_array * 2.0`` stays
+float32. NumPy scalars (``np.float64(2.0)``, ``np.float32(2.0)``) are strong, like 0-d
+arrays, even though ``np.float64`` subclasses ``float``. This is NumPy 2's rule (NEP 50)
+and JAX's.
 
 Example:
     >>> import numpy as np
     >>> is_float_dtype(np.float32), is_float_dtype(np.int64), is_float_dtype(bool)
     (True, False, False)
+    >>> is_python_scalar(2.0), is_python_scalar(np.float64(2.0))
+    (True, False)
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["is_float_dtype", "FLOAT_KINDS"]
+__all__ = ["is_float_dtype", "FLOAT_KINDS", "PYTHON_SCALARS", "is_python_scalar"]
 
 # numpy.dtype.kind of the dtypes that carry derivatives.
 FLOAT_KINDS = frozenset("fc")
@@ -22,3 +31,26 @@ FLOAT_KINDS = frozenset("fc")
 def is_float_dtype(dtype) -> bool:
     """Whether values of ``dtype`` carry derivatives (real or complex floating point)."""
     return np.dtype(dtype).kind in FLOAT_KINDS
+
+
+# The weak scalar types, matched by exact type: NumPy's float64 and complex128 subclass
+# float and complex but are strong. A frozenset lookup of `type(x)` is also the cheapest
+# test, and the hot paths (every operation's operands) inline it.
+PYTHON_SCALARS = frozenset((bool, int, float, complex))
+
+
+def is_python_scalar(x) -> bool:
+    """Whether ``x`` is a weak Python number (not a NumPy scalar, not an array).
+
+    Args:
+      x: any value.
+
+    Returns:
+      True for exactly ``bool``, ``int``, ``float`` and ``complex`` values.
+
+    Example:
+      >>> import numpy as np
+      >>> [is_python_scalar(v) for v in (1, True, 1.0, 1j, np.float64(1.0), np.array(1.0))]
+      [True, True, True, True, False, False]
+    """
+    return type(x) in PYTHON_SCALARS

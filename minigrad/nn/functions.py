@@ -12,6 +12,8 @@ Example:
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 import minigrad.numpy as mnp
@@ -67,7 +69,9 @@ def gelu(x):
       0.8412
     """
     x = _inexact(x)
-    inner = np.sqrt(2.0 / np.pi) * (x + 0.044715 * x**3)
+    # A Python float, so the constant is weak: np.sqrt would give a strong np.float64
+    # that turns float32 activations into float64.
+    inner = math.sqrt(2.0 / math.pi) * (x + 0.044715 * x**3)
     return mnp.multiply(0.5 * x, 1.0 + mnp.tanh(inner))
 
 

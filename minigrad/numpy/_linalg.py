@@ -13,6 +13,7 @@ import string
 
 import numpy as np
 
+from minigrad.core.dtypes import is_python_scalar
 from minigrad.numpy._promotion import promote
 from minigrad.ops import elementwise as ew
 from minigrad.ops import linalg as la
@@ -56,7 +57,7 @@ def _strong(*args):
     """Python numbers as arrays of their own default dtype: NumPy's dot family converts
     its operands with ``asarray`` before promoting, so ``dot(float32_array, 2)`` is
     float64 (unlike ``multiply``, where the 2 is weak)."""
-    return [np.asarray(x) if isinstance(x, (bool, int, float, complex)) else x for x in args]
+    return [np.asarray(x) if is_python_scalar(x) else x for x in args]
 
 
 def dot(a, b, out=None):

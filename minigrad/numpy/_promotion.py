@@ -17,12 +17,11 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from minigrad.core.dtypes import is_python_scalar
 from minigrad.core.trace import Tracer
 from minigrad.ops.elementwise import convert_element_type
 
 __all__ = ["promote", "promote_to_inexact", "to_array", "dtype_of", "normalize_axes", "normalize_axis"]
-
-_PYTHON_SCALARS = (bool, int, float, complex)
 
 
 def dtype_of(x) -> np.dtype:
@@ -47,7 +46,7 @@ _WEAK_STAND_INS = {"b": False, "i": 0, "u": 0, "f": 0.0, "c": 0j}
 
 def _promotion_key(x):
     # Python scalars go to np.result_type as values, so NumPy 2 treats them as weak.
-    if isinstance(x, _PYTHON_SCALARS):
+    if is_python_scalar(x):
         return x
     if isinstance(x, Tracer) and getattr(x, "weak_type", False):
         return _WEAK_STAND_INS[x.dtype.kind]

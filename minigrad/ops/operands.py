@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from minigrad.core.dtypes import PYTHON_SCALARS
 from minigrad.core.ir import ShapedArray
 from minigrad.core.primitive import Primitive
 from minigrad.core.trace import bind, get_aval
@@ -60,7 +61,11 @@ def same_dtype_rule(name):
             return first  # the common case: operands of one shape and dtype
         dtypes = {a.dtype for a in avals}
         if len(dtypes) > 1:
-            raise TypeError(f"{name}: operands have different dtypes {[str(a.dtype) for a in avals]}")
+            raise TypeError(
+                f"{name}: operands have different dtypes {[str(a.dtype) for a in avals]}. Only "
+                "Python numbers adapt to the arrays they meet; cast the others first "
+                "(convert_element_type), or use minigrad.numpy, which promotes as NumPy does."
+            )
         shape = broadcast_shapes(name, *(a.shape for a in avals))
         for aval in avals:
             if aval.shape == shape:
@@ -71,32 +76,31 @@ def same_dtype_rule(name):
     return elementwise_shape_rule
 
 
-# The scalar types this layer adapts: Python's, and NumPy's two that subclass them. A
-# frozenset lookup of the exact type is cheaper than isinstance with a tuple, and this
-# runs for every operation.
-_PYTHON_NUMBERS = frozenset((int, float, complex, bool, np.float64, np.complex128))
-
-
 def weak_operands(args):
     """Give Python scalars the dtype of the arrays they meet (NumPy 2's weak scalars).
+
+    NumPy scalars are strong and left as they are, like 0-d arrays (see ``core/dtypes.py``).
 
     Example:
       >>> weak_operands([np.ones(2, np.float32), 2.0])[1].dtype
       dtype('float32')
+      >>> weak_operands([np.ones(2, np.float32), np.float64(2.0)])[1].dtype
+      dtype('float64')
     """
+    # `type(arg) in PYTHON_SCALARS` is `is_python_scalar` inlined: this runs for every operation.
     for arg in args:
-        if type(arg) in _PYTHON_NUMBERS:
+        if type(arg) in PYTHON_SCALARS:
             break
     else:
         return args  # no Python scalars: nothing to convert
     dtype = None
     for arg in args:
-        if type(arg) not in _PYTHON_NUMBERS:
+        if type(arg) not in PYTHON_SCALARS:
             dtype = get_aval(arg).dtype
             break
     if dtype is None:
         return [np.asarray(arg) for arg in args]
-    return [np.asarray(arg, dtype) if type(arg) in _PYTHON_NUMBERS else arg for arg in args]
+    return [np.asarray(arg, dtype) if type(arg) in PYTHON_SCALARS else arg for arg in args]
 
 
 def bind_weak(prim, *args, **params):

@@ -67,53 +67,77 @@ def backward_pass(eqns, read, cts_by_var: dict, release=None) -> dict:
         if release is not None and passed is not None:
             release(passed)
         passed = eqn
-        primitive = eqn.primitive
-        if primitive.multiple_results:
-            cts_out = [ct_env.pop(v, None) for v in eqn.outvars]
-            if all(ct is None for ct in cts_out):
-                continue
-            cts_out = instantiate_zeros(cts_out, [v.aval for v in eqn.outvars])
-            ans = [read(v) for v in eqn.outvars]
+        cts_out = _output_cotangents(eqn, ct_env)
+        if cts_out is not None:
+            _transpose_equation(eqn, read, cts_out, ct_env)
+    return ct_env
+
+
+def _output_cotangents(eqn, ct_env: dict):
+    """The cotangents of ``eqn``'s outputs, taken out of ``ct_env``; None if none has one
+    (the equation is then skipped). Missing ones of several outputs become zeros."""
+    if not eqn.primitive.multiple_results:
+        return ct_env.pop(eqn.outvars[0], None)
+    cts_out = [ct_env.pop(v, None) for v in eqn.outvars]
+    if all(ct is None for ct in cts_out):
+        return None
+    return instantiate_zeros(cts_out, [v.aval for v in eqn.outvars])
+
+
+def _transpose_equation(eqn, read, cts_out, ct_env: dict) -> None:
+    """Pull ``cts_out`` back through ``eqn``, adding each input's cotangent into ``ct_env``."""
+    primitive, invars, params = eqn.primitive, eqn.invars, eqn.params
+    ans = [read(v) for v in eqn.outvars] if primitive.multiple_results else read(eqn.outvars[0])
+    primals = [read(atom) for atom in invars]
+    # Equations staged while transposing this one belong to the user's line that made it.
+    source_token = None if eqn.source is None else set_equation_source(eqn.source)
+    try:
+        if primitive.vjp_all is not None:
+            cts_in = _all_input_cotangents(primitive, invars, cts_out, ans, primals, params)
+            for atom, ct in zip(invars, cts_in, strict=True):
+                if ct is not None and type(atom) is not Literal:
+                    _add_cotangent(ct_env, atom, ct)
         else:
-            cts_out = ct_env.pop(eqn.outvars[0], None)
-            if cts_out is None:
-                continue
-            ans = read(eqn.outvars[0])
-        invars, params = eqn.invars, eqn.params
-        primals = [read(atom) for atom in invars]
-        # Equations staged while transposing this one belong to the user's line that made it.
-        source_token = None if eqn.source is None else set_equation_source(eqn.source)
-        try:
-            if primitive.vjp_all is not None:
-                wanted = tuple(type(atom) is not Literal for atom in invars)
-                cts_in = primitive.vjp_all(wanted, cts_out, ans, *primals, **params)
-            else:
-                # Per-input rules are called inline below: collecting them first (a list
-                # or generator) measurably slows this, the hottest loop of reverse mode.
-                cts_in = None
+            # Per-input rules are called inline, one input at a time: collecting their
+            # results first measurably slows this, the hottest loop of reverse mode.
             for argnum, atom in enumerate(invars):
                 if type(atom) is Literal:
                     continue  # a constant: nobody asked for its cotangent
-                if cts_in is None:
-                    ct = primitive.vjp(argnum, cts_out, ans, *primals, **params)
-                else:
-                    ct = cts_in[argnum]
-                if ct is None:
-                    continue
-                ct_aval, aval = get_aval(ct), atom.aval
-                # Avals are interned, so the same object (the usual case) means the
-                # cotangent already has its primal's shape and dtype.
-                if ct_aval is not aval:
-                    if ct_aval.shape != aval.shape:
-                        ct = unbroadcast(ct, aval.shape)
-                    if ct_aval.dtype != aval.dtype:
-                        ct = convert_element_type(ct, aval.dtype)
-                existing = ct_env.get(atom)
-                ct_env[atom] = ct if existing is None else add(existing, ct)
-        finally:
-            if source_token is not None:
-                reset_equation_source(source_token)
-    return ct_env
+                ct = primitive.vjp(argnum, cts_out, ans, *primals, **params)
+                if ct is not None:
+                    _add_cotangent(ct_env, atom, ct)
+    finally:
+        if source_token is not None:
+            reset_equation_source(source_token)
+
+
+def _all_input_cotangents(primitive, invars, cts_out, ans, primals, params):
+    """A ``vjp_all`` rule's cotangents, checked to be one per input."""
+    wanted = tuple(type(atom) is not Literal for atom in invars)
+    cts_in = primitive.vjp_all(wanted, cts_out, ans, *primals, **params)
+    if not isinstance(cts_in, (tuple, list)) or len(cts_in) != len(invars):
+        returned = f"{len(cts_in)} cotangents" if isinstance(cts_in, (tuple, list)) else type(cts_in).__name__
+        raise ValueError(
+            f"the vjp_all rule of primitive {primitive.name!r} returned {returned} for "
+            f"{len(invars)} inputs; a VJP rule returns a tuple or list with one cotangent "
+            "(or None) per input."
+        )
+    return cts_in
+
+
+def _add_cotangent(ct_env: dict, atom, ct) -> None:
+    """Add ``ct`` into ``atom``'s cotangent, first given ``atom``'s shape and dtype (this is
+    the one place broadcasting is undone)."""
+    ct_aval, aval = get_aval(ct), atom.aval
+    # Avals are interned, so the same object (the usual case) means the cotangent
+    # already has its primal's shape and dtype.
+    if ct_aval is not aval:
+        if ct_aval.shape != aval.shape:
+            ct = unbroadcast(ct, aval.shape)
+        if ct_aval.dtype != aval.dtype:
+            ct = convert_element_type(ct, aval.dtype)
+    existing = ct_env.get(atom)
+    ct_env[atom] = ct if existing is None else add(existing, ct)
 
 
 def _lower(trace, x):

@@ -13,7 +13,7 @@ from __future__ import annotations
 import attrs
 import numpy as np
 
-from minigrad.core.dtypes import is_float_dtype
+from minigrad.core.dtypes import PYTHON_SCALARS, is_float_dtype, is_python_scalar
 from minigrad.core.ir import ShapedArray
 from minigrad.core.trace import Tracer, get_aval
 from minigrad.tree import tree_flatten, tree_flatten_with_path
@@ -30,9 +30,7 @@ __all__ = [
     "instantiate_zeros",
 ]
 
-_SCALAR_TYPES = (bool, int, float, complex, np.generic)
-# Exactly these types (not NumPy scalars, which subclass float and int) are weak.
-_PYTHON_NUMBERS = (bool, int, float, complex)
+_SCALAR_TYPES = (*PYTHON_SCALARS, np.generic)
 
 
 def is_array_leaf(x) -> bool:
@@ -74,7 +72,7 @@ def argument_aval(leaf) -> ShapedArray:
       (True, False)
     """
     aval = get_aval(leaf)
-    if type(leaf) in _PYTHON_NUMBERS:
+    if is_python_scalar(leaf):
         return attrs.evolve(aval, weak_type=True)
     return aval
 

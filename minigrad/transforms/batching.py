@@ -238,100 +238,125 @@ def vmap(fun, in_axes=0, out_axes=0):
 
     @functools.wraps(fun)
     def vmapped(*args, **kwargs):
-        # As in JAX, keyword arguments are always mapped over their axis 0.
-        # Python numbers stay numbers: shared ones are passed to the function as they are,
-        # and promote weakly there, as they do eagerly.
-        arg_leaves, args_tree = flatten_arguments("vmap", args, keep_numbers=True)
-        kwarg_leaves, _ = flatten_arguments("vmap", kwargs, "kwargs", keep_numbers=True)
-        flat_args = [*arg_leaves, *kwarg_leaves]
-        in_tree = tree_structure((args, kwargs))
-        flat_in_axes = [*broadcast_prefix("vmap", "in_axes", in_axes, args_tree), *[0] * len(kwarg_leaves)]
-        paths = [f"args{path}" for path, _ in tree_flatten_with_path(args)[0]]
-        paths += [f"kwargs{path}" for path, _ in tree_flatten_with_path(kwargs)[0]]
-        dims: list = []
-        for axis, x, path in zip(flat_in_axes, flat_args, paths, strict=True):
-            _check_axis_spec("vmap", "in_axes", axis)
-            if axis is None:
-                dims.append(None)
-                continue
-            ndim = get_aval(x).ndim
-            if ndim == 0:
-                share = (
-                    "Give it in_axes=None to share it with every example"
-                    if path.startswith("args")
-                    else "Keyword arguments are always mapped over axis 0; pass it positionally "
-                    "with in_axes=None, or close over it, to share it with every example"
-                )
-                raise ValueError(
-                    f"vmap: {path} is 0-d (shape ()), so it has no axis to map over "
-                    f"(in_axes gives it axis {axis}). {share}, or pass an array with a batch axis."
-                )
-            if not -ndim <= axis < ndim:
-                raise ValueError(
-                    f"vmap: in_axes={axis} for {path} of shape {get_aval(x).shape}, which has "
-                    f"{ndim} axes; choose an axis in [-{ndim}, {ndim}) or None to share it."
-                )
-            dims.append(int(axis) % ndim)
-        sizes = {get_aval(x).shape[d] for x, d in zip(flat_args, dims, strict=True) if d is not None}
-        if not sizes:
-            raise ValueError(
-                "vmap: no argument is mapped (every in_axes entry is None, or the arguments have "
-                "no arrays); map at least one argument."
-            )
-        if len(sizes) > 1:
-            raise _axis_sizes_error(dims, flat_args, paths)
-        (axis_size,) = sizes
-
+        flat_args, in_tree, flat_in_axes, paths = _flatten_mapped_arguments(args, kwargs, in_axes)
+        dims = [
+            _batch_dim(axis, x, path) for axis, x, path in zip(flat_in_axes, flat_args, paths, strict=True)
+        ]
+        axis_size = _axis_size(dims, flat_args, paths)
         batched_positions = [i for i, d in enumerate(dims) if d is not None]
-        example_avals = []
-        for i in batched_positions:
-            aval = get_aval(flat_args[i])
-            shape = list(aval.shape)
-            del shape[dims[i]]
-            example_avals.append(ShapedArray(shape, aval.dtype))
-        out_trees = []
-
-        def fun_of_example(*example_args):
-            # Shared arguments are passed as they are, so their values stay visible.
-            full = list(flat_args)
-            for i, value in zip(batched_positions, example_args, strict=True):
-                full[i] = value
-            example_args, example_kwargs = tree_unflatten(in_tree, full)
-            out_leaves, out_tree = tree_flatten(fun(*example_args, **example_kwargs))
-            out_trees.append(out_tree)
-            return out_leaves
-
-        try:
-            closed = stage_flat(fun_of_example, example_avals)
-        except ConcretizationError as error:
-            _mention_vmap_advice(error)
-            raise
+        closed, out_tree = _stage_one_example(fun, flat_args, dims, batched_positions, in_tree)
         outs, out_dims = eval_jaxpr_batched(
             closed.jaxpr,
             closed.consts,
             [flat_args[i] for i in batched_positions],
             [dims[i] for i in batched_positions],
         )
-        out_tree = out_trees[0]
         flat_out_axes = broadcast_prefix("vmap", "out_axes", out_axes, out_tree)
-        results = []
-        for value, dim, axis in zip(outs, out_dims, flat_out_axes, strict=True):
-            _check_axis_spec("vmap", "out_axes", axis)
-            if axis is None and dim is not None:
-                raise ValueError(
-                    f"vmap: out_axes=None for an output of shape {get_aval(value).shape} that depends "
-                    "on the mapped axis; give the axis where the examples should be stacked."
-                )
-            if not hasattr(value, "shape"):
-                value = np.asarray(value)
-            if axis is not None:
-                ndim = get_aval(value).ndim + (dim is None)
-                if not -ndim <= axis < ndim:
-                    raise ValueError(
-                        f"vmap: out_axes={axis} is out of range for an output with {ndim} axes "
-                        "(batch axis included)."
-                    )
-            results.append(_move_batch_axis(value, dim, axis, axis_size))
+        results = [
+            _place_output(value, dim, axis, axis_size)
+            for value, dim, axis in zip(outs, out_dims, flat_out_axes, strict=True)
+        ]
         return tree_unflatten(out_tree, results)
 
     return vmapped
+
+
+def _flatten_mapped_arguments(args, kwargs, in_axes):
+    """The leaves of ``(args, kwargs)``, their tree, each leaf's in_axes entry and path."""
+    # As in JAX, keyword arguments are always mapped over their axis 0.
+    # Python numbers stay numbers: shared ones are passed to the function as they are,
+    # and promote weakly there, as they do eagerly.
+    arg_leaves, args_tree = flatten_arguments("vmap", args, keep_numbers=True)
+    kwarg_leaves, _ = flatten_arguments("vmap", kwargs, "kwargs", keep_numbers=True)
+    flat_args = [*arg_leaves, *kwarg_leaves]
+    in_tree = tree_structure((args, kwargs))
+    flat_in_axes = [*broadcast_prefix("vmap", "in_axes", in_axes, args_tree), *[0] * len(kwarg_leaves)]
+    paths = [f"args{path}" for path, _ in tree_flatten_with_path(args)[0]]
+    paths += [f"kwargs{path}" for path, _ in tree_flatten_with_path(kwargs)[0]]
+    return flat_args, in_tree, flat_in_axes, paths
+
+
+def _batch_dim(axis, x, path):
+    """The batch axis of argument ``x`` (at ``path``), counted from the front, or None."""
+    _check_axis_spec("vmap", "in_axes", axis)
+    if axis is None:
+        return None
+    ndim = get_aval(x).ndim
+    if ndim == 0:
+        share = (
+            "Give it in_axes=None to share it with every example"
+            if path.startswith("args")
+            else "Keyword arguments are always mapped over axis 0; pass it positionally "
+            "with in_axes=None, or close over it, to share it with every example"
+        )
+        raise ValueError(
+            f"vmap: {path} is 0-d (shape ()), so it has no axis to map over "
+            f"(in_axes gives it axis {axis}). {share}, or pass an array with a batch axis."
+        )
+    if not -ndim <= axis < ndim:
+        raise ValueError(
+            f"vmap: in_axes={axis} for {path} of shape {get_aval(x).shape}, which has "
+            f"{ndim} axes; choose an axis in [-{ndim}, {ndim}) or None to share it."
+        )
+    return int(axis) % ndim
+
+
+def _axis_size(dims, flat_args, paths) -> int:
+    """The one batch size every mapped argument agrees on."""
+    sizes = {get_aval(x).shape[d] for x, d in zip(flat_args, dims, strict=True) if d is not None}
+    if not sizes:
+        raise ValueError(
+            "vmap: no argument is mapped (every in_axes entry is None, or the arguments have "
+            "no arrays); map at least one argument."
+        )
+    if len(sizes) > 1:
+        raise _axis_sizes_error(dims, flat_args, paths)
+    (axis_size,) = sizes
+    return axis_size
+
+
+def _stage_one_example(fun, flat_args, dims, batched_positions, in_tree):
+    """``fun`` staged at the shapes of one example; returns the program and the output tree."""
+    example_avals = []
+    for i in batched_positions:
+        aval = get_aval(flat_args[i])
+        shape = list(aval.shape)
+        del shape[dims[i]]
+        example_avals.append(ShapedArray(shape, aval.dtype))
+    out_trees = []
+
+    def fun_of_example(*example_args):
+        # Shared arguments are passed as they are, so their values stay visible.
+        full = list(flat_args)
+        for i, value in zip(batched_positions, example_args, strict=True):
+            full[i] = value
+        example_args, example_kwargs = tree_unflatten(in_tree, full)
+        out_leaves, out_tree = tree_flatten(fun(*example_args, **example_kwargs))
+        out_trees.append(out_tree)
+        return out_leaves
+
+    try:
+        closed = stage_flat(fun_of_example, example_avals)
+    except ConcretizationError as error:
+        _mention_vmap_advice(error)
+        raise
+    return closed, out_trees[0]
+
+
+def _place_output(value, dim, axis, axis_size):
+    """One batched output with its batch axis (``dim``) moved to its ``out_axes`` entry."""
+    _check_axis_spec("vmap", "out_axes", axis)
+    if axis is None and dim is not None:
+        raise ValueError(
+            f"vmap: out_axes=None for an output of shape {get_aval(value).shape} that depends "
+            "on the mapped axis; give the axis where the examples should be stacked."
+        )
+    if not hasattr(value, "shape"):
+        value = np.asarray(value)
+    if axis is not None:
+        ndim = get_aval(value).ndim + (dim is None)
+        if not -ndim <= axis < ndim:
+            raise ValueError(
+                f"vmap: out_axes={axis} is out of range for an output with {ndim} axes (batch axis included)."
+            )
+    return _move_batch_axis(value, dim, axis, axis_size)

@@ -21,6 +21,7 @@ import inspect
 
 import numpy as np
 
+from minigrad.core.dtypes import PYTHON_SCALARS
 from minigrad.core.ir import Jaxpr, ShapedArray, Var
 from minigrad.core.trace import Tracer
 from minigrad.tree import tree_flatten_with_path
@@ -31,7 +32,6 @@ __all__ = [
     "check_int_fits", "int_conversions",
 ]  # fmt: skip
 
-PYTHON_SCALARS = (bool, int, float, complex)
 INT64_MIN, INT64_MAX = int(np.iinfo(np.int64).min), int(np.iinfo(np.int64).max)
 
 
