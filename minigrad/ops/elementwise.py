@@ -50,11 +50,13 @@ __all__ = [
     "exp", "log", "log1p", "expm1", "sqrt", "sin", "cos", "tan", "tanh", "arctan",
     "abs", "sign", "logistic", "select", "convert_element_type", "stop_gradient",
     "broadcast_shapes", "ELEMENTWISE_PRIMITIVES", "square", "reciprocal", "zeros_like", "cbrt",
-    "exp2", "log2", "log10",
+    "exp2", "log2", "log10", "declare_elementwise",
 ]  # fmt: skip
 
 
-def _elementwise(name: str, impl, *linear_rules, shape_rule=None, operator=None) -> Primitive:
+def declare_elementwise(
+    name: str, impl, *linear_rules, shape_rule=None, operator=None, register: bool = True
+) -> Primitive:
     """Declare an elementwise primitive from its NumPy function and its partials.
 
     Each ``linear_rules[i](g, ans, *primals)`` returns ``g`` times the partial derivative
@@ -62,8 +64,15 @@ def _elementwise(name: str, impl, *linear_rules, shape_rule=None, operator=None)
     The batching rule is the shared elementwise one; when ``impl`` is a NumPy ufunc,
     jit compiles the primitive to that same ufunc (``operator``, such as
     ``"{0} + {1}"``, is its faster spelling), so compiled and eager code cannot differ.
+
+    Example:
+      >>> def sinh_linear(g, ans, x):
+      ...     return mul(g, np.cosh(x))
+      >>> sinh_p = declare_elementwise("sinh_example", np.sinh, sinh_linear, register=False)
+      >>> sinh_p.lowering.__name__, sinh_p.batch.__name__
+      ('sinh_lowering', 'sinh_example_batch')
     """
-    prim = Primitive(name)
+    prim = Primitive(name, register=register)
     prim.def_impl(impl)
     prim.def_shape_rule(shape_rule or same_dtype_rule(name))
     prim.def_vjp(*linear_rules)
@@ -83,7 +92,8 @@ def _elementwise(name: str, impl, *linear_rules, shape_rule=None, operator=None)
 
     elementwise_jvp.__name__ = f"{name}_jvp"
     prim.def_jvp(elementwise_jvp)
-    ELEMENTWISE_PRIMITIVES.append(prim)
+    if register:
+        ELEMENTWISE_PRIMITIVES.append(prim)
     return prim
 
 
@@ -95,7 +105,7 @@ def add_linear(g, ans, x, y):
     return g
 
 
-add_p = _elementwise("add", np.add, add_linear, add_linear, operator="{0} + {1}")
+add_p = declare_elementwise("add", np.add, add_linear, add_linear, operator="{0} + {1}")
 add_p.def_neutral_operands(0, 0)
 
 
@@ -107,7 +117,7 @@ def sub_rhs_linear(g, ans, x, y):
     return neg(g)
 
 
-sub_p = _elementwise("sub", np.subtract, add_linear, sub_rhs_linear, operator="{0} - {1}")
+sub_p = declare_elementwise("sub", np.subtract, add_linear, sub_rhs_linear, operator="{0} - {1}")
 sub_p.def_neutral_operands(None, 0)
 
 
@@ -123,7 +133,7 @@ def mul_rhs_linear(g, ans, x, y):
     return mul(x, g)
 
 
-mul_p = _elementwise("mul", np.multiply, mul_lhs_linear, mul_rhs_linear, operator="{0} * {1}")
+mul_p = declare_elementwise("mul", np.multiply, mul_lhs_linear, mul_rhs_linear, operator="{0} * {1}")
 mul_p.def_neutral_operands(1, 1)
 
 
@@ -163,7 +173,7 @@ def div_shape_rule(x, y):
     return out
 
 
-div_p = _elementwise(
+div_p = declare_elementwise(
     "div", np.true_divide, div_lhs_linear, div_rhs_linear, shape_rule=div_shape_rule, operator="{0} / {1}"
 )
 div_p.def_neutral_operands(None, 1)
@@ -177,7 +187,7 @@ def neg_linear(g, ans, x):
     return neg(g)
 
 
-neg_p = _elementwise("neg", np.negative, neg_linear, operator="-{0}")
+neg_p = declare_elementwise("neg", np.negative, neg_linear, operator="-{0}")
 
 
 @neg_p.def_simplification
@@ -205,7 +215,7 @@ def power_exponent_linear(g, ans, x, y):
     return mul(g, mul(log(safe_x), ans))
 
 
-power_p = _elementwise("pow", np.power, power_base_linear, power_exponent_linear)
+power_p = declare_elementwise("pow", np.power, power_base_linear, power_exponent_linear)
 
 
 def power(x, y):
@@ -226,7 +236,7 @@ def integer_pow_shape_rule(x, *, y):
     return x
 
 
-integer_pow_p = _elementwise(
+integer_pow_p = declare_elementwise(
     "integer_pow", integer_pow_impl, integer_pow_linear, shape_rule=integer_pow_shape_rule
 )
 
@@ -267,14 +277,14 @@ def maximum_rhs_linear(g, ans, x, y):
     return _share_ties(g, less(x, y), equal(x, y))
 
 
-maximum_p = _elementwise("max", np.maximum, maximum_lhs_linear, maximum_rhs_linear)
+maximum_p = declare_elementwise("max", np.maximum, maximum_lhs_linear, maximum_rhs_linear)
 
 
 def maximum(x, y):
     return bind_weak(maximum_p, x, y)
 
 
-minimum_p = _elementwise("min", np.minimum, maximum_rhs_linear, maximum_lhs_linear)
+minimum_p = declare_elementwise("min", np.minimum, maximum_rhs_linear, maximum_lhs_linear)
 
 
 def minimum(x, y):
@@ -289,7 +299,7 @@ def exp_linear(g, ans, x):
     return mul(g, ans)
 
 
-exp_p = _elementwise("exp", np.exp, exp_linear)
+exp_p = declare_elementwise("exp", np.exp, exp_linear)
 
 
 def exp(x):
@@ -300,7 +310,7 @@ def log_linear(g, ans, x):
     return div(g, x)
 
 
-log_p = _elementwise("log", np.log, log_linear)
+log_p = declare_elementwise("log", np.log, log_linear)
 
 
 def log(x):
@@ -311,7 +321,7 @@ def log1p_linear(g, ans, x):
     return div(g, add(x, 1.0))
 
 
-log1p_p = _elementwise("log1p", np.log1p, log1p_linear)
+log1p_p = declare_elementwise("log1p", np.log1p, log1p_linear)
 
 
 def log1p(x):
@@ -326,7 +336,7 @@ def exp2_linear(g, ans, x):
     return mul(g, mul(ans, _LN2))
 
 
-exp2_p = _elementwise("exp2", np.exp2, exp2_linear)
+exp2_p = declare_elementwise("exp2", np.exp2, exp2_linear)
 
 
 def exp2(x):
@@ -338,7 +348,7 @@ def log2_linear(g, ans, x):
     return div(g, mul(x, _LN2))
 
 
-log2_p = _elementwise("log2", np.log2, log2_linear)
+log2_p = declare_elementwise("log2", np.log2, log2_linear)
 
 
 def log2(x):
@@ -350,7 +360,7 @@ def log10_linear(g, ans, x):
     return div(g, mul(x, _LN10))
 
 
-log10_p = _elementwise("log10", np.log10, log10_linear)
+log10_p = declare_elementwise("log10", np.log10, log10_linear)
 
 
 def log10(x):
@@ -362,7 +372,7 @@ def expm1_linear(g, ans, x):
     return mul(g, add(ans, 1.0))
 
 
-expm1_p = _elementwise("expm1", np.expm1, expm1_linear)
+expm1_p = declare_elementwise("expm1", np.expm1, expm1_linear)
 
 
 def expm1(x):
@@ -374,7 +384,7 @@ def cbrt_linear(g, ans, x):
     return div(g, mul(square(ans), 3.0))
 
 
-cbrt_p = _elementwise("cbrt", np.cbrt, cbrt_linear)
+cbrt_p = declare_elementwise("cbrt", np.cbrt, cbrt_linear)
 
 
 def cbrt(x):
@@ -386,7 +396,7 @@ def sqrt_linear(g, ans, x):
     return div(g, mul(ans, 2.0))
 
 
-sqrt_p = _elementwise("sqrt", np.sqrt, sqrt_linear)
+sqrt_p = declare_elementwise("sqrt", np.sqrt, sqrt_linear)
 
 
 def sqrt(x):
@@ -397,7 +407,7 @@ def sin_linear(g, ans, x):
     return mul(g, cos(x))
 
 
-sin_p = _elementwise("sin", np.sin, sin_linear)
+sin_p = declare_elementwise("sin", np.sin, sin_linear)
 
 
 def sin(x):
@@ -408,7 +418,7 @@ def cos_linear(g, ans, x):
     return neg(mul(g, sin(x)))
 
 
-cos_p = _elementwise("cos", np.cos, cos_linear)
+cos_p = declare_elementwise("cos", np.cos, cos_linear)
 
 
 def cos(x):
@@ -419,7 +429,7 @@ def tan_linear(g, ans, x):
     return mul(g, add(square(ans), 1.0))
 
 
-tan_p = _elementwise("tan", np.tan, tan_linear)
+tan_p = declare_elementwise("tan", np.tan, tan_linear)
 
 
 def tan(x):
@@ -430,7 +440,7 @@ def tanh_linear(g, ans, x):
     return mul(g, sub(1.0, square(ans)))
 
 
-tanh_p = _elementwise("tanh", np.tanh, tanh_linear)
+tanh_p = declare_elementwise("tanh", np.tanh, tanh_linear)
 
 
 def tanh(x):
@@ -441,7 +451,7 @@ def arctan_linear(g, ans, x):
     return div(g, add(square(x), 1.0))
 
 
-arctan_p = _elementwise("atan", np.arctan, arctan_linear)
+arctan_p = declare_elementwise("atan", np.arctan, arctan_linear)
 
 
 def arctan(x):
@@ -458,7 +468,7 @@ def logistic_linear(g, ans, x):
     return mul(g, mul(ans, sub(1.0, ans)))
 
 
-logistic_p = _elementwise("logistic", logistic_impl, logistic_linear)
+logistic_p = declare_elementwise("logistic", logistic_impl, logistic_linear)
 logistic_p.def_lowering(lower_by_impl)
 
 
@@ -471,7 +481,7 @@ def abs_linear(g, ans, x):
     return mul(g, sign(x))  # sign(0) = 0, so abs'(0) = 0 as API.md promises
 
 
-abs_p = _elementwise("abs", np.abs, abs_linear)
+abs_p = declare_elementwise("abs", np.abs, abs_linear)
 
 
 def abs(x):  # noqa: A001 - the NumPy name
@@ -488,7 +498,7 @@ def zero_linear(g, ans, *primals, **params):
     return zeros_like(g)
 
 
-sign_p = _elementwise("sign", np.sign, zero_linear)
+sign_p = declare_elementwise("sign", np.sign, zero_linear)
 
 
 def sign(x):
@@ -515,7 +525,7 @@ def select_false_linear(g, ans, cond, x, y):
     return select(cond, 0.0, g)
 
 
-select_p = _elementwise(
+select_p = declare_elementwise(
     "select", np.where, None, select_true_linear, select_false_linear, shape_rule=select_shape_rule
 )
 
@@ -544,7 +554,7 @@ def convert_linear(g, ans, x, *, new_dtype):
     return convert_element_type(g, new_dtype) if get_aval(g).dtype != x.dtype else g
 
 
-convert_element_type_p = _elementwise(
+convert_element_type_p = declare_elementwise(
     "convert_element_type", convert_impl, convert_linear, shape_rule=convert_shape_rule
 )
 convert_element_type_p.def_simplification(same_aval_operand)
@@ -570,7 +580,9 @@ def stop_gradient_shape_rule(x):
     return x
 
 
-stop_gradient_p = _elementwise("stop_gradient", stop_gradient_impl, None, shape_rule=stop_gradient_shape_rule)
+stop_gradient_p = declare_elementwise(
+    "stop_gradient", stop_gradient_impl, None, shape_rule=stop_gradient_shape_rule
+)
 
 
 @stop_gradient_p.def_lowering

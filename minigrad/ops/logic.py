@@ -15,7 +15,7 @@ from __future__ import annotations
 import numpy as np
 
 from minigrad.core.ir import ShapedArray
-from minigrad.core.lowering import lower_ufunc
+from minigrad.core.lowering import lower_by_impl, lower_ufunc
 from minigrad.core.primitive import Primitive
 from minigrad.core.trace import bind
 from minigrad.ops.operands import ELEMENTWISE_PRIMITIVES, bind_weak, same_dtype_rule
@@ -24,7 +24,7 @@ from minigrad.ops.shape import elementwise_batch_rule
 __all__ = [
     "equal", "not_equal", "less", "less_equal", "greater", "greater_equal", "isfinite",
     "bitwise_and", "bitwise_or", "bitwise_xor", "invert",
-    "logical_and", "logical_or", "logical_not", "logical_xor",
+    "logical_and", "logical_or", "logical_not", "logical_xor", "declare_no_derivative",
 ]  # fmt: skip
 
 
@@ -32,10 +32,18 @@ __all__ = [
 # Comparisons and logic: boolean results, no derivative.
 
 
-def _no_derivative(name, impl, result_type):
+def declare_no_derivative(name, impl, result_type, register: bool = True):
     """An elementwise primitive without a derivative; ``result_type(name, aval)`` turns the
-    broadcast operand type into the result's (booleans for predicates)."""
-    prim = Primitive(name)
+    broadcast operand type into the result's (booleans for predicates).
+
+    Example:
+      >>> def boolean_result(name, aval):
+      ...     return ShapedArray(aval.shape, np.bool_)
+      >>> isnan_p = declare_no_derivative("isnan_example", np.isnan, boolean_result, register=False)
+      >>> isnan_p.differentiable, isnan_p.lowering.__name__
+      (False, 'isnan_lowering')
+    """
+    prim = Primitive(name, register=register)
     prim.def_impl(impl)
     prim.def_nondifferentiable()
     same_dtype = same_dtype_rule(name)
@@ -46,8 +54,9 @@ def _no_derivative(name, impl, result_type):
     no_derivative_shape_rule.__name__ = f"{name}_shape_rule"
     prim.def_shape_rule(no_derivative_shape_rule)
     prim.def_batch(elementwise_batch_rule(prim))
-    prim.def_lowering(lower_ufunc(impl))  # every impl here is a NumPy ufunc
-    ELEMENTWISE_PRIMITIVES.append(prim)
+    prim.def_lowering(lower_ufunc(impl) if isinstance(impl, np.ufunc) else lower_by_impl)
+    if register:
+        ELEMENTWISE_PRIMITIVES.append(prim)
     return prim
 
 
@@ -56,7 +65,7 @@ def _boolean_result(name, aval):
 
 
 def _predicate(name, impl):
-    return _no_derivative(name, impl, _boolean_result)
+    return declare_no_derivative(name, impl, _boolean_result)
 
 
 eq_p = _predicate("eq", np.equal)
@@ -104,7 +113,7 @@ def _integer_result(name, aval):
 
 
 def _bitwise(name, impl):
-    return _no_derivative(name, impl, _integer_result)
+    return declare_no_derivative(name, impl, _integer_result)
 
 
 and_p = _bitwise("and", np.bitwise_and)
