@@ -29,7 +29,7 @@ def test_single_byte_corruptions_load_the_same_tree_or_raise_checkpoint_error(tm
     original = path.read_bytes()
     rng = np.random.default_rng(14)
     outcomes = collections.Counter()
-    for position, flip in zip(rng.integers(0, len(original), 1500), rng.integers(1, 256, 1500), strict=True):
+    for position, flip in zip(rng.integers(0, len(original), 600), rng.integers(1, 256, 600), strict=True):
         corrupted = bytearray(original)
         corrupted[position] ^= flip
         path.write_bytes(bytes(corrupted))
@@ -40,7 +40,7 @@ def test_single_byte_corruptions_load_the_same_tree_or_raise_checkpoint_error(tm
             continue
         assert_same_tree(loaded, tree)  # only bytes nothing reads (zip timestamps) may change
         outcomes["loaded"] += 1
-    assert outcomes["refused"] > 1000
+    assert outcomes["refused"] > 400
 
 
 # --- Item 8: depth is limited by memory, not by Python's stack ----------------------
