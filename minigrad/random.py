@@ -31,10 +31,11 @@ __all__ = ["key", "split", "fold_in", "uniform", "normal", "bernoulli", "permuta
 _TWO_TO_MINUS_32 = 2.0**-32
 
 
-def _normalize_shape(shape) -> tuple[int, ...]:
-    if isinstance(shape, (int, np.integer)):
-        return (int(shape),)
-    return tuple(int(d) for d in shape)
+def _normalize_shape(opname: str, shape) -> tuple[int, ...]:
+    dims = (int(shape),) if isinstance(shape, (int, np.integer)) else tuple(int(d) for d in shape)
+    if any(d < 0 for d in dims):
+        raise ValueError(f"random.{opname}: shape {dims} has a negative size; sizes must be >= 0.")
+    return dims
 
 
 def _check_key(opname: str, key) -> None:
@@ -59,7 +60,8 @@ def key(seed: int):
     """A key made from an integer seed (its 64 bits, as two ``uint32`` words).
 
     Args:
-      seed: a Python or NumPy integer (negative seeds are taken modulo 2**64).
+      seed: a Python or NumPy integer in ``[-2**63, 2**64)``; negative seeds are taken
+        modulo 2**64 (two's complement), larger ones raise, as in JAX.
 
     Returns:
       A ``uint32`` array of shape ``(2,)``.
@@ -73,7 +75,11 @@ def key(seed: int):
             f"random.key: the seed must be a concrete Python integer, got {type(seed).__name__}. "
             "Under a transform, make the key outside and pass it in as an argument."
         )
-    seed = int(seed) % 2**64
+    seed = int(seed)
+    if not -(2**63) <= seed < 2**64:
+        # Taking it modulo 2**64 would make key(2**64 + 1) equal key(1) without a word.
+        raise ValueError(f"random.key: seed {seed} does not fit in 64 bits; pass a seed in [-2**63, 2**64).")
+    seed %= 2**64
     return np.array([seed >> 32, seed & 0xFFFFFFFF], dtype=np.uint32)
 
 
@@ -87,6 +93,8 @@ def split(key, num: int = 2):
       True
     """
     _check_key("split", key)
+    if int(num) < 0:
+        raise ValueError(f"random.split: num must be >= 0, got {int(num)}.")
     return random_bits(key, (int(num), 2))
 
 
@@ -156,7 +164,7 @@ def uniform(key, shape=(), dtype=np.float32, minval=0.0, maxval=1.0):
     """
     _check_key("uniform", key)
     dtype = _check_float_dtype("uniform", dtype)
-    unit = _unit_interval(key, _normalize_shape(shape), dtype)
+    unit = _unit_interval(key, _normalize_shape("uniform", shape), dtype)
     minval, maxval = mnp.asarray(minval, dtype), mnp.asarray(maxval, dtype)
     if not is_tracer(minval) and not is_tracer(maxval) and np.any(minval > maxval):
         raise ValueError(f"random.uniform: minval ({minval}) must not exceed maxval ({maxval}); swap them.")
@@ -178,7 +186,7 @@ def normal(key, shape=(), dtype=np.float32):
     """
     _check_key("normal", key)
     dtype = _check_float_dtype("normal", dtype)
-    shape = _normalize_shape(shape)
+    shape = _normalize_shape("normal", shape)
     unit = _unit_interval(key, (2, *shape), np.dtype(np.float64))
     radius = mnp.sqrt(-2.0 * mnp.log1p(-unit[0]))
     return mnp.astype(mnp.multiply(radius, mnp.cos(2.0 * np.pi * unit[1])), dtype)
@@ -198,7 +206,7 @@ def bernoulli(key, p=0.5, shape=None):
       dtype('bool')
     """
     _check_key("bernoulli", key)
-    shape = mnp.shape(p) if shape is None else _normalize_shape(shape)
+    shape = mnp.shape(p) if shape is None else _normalize_shape("bernoulli", shape)
     return mnp.less(uniform(key, shape), p)
 
 
@@ -216,7 +224,7 @@ def randint(key, shape, minval, maxval):
     if not -(2**31) <= minval < maxval <= 2**31:
         raise ValueError(f"random.randint: need minval < maxval within int32, got [{minval}, {maxval}).")
     span = float(maxval - minval)
-    unit = _unit_interval(key, _normalize_shape(shape), np.dtype(np.float64))
+    unit = _unit_interval(key, _normalize_shape("randint", shape), np.dtype(np.float64))
     # floor(unit * span) without a floor primitive: astype truncates, and unit * span >= 0.
     return mnp.add((unit * span).astype(np.int64).astype(np.int32), np.int32(minval))
 

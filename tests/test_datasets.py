@@ -154,3 +154,46 @@ def test_train_test_split():
     assert sorted(np.concatenate([y_train, y_test]).tolist()) == list(range(50))
     with pytest.raises(ValueError, match="test_fraction"):
         datasets.train_test_split((x, y), 1.5, mr.key(0))
+
+
+def test_read_idx_wraps_a_corrupt_deflate_stream(tmp_path):
+    compressed = bytearray(gzip.compress(idx_bytes(np.arange(200).reshape(20, 10) % 256, 0x08, ">u1")))
+    compressed[12:20] = b"\xff" * 8  # inside the deflate stream: zlib.error before
+    (tmp_path / "bad.gz").write_bytes(bytes(compressed))
+    with pytest.raises(ValueError, match="damaged or truncated gzip"):
+        datasets.read_idx(tmp_path / "bad.gz")
+
+
+def test_read_idx_stops_a_gzip_bomb_and_refuses_devices(tmp_path):
+    # Declares 60000 8x8 images but inflates to 64 MiB: only the declared bytes are read.
+    header = struct.pack(">BBBBIII", 0, 0, 0x08, 3, 60000, 8, 8)
+    bomb = gzip.compress(header + bytes(2**26), compresslevel=1)
+    (tmp_path / "bomb.gz").write_bytes(bomb)
+    with pytest.raises(ValueError, match=r"holds 3840001\+ bytes"):
+        datasets.read_idx(tmp_path / "bomb.gz")
+    huge = struct.pack(">BBBBIII", 0, 0, 0x08, 3, 2**31, 2**16, 2**16)
+    (tmp_path / "huge").write_bytes(huge)
+    with pytest.raises(ValueError, match="more than the"):
+        datasets.read_idx(tmp_path / "huge")
+    with pytest.raises(ValueError, match="not a regular file"):
+        datasets.read_idx("/dev/zero")
+
+
+@pytest.mark.parametrize(
+    "name, array, code, dtype, message",
+    [
+        (
+            "train-labels-idx1-ubyte",
+            np.full(20, 10),
+            0x08,
+            ">u1",
+            "labels hold values 0..10|labels hold values",
+        ),
+        ("train-images-idx3-ubyte", np.full((20, 5, 4), 300.0), 0x0D, ">f4", "images are float32"),
+    ],
+)
+def test_load_mnist_checks_labels_and_pixels(tmp_path, name, array, code, dtype, message):
+    write_mnist(tmp_path, gzipped=False)
+    (tmp_path / name).write_bytes(idx_bytes(array, code, dtype))
+    with pytest.raises(ValueError, match=message):
+        datasets.load_mnist(tmp_path)

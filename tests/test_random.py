@@ -248,3 +248,28 @@ def test_permutation_of_a_negative_count_is_an_error():
     with pytest.raises(ValueError, match="non-negative"):
         mr.permutation(mr.key(0), -1)
     assert mr.permutation(mr.key(0), 0).shape == (0,)
+
+
+@pytest.mark.parametrize("seed", [2**64, 2**64 + 1, -(2**63) - 1, 10**30])
+def test_key_rejects_seeds_outside_64_bits(seed):
+    # Before, key(2**64 + 1) silently equalled key(1).
+    with pytest.raises(ValueError, match="random.key.*64 bits"):
+        mr.key(seed)
+    np.testing.assert_array_equal(mr.key(2**64 - 1), np.uint32([MASK, MASK]))
+    np.testing.assert_array_equal(mr.key(-(2**63)), np.uint32([0x80000000, 0]))
+
+
+@pytest.mark.parametrize(
+    "call, name",
+    [
+        (lambda k: mr.normal(k, (-1,)), "normal"),
+        (lambda k: mr.uniform(k, (2, -3)), "uniform"),
+        (lambda k: mr.bernoulli(k, 0.5, -2), "bernoulli"),
+        (lambda k: mr.randint(k, (-1,), 0, 3), "randint"),
+        (lambda k: mr.split(k, -1), "split"),
+    ],
+)
+def test_negative_shapes_and_counts_raise(call, name):
+    with pytest.raises(ValueError, match=f"random.{name}.*-"):
+        call(mr.key(0))
+    assert mr.split(mr.key(0), 0).shape == (0, 2) and mr.normal(mr.key(0), (0, 3)).shape == (0, 3)

@@ -15,8 +15,12 @@ Example:
 from __future__ import annotations
 
 import gzip
+import io
+import math
 import os
+import stat
 import struct
+import zlib
 
 import numpy as np
 
@@ -31,6 +35,8 @@ _IDX_DTYPES = {
     0x0E: np.dtype(">f8"),
 }
 _GZIP_MAGIC = b"\x1f\x8b"
+# Ten times MNIST's largest file: room for larger IDX sets, not for a bomb.
+MAX_IDX_BYTES = 2**29
 
 _FILES = {
     "train_images": "train-images-idx3-ubyte",
@@ -40,10 +46,51 @@ _FILES = {
 }
 
 
+def _open_regular(path: str):
+    # A FIFO or a device such as /dev/zero would block or be read without end.
+    file = open(path, "rb")  # noqa: SIM115 - returned to the caller, who closes it
+    if not stat.S_ISREG(os.fstat(file.fileno()).st_mode):
+        file.close()
+        raise ValueError(f"read_idx: {path} is not a regular file; point it at an IDX file.")
+    return file
+
+
+def _read_exactly(stream, size: int, name: str, what: str) -> bytes:
+    data = stream.read(size)
+    if len(data) != size:
+        raise ValueError(f"read_idx: {name} is truncated inside its {what} ({len(data)} of {size} bytes).")
+    return data
+
+
+def _read_idx_stream(stream, name: str) -> np.ndarray:
+    """The array in an uncompressed IDX stream, reading no more than its header declares."""
+    magic = _read_exactly(stream, 4, name, "header")
+    if magic[0] != 0 or magic[1] != 0 or magic[2] not in _IDX_DTYPES:
+        raise ValueError(f"read_idx: {name} is not an IDX file (its magic number is {magic.hex()}).")
+    dtype, ndim = _IDX_DTYPES[magic[2]], magic[3]
+    shape = struct.unpack(f">{ndim}I", _read_exactly(stream, 4 * ndim, name, "header"))
+    expected = math.prod(shape) * dtype.itemsize
+    if expected > MAX_IDX_BYTES:
+        raise ValueError(
+            f"read_idx: {name} declares shape {shape} ({expected} bytes), more than the "
+            f"{MAX_IDX_BYTES} bytes read_idx accepts; the file is damaged or not MNIST."
+        )
+    data = stream.read(expected + 1)  # one byte more shows trailing data
+    if len(data) != expected:
+        raise ValueError(
+            f"read_idx: {name} declares shape {shape} ({expected} bytes of data) but holds "
+            f"{len(data)}{'+' if len(data) > expected else ''} bytes; the file is truncated or damaged."
+        )
+    return np.frombuffer(data, dtype).reshape(shape).astype(dtype.newbyteorder("="))
+
+
 def read_idx(source, name: str | None = None) -> np.ndarray:
     """Read one IDX array from a path or a binary file object (gzip is detected).
 
-    Raises a ValueError naming the file when it is not IDX or is truncated.
+    At most the declared size is read or inflated (and never more than ``MAX_IDX_BYTES``),
+    so a gzip bomb or an endless device cannot exhaust memory.
+
+    Raises a ValueError naming the file when it is not IDX, truncated or damaged.
 
     Example:
       >>> import io, struct
@@ -52,34 +99,17 @@ def read_idx(source, name: str | None = None) -> np.ndarray:
       (1, 2)
     """
     if isinstance(source, (str, os.PathLike)):
-        name = os.fspath(source)
-        with open(source, "rb") as file:
-            raw = file.read()
-    else:
-        raw = source.read()
+        with _open_regular(os.fspath(source)) as file:
+            return read_idx(file, os.fspath(source))
     name = name or "IDX data"
-    if raw[:2] == _GZIP_MAGIC:
-        try:
-            raw = gzip.decompress(raw)
-        except (OSError, EOFError) as error:
-            raise ValueError(f"read_idx: {name} is a damaged or truncated gzip file ({error}).") from None
-    if len(raw) < 4 or raw[0] != 0 or raw[1] != 0 or raw[2] not in _IDX_DTYPES:
-        raise ValueError(
-            f"read_idx: {name} is not an IDX file (its magic number is {raw[:4].hex() or 'missing'})."
-        )
-    dtype, ndim = _IDX_DTYPES[raw[2]], raw[3]
-    header_size = 4 + 4 * ndim
-    if len(raw) < header_size:
-        raise ValueError(f"read_idx: {name} is truncated inside its header.")
-    shape = struct.unpack(f">{ndim}I", raw[4:header_size])
-    expected = int(np.prod(shape, dtype=np.int64)) * dtype.itemsize
-    if len(raw) - header_size != expected:
-        raise ValueError(
-            f"read_idx: {name} declares shape {shape} ({expected} bytes of data) but holds "
-            f"{len(raw) - header_size} bytes; the file is truncated or damaged."
-        )
-    data = np.frombuffer(raw, dtype, offset=header_size).reshape(shape)
-    return data.astype(dtype.newbyteorder("="))
+    stream = io.BufferedReader(source) if not hasattr(source, "peek") else source
+    if stream.peek(2)[:2] != _GZIP_MAGIC:
+        return _read_idx_stream(stream, name)
+    try:
+        with gzip.GzipFile(fileobj=stream) as inflated:
+            return _read_idx_stream(inflated, name)
+    except (OSError, EOFError, zlib.error) as error:
+        raise ValueError(f"read_idx: {name} is a damaged or truncated gzip file ({error}).") from None
 
 
 def _find(directory: str, stem: str) -> str:
@@ -94,6 +124,21 @@ def _find(directory: str, stem: str) -> str:
         f"load_mnist: none of {candidates} is in {directory}. Put the four MNIST IDX files "
         f"({', '.join(_FILES.values())}, gzipped or not) in that directory."
     )
+
+
+def _check_values(part: str, images: np.ndarray, labels: np.ndarray) -> None:
+    """Pixels are bytes (0..255, scaled to [0, 1] below) and labels are digits 0..9."""
+    if images.dtype != np.uint8:
+        raise ValueError(
+            f"load_mnist: the {part} images are {images.dtype}; MNIST pixels are unsigned bytes "
+            "(IDX type 0x08). The file is damaged or not MNIST."
+        )
+    if labels.dtype.kind not in "iu" or (labels.size and not 0 <= labels.min() <= labels.max() <= 9):
+        found = f"values {labels.min()}..{labels.max()}" if labels.dtype.kind in "iu" else labels.dtype
+        raise ValueError(
+            f"load_mnist: the {part} labels hold {found}; MNIST labels are the digits 0..9. "
+            "The file is damaged or not MNIST."
+        )
 
 
 def load_mnist(directory):
@@ -117,6 +162,7 @@ def load_mnist(directory):
                 f"load_mnist: the {part} images have shape {images.shape} and the labels shape "
                 f"{labels.shape}; expected (n, rows, cols) images and n labels."
             )
+        _check_values(part, images, labels)
     return tuple(
         (
             (arrays[f"{part}_images"].astype(np.float32) / np.float32(255.0)).astype(np.float32),

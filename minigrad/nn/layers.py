@@ -31,6 +31,17 @@ from minigrad.nn.initializers import glorot_uniform, zeros
 __all__ = ["Linear", "Conv2d", "Sequential", "MLP"]
 
 
+def _check_sizes(owner: str, name: str, sizes) -> None:
+    """Refuse negative sizes when the layer is made, not later inside an initializer."""
+    for size in sizes if isinstance(sizes, tuple) else (sizes,):
+        if size < 0:
+            raise ValueError(f"{owner}: {name} must be >= 0, got {sizes}.")
+
+
+def _non_negative(layer, attribute, value) -> None:
+    _check_sizes(type(layer).__name__, attribute.name, value)
+
+
 @attrs.frozen
 class Linear:
     """A dense layer ``x @ w + b``, with ``w`` of shape ``(in_features, out_features)``.
@@ -46,8 +57,8 @@ class Linear:
       (4, 2)
     """
 
-    in_features: int
-    out_features: int
+    in_features: int = attrs.field(validator=_non_negative)
+    out_features: int = attrs.field(validator=_non_negative)
     w_init: Callable = glorot_uniform
     b_init: Callable = zeros
 
@@ -77,9 +88,9 @@ class Conv2d:
       (2, 4, 8, 8)
     """
 
-    in_channels: int
-    out_channels: int
-    kernel_size: int | tuple[int, int]
+    in_channels: int = attrs.field(validator=_non_negative)
+    out_channels: int = attrs.field(validator=_non_negative)
+    kernel_size: int | tuple[int, int] = attrs.field(validator=_non_negative)
     stride: int | tuple[int, int] = 1
     padding: int | tuple[int, int] = 0
     w_init: Callable = glorot_uniform
@@ -170,6 +181,7 @@ class MLP:
     def _check_sizes(self, attribute, sizes):
         if len(sizes) < 2:
             raise ValueError(f"MLP: sizes needs at least an input and an output size, got {sizes}.")
+        _check_sizes("MLP", "sizes", sizes)
 
     @property
     def layers(self) -> tuple[Linear, ...]:
