@@ -56,7 +56,7 @@ __all__ = [
     "is_tracer",
     "register_tracer_methods",
     "register_math_counterparts",
-    "innermost_trace",
+    "innermost_staging_trace",
     "user_source_line",
     "equation_source",
     "set_equation_source",
@@ -75,22 +75,27 @@ def current_depth() -> int:
     return len(_trace_stack.get())
 
 
-def innermost_trace() -> Trace | None:
-    """The trace of the innermost active transform, or None outside transforms.
+def innermost_staging_trace() -> Trace | None:
+    """The innermost active trace that only records (jit, make_jaxpr, vmap), or None.
+
+    A callback with no traced argument goes there, so that it runs whenever the staged
+    program runs rather than once while it is staged.
 
     Example:
-        >>> innermost_trace() is None
+        >>> innermost_staging_trace() is None
         True
     """
-    stack = _trace_stack.get()
-    return stack[-1] if stack else None
+    for trace in reversed(_trace_stack.get()):
+        if trace.label is None:
+            return trace
+    return None
 
 
 class Trace:
     """Base class of the interpreters that process primitives on tracers."""
 
     # The transform a tracer's repr names when its value is known ("grad", "jvp");
-    # None for traces that know only shapes.
+    # None for traces that know only shapes (staging traces).
     label: str | None = None
 
     def __init__(self, level: int):
