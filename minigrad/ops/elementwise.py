@@ -571,13 +571,15 @@ def stop_gradient_shape_rule(x):
 
 
 stop_gradient_p = _elementwise("stop_gradient", stop_gradient_impl, None, shape_rule=stop_gradient_shape_rule)
-# Its result is a constant to every transform, so `float(stop_gradient(x))` is allowed.
-stop_gradient_p.def_nondifferentiable()
 
 
 @stop_gradient_p.def_lowering
 def stop_gradient_lowering(ctx, x):
     return Code(x, VIEW)  # the identity: the operand itself
+
+
+# Its result is a constant to every transform, so `float(stop_gradient(x))` is allowed.
+stop_gradient_p.def_nondifferentiable()
 
 
 def stop_gradient(x):
