@@ -7,7 +7,7 @@ Example:
     array(0.)
 """
 
-from minigrad import numpy, tree  # noqa: F401 - `numpy` installs the tracer operators
+from minigrad import debug, numpy, tree  # noqa: F401 - `numpy` installs the tracer operators
 from minigrad.core.config import config, debug_nans
 from minigrad.core.errors import ConcretizationError, TracerLeakError
 from minigrad.core.ir import ClosedJaxpr, Jaxpr, ShapedArray
@@ -30,6 +30,7 @@ __all__ = [
     "checkpoint",
     "config",
     "custom_vjp",
+    "debug",
     "debug_nans",
     "grad",
     "jit",

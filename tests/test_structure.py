@@ -24,7 +24,7 @@ LAYERS = [
     {"core"},
     {"ops"},
     {"numpy", "transforms"},
-    {"testing", "nn", "optim", "random", "io", "datasets", "viz", "config"},
+    {"testing", "nn", "optim", "random", "io", "datasets", "viz", "config", "debug"},
     {"examples"},
 ]
 

@@ -13,6 +13,7 @@ __all__ = [
     "DEBUG_NANS_ADVICE",
     "NUMPY_ON_TRACER_ADVICE",
     "TRACED_INDEX_ADVICE",
+    "DROPPED_DERIVATIVE_ADVICE",
 ]
 
 CONCRETIZATION_ADVICE = (
@@ -47,6 +48,15 @@ TRACED_INDEX_ADVICE = (
     "To index a NumPy array (or a list) with a traced integer, as in an embedding lookup "
     "`table[i]`, index through minigrad.numpy instead: `mnp.take(table, i, axis=0)`, or "
     "`mnp.getitem(table, index)` for any index. NumPy's own indexing cannot see the transform."
+)
+
+DROPPED_DERIVATIVE_ADVICE = (
+    "A Python number has no derivative, so turning a differentiated value into one would "
+    "lose its derivative without a word. Keep computing with arrays: use the function of "
+    "`minigrad.numpy` (import minigrad.numpy as mnp; `mnp.tanh(x)` for `math.tanh(x)`, "
+    "`mnp.exp(x)` for `math.exp(x)`). To take the value on purpose, with a zero "
+    "derivative, write `float(mg.stop_gradient(x))`. `bool()`, `int()`, `if` and `while` "
+    "keep working: control flow needs no derivative."
 )
 
 

@@ -11,6 +11,8 @@ A ``Primitive`` is a name plus the rules that say how each interpreter handles i
 - ``batch(args, dims, **params)``: the result and its batch axis under ``vmap``;
 - ``lowering(ctx, *arg_sources, **params)``: the NumPy code ``jit`` compiles it to (see
   ``lowering.py``; without one, the compiled code calls ``impl``);
+- ``effectful``: the primitive does something besides computing its result (prints), so
+  the passes keep it although nothing uses its result (``def_effectful``);
 - ``simplifications``: rules ``rule(eqn, producers)`` that rewrite an equation of this
   primitive into something cheaper (see ``rewrite.py``), and ``neutral_operands``, the
   value that makes an operand pass the other through (``x + 0``, ``x * 1``).
@@ -64,6 +66,8 @@ class Primitive:
         self.replay: Callable | None = None
         # Operations such as comparisons have no derivative; their VJP and JVP are zero.
         self.differentiable = True
+        # A printing callback must run although no output uses its result.
+        self.effectful = False
         if register:
             if name in _PRIMITIVES:
                 raise ValueError(f"a primitive named {name!r} is already registered")
@@ -143,6 +147,13 @@ class Primitive:
         """``rule(*args, **params)`` re-expresses the call with other primitives."""
         self.replay = rule
         return rule
+
+    def def_effectful(self) -> None:
+        """Declare that running the primitive matters beyond its result (a callback).
+
+        The program passes neither drop, merge nor evaluate such an equation in advance.
+        """
+        self.effectful = True
 
     def def_nondifferentiable(self) -> None:
         """Declare that the output carries no derivative (integers, booleans).

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from minigrad.core.dtypes import FLOAT_KINDS
+from minigrad.core.dtypes import FLOAT_KINDS, is_float_dtype
 from minigrad.core.ir import Eqn, Literal, ShapedArray, Var
 from minigrad.core.trace import Trace, Tracer, bind, evaluate, get_aval
 
@@ -46,6 +46,8 @@ class RecordTracer(Tracer):
 class RecordTrace(Trace):
     """Evaluates and records; ``eqns`` and ``values`` are read by the backward pass."""
 
+    label = "grad"
+
     def __init__(self, level: int):
         super().__init__(level)
         self.eqns: list[Eqn] = []
@@ -68,6 +70,9 @@ class RecordTrace(Trace):
         if isinstance(value, Tracer):
             return value._concrete(operation)
         return value
+
+    def carries_derivative(self, tracer):
+        return is_float_dtype(tracer.aval.dtype)
 
     def source_of(self, tracer):
         return self._sources.get(tracer.variable) if isinstance(tracer, RecordTracer) else None

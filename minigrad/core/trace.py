@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import contextvars
 import itertools
+import math
 import os
 import sys
 from collections.abc import Iterator
@@ -30,10 +31,12 @@ from contextlib import contextmanager
 import numpy as np
 
 from minigrad.core import config as _config
+from minigrad.core.call_site import callee_of_current_call
 from minigrad.core.dtypes import is_float_dtype
 from minigrad.core.errors import (
     CONCRETIZATION_ADVICE,
     DEBUG_NANS_ADVICE,
+    DROPPED_DERIVATIVE_ADVICE,
     LEAK_ADVICE,
     NUMPY_ON_TRACER_ADVICE,
     TRACED_INDEX_ADVICE,
@@ -52,6 +55,8 @@ __all__ = [
     "get_aval",
     "is_tracer",
     "register_tracer_methods",
+    "register_math_counterparts",
+    "innermost_staging_trace",
     "user_source_line",
     "equation_source",
     "set_equation_source",
@@ -70,8 +75,28 @@ def current_depth() -> int:
     return len(_trace_stack.get())
 
 
+def innermost_staging_trace() -> Trace | None:
+    """The innermost active trace that only records (jit, make_jaxpr, vmap), or None.
+
+    A callback with no traced argument goes there, so that it runs whenever the staged
+    program runs rather than once while it is staged.
+
+    Example:
+        >>> innermost_staging_trace() is None
+        True
+    """
+    for trace in reversed(_trace_stack.get()):
+        if trace.label is None:
+            return trace
+    return None
+
+
 class Trace:
     """Base class of the interpreters that process primitives on tracers."""
+
+    # The transform a tracer's repr names when its value is known ("grad", "jvp");
+    # None for traces that know only shapes (staging traces).
+    label: str | None = None
 
     def __init__(self, level: int):
         self.level = level
@@ -90,6 +115,14 @@ class Trace:
             f"{operation} needs a concrete value, but got a traced array {tracer.aval}. "
             + CONCRETIZATION_ADVICE
         )
+
+    def carries_derivative(self, tracer: Tracer) -> bool:
+        """Whether turning ``tracer`` into a Python number would drop a derivative."""
+        return False
+
+    def describe(self, tracer: Tracer) -> str:
+        """What a tracer's repr says after its value: the transform, and more if known."""
+        return self.label or ""
 
     def __repr__(self):
         return f"{type(self).__name__}(level={self.level})"
@@ -168,11 +201,31 @@ class Tracer:
     def __int__(self):
         return int(self._concrete("int()"))
 
+    def _python_value(self, operation: str):
+        """The value for ``float()``, ``.item()`` ...: refused while it carries a derivative.
+
+        ``bool()`` and ``int()`` do not come here: control flow needs no derivative.
+        """
+        trace = self._trace
+        if trace.active and trace.carries_derivative(self):
+            raise TypeError(_dropped_derivative_message(self, operation))
+        try:
+            return self._concrete(operation)
+        except ConcretizationError as error:
+            mention_math_function(error)
+            raise
+
     def __float__(self):
-        return float(self._concrete("float()"))
+        return float(self._python_value("float()"))
 
     def __complex__(self):
-        return complex(self._concrete("complex()"))
+        return complex(self._python_value("complex()"))
+
+    def item(self, *args):
+        return np.asarray(self._python_value(".item()")).item(*args)
+
+    def tolist(self):
+        return np.asarray(self._python_value(".tolist()")).tolist()
 
     def __index__(self):
         if self.aval.dtype.kind not in "iu":
@@ -195,6 +248,16 @@ class Tracer:
         )
 
     def __repr__(self):
+        # Under grad, vjp and jvp the value is known, so it is shown; under staging
+        # (jit, make_jaxpr, vmap) only the shape and dtype are.
+        trace = self._trace
+        if trace.label is not None and trace.active:
+            try:
+                value = self._concrete("repr()")
+            except ConcretizationError:
+                pass
+            else:
+                return f"Traced<{self.aval}>(value={np.asarray(value)!r}, {trace.describe(self)})"
         return f"{type(self).__name__}<{self.aval}>"
 
 
@@ -202,6 +265,70 @@ def register_tracer_methods(methods: dict) -> None:
     """Install operators and methods (``__add__``, ``sum``, ...) on every tracer."""
     for name, method in methods.items():
         setattr(Tracer, name, method)
+
+
+# `math.tanh(x)` calls `x.__float__()`: the name of the `minigrad.numpy` function to
+# suggest instead, per `math` function, given by the layer that defines them.
+_MATH_COUNTERPARTS: dict[str, str] = {}
+
+
+def register_math_counterparts(counterparts: dict[str, str]) -> None:
+    """Say which function replaces each `math` function (``{"tanh": "mnp.tanh"}``)."""
+    _MATH_COUNTERPARTS.update(counterparts)
+
+
+def _dropped_derivative_message(tracer: Tracer, operation: str) -> str:
+    called = math_function_called()
+    if called is not None:
+        operation = f"math.{called}() (which calls float() on its argument)"
+    message = (
+        f"{operation} was applied to a traced value {tracer.aval} that carries a derivative "
+        f"under {tracer._trace.label}; the result would be a plain Python number and the "
+        "derivative would be lost."
+    )
+    counterpart = _MATH_COUNTERPARTS.get(called) if called is not None else None
+    if counterpart is not None:
+        message += f" Use `{counterpart}(x)` instead of `math.{called}(x)`."
+    message += " " + DROPPED_DERIVATIVE_ADVICE
+    line = user_source_line()
+    return f"{message} (at {line})" if line else message
+
+
+def mention_math_function(error: BaseException) -> None:
+    """Add to ``error`` which `math` function asked for a float, and what replaces it."""
+    called = math_function_called()
+    if called is None or not error.args or not isinstance(error.args[0], str):
+        return
+    counterpart = _MATH_COUNTERPARTS.get(called, "the `minigrad.numpy` function")
+    error.args = (
+        f"{error.args[0]} (math.{called}() called float(): use {counterpart} instead.)",
+        *error.args[1:],
+    )
+
+
+def math_function_called() -> str | None:
+    """The name of the `math` function the user's code is calling right now, if any.
+
+    Asked only when an error is about to be raised: it reads the call expression at the
+    user's frame's current instruction and resolves its callee (a name, or a dotted
+    name through modules), so `import math as m; m.tanh(x)` is recognised too.
+    """
+    frame = _user_frame()
+    if frame is None:
+        return None
+    callee = callee_of_current_call(frame)
+    if callee is None:
+        return None
+    if getattr(math, getattr(callee, "__name__", ""), None) is callee:
+        return callee.__name__
+    return None
+
+
+def _user_frame():
+    frame = sys._getframe(1)
+    while frame is not None and _inside_minigrad(frame.f_code.co_filename):
+        frame = frame.f_back
+    return frame
 
 
 def is_tracer(x) -> bool:

@@ -12,7 +12,9 @@ Example:
 
 from __future__ import annotations
 
-from minigrad.core.trace import register_tracer_methods
+import math
+
+from minigrad.core.trace import register_math_counterparts, register_tracer_methods
 from minigrad.numpy import _creation, _linalg, _math, _reductions, _shape
 
 __all__ = ["TRACER_METHODS"]
@@ -103,3 +105,31 @@ TRACER_METHODS = {
 }
 
 register_tracer_methods(TRACER_METHODS)
+
+
+# `math` functions whose `minigrad.numpy` counterpart has another name.
+_RENAMED_FROM_MATH = {
+    "acos": "arccos",
+    "acosh": "arccosh",
+    "asin": "arcsin",
+    "asinh": "arcsinh",
+    "atan": "arctan",
+    "atan2": "arctan2",
+    "atanh": "arctanh",
+    "fabs": "abs",
+    "pow": "power",
+}
+
+
+def _math_counterparts() -> dict[str, str]:
+    """``{"tanh": "mnp.tanh", "atan": "mnp.arctan", ...}`` for the functions that exist."""
+    modules = (_math, _reductions, _linalg, _shape, _creation)
+    counterparts = {}
+    for name in dir(math):
+        numpy_name = _RENAMED_FROM_MATH.get(name, name)
+        if not name.startswith("_") and any(hasattr(module, numpy_name) for module in modules):
+            counterparts[name] = f"mnp.{numpy_name}"
+    return counterparts
+
+
+register_math_counterparts(_math_counterparts())

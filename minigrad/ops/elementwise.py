@@ -590,6 +590,10 @@ def stop_gradient_lowering(ctx, x):
     return Code(x, VIEW)  # the identity: the operand itself
 
 
+# Its result is a constant to every transform, so `float(stop_gradient(x))` is allowed.
+stop_gradient_p.def_nondifferentiable()
+
+
 def stop_gradient(x):
     """The identity, whose derivative is zero.
 

@@ -57,6 +57,17 @@ def _fit_tangent(tangent, aval: ShapedArray):
 
 
 class JVPTrace(Trace):
+    label = "jvp"
+
+    def carries_derivative(self, tracer):
+        return is_float_dtype(tracer.aval.dtype)
+
+    def describe(self, tracer):
+        tangent = tracer.tangent
+        if isinstance(tangent, Tracer):
+            return self.label  # a value of an outer transform: its own repr says more
+        return f"tangent={np.asarray(tangent)!r}, {self.label}"
+
     def concrete_value(self, tracer, operation):
         primal = tracer.primal
         return primal._concrete(operation) if isinstance(primal, Tracer) else primal

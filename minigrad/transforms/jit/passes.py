@@ -98,7 +98,7 @@ def dce(jaxpr: Jaxpr) -> Jaxpr:
     live = {atom for atom in jaxpr.outvars if type(atom) is Var}
     kept = []
     for eqn in reversed(jaxpr.eqns):
-        if any(var in live for var in eqn.outvars):
+        if eqn.primitive.effectful or any(var in live for var in eqn.outvars):
             kept.append(eqn)
             live.update(atom for atom in eqn.invars if type(atom) is Var)
     kept.reverse()
@@ -139,6 +139,9 @@ def cse(jaxpr: Jaxpr) -> Jaxpr:
     eqns = []
     for eqn in jaxpr.eqns:
         eqn = _rewrite_invars(eqn, env)
+        if eqn.primitive.effectful:  # two identical prints both print
+            eqns.append(eqn)
+            continue
         try:
             key = (eqn.primitive, tuple(_atom_key(a) for a in eqn.invars), eqn.params)
             hash(key)
@@ -198,7 +201,7 @@ def fold_constants(jaxpr: Jaxpr) -> Jaxpr:
     eqns = []
     for eqn in jaxpr.eqns:
         eqn = _rewrite_invars(eqn, env)
-        if eqn.invars and all(type(atom) is Literal for atom in eqn.invars):
+        if eqn.invars and all(type(atom) is Literal for atom in eqn.invars) and not eqn.primitive.effectful:
             out = eqn.primitive.impl(*(atom.val for atom in eqn.invars), **eqn.params)
             outs = out if eqn.primitive.multiple_results else [out]
             for var, value in zip(eqn.outvars, outs, strict=True):
