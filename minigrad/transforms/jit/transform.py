@@ -38,7 +38,7 @@ from minigrad.core.ir import ClosedJaxpr, Jaxpr, Literal
 from minigrad.core.primitive import Primitive
 from minigrad.core.staging import StagingTrace
 from minigrad.core.trace import Tracer, bind, new_trace
-from minigrad.transforms.api_util import argument_aval, flatten_arguments
+from minigrad.transforms.api_util import argument_aval, flatten_arguments, merge_arguments
 from minigrad.transforms.jit.cache import (
     PYTHON_SCALARS,
     ProgramCache,
@@ -230,7 +230,8 @@ class JittedFunction:
             logger.warning(message)
 
         out_trees = []
-        static_by_position = {where: value for where, _, value in static_values if isinstance(where, int)}
+        static_positions = [where for where, _, _ in static_values if isinstance(where, int)]
+        static_args = [value for where, _, value in static_values if isinstance(where, int)]
         static_kwargs = {where: value for where, _, value in static_values if isinstance(where, str)}
 
         has_kwargs = key[3]
@@ -238,12 +239,7 @@ class JittedFunction:
         def flat_fun(*flat_tracers):
             rebuilt = tree_unflatten(in_tree, flat_tracers)
             dynamic_args, kwargs = rebuilt if has_kwargs else (rebuilt, {})
-            dynamic_iter = iter(dynamic_args)
-            num_args = len(dynamic_args) + len(static_by_position)
-            full = [
-                static_by_position[i] if i in static_by_position else next(dynamic_iter)
-                for i in range(num_args)
-            ]
+            full = merge_arguments(static_positions, static_args, dynamic_args)
             out = self._fun(*full, **kwargs, **static_kwargs)
             out_leaves, out_tree = flatten_arguments(f"jit({self._name}) output", out, "output")
             out_trees.append(out_tree)
