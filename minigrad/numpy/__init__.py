@@ -28,6 +28,7 @@ from minigrad.numpy._creation import (
     zeros,
     zeros_like,
 )
+from minigrad.numpy._indexing import getitem
 from minigrad.numpy._linalg import dot, einsum, inner, matmul, outer, tensordot, vdot
 from minigrad.numpy._math import (
     abs,
@@ -101,7 +102,6 @@ from minigrad.numpy._shape import (
     concatenate,
     expand_dims,
     flip,
-    getitem,
     hstack,
     moveaxis,
     ndim,
