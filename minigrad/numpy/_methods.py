@@ -15,7 +15,7 @@ from __future__ import annotations
 import math
 
 from minigrad.core.trace import register_math_counterparts, register_tracer_methods
-from minigrad.numpy import _creation, _linalg, _math, _reductions, _shape
+from minigrad.numpy import _creation, _indexing, _linalg, _math, _reductions, _shape
 
 __all__ = ["TRACER_METHODS"]
 
@@ -80,7 +80,7 @@ TRACER_METHODS = {
     "__xor__": _math.bitwise_xor,
     "__rxor__": _swap(_math.bitwise_xor),
     "__invert__": _math.invert,
-    "__getitem__": _shape.getitem,
+    "__getitem__": _indexing.getitem,
     "__setitem__": _setitem,
     "T": property(lambda self: _shape.transpose(self)),
     "mT": property(lambda self: _shape.swapaxes(self, -1, -2)),

@@ -25,14 +25,12 @@ import math
 import numpy as np
 
 from minigrad.core.dtypes import FLOAT_KINDS
-from minigrad.core.ir import ShapedArray
-from minigrad.core.lowering import FRESH, VIEW, Code, lower_by_impl, lower_ufunc
+from minigrad.core.lowering import lower_by_impl, lower_ufunc
 from minigrad.core.primitive import Primitive
 from minigrad.core.rewrite import (
     is_uniform_literal,
     literal,
     operand_producer,
-    same_aval_operand,
 )
 from minigrad.core.trace import bind, get_aval
 from minigrad.ops.logic import equal, greater, less, logical_and
@@ -41,7 +39,14 @@ from minigrad.ops.operands import (
     bind_weak,
     broadcast_shapes,
     same_dtype_rule,
-    weak_operands,
+)
+from minigrad.ops.selection import (  # re-exported: every family selects and casts
+    convert_element_type,
+    convert_element_type_p,
+    select,
+    select_p,
+    stop_gradient,
+    stop_gradient_p,
 )
 from minigrad.ops.shape import elementwise_batch_rule
 
@@ -51,6 +56,7 @@ __all__ = [
     "abs", "sign", "logistic", "select", "convert_element_type", "stop_gradient",
     "broadcast_shapes", "ELEMENTWISE_PRIMITIVES", "square", "reciprocal", "zeros_like", "cbrt",
     "exp2", "log2", "log10", "declare_elementwise",
+    "select_p", "convert_element_type_p", "stop_gradient_p",
 ]  # fmt: skip
 
 
@@ -503,102 +509,3 @@ sign_p = declare_elementwise("sign", np.sign, zero_linear)
 
 def sign(x):
     return bind(sign_p, x)
-
-
-# ---------------------------------------------------------------------------------------
-# Selection, casts and the gradient barrier
-
-
-def select_shape_rule(cond, x, y):
-    if cond.dtype != np.bool_:
-        raise TypeError(f"where: the condition must be boolean, got {cond.dtype}")
-    if x.dtype != y.dtype:
-        raise TypeError(f"where: the two branches have different dtypes {x.dtype} and {y.dtype}")
-    return ShapedArray(broadcast_shapes("where", cond.shape, x.shape, y.shape), x.dtype)
-
-
-def select_true_linear(g, ans, cond, x, y):
-    return select(cond, g, 0.0)
-
-
-def select_false_linear(g, ans, cond, x, y):
-    return select(cond, 0.0, g)
-
-
-select_p = declare_elementwise(
-    "select", np.where, None, select_true_linear, select_false_linear, shape_rule=select_shape_rule
-)
-
-
-@select_p.def_lowering
-def select_lowering(ctx, cond, x, y):
-    return Code(f"{ctx.constant(np.where, 'where')}({cond}, {x}, {y})", FRESH)
-
-
-def select(cond, x, y):
-    """``where(cond, x, y)``; the unselected branch gets an exactly zero gradient."""
-    x, y = weak_operands([x, y])
-    return bind(select_p, cond, x, y)
-
-
-def convert_shape_rule(x, *, new_dtype):
-    return ShapedArray(x.shape, new_dtype)
-
-
-def convert_impl(x, *, new_dtype):
-    return x.astype(new_dtype)
-
-
-def convert_linear(g, ans, x, *, new_dtype):
-    # Reverse mode hands back the input's dtype; the backward pass casts for us.
-    return convert_element_type(g, new_dtype) if get_aval(g).dtype != x.dtype else g
-
-
-convert_element_type_p = declare_elementwise(
-    "convert_element_type", convert_impl, convert_linear, shape_rule=convert_shape_rule
-)
-convert_element_type_p.def_simplification(same_aval_operand)
-
-
-@convert_element_type_p.def_lowering
-def convert_lowering(ctx, x, *, new_dtype):
-    return Code(f"{x}.astype({ctx.constant(new_dtype, 'dtype')})", FRESH)
-
-
-def convert_element_type(x, new_dtype):
-    new_dtype = np.dtype(new_dtype)
-    if get_aval(x).dtype == new_dtype:
-        return x
-    return bind(convert_element_type_p, x, new_dtype=new_dtype)
-
-
-def stop_gradient_impl(x):
-    return x
-
-
-def stop_gradient_shape_rule(x):
-    return x
-
-
-stop_gradient_p = declare_elementwise(
-    "stop_gradient", stop_gradient_impl, None, shape_rule=stop_gradient_shape_rule
-)
-
-
-@stop_gradient_p.def_lowering
-def stop_gradient_lowering(ctx, x):
-    return Code(x, VIEW)  # the identity: the operand itself
-
-
-# Its result is a constant to every transform, so `float(stop_gradient(x))` is allowed.
-stop_gradient_p.def_nondifferentiable()
-
-
-def stop_gradient(x):
-    """The identity, whose derivative is zero.
-
-    Example:
-      >>> stop_gradient(np.array(2.0))
-      array(2.)
-    """
-    return bind(stop_gradient_p, x)

@@ -1,5 +1,5 @@
 """What every transform does at its boundary: flatten pytrees, check the leaves, pick
-the arguments named by ``argnums``.
+the arguments named by ``argnums`` and put arguments back together.
 
 Example:
     >>> import numpy as np
@@ -28,6 +28,7 @@ __all__ = [
     "check_differentiable",
     "differentiated_arguments",
     "instantiate_zeros",
+    "merge_arguments",
 ]
 
 _SCALAR_TYPES = (*PYTHON_SCALARS, np.generic)
@@ -173,6 +174,33 @@ def check_differentiable(transform: str, argnums, argnum: int, arg) -> None:
             )
 
 
+def merge_arguments(positions, values, rest) -> list:
+    """A call's arguments rebuilt from two parts: ``values`` at ``positions``, ``rest`` around them.
+
+    Transforms trace some arguments and pass the others through as they are (static
+    arguments, ones not differentiated, ones shared by every example); the function
+    they stage or call puts the two parts back in their places with this.
+
+    Args:
+      positions: where each of ``values`` goes, in the order of ``values``; distinct,
+        each in ``range(len(values) + len(rest))``.
+      values: the arguments for ``positions``.
+      rest: the other arguments, in the order of their positions.
+
+    Returns:
+      A list of ``len(values) + len(rest)`` arguments.
+
+    Example:
+      >>> merge_arguments((2, 0), ["c", "a"], ["b", "d"])
+      ['a', 'b', 'c', 'd']
+    """
+    by_position = dict(zip(positions, values, strict=True))
+    num_args = len(values) + len(rest)
+    assert len(by_position) == len(values) and all(0 <= p < num_args for p in by_position), positions
+    others = iter(rest)
+    return [by_position[i] if i in by_position else next(others) for i in range(num_args)]
+
+
 def differentiated_arguments(transform: str, fun, argnums, args, kwargs=None):
     """The arguments ``argnums`` picks and ``fun`` as a function of them alone.
 
@@ -190,11 +218,9 @@ def differentiated_arguments(transform: str, fun, argnums, args, kwargs=None):
         check_differentiable(transform, argnums, argnum, args[argnum])
     single = isinstance(argnums, (int, np.integer))
     picked = args[chosen[0]] if single else tuple(args[i] for i in chosen)
+    others = [arg for i, arg in enumerate(args) if i not in chosen]
 
     def fun_of_picked(new_picked):
-        full = list(args)
-        for argnum, value in zip(chosen, (new_picked,) if single else new_picked, strict=True):
-            full[argnum] = value
-        return fun(*full, **kwargs)
+        return fun(*merge_arguments(chosen, (new_picked,) if single else new_picked, others), **kwargs)
 
     return picked, fun_of_picked

@@ -29,7 +29,7 @@ from minigrad.core.ir import ClosedJaxpr, Jaxpr, Literal, ShapedArray
 from minigrad.core.staging import stage_flat
 from minigrad.core.trace import bind, get_aval, reset_equation_source, set_equation_source
 from minigrad.ops.shape import batch_to_front, broadcast_to, moveaxis
-from minigrad.transforms.api_util import flatten_arguments
+from minigrad.transforms.api_util import flatten_arguments, merge_arguments
 from minigrad.tree import tree_flatten, tree_flatten_with_path, tree_structure, tree_unflatten
 
 __all__ = ["vmap", "batch_jaxpr", "eval_jaxpr_batched", "broadcast_prefix"]
@@ -327,9 +327,8 @@ def _stage_one_example(fun, flat_args, dims, batched_positions, in_tree):
 
     def fun_of_example(*example_args):
         # Shared arguments are passed as they are, so their values stay visible.
-        full = list(flat_args)
-        for i, value in zip(batched_positions, example_args, strict=True):
-            full[i] = value
+        shared = [x for x, d in zip(flat_args, dims, strict=True) if d is None]
+        full = merge_arguments(batched_positions, example_args, shared)
         example_args, example_kwargs = tree_unflatten(in_tree, full)
         out_leaves, out_tree = tree_flatten(fun(*example_args, **example_kwargs))
         out_trees.append(out_tree)

@@ -40,7 +40,13 @@ from minigrad.core.trace import Tracer, bind, current_depth, get_aval
 from minigrad.ops.elementwise import add
 from minigrad.ops.shape import batch_size, moveaxis, reduce_sum
 from minigrad.transforms.ad import vjp
-from minigrad.transforms.api_util import as_array, flatten_arguments, flatten_inputs, instantiate_zeros
+from minigrad.transforms.api_util import (
+    as_array,
+    flatten_arguments,
+    flatten_inputs,
+    instantiate_zeros,
+    merge_arguments,
+)
 from minigrad.transforms.batching import batch_jaxpr, vmap
 from minigrad.transforms.forward import jvp
 from minigrad.transforms.staged_program import stage_pytree
@@ -315,14 +321,9 @@ class custom_vjp:  # noqa: N801 - the name users know from JAX
         flat_args = [as_array(leaf) for leaf in leaves]
         trees = {}
 
-        def with_static(dynamic_args):
-            merged, rest = [], iter(dynamic_args)
-            for i in range(len(args)):
-                merged.append(static[i] if i in static else next(rest))
-            return merged
-
         def flat_fwd(*leaves):
-            result = self.fwd(*with_static(tree_unflatten(in_tree, leaves)))
+            dynamic_args = tree_unflatten(in_tree, leaves)
+            result = self.fwd(*merge_arguments(static.keys(), static.values(), dynamic_args))
             if not (isinstance(result, tuple) and len(result) == 2):
                 raise TypeError(
                     f"custom_vjp: fwd must return a pair (output, residuals), got {type(result).__name__}."

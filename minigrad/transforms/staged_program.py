@@ -18,7 +18,7 @@ import attrs
 
 from minigrad.core.ir import ClosedJaxpr
 from minigrad.core.staging import stage_flat
-from minigrad.transforms.api_util import flatten_inputs
+from minigrad.transforms.api_util import flatten_inputs, merge_arguments
 from minigrad.tree import tree_flatten, tree_unflatten
 
 __all__ = ["make_jaxpr", "stage_pytree"]
@@ -74,14 +74,12 @@ def make_jaxpr(fun, static_argnums=(), *, source: bool = False):
     @functools.wraps(fun)
     def make_jaxpr_fun(*args, **kwargs) -> ClosedJaxpr:
         dynamic_positions = [i for i in range(len(args)) if i not in static]
+        static_args = [arg for i, arg in enumerate(args) if i in static]
 
         # Keyword arguments are traced, as in JAX: their leaves follow the positional ones.
         def fun_of_dynamic(*dynamic_then_kwargs):
             *dynamic, traced_kwargs = dynamic_then_kwargs
-            full = list(args)
-            for i, value in zip(dynamic_positions, dynamic, strict=True):
-                full[i] = value
-            return fun(*full, **traced_kwargs)
+            return fun(*merge_arguments(dynamic_positions, dynamic, static_args), **traced_kwargs)
 
         closed, _ = stage_pytree(fun_of_dynamic, (*(args[i] for i in dynamic_positions), kwargs))
         return attrs.evolve(closed, show_source=True) if source else closed

@@ -1,4 +1,4 @@
-"""What ``jit``'s cache keys on, and how a new key explains the retrace it causes.
+"""``jit``'s cache: what it keys on, how it keeps programs, and why a call missed it.
 
 A key is ``(in_tree, signature, static_values, has_kwargs)``: the pytree structure of
 the dynamic arguments, one signature per leaf (shape and dtype, plus weakness for a
@@ -7,17 +7,23 @@ value)`` triples, and whether keyword arguments were passed. Static arguments ar
 matched to parameters through the function's signature, so one made static by position
 is static by keyword too, and the other way round.
 
+A ``ProgramCache`` keeps one jitted function's programs by key: bounded, least recently
+used first, and safe when threads make their first calls at once (one traces, the
+others wait for its program). It remembers the keys it evicted and the key of the
+latest trace, so each trace is logged with what made the call miss.
+
 Example:
     >>> import numpy as np
-    >>> leaf_signature(np.zeros((2, 3), np.float32))
-    ((2, 3), dtype('float32'))
-    >>> describe_signature(leaf_signature(np.zeros((2, 3), np.float32)))
-    'f32[2,3]'
+    >>> signature, traced, python_scalars = leaves_signature("f", [np.zeros((2, 3), np.float32)])
+    >>> [describe_signature(leaf) for leaf in signature]
+    ['f32[2,3]']
 """
 
 from __future__ import annotations
 
 import inspect
+import threading
+from collections import OrderedDict
 
 import numpy as np
 
@@ -27,7 +33,7 @@ from minigrad.core.trace import Tracer
 from minigrad.tree import tree_flatten_with_path
 
 __all__ = [
-    "PYTHON_SCALARS", "INT64_MIN", "INT64_MAX", "leaf_signature", "describe_signature",
+    "ProgramCache", "PYTHON_SCALARS", "INT64_MIN", "INT64_MAX", "leaves_signature", "describe_signature",
     "split_static", "resolve_static", "signature_or_none", "signature_changes",
     "check_int_fits", "int_conversions",
 ]  # fmt: skip
@@ -35,21 +41,51 @@ __all__ = [
 INT64_MIN, INT64_MAX = int(np.iinfo(np.int64).min), int(np.iinfo(np.int64).max)
 
 
-def leaf_signature(leaf):
-    """What a staged program depends on about one argument leaf."""
-    kind = type(leaf)
-    if kind is np.ndarray:
-        return (leaf.shape, leaf.dtype)
-    if kind in PYTHON_SCALARS:
-        return kind
-    if isinstance(leaf, Tracer):
-        aval = leaf.aval
-        # A weak tracer (a Python number an outer transform traces) promotes like a
-        # number, so it stages a different program from a strong one of the same type.
-        return (aval.shape, aval.dtype, True) if aval.weak_type else (aval.shape, aval.dtype)
-    if isinstance(leaf, (np.ndarray, np.generic)):
-        return (leaf.shape, leaf.dtype)
-    return kind  # not an array: flatten_arguments raises a clear error when tracing
+def leaves_signature(name, leaves) -> tuple:
+    """What a staged program depends on about the argument leaves of one call.
+
+    Every jitted call runs this, so it is one loop over the leaves, the common kinds
+    first, rather than a function call per leaf.
+
+    Args:
+      name: the jitted function's name, for the error about a too large Python int.
+      leaves: the dynamic argument leaves of the call.
+
+    Returns:
+      ``(signature, traced, python_scalars)``: one signature per leaf (shape and dtype,
+      plus weakness for a weak tracer; the type of a Python number), whether a leaf is a
+      tracer of an enclosing transform, and whether a leaf is a Python number.
+
+    Example:
+      >>> import numpy as np
+      >>> leaves_signature("f", [np.zeros(2, np.float32), 3])
+      ((((2,), dtype('float32')), <class 'int'>), False, True)
+    """
+    signature = []
+    traced = python_scalars = False
+    for leaf in leaves:
+        kind = type(leaf)
+        if kind is np.ndarray:
+            signature.append((leaf.shape, leaf.dtype))
+        elif kind in PYTHON_SCALARS:
+            if kind is int and not INT64_MIN <= leaf <= INT64_MAX:
+                raise OverflowError(
+                    f"jit({name}): the Python integer {leaf} does not fit in int64, the widest "
+                    "integer a jitted function takes; pass a smaller number or a float."
+                )
+            signature.append(kind)
+            python_scalars = True
+        elif isinstance(leaf, Tracer):
+            traced = True
+            aval = leaf.aval
+            # A weak tracer (a Python number an outer transform traces) promotes like a
+            # number, so it stages a different program from a strong one of the same type.
+            signature.append((aval.shape, aval.dtype, True) if aval.weak_type else (aval.shape, aval.dtype))
+        elif isinstance(leaf, (np.ndarray, np.generic)):
+            signature.append((leaf.shape, leaf.dtype))
+        else:
+            signature.append(kind)  # not an array: flatten_arguments raises a clear error when tracing
+    return tuple(signature), traced, python_scalars
 
 
 def describe_signature(signature) -> str:
@@ -214,6 +250,158 @@ def signature_changes(previous, key, dynamic) -> list[str]:
             if old != new:
                 reasons.append(f"{path} changed from {describe_signature(old)} to {describe_signature(new)}")
     return reasons
+
+
+# ---------------------------------------------------------------------------------------
+# The cache
+
+
+_EVICTED_REMEMBERED = 1000  # evicted keys remembered to explain retraces
+_TRACES_LOGGED = 100
+
+
+class _Pending:
+    """A cache slot a thread is filling; other threads block on ``done``."""
+
+    def __init__(self):
+        self.done = threading.Event()
+        self.thread = threading.get_ident()
+
+
+class ProgramCache:
+    """One jitted function's programs by key, least recently used dropped first.
+
+    ``get`` is the fast path of every call. On a miss, ``get_or_fill`` reserves the key
+    with a pending slot and makes the entry; threads missing the same key meanwhile wait
+    for it instead of tracing again. Each trace is logged with why the call missed
+    (``record_trace``).
+
+    Args:
+      name: the jitted function's name, for messages.
+      limit: how many entries to keep.
+
+    Example:
+      >>> cache = ProgramCache("f", limit=1)
+      >>> def make_entry():
+      ...     return "program", True  # the entry, and whether it may be reused
+      >>> cache.get_or_fill("key", make_entry), cache.get("key"), cache.size()
+      ('program', 'program', 1)
+      >>> _ = cache.get_or_fill("other key", make_entry)  # evicts "key"
+      >>> cache.get("key"), cache.size()
+      (None, 1)
+    """
+
+    def __init__(self, name: str, limit: int):
+        self.name = name
+        self.limit = limit
+        self._entries: OrderedDict = OrderedDict()  # key -> entry, or a _Pending slot
+        self._lock = threading.Lock()
+        self._evicted: OrderedDict = OrderedDict()  # keys dropped by the LRU, to explain retraces
+        self._last_traced = None  # the key of the latest trace, to explain the next one
+        self._trace_log: list[str] = []
+
+    def get(self, key):
+        """The entry for ``key``, now the most recently used; None if it has none yet."""
+        entry = self._entries.get(key)
+        if entry is None or type(entry) is _Pending:
+            return None
+        with self._lock:  # the LRU order is shared with threads that evict
+            if key in self._entries:
+                self._entries.move_to_end(key)
+        return entry
+
+    def get_or_fill(self, key, make_entry):
+        """The entry for ``key``, made by ``make_entry()`` if there is none.
+
+        ``make_entry`` returns ``(entry, reusable)``; an entry that is not reusable (its
+        program closes over tracers of a transform running now, which the next call will
+        not see) is returned but not kept. Another thread missing ``key`` while it runs
+        waits for its entry; if it raises, the key is released and the error propagates.
+        """
+        while True:
+            with self._lock:
+                slot = self._entries.get(key)
+                if slot is None:
+                    pending = _Pending()
+                    self._entries[key] = pending
+                    break
+                if type(slot) is not _Pending:
+                    self._entries.move_to_end(key)
+                    return slot
+            if slot.thread == threading.get_ident():
+                raise RecursionError(
+                    f"jit({self.name}) called itself with the same argument signature while "
+                    "being traced; this recursion would never end. Recurse on a static "
+                    "argument (static_argnums) or on shapes that shrink."
+                )
+            slot.done.wait()  # another thread is tracing this signature; use its result
+        try:
+            entry, reusable = make_entry()
+        except BaseException:
+            with self._lock:
+                if self._entries.get(key) is pending:
+                    del self._entries[key]
+            pending.done.set()
+            raise
+        with self._lock:
+            if reusable:
+                self._store(key, entry)
+            elif self._entries.get(key) is pending:
+                del self._entries[key]
+        pending.done.set()
+        return entry
+
+    def _store(self, key, entry) -> None:
+        # Called with the lock held.
+        self._entries[key] = entry
+        self._entries.move_to_end(key)
+        # Evict the least recently used entries (never a slot still being filled).
+        ready = [k for k, slot in self._entries.items() if type(slot) is not _Pending]
+        for stale in ready[: max(0, len(ready) - self.limit)]:
+            del self._entries[stale]
+            self._evicted[stale] = None
+            if len(self._evicted) > _EVICTED_REMEMBERED:
+                del self._evicted[next(iter(self._evicted))]
+
+    def record_trace(self, key, dynamic) -> str:
+        """Log that the call ``dynamic`` with ``key`` is traced, and why; return the line."""
+        with self._lock:
+            previous = self._last_traced
+            was_evicted = self._evicted.pop(key, False) is None
+        if was_evicted:
+            reason = (
+                "this signature was compiled before, but its program was evicted "
+                f"(cache_limit={self.limit} reached); raise cache_limit to keep it"
+            )
+        elif previous is None:
+            reason = "first call"
+        else:
+            reasons = signature_changes(previous, key, dynamic)
+            reason = "; ".join(reasons) or "the cache entry was evicted (cache_limit reached)"
+        shown = ", ".join(describe_signature(s) for s in key[1])
+        message = f"jit({self.name}) traced for ({shown}): {reason}"
+        with self._lock:
+            self._trace_log.append(message)
+            del self._trace_log[:-_TRACES_LOGGED]
+            self._last_traced = key
+        return message
+
+    def trace_log(self) -> list[str]:
+        """Why each trace happened (the latest 100), oldest first."""
+        with self._lock:
+            return list(self._trace_log)
+
+    def size(self) -> int:
+        """How many entries are ready (slots still being filled are not counted)."""
+        with self._lock:
+            return sum(1 for entry in self._entries.values() if type(entry) is not _Pending)
+
+    def clear(self) -> None:
+        """Forget every entry and evicted key; the next trace is explained as a first call."""
+        with self._lock:
+            self._entries.clear()
+            self._evicted.clear()
+            self._last_traced = None
 
 
 # ---------------------------------------------------------------------------------------

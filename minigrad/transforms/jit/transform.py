@@ -3,8 +3,8 @@
 A jitted function flattens its arguments and looks up a cache keyed by everything the
 staged program depends on: the pytree structure, each leaf's shape and dtype, whether a
 leaf is a Python number (a weakly typed scalar), and the values of static arguments
-(``cache.py`` builds that key and explains what changed when it misses). On a
-miss it stages the function (``core/staging.py``), runs the passes of ``passes.py`` and
+(``cache.py`` builds that key, keeps the programs, and explains what changed when a
+call misses). On a miss it stages the function (``core/staging.py``), runs the passes of ``passes.py`` and
 compiles the result to straight-line NumPy (``compiler.py``).
 
 The compiled program is wrapped in one call primitive, ``jit_p``. Its implementation
@@ -28,8 +28,6 @@ from __future__ import annotations
 import functools
 import itertools
 import logging
-import threading
-from collections import OrderedDict
 
 import attrs
 import numpy as np
@@ -40,17 +38,14 @@ from minigrad.core.ir import ClosedJaxpr, Jaxpr, Literal
 from minigrad.core.primitive import Primitive
 from minigrad.core.staging import StagingTrace
 from minigrad.core.trace import Tracer, bind, new_trace
-from minigrad.transforms.api_util import argument_aval, flatten_arguments
+from minigrad.transforms.api_util import argument_aval, flatten_arguments, merge_arguments
 from minigrad.transforms.jit.cache import (
-    INT64_MAX,
-    INT64_MIN,
     PYTHON_SCALARS,
+    ProgramCache,
     check_int_fits,
-    describe_signature,
     int_conversions,
-    leaf_signature,
+    leaves_signature,
     resolve_static,
-    signature_changes,
     signature_or_none,
     split_static,
 )
@@ -61,8 +56,6 @@ from minigrad.tree import tree_flatten, tree_structure, tree_unflatten
 __all__ = ["jit", "jit_p", "JittedFunction", "Lowered"]
 
 logger = logging.getLogger("minigrad.jit")
-
-_EVICTED_REMEMBERED = 1000  # evicted signatures remembered to explain retraces
 
 
 # ---------------------------------------------------------------------------------------
@@ -168,14 +161,6 @@ class Lowered:
     source: str
 
 
-class _Pending:
-    """A cache slot a thread is filling; other threads block on ``done``."""
-
-    def __init__(self):
-        self.done = threading.Event()
-        self.thread = threading.get_ident()
-
-
 def _python_scalar_as_array(leaf):
     return np.asarray(leaf) if type(leaf) in PYTHON_SCALARS else leaf
 
@@ -191,13 +176,8 @@ class JittedFunction:
         self._static, self._static_names = resolve_static(
             self._name, self._signature, static_argnums, static_argnames
         )
-        self._cache_limit = cache_limit
         self._log_retraces = log_retraces
-        self._cache: OrderedDict = OrderedDict()
-        self._lock = threading.Lock()
-        self._trace_log: list[str] = []
-        self._last_call = None  # the key of the latest trace, to explain the next one
-        self._evicted: OrderedDict = OrderedDict()  # keys dropped by the LRU, to explain retraces
+        self._cache = ProgramCache(self._name, cache_limit)
 
     def __repr__(self):
         return f"jit({self._name})"
@@ -214,32 +194,13 @@ class JittedFunction:
             self._name, self._signature, self._static, self._static_names, args, kwargs
         )
         leaves, in_tree = tree_flatten(dynamic)
-        signature = []
-        traced = False
-        python_scalars = False
-        for leaf in leaves:
-            kind = type(leaf)
-            if kind is np.ndarray:
-                signature.append((leaf.shape, leaf.dtype))
-            elif kind in PYTHON_SCALARS:
-                if kind is int and not INT64_MIN <= leaf <= INT64_MAX:
-                    raise OverflowError(
-                        f"jit({self._name}): the Python integer {leaf} does not fit in int64, the "
-                        "widest integer a jitted function takes; pass a smaller number or a float."
-                    )
-                signature.append(kind)
-                python_scalars = True
-            else:
-                traced = traced or isinstance(leaf, Tracer)
-                signature.append(leaf_signature(leaf))
-        key = (in_tree, tuple(signature), static_values, has_kwargs)
+        signature, traced, python_scalars = leaves_signature(self._name, leaves)
+        key = (in_tree, signature, static_values, has_kwargs)
         entry = self._cache.get(key)
-        if entry is None or type(entry) is _Pending:
-            entry = self._lookup_or_trace(key, static_values, dynamic, leaves, in_tree)
-        else:
-            with self._lock:  # the LRU order is shared with threads that evict
-                if key in self._cache:
-                    self._cache.move_to_end(key)
+        if entry is None:
+            entry = self._cache.get_or_fill(
+                key, functools.partial(self._trace, key, static_values, dynamic, leaves, in_tree)
+            )
         if python_scalars:
             for position, dtype in entry.int_conversions:
                 check_int_fits(self._name, leaves[position], dtype)
@@ -259,81 +220,18 @@ class JittedFunction:
             outs = entry.executable.fn(*leaves)
         return entry.build_output(outs)
 
-    def _lookup_or_trace(self, key, static_values, dynamic, leaves, in_tree):
-        while True:
-            with self._lock:
-                slot = self._cache.get(key)
-                if slot is None:
-                    pending = _Pending()
-                    self._cache[key] = pending
-                    break
-                if type(slot) is not _Pending:
-                    self._cache.move_to_end(key)
-                    return slot
-            if slot.thread == threading.get_ident():
-                raise RecursionError(
-                    f"jit({self._name}) called itself with the same argument signature while "
-                    "being traced; this recursion would never end. Recurse on a static "
-                    "argument (static_argnums) or on shapes that shrink."
-                )
-            slot.done.wait()  # another thread is tracing this signature; use its result
-        try:
-            entry = self._trace(key, static_values, dynamic, leaves, in_tree)
-        except BaseException:
-            with self._lock:
-                if self._cache.get(key) is pending:
-                    del self._cache[key]
-            pending.done.set()
-            raise
-        with self._lock:
-            if entry.const_tracers:
-                # The program closes over tracers of a transform that is running now; the
-                # next call will see other tracers, so it must not be reused.
-                if self._cache.get(key) is pending:
-                    del self._cache[key]
-            else:
-                self._cache[key] = entry
-                self._cache.move_to_end(key)
-                # Evict the least recently used programs (never a slot still being traced).
-                ready = [k for k, slot in self._cache.items() if type(slot) is not _Pending]
-                for stale in ready[: max(0, len(ready) - self._cache_limit)]:
-                    del self._cache[stale]
-                    self._evicted[stale] = None
-                    if len(self._evicted) > _EVICTED_REMEMBERED:
-                        del self._evicted[next(iter(self._evicted))]
-        pending.done.set()
-        return entry
-
     # -- tracing --------------------------------------------------------------------------
 
-    def _retrace_reason(self, key, dynamic) -> str:
-        previous = self._last_call
-        with self._lock:
-            was_evicted = self._evicted.pop(key, False) is None
-        if was_evicted:
-            return (
-                "this signature was compiled before, but its program was evicted "
-                f"(cache_limit={self._cache_limit} reached); raise cache_limit to keep it"
-            )
-        if previous is None:
-            return "first call"
-        reasons = signature_changes(previous, key, dynamic)
-        return "; ".join(reasons) or "the cache entry was evicted (cache_limit reached)"
-
-    def _trace(self, key, static_values, dynamic, leaves, in_tree) -> _CacheEntry:
+    def _trace(self, key, static_values, dynamic, leaves, in_tree) -> tuple[_CacheEntry, bool]:
+        """The cache entry for a call, and whether it may be reused by later calls."""
         flat_args, _ = flatten_arguments(f"jit({self._name})", dynamic)
-        reason = self._retrace_reason(key, dynamic)
-        shown = ", ".join(describe_signature(s) for s in key[1])
-        message = f"jit({self._name}) traced for ({shown}): {reason}"
-        with self._lock:
-            self._trace_log.append(message)
-            del self._trace_log[:-100]
-            self._last_call = key
+        message = self._cache.record_trace(key, dynamic)
         if self._log_retraces:
             logger.warning(message)
 
         out_trees = []
-        static_by_position = {where: value for where, _, value in static_values if isinstance(where, int)}
+        static_positions = [where for where, _, _ in static_values if isinstance(where, int)]
+        static_args = [value for where, _, value in static_values if isinstance(where, int)]
         static_kwargs = {where: value for where, _, value in static_values if isinstance(where, str)}
 
         has_kwargs = key[3]
@@ -341,12 +239,7 @@ class JittedFunction:
         def flat_fun(*flat_tracers):
             rebuilt = tree_unflatten(in_tree, flat_tracers)
             dynamic_args, kwargs = rebuilt if has_kwargs else (rebuilt, {})
-            dynamic_iter = iter(dynamic_args)
-            num_args = len(dynamic_args) + len(static_by_position)
-            full = [
-                static_by_position[i] if i in static_by_position else next(dynamic_iter)
-                for i in range(num_args)
-            ]
+            full = merge_arguments(static_positions, static_args, dynamic_args)
             out = self._fun(*full, **kwargs, **static_kwargs)
             out_leaves, out_tree = flatten_arguments(f"jit({self._name}) output", out, "output")
             out_trees.append(out_tree)
@@ -359,26 +252,24 @@ class JittedFunction:
             ]
             outs = flat_fun(*in_tracers)
             staged = trace.to_closed_jaxpr(in_tracers, outs)
-        return _make_entry(staged, out_trees[0])
+        entry = _make_entry(staged, out_trees[0])
+        # A program closing over tracers of a transform running now must not be reused:
+        # the next call sees other tracers.
+        return entry, not entry.const_tracers
 
     # -- introspection --------------------------------------------------------------------
 
     def cache_size(self) -> int:
         """How many compiled programs are cached (one per distinct input signature)."""
-        with self._lock:
-            return sum(1 for entry in self._cache.values() if type(entry) is not _Pending)
+        return self._cache.size()
 
     def clear_cache(self) -> None:
         """Forget every compiled program; the next call traces again."""
-        with self._lock:
-            self._cache.clear()
-            self._evicted.clear()
-            self._last_call = None
+        self._cache.clear()
 
     def trace_log(self) -> list[str]:
         """Why each trace happened (the latest 100), e.g. which argument's shape changed."""
-        with self._lock:
-            return list(self._trace_log)
+        return self._cache.trace_log()
 
     def lower(self, *args, **kwargs) -> Lowered:
         """The staged program, the optimised one and the generated source for ``args``.
@@ -394,10 +285,11 @@ class JittedFunction:
             self._name, self._signature, self._static, self._static_names, args, kwargs
         )
         leaves, in_tree = tree_flatten(dynamic)
-        key = (in_tree, tuple(map(leaf_signature, leaves)), static_values, has_kwargs)
-        entry = self._cache.get(key)
-        if entry is None or type(entry) is _Pending:
-            entry = self._lookup_or_trace(key, static_values, dynamic, leaves, in_tree)
+        signature, _, _ = leaves_signature(self._name, leaves)
+        key = (in_tree, signature, static_values, has_kwargs)
+        entry = self._cache.get_or_fill(
+            key, functools.partial(self._trace, key, static_values, dynamic, leaves, in_tree)
+        )
         return Lowered(entry.staged, entry.program, entry.executable.source)
 
 
