@@ -204,3 +204,25 @@ def test_no_module_is_over_600_lines(path):
     # A module that passes ~600 lines is usually two ideas: split it by idea.
     lines = len(path.read_text().splitlines())
     assert lines <= 600, f"{path.relative_to(PACKAGE)} has {lines} lines; split it by idea"
+
+
+def test_the_jit_wing_finds_primitives_by_object_never_by_name():
+    # A table or branch keyed by a primitive's name diverges from the primitive itself
+    # (a user's primitive named "sin" is not sin); names are only for messages.
+    for path in sorted((PACKAGE / "transforms" / "jit").glob("*.py")):
+        tree = ast.parse(path.read_text())
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Compare):
+                operands = [node.left, *node.comparators]
+                reads_name = any(isinstance(o, ast.Attribute) and o.attr == "name" for o in operands)
+                against_text = any(
+                    isinstance(o, ast.Constant)
+                    and isinstance(o.value, str)
+                    or isinstance(o, (ast.Tuple, ast.List, ast.Set))
+                    and any(isinstance(e, ast.Constant) and isinstance(e.value, str) for e in o.elts)
+                    for o in operands
+                )
+                assert not (reads_name and against_text), (
+                    f"transforms/jit/{path.name}:{node.lineno} compares a name with text; "
+                    "compare the primitive object"
+                )

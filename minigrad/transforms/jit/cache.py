@@ -30,6 +30,7 @@ import numpy as np
 from minigrad.core.dtypes import PYTHON_SCALARS
 from minigrad.core.ir import Jaxpr, ShapedArray, Var
 from minigrad.core.trace import Tracer
+from minigrad.ops.selection import convert_element_type_p
 from minigrad.tree import tree_flatten_with_path
 
 __all__ = [
@@ -428,7 +429,7 @@ def int_conversions(jaxpr: Jaxpr) -> tuple:
     }
     found = []
     for eqn in jaxpr.eqns:
-        if eqn.primitive.name != "convert_element_type" or type(eqn.invars[0]) is not Var:
+        if eqn.primitive is not convert_element_type_p or type(eqn.invars[0]) is not Var:
             continue
         position = weak_ints.get(eqn.invars[0])
         new_dtype = np.dtype(eqn.params["new_dtype"])
