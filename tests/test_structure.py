@@ -208,21 +208,29 @@ def test_no_module_is_over_600_lines(path):
 
 def test_the_jit_wing_finds_primitives_by_object_never_by_name():
     # A table or branch keyed by a primitive's name diverges from the primitive itself
-    # (a user's primitive named "sin" is not sin); names are only for messages.
+    # (a user's primitive named "sin" is not sin); names are only for messages. So no
+    # module of the jit wing compares anything with a primitive's name or keys a table
+    # by one.
+    names = set(all_primitives())
+
+    def texts(node):
+        if isinstance(node, ast.Constant) and isinstance(node.value, str):
+            return {node.value}
+        if isinstance(node, (ast.Tuple, ast.List, ast.Set)):
+            return set().union(*(texts(e) for e in node.elts)) if node.elts else set()
+        if isinstance(node, ast.Dict):
+            return set().union(*(texts(k) for k in node.keys if k is not None)) if node.keys else set()
+        return set()
+
     for path in sorted((PACKAGE / "transforms" / "jit").glob("*.py")):
-        tree = ast.parse(path.read_text())
-        for node in ast.walk(tree):
+        for node in ast.walk(ast.parse(path.read_text())):
             if isinstance(node, ast.Compare):
-                operands = [node.left, *node.comparators]
-                reads_name = any(isinstance(o, ast.Attribute) and o.attr == "name" for o in operands)
-                against_text = any(
-                    isinstance(o, ast.Constant)
-                    and isinstance(o.value, str)
-                    or isinstance(o, (ast.Tuple, ast.List, ast.Set))
-                    and any(isinstance(e, ast.Constant) and isinstance(e.value, str) for e in o.elts)
-                    for o in operands
-                )
-                assert not (reads_name and against_text), (
-                    f"transforms/jit/{path.name}:{node.lineno} compares a name with text; "
-                    "compare the primitive object"
-                )
+                found = set().union(*(texts(o) for o in (node.left, *node.comparators)))
+            elif isinstance(node, ast.Dict):
+                found = texts(node)
+            else:
+                continue
+            assert not found & names, (
+                f"transforms/jit/{path.name}:{node.lineno} refers to primitives by name "
+                f"{sorted(found & names)}; use the primitive objects"
+            )
