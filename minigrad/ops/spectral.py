@@ -11,7 +11,8 @@ divided by ``s``. Reverse mode uses the transposes of these linear maps.
 
 Degenerate points, as in JAX: eigenvectors of a repeated eigenvalue are not unique and
 have no derivative, so ``F`` holds ``inf`` there and gradients through the eigenvectors
-are not finite; eigenvalues alone (``eigvalsh``) stay differentiable to first order.
+are not finite; eigenvalues alone stay differentiable to first order (``eigvalsh``, or
+``eigh`` whose eigenvectors' cotangent is a known zero: that term is skipped).
 For ``svd``, equal singular values get ``F = 0`` (a finite but arbitrary choice) and the
 tall/wide correction divides by zero singular values. ``full_matrices=True`` has a
 derivative only for square matrices, where it is the reduced factorization.
@@ -65,6 +66,15 @@ def _sandwich(left, x, right):
     return matmul(swap_last_axes(left), matmul(x, right))
 
 
+def _known_zero(ct) -> bool:
+    """A cotangent the backward pass filled with zeros (an output nobody used).
+
+    Skipping its terms is what symbolic zeros do in JAX: the ``1 / (w[j] - w[i])`` factors
+    of unused eigenvectors must not turn a finite gradient into ``0 · inf = nan``.
+    """
+    return type(ct) is np.ndarray and not ct.any()
+
+
 def _check_float(opname, a):
     if a.dtype.kind != "f":
         raise TypeError(f"{opname}: expected a floating-point array, got {a.dtype}.")
@@ -103,7 +113,9 @@ def eigh_shape_rule(a):
 def eigh_vjp(cts, ans, a):
     # The transpose of dA ↦ (diag(D), V (F ∘ D)), D = Vᵀ dA V.
     (w_ct, v_ct), (w, v) = cts, ans
-    inner = add(diagonal_matrix(w_ct), mul(_eigenvalue_gaps(w), matmul(swap_last_axes(v), v_ct)))
+    inner = diagonal_matrix(w_ct)
+    if not _known_zero(v_ct):
+        inner = add(inner, mul(_eigenvalue_gaps(w), matmul(swap_last_axes(v), v_ct)))
     return matmul(v, matmul(inner, swap_last_axes(v)))
 
 
@@ -218,19 +230,20 @@ def svd_vjp(cts, ans, a, *, full_matrices):
     (u_ct, s_ct, vh_ct), (u, s, vh) = cts, ans
     v, v_ct = swap_last_axes(vh), swap_last_axes(vh_ct)
     gaps = _singular_value_gaps(s)
-    j = mul(gaps, matmul(swap_last_axes(u), u_ct))
-    k = mul(gaps, matmul(swap_last_axes(v), v_ct))
-    inner = add(
-        add(mul(add(j, swap_last_axes(j)), _row(s)), mul(_column(s), add(k, swap_last_axes(k)))),
-        diagonal_matrix(s_ct),
-    )
-    a_ct = matmul(u, matmul(inner, vh))
     m, n = get_aval(a).shape[-2:]
-    if m > n:
-        a_ct = add(a_ct, matmul(div(_outside(u, u_ct), _row(s)), vh))
-    if n > m:
-        a_ct = add(a_ct, matmul(u, swap_last_axes(div(_outside(v, v_ct), _row(s)))))
-    return a_ct
+    inner, a_ct = diagonal_matrix(s_ct), None
+    if not _known_zero(u_ct):
+        j = mul(gaps, matmul(swap_last_axes(u), u_ct))
+        inner = add(inner, mul(add(j, swap_last_axes(j)), _row(s)))
+        if m > n:
+            a_ct = matmul(div(_outside(u, u_ct), _row(s)), vh)
+    if not _known_zero(vh_ct):
+        k = mul(gaps, matmul(swap_last_axes(v), v_ct))
+        inner = add(inner, mul(_column(s), add(k, swap_last_axes(k))))
+        if n > m:
+            a_ct = matmul(u, swap_last_axes(div(_outside(v, v_ct), _row(s))))
+    through_s = matmul(u, matmul(inner, vh))
+    return through_s if a_ct is None else add(through_s, a_ct)
 
 
 svd_p.def_vjp(svd_vjp)

@@ -314,7 +314,7 @@ def tensorsolve(a, b, axes=None):
         a = transpose(a, order)
     solution_shape = a.shape[b.ndim :]
     size = math.prod(solution_shape)
-    if math.prod(a.shape[: b.ndim]) != size or a.shape[: b.ndim] != b.shape:
+    if math.prod(a.shape[: b.ndim]) != size:
         raise ValueError(
             f"tensorsolve: a of shape {a.shape} and b of shape {b.shape} do not fit: a's shape must "
             "be b's shape followed by a shape of the same size."
