@@ -308,6 +308,44 @@ def hessian_rosen_candidates():
 
 
 # ---------------------------------------------------------------------------------------
+# log-determinant and its gradient of a 300 x 300 matrix (float64): one LAPACK
+# factorization and one solve, so the cost is NumPy's and the overhead shows
+
+
+def numpy_logdet_value_and_grad(a):
+    return np.linalg.slogdet(a)[1], np.linalg.inv(a).T
+
+
+def logdet_grad_candidates():
+    a = RNG.standard_normal((300, 300)) + 20.0 * np.eye(300)
+    reference = numpy_logdet_value_and_grad(a)
+    mg_logdet = mg.value_and_grad(lambda m: mnp.linalg.slogdet(m)[1])
+    jit_logdet = mg.jit(mg_logdet)
+    candidates = {
+        "numpy (hand-written)": lambda: numpy_logdet_value_and_grad(a),
+        "minigrad eager": lambda: mg_logdet(a),
+        "minigrad jit": lambda: jit_logdet(a),
+    }
+    if jax is not None:
+        jax_logdet = jax.jit(jax.value_and_grad(lambda m: jnp.linalg.slogdet(m)[1]))
+        ja = jnp.asarray(a)
+        candidates["jax jit"] = lambda: jax.block_until_ready(jax_logdet(ja))
+    if torch is not None:
+        ta = torch.tensor(a)
+
+        def torch_logdet():
+            m = ta.clone().requires_grad_(True)
+            value = torch.linalg.slogdet(m)[1]
+            value.backward()
+            return value, m.grad
+
+        candidates["pytorch eager"] = torch_logdet
+    for name, fn in candidates.items():
+        check_close(reference, fn(), name, rtol=1e-8)
+    return candidates
+
+
+# ---------------------------------------------------------------------------------------
 # conv step: conv2d 1->8 3x3 on 28x28, batch 32, relu, dense to 10, cross-entropy
 
 
@@ -441,4 +479,5 @@ WORKLOADS = {
     "many_small_ops": many_small_ops_candidates,
     "hessian_rosen": hessian_rosen_candidates,
     "conv_step": conv_step_candidates,
+    "logdet_grad": logdet_grad_candidates,
 }

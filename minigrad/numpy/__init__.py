@@ -143,3 +143,8 @@ __all__ = [
     "sum", "swapaxes", "take", "tan", "tanh", "tensordot", "transpose", "true_divide", "uint32",
     "uint8", "var", "vdot", "vstack", "where", "zeros", "zeros_like",
 ]  # fmt: skip
+
+# `mnp.linalg`, NumPy's `numpy.linalg`; imported last, since it is built on the functions above.
+from minigrad.numpy import linalg  # noqa: E402
+
+__all__ += ["linalg"]
