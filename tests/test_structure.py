@@ -129,6 +129,8 @@ PACKAGE_ORDER = {
         "solvers",
         "decompositions",
         "spectral",
+        "cumulative",
+        "sorting",
         "random",
     ],
     "transforms.jit": ["cache", "passes", "compiler", "transform"],

@@ -13,6 +13,20 @@ Example:
 import numpy as _np
 
 from minigrad.numpy import _methods  # noqa: F401 - installs the tracer operators
+from minigrad.numpy._building import (
+    append,
+    atleast_3d,
+    copy,
+    delete,
+    fliplr,
+    flipud,
+    insert,
+    repeat,
+    resize,
+    roll,
+    rot90,
+    tile,
+)
 from minigrad.numpy._creation import (
     arange,
     array,
@@ -28,6 +42,20 @@ from minigrad.numpy._creation import (
     zeros,
     zeros_like,
 )
+
+# Array functions: running totals, sorting and searching, value-dependent shapes.
+from minigrad.numpy._cumulative import (
+    cumprod,
+    cumsum,
+    cumulative_prod,
+    cumulative_sum,
+    diff,
+    ediff1d,
+    gradient,
+    nancumprod,
+    nancumsum,
+)
+from minigrad.numpy._data_dependent import argwhere, bincount, count_nonzero, flatnonzero, nonzero, unique
 from minigrad.numpy._indexing import getitem
 from minigrad.numpy._linalg import dot, einsum, inner, matmul, outer, tensordot, vdot
 from minigrad.numpy._math import (
@@ -81,6 +109,7 @@ from minigrad.numpy._math import (
     true_divide,
     where,
 )
+from minigrad.numpy._matrices import cross, diag, diagflat, diagonal, kron, trace, tri, tril, triu, vander
 from minigrad.numpy._reductions import (
     amax,
     amin,
@@ -118,6 +147,34 @@ from minigrad.numpy._shape import (
     transpose,
     vstack,
 )  # fmt: skip
+from minigrad.numpy._sorting import (
+    argpartition,
+    argsort,
+    digitize,
+    lexsort,
+    partition,
+    searchsorted,
+    sort,
+    take_along_axis,
+)  # fmt: skip
+from minigrad.numpy._statistics import (
+    median,
+    nanargmax,
+    nanargmin,
+    nanmax,
+    nanmean,
+    nanmedian,
+    nanmin,
+    nanpercentile,
+    nanprod,
+    nanquantile,
+    nanstd,
+    nansum,
+    nanvar,
+    percentile,
+    ptp,
+    quantile,
+)
 
 # Dtypes and constants, so `mnp.float32` and `mnp.pi` read as they do with NumPy.
 float16, float32, float64 = _np.float16, _np.float32, _np.float64
@@ -148,3 +205,14 @@ __all__ = [
 from minigrad.numpy import linalg  # noqa: E402
 
 __all__ += ["linalg"]
+__all__ += [
+    "argpartition", "argsort", "argwhere", "bincount", "count_nonzero", "cumprod", "cumsum",
+    "cumulative_prod", "cumulative_sum", "diff", "digitize", "ediff1d", "flatnonzero", "gradient",
+    "lexsort", "nancumprod", "nancumsum", "nonzero", "partition", "searchsorted", "sort",
+    "take_along_axis", "unique",
+    "append", "atleast_3d", "copy", "delete", "fliplr", "flipud", "insert", "repeat", "resize",
+    "roll", "rot90", "tile",
+    "cross", "diag", "diagflat", "diagonal", "kron", "trace", "tri", "tril", "triu", "vander",
+    "median", "nanargmax", "nanargmin", "nanmax", "nanmean", "nanmedian", "nanmin", "nanpercentile",
+    "nanprod", "nanquantile", "nanstd", "nansum", "nanvar", "percentile", "ptp", "quantile",
+]  # fmt: skip

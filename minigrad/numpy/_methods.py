@@ -15,7 +15,20 @@ from __future__ import annotations
 import math
 
 from minigrad.core.trace import register_math_counterparts, register_tracer_methods
-from minigrad.numpy import _creation, _indexing, _linalg, _math, _reductions, _shape
+from minigrad.numpy import (
+    _building,
+    _creation,
+    _cumulative,
+    _data_dependent,
+    _indexing,
+    _linalg,
+    _math,
+    _matrices,
+    _reductions,
+    _shape,
+    _sorting,
+    _statistics,
+)
 
 __all__ = ["TRACER_METHODS"]
 
@@ -103,6 +116,44 @@ TRACER_METHODS = {
     "clip": _math.clip,
     "swapaxes": _shape.swapaxes,
 }
+
+
+# Array methods of the array-function family (sorting, running totals, ...).
+def _sort_method(self, axis=-1, kind=None, order=None, *, stable=None):
+    return _sorting.sort(self, axis, kind, order)
+
+
+def _argsort_method(self, axis=-1, kind=None, order=None, *, stable=None):
+    return _sorting.argsort(self, axis, kind, order)
+
+
+def _repeat_method(self, repeats, axis=None):
+    return _building.repeat(self, repeats, axis)
+
+
+def _nonzero_method(self):
+    return _data_dependent.nonzero(self)
+
+
+def _searchsorted_method(self, v, side="left", sorter=None):
+    return _sorting.searchsorted(self, v, side, sorter)
+
+
+TRACER_METHODS.update(
+    {
+        "cumsum": _cumulative.cumsum,
+        "cumprod": _cumulative.cumprod,
+        "sort": _sort_method,
+        "argsort": _argsort_method,
+        "repeat": _repeat_method,
+        "diagonal": _matrices.diagonal,
+        "trace": _matrices.trace,
+        "nonzero": _nonzero_method,
+        "take": _shape.take,
+        "searchsorted": _searchsorted_method,
+        "ptp": _statistics.ptp,
+    }
+)
 
 register_tracer_methods(TRACER_METHODS)
 
