@@ -117,7 +117,22 @@ def test_elementwise_primitives_declare_their_batching_rule_where_they_are_decla
 # Within a package, modules that others build on come first; a module may import only
 # from modules listed before it (or from outside the package).
 PACKAGE_ORDER = {
-    "ops": ["operands", "shape", "logic", "elementwise", "reduce", "index", "linalg", "random"],
+    "ops": [
+        "operands",
+        "shape",
+        "logic",
+        "predicates",
+        "integer",
+        "elementwise",
+        "rounding",
+        "trigonometry",
+        "logaddexp",
+        "floating",
+        "reduce",
+        "index",
+        "linalg",
+        "random",
+    ],
     "transforms.jit": ["cache", "passes", "compiler", "transform"],
 }
 

@@ -13,6 +13,17 @@ Example:
 import numpy as _np
 
 from minigrad.numpy import _methods  # noqa: F401 - installs the tracer operators
+from minigrad.numpy._complex import (
+    angle,
+    conj,
+    conjugate,
+    imag,
+    iscomplex,
+    iscomplexobj,
+    isreal,
+    isrealobj,
+    real,
+)
 from minigrad.numpy._creation import (
     arange,
     array,
@@ -27,6 +38,24 @@ from minigrad.numpy._creation import (
     ones_like,
     zeros,
     zeros_like,
+)
+from minigrad.numpy._floating import (
+    copysign,
+    fabs,
+    float_power,
+    fmax,
+    fmin,
+    frexp,
+    heaviside,
+    ldexp,
+    logaddexp,
+    logaddexp2,
+    modf,
+    nan_to_num,
+    nextafter,
+    pow,
+    signbit,
+    spacing,
 )
 from minigrad.numpy._indexing import getitem
 from minigrad.numpy._linalg import dot, einsum, inner, matmul, outer, tensordot, vdot
@@ -81,6 +110,33 @@ from minigrad.numpy._math import (
     true_divide,
     where,
 )
+from minigrad.numpy._modular import (
+    bitwise_count,
+    bitwise_left_shift,
+    bitwise_right_shift,
+    divmod,
+    floor_divide,
+    fmod,
+    gcd,
+    lcm,
+    left_shift,
+    mod,
+    remainder,
+    right_shift,
+)
+from minigrad.numpy._predicates import (
+    all,
+    allclose,
+    any,
+    array_equal,
+    array_equiv,
+    isclose,
+    isinf,
+    isnan,
+    isneginf,
+    isposinf,
+    isscalar,
+)
 from minigrad.numpy._reductions import (
     amax,
     amin,
@@ -95,6 +151,7 @@ from minigrad.numpy._reductions import (
     sum,
     var,
 )
+from minigrad.numpy._rounding import around, ceil, fix, floor, rint, round, trunc
 from minigrad.numpy._shape import (
     atleast_1d,
     atleast_2d,
@@ -118,6 +175,29 @@ from minigrad.numpy._shape import (
     transpose,
     vstack,
 )  # fmt: skip
+from minigrad.numpy._trig import (
+    acos,
+    acosh,
+    arccos,
+    arccosh,
+    arcsin,
+    arcsinh,
+    arctan2,
+    arctanh,
+    asin,
+    asinh,
+    atan,
+    atan2,
+    atanh,
+    cosh,
+    deg2rad,
+    degrees,
+    hypot,
+    rad2deg,
+    radians,
+    sinc,
+    sinh,
+)
 
 # Dtypes and constants, so `mnp.float32` and `mnp.pi` read as they do with NumPy.
 float16, float32, float64 = _np.float16, _np.float32, _np.float64
@@ -142,4 +222,17 @@ __all__ = [
     "size", "split", "sqrt", "square", "squeeze", "stack", "std", "stop_gradient", "subtract",
     "sum", "swapaxes", "take", "tan", "tanh", "tensordot", "transpose", "true_divide", "uint32",
     "uint8", "var", "vdot", "vstack", "where", "zeros", "zeros_like",
+]  # fmt: skip
+
+# Mathematical functions (issue 11).
+__all__ += [
+    "acos", "acosh", "all", "allclose", "angle", "any", "arccos", "arccosh", "arcsin", "arcsinh",
+    "arctan2", "arctanh", "around", "array_equal", "array_equiv", "asin", "asinh", "atan", "atan2",
+    "atanh", "bitwise_left_shift", "bitwise_right_shift", "ceil", "conj", "conjugate", "copysign",
+    "cosh", "deg2rad", "degrees", "divmod", "fabs", "fix", "float_power", "floor", "floor_divide",
+    "fmax", "fmin", "fmod", "gcd", "heaviside", "hypot", "imag", "isclose", "iscomplex",
+    "iscomplexobj", "isinf", "isnan", "isneginf", "isposinf", "isreal", "isrealobj", "isscalar",
+    "lcm", "left_shift", "logaddexp", "logaddexp2", "mod", "nan_to_num", "rad2deg", "radians",
+    "real", "remainder", "right_shift", "rint", "round", "signbit", "sinc", "sinh", "trunc",
+    "bitwise_count", "frexp", "ldexp", "modf", "nextafter", "pow", "spacing",
 ]  # fmt: skip
