@@ -27,6 +27,17 @@ from minigrad.numpy._building import (
     rot90,
     tile,
 )
+from minigrad.numpy._complex import (
+    angle,
+    conj,
+    conjugate,
+    imag,
+    iscomplex,
+    iscomplexobj,
+    isreal,
+    isrealobj,
+    real,
+)
 from minigrad.numpy._creation import (
     arange,
     array,
@@ -56,6 +67,24 @@ from minigrad.numpy._cumulative import (
     nancumsum,
 )
 from minigrad.numpy._data_dependent import argwhere, bincount, count_nonzero, flatnonzero, nonzero, unique
+from minigrad.numpy._floating import (
+    copysign,
+    fabs,
+    float_power,
+    fmax,
+    fmin,
+    frexp,
+    heaviside,
+    ldexp,
+    logaddexp,
+    logaddexp2,
+    modf,
+    nan_to_num,
+    nextafter,
+    pow,
+    signbit,
+    spacing,
+)
 from minigrad.numpy._indexing import getitem
 from minigrad.numpy._linalg import dot, einsum, inner, matmul, outer, tensordot, vdot
 from minigrad.numpy._math import (
@@ -110,6 +139,33 @@ from minigrad.numpy._math import (
     where,
 )
 from minigrad.numpy._matrices import cross, diag, diagflat, diagonal, kron, trace, tri, tril, triu, vander
+from minigrad.numpy._modular import (
+    bitwise_count,
+    bitwise_left_shift,
+    bitwise_right_shift,
+    divmod,
+    floor_divide,
+    fmod,
+    gcd,
+    lcm,
+    left_shift,
+    mod,
+    remainder,
+    right_shift,
+)
+from minigrad.numpy._predicates import (
+    all,
+    allclose,
+    any,
+    array_equal,
+    array_equiv,
+    isclose,
+    isinf,
+    isnan,
+    isneginf,
+    isposinf,
+    isscalar,
+)
 from minigrad.numpy._reductions import (
     amax,
     amin,
@@ -124,6 +180,7 @@ from minigrad.numpy._reductions import (
     sum,
     var,
 )
+from minigrad.numpy._rounding import around, ceil, fix, floor, rint, round, trunc
 from minigrad.numpy._shape import (
     atleast_1d,
     atleast_2d,
@@ -175,6 +232,29 @@ from minigrad.numpy._statistics import (
     ptp,
     quantile,
 )
+from minigrad.numpy._trig import (
+    acos,
+    acosh,
+    arccos,
+    arccosh,
+    arcsin,
+    arcsinh,
+    arctan2,
+    arctanh,
+    asin,
+    asinh,
+    atan,
+    atan2,
+    atanh,
+    cosh,
+    deg2rad,
+    degrees,
+    hypot,
+    rad2deg,
+    radians,
+    sinc,
+    sinh,
+)
 
 # Dtypes and constants, so `mnp.float32` and `mnp.pi` read as they do with NumPy.
 float16, float32, float64 = _np.float16, _np.float32, _np.float64
@@ -199,6 +279,18 @@ __all__ = [
     "size", "split", "sqrt", "square", "squeeze", "stack", "std", "stop_gradient", "subtract",
     "sum", "swapaxes", "take", "tan", "tanh", "tensordot", "transpose", "true_divide", "uint32",
     "uint8", "var", "vdot", "vstack", "where", "zeros", "zeros_like",
+]  # fmt: skip
+
+__all__ += [
+    "acos", "acosh", "all", "allclose", "angle", "any", "arccos", "arccosh", "arcsin", "arcsinh",
+    "arctan2", "arctanh", "around", "array_equal", "array_equiv", "asin", "asinh", "atan", "atan2",
+    "atanh", "bitwise_left_shift", "bitwise_right_shift", "ceil", "conj", "conjugate", "copysign",
+    "cosh", "deg2rad", "degrees", "divmod", "fabs", "fix", "float_power", "floor", "floor_divide",
+    "fmax", "fmin", "fmod", "gcd", "heaviside", "hypot", "imag", "isclose", "iscomplex",
+    "iscomplexobj", "isinf", "isnan", "isneginf", "isposinf", "isreal", "isrealobj", "isscalar",
+    "lcm", "left_shift", "logaddexp", "logaddexp2", "mod", "nan_to_num", "rad2deg", "radians",
+    "real", "remainder", "right_shift", "rint", "round", "signbit", "sinc", "sinh", "trunc",
+    "bitwise_count", "frexp", "ldexp", "modf", "nextafter", "pow", "spacing",
 ]  # fmt: skip
 
 # `mnp.linalg`, NumPy's `numpy.linalg`; imported last, since it is built on the functions above.
