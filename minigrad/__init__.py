@@ -8,6 +8,7 @@ Example:
 """
 
 from minigrad import numpy, tree  # noqa: F401 - `numpy` installs the tracer operators
+from minigrad import lax  # noqa: F401 - structured control flow, as mg.lax
 from minigrad.core.config import config, debug_nans
 from minigrad.core.errors import ConcretizationError, TracerLeakError
 from minigrad.core.ir import ClosedJaxpr, Jaxpr, ShapedArray
@@ -37,6 +38,7 @@ __all__ = [
     "jacfwd",
     "jacrev",
     "jvp",
+    "lax",
     "make_jaxpr",
     "stop_gradient",
     "tree",

@@ -23,7 +23,7 @@ LAYERS = [
     {"tree"},
     {"core"},
     {"ops"},
-    {"numpy", "transforms"},
+    {"numpy", "transforms", "lax"},
     {"testing", "nn", "optim", "random", "io", "datasets", "viz", "config"},
     {"examples"},
 ]
@@ -119,6 +119,7 @@ def test_elementwise_primitives_declare_their_batching_rule_where_they_are_decla
 PACKAGE_ORDER = {
     "ops": ["operands", "shape", "logic", "elementwise", "reduce", "index", "linalg", "random"],
     "transforms.jit": ["cache", "passes", "compiler", "transform"],
+    "lax": ["subprograms", "conditionals", "residuals", "scan", "loops", "associative"],
 }
 
 
