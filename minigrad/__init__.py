@@ -7,8 +7,11 @@ Example:
     array(0.)
 """
 
-from minigrad import numpy, tree  # noqa: F401 - `numpy` installs the tracer operators
-from minigrad import lax  # noqa: F401 - structured control flow, as mg.lax
+from minigrad import (  # noqa: F401 - `numpy` installs the tracer operators
+    lax,  # noqa: F401 - structured control flow, as mg.lax
+    numpy,
+    tree,
+)
 from minigrad.core.config import config, debug_nans
 from minigrad.core.errors import ConcretizationError, TracerLeakError
 from minigrad.core.ir import ClosedJaxpr, Jaxpr, ShapedArray

@@ -18,4 +18,14 @@ from minigrad.lax.loops import fori_loop, while_loop
 from minigrad.lax.scan import map, scan  # noqa: A004 - jax.lax's name
 from minigrad.transforms.ad import stop_gradient
 
-__all__ = ["cond", "switch", "while_loop", "fori_loop", "scan", "map", "associative_scan", "select", "stop_gradient"]
+__all__ = [
+    "cond",
+    "switch",
+    "while_loop",
+    "fori_loop",
+    "scan",
+    "map",
+    "associative_scan",
+    "select",
+    "stop_gradient",
+]

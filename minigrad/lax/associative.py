@@ -79,7 +79,9 @@ def associative_scan(fn, elems, reverse: bool = False, axis: int = 0):
     for leaf in leaves:
         ndim = get_aval(leaf).ndim
         if not -ndim <= axis < ndim:
-            raise ValueError(f"associative_scan: axis {axis} is out of range for a leaf of shape {leaf.shape}.")
+            raise ValueError(
+                f"associative_scan: axis {axis} is out of range for a leaf of shape {leaf.shape}."
+            )
         lengths.add(get_aval(leaf).shape[axis])
     if len(lengths) > 1:
         raise ValueError(

@@ -157,13 +157,17 @@ def _aval_list(atoms) -> list[ShapedArray]:
 
 
 @functools.lru_cache(maxsize=256)
-def _backward_body(lin: Linearized, residual_cotangents: bool) -> Program:
+def _backward_body(
+    lin: Linearized, residual_cotangents: bool, wanted_consts: tuple, wanted_xs: tuple
+) -> Program:
     """The body of the backward scan: one step's backward pass, with the cotangents of
     the body's constants summed over the steps in the carry.
 
     Constants: ``lin.loop_constants()``. Carry: cotangents of the floating-point
-    carries, then the running sums for the floating-point constants. Per step:
+    carries, then the running sums for the wanted floating-point constants. Per step:
     ``lin.per_step()``, the cotangents of the floating-point ``ys`` (and residuals).
+    Outputs per step: the cotangents of the wanted floating-point ``xs`` (the others,
+    say of data nobody differentiates, are not computed).
     """
     step, step_consts = backward_step(lin, residual_cotangents)
     body = lin.body
@@ -171,11 +175,14 @@ def _backward_body(lin: Linearized, residual_cotangents: bool) -> Program:
     carry = body.invars[lin.num_consts : lin.num_consts + lin.num_carry]
     ys = body.outvars[lin.num_carry :]
     float_consts, float_carry = float_positions(consts), float_positions(carry)
+    float_xs = float_positions(body.invars[lin.num_consts + lin.num_carry :])
+    kept_consts = [k for k, i in enumerate(float_consts) if wanted_consts[i]]
+    kept_xs = [k for k, i in enumerate(float_xs) if wanted_xs[i]]
     res_floats = float_positions(lin.residuals) if residual_cotangents else []
     groups = [
         _aval_list(lin.loop_constants()),
         [carry[i].aval for i in float_carry],
-        [consts[i].aval for i in float_consts],
+        [consts[float_consts[k]].aval for k in kept_consts],
         _aval_list(lin.per_step()),
         [ys[i].aval for i in float_positions(ys)],
         [lin.residuals[i].aval for i in res_floats],
@@ -186,7 +193,8 @@ def _backward_body(lin: Linearized, residual_cotangents: bool) -> Program:
         loop_consts, ct_carry, sums, per_step, ct_ys, ct_res = split_groups(args, sizes[:-1])
         outs = run(step, *step_consts, *loop_consts, *per_step, *ct_carry, *ct_ys, *ct_res)
         ct_consts, ct_carry_in, ct_xs = split_groups(outs, [len(float_consts), len(float_carry)])
-        return [*ct_carry_in, *(add(s, c) for s, c in zip(sums, ct_consts, strict=True)), *ct_xs]
+        sums = [add(s, ct_consts[k]) for s, k in zip(sums, kept_consts, strict=True)]
+        return [*ct_carry_in, *sums, *(ct_xs[k] for k in kept_xs)]
 
     return stage_program(backward, [aval for group in groups for aval in group])
 
@@ -220,12 +228,15 @@ def scan_vjp(wanted, cts, ans, *primals, jaxpr, num_consts, num_carry, length, r
     float_consts = float_positions(body.invars[:num_consts])
     float_carry = float_positions(body.invars[num_consts : num_consts + num_carry])
     float_xs = float_positions(body.invars[num_consts + num_carry :])
+    wanted_consts, wanted_xs = split_groups(wanted, [num_consts, num_carry])[::2]
+    float_consts = [i for i in float_consts if wanted_consts[i]]
+    float_xs = [i for i in float_xs if wanted_xs[i]]
     hoisted = run(lin.invariant, *consts) if lin.invariant is not None else []
     loop_consts = [*(consts[i] for i in lin.const_reads), *hoisted]
     per_step = [*(xs[i] for i in lin.xs_reads), *stacked]
     ct_ys = [cts[num_carry + i] for i in float_positions(body.outvars[num_carry:])]
     sums = [np.zeros(get_aval(consts[i]).shape, get_aval(consts[i]).dtype) for i in float_consts]
-    program = _backward_body(lin, bool(res_cts))
+    program = _backward_body(lin, bool(res_cts), tuple(wanted_consts), tuple(wanted_xs))
     outs = bind_scan(
         [*program.consts, *loop_consts, *(cts[i] for i in float_carry), *sums, *per_step, *ct_ys, *res_cts],
         jaxpr=program.jaxpr,
