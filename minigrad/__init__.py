@@ -7,7 +7,12 @@ Example:
     array(0.)
 """
 
-from minigrad import debug, numpy, tree  # noqa: F401 - `numpy` installs the tracer operators
+from minigrad import (  # noqa: F401 - `numpy` installs the tracer operators
+    debug,
+    lax,  # structured control flow, as mg.lax
+    numpy,
+    tree,
+)
 from minigrad.core.config import config, debug_nans
 from minigrad.core.errors import ConcretizationError, TracerLeakError
 from minigrad.core.ir import ClosedJaxpr, Jaxpr, ShapedArray
@@ -38,6 +43,7 @@ __all__ = [
     "jacfwd",
     "jacrev",
     "jvp",
+    "lax",
     "make_jaxpr",
     "stop_gradient",
     "tree",

@@ -23,7 +23,7 @@ LAYERS = [
     {"tree"},
     {"core"},
     {"ops"},
-    {"numpy", "transforms"},
+    {"numpy", "transforms", "lax"},
     {"testing", "nn", "optim", "random", "io", "datasets", "viz", "config", "debug"},
     {"examples"},
 ]
@@ -140,6 +140,7 @@ PACKAGE_ORDER = {
         "random",
     ],
     "transforms.jit": ["cache", "passes", "compiler", "transform"],
+    "lax": ["subprograms", "conditionals", "residuals", "scan", "loops", "associative"],
 }
 
 
