@@ -24,7 +24,7 @@ LAYERS = [
     {"core"},
     {"ops"},
     {"numpy", "transforms"},
-    {"testing", "nn", "optim", "random", "io", "datasets", "viz", "config", "debug"},
+    {"testing", "nn", "optim", "random", "io", "datasets", "viz", "config", "debug", "flatten_util"},
     {"examples"},
 ]
 
@@ -117,7 +117,17 @@ def test_elementwise_primitives_declare_their_batching_rule_where_they_are_decla
 # Within a package, modules that others build on come first; a module may import only
 # from modules listed before it (or from outside the package).
 PACKAGE_ORDER = {
-    "ops": ["operands", "shape", "selection", "logic", "elementwise", "reduce", "index", "linalg", "random"],
+    "ops": [
+        "operands",
+        "shape",
+        "selection",
+        "logic",
+        "elementwise",
+        "reduce",
+        "index",
+        "linalg",
+        "random",
+    ],
     "transforms.jit": ["cache", "passes", "compiler", "transform"],
 }
 
