@@ -125,6 +125,7 @@ PACKAGE_ORDER = {
         "elementwise",
         "reduce",
         "index",
+        "scatter",
         "linalg",
         "random",
     ],

@@ -12,22 +12,12 @@ Example:
 
 import numpy as _np
 
-from minigrad.numpy import _methods  # noqa: F401 - installs the tracer operators
-from minigrad.numpy._creation import (
-    arange,
-    array,
-    asarray,
-    astype,
-    empty,
-    eye,
-    full,
-    full_like,
-    linspace,
-    ones,
-    ones_like,
-    zeros,
-    zeros_like,
+from minigrad.numpy import (
+    _creation,
+    _methods,  # noqa: F401 - installs the tracer operators
 )
+from minigrad.numpy._at import array, asarray, returns_with_at
+from minigrad.numpy._creation import astype
 from minigrad.numpy._indexing import getitem
 from minigrad.numpy._linalg import dot, einsum, inner, matmul, outer, tensordot, vdot
 from minigrad.numpy._math import (
@@ -118,6 +108,14 @@ from minigrad.numpy._shape import (
     transpose,
     vstack,
 )  # fmt: skip
+
+# New arrays have JAX's `.at` (they are ndarrays; what is computed from them is plain).
+empty, eye, full, full_like = map(
+    returns_with_at, (_creation.empty, _creation.eye, _creation.full, _creation.full_like)
+)
+arange, linspace = returns_with_at(_creation.arange), returns_with_at(_creation.linspace)
+ones, ones_like = returns_with_at(_creation.ones), returns_with_at(_creation.ones_like)
+zeros, zeros_like = returns_with_at(_creation.zeros), returns_with_at(_creation.zeros_like)
 
 # Dtypes and constants, so `mnp.float32` and `mnp.pi` read as they do with NumPy.
 float16, float32, float64 = _np.float16, _np.float32, _np.float64

@@ -15,7 +15,7 @@ from __future__ import annotations
 import math
 
 from minigrad.core.trace import register_math_counterparts, register_tracer_methods
-from minigrad.numpy import _creation, _indexing, _linalg, _math, _reductions, _shape
+from minigrad.numpy import _at, _creation, _indexing, _linalg, _math, _reductions, _shape
 
 __all__ = ["TRACER_METHODS"]
 
@@ -103,6 +103,9 @@ TRACER_METHODS = {
     "clip": _math.clip,
     "swapaxes": _shape.swapaxes,
 }
+
+# Indexed updates (JAX's x.at[index].set(v) and friends).
+TRACER_METHODS["at"] = property(_at.IndexUpdateHelper)
 
 register_tracer_methods(TRACER_METHODS)
 
