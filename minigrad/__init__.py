@@ -18,14 +18,17 @@ import importlib
 from minigrad import debug, numpy, tree  # noqa: F401 - `numpy` installs the tracer operators
 from minigrad.core.array_type import Array
 from minigrad.core.config import config, debug_nans, disable_jit
+from minigrad.core.dtypes import float0
 from minigrad.core.errors import ConcretizationError, TracerLeakError
 from minigrad.core.ir import ClosedJaxpr, Jaxpr, ShapedArray
 from minigrad.transforms.ad import grad, stop_gradient, value_and_grad, vjp
 from minigrad.transforms.batching import vmap
 from minigrad.transforms.custom import checkpoint, custom_vjp
+from minigrad.transforms.custom_jvp import custom_jvp
 from minigrad.transforms.forward import jvp
 from minigrad.transforms.jacobians import hessian, jacfwd, jacobian, jacrev
 from minigrad.transforms.jit import jit
+from minigrad.transforms.linear import linear_transpose, linearize
 from minigrad.transforms.staged_program import make_jaxpr
 
 __version__ = "0.1.0"
@@ -57,10 +60,12 @@ __all__ = [
     "TracerLeakError",
     "checkpoint",
     "config",
+    "custom_jvp",
     "custom_vjp",
     "debug",
     "debug_nans",
     "disable_jit",
+    "float0",
     "grad",
     "jit",
     "hessian",
@@ -68,6 +73,8 @@ __all__ = [
     "jacobian",
     "jacrev",
     "jvp",
+    "linear_transpose",
+    "linearize",
     "make_jaxpr",
     "stop_gradient",
     "tree",
