@@ -36,7 +36,9 @@ __version__ = "0.1.0"
 # Subpackages loaded on first attribute access (`mg.nn`), as `import minigrad.nn` would:
 # importing them all up front would slow down `import minigrad` for every program.
 # A new namespace joins by adding its name here.
-_LAZY_SUBMODULES = frozenset({"random", "nn", "optim", "io", "datasets", "flatten_util", "testing", "viz"})
+_LAZY_SUBMODULES = frozenset(
+    {"random", "nn", "optim", "io", "datasets", "flatten_util", "tree_util", "testing", "viz"}
+)
 
 
 def __getattr__(name: str):

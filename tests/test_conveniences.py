@@ -12,18 +12,25 @@ import pytest
 import minigrad as mg
 import minigrad.numpy as mnp
 from minigrad.flatten_util import ravel_pytree
+from minigrad.tree_util import register_pytree_node_class, tree_map
 
 
 def test_namespaces_load_on_first_use_in_a_fresh_interpreter():
     code = (
         "import sys, minigrad as mg\n"
         "assert 'minigrad.nn' not in sys.modules\n"
-        "names = ['random', 'nn', 'optim', 'io', 'datasets', 'debug', 'numpy', 'tree', 'flatten_util']\n"
+        "names = ['random', 'nn', 'optim', 'io', 'datasets', 'debug', 'numpy', 'tree', 'flatten_util',"
+        " 'tree_util']\n"
         "mods = [getattr(mg, n).__name__ for n in names]\n"
         "assert mods == ['minigrad.' + n for n in names], mods\n"
         "assert 'nn' in dir(mg)\n"
     )
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_tree_util_is_jaxs_name_for_the_tree_functions():
+    assert tree_map is mg.tree.tree_map and register_pytree_node_class is mg.tree.register_pytree_node_class
+    assert set(mg.tree_util.__all__) <= set(mg.tree.__all__)
 
 
 def test_unknown_attribute_is_an_attribute_error():

@@ -20,7 +20,7 @@ PACKAGE = pathlib.Path(mg.__file__).parent
 
 # Each layer may import from the layers before it (and from itself), never after it.
 LAYERS = [
-    {"tree"},
+    {"tree", "tree_util"},
     {"core"},
     {"ops"},
     {"numpy", "transforms"},
