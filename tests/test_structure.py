@@ -20,11 +20,11 @@ PACKAGE = pathlib.Path(mg.__file__).parent
 
 # Each layer may import from the layers before it (and from itself), never after it.
 LAYERS = [
-    {"tree"},
+    {"tree", "tree_util"},
     {"core"},
     {"ops"},
     {"numpy", "transforms", "lax"},
-    {"testing", "nn", "optim", "random", "io", "datasets", "viz", "config", "debug"},
+    {"testing", "nn", "optim", "random", "io", "datasets", "viz", "config", "debug", "flatten_util"},
     {"examples"},
 ]
 
@@ -131,6 +131,7 @@ PACKAGE_ORDER = {
         "floating",
         "reduce",
         "index",
+        "scatter",
         "linalg",
         "solvers",
         "decompositions",

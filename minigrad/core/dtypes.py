@@ -22,10 +22,15 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["is_float_dtype", "FLOAT_KINDS", "PYTHON_SCALARS", "is_python_scalar"]
+__all__ = ["is_float_dtype", "FLOAT_KINDS", "PYTHON_SCALARS", "is_python_scalar", "float0"]
 
 # numpy.dtype.kind of the dtypes that carry derivatives.
 FLOAT_KINDS = frozenset("fc")
+
+
+# JAX's dtype of the tangent or gradient of an integer value: it holds no data
+# (`grad(..., allow_int=True)`, the tangents custom_jvp rules get for integer inputs).
+float0 = np.dtype([("float0", np.void, 0)])
 
 
 def is_float_dtype(dtype) -> bool:

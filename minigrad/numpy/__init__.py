@@ -12,7 +12,11 @@ Example:
 
 import numpy as _np
 
-from minigrad.numpy import _methods  # noqa: F401 - installs the tracer operators
+from minigrad.numpy import (
+    _creation,
+    _methods,  # noqa: F401 - installs the tracer operators
+)
+from minigrad.numpy._at import array, asarray, returns_with_at
 from minigrad.numpy._building import (
     append,
     atleast_3d,
@@ -38,21 +42,7 @@ from minigrad.numpy._complex import (
     isrealobj,
     real,
 )
-from minigrad.numpy._creation import (
-    arange,
-    array,
-    asarray,
-    astype,
-    empty,
-    eye,
-    full,
-    full_like,
-    linspace,
-    ones,
-    ones_like,
-    zeros,
-    zeros_like,
-)
+from minigrad.numpy._creation import astype
 
 # Array functions: running totals, sorting and searching, value-dependent shapes.
 from minigrad.numpy._cumulative import (
@@ -255,6 +245,14 @@ from minigrad.numpy._trig import (
     sinc,
     sinh,
 )
+
+# New arrays have JAX's `.at` (they are ndarrays; what is computed from them is plain).
+empty, eye, full, full_like = map(
+    returns_with_at, (_creation.empty, _creation.eye, _creation.full, _creation.full_like)
+)
+arange, linspace = returns_with_at(_creation.arange), returns_with_at(_creation.linspace)
+ones, ones_like = returns_with_at(_creation.ones), returns_with_at(_creation.ones_like)
+zeros, zeros_like = returns_with_at(_creation.zeros), returns_with_at(_creation.zeros_like)
 
 # Dtypes and constants, so `mnp.float32` and `mnp.pi` read as they do with NumPy.
 float16, float32, float64 = _np.float16, _np.float32, _np.float64

@@ -16,6 +16,7 @@ import math
 
 from minigrad.core.trace import register_math_counterparts, register_tracer_methods
 from minigrad.numpy import (
+    _at,
     _building,
     _complex,
     _creation,
@@ -202,6 +203,10 @@ TRACER_METHODS.update({
     "any": _predicates.any,
     "all": _predicates.all,
 })  # fmt: skip
+
+
+# Indexed updates (JAX's x.at[index].set(v) and friends).
+TRACER_METHODS["at"] = property(_at.IndexUpdateHelper)
 
 register_tracer_methods(TRACER_METHODS)
 

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import inspect
 import threading
+import weakref
 from collections import OrderedDict
 
 import numpy as np
@@ -36,7 +37,7 @@ from minigrad.tree import tree_flatten_with_path
 __all__ = [
     "ProgramCache", "PYTHON_SCALARS", "INT64_MIN", "INT64_MAX", "leaves_signature", "describe_signature",
     "split_static", "resolve_static", "signature_or_none", "signature_changes",
-    "check_int_fits", "int_conversions",
+    "check_int_fits", "int_conversions", "shared_program_cache",
 ]  # fmt: skip
 
 INT64_MIN, INT64_MAX = int(np.iinfo(np.int64).min), int(np.iinfo(np.int64).max)
@@ -436,3 +437,31 @@ def int_conversions(jaxpr: Jaxpr) -> tuple:
         if position is not None and new_dtype.kind in "iu":
             found.append((position, new_dtype))
     return tuple(dict.fromkeys(found))
+
+
+# function -> {settings: ProgramCache}. Weak in the function: a cache lives as long as
+# the function it compiles (or a jitted wrapper of it) does.
+_shared_caches: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+_shared_caches_lock = threading.Lock()
+
+
+def shared_program_cache(fun, settings, name: str, limit: int) -> ProgramCache:
+    """The ``ProgramCache`` of ``fun`` with these ``settings`` (hashable: the static
+    arguments and the limit), shared by every jit wrapper of ``fun``; a private one if
+    ``fun`` cannot be weakly referenced or hashed.
+
+    Example:
+      >>> def f(x):
+      ...     return x
+      >>> shared_program_cache(f, (), "f", 8) is shared_program_cache(f, (), "f", 8)
+      True
+    """
+    try:
+        with _shared_caches_lock:
+            by_settings = _shared_caches.setdefault(fun, {})
+            cache = by_settings.get(settings)
+            if cache is None:
+                cache = by_settings[settings] = ProgramCache(name, limit)
+            return cache
+    except TypeError:  # not weakly referenceable, or unhashable
+        return ProgramCache(name, limit)

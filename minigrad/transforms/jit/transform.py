@@ -41,11 +41,11 @@ from minigrad.core.trace import Tracer, bind, new_trace
 from minigrad.transforms.api_util import argument_aval, flatten_arguments, merge_arguments
 from minigrad.transforms.jit.cache import (
     PYTHON_SCALARS,
-    ProgramCache,
     check_int_fits,
     int_conversions,
     leaves_signature,
     resolve_static,
+    shared_program_cache,
     signature_or_none,
     split_static,
 )
@@ -177,7 +177,11 @@ class JittedFunction:
             self._name, self._signature, static_argnums, static_argnames
         )
         self._log_retraces = log_retraces
-        self._cache = ProgramCache(self._name, cache_limit)
+        # Shared by every jit wrapper of the same function with the same settings, so
+        # `jit(f)(x)` in a loop traces once, as in JAX.
+        self._cache = shared_program_cache(
+            fun, (self._static, self._static_names, cache_limit), self._name, cache_limit
+        )
 
     def __repr__(self):
         return f"jit({self._name})"
@@ -190,6 +194,8 @@ class JittedFunction:
     # -- the call path ------------------------------------------------------------------
 
     def __call__(self, *args, **kwargs):
+        if _config.jit_disable_armed and _config.jit_disabled():
+            return self._fun(*args, **kwargs)
         static_values, dynamic, has_kwargs = split_static(
             self._name, self._signature, self._static, self._static_names, args, kwargs
         )
@@ -382,7 +388,7 @@ class _CompiledOnDemand:
 
 
 def jit(
-    fun, static_argnums=(), *, static_argnames=(), cache_limit: int = 64, log_retraces: bool = False
+    fun=None, static_argnums=(), *, static_argnames=(), cache_limit: int = 64, log_retraces: bool = False
 ) -> JittedFunction:
     """Compile ``fun``: stage it once per input signature and reuse the optimised program.
 
@@ -396,7 +402,8 @@ def jit(
     (pass it as an argument, or ``clear_cache()``, to use new values).
 
     Args:
-      fun: a function of arrays (pytrees of arrays) returning arrays.
+      fun: a function of arrays (pytrees of arrays) returning arrays. Without it,
+        ``jit(static_argnames=...)`` returns a decorator.
       static_argnums: positions of arguments passed to ``fun`` as Python values (they must
         be hashable; each new value, or a value of a new type such as ``2.0`` after
         ``2``, compiles a new program). Matched to parameter names through ``fun``'s
@@ -405,6 +412,10 @@ def jit(
       static_argnames: names of parameters that are static (by keyword or position).
       cache_limit: how many programs to keep; the least recently used is dropped first.
       log_retraces: log (logger ``minigrad.jit``, level WARNING) why each trace happened.
+
+    Every ``jit`` wrapper of the same function with the same static arguments and
+    ``cache_limit`` shares one cache, so ``jit(f)(x)`` inside a loop traces only once.
+    Inside ``mg.disable_jit()`` the function runs eagerly instead.
 
     Returns:
       A ``JittedFunction``: call it like ``fun``. ``f.cache_size()`` counts compiled
@@ -423,6 +434,15 @@ def jit(
       >>> print(step.trace_log()[-1])
       jit(<lambda>) traced for (f64[3], f64[3,3]): args[0] changed from f64[2] to f64[3]; args[1] changed from f64[2,2] to f64[3,3]
     """
+    if fun is None:
+        # `@jit(static_argnames=...)`: called without the function, jit is a decorator.
+        return functools.partial(
+            jit,
+            static_argnums=static_argnums,
+            static_argnames=static_argnames,
+            cache_limit=cache_limit,
+            log_retraces=log_retraces,
+        )
     static = (static_argnums,) if isinstance(static_argnums, int) else tuple(static_argnums)
     for position in static:
         if not isinstance(position, int):
