@@ -314,7 +314,7 @@ def run_digits_as_a_program(tmp_path, environment, block_threadpoolctl: bool):
 def test_programs_pin_blas_to_one_thread_unless_the_user_chose(tmp_path):
     # Without threadpoolctl the program starts itself again with the variables set.
     assert run_digits_as_a_program(tmp_path, {}, block_threadpoolctl=True).endswith(
-        "; 1 BLAS thread(s), set by the example"
+        "; 1 BLAS thread, set by the example"
     )
     assert run_digits_as_a_program(
         tmp_path, {"OPENBLAS_NUM_THREADS": "2"}, block_threadpoolctl=True

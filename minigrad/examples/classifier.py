@@ -145,6 +145,16 @@ def _save(args, example: str, params, rerun: str) -> None:
     print(f"saved the model to {args.save} (evaluate it again: {rerun} --load {shlex.quote(args.save)})")
 
 
+def _train(args, model, train_data, test_data):
+    """Train as the flags say, scoring ``test_data`` each epoch; say how long it took."""
+    params, history, seconds = timed_train(
+        model, optim.adam(args.lr), train_data, args.epochs, args.batch_size, mr.key(args.seed),
+        test_data=test_data, quiet=args.quiet,
+    )  # fmt: skip
+    print(f"trained {args.model} for {args.epochs} epochs in {seconds:.1f} s")
+    return params, history
+
+
 def run(parser, args, example: str, make_model, data, rerun: str | None = None) -> float:
     """Train (or ``--load``) a classifier of ``data = ((x_train, y_train), (x_test, y_test))``
     (images ``(N, H, W)``), print the test accuracy, save the model and draw ``--plot``.
@@ -160,11 +170,9 @@ def run(parser, args, example: str, make_model, data, rerun: str | None = None) 
             print(f"{example}: {len(y_train)} training and {len(y_test)} test images of "
                   f"{'x'.join(map(str, x_test.shape[1:]))}, model {args.model}; {threads}")  # fmt: skip
         if loaded is None:
-            params, history, seconds = timed_train(
-                model, optim.adam(args.lr), (as_inputs(x_train, args.model), y_train), args.epochs,
-                args.batch_size, mr.key(args.seed), test_data=(test_inputs, y_test), quiet=args.quiet,
-            )  # fmt: skip
-            print(f"trained {args.model} for {args.epochs} epochs in {seconds:.1f} s")
+            params, history = _train(
+                args, model, (as_inputs(x_train, args.model), y_train), (test_inputs, y_test)
+            )
         else:
             params, history = loaded, None
             print(f"loaded the {args.model} saved in {args.load}")

@@ -43,6 +43,10 @@ def user_choice() -> str | None:
     return None
 
 
+def _count(threads) -> str:
+    return "1 BLAS thread" if str(threads) == "1" else f"{threads} BLAS threads"
+
+
 @contextlib.contextmanager
 def blas_threads(threads: int = 1):
     """Limit BLAS to ``threads`` threads inside the block; yields what is in effect.
@@ -56,7 +60,7 @@ def blas_threads(threads: int = 1):
       True
     """
     if os.environ.get(_RESTARTED):
-        yield f"{os.environ[THREAD_VARIABLES[0]]} BLAS thread(s), set by the example"
+        yield f"{_count(os.environ[THREAD_VARIABLES[0]])}, set by the example"
         return
     chosen = user_choice()
     if chosen is not None:
@@ -68,7 +72,7 @@ def blas_threads(threads: int = 1):
         yield "BLAS threads at the library's default (pip install threadpoolctl to pin them)"
         return
     with threadpool_limits(limits=threads, user_api="blas"):
-        yield f"{threads} BLAS thread(s), set with threadpoolctl"
+        yield f"{_count(threads)}, set with threadpoolctl"
 
 
 def _threadpoolctl_installed() -> bool:
