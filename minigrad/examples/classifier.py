@@ -117,8 +117,8 @@ def check_before_training(parser, args, example: str, make_model):
         args.save = args.save or default_save_path(example, args.model)
         check_writable_file(parser, "--save", args.save)
     if args.plot is not None:
-        check_matplotlib(parser)
         check_directory(parser, "--plot", args.plot)
+        check_matplotlib(parser)
     return loaded
 
 
