@@ -44,7 +44,15 @@ from minigrad.transforms.api_util import (
 )
 from minigrad.tree import tree_flatten, tree_map, tree_unflatten
 
-__all__ = ["vjp", "grad", "value_and_grad", "backward_pass", "stop_gradient", "GRAD_NON_SCALAR_ADVICE"]
+__all__ = [
+    "vjp",
+    "grad",
+    "value_and_grad",
+    "backward_pass",
+    "stop_gradient",
+    "GRAD_NON_SCALAR_ADVICE",
+    "GRAD_COMPLEX_OUTPUT_ADVICE",
+]
 
 GRAD_NON_SCALAR_ADVICE = (
     "grad only differentiates functions with a scalar output. Reduce the output to a "
@@ -272,7 +280,40 @@ def _function_and_line(fun) -> str:
     return f"{name} (defined at {code.co_filename}:{code.co_firstlineno})" if code is not None else name
 
 
-def value_and_grad(fun, argnums=0, has_aux: bool = False):
+GRAD_COMPLEX_OUTPUT_ADVICE = (
+    "grad differentiates real-valued functions, and the derivative of a complex output "
+    "is not one number unless the function is holomorphic. Pass holomorphic=True if it is "
+    "(then grad gives f'(z)); otherwise take the real part, abs or another real scalar of "
+    "the output, or use vjp to pull back a chosen complex cotangent (docs/complex.md)."
+)
+
+
+def _check_complex_dtypes(fun, picked, out_aval, holomorphic: bool) -> None:
+    """grad's rules for complex numbers, as JAX's: a complex output needs
+    ``holomorphic=True``, which in turn needs complex inputs and a complex output.
+    ``out_aval`` is None before the function has run (only the inputs are checked)."""
+    if out_aval is None:
+        for leaf in tree_flatten(picked)[0] if holomorphic else ():
+            dtype = get_aval(as_array(leaf)).dtype
+            if dtype.kind != "c":
+                raise TypeError(
+                    f"grad(holomorphic=True): an input of {_function_and_line(fun)} has dtype "
+                    f"{dtype}; holomorphic differentiation needs complex inputs. Convert it "
+                    "(x.astype(np.complex128), or pass 1.0 + 0j), or drop holomorphic=True."
+                )
+    elif holomorphic and out_aval.dtype.kind != "c":
+        raise TypeError(
+            f"grad(holomorphic=True): the output of {_function_and_line(fun)} has dtype "
+            f"{out_aval.dtype}; holomorphic differentiation needs a complex output."
+        )
+    elif not holomorphic and out_aval.dtype.kind == "c":
+        raise TypeError(
+            f"grad: the output of {_function_and_line(fun)} is complex ({out_aval.dtype}). "
+            f"{GRAD_COMPLEX_OUTPUT_ADVICE}"
+        )
+
+
+def value_and_grad(fun, argnums=0, has_aux: bool = False, holomorphic: bool = False):
     """Like ``grad``, but the new function returns ``(value, gradient)``.
 
     With ``has_aux=True`` it returns ``((value, aux), gradient)``.
@@ -287,6 +328,7 @@ def value_and_grad(fun, argnums=0, has_aux: bool = False):
     @functools.wraps(fun)
     def value_and_grad_fun(*args, **kwargs):
         picked, fun_of_picked = differentiated_arguments("grad", fun, argnums, args, kwargs)
+        _check_complex_dtypes(fun, picked, None, holomorphic)
         result = _vjp(fun_of_picked, (picked,), has_aux, single_use=True)
         out, vjp_fn = result[:2]
         out_aval = get_aval(out) if hasattr(out, "shape") or np.isscalar(out) else None
@@ -309,6 +351,7 @@ def value_and_grad(fun, argnums=0, has_aux: bool = False):
                 f"grad: the output of {_function_and_line(fun)} has dtype {out_aval.dtype}; it "
                 "must be floating point to be differentiated."
             )
+        _check_complex_dtypes(fun, picked, out_aval, holomorphic)
         (grads,) = vjp_fn(np.ones((), out_aval.dtype))
         value = (out, result[2]) if has_aux else out
         return value, grads
@@ -316,13 +359,16 @@ def value_and_grad(fun, argnums=0, has_aux: bool = False):
     return value_and_grad_fun
 
 
-def grad(fun, argnums=0, has_aux: bool = False):
+def grad(fun, argnums=0, has_aux: bool = False, holomorphic: bool = False):
     """The gradient of a scalar-valued ``fun`` with respect to argument(s) ``argnums``.
 
     Args:
-      fun: returns a scalar (0-d) float array.
+      fun: returns a scalar (0-d) real float array, or a complex one with ``holomorphic``.
       argnums: an int, or a tuple of ints (then a tuple of gradients is returned).
       has_aux: ``fun`` returns ``(scalar, aux)``; the new function returns ``(grad, aux)``.
+      holomorphic: ``fun`` is complex-differentiable, of complex inputs to a complex
+        output; the gradient is then ``f'(z)``. Without it a complex output is a
+        ``TypeError``; complex inputs of a real output are fine (docs/complex.md).
 
     Returns:
       A function with ``fun``'s arguments returning gradients shaped like the arguments.
@@ -332,8 +378,10 @@ def grad(fun, argnums=0, has_aux: bool = False):
       >>> from minigrad.ops.elementwise import mul
       >>> grad(lambda x: mul(mul(x, x), x))(np.array(2.0))
       array(12.)
+      >>> grad(lambda z: mul(z, z), holomorphic=True)(np.array(1.0 + 2.0j))
+      array(2.+4.j)
     """
-    value_and_grad_fun = value_and_grad(fun, argnums, has_aux)
+    value_and_grad_fun = value_and_grad(fun, argnums, has_aux, holomorphic)
 
     @functools.wraps(fun)
     def grad_fun(*args, **kwargs):
