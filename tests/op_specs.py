@@ -11,7 +11,14 @@ import numpy as np
 from hypothesis import strategies as st
 
 import minigrad.numpy as mnp
-from tests import op_specs_arrays, op_specs_fft, op_specs_linalg, op_specs_math, op_specs_scipy
+from tests import (
+    op_specs_arrays,
+    op_specs_complex,
+    op_specs_fft,
+    op_specs_linalg,
+    op_specs_math,
+    op_specs_scipy,
+)
 from tests.op_spec_tools import OpSpec, base_shapes, broadcast_shapes, op_args, values
 
 __all__ = ["OP_SPECS", "OpSpec", "base_shapes", "broadcast_shapes", "op_args", "values"]
@@ -233,4 +240,5 @@ OP_SPECS += [
     *op_specs_linalg.SPECS,
     *op_specs_fft.SPECS,
     *op_specs_scipy.SPECS,
+    *op_specs_complex.SPECS,
 ]

@@ -121,6 +121,7 @@ PACKAGE_ORDER = {
         "operands",
         "shape",
         "selection",
+        "complex_parts",
         "logic",
         "predicates",
         "integer",

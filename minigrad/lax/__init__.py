@@ -16,6 +16,7 @@ from minigrad.lax.associative import associative_scan
 from minigrad.lax.conditionals import cond, select, switch
 from minigrad.lax.loops import fori_loop, while_loop
 from minigrad.lax.scan import map, scan  # noqa: A004 - jax.lax's name
+from minigrad.ops.complex_parts import complex, conj, imag, real  # noqa: A004 - jax.lax's names
 from minigrad.transforms.ad import stop_gradient
 
 __all__ = [
@@ -28,4 +29,8 @@ __all__ = [
     "associative_scan",
     "select",
     "stop_gradient",
+    "complex",
+    "real",
+    "imag",
+    "conj",
 ]

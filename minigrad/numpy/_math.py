@@ -195,13 +195,23 @@ absolute = abs
 
 
 def sign(x):
-    """Elementwise sign (-1, 0 or 1); zero derivative.
+    """Elementwise sign (-1, 0 or 1); zero derivative. For complex numbers ``z / |z|``
+    (0 at 0), as NumPy 2, with the derivative of that quotient (docs/complex.md).
 
     Example:
       >>> sign(np.array([-2.0, 0.0, 3.0]))
       array([-1.,  0.,  1.])
+      >>> sign(np.array([3.0 + 4.0j]))
+      array([0.6+0.8j])
     """
-    return ew.sign(to_array(x))
+    x = to_array(x)
+    if dtype_of(x).kind != "c":
+        return ew.sign(x)
+    # ew.sign's derivative is zero, right for real numbers only; z / |z| carries its own.
+    radius = ew.abs(x)
+    at_zero = lg.equal(radius, 0.0)
+    quotient = ew.div(x, ew.convert_element_type(ew.select(at_zero, 1.0, radius), x.dtype))
+    return ew.select(at_zero, 0.0, quotient)
 
 
 def square(x):

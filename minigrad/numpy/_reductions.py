@@ -11,6 +11,7 @@ from __future__ import annotations
 import numpy as np
 
 from minigrad.numpy._promotion import dtype_of, normalize_axes, normalize_axis, promote_to_inexact, to_array
+from minigrad.ops import complex_parts as cp
 from minigrad.ops import elementwise as ew
 from minigrad.ops import logic as lg
 from minigrad.ops import reduce as red
@@ -212,7 +213,11 @@ def _variance(a, axes, ddof, where=True, mean=None):
         mean = expand_dims(_mean(a, axes, where), axes)
     else:
         mean = to_array(mean, dtype_of(a))
-    squares = reduce_sum(_masked(ew.square(ew.sub(a, mean)), where, 0), axes)
+    deviation = ew.sub(a, mean)
+    if dtype_of(a).kind == "c":  # |d|^2, real, as NumPy's variance of complex numbers
+        squares = reduce_sum(_masked(cp.real(ew.mul(deviation, cp.conj(deviation))), where, 0), axes)
+    else:
+        squares = reduce_sum(_masked(ew.square(deviation), where, 0), axes)
     count = _count(a, axes, where)
     if isinstance(count, float):
         return _divide(squares, float(np.maximum(count - ddof, 0)))
@@ -244,7 +249,8 @@ def var(
     ddof = _degrees("var", ddof, correction)
     a, dtype = _averaged_operand(a, dtype)
     axes = normalize_axes("var", axis, a.ndim)
-    return _keep(ew.convert_element_type(_variance(a, axes, ddof, where, mean), dtype), axes, keepdims)
+    variance = _variance(a, axes, ddof, where, mean)
+    return _keep(ew.convert_element_type(variance, cp.real_dtype(dtype)), axes, keepdims)
 
 
 def std(
@@ -261,7 +267,7 @@ def std(
     a, dtype = _averaged_operand(a, dtype)
     axes = normalize_axes("std", axis, a.ndim)
     deviation = ew.sqrt(_variance(a, axes, ddof, where, mean))
-    return _keep(ew.convert_element_type(deviation, dtype), axes, keepdims)
+    return _keep(ew.convert_element_type(deviation, cp.real_dtype(dtype)), axes, keepdims)
 
 
 def logsumexp(a, axis=None, keepdims=False):

@@ -5,7 +5,9 @@ dtype (``minigrad.numpy`` promotes before binding). Their derivative rules are
 *linear* in an incoming array ``g``: ``rule(g, ans, *primals)`` multiplies ``g`` by the
 partial derivative with respect to one input. The same rule serves reverse mode
 (``g`` is the output cotangent; the backward pass sums away broadcast axes in one place)
-and forward mode (``g`` is the input's tangent).
+and forward mode (``g`` is the input's tangent). For complex values the partial is the
+complex derivative, unconjugated in both modes: reverse mode is the transpose of forward
+mode, not its adjoint (docs/complex.md).
 
 The functions at the bottom of each block (``sin``, ``mul``, ...) are the traceable
 operations that every rule in minigrad is written with. Comparisons and bitwise logic,
@@ -25,6 +27,7 @@ import math
 import numpy as np
 
 from minigrad.core.dtypes import FLOAT_KINDS
+from minigrad.core.ir import ShapedArray
 from minigrad.core.lowering import lower_by_impl, lower_ufunc
 from minigrad.core.primitive import Primitive
 from minigrad.core.rewrite import (
@@ -33,6 +36,7 @@ from minigrad.core.rewrite import (
     operand_producer,
 )
 from minigrad.core.trace import bind, get_aval
+from minigrad.ops import complex_parts as cp
 from minigrad.ops.logic import equal, greater, less, logical_and
 from minigrad.ops.operands import (
     ELEMENTWISE_PRIMITIVES,
@@ -484,10 +488,23 @@ def logistic(x):
 
 
 def abs_linear(g, ans, x):
-    return mul(g, sign(x))  # sign(0) = 0, so abs'(0) = 0 as API.md promises
+    if get_aval(x).dtype.kind != "c":
+        return mul(g, sign(x))  # sign(0) = 0, so abs'(0) = 0 as API.md promises
+    # |z| moves by Re(u * t) for a tangent t, u = conj(z) / |z| (0 at 0): a map from
+    # complex tangents to real ones, whose transpose takes a real cotangent c to u * c.
+    # The dtype of g says which of the two is asked for (docs/complex.md). u is written
+    # with z and |z|, not sign(z), whose derivative is zero, so that second derivatives hold.
+    unit = cp.conj(div(x, convert_element_type(select(equal(ans, 0.0), 1.0, ans), get_aval(x).dtype)))
+    if get_aval(g).dtype.kind == "c":
+        return cp.real(mul(g, unit))
+    return mul(convert_element_type(g, get_aval(x).dtype), unit)
 
 
-abs_p = declare_elementwise("abs", np.abs, abs_linear)
+def abs_shape_rule(x):
+    return ShapedArray(x.shape, cp.real_dtype(x.dtype)) if x.dtype.kind == "c" else x
+
+
+abs_p = declare_elementwise("abs", np.abs, abs_linear, shape_rule=abs_shape_rule)
 
 
 def abs(x):  # noqa: A001 - the NumPy name

@@ -19,7 +19,7 @@ import math
 import numpy as np
 
 from minigrad.core.lowering import lower_by_impl
-from minigrad.core.trace import bind
+from minigrad.core.trace import bind, get_aval
 from minigrad.ops.elementwise import abs as absolute
 from minigrad.ops.elementwise import (
     add,
@@ -100,6 +100,8 @@ def arccos(x):
 
 
 def arcsinh_linear(g, ans, x):
+    if get_aval(x).dtype.kind == "c":
+        return div(g, sqrt(add(square(x), 1.0)))  # hypot has no complex loop
     return div(g, hypot(x, 1.0))  # 1 / sqrt(x*x + 1) without overflow for large x
 
 

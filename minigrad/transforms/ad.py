@@ -45,7 +45,14 @@ from minigrad.transforms.api_util import (
 )
 from minigrad.tree import tree_flatten, tree_leaves, tree_map, tree_unflatten
 
-__all__ = ["vjp", "grad", "value_and_grad", "backward_pass", "stop_gradient", "GRAD_NON_SCALAR_ADVICE"]
+__all__ = [
+    "vjp",
+    "grad",
+    "value_and_grad",
+    "backward_pass",
+    "stop_gradient",
+    "GRAD_NON_SCALAR_ADVICE",
+]
 
 GRAD_NON_SCALAR_ADVICE = (
     "grad only differentiates functions with a scalar output. Reduce the output to a "
@@ -358,7 +365,7 @@ def grad(fun, argnums=0, has_aux: bool = False, holomorphic: bool = False, allow
     """The gradient of a scalar-valued ``fun`` with respect to argument(s) ``argnums``.
 
     Args:
-      fun: returns a scalar (0-d) float array.
+      fun: returns a scalar (0-d) real float array, or a complex one with ``holomorphic``.
       argnums: an int, or a tuple of ints (then a tuple of gradients is returned).
       has_aux: ``fun`` returns ``(scalar, aux)``; the new function returns ``(grad, aux)``.
       holomorphic: ``fun`` is complex-differentiable, of complex inputs with a complex
@@ -375,6 +382,8 @@ def grad(fun, argnums=0, has_aux: bool = False, holomorphic: bool = False, allow
       >>> from minigrad.ops.elementwise import mul
       >>> grad(lambda x: mul(mul(x, x), x))(np.array(2.0))
       array(12.)
+      >>> grad(lambda z: mul(z, z), holomorphic=True)(np.array(1.0 + 2.0j))
+      array(2.+4.j)
     """
     value_and_grad_fun = value_and_grad(fun, argnums, has_aux, holomorphic, allow_int)
 
