@@ -17,7 +17,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from minigrad.core.dtypes import is_python_scalar
+from minigrad.core.dtypes import is_python_scalar, plain_array
 from minigrad.core.trace import Tracer
 from minigrad.ops.elementwise import convert_element_type
 
@@ -34,6 +34,8 @@ def to_array(x, dtype=None):
     """A tracer (cast if needed) or a NumPy array; lists of numbers become arrays."""
     if isinstance(x, Tracer):
         return x if dtype is None or x.dtype == dtype else convert_element_type(x, dtype)
+    if type(x) is not np.ndarray and isinstance(x, np.ndarray):
+        x = plain_array(x, "minigrad.numpy")  # np.matrix as a plain array; masked arrays refused
     if isinstance(x, np.ndarray) and (dtype is None or x.dtype == dtype):
         return x
     return np.asarray(x, dtype=dtype)

@@ -13,7 +13,7 @@ from __future__ import annotations
 import attrs
 import numpy as np
 
-from minigrad.core.dtypes import PYTHON_SCALARS, is_float_dtype, is_python_scalar
+from minigrad.core.dtypes import PYTHON_SCALARS, is_float_dtype, is_python_scalar, plain_array
 from minigrad.core.ir import ShapedArray
 from minigrad.core.trace import Tracer, get_aval
 from minigrad.tree import tree_flatten, tree_flatten_with_path
@@ -38,11 +38,15 @@ def is_array_leaf(x) -> bool:
     return isinstance(x, (np.ndarray, Tracer, *_SCALAR_TYPES))
 
 
-def as_array(x):
-    """Leaves as arrays: Python scalars become 0-d NumPy arrays; tracers stay."""
-    if isinstance(x, (np.ndarray, Tracer)):
+def as_array(x, transform: str = "minigrad"):
+    """Leaves as arrays: Python scalars become 0-d NumPy arrays; tracers stay.
+
+    Subclasses of ``numpy.ndarray`` become plain arrays and masked arrays are refused,
+    as in ``minigrad.numpy`` (``core.dtypes.plain_array``).
+    """
+    if type(x) is np.ndarray or isinstance(x, Tracer):
         return x
-    return np.asarray(x)
+    return plain_array(x, transform)
 
 
 def instantiate_zeros(values, avals) -> list:
@@ -94,10 +98,18 @@ def flatten_inputs(transform: str, tree, what: str = "args"):
     return leaves, [argument_aval(leaf) for leaf in leaves], treedef
 
 
+def _is_array_subclass(x) -> bool:
+    return type(x) is not np.ndarray and isinstance(x, np.ndarray)
+
+
 def _checked_leaves(transform: str, tree, what: str):
     leaves, treedef = tree_flatten(tree)
     if not all(is_array_leaf(leaf) for leaf in leaves):
         _check_leaves(transform, tree, what)
+    if any(map(_is_array_subclass, leaves)):
+        # np.matrix would make `*` a matrix product inside the function: plain arrays,
+        # as minigrad.numpy uses them (masked arrays are refused).
+        leaves = [plain_array(leaf, transform) if _is_array_subclass(leaf) else leaf for leaf in leaves]
     return leaves, treedef
 
 
@@ -124,11 +136,11 @@ def flatten_arguments(
     (for a transform that hands them on to another, which must see them as weak).
     """
     if with_paths:
-        return [(path, as_array(leaf)) for path, leaf in _check_leaves(transform, tree, what)]
+        return [(path, as_array(leaf, transform)) for path, leaf in _check_leaves(transform, tree, what)]
     leaves, treedef = _checked_leaves(transform, tree, what)
     if keep_numbers:
         return leaves, treedef
-    return [as_array(leaf) for leaf in leaves], treedef
+    return [as_array(leaf, transform) for leaf in leaves], treedef
 
 
 def normalize_argnums(transform: str, argnums, num_args: int) -> tuple[int, ...]:

@@ -14,7 +14,7 @@ latest trace, so each trace is logged with what made the call miss.
 
 Example:
     >>> import numpy as np
-    >>> signature, traced, python_scalars = leaves_signature("f", [np.zeros((2, 3), np.float32)])
+    >>> signature, traced, needs_conversion = leaves_signature("f", [np.zeros((2, 3), np.float32)])
     >>> [describe_signature(leaf) for leaf in signature]
     ['f32[2,3]']
 """
@@ -27,7 +27,7 @@ from collections import OrderedDict
 
 import numpy as np
 
-from minigrad.core.dtypes import PYTHON_SCALARS
+from minigrad.core.dtypes import PYTHON_SCALARS, plain_array
 from minigrad.core.ir import Jaxpr, ShapedArray, Var
 from minigrad.core.trace import Tracer
 from minigrad.ops.selection import convert_element_type_p
@@ -53,9 +53,10 @@ def leaves_signature(name, leaves) -> tuple:
       leaves: the dynamic argument leaves of the call.
 
     Returns:
-      ``(signature, traced, python_scalars)``: one signature per leaf (shape and dtype,
+      ``(signature, traced, needs_conversion)``: one signature per leaf (shape and dtype,
       plus weakness for a weak tracer; the type of a Python number), whether a leaf is a
-      tracer of an enclosing transform, and whether a leaf is a Python number.
+      tracer of an enclosing transform, and whether a leaf is a Python number or an
+      ndarray subclass (``np.matrix``), which the call converts to a plain array.
 
     Example:
       >>> import numpy as np
@@ -63,7 +64,7 @@ def leaves_signature(name, leaves) -> tuple:
       ((((2,), dtype('float32')), <class 'int'>), False, True)
     """
     signature = []
-    traced = python_scalars = False
+    traced = needs_conversion = False
     for leaf in leaves:
         kind = type(leaf)
         if kind is np.ndarray:
@@ -75,18 +76,24 @@ def leaves_signature(name, leaves) -> tuple:
                     "integer a jitted function takes; pass a smaller number or a float."
                 )
             signature.append(kind)
-            python_scalars = True
+            needs_conversion = True
         elif isinstance(leaf, Tracer):
             traced = True
             aval = leaf.aval
             # A weak tracer (a Python number an outer transform traces) promotes like a
             # number, so it stages a different program from a strong one of the same type.
             signature.append((aval.shape, aval.dtype, True) if aval.weak_type else (aval.shape, aval.dtype))
-        elif isinstance(leaf, (np.ndarray, np.generic)):
+        elif isinstance(leaf, np.ndarray):
+            # A subclass runs as the plain array eager minigrad.numpy would see (the
+            # caller converts it with `plain_array`); a masked array is refused here.
+            leaf = plain_array(leaf, f"jit({name})")
+            signature.append((leaf.shape, leaf.dtype))
+            needs_conversion = True
+        elif isinstance(leaf, np.generic):
             signature.append((leaf.shape, leaf.dtype))
         else:
             signature.append(kind)  # not an array: flatten_arguments raises a clear error when tracing
-    return tuple(signature), traced, python_scalars
+    return tuple(signature), traced, needs_conversion
 
 
 def describe_signature(signature) -> str:

@@ -161,8 +161,12 @@ class Lowered:
     source: str
 
 
-def _python_scalar_as_array(leaf):
-    return np.asarray(leaf) if type(leaf) in PYTHON_SCALARS else leaf
+def _leaf_as_array(leaf):
+    """Python numbers and ndarray subclasses (``np.matrix``) as the plain arrays the
+    compiled code expects; eager ``minigrad.numpy`` computes on them as plain arrays too."""
+    if type(leaf) in PYTHON_SCALARS or (type(leaf) is not np.ndarray and isinstance(leaf, np.ndarray)):
+        return np.asarray(leaf)
+    return leaf
 
 
 class JittedFunction:
@@ -194,17 +198,17 @@ class JittedFunction:
             self._name, self._signature, self._static, self._static_names, args, kwargs
         )
         leaves, in_tree = tree_flatten(dynamic)
-        signature, traced, python_scalars = leaves_signature(self._name, leaves)
+        signature, traced, needs_conversion = leaves_signature(self._name, leaves)
         key = (in_tree, signature, static_values, has_kwargs)
         entry = self._cache.get(key)
         if entry is None:
             entry = self._cache.get_or_fill(
                 key, functools.partial(self._trace, key, static_values, dynamic, leaves, in_tree)
             )
-        if python_scalars:
+        if needs_conversion:
             for position, dtype in entry.int_conversions:
                 check_int_fits(self._name, leaves[position], dtype)
-            leaves = list(map(_python_scalar_as_array, leaves))
+            leaves = list(map(_leaf_as_array, leaves))
         if traced or entry.const_tracers:
             outs = bind(
                 jit_p,
