@@ -271,9 +271,55 @@ _TRACES_LOGGED = 100
 class _Pending:
     """A cache slot a thread is filling; other threads block on ``done``."""
 
-    def __init__(self):
+    def __init__(self, name: str):
         self.done = threading.Event()
         self.thread = threading.get_ident()
+        self.name = name  # the jitted function's, for the message about a cycle
+
+
+# Which pending slot each thread is waiting for, across every jitted function: the
+# waits-for graph in which two threads tracing functions that call each other could
+# wait in a circle. Checking and recording a wait happen under one lock, so of two
+# threads closing a circle the second one sees it.
+_WAITING_FOR: dict = {}
+_WAITING_LOCK = threading.Lock()
+
+
+def _waiting_chain(slot: _Pending, me: int) -> list[str] | None:
+    """The functions in a circle of waits that waiting for ``slot`` would close, or None."""
+    names = [slot.name]
+    owner = slot.thread
+    seen = set()
+    while owner != me:
+        next_slot = _WAITING_FOR.get(owner)
+        if next_slot is None or owner in seen:
+            return None
+        seen.add(owner)
+        names.append(next_slot.name)
+        owner = next_slot.thread
+    return names
+
+
+def _wait_for(slot: _Pending, name: str) -> None:
+    """Wait until another thread has filled ``slot``; raise if that would wait forever."""
+    me = threading.get_ident()
+    with _WAITING_LOCK:
+        chain = _waiting_chain(slot, me)
+        if chain is None:
+            _WAITING_FOR[me] = slot
+    if chain is not None:
+        raise RecursionError(
+            f"jit({name}): another thread is tracing it for these arguments and waits, through "
+            f"{' -> '.join(f'jit({n})' for n in chain[1:])}, for this thread to finish tracing: "
+            "the functions call each other with the same argument signatures, a "
+            "recursion that would never end (in one thread it raises this error at once). "
+            "Recurse on a static argument (static_argnums) or on shapes that shrink."
+        )
+    try:
+        slot.done.wait()
+    finally:
+        with _WAITING_LOCK:
+            del _WAITING_FOR[me]
 
 
 class ProgramCache:
@@ -325,12 +371,15 @@ class ProgramCache:
         program closes over tracers of a transform running now, which the next call will
         not see) is returned but not kept. Another thread missing ``key`` while it runs
         waits for its entry; if it raises, the key is released and the error propagates.
+        A wait that would close a circle (threads tracing functions that call each other
+        with the same signatures) raises ``RecursionError`` instead, as the same calls
+        do in one thread.
         """
         while True:
             with self._lock:
                 slot = self._entries.get(key)
                 if slot is None:
-                    pending = _Pending()
+                    pending = _Pending(self.name)
                     self._entries[key] = pending
                     break
                 if type(slot) is not _Pending:
@@ -342,7 +391,7 @@ class ProgramCache:
                     "being traced; this recursion would never end. Recurse on a static "
                     "argument (static_argnums) or on shapes that shrink."
                 )
-            slot.done.wait()  # another thread is tracing this signature; use its result
+            _wait_for(slot, self.name)  # another thread is tracing this signature; use its result
         try:
             entry, reusable = make_entry()
         except BaseException:

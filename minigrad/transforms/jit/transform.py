@@ -50,6 +50,7 @@ from minigrad.transforms.jit.cache import (
     split_static,
 )
 from minigrad.transforms.jit.compiler import CompiledProgram, compile_jaxpr
+from minigrad.transforms.jit.constants import ConstantSnapshots
 from minigrad.transforms.jit.passes import optimize
 from minigrad.tree import tree_flatten, tree_structure, tree_unflatten
 
@@ -182,6 +183,7 @@ class JittedFunction:
         )
         self._log_retraces = log_retraces
         self._cache = ProgramCache(self._name, cache_limit)
+        self._snapshots = ConstantSnapshots()  # closed-over arrays, one copy for every signature
 
     def __repr__(self):
         return f"jit({self._name})"
@@ -256,7 +258,7 @@ class JittedFunction:
             ]
             outs = flat_fun(*in_tracers)
             staged = trace.to_closed_jaxpr(in_tracers, outs)
-        entry = _make_entry(staged, out_trees[0])
+        entry = _make_entry(staged, out_trees[0], self._snapshots)
         # A program closing over tracers of a transform running now must not be reused:
         # the next call sees other tracers.
         return entry, not entry.const_tracers
@@ -270,6 +272,7 @@ class JittedFunction:
     def clear_cache(self) -> None:
         """Forget every compiled program; the next call traces again."""
         self._cache.clear()
+        self._snapshots.clear()
 
     def trace_log(self) -> list[str]:
         """Why each trace happened (the latest 100), e.g. which argument's shape changed."""
@@ -330,7 +333,7 @@ def _run_checking_nans(program: ClosedJaxpr, args) -> list:
     return results
 
 
-def _make_entry(staged: ClosedJaxpr, out_tree) -> _CacheEntry:
+def _make_entry(staged: ClosedJaxpr, out_tree, snapshots: ConstantSnapshots) -> _CacheEntry:
     """Split off closed-over tracers as inputs, optimise, and prepare the compiled code."""
     jaxpr = staged.jaxpr
     traced_vars, traced_values, concrete_vars, concrete_values = [], [], [], []
@@ -342,7 +345,8 @@ def _make_entry(staged: ClosedJaxpr, out_tree) -> _CacheEntry:
             concrete_vars.append(var)
             # Closed-over arrays are constants captured at trace time (as in JAX): a
             # snapshot, so later writes into the caller's array do not reach the program.
-            concrete_values.append(np.array(value) if isinstance(value, np.ndarray) else value)
+            # One copy per function, shared by every signature's program.
+            concrete_values.append(snapshots.snapshot(value) if isinstance(value, np.ndarray) else value)
     lifted = ClosedJaxpr(
         Jaxpr(concrete_vars, (*traced_vars, *jaxpr.invars), jaxpr.eqns, jaxpr.outvars), concrete_values
     )
