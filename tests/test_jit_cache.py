@@ -291,3 +291,38 @@ def test_a_closed_over_array_written_between_traces_gets_a_new_copy():
     assert len(_copies_of(table, [first, second])) == 2
     assert f(np.ones(1)) == 6.0  # the program traced before the write keeps its snapshot
     assert f(np.ones(2)) == 32.0
+
+
+# ---------------------------------------------------------------------------------------
+# Structures the cache keys on
+
+
+def test_dict_keys_that_compare_equal_but_differ_in_type_get_their_own_programs():
+    f = mg.jit(lambda d: {key: value * 2.0 for key, value in d.items()})
+    for key in (1, True, 1.0, 1):
+        (out_key,) = f({key: np.ones(1)})
+        assert type(out_key) is type(key), (key, out_key)
+    assert f.cache_size() == 3
+    assert "keys of types (bool)" in f.trace_log()[1]
+
+
+class _Tagged:
+    """A pytree node whose aux data is a dict (unhashable)."""
+
+    def __init__(self, x, meta):
+        self.x, self.meta = x, meta
+
+
+mg.tree.register_pytree_node(
+    _Tagged, lambda t: ([t.x], t.meta), lambda meta, children: _Tagged(children[0], meta)
+)
+
+
+@pytest.mark.parametrize("how", ["call", "lower"])
+def test_unhashable_aux_data_is_explained_with_its_place_and_the_fix(how):
+    f = mg.jit(lambda scale, items: items[0].x * scale)
+    args = (2.0, [_Tagged(np.ones(2), {"units": "m"})])
+    with pytest.raises(
+        TypeError, match=r"args\[1\]\[0\] is a _Tagged .* unhashable type dict.*hashable: return a tuple"
+    ):
+        f(*args) if how == "call" else f.lower(*args)

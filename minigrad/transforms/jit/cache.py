@@ -25,6 +25,7 @@ import inspect
 import threading
 from collections import OrderedDict
 
+import attrs
 import numpy as np
 
 from minigrad.core.dtypes import PYTHON_SCALARS, plain_array
@@ -36,7 +37,7 @@ from minigrad.tree import tree_flatten_with_path
 __all__ = [
     "ProgramCache", "PYTHON_SCALARS", "INT64_MIN", "INT64_MAX", "leaves_signature", "describe_signature",
     "split_static", "resolve_static", "signature_or_none", "signature_changes",
-    "check_int_fits", "int_conversions",
+    "check_int_fits", "int_conversions", "number_types", "TypedStructure", "unhashable_structure_error",
 ]  # fmt: skip
 
 INT64_MIN, INT64_MAX = int(np.iinfo(np.int64).min), int(np.iinfo(np.int64).max)
@@ -109,6 +110,84 @@ def type_tag(value):
     if type(value) is tuple:
         return (tuple, tuple(map(type_tag, value)))
     return type(value)
+
+
+def _holds_numbers(aux) -> bool:
+    if type(aux) is tuple:
+        return any(map(_holds_numbers, aux))
+    return isinstance(aux, (int, float, complex, np.number))  # bool is an int
+
+
+def number_types(treedef):
+    """The types of the numbers in a pytree structure's aux data (dict keys), or None.
+
+    ``{1: x}``, ``{True: x}`` and ``{1.0: x}`` have equal structures, since their keys
+    compare equal, yet a program returning ``dict(arg)`` gives each other keys. jit
+    keeps one program per key type; the common case, str keys, gives None.
+
+    Example:
+      >>> from minigrad.tree import tree_structure
+      >>> number_types(tree_structure({1: 0})), number_types(tree_structure({"a": 0}))
+      (((<class 'tuple'>, (<class 'int'>,)),), None)
+    """
+    found = []
+    stack = [treedef]
+    while stack:
+        node = stack.pop()
+        if node.node is not None:
+            if _holds_numbers(node.aux):
+                found.append(type_tag(node.aux))
+            stack.extend(node.children)
+    return tuple(found) or None
+
+
+@attrs.frozen
+class TypedStructure:
+    """A pytree structure whose aux data holds numbers, told apart by their types too."""
+
+    tree: object
+    number_types: tuple
+
+    def __repr__(self):
+        return f"{self.tree!r} (keys of types {_type_names(self.number_types)})"
+
+
+def _type_names(tag) -> str:
+    if isinstance(tag, type):
+        return tag.__name__
+    if tag and tag[0] is tuple:
+        return "(" + ", ".join(map(_type_names, tag[1])) + ")"
+    return ", ".join(map(_type_names, tag))
+
+
+def unhashable_structure_error(name, dynamic, in_tree, has_kwargs) -> TypeError:
+    """The error for a custom pytree node whose aux data is unhashable (jit keys on it)."""
+    found = _unhashable_node(dynamic, in_tree, "")
+    where, node_type, aux_type = found if found else ("args", "a pytree node", "unhashable")
+    return TypeError(
+        f"jit({name}): {readable_path(where, has_kwargs)} is a {node_type} whose flatten "
+        f"function returns aux data of the unhashable type {aux_type}. jit keys its cache "
+        "on the arguments' pytree structure, aux data included, so aux data must be "
+        "hashable: return a tuple (for a dict, tuple(sorted(d.items()))) or a frozen "
+        "record, or pass the value as a static argument."
+    )
+
+
+def _unhashable_node(value, treedef, path):
+    """``(path, node type, aux type)`` of the first node with unhashable aux data, or None."""
+    if treedef.node is None:
+        return None
+    children, aux = treedef.node.to_children(value)
+    try:
+        hash(aux)
+    except TypeError:
+        return path or "", type(value).__name__, type(aux).__name__
+    child_paths = treedef.node.child_keys(value, aux)
+    for child, child_def, child_path in zip(children, treedef.children, child_paths, strict=True):
+        found = _unhashable_node(child, child_def, path + child_path)
+        if found is not None:
+            return found
+    return None
 
 
 def signature_or_none(fun):

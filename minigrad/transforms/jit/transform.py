@@ -42,12 +42,15 @@ from minigrad.transforms.api_util import argument_aval, flatten_arguments, merge
 from minigrad.transforms.jit.cache import (
     PYTHON_SCALARS,
     ProgramCache,
+    TypedStructure,
     check_int_fits,
     int_conversions,
     leaves_signature,
+    number_types,
     resolve_static,
     signature_or_none,
     split_static,
+    unhashable_structure_error,
 )
 from minigrad.transforms.jit.compiler import CompiledProgram, compile_jaxpr
 from minigrad.transforms.jit.constants import ConstantSnapshots
@@ -147,6 +150,8 @@ class _CacheEntry:
     # (leaf position, dtype) for each Python int argument the program converts to a
     # narrower integer dtype: checked on every call, as eager NumPy would
     int_conversions: tuple = ()
+    # the types of the numbers (dict keys) in the argument structure; None for none
+    number_types: tuple | None = None
 
 
 @attrs.frozen
@@ -202,11 +207,7 @@ class JittedFunction:
         leaves, in_tree = tree_flatten(dynamic)
         signature, traced, needs_conversion = leaves_signature(self._name, leaves)
         key = (in_tree, signature, static_values, has_kwargs)
-        entry = self._cache.get(key)
-        if entry is None:
-            entry = self._cache.get_or_fill(
-                key, functools.partial(self._trace, key, static_values, dynamic, leaves, in_tree)
-            )
+        entry = self._entry(key, static_values, dynamic, leaves)
         if needs_conversion:
             for position, dtype in entry.int_conversions:
                 check_int_fits(self._name, leaves[position], dtype)
@@ -225,6 +226,28 @@ class JittedFunction:
         else:
             outs = entry.executable.fn(*leaves)
         return entry.build_output(outs)
+
+    def _entry(self, key, static_values, dynamic, leaves) -> _CacheEntry:
+        """The cache entry for a call's key, traced on a miss."""
+        in_tree = key[0]
+        try:
+            entry = self._cache.get(key)
+        except TypeError:  # hashing the structure: a custom node's aux data is unhashable
+            raise unhashable_structure_error(self._name, dynamic, in_tree, key[3]) from None
+        if entry is None:
+            entry = self._cache.get_or_fill(
+                key, functools.partial(self._trace, key, static_values, dynamic, leaves, in_tree)
+            )
+        if entry.number_types is not None:
+            # Dict keys 1, True and 1.0 compare equal, so their structures do; where the
+            # structure holds numbers, their types pick the program too.
+            types = number_types(in_tree)
+            if types != entry.number_types:
+                key = (TypedStructure(in_tree, types), *key[1:])
+                entry = self._cache.get_or_fill(
+                    key, functools.partial(self._trace, key, static_values, dynamic, leaves, in_tree)
+                )
+        return entry
 
     # -- tracing --------------------------------------------------------------------------
 
@@ -258,7 +281,9 @@ class JittedFunction:
             ]
             outs = flat_fun(*in_tracers)
             staged = trace.to_closed_jaxpr(in_tracers, outs)
-        entry = _make_entry(staged, out_trees[0], self._snapshots)
+        entry = attrs.evolve(
+            _make_entry(staged, out_trees[0], self._snapshots), number_types=number_types(in_tree)
+        )
         # A program closing over tracers of a transform running now must not be reused:
         # the next call sees other tracers.
         return entry, not entry.const_tracers
@@ -294,9 +319,7 @@ class JittedFunction:
         leaves, in_tree = tree_flatten(dynamic)
         signature, _, _ = leaves_signature(self._name, leaves)
         key = (in_tree, signature, static_values, has_kwargs)
-        entry = self._cache.get_or_fill(
-            key, functools.partial(self._trace, key, static_values, dynamic, leaves, in_tree)
-        )
+        entry = self._entry(key, static_values, dynamic, leaves)
         return Lowered(entry.staged, entry.program, entry.executable.source)
 
 
