@@ -37,6 +37,8 @@ from minigrad.ops.elementwise import add, convert_element_type
 from minigrad.ops.shape import unbroadcast
 from minigrad.transforms.api_util import (
     as_array,
+    check_argnums_type,
+    check_callable,
     differentiated_arguments,
     flatten_arguments,
     flatten_inputs,
@@ -251,6 +253,7 @@ def vjp(fun, *primals, has_aux: bool = False):
       >>> vjp_fn(np.array(1.0))
       (array(3.), array(2.))
     """
+    check_callable("vjp", fun)
     return _vjp(fun, primals, has_aux, single_use=False)
 
 
@@ -283,6 +286,8 @@ def value_and_grad(fun, argnums=0, has_aux: bool = False):
       >>> value_and_grad(lambda x: mul(x, x))(np.array(3.0))
       (array(9.), array(6.))
     """
+    check_callable("value_and_grad", fun)
+    check_argnums_type("value_and_grad", argnums)
 
     @functools.wraps(fun)
     def value_and_grad_fun(*args, **kwargs):
@@ -333,6 +338,8 @@ def grad(fun, argnums=0, has_aux: bool = False):
       >>> grad(lambda x: mul(mul(x, x), x))(np.array(2.0))
       array(12.)
     """
+    check_callable("grad", fun)
+    check_argnums_type("grad", argnums)
     value_and_grad_fun = value_and_grad(fun, argnums, has_aux)
 
     @functools.wraps(fun)

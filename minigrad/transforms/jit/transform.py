@@ -38,7 +38,14 @@ from minigrad.core.ir import ClosedJaxpr, Jaxpr, Literal
 from minigrad.core.primitive import Primitive
 from minigrad.core.staging import StagingTrace
 from minigrad.core.trace import Tracer, bind, new_trace
-from minigrad.transforms.api_util import argument_aval, flatten_arguments, merge_arguments
+from minigrad.transforms.api_util import (
+    argument_aval,
+    check_callable,
+    flatten_arguments,
+    merge_arguments,
+    static_argnames_tuple,
+    static_argnums_tuple,
+)
 from minigrad.transforms.jit.cache import (
     PYTHON_SCALARS,
     ProgramCache,
@@ -454,16 +461,9 @@ def jit(
       >>> print(step.trace_log()[-1])
       jit(<lambda>) traced for (f64[3], f64[3,3]): args[0] changed from f64[2] to f64[3]; args[1] changed from f64[2,2] to f64[3,3]
     """
-    static = (static_argnums,) if isinstance(static_argnums, int) else tuple(static_argnums)
-    for position in static:
-        if not isinstance(position, int):
-            raise TypeError(f"jit: static_argnums must be ints, got {static_argnums!r}.")
-    names = (static_argnames,) if isinstance(static_argnames, str) else tuple(static_argnames)
-    for argname in names:
-        if not isinstance(argname, str):
-            raise TypeError(f"jit: static_argnames must be strings, got {static_argnames!r}.")
-    if not callable(fun):
-        raise TypeError(f"jit: expected a function, got {type(fun).__name__}.")
+    check_callable("jit", fun)
+    static = static_argnums_tuple("jit", static_argnums)
+    names = static_argnames_tuple("jit", static_argnames)
     if cache_limit < 1:
         raise ValueError(f"jit: cache_limit must be at least 1, got {cache_limit}.")
     return JittedFunction(fun, static, cache_limit, log_retraces, names)
