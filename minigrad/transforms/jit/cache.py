@@ -32,10 +32,11 @@ from minigrad.core.dtypes import PYTHON_SCALARS, plain_array
 from minigrad.core.ir import Jaxpr, ShapedArray, Var
 from minigrad.core.trace import Tracer
 from minigrad.ops.selection import convert_element_type_p
+from minigrad.transforms.jit.pending import PendingSlot, wait_for
 from minigrad.tree import tree_flatten_with_path
 
 __all__ = [
-    "ProgramCache", "PYTHON_SCALARS", "INT64_MIN", "INT64_MAX", "leaves_signature", "describe_signature",
+    "ProgramCache", "Reservation", "PYTHON_SCALARS", "INT64_MIN", "INT64_MAX", "leaves_signature", "describe_signature",
     "split_static", "resolve_static", "signature_or_none", "signature_changes",
     "check_int_fits", "int_conversions", "number_types", "TypedStructure", "unhashable_structure_error",
 ]  # fmt: skip
@@ -347,58 +348,26 @@ _EVICTED_REMEMBERED = 1000  # evicted keys remembered to explain retraces
 _TRACES_LOGGED = 100
 
 
-class _Pending:
-    """A cache slot a thread is filling; other threads block on ``done``."""
+class Reservation:
+    """What ``ProgramCache.reserve`` gives: ``key``'s entry, or the pending slot to fill."""
 
-    def __init__(self, name: str):
-        self.done = threading.Event()
-        self.thread = threading.get_ident()
-        self.name = name  # the jitted function's, for the message about a cycle
+    def __init__(self, cache: ProgramCache, key, entry, pending: PendingSlot | None):
+        self.entry = entry
+        self._cache, self._key, self._pending = cache, key, pending
 
+    def fill(self, entry, reusable: bool = True) -> None:
+        """Make ``entry`` the key's (kept only if ``reusable``) and wake waiting threads."""
+        assert self._pending is not None, "fill() on a key that has its entry"
+        self._cache._finish(self._key, self._pending, entry, reusable)
+        self.entry, self._pending = entry, None
 
-# Which pending slot each thread is waiting for, across every jitted function: the
-# waits-for graph in which two threads tracing functions that call each other could
-# wait in a circle. Checking and recording a wait happen under one lock, so of two
-# threads closing a circle the second one sees it.
-_WAITING_FOR: dict = {}
-_WAITING_LOCK = threading.Lock()
+    def __enter__(self) -> Reservation:
+        return self
 
-
-def _waiting_chain(slot: _Pending, me: int) -> list[str] | None:
-    """The functions in a circle of waits that waiting for ``slot`` would close, or None."""
-    names = [slot.name]
-    owner = slot.thread
-    seen = set()
-    while owner != me:
-        next_slot = _WAITING_FOR.get(owner)
-        if next_slot is None or owner in seen:
-            return None
-        seen.add(owner)
-        names.append(next_slot.name)
-        owner = next_slot.thread
-    return names
-
-
-def _wait_for(slot: _Pending, name: str) -> None:
-    """Wait until another thread has filled ``slot``; raise if that would wait forever."""
-    me = threading.get_ident()
-    with _WAITING_LOCK:
-        chain = _waiting_chain(slot, me)
-        if chain is None:
-            _WAITING_FOR[me] = slot
-    if chain is not None:
-        raise RecursionError(
-            f"jit({name}): another thread is tracing it for these arguments and waits, through "
-            f"{' -> '.join(f'jit({n})' for n in chain[1:])}, for this thread to finish tracing: "
-            "the functions call each other with the same argument signatures, a "
-            "recursion that would never end (in one thread it raises this error at once). "
-            "Recurse on a static argument (static_argnums) or on shapes that shrink."
-        )
-    try:
-        slot.done.wait()
-    finally:
-        with _WAITING_LOCK:
-            del _WAITING_FOR[me]
+    def __exit__(self, kind, error, traceback) -> None:
+        if self._pending is not None:  # left without filling: release the key
+            self._cache._release(self._key, self._pending)
+            self._pending = None
 
 
 class ProgramCache:
@@ -427,7 +396,7 @@ class ProgramCache:
     def __init__(self, name: str, limit: int):
         self.name = name
         self.limit = limit
-        self._entries: OrderedDict = OrderedDict()  # key -> entry, or a _Pending slot
+        self._entries: OrderedDict = OrderedDict()  # key -> entry, or a PendingSlot slot
         self._lock = threading.Lock()
         self._evicted: OrderedDict = OrderedDict()  # keys dropped by the LRU, to explain retraces
         self._last_traced = None  # the key of the latest trace, to explain the next one
@@ -436,7 +405,7 @@ class ProgramCache:
     def get(self, key):
         """The entry for ``key``, now the most recently used; None if it has none yet."""
         entry = self._entries.get(key)
-        if entry is None or type(entry) is _Pending:
+        if entry is None or type(entry) is PendingSlot:
             return None
         with self._lock:  # the LRU order is shared with threads that evict
             if key in self._entries:
@@ -448,51 +417,63 @@ class ProgramCache:
 
         ``make_entry`` returns ``(entry, reusable)``; an entry that is not reusable (its
         program closes over tracers of a transform running now, which the next call will
-        not see) is returned but not kept. Another thread missing ``key`` while it runs
-        waits for its entry; if it raises, the key is released and the error propagates.
-        A wait that would close a circle (threads tracing functions that call each other
-        with the same signatures) raises ``RecursionError`` instead, as the same calls
-        do in one thread.
+        not see) is returned but not kept. See ``reserve`` for threads and errors.
+        """
+        with self.reserve(key) as slot:
+            if slot.entry is None:
+                slot.fill(*make_entry())
+            return slot.entry
+
+    def reserve(self, key) -> Reservation:
+        """``key``'s entry if it has one, else the right to make it, as a context manager.
+
+        Use ``with cache.reserve(key) as slot:`` and, if ``slot.entry`` is None, make the
+        entry and ``slot.fill(entry, reusable)``. Another thread missing ``key`` meanwhile
+        waits for the entry; if the block raises before filling, the key is released and
+        the error propagates. A wait that would close a circle (threads tracing
+        functions that call each other with the same signatures) raises
+        ``RecursionError`` instead, as the same calls do in one thread.
         """
         while True:
             with self._lock:
                 slot = self._entries.get(key)
                 if slot is None:
-                    pending = _Pending(self.name)
+                    pending = PendingSlot(self.name)
                     self._entries[key] = pending
-                    break
-                if type(slot) is not _Pending:
+                    return Reservation(self, key, None, pending)
+                if type(slot) is not PendingSlot:
                     self._entries.move_to_end(key)
-                    return slot
+                    return Reservation(self, key, slot, None)
             if slot.thread == threading.get_ident():
                 raise RecursionError(
                     f"jit({self.name}) called itself with the same argument signature while "
                     "being traced; this recursion would never end. Recurse on a static "
                     "argument (static_argnums) or on shapes that shrink."
                 )
-            _wait_for(slot, self.name)  # another thread is tracing this signature; use its result
-        try:
-            entry, reusable = make_entry()
-        except BaseException:
-            with self._lock:
-                if self._entries.get(key) is pending:
-                    del self._entries[key]
-            pending.done.set()
-            raise
+            wait_for(slot, self.name)  # another thread is tracing this signature; use its result
+
+    def _finish(self, key, pending: PendingSlot, entry, reusable: bool) -> None:
+        """Keep ``entry`` (if reusable) in the slot ``pending`` held, and wake the waiters."""
         with self._lock:
             if reusable:
                 self._store(key, entry)
             elif self._entries.get(key) is pending:
                 del self._entries[key]
         pending.done.set()
-        return entry
+
+    def _release(self, key, pending: PendingSlot) -> None:
+        """Give up the slot ``pending`` held (making the entry failed); wake the waiters."""
+        with self._lock:
+            if self._entries.get(key) is pending:
+                del self._entries[key]
+        pending.done.set()
 
     def _store(self, key, entry) -> None:
         # Called with the lock held.
         self._entries[key] = entry
         self._entries.move_to_end(key)
         # Evict the least recently used entries (never a slot still being filled).
-        ready = [k for k, slot in self._entries.items() if type(slot) is not _Pending]
+        ready = [k for k, slot in self._entries.items() if type(slot) is not PendingSlot]
         for stale in ready[: max(0, len(ready) - self.limit)]:
             del self._entries[stale]
             self._evicted[stale] = None
@@ -530,7 +511,7 @@ class ProgramCache:
     def size(self) -> int:
         """How many entries are ready (slots still being filled are not counted)."""
         with self._lock:
-            return sum(1 for entry in self._entries.values() if type(entry) is not _Pending)
+            return sum(1 for entry in self._entries.values() if type(entry) is not PendingSlot)
 
     def clear(self) -> None:
         """Forget every entry and evicted key; the next trace is explained as a first call."""

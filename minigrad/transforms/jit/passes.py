@@ -34,6 +34,8 @@ Example:
 
 from __future__ import annotations
 
+import operator
+
 import numpy as np
 
 from minigrad.core.ir import ClosedJaxpr, Eqn, Jaxpr, Literal, ShapedArray, Var
@@ -76,6 +78,10 @@ def _rewrite_invars(eqn, env):
 
 
 def _finish(jaxpr, eqns, env) -> Jaxpr:
+    """The rewritten program, or ``jaxpr`` itself if the pass changed nothing (which is
+    how ``optimize`` knows to stop)."""
+    if not env and len(eqns) == len(jaxpr.eqns) and all(map(operator.is_, eqns, jaxpr.eqns)):
+        return jaxpr
     outvars = [_substitute(atom, env) for atom in jaxpr.outvars]
     return Jaxpr(jaxpr.constvars, jaxpr.invars, eqns, outvars)
 
@@ -385,12 +391,15 @@ def optimize(closed: ClosedJaxpr) -> ClosedJaxpr:
     jaxpr = inline_consts(closed)
     size = None
     for _ in range(4):
+        before = jaxpr
         jaxpr = fold_constants(jaxpr)
         jaxpr = simplify(jaxpr)
         jaxpr = drop_zero_cotangent_work(jaxpr)
         jaxpr = cse(jaxpr)
         jaxpr = dce(jaxpr)
-        if len(jaxpr.eqns) == size:
+        # A round that changed nothing would change nothing again: a program that
+        # needs no rewriting is walked once, not twice.
+        if jaxpr is before or len(jaxpr.eqns) == size:
             break
         size = len(jaxpr.eqns)
     return ClosedJaxpr(jaxpr, ())

@@ -213,8 +213,9 @@ class JittedFunction:
         )
         leaves, in_tree = tree_flatten(dynamic)
         signature, traced, needs_conversion = leaves_signature(self._name, leaves)
-        key = (in_tree, signature, static_values, has_kwargs)
-        entry = self._entry(key, static_values, dynamic, leaves)
+        entry, key = self._cached((in_tree, signature, static_values, has_kwargs), dynamic)
+        if entry is None:
+            entry = self._trace_and_cache(key, in_tree, static_values, dynamic, leaves)
         if needs_conversion:
             for position, dtype in entry.int_conversions:
                 check_int_fits(self._name, leaves[position], dtype)
@@ -234,66 +235,56 @@ class JittedFunction:
             outs = entry.executable.fn(*leaves)
         return entry.build_output(outs)
 
-    def _entry(self, key, static_values, dynamic, leaves) -> _CacheEntry:
-        """The cache entry for a call's key, traced on a miss."""
-        in_tree = key[0]
+    def _cached(self, key, dynamic) -> tuple[_CacheEntry | None, tuple]:
+        """The cached entry for a call (None on a miss) and the key to cache it under.
+
+        Dict keys 1, True and 1.0 compare equal, so their structures do; where the
+        structure holds numbers, their types pick the program too (a second key).
+        """
         try:
             entry = self._cache.get(key)
         except TypeError:  # hashing the structure: a custom node's aux data is unhashable
-            raise unhashable_structure_error(self._name, dynamic, in_tree, key[3]) from None
-        if entry is None:
-            entry = self._cache.get_or_fill(
-                key, functools.partial(self._trace, key, static_values, dynamic, leaves, in_tree)
-            )
-        if entry.number_types is not None:
-            # Dict keys 1, True and 1.0 compare equal, so their structures do; where the
-            # structure holds numbers, their types pick the program too.
-            types = number_types(in_tree)
-            if types != entry.number_types:
-                key = (TypedStructure(in_tree, types), *key[1:])
-                entry = self._cache.get_or_fill(
-                    key, functools.partial(self._trace, key, static_values, dynamic, leaves, in_tree)
-                )
-        return entry
+            raise unhashable_structure_error(self._name, dynamic, key[0], key[3]) from None
+        if entry is None or entry.number_types is None:
+            return entry, key
+        types = number_types(key[0])
+        if types == entry.number_types:
+            return entry, key
+        typed_key = (TypedStructure(key[0], types), *key[1:])
+        return self._cache.get(typed_key), typed_key
 
     # -- tracing --------------------------------------------------------------------------
 
-    def _trace(self, key, static_values, dynamic, leaves, in_tree) -> tuple[_CacheEntry, bool]:
-        """The cache entry for a call, and whether it may be reused by later calls."""
-        flat_args, _ = flatten_arguments(f"jit({self._name})", dynamic)
+    def _trace_and_cache(self, key, in_tree, static_values, dynamic, leaves) -> _CacheEntry:
+        """The entry for ``key``: made by tracing ``fun`` and kept, unless another thread
+        made it meanwhile.
+
+        Nested jitted functions trace inside one another, so this is the only frame a
+        level of nesting adds besides ``__call__`` (the Python stack bounds how deep
+        jits nest): it calls ``fun`` itself, and its helpers return before that call.
+        """
+        with self._cache.reserve(key) as slot:
+            if slot.entry is not None:
+                return slot.entry  # another thread traced it while this one waited
+            self._log_trace(key, dynamic)
+            with new_trace(StagingTrace) as trace:
+                # Python numbers are weakly typed inputs, as under every transform.
+                in_tracers = [trace.new_input(argument_aval(leaf)) for leaf in leaves]
+                args, kwargs = _call_arguments(in_tree, key[3], static_values, in_tracers)
+                out = self._fun(*args, **kwargs)
+                out_leaves, out_tree = flatten_arguments(f"jit({self._name}) output", out, "output")
+                staged = trace.to_closed_jaxpr(in_tracers, out_leaves)
+            entry = _make_entry(staged, out_tree, self._snapshots, number_types(in_tree))
+            # A program closing over tracers of a transform running now must not be
+            # reused: the next call sees other tracers.
+            slot.fill(entry, reusable=not entry.const_tracers)
+            return entry
+
+    def _log_trace(self, key, dynamic) -> None:
+        flatten_arguments(f"jit({self._name})", dynamic)  # a clear error for a leaf that is no array
         message = self._cache.record_trace(key, dynamic)
         if self._log_retraces:
             logger.warning(message)
-
-        out_trees = []
-        static_positions = [where for where, _, _ in static_values if isinstance(where, int)]
-        static_args = [value for where, _, value in static_values if isinstance(where, int)]
-        static_kwargs = {where: value for where, _, value in static_values if isinstance(where, str)}
-
-        has_kwargs = key[3]
-
-        def flat_fun(*flat_tracers):
-            rebuilt = tree_unflatten(in_tree, flat_tracers)
-            dynamic_args, kwargs = rebuilt if has_kwargs else (rebuilt, {})
-            full = merge_arguments(static_positions, static_args, dynamic_args)
-            out = self._fun(*full, **kwargs, **static_kwargs)
-            out_leaves, out_tree = flatten_arguments(f"jit({self._name}) output", out, "output")
-            out_trees.append(out_tree)
-            return out_leaves
-
-        with new_trace(StagingTrace) as trace:
-            # Python numbers are weakly typed inputs, as under every transform.
-            in_tracers = [
-                trace.new_input(argument_aval(leaf)) for leaf, _ in zip(leaves, flat_args, strict=True)
-            ]
-            outs = flat_fun(*in_tracers)
-            staged = trace.to_closed_jaxpr(in_tracers, outs)
-        entry = attrs.evolve(
-            _make_entry(staged, out_trees[0], self._snapshots), number_types=number_types(in_tree)
-        )
-        # A program closing over tracers of a transform running now must not be reused:
-        # the next call sees other tracers.
-        return entry, not entry.const_tracers
 
     # -- introspection --------------------------------------------------------------------
 
@@ -325,8 +316,9 @@ class JittedFunction:
         )
         leaves, in_tree = tree_flatten(dynamic)
         signature, _, _ = leaves_signature(self._name, leaves)
-        key = (in_tree, signature, static_values, has_kwargs)
-        entry = self._entry(key, static_values, dynamic, leaves)
+        entry, key = self._cached((in_tree, signature, static_values, has_kwargs), dynamic)
+        if entry is None:
+            entry = self._trace_and_cache(key, in_tree, static_values, dynamic, leaves)
         return Lowered(entry.staged, entry.program, entry.executable.source)
 
 
@@ -363,7 +355,18 @@ def _run_checking_nans(program: ClosedJaxpr, args) -> list:
     return results
 
 
-def _make_entry(staged: ClosedJaxpr, out_tree, snapshots: ConstantSnapshots) -> _CacheEntry:
+def _call_arguments(in_tree, has_kwargs, static_values, flat_tracers) -> tuple[list, dict]:
+    """The positional and keyword arguments ``fun`` is traced with: the dynamic ones
+    rebuilt from ``flat_tracers``, the static ones put back at their places."""
+    rebuilt = tree_unflatten(in_tree, flat_tracers)
+    dynamic_args, kwargs = rebuilt if has_kwargs else (rebuilt, {})
+    static_positions = [where for where, _, _ in static_values if isinstance(where, int)]
+    static_args = [value for where, _, value in static_values if isinstance(where, int)]
+    static_kwargs = {where: value for where, _, value in static_values if isinstance(where, str)}
+    return merge_arguments(static_positions, static_args, dynamic_args), {**kwargs, **static_kwargs}
+
+
+def _make_entry(staged: ClosedJaxpr, out_tree, snapshots: ConstantSnapshots, types=None) -> _CacheEntry:
     """Split off closed-over tracers as inputs, optimise, and prepare the compiled code."""
     jaxpr = staged.jaxpr
     traced_vars, traced_values, concrete_vars, concrete_values = [], [], [], []
@@ -392,6 +395,7 @@ def _make_entry(staged: ClosedJaxpr, out_tree, snapshots: ConstantSnapshots) -> 
         tuple(traced_values),
         executable,
         int_conversions(jaxpr),
+        types,
     )
 
 
