@@ -233,8 +233,16 @@ def _identity_operand(eqn, uniform: bool):
     check = is_uniform_literal if uniform else is_scalar_literal
     for position, other in ((1, 0), (0, 1)):
         number = neutral[position]
-        kept = eqn.invars[other]
-        if number is not None and check(eqn.invars[position], number) and passes_through(eqn, kept):
+        atom, kept = eqn.invars[position], eqn.invars[other]
+        if number is None or type(atom) is not Literal or not passes_through(eqn, kept):
+            continue
+        # A 0-d literal (the usual `x * 2.0`) is compared as a Python number: this runs
+        # for nearly every equation, twice per round of passes.
+        if atom.aval.ndim == 0:
+            value = atom.val.item() if hasattr(atom.val, "item") else atom.val
+            if value == number:
+                return kept
+        elif check(atom, number):
             return kept
     return None
 
