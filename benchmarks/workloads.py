@@ -308,6 +308,44 @@ def hessian_rosen_candidates():
 
 
 # ---------------------------------------------------------------------------------------
+# log-determinant and its gradient of a 300 x 300 matrix (float64): one LAPACK
+# factorization and one solve, so the cost is NumPy's and the overhead shows
+
+
+def numpy_logdet_value_and_grad(a):
+    return np.linalg.slogdet(a)[1], np.linalg.inv(a).T
+
+
+def logdet_grad_candidates():
+    a = RNG.standard_normal((300, 300)) + 20.0 * np.eye(300)
+    reference = numpy_logdet_value_and_grad(a)
+    mg_logdet = mg.value_and_grad(lambda m: mnp.linalg.slogdet(m)[1])
+    jit_logdet = mg.jit(mg_logdet)
+    candidates = {
+        "numpy (hand-written)": lambda: numpy_logdet_value_and_grad(a),
+        "minigrad eager": lambda: mg_logdet(a),
+        "minigrad jit": lambda: jit_logdet(a),
+    }
+    if jax is not None:
+        jax_logdet = jax.jit(jax.value_and_grad(lambda m: jnp.linalg.slogdet(m)[1]))
+        ja = jnp.asarray(a)
+        candidates["jax jit"] = lambda: jax.block_until_ready(jax_logdet(ja))
+    if torch is not None:
+        ta = torch.tensor(a)
+
+        def torch_logdet():
+            m = ta.clone().requires_grad_(True)
+            value = torch.linalg.slogdet(m)[1]
+            value.backward()
+            return value, m.grad
+
+        candidates["pytorch eager"] = torch_logdet
+    for name, fn in candidates.items():
+        check_close(reference, fn(), name, rtol=1e-8)
+    return candidates
+
+
+# ---------------------------------------------------------------------------------------
 # conv step: conv2d 1->8 3x3 on 28x28, batch 32, relu, dense to 10, cross-entropy
 
 
@@ -433,6 +471,63 @@ def conv_step_candidates():
 
 
 # ---------------------------------------------------------------------------------------
+# an RNN (tanh cell, hidden 128, input 64, batch 32, 100 steps): value and gradient
+# through lax.scan, against hand-written backpropagation through time
+
+
+def rnn_params(inputs=64, hidden=128, dtype=np.float32):
+    scale = 1.0 / np.sqrt(hidden)
+    return (
+        (RNG.standard_normal((inputs, hidden)) * scale).astype(dtype),
+        (RNG.standard_normal((hidden, hidden)) * scale).astype(dtype),
+        np.zeros(hidden, dtype),
+    )
+
+
+def mg_rnn_loss(params, xs):
+    wx, wh, b = params
+
+    def cell(h, x):
+        return mnp.tanh(x @ wx + h @ wh + b), None
+
+    h, _ = mg.lax.scan(cell, mnp.zeros((xs.shape[1], wh.shape[0]), xs.dtype), xs)
+    return 0.5 * mnp.sum(h * h)
+
+
+def numpy_rnn_value_and_grad(params, xs):
+    wx, wh, b = params
+    hs = [np.zeros((xs.shape[1], wh.shape[0]), xs.dtype)]
+    for x in xs:
+        hs.append(np.tanh(x @ wx + hs[-1] @ wh + b))
+    loss = 0.5 * np.sum(hs[-1] * hs[-1])
+    d_wx, d_wh, d_b = np.zeros_like(wx), np.zeros_like(wh), np.zeros_like(b)
+    d_h = hs[-1]
+    for t in range(len(xs) - 1, -1, -1):
+        d_z = d_h * (1.0 - hs[t + 1] * hs[t + 1])
+        d_wx += xs[t].T @ d_z
+        d_wh += hs[t].T @ d_z
+        d_b += d_z.sum(axis=0)
+        d_h = d_z @ wh.T
+    return loss, (d_wx, d_wh, d_b)
+
+
+def rnn_scan_candidates(steps=100, batch=32):
+    params = rnn_params()
+    xs = RNG.standard_normal((steps, batch, 64)).astype(np.float32)
+    reference = numpy_rnn_value_and_grad(params, xs)
+    eager = mg.value_and_grad(mg_rnn_loss)
+    jitted = mg.jit(eager)
+    candidates = {
+        "numpy (hand-written)": lambda: numpy_rnn_value_and_grad(params, xs),
+        "minigrad eager": lambda: eager(params, xs),
+        "minigrad jit": lambda: jitted(params, xs),
+    }
+    for name, fn in candidates.items():
+        check_close(reference, fn(), name, rtol=2e-3)
+    return candidates
+
+
+# ---------------------------------------------------------------------------------------
 
 
 WORKLOADS = {
@@ -441,4 +536,6 @@ WORKLOADS = {
     "many_small_ops": many_small_ops_candidates,
     "hessian_rosen": hessian_rosen_candidates,
     "conv_step": conv_step_candidates,
+    "logdet_grad": logdet_grad_candidates,
+    "rnn_scan": rnn_scan_candidates,
 }

@@ -16,10 +16,20 @@ Example:
 from __future__ import annotations
 
 import collections
+import dataclasses
+import functools
 from collections.abc import Callable, Hashable
 from typing import Any, NamedTuple
 
 import attrs
+
+# ``mg.tree.map`` is ``tree_map`` and so on, as ``jax.tree`` names them. They are looked up
+# through the module's ``__getattr__`` rather than bound here, so that ``map``, ``all``
+# and friends never shadow the builtins inside this module.
+NEW_STYLE_NAMES = (
+    "map", "leaves", "structure", "flatten", "unflatten", "reduce", "all",
+    "leaves_with_path", "map_with_path", "flatten_with_path", "transpose",
+)  # fmt: skip
 
 __all__ = [
     "PyTreeDef",
@@ -30,8 +40,20 @@ __all__ = [
     "tree_map",
     "tree_structure",
     "tree_unflatten",
+    "tree_reduce",
+    "tree_all",
+    "tree_leaves_with_path",
+    "tree_map_with_path",
+    "tree_transpose",
+    "register_pytree_node_class",
+    "register_dataclass",
     "keystr",
+    # JAX's new-style names (``jax.tree.map``), served by ``__getattr__`` below
+    *NEW_STYLE_NAMES,
 ]
+
+
+_NO_INITIALIZER = object()  # tree_reduce without an initializer, as functools.reduce
 
 
 class _NodeType(NamedTuple):
@@ -70,12 +92,6 @@ def register_pytree_node(
     Raises:
       ValueError: ``nodetype`` is registered already (built-in containers included).
     """
-    if nodetype in _registry:
-        raise ValueError(
-            f"register_pytree_node: {nodetype.__name__} is already registered as a pytree node; "
-            "a type can be registered once (registering it again would change how existing "
-            "trees of it flatten)."
-        )
 
     def to_children(obj):
         children, aux = flatten(obj)
@@ -84,7 +100,120 @@ def register_pytree_node(
     def child_keys(obj, aux):
         return [f"<{nodetype.__name__}>[{i}]" for i in range(len(to_children(obj)[0]))]
 
-    _registry[nodetype] = _NodeType(to_children, unflatten, child_keys)
+    _register("register_pytree_node", nodetype, _NodeType(to_children, unflatten, child_keys))
+
+
+def _register(caller: str, nodetype: type, node: _NodeType) -> None:
+    if nodetype in _registry:
+        raise ValueError(
+            f"{caller}: {nodetype.__name__} is already registered as a pytree node; "
+            "a type can be registered once (registering it again would change how existing "
+            "trees of it flatten)."
+        )
+    _registry[nodetype] = node
+
+
+def register_pytree_node_class(cls: type) -> type:
+    """Class decorator: register ``cls`` through its own ``tree_flatten`` method and
+    ``tree_unflatten`` classmethod (as ``jax.tree_util.register_pytree_node_class``).
+
+    Args:
+      cls: a class with ``tree_flatten(self) -> (children, aux_data)`` and
+        ``tree_unflatten(cls, aux_data, children)`` (a classmethod).
+
+    Returns:
+      ``cls`` itself, now a pytree node.
+
+    Example:
+      >>> @register_pytree_node_class
+      ... class Scaled:
+      ...     def __init__(self, value, scale):
+      ...         self.value, self.scale = value, scale
+      ...     def tree_flatten(self):
+      ...         return (self.value,), self.scale  # the scale is static data
+      ...     @classmethod
+      ...     def tree_unflatten(cls, scale, children):
+      ...         return cls(children[0], scale)
+      >>> tree_map(lambda v: v * 10, Scaled(1.5, "x")).value
+      15.0
+    """
+    for method in ("tree_flatten", "tree_unflatten"):
+        if not callable(getattr(cls, method, None)):
+            raise TypeError(
+                f"register_pytree_node_class: {cls.__name__} has no {method} method; define "
+                "tree_flatten(self) -> (children, aux_data) and the classmethod "
+                "tree_unflatten(cls, aux_data, children)."
+            )
+    register_pytree_node(cls, lambda obj: obj.tree_flatten(), cls.tree_unflatten)
+    return cls
+
+
+def register_dataclass(nodetype: type | None = None, data_fields=None, meta_fields=None):
+    """Register a dataclass as a pytree node: its data fields are children, its meta
+    fields static data (hashable, part of the structure, as a jit static argument).
+
+    As ``jax.tree_util.register_dataclass``: usable as a decorator. Without
+    ``data_fields``/``meta_fields``, a field is meta when declared with
+    ``dataclasses.field(metadata={"static": True})``, data otherwise.
+
+    Args:
+      nodetype: a class made with ``@dataclasses.dataclass``.
+      data_fields: names of the fields holding arrays (the children).
+      meta_fields: names of the other fields.
+
+    Returns:
+      ``nodetype``, now a pytree node (or a decorator, when called without it).
+
+    Example:
+      >>> import dataclasses
+      >>> @register_dataclass
+      ... @dataclasses.dataclass
+      ... class Params:
+      ...     w: float
+      ...     b: float
+      ...     name: str = dataclasses.field(default="lin", metadata={"static": True})
+      >>> tree_leaves(Params(1.0, 2.0)), tree_map(lambda v: -v, Params(1.0, 2.0))
+      ([1.0, 2.0], Params(w=-1.0, b=-2.0, name='lin'))
+      >>> tree_flatten_with_path(Params(1.0, 2.0))[0]
+      [('.w', 1.0), ('.b', 2.0)]
+    """
+    if nodetype is None:
+        return functools.partial(register_dataclass, data_fields=data_fields, meta_fields=meta_fields)
+    data, meta = _dataclass_fields(nodetype, data_fields, meta_fields)
+
+    def to_children(obj):
+        return [getattr(obj, name) for name in data], tuple(getattr(obj, name) for name in meta)
+
+    def from_children(aux, children):
+        return nodetype(**dict(zip(data, children, strict=True)), **dict(zip(meta, aux, strict=True)))
+
+    def child_keys(obj, aux):
+        return [f".{name}" for name in data]
+
+    _register("register_dataclass", nodetype, _NodeType(to_children, from_children, child_keys))
+    return nodetype
+
+
+def _dataclass_fields(nodetype, data_fields, meta_fields) -> tuple[tuple, tuple]:
+    """The data and meta field names of a dataclass, checked to cover its init fields."""
+    if not dataclasses.is_dataclass(nodetype):
+        raise TypeError(
+            f"register_dataclass: {nodetype.__name__} is not a dataclass; decorate it with "
+            "@dataclasses.dataclass first (below @register_dataclass), or use register_pytree_node."
+        )
+    fields = [f for f in dataclasses.fields(nodetype) if f.init]
+    if data_fields is None and meta_fields is None:
+        meta = tuple(f.name for f in fields if f.metadata.get("static", False))
+        data = tuple(f.name for f in fields if f.name not in meta)
+        return data, meta
+    data, meta = tuple(data_fields or ()), tuple(meta_fields or ())
+    expected = {f.name for f in fields}
+    if set(data) | set(meta) != expected or set(data) & set(meta):
+        raise ValueError(
+            f"register_dataclass: data_fields {list(data)} and meta_fields {list(meta)} of "
+            f"{nodetype.__name__} must split its init fields {sorted(expected)}, each exactly once."
+        )
+    return data, meta
 
 
 def _flatten_dict(d):
@@ -322,3 +451,96 @@ def keystr(path: str) -> str:
       ("['w'][0]", '<root>')
     """
     return path or "<root>"
+
+
+def tree_reduce(function: Callable, tree, initializer: Any = _NO_INITIALIZER, is_leaf=None):
+    """Fold ``function`` over the leaves, left to right (as ``functools.reduce``).
+
+    Example:
+      >>> tree_reduce(lambda a, b: a + b, {"x": 1, "y": [2, 3]}, 10)
+      16
+    """
+    leaves = tree_leaves(tree, is_leaf)
+    if initializer is _NO_INITIALIZER:
+        return functools.reduce(function, leaves)
+    return functools.reduce(function, leaves, initializer)
+
+
+def tree_all(tree, is_leaf=None) -> bool:
+    """Whether every leaf is true (an empty tree is).
+
+    Example:
+      >>> tree_all({"a": True, "b": (1, 2)}), tree_all([True, 0])
+      (True, False)
+    """
+    return all(bool(leaf) for leaf in tree_leaves(tree, is_leaf))
+
+
+def tree_leaves_with_path(tree, is_leaf=None) -> list[tuple[str, Any]]:
+    """``(path, leaf)`` pairs, as ``tree_flatten_with_path`` without the treedef.
+
+    Example:
+      >>> tree_leaves_with_path({"w": [5]})
+      [("['w'][0]", 5)]
+    """
+    return tree_flatten_with_path(tree, is_leaf)[0]
+
+
+def tree_map_with_path(f: Callable, tree, *rest, is_leaf=None):
+    """Like ``tree_map``, but ``f`` receives each leaf's path first: ``f(path, x, *xs)``.
+
+    Example:
+      >>> tree_map_with_path(lambda path, x: f"{path}={x}", {"a": 1, "b": (2,)})
+      {'a': "['a']=1", 'b': ("['b'][0]=2",)}
+    """
+    # tree_map calls f leaf by leaf in flattening order, the order of the paths.
+    paths = iter([path for path, _ in tree_leaves_with_path(tree, is_leaf)])
+    return tree_map(lambda *xs: f(next(paths), *xs), tree, *rest, is_leaf=is_leaf)
+
+
+def tree_transpose(outer_treedef: PyTreeDef, inner_treedef: PyTreeDef, pytree_to_transpose):
+    """Turn a tree of structure ``outer`` of trees of structure ``inner`` into an
+    ``inner`` tree of ``outer`` trees (as ``jax.tree_util.tree_transpose``).
+
+    Example:
+      >>> outer, inner = tree_structure([0, 0]), tree_structure({"a": 0, "b": 0})
+      >>> tree_transpose(outer, inner, [{"a": 1, "b": 2}, {"a": 3, "b": 4}])
+      {'a': [1, 3], 'b': [2, 4]}
+    """
+    leaves, treedef = tree_flatten(pytree_to_transpose)
+    inner_size, outer_size = inner_treedef.num_leaves, outer_treedef.num_leaves
+    if treedef.num_leaves != inner_size * outer_size:
+        raise TypeError(
+            f"tree_transpose: the tree has structure {treedef!r} ({treedef.num_leaves} leaves), "
+            f"which is not the outer structure {outer_treedef!r} of inner structures {inner_treedef!r}."
+        )
+    by_outer = [leaves[i * inner_size : (i + 1) * inner_size] for i in range(outer_size)]
+    by_inner = [[group[j] for group in by_outer] for j in range(inner_size)]
+    return tree_unflatten(inner_treedef, [tree_unflatten(outer_treedef, group) for group in by_inner])
+
+
+_NEW_STYLE = {
+    "map": tree_map,
+    "leaves": tree_leaves,
+    "structure": tree_structure,
+    "flatten": tree_flatten,
+    "unflatten": tree_unflatten,
+    "reduce": tree_reduce,
+    "all": tree_all,
+    "leaves_with_path": tree_leaves_with_path,
+    "map_with_path": tree_map_with_path,
+    "flatten_with_path": tree_flatten_with_path,
+    "transpose": tree_transpose,
+}
+assert set(_NEW_STYLE) == set(NEW_STYLE_NAMES)
+
+
+def __getattr__(name: str):
+    try:
+        return _NEW_STYLE[name]
+    except KeyError:
+        raise AttributeError(f"module 'minigrad.tree' has no attribute {name!r}") from None
+
+
+def __dir__():
+    return sorted({*globals(), *_NEW_STYLE})

@@ -87,6 +87,18 @@ def _index_spec(name, index, shape=(4, 3, 2)):
     return OpSpec(f"index[{name}]", call, draw_args=draw_args, shapes="custom")
 
 
+def _at_spec(method, index, values_shape, shape=(4, 3)):
+    """``x.at[index].method(v)``: derivatives with respect to both ``x`` and ``v``."""
+
+    def draw_args(draw, rng):
+        return (values(rng, shape, "real"), values(rng, values_shape, "real"))
+
+    def call(x, v):
+        return getattr(mnp.asarray(x).at[index], method)(v)
+
+    return OpSpec(f"at[{method}]", call, arity=2, draw_args=draw_args, shapes="custom")
+
+
 def _where_args(draw, rng):
     shapes = draw(broadcast_shapes(3))
     return (rng.random(shapes[0]) > 0.5, values(rng, shapes[1], "real"), values(rng, shapes[2], "real"))
@@ -192,6 +204,11 @@ OP_SPECS: list[OpSpec] = [
     _index_spec("int_array", np.array([0, 2, 2, -1])),
     _index_spec("int_arrays_2d", (np.array([[0, 1], [3, 3]]), slice(None), np.array([1, 0]))),
     _index_spec("bool_mask", np.array([True, False, True, True])),
+    _at_spec("set", (np.array([0, 2, 0]), slice(None, None, -1)), (3, 3)),
+    _at_spec("add", np.array([[1, 1], [3, 0]]), (2, 2, 3)),
+    _at_spec("multiply", (slice(1, 3), np.array([2, 0])), (2, 2)),
+    _at_spec("max", (Ellipsis, 1), (4,)),
+    _at_spec("min", np.array([3, 3, 1]), (3, 3)),
     OpSpec("take", lambda x: mnp.take(x, np.array([2, 0, 0]), axis=-1), draw_args=lambda d, r: (values(r, (2, 3), "real"),), shapes="custom"),
     # linear algebra
     OpSpec("matmul", mnp.matmul, arity=2, draw_args=_matmul_args, shapes="custom"),

@@ -81,6 +81,7 @@ def test_links_and_images_resolve(path):
     "module, page",
     [
         (minigrad.numpy, "api/numpy.md"),
+        (minigrad.numpy.linalg, "api/numpy.md"),
         (minigrad.tree, "api/tree.md"),
         (minigrad.testing, "api/testing.md"),
         (minigrad.viz, "api/viz.md"),

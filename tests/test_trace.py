@@ -48,7 +48,7 @@ STAGING = {
     "jit": lambda: mg.jit(tanh_by_math)(0.5),
     "make_jaxpr": lambda: mg.make_jaxpr(tanh_by_math)(0.5),
     "checkpoint": lambda: mg.grad(mg.checkpoint(tanh_by_math))(0.5),
-    "custom_vjp": lambda: mg.grad(custom_tanh_by_math())(0.5),
+    "custom_vjp under jit": lambda: mg.jit(mg.grad(custom_tanh_by_math()))(0.5),
     "jit of grad": lambda: mg.jit(mg.grad(tanh_of_sum_by_math))(np.ones(2)),
 }
 
@@ -62,6 +62,11 @@ def test_math_functions_on_a_differentiated_value_raise_and_name_both_ways_out(n
     assert "math.tanh()" in message and "Use `mnp.tanh(x)` instead of `math.tanh(x)`" in message
     assert "float(mg.stop_gradient(x))" in message and DROPPED_DERIVATIVE_ADVICE in message
     assert "test_trace.py:" in message  # the user's line
+
+
+def test_custom_vjp_fwd_runs_on_values_under_grad_so_math_functions_work():
+    # As in JAX: fwd sees plain values there, and the derivative is bwd's (here g).
+    assert mg.grad(custom_tanh_by_math())(0.5) == 1.0
 
 
 @pytest.mark.parametrize("name", sorted(STAGING))

@@ -20,7 +20,7 @@ import contextvars
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-__all__ = ["Config", "config", "debug_nans"]
+__all__ = ["Config", "config", "debug_nans", "disable_jit", "jit_disabled"]
 
 # Unset means "use the process-wide default"; `get(default)` is the whole lookup.
 _debug_nans_override: contextvars.ContextVar[bool] = contextvars.ContextVar("minigrad_debug_nans")
@@ -104,3 +104,46 @@ def debug_nans(enabled: bool = True) -> Iterator[None]:
         yield
     finally:
         _debug_nans_override.reset(token)
+
+
+# As for debug_nans: False until disable_jit is first used, so jitted calls read one
+# module attribute and nothing more while nobody has asked for eager execution.
+jit_disable_armed = False
+_jit_disabled: contextvars.ContextVar[bool] = contextvars.ContextVar("minigrad_disable_jit", default=False)
+
+
+def jit_disabled() -> bool:
+    """Whether jitted functions run eagerly here (inside ``disable_jit()``)."""
+    return _jit_disabled.get()
+
+
+@contextmanager
+def disable_jit(disable: bool = True) -> Iterator[None]:
+    """Run jitted functions as plain Python inside the block (as ``jax.disable_jit``).
+
+    The function is called directly on its arguments, so ``print`` shows values and
+    a debugger can stop inside it; results are those the compiled program computes.
+    The switch is per thread (and asyncio task).
+
+    Args:
+      disable: True to run eagerly inside the block, False to compile again.
+
+    Example:
+      >>> import numpy as np
+      >>> import minigrad as mg
+      >>> @mg.jit
+      ... def f(x):
+      ...     print(type(x).__name__)
+      ...     return x * 2.0
+      >>> with disable_jit():
+      ...     f(np.ones(2))
+      ndarray
+      array([2., 2.])
+    """
+    global jit_disable_armed
+    jit_disable_armed = jit_disable_armed or bool(disable)
+    token = _jit_disabled.set(bool(disable))
+    try:
+        yield
+    finally:
+        _jit_disabled.reset(token)

@@ -32,12 +32,18 @@ __all__ = [
     "FLOAT_KINDS",
     "PYTHON_SCALARS",
     "is_python_scalar",
+    "float0",
     "plain_array",
     "MASKED_ARRAY_ADVICE",
 ]
 
 # numpy.dtype.kind of the dtypes that carry derivatives.
 FLOAT_KINDS = frozenset("fc")
+
+
+# JAX's dtype of the tangent or gradient of an integer value: it holds no data
+# (`grad(..., allow_int=True)`, the tangents custom_jvp rules get for integer inputs).
+float0 = np.dtype([("float0", np.void, 0)])
 
 
 def is_float_dtype(dtype) -> bool:

@@ -60,6 +60,36 @@ DROPPED_DERIVATIVE_ADVICE = (
 )
 
 
+FUNCTIONAL_GRADIENT_ADVICE = (
+    "minigrad is functional, as JAX is: gradients are returned by a transform, never "
+    "stored on arrays. Write `grads = mg.grad(loss)(params, x)` (or `mg.value_and_grad`). "
+    "docs/micrograd.md shows micrograd's and PyTorch's habits side by side with minigrad's."
+)
+
+# What a PyTorch or micrograd habit means here, for each attribute a traced array lacks.
+IMPERATIVE_ATTRIBUTES = {
+    "backward": "a traced array has no `.backward()`: nothing records a graph to walk back through later.",
+    "grad": "a traced array has no `.grad`: nothing stores a gradient on an array.",
+    "requires_grad": (
+        "a traced array has no `.requires_grad`: `mg.grad(f, argnums=...)` chooses what to "
+        "differentiate with respect to."
+    ),
+    "requires_grad_": (
+        "a traced array has no `.requires_grad_()`: `mg.grad(f, argnums=...)` chooses what "
+        "to differentiate with respect to."
+    ),
+    "zero_grad": "a traced array has no `.zero_grad()`: nothing accumulates, each call of `mg.grad` starts afresh.",
+    "retain_grad": (
+        "a traced array has no `.retain_grad()`: to get the gradient at an intermediate "
+        "value, make it an argument of the function you differentiate."
+    ),
+    "detach": (
+        "a traced array has no `.detach()`: write `mg.stop_gradient(x)` for the same value "
+        "with a zero derivative."
+    ),
+}
+
+
 class ConcretizationError(TypeError):
     """Python needed the value of an array whose value is not known while staging."""
 

@@ -274,16 +274,36 @@ def _format_literal(val) -> str:
     return np.array2string(arr, separator=",", threshold=8).replace("\n", "")
 
 
-def _format_param(value, names) -> str:
-    if isinstance(value, (Jaxpr, ClosedJaxpr)):
-        inner = value.jaxpr if isinstance(value, ClosedJaxpr) else value
-        body = pp_jaxpr(inner, indent=4)
-        return "\n" + body
+def _subprograms(value) -> list | None:
+    """The programs a parameter holds (one, or a tuple of branches), else None."""
+    items = value if isinstance(value, tuple) and value else (value,)
+    if all(isinstance(item, (Jaxpr, ClosedJaxpr)) for item in items):
+        return [item.jaxpr if isinstance(item, ClosedJaxpr) else item for item in items]
+    return None
+
+
+def _format_param(value, names, indent: int = 4) -> str:
+    programs = _subprograms(value)
+    if programs is not None:
+        # Sub-programs (a loop body, branches) print below their equation, indented.
+        if len(programs) == 1:
+            return pp_jaxpr(programs[0], indent=indent).lstrip()
+        bodies = [pp_jaxpr(program, indent=indent + 2) for program in programs]
+        return "(\n" + ",\n".join(bodies) + "\n" + " " * indent + ")"
     if isinstance(value, np.dtype):
         return value.name
     if isinstance(value, type) and issubclass(value, np.generic):
         return np.dtype(value).name
     return repr(value) if isinstance(value, str) else str(value)
+
+
+def _format_params(shown: dict, names, pad: str) -> str:
+    """``[k=v, ...]`` on one line, or one parameter per line when some hold programs."""
+    if not any(_subprograms(v) is not None for v in shown.values()):
+        return "[" + ", ".join(f"{k}={_format_param(v, names)}" for k, v in sorted(shown.items())) + "]"
+    inner = pad + " " * 6
+    lines = [f"{inner}{k}={_format_param(v, names, len(inner))}" for k, v in sorted(shown.items())]
+    return "[\n" + "\n".join(lines) + f"\n{pad}    ]"
 
 
 def var_names(jaxpr: Jaxpr) -> dict[Var, str]:
@@ -341,8 +361,7 @@ def pp_jaxpr(jaxpr: Jaxpr, source: bool = False, indent: int = 0) -> str:
         prim = eqn.primitive.name
         shown = {k: v for k, v in eqn.params.items() if not k.startswith("_")}
         if shown:
-            params = ", ".join(f"{k}={_format_param(v, names)}" for k, v in sorted(shown.items()))
-            prim = f"{prim}[{params}]"
+            prim = f"{prim}{_format_params(shown, names, pad)}"
         args = " ".join(name(v) for v in eqn.invars)
         line = f"{pad}    {outs} = {prim} {args}".rstrip()
         if source and eqn.source:

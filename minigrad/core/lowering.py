@@ -83,6 +83,11 @@ class LoweringContext(Protocol):
     def ufunc(self, ufunc, args, operator: str | None = None) -> Code:
         """A call of ``ufunc`` on ``args``, writing into a dead operand where it may."""
 
+    def reusable_operand(self, count: int) -> int | None:
+        """The position, among the first ``count`` operands, of one whose buffer is the
+        program's own, dead after this equation and of the result's type (the code may
+        write its result there and say so with ``Code.written_operand``), or None."""
+
 
 _NOT_IDENTIFIER = re.compile(r"[^0-9A-Za-z_]")
 

@@ -37,6 +37,8 @@ from minigrad.core.errors import (
     CONCRETIZATION_ADVICE,
     DEBUG_NANS_ADVICE,
     DROPPED_DERIVATIVE_ADVICE,
+    FUNCTIONAL_GRADIENT_ADVICE,
+    IMPERATIVE_ATTRIBUTES,
     LEAK_ADVICE,
     NUMPY_ON_TRACER_ADVICE,
     TRACED_INDEX_ADVICE,
@@ -246,6 +248,16 @@ class Tracer:
             "`minigrad.numpy` (import minigrad.numpy as mnp) instead of `numpy` inside "
             f"transformed functions. {TRACED_INDEX_ADVICE}"
         )
+
+    def __getattr__(self, name):
+        # Only reached when ordinary lookup fails. PyTorch's and micrograd's autograd
+        # attributes get an explanation; any other name (hasattr probes by pickle, copy
+        # or NumPy included) gets the usual AttributeError.
+        habit = IMPERATIVE_ATTRIBUTES.get(name)
+        message = f"{type(self).__name__!r} object has no attribute {name!r}"
+        if habit is not None:
+            message = f"{habit} {FUNCTIONAL_GRADIENT_ADVICE}"
+        raise AttributeError(message, name=name, obj=self)
 
     def __repr__(self):
         # Under grad, vjp and jvp the value is known, so it is shown; under staging

@@ -2,7 +2,8 @@
 
 - every variable is bound exactly once, before it is used;
 - every equation's output types are what its primitive's shape rule says;
-- the program's outputs are bound.
+- the program's outputs are bound;
+- programs held by equations (loop bodies, branches) satisfy all of this too.
 
 Tests run it on the programs transforms produce, so a rule that emits a wrongly shaped
 equation fails at the equation that is wrong, not three transforms later.
@@ -62,5 +63,17 @@ def typecheck(jaxpr: Jaxpr | ClosedJaxpr) -> None:
             raise JaxprTypeError(f"{where}: outputs are typed {actual} but the shape rule gives {expected}")
         for var in eqn.outvars:
             bind_var(var, where)
+        _check_subprograms(eqn, where)
     for atom in jaxpr.outvars:
         check_atom(atom, "outputs")
+
+
+def _check_subprograms(eqn, where: str) -> None:
+    """Programs an equation holds (a loop body, branches) satisfy the invariants too."""
+    for key, value in eqn.params.items():
+        for program in value if isinstance(value, tuple) else (value,):
+            if isinstance(program, (Jaxpr, ClosedJaxpr)):
+                try:
+                    typecheck(program)
+                except JaxprTypeError as error:
+                    raise JaxprTypeError(f"{where}, in its sub-program {key}: {error}") from None

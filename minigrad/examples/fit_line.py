@@ -10,7 +10,7 @@ import numpy as np
 
 import minigrad as mg
 import minigrad.numpy as mnp
-from minigrad.examples.training import int_at_least, positive_float
+from minigrad.examples.flags import int_at_least, positive_float
 
 
 def make_data(n: int = 50, seed: int = 0):

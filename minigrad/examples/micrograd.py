@@ -13,7 +13,7 @@ import numpy as np
 import minigrad as mg
 import minigrad.random as mr
 from minigrad import nn
-from minigrad.examples.training import int_at_least, positive_float
+from minigrad.examples.flags import int_at_least, positive_float
 from minigrad.tree import tree_map
 
 XS = np.array([[2.0, 3.0, -1.0], [3.0, -1.0, 0.5], [0.5, 1.0, 1.0], [1.0, 1.0, -1.0]])
@@ -28,7 +28,7 @@ def main(argv=None) -> float:
         "--steps", type=int_at_least(1), default=100, help="gradient descent steps (default 100)"
     )
     parser.add_argument("--lr", type=positive_float, default=0.1, help="learning rate (default 0.1)")
-    parser.add_argument("--seed", type=int, default=0, help="seed for the initial parameters")
+    parser.add_argument("--seed", type=int, default=0, help="seed for the initial parameters (default 0)")
     args = parser.parse_args(argv)
 
     model = nn.MLP([3, 4, 4, 1], activation=nn.tanh)

@@ -9,6 +9,7 @@ runs full-batch until every training point is on the right side.
 from __future__ import annotations
 
 import argparse
+import os
 
 import numpy as np
 
@@ -16,7 +17,8 @@ import minigrad as mg
 import minigrad.numpy as mnp
 import minigrad.random as mr
 from minigrad import datasets, nn, optim
-from minigrad.examples.training import int_at_least, positive_float
+from minigrad.examples.flags import check_directory, check_matplotlib, int_at_least, positive_float
+from minigrad.examples.threads import blas_threads, run_program
 from minigrad.tree import tree_leaves
 
 
@@ -29,16 +31,24 @@ def main(argv=None) -> float:
     parser.add_argument("--steps", type=int_at_least(1), default=300, help="full-batch steps (default 300)")
     parser.add_argument("--lr", type=positive_float, default=0.02, help="Adam learning rate (default 0.02)")
     parser.add_argument("--alpha", type=float, default=1e-4, help="L2 penalty (default 1e-4)")
-    parser.add_argument("--seed", type=int, default=0, help="seed for data and parameters")
+    parser.add_argument("--seed", type=int, default=0, help="seed for data and parameters (default 0)")
     parser.add_argument(
         "--plot",
         nargs="?",
         const="moons.png",
         metavar="PNG",
-        help="write the decision boundary (default moons.png)",
+        help="write the decision boundary as a PNG (default moons.png; needs matplotlib)",
     )
     args = parser.parse_args(argv)
+    if args.plot:
+        check_matplotlib(parser)
+        check_directory(parser, "--plot", os.path.dirname(args.plot), what=args.plot)
+    with blas_threads(1):
+        return fit(args)
 
+
+def fit(args) -> float:
+    """Train on the moons ``args`` describes, print progress, draw ``--plot``; the accuracy."""
     data_key, init_key = mr.split(mr.key(args.seed))
     x, labels = datasets.moons(args.points, args.noise, data_key)
     y = (2 * labels - 1).astype(np.float32)  # -1 and +1
@@ -66,22 +76,19 @@ def main(argv=None) -> float:
     final_accuracy = float(np.mean((model.apply(params, x)[:, 0] > 0) == (y > 0)))
     print(f"parameters: {sum(leaf.size for leaf in tree_leaves(params))}")
     if args.plot:
-        if plot_boundary(model, params, x, labels, args.plot):
-            print(f"wrote the decision boundary to {args.plot}")
+        plot_boundary(model, params, x, labels, args.plot)
+        print(f"wrote the decision boundary to {args.plot}")
     print(f"training accuracy: {100 * final_accuracy:.1f}%")
     return final_accuracy
 
 
-def plot_boundary(model, params, x, labels, path) -> bool:
+def plot_boundary(model, params, x, labels, path) -> None:
     """Draw the sign of the model's score over the plane, with the points on top."""
-    try:
-        import matplotlib  # noqa: PLC0415 - an optional dependency
+    import matplotlib  # noqa: PLC0415 - an optional dependency, checked before training
 
-        matplotlib.use("Agg")
-        import matplotlib.pyplot as plt  # noqa: PLC0415
-    except ImportError:
-        print("--plot needs matplotlib (pip install matplotlib); no plot written.")
-        return False
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt  # noqa: PLC0415
+
     lo, hi = x.min(axis=0) - 0.5, x.max(axis=0) + 0.5
     gx, gy = np.meshgrid(np.linspace(lo[0], hi[0], 200), np.linspace(lo[1], hi[1], 200))
     grid = np.stack([gx.ravel(), gy.ravel()], axis=1).astype(np.float32)
@@ -94,8 +101,7 @@ def plot_boundary(model, params, x, labels, path) -> bool:
     figure.tight_layout()
     figure.savefig(path, dpi=120)
     plt.close(figure)
-    return True
 
 
 if __name__ == "__main__":
-    main()
+    run_program("minigrad.examples.moons", main)

@@ -2,8 +2,8 @@
 
 It is the loop a user writes with minigrad: a pure ``step(params, opt_state, x, y)``
 built from ``value_and_grad`` and an optimizer, minibatches shuffled with a fresh key
-each epoch, a progress bar (tqdm when it is installed, one line per epoch otherwise),
-then the test accuracy, the saved parameters and, optionally, a plot of the loss.
+each epoch, the test accuracy after each epoch, and a progress display on long runs
+(``minigrad.examples.progress``).
 
 Example:
     >>> import numpy as np
@@ -21,8 +21,6 @@ Example:
 
 from __future__ import annotations
 
-import argparse
-import sys
 import time
 
 import attrs
@@ -31,12 +29,10 @@ import numpy as np
 import minigrad as mg
 import minigrad.numpy as mnp
 import minigrad.random as mr
-from minigrad import datasets, io, nn, optim
+from minigrad import datasets, nn, optim
+from minigrad.examples.progress import progress
 
-__all__ = [
-    "make_step", "accuracy", "train", "timed_train", "History", "save_loss_plot", "add_training_flags", "report",
-    "int_at_least", "positive_float",
-]  # fmt: skip
+__all__ = ["make_step", "predict", "accuracy", "confusion_matrix", "train", "timed_train", "History"]
 
 
 def make_step(apply, optimizer):
@@ -70,211 +66,111 @@ def make_step(apply, optimizer):
     return mg.jit(step)
 
 
-def accuracy(apply, params, x, y, batch_size: int = 1000) -> float:
-    """The fraction of ``x`` that the model classifies as ``y`` (evaluated in batches).
+def predict(apply, params, x, batch_size: int = 1000) -> np.ndarray:
+    """The class the model gives each row of ``x`` (evaluated in batches).
 
     Example:
-      >>> import numpy as np
+      >>> predict(lambda params, x: x, None, np.eye(3)[::-1])
+      array([2, 1, 0])
+    """
+    batches = (np.argmax(apply(params, xb), axis=-1) for (xb,) in datasets.minibatches((x,), batch_size))
+    return np.concatenate(list(batches))
+
+
+def accuracy(apply, params, x, y, batch_size: int = 1000) -> float:
+    """The fraction of ``x`` that the model classifies as ``y``.
+
+    Example:
       >>> accuracy(lambda params, x: x, None, np.eye(3), np.array([0, 1, 0]))
       0.6666666666666666
     """
-    correct = 0
-    for xb, yb in datasets.minibatches((x, y), batch_size):
-        correct += int(np.sum(np.argmax(apply(params, xb), axis=-1) == yb))
-    return correct / len(y)
+    return float(np.mean(predict(apply, params, x, batch_size) == y))
+
+
+def confusion_matrix(labels, predictions, num_classes: int) -> np.ndarray:
+    """Counts of (true class, predicted class) pairs: rows are true, columns predicted.
+
+    Example:
+      >>> confusion_matrix(np.array([0, 1, 1]), np.array([0, 0, 1]), 2)
+      array([[1, 0],
+             [1, 1]])
+    """
+    counts = np.zeros((num_classes, num_classes), np.int64)
+    np.add.at(counts, (labels, predictions), 1)
+    return counts
 
 
 @attrs.define
 class History:
-    """Per-epoch mean training loss and accuracy, filled in by ``train``.
+    """Per-epoch mean training loss, training accuracy and test accuracy, filled in by ``train``.
 
     Example:
-      >>> History().loss
-      []
+      >>> History().loss, History([0.5], [0.9], [0.8]).test_accuracy
+      ([], [0.8])
     """
 
     loss: list = attrs.field(factory=list)
     accuracy: list = attrs.field(factory=list)
+    test_accuracy: list = attrs.field(factory=list)
+
+    def summary(self) -> str:
+        """The last epoch in one line, for a progress display.
+
+        Example:
+          >>> History([0.25], [0.9], [0.875]).summary()
+          'loss 0.2500  train 90.0%  test 87.5%'
+        """
+        text = f"loss {self.loss[-1]:.4f}  train {100 * self.accuracy[-1]:.1f}%"
+        if self.test_accuracy:
+            text += f"  test {100 * self.test_accuracy[-1]:.1f}%"
+        return text
 
 
-def _progress(epochs: int, quiet: bool):
-    """A tqdm bar over the epochs if tqdm is installed (and we talk), else a plain range."""
-    if quiet:
-        return range(epochs), False
-    try:
-        from tqdm.auto import tqdm  # noqa: PLC0415 - an optional dependency
-    except ImportError:
-        return range(epochs), False
-    return tqdm(range(epochs), desc="training", unit="epoch"), True
+def _train_epoch(step, params, opt_state, train_data, batch_size: int, shuffle_key):
+    """One pass over the shuffled data; returns the state, the mean loss and the accuracy."""
+    total_loss, correct = 0.0, 0
+    for xb, yb in datasets.minibatches(train_data, batch_size, key=shuffle_key):
+        params, opt_state, loss, batch_correct = step(params, opt_state, xb, yb)
+        total_loss += float(loss) * len(yb)
+        correct += int(batch_correct)
+    count = len(train_data[1])
+    return params, opt_state, total_loss / count, correct / count
 
 
-def train(model, optimizer, train_data, epochs: int, batch_size: int, key, quiet: bool = False):
+def train(
+    model, optimizer, train_data, epochs: int, batch_size: int, key, test_data=None, quiet: bool = False
+):
     """Train ``model`` on ``train_data = (x, y)``; return ``(params, history)``.
 
     ``key`` makes the initial parameters (``fold_in(key, 0)``) and each epoch's shuffle
-    (``fold_in(key, epoch + 1)``), so a seed reproduces a run exactly.
+    (``fold_in(key, epoch + 1)``), so a seed reproduces a run exactly. With ``test_data``
+    the model is scored on it after every epoch (``history.test_accuracy``); the test data
+    never changes the parameters.
 
     Example:
       >>> import numpy as np
       >>> import minigrad.random as mr
       >>> x, y = np.array([[0.0], [1.0]] * 8, np.float32), np.array([0, 1] * 8)
-      >>> params, history = train(nn.MLP([1, 2]), optim.adam(0.1), (x, y), 20, 4, mr.key(0), quiet=True)
-      >>> len(history.loss), history.accuracy[-1]
-      (20, 1.0)
+      >>> params, history = train(nn.MLP([1, 2]), optim.adam(0.1), (x, y), 20, 4, mr.key(0), (x, y), quiet=True)
+      >>> len(history.loss), history.accuracy[-1], history.test_accuracy[-1]
+      (20, 1.0, 1.0)
     """
-    x_train, y_train = train_data
     params = model.init(mr.fold_in(key, 0))
     opt_state = optimizer.init(params)
     step = make_step(model.apply, optimizer)
     history = History()
-    epochs_iter, fancy = _progress(epochs, quiet)
-    for epoch in epochs_iter:
-        losses, correct = [], 0
-        shuffle_key = mr.fold_in(key, epoch + 1)
-        for xb, yb in datasets.minibatches((x_train, y_train), batch_size, key=shuffle_key):
-            params, opt_state, loss, batch_correct = step(params, opt_state, xb, yb)
-            losses.append(float(loss) * len(yb))
-            correct += int(batch_correct)
-        history.loss.append(sum(losses) / len(y_train))
-        history.accuracy.append(correct / len(y_train))
-        summary = f"loss {history.loss[-1]:.4f}  train accuracy {100 * history.accuracy[-1]:.1f}%"
-        if fancy:
-            epochs_iter.set_postfix_str(summary, refresh=False)
-        elif not quiet:
-            print(f"epoch {epoch + 1:>3}/{epochs}  {summary}", flush=True)
+    bar = progress(epochs, quiet)
+    for epoch in range(epochs):
+        params, opt_state, loss, train_accuracy = _train_epoch(
+            step, params, opt_state, train_data, batch_size, mr.fold_in(key, epoch + 1)
+        )
+        history.loss.append(loss)
+        history.accuracy.append(train_accuracy)
+        if test_data is not None:
+            history.test_accuracy.append(accuracy(model.apply, params, *test_data))
+        bar.update(history.summary())
+    bar.close()
     return params, history
-
-
-def save_loss_plot(history: History, path: str, title: str) -> bool:
-    """Write a PNG of the loss curve with matplotlib; False (and a note) if it is missing.
-
-    Example:
-      >>> import contextlib, os, tempfile
-      >>> path = os.path.join(tempfile.mkdtemp(), "loss.png")
-      >>> with open(os.devnull, "w") as quiet, contextlib.redirect_stdout(quiet):
-      ...     written = save_loss_plot(History([1.0, 0.5], [0.5, 0.9]), path, "loss")
-      >>> written == os.path.exists(path)
-      True
-    """
-    try:
-        import matplotlib  # noqa: PLC0415 - an optional dependency
-
-        matplotlib.use("Agg")
-        import matplotlib.pyplot as plt  # noqa: PLC0415
-        import matplotlib.ticker  # noqa: PLC0415
-    except ImportError:
-        print("--plot needs matplotlib (pip install matplotlib); no plot written.")
-        return False
-    figure, axes = plt.subplots(figsize=(6, 4))
-    epochs = np.arange(1, len(history.loss) + 1)
-    axes.plot(epochs, history.loss, marker="o", markersize=3)
-    axes.set_xlabel("epoch")
-    axes.set_ylabel("training loss (cross-entropy)")
-    axes.set_yscale("log")
-    axes.set_title(title)
-    axes.grid(True, alpha=0.3)
-    axes.xaxis.set_major_locator(matplotlib.ticker.MaxNLocator(integer=True))
-    figure.tight_layout()
-    figure.savefig(path, dpi=120)
-    plt.close(figure)
-    return True
-
-
-def int_at_least(minimum: int):
-    """An argparse ``type``: an integer of at least ``minimum``, else a usage error.
-
-    Example:
-      >>> parser = argparse.ArgumentParser(prog="demo")
-      >>> _ = parser.add_argument("--n", type=int_at_least(1))
-      >>> parser.parse_args(["--n", "3"]).n
-      3
-    """
-
-    def parse(text: str) -> int:
-        try:
-            value = int(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"expected an integer, got {text!r}") from None
-        if value < minimum:
-            raise argparse.ArgumentTypeError(f"must be at least {minimum}, got {value}")
-        return value
-
-    parse.__name__ = "int"  # argparse names the type in its messages
-    return parse
-
-
-def positive_float(text: str) -> float:
-    """An argparse ``type``: a finite number greater than 0, else a usage error.
-
-    Example:
-      >>> positive_float("0.5")
-      0.5
-    """
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
-    if not (np.isfinite(value) and value > 0):
-        raise argparse.ArgumentTypeError(f"must be a positive number, got {text}")
-    return value
-
-
-def add_training_flags(parser: argparse.ArgumentParser, epochs: int, batch_size: int, lr: float) -> None:
-    """The flags every classification example takes.
-
-    Example:
-      >>> parser = argparse.ArgumentParser()
-      >>> add_training_flags(parser, epochs=3, batch_size=8, lr=0.01)
-      >>> args = parser.parse_args(["--model", "cnn", "--plot"])
-      >>> args.epochs, args.model, args.plot
-      (3, 'cnn', '')
-    """
-    parser.add_argument(
-        "--epochs", type=int_at_least(1), default=epochs, help=f"passes over the data (default {epochs})"
-    )
-    parser.add_argument(
-        "--batch-size",
-        type=int_at_least(1),
-        default=batch_size,
-        help=f"examples per step (default {batch_size})",
-    )
-    parser.add_argument("--lr", type=positive_float, default=lr, help=f"Adam learning rate (default {lr})")
-    parser.add_argument("--seed", type=int, default=0, help="seed for initialisation and shuffling")
-    parser.add_argument("--model", choices=("mlp", "cnn"), default="mlp", help="the network (default mlp)")
-    save = parser.add_mutually_exclusive_group()
-    save.add_argument(
-        "--save", metavar="PATH", help="where to save the parameters (.npz; default NAME-MODEL.npz here)"
-    )
-    save.add_argument("--no-save", action="store_true", help="do not save the parameters")
-    parser.add_argument(
-        "--plot", nargs="?", const="", metavar="PNG", help="write the loss curve as a PNG (needs matplotlib)"
-    )
-    parser.add_argument("--quiet", action="store_true", help="print only the final results")
-
-
-def report(args, name: str, params, history: History, test_accuracy: float, seconds: float) -> None:
-    """Print the results, save the parameters and the plot; the last line is the accuracy.
-
-    Example:
-      >>> import os, tempfile
-      >>> path = os.path.join(tempfile.mkdtemp(), "p.npz")
-      >>> args = argparse.Namespace(model="mlp", epochs=1, plot=None, save=path, no_save=False)
-      >>> report(args, "demo", [np.zeros(2)], History([0.1], [0.9]), 0.978, 1.25)  # doctest: +ELLIPSIS
-      trained mlp for 1 epochs in 1.2 s
-      saved parameters to .../p.npz
-      test accuracy: 97.8%
-    """
-    print(f"trained {args.model} for {args.epochs} epochs in {seconds:.1f} s")
-    if not getattr(args, "no_save", False):
-        save_path = args.save or f"{name}-{args.model}.npz"
-        io.save(save_path, params)
-        print(f"saved parameters to {save_path}")
-    if args.plot is not None:
-        plot_path = args.plot or f"{name}-{args.model}-loss.png"
-        if save_loss_plot(history, plot_path, f"{name} {args.model}: training loss"):
-            print(f"wrote the loss curve to {plot_path}")
-    sys.stdout.flush()
-    print(f"test accuracy: {100 * test_accuracy:.1f}%")
 
 
 def timed_train(*arguments, **keywords):

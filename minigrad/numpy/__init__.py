@@ -12,21 +12,68 @@ Example:
 
 import numpy as _np
 
-from minigrad.numpy import _methods  # noqa: F401 - installs the tracer operators
-from minigrad.numpy._creation import (
-    arange,
-    array,
-    asarray,
-    astype,
-    empty,
-    eye,
-    full,
-    full_like,
-    linspace,
-    ones,
-    ones_like,
-    zeros,
-    zeros_like,
+from minigrad.numpy import (
+    _creation,
+    _methods,  # noqa: F401 - installs the tracer operators
+)
+from minigrad.numpy._at import array, asarray, returns_with_at
+from minigrad.numpy._building import (
+    append,
+    atleast_3d,
+    copy,
+    delete,
+    fliplr,
+    flipud,
+    insert,
+    repeat,
+    resize,
+    roll,
+    rot90,
+    tile,
+)
+from minigrad.numpy._complex import (
+    angle,
+    conj,
+    conjugate,
+    imag,
+    iscomplex,
+    iscomplexobj,
+    isreal,
+    isrealobj,
+    real,
+)
+from minigrad.numpy._creation import astype
+
+# Array functions: running totals, sorting and searching, value-dependent shapes.
+from minigrad.numpy._cumulative import (
+    cumprod,
+    cumsum,
+    cumulative_prod,
+    cumulative_sum,
+    diff,
+    ediff1d,
+    gradient,
+    nancumprod,
+    nancumsum,
+)
+from minigrad.numpy._data_dependent import argwhere, bincount, count_nonzero, flatnonzero, nonzero, unique
+from minigrad.numpy._floating import (
+    copysign,
+    fabs,
+    float_power,
+    fmax,
+    fmin,
+    frexp,
+    heaviside,
+    ldexp,
+    logaddexp,
+    logaddexp2,
+    modf,
+    nan_to_num,
+    nextafter,
+    pow,
+    signbit,
+    spacing,
 )
 from minigrad.numpy._indexing import getitem
 from minigrad.numpy._linalg import dot, einsum, inner, matmul, outer, tensordot, vdot
@@ -81,6 +128,34 @@ from minigrad.numpy._math import (
     true_divide,
     where,
 )
+from minigrad.numpy._matrices import cross, diag, diagflat, diagonal, kron, trace, tri, tril, triu, vander
+from minigrad.numpy._modular import (
+    bitwise_count,
+    bitwise_left_shift,
+    bitwise_right_shift,
+    divmod,
+    floor_divide,
+    fmod,
+    gcd,
+    lcm,
+    left_shift,
+    mod,
+    remainder,
+    right_shift,
+)
+from minigrad.numpy._predicates import (
+    all,
+    allclose,
+    any,
+    array_equal,
+    array_equiv,
+    isclose,
+    isinf,
+    isnan,
+    isneginf,
+    isposinf,
+    isscalar,
+)
 from minigrad.numpy._reductions import (
     amax,
     amin,
@@ -95,6 +170,7 @@ from minigrad.numpy._reductions import (
     sum,
     var,
 )
+from minigrad.numpy._rounding import around, ceil, fix, floor, rint, round, trunc
 from minigrad.numpy._shape import (
     atleast_1d,
     atleast_2d,
@@ -118,6 +194,65 @@ from minigrad.numpy._shape import (
     transpose,
     vstack,
 )  # fmt: skip
+from minigrad.numpy._sorting import (
+    argpartition,
+    argsort,
+    digitize,
+    lexsort,
+    partition,
+    searchsorted,
+    sort,
+    take_along_axis,
+)  # fmt: skip
+from minigrad.numpy._statistics import (
+    median,
+    nanargmax,
+    nanargmin,
+    nanmax,
+    nanmean,
+    nanmedian,
+    nanmin,
+    nanpercentile,
+    nanprod,
+    nanquantile,
+    nanstd,
+    nansum,
+    nanvar,
+    percentile,
+    ptp,
+    quantile,
+)
+from minigrad.numpy._trig import (
+    acos,
+    acosh,
+    arccos,
+    arccosh,
+    arcsin,
+    arcsinh,
+    arctan2,
+    arctanh,
+    asin,
+    asinh,
+    atan,
+    atan2,
+    atanh,
+    cosh,
+    deg2rad,
+    degrees,
+    hypot,
+    rad2deg,
+    radians,
+    sinc,
+    sinh,
+)
+
+# New arrays have JAX's `.at` (they are ndarrays; what is computed from them is plain).
+empty, eye, full, full_like = map(
+    returns_with_at, (_creation.empty, _creation.eye, _creation.full, _creation.full_like)
+)
+arange, linspace = returns_with_at(_creation.arange), returns_with_at(_creation.linspace)
+ones, ones_like = returns_with_at(_creation.ones), returns_with_at(_creation.ones_like)
+zeros, zeros_like = returns_with_at(_creation.zeros), returns_with_at(_creation.zeros_like)
 
 # Dtypes and constants, so `mnp.float32` and `mnp.pi` read as they do with NumPy.
 float16, float32, float64 = _np.float16, _np.float32, _np.float64
@@ -142,4 +277,32 @@ __all__ = [
     "size", "split", "sqrt", "square", "squeeze", "stack", "std", "stop_gradient", "subtract",
     "sum", "swapaxes", "take", "tan", "tanh", "tensordot", "transpose", "true_divide", "uint32",
     "uint8", "var", "vdot", "vstack", "where", "zeros", "zeros_like",
+]  # fmt: skip
+
+__all__ += [
+    "acos", "acosh", "all", "allclose", "angle", "any", "arccos", "arccosh", "arcsin", "arcsinh",
+    "arctan2", "arctanh", "around", "array_equal", "array_equiv", "asin", "asinh", "atan", "atan2",
+    "atanh", "bitwise_left_shift", "bitwise_right_shift", "ceil", "conj", "conjugate", "copysign",
+    "cosh", "deg2rad", "degrees", "divmod", "fabs", "fix", "float_power", "floor", "floor_divide",
+    "fmax", "fmin", "fmod", "gcd", "heaviside", "hypot", "imag", "isclose", "iscomplex",
+    "iscomplexobj", "isinf", "isnan", "isneginf", "isposinf", "isreal", "isrealobj", "isscalar",
+    "lcm", "left_shift", "logaddexp", "logaddexp2", "mod", "nan_to_num", "rad2deg", "radians",
+    "real", "remainder", "right_shift", "rint", "round", "signbit", "sinc", "sinh", "trunc",
+    "bitwise_count", "frexp", "ldexp", "modf", "nextafter", "pow", "spacing",
+]  # fmt: skip
+
+# `mnp.linalg`, NumPy's `numpy.linalg`; imported last, since it is built on the functions above.
+from minigrad.numpy import linalg  # noqa: E402
+
+__all__ += ["linalg"]
+__all__ += [
+    "argpartition", "argsort", "argwhere", "bincount", "count_nonzero", "cumprod", "cumsum",
+    "cumulative_prod", "cumulative_sum", "diff", "digitize", "ediff1d", "flatnonzero", "gradient",
+    "lexsort", "nancumprod", "nancumsum", "nonzero", "partition", "searchsorted", "sort",
+    "take_along_axis", "unique",
+    "append", "atleast_3d", "copy", "delete", "fliplr", "flipud", "insert", "repeat", "resize",
+    "roll", "rot90", "tile",
+    "cross", "diag", "diagflat", "diagonal", "kron", "trace", "tri", "tril", "triu", "vander",
+    "median", "nanargmax", "nanargmin", "nanmax", "nanmean", "nanmedian", "nanmin", "nanpercentile",
+    "nanprod", "nanquantile", "nanstd", "nansum", "nanvar", "percentile", "ptp", "quantile",
 ]  # fmt: skip

@@ -17,7 +17,6 @@ from minigrad.numpy._promotion import dtype_of, normalize_axis, promote, to_arra
 from minigrad.ops import elementwise as ew
 from minigrad.ops import logic as lg
 from minigrad.ops import shape as sh
-from minigrad.tree import tree_leaves
 
 __all__ = [
     "asarray", "array", "zeros", "ones", "full", "empty", "zeros_like", "ones_like",
@@ -32,10 +31,7 @@ def asarray(a, dtype=None):
       >>> asarray([1, 2], dtype=np.float32)
       array([1., 2.], dtype=float32)
     """
-    if isinstance(a, (list, tuple)) and any(isinstance(leaf, Tracer) for leaf in tree_leaves(a)):
-        parts = promote("asarray", *(asarray(item) for item in a))
-        stacked = sh.concatenate([sh.expand_dims(p, (0,)) for p in parts], 0)
-        return stacked if dtype is None else to_array(stacked, np.dtype(dtype))
+    # Sequences holding tracers are stacked by to_array, Python numbers in them weak.
     return to_array(a, None if dtype is None else np.dtype(dtype))
 
 

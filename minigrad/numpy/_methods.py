@@ -15,7 +15,27 @@ from __future__ import annotations
 import math
 
 from minigrad.core.trace import register_math_counterparts, register_tracer_methods
-from minigrad.numpy import _creation, _indexing, _linalg, _math, _reductions, _shape
+from minigrad.numpy import (
+    _at,
+    _building,
+    _complex,
+    _creation,
+    _cumulative,
+    _data_dependent,
+    _floating,
+    _indexing,
+    _linalg,
+    _math,
+    _matrices,
+    _modular,
+    _predicates,
+    _reductions,
+    _rounding,
+    _shape,
+    _sorting,
+    _statistics,
+    _trig,
+)
 
 __all__ = ["TRACER_METHODS"]
 
@@ -104,6 +124,90 @@ TRACER_METHODS = {
     "swapaxes": _shape.swapaxes,
 }
 
+
+# Array methods of the array-function family (sorting, running totals, ...).
+def _sort_method(self, axis=-1, kind=None, order=None, *, stable=None):
+    return _sorting.sort(self, axis, kind, order)
+
+
+def _argsort_method(self, axis=-1, kind=None, order=None, *, stable=None):
+    return _sorting.argsort(self, axis, kind, order)
+
+
+def _repeat_method(self, repeats, axis=None):
+    return _building.repeat(self, repeats, axis)
+
+
+def _nonzero_method(self):
+    return _data_dependent.nonzero(self)
+
+
+def _searchsorted_method(self, v, side="left", sorter=None):
+    return _sorting.searchsorted(self, v, side, sorter)
+
+
+TRACER_METHODS.update(
+    {
+        "cumsum": _cumulative.cumsum,
+        "cumprod": _cumulative.cumprod,
+        "sort": _sort_method,
+        "argsort": _argsort_method,
+        "repeat": _repeat_method,
+        "diagonal": _matrices.diagonal,
+        "trace": _matrices.trace,
+        "nonzero": _nonzero_method,
+        "take": _shape.take,
+        "searchsorted": _searchsorted_method,
+        "ptp": _statistics.ptp,
+    }
+)
+
+
+def _round_method(self, decimals=0, out=None):
+    return _rounding.round(self, decimals, out)
+
+
+def _python_round(self, ndigits=None):
+    # NumPy arrays have no __round__; JAX's do, and give an array, as this one does.
+    return _rounding.round(self, 0 if ndigits is None else ndigits)
+
+
+# Properties without docstrings of their own: doctest would collect a function's
+# docstring, with its example, as Tracer's (in a module where the example cannot run).
+def _real_part(self):
+    return _complex.real(self)
+
+
+def _imaginary_part(self):
+    return _complex.imag(self)
+
+
+# Mathematical operators and methods (issue 11).
+TRACER_METHODS.update({
+    "__mod__": _modular.remainder,
+    "__rmod__": _swap(_modular.remainder),
+    "__floordiv__": _modular.floor_divide,
+    "__rfloordiv__": _swap(_modular.floor_divide),
+    "__divmod__": _modular.divmod,
+    "__rdivmod__": _swap(_modular.divmod),
+    "__lshift__": _modular.left_shift,
+    "__rlshift__": _swap(_modular.left_shift),
+    "__rshift__": _modular.right_shift,
+    "__rrshift__": _swap(_modular.right_shift),
+    "__round__": _python_round,
+    "round": _round_method,
+    "conj": _complex.conj,
+    "conjugate": _complex.conj,
+    "real": property(_real_part),
+    "imag": property(_imaginary_part),
+    "any": _predicates.any,
+    "all": _predicates.all,
+})  # fmt: skip
+
+
+# Indexed updates (JAX's x.at[index].set(v) and friends).
+TRACER_METHODS["at"] = property(_at.IndexUpdateHelper)
+
 register_tracer_methods(TRACER_METHODS)
 
 
@@ -123,7 +227,18 @@ _RENAMED_FROM_MATH = {
 
 def _math_counterparts() -> dict[str, str]:
     """``{"tanh": "mnp.tanh", "atan": "mnp.arctan", ...}`` for the functions that exist."""
-    modules = (_math, _reductions, _linalg, _shape, _creation)
+    modules = (
+        _math,
+        _trig,
+        _floating,
+        _rounding,
+        _modular,
+        _predicates,
+        _reductions,
+        _linalg,
+        _shape,
+        _creation,
+    )
     counterparts = {}
     for name in dir(math):
         numpy_name = _RENAMED_FROM_MATH.get(name, name)

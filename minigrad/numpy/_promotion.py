@@ -19,7 +19,9 @@ import numpy as np
 
 from minigrad.core.dtypes import is_python_scalar, plain_array
 from minigrad.core.trace import Tracer
+from minigrad.ops import shape as sh
 from minigrad.ops.elementwise import convert_element_type
+from minigrad.tree import tree_leaves
 
 __all__ = ["promote", "promote_to_inexact", "to_array", "dtype_of", "normalize_axes", "normalize_axis"]
 
@@ -27,18 +29,42 @@ __all__ = ["promote", "promote_to_inexact", "to_array", "dtype_of", "normalize_a
 def dtype_of(x) -> np.dtype:
     if isinstance(x, (np.ndarray, Tracer, np.generic)):
         return x.dtype
+    if holds_tracers(x):
+        return to_array(x).dtype
     return np.asarray(x).dtype
 
 
+def holds_tracers(x) -> bool:
+    """Whether ``x`` is a list or tuple with a traced value somewhere inside."""
+    return isinstance(x, (list, tuple)) and any(isinstance(leaf, Tracer) for leaf in tree_leaves(x))
+
+
 def to_array(x, dtype=None):
-    """A tracer (cast if needed) or a NumPy array; lists of numbers become arrays."""
+    """A tracer (cast if needed) or a NumPy array; lists of numbers become arrays, and
+    lists holding tracers are stacked into one traced array (as NumPy stacks a list)."""
     if isinstance(x, Tracer):
         return x if dtype is None or x.dtype == dtype else convert_element_type(x, dtype)
     if type(x) is not np.ndarray and isinstance(x, np.ndarray):
         x = plain_array(x, "minigrad.numpy")  # np.matrix as a plain array; masked arrays refused
     if isinstance(x, np.ndarray) and (dtype is None or x.dtype == dtype):
         return x
+    if holds_tracers(x):
+        return _stacked(x, dtype)
     return np.asarray(x, dtype=dtype)
+
+
+def _stacked(items, dtype):
+    """A traced array from a sequence whose items (arrays, numbers, sequences) may be traced."""
+    # Python numbers stay as they are, so that they promote weakly.
+    parts = [item if is_python_scalar(item) else to_array(item) for item in items]
+    shapes = {np.shape(p) for p in parts}
+    if len(shapes) > 1:
+        raise ValueError(
+            f"array: the items of a sequence must have one shape to form an array, got shapes "
+            f"{[np.shape(p) for p in parts]}."
+        )
+    parts = promote("array", *parts) if dtype is None else [to_array(p, dtype) for p in parts]
+    return sh.concatenate([sh.expand_dims(to_array(p), (0,)) for p in parts], 0)
 
 
 # A Python number of each kind, standing in for a weakly typed tracer (a Python number

@@ -39,12 +39,13 @@ from minigrad.transforms.api_util import (
     as_array,
     check_argnums_type,
     check_callable,
+    derivative_zeros,
     differentiated_arguments,
     flatten_arguments,
     flatten_inputs,
     instantiate_zeros,
 )
-from minigrad.tree import tree_flatten, tree_map, tree_unflatten
+from minigrad.tree import tree_flatten, tree_leaves, tree_map, tree_unflatten
 
 __all__ = ["vjp", "grad", "value_and_grad", "backward_pass", "stop_gradient", "GRAD_NON_SCALAR_ADVICE"]
 
@@ -275,10 +276,11 @@ def _function_and_line(fun) -> str:
     return f"{name} (defined at {code.co_filename}:{code.co_firstlineno})" if code is not None else name
 
 
-def value_and_grad(fun, argnums=0, has_aux: bool = False):
+def value_and_grad(fun, argnums=0, has_aux: bool = False, holomorphic: bool = False, allow_int: bool = False):
     """Like ``grad``, but the new function returns ``(value, gradient)``.
 
-    With ``has_aux=True`` it returns ``((value, aux), gradient)``.
+    With ``has_aux=True`` it returns ``((value, aux), gradient)``. ``holomorphic`` and
+    ``allow_int`` are as for ``grad``.
 
     Example:
       >>> import numpy as np
@@ -291,7 +293,9 @@ def value_and_grad(fun, argnums=0, has_aux: bool = False):
 
     @functools.wraps(fun)
     def value_and_grad_fun(*args, **kwargs):
-        picked, fun_of_picked = differentiated_arguments("grad", fun, argnums, args, kwargs)
+        picked, fun_of_picked = differentiated_arguments("grad", fun, argnums, args, kwargs, allow_int)
+        if holomorphic:
+            _check_complex_inputs(picked, argnums)
         result = _vjp(fun_of_picked, (picked,), has_aux, single_use=True)
         out, vjp_fn = result[:2]
         out_aval = get_aval(out) if hasattr(out, "shape") or np.isscalar(out) else None
@@ -309,25 +313,64 @@ def value_and_grad(fun, argnums=0, has_aux: bool = False):
                 f"grad: the output of {_function_and_line(fun)} has shape {out_aval.shape}. "
                 f"{GRAD_NON_SCALAR_ADVICE}"
             )
-        if not is_float_dtype(out_aval.dtype):
-            raise TypeError(
-                f"grad: the output of {_function_and_line(fun)} has dtype {out_aval.dtype}; it "
-                "must be floating point to be differentiated."
-            )
+        _check_output_dtype(fun, out_aval.dtype, holomorphic)
         (grads,) = vjp_fn(np.ones((), out_aval.dtype))
+        if allow_int:
+            grads = tree_map(_float0_for_integers, picked, grads)
         value = (out, result[2]) if has_aux else out
         return value, grads
 
     return value_and_grad_fun
 
 
-def grad(fun, argnums=0, has_aux: bool = False):
+def _check_output_dtype(fun, dtype, holomorphic: bool) -> None:
+    """grad needs a real floating-point output, or a complex one with ``holomorphic``."""
+    if not is_float_dtype(dtype):
+        raise TypeError(
+            f"grad: the output of {_function_and_line(fun)} has dtype {dtype}; it must be "
+            "floating point to be differentiated."
+        )
+    if np.dtype(dtype).kind == "c" and not holomorphic:
+        raise TypeError(
+            f"grad: the output of {_function_and_line(fun)} is complex ({dtype}). grad needs a "
+            "real output: take mnp.abs(...) ** 2 or the real part, or pass holomorphic=True "
+            "if the function is complex-differentiable (then use vjp for other cases)."
+        )
+    if holomorphic and np.dtype(dtype).kind != "c":
+        raise TypeError(
+            f"grad: holomorphic=True needs a complex output, but {_function_and_line(fun)} "
+            f"returns {dtype}; drop holomorphic=True for a real function."
+        )
+
+
+def _check_complex_inputs(picked, argnums) -> None:
+    for leaf in tree_leaves(picked):
+        dtype = get_aval(leaf).dtype
+        if dtype.kind != "c":
+            raise TypeError(
+                f"grad: holomorphic=True needs complex inputs, but the argument chosen by "
+                f"argnums={argnums!r} has dtype {dtype}; pass it as complex (x + 0j)."
+            )
+
+
+def _float0_for_integers(arg, gradient):
+    """The gradient of an integer argument under ``allow_int``: float0 zeros."""
+    aval = get_aval(arg)
+    return gradient if is_float_dtype(aval.dtype) else derivative_zeros(aval)
+
+
+def grad(fun, argnums=0, has_aux: bool = False, holomorphic: bool = False, allow_int: bool = False):
     """The gradient of a scalar-valued ``fun`` with respect to argument(s) ``argnums``.
 
     Args:
       fun: returns a scalar (0-d) float array.
       argnums: an int, or a tuple of ints (then a tuple of gradients is returned).
       has_aux: ``fun`` returns ``(scalar, aux)``; the new function returns ``(grad, aux)``.
+      holomorphic: ``fun`` is complex-differentiable, of complex inputs with a complex
+        output; the result is the complex derivative. Without it a complex output is a
+        ``TypeError``.
+      allow_int: integer (and boolean) arguments may be differentiated; their gradient
+        is zeros of dtype ``float0`` (no data), as in JAX.
 
     Returns:
       A function with ``fun``'s arguments returning gradients shaped like the arguments.
@@ -340,7 +383,7 @@ def grad(fun, argnums=0, has_aux: bool = False):
     """
     check_callable("grad", fun)
     check_argnums_type("grad", argnums)
-    value_and_grad_fun = value_and_grad(fun, argnums, has_aux)
+    value_and_grad_fun = value_and_grad(fun, argnums, has_aux, holomorphic, allow_int)
 
     @functools.wraps(fun)
     def grad_fun(*args, **kwargs):

@@ -13,7 +13,7 @@ from __future__ import annotations
 import attrs
 import numpy as np
 
-from minigrad.core.dtypes import PYTHON_SCALARS, is_float_dtype, is_python_scalar, plain_array
+from minigrad.core.dtypes import PYTHON_SCALARS, float0, is_float_dtype, is_python_scalar, plain_array
 from minigrad.core.ir import ShapedArray
 from minigrad.core.trace import Tracer, get_aval
 from minigrad.tree import tree_flatten, tree_flatten_with_path
@@ -28,6 +28,7 @@ __all__ = [
     "check_differentiable",
     "differentiated_arguments",
     "instantiate_zeros",
+    "derivative_zeros",
     "merge_arguments",
     "check_callable",
     "check_argnums_type",
@@ -68,6 +69,18 @@ def instantiate_zeros(values, avals) -> list:
         np.zeros(aval.shape, aval.dtype) if value is None else value
         for value, aval in zip(values, avals, strict=True)
     ]
+
+
+def derivative_zeros(aval) -> np.ndarray:
+    """The zero derivative of a value typed ``aval``, as JAX gives it: zeros of its dtype
+    for a float, zeros of dtype ``float0`` (no data) for an integer or boolean.
+
+    Example:
+      >>> from minigrad.core.ir import ShapedArray
+      >>> derivative_zeros(ShapedArray((2,), np.int64)).dtype == float0
+      True
+    """
+    return np.zeros(aval.shape, aval.dtype if is_float_dtype(aval.dtype) else float0)
 
 
 def argument_aval(leaf) -> ShapedArray:
@@ -300,11 +313,12 @@ def merge_arguments(positions, values, rest) -> list:
     return [by_position[i] if i in by_position else next(others) for i in range(num_args)]
 
 
-def differentiated_arguments(transform: str, fun, argnums, args, kwargs=None):
+def differentiated_arguments(transform: str, fun, argnums, args, kwargs=None, allow_int: bool = False):
     """The arguments ``argnums`` picks and ``fun`` as a function of them alone.
 
     The picks are one argument for an int ``argnums``, else a tuple; each must be
-    floating point. ``fun_of_picked(picked)`` calls ``fun`` with them put back in place.
+    floating point unless ``allow_int``. ``fun_of_picked(picked)`` calls ``fun`` with
+    them put back in place.
 
     Example:
       >>> picked, f = differentiated_arguments("grad", lambda a, b: a - b, 1, (5.0, 2.0))
@@ -314,7 +328,8 @@ def differentiated_arguments(transform: str, fun, argnums, args, kwargs=None):
     kwargs = {} if kwargs is None else kwargs
     chosen = normalize_argnums(transform, argnums, len(args))
     for argnum in chosen:
-        check_differentiable(transform, argnums, argnum, args[argnum])
+        if not allow_int:
+            check_differentiable(transform, argnums, argnum, args[argnum])
     single = isinstance(argnums, (int, np.integer))
     picked = args[chosen[0]] if single else tuple(args[i] for i in chosen)
     others = [arg for i, arg in enumerate(args) if i not in chosen]

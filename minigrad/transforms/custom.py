@@ -11,9 +11,10 @@ what the function means to it:
   intermediates, which are recomputed in the backward pass.
 
 Values the function closes over become leading inputs of the call (the program's
-constants), so tracers of outer transforms flow through it like any argument. Because
-the function is staged, Python control flow on its traced arguments raises
-``ConcretizationError``.
+constants), so tracers of outer transforms flow through it like any argument. A
+``custom_vjp`` whose ``fwd`` has Python control flow on its arguments cannot be staged:
+under ``grad``/``vjp``, whose values are known, it is bound as ``custom_vjp_call_on_values``,
+which runs ``fwd`` on them (as JAX does); elsewhere that raises ``ConcretizationError``.
 
 Example:
     >>> import numpy as np
@@ -31,10 +32,12 @@ import inspect
 
 import numpy as np
 
+from minigrad.core.errors import ConcretizationError
 from minigrad.core.interpreter import eval_jaxpr
 from minigrad.core.ir import ClosedJaxpr, Jaxpr
 from minigrad.core.lowering import lower_by_impl
 from minigrad.core.primitive import Primitive
+from minigrad.core.recording import RecordTrace
 from minigrad.core.staging import stage_flat
 from minigrad.core.trace import Tracer, bind, current_depth, get_aval
 from minigrad.ops.elementwise import add
@@ -53,7 +56,10 @@ from minigrad.transforms.forward import jvp
 from minigrad.transforms.staged_program import stage_pytree
 from minigrad.tree import tree_flatten, tree_leaves, tree_unflatten
 
-__all__ = ["custom_vjp", "checkpoint", "custom_vjp_call_p", "checkpoint_p", "CUSTOM_VJP_JVP_MESSAGE"]
+__all__ = [
+    "custom_vjp", "checkpoint", "custom_vjp_call_p", "custom_vjp_on_values_p", "checkpoint_p",
+    "CUSTOM_VJP_JVP_MESSAGE",
+]  # fmt: skip
 
 CUSTOM_VJP_JVP_MESSAGE = (
     "custom_vjp: forward-mode differentiation (jvp, jacfwd, hessian) of a function with a "
@@ -255,6 +261,84 @@ def custom_vjp_call_batch(args, dims, *, jaxpr, num_consts, num_res, _bwd):
     return outs, out_dims
 
 
+# ---------------------------------------------------------------------------------------
+# custom_vjp run on values: when fwd has Python control flow on its arguments, it cannot
+# be staged; under grad and vjp the values are known, so fwd runs on them instead.
+
+
+class _RuleOnValues:
+    """fwd as a Python function of flat leaves, and bwd with the layout of fwd's outputs
+    (known once fwd has run: ``trees`` gets ``out``, ``res`` and ``num_out``)."""
+
+    def __init__(self, flat_fwd, user_bwd, in_tree, arg_avals, trees):
+        self.flat_fwd = flat_fwd
+        self.user_bwd = user_bwd
+        self.in_tree = in_tree
+        self.arg_avals = arg_avals
+        self.trees = trees
+
+    def bwd(self, residuals, out_cts) -> list:
+        trees = self.trees
+        return _call_bwd(
+            self.user_bwd, self.in_tree, trees["out"], trees["res"], self.arg_avals, residuals, out_cts
+        )
+
+
+def _innermost_trace_records(args) -> bool:
+    traces = [arg._trace for arg in args if isinstance(arg, Tracer)]
+    return bool(traces) and isinstance(max(traces, key=lambda trace: trace.level), RecordTrace)
+
+
+custom_vjp_on_values_p = Primitive("custom_vjp_call_on_values", multiple_results=True)
+custom_vjp_on_values_p.def_lowering(lower_by_impl)
+
+
+@custom_vjp_on_values_p.def_impl
+def custom_vjp_on_values_impl(*inputs, _rule):
+    outs = _rule.flat_fwd(*inputs)
+    if any(isinstance(out, Tracer) for out in outs):
+        raise TypeError(
+            "custom_vjp: fwd closes over a value traced by the transform that calls it and uses "
+            "Python control flow, so it can be neither staged nor run on plain values. Pass that "
+            "value as an argument of the function."
+        )
+    return outs
+
+
+@custom_vjp_on_values_p.def_shape_rule
+def custom_vjp_on_values_shape_rule(*avals, _rule):
+    return list(stage_flat(_rule.flat_fwd, avals).out_avals)
+
+
+@custom_vjp_on_values_p.def_vjp_all
+def custom_vjp_on_values_vjp(wanted, cts, ans, *primals, _rule):
+    num_out = _rule.trees["num_out"]
+    out_cts, res_cts = list(cts[:num_out]), list(cts[num_out:])
+    cts_in = list(_rule.bwd(list(ans[num_out:]), out_cts))
+    if not all(_is_zero(ct) for ct in res_cts):
+        # grad of grad: cotangents of the residuals go through the derivative of fwd.
+        _, pullback = vjp(_rule.flat_fwd, *primals)
+        zero_outs = instantiate_zeros([None] * num_out, [get_aval(a) for a in ans[:num_out]])
+        through_residuals = pullback([*zero_outs, *res_cts])
+        cts_in = [
+            t if c is None else (c if t is None else add(c, t)) for c, t in zip(cts_in, through_residuals)
+        ]
+    return cts_in
+
+
+@custom_vjp_on_values_p.def_jvp
+def custom_vjp_on_values_jvp(primals, tangents, ans, **params):
+    raise TypeError(CUSTOM_VJP_JVP_MESSAGE)
+
+
+@custom_vjp_on_values_p.def_batch
+def custom_vjp_on_values_batch(args, dims, *, _rule):
+    # Staging this equation needs fwd staged, which failed before it was bound, so no
+    # program holds it; mapped for completeness, without the custom rule.
+    outs = vmap(_rule.flat_fwd, in_axes=tuple(dims))(*args)
+    return outs, [0] * len(outs)
+
+
 class custom_vjp:  # noqa: N801 - the name users know from JAX
     """A function whose reverse-mode derivative is given by the user.
 
@@ -277,8 +361,10 @@ class custom_vjp:  # noqa: N801 - the name users know from JAX
 
     ``grad``, ``vjp``, ``jacrev``, ``vmap`` and ``make_jaxpr`` use the rule; ``grad`` of
     ``grad`` differentiates ``fwd`` and ``bwd`` themselves. Forward mode (``jvp``,
-    ``jacfwd``, ``hessian``) raises ``TypeError``, as in JAX. ``fwd`` is staged, so
-    Python control flow on its traced arguments raises ``ConcretizationError``.
+    ``jacfwd``, ``hessian``) raises ``TypeError``, as in JAX. ``fwd`` is staged when it
+    can be; when it has Python control flow on its arguments, ``grad`` and ``vjp`` run it
+    on their values instead (as JAX does), while ``jit``, ``vmap`` and ``make_jaxpr``
+    raise ``ConcretizationError``.
 
     Example:
       >>> import numpy as np
@@ -327,7 +413,11 @@ class custom_vjp:  # noqa: N801 - the name users know from JAX
 
         def flat_fwd(*leaves):
             dynamic_args = tree_unflatten(in_tree, leaves)
-            result = self.fwd(*merge_arguments(static.keys(), static.values(), dynamic_args))
+            token = _defining.set(_defining.get() | {id(self)})
+            try:
+                result = self.fwd(*merge_arguments(static.keys(), static.values(), dynamic_args))
+            finally:
+                _defining.reset(token)
             if not (isinstance(result, tuple) and len(result) == 2):
                 raise TypeError(
                     f"custom_vjp: fwd must return a pair (output, residuals), got {type(result).__name__}."
@@ -337,15 +427,20 @@ class custom_vjp:  # noqa: N801 - the name users know from JAX
             trees["num_out"] = len(out_leaves)
             return [*out_leaves, *res_leaves]
 
-        token = _defining.set(_defining.get() | {id(self)})
+        user_bwd = functools.partial(self.bwd, *(static[i] for i in sorted(static)))
+        arg_avals = [get_aval(x) for x in flat_args]
         try:
             closed = stage_flat(flat_fwd, in_avals)
-        finally:
-            _defining.reset(token)
+        except ConcretizationError:
+            if not _innermost_trace_records(flat_args):
+                raise
+            # Under grad/vjp values are known: run fwd on them, as JAX does, so Python
+            # control flow in fwd works there.
+            rule = _RuleOnValues(flat_fwd, user_bwd, in_tree, arg_avals, trees)
+            outs = bind(custom_vjp_on_values_p, *flat_args, _rule=rule)
+            return tree_unflatten(trees["out"], outs[: trees["num_out"]])
         jaxpr, consts = _closure_convert(closed)
         out_tree, res_tree, num_out = trees["out"], trees["res"], trees["num_out"]
-        arg_avals = [get_aval(x) for x in flat_args]
-        user_bwd = functools.partial(self.bwd, *(static[i] for i in sorted(static)))
         bwd = functools.partial(_call_bwd, user_bwd, in_tree, out_tree, res_tree, arg_avals)
         outs = bind(
             custom_vjp_call_p,

@@ -38,7 +38,7 @@ from minigrad.transforms.batching import vmap
 from minigrad.transforms.forward import jvp
 from minigrad.tree import tree_flatten, tree_unflatten
 
-__all__ = ["jacfwd", "jacrev", "hessian"]
+__all__ = ["jacfwd", "jacrev", "jacobian", "hessian"]
 
 
 def _differentiated(transform, fun, argnums, args):
@@ -168,6 +168,10 @@ def jacrev(fun, argnums=0):
         return tree_unflatten(out_tree, jacobian)
 
     return jacrev_fun
+
+
+# JAX's name for the reverse-mode Jacobian.
+jacobian = jacrev
 
 
 def hessian(fun, argnums=0):

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import inspect
 import threading
+import weakref
 from collections import OrderedDict
 
 import attrs
@@ -32,13 +33,15 @@ from minigrad.core.dtypes import PYTHON_SCALARS, plain_array
 from minigrad.core.ir import Jaxpr, ShapedArray, Var
 from minigrad.core.trace import Tracer
 from minigrad.ops.selection import convert_element_type_p
+from minigrad.transforms.jit.constants import ConstantSnapshots
 from minigrad.transforms.jit.pending import PendingSlot, wait_for
 from minigrad.tree import tree_flatten_with_path
 
 __all__ = [
     "ProgramCache", "Reservation", "PYTHON_SCALARS", "INT64_MIN", "INT64_MAX", "leaves_signature", "describe_signature",
     "split_static", "resolve_static", "signature_or_none", "signature_changes",
-    "check_int_fits", "int_conversions", "number_types", "TypedStructure", "unhashable_structure_error",
+    "check_int_fits", "int_conversions", "shared_program_cache", "number_types", "TypedStructure",
+    "unhashable_structure_error",
 ]  # fmt: skip
 
 INT64_MIN, INT64_MAX = int(np.iinfo(np.int64).min), int(np.iinfo(np.int64).max)
@@ -396,11 +399,13 @@ class ProgramCache:
     def __init__(self, name: str, limit: int):
         self.name = name
         self.limit = limit
-        self._entries: OrderedDict = OrderedDict()  # key -> entry, or a PendingSlot slot
+        self._entries: OrderedDict = OrderedDict()  # key -> entry, or a PendingSlot
         self._lock = threading.Lock()
         self._evicted: OrderedDict = OrderedDict()  # keys dropped by the LRU, to explain retraces
         self._last_traced = None  # the key of the latest trace, to explain the next one
         self._trace_log: list[str] = []
+        # Copies of the arrays the function closes over, shared by all its programs.
+        self.snapshots = ConstantSnapshots()
 
     def get(self, key):
         """The entry for ``key``, now the most recently used; None if it has none yet."""
@@ -519,6 +524,7 @@ class ProgramCache:
             self._entries.clear()
             self._evicted.clear()
             self._last_traced = None
+        self.snapshots.clear()
 
 
 # ---------------------------------------------------------------------------------------
@@ -552,3 +558,31 @@ def int_conversions(jaxpr: Jaxpr) -> tuple:
         if position is not None and new_dtype.kind in "iu":
             found.append((position, new_dtype))
     return tuple(dict.fromkeys(found))
+
+
+# function -> {settings: ProgramCache}. Weak in the function: a cache lives as long as
+# the function it compiles (or a jitted wrapper of it) does.
+_shared_caches: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+_shared_caches_lock = threading.Lock()
+
+
+def shared_program_cache(fun, settings, name: str, limit: int) -> ProgramCache:
+    """The ``ProgramCache`` of ``fun`` with these ``settings`` (hashable: the static
+    arguments and the limit), shared by every jit wrapper of ``fun``; a private one if
+    ``fun`` cannot be weakly referenced or hashed.
+
+    Example:
+      >>> def f(x):
+      ...     return x
+      >>> shared_program_cache(f, (), "f", 8) is shared_program_cache(f, (), "f", 8)
+      True
+    """
+    try:
+        with _shared_caches_lock:
+            by_settings = _shared_caches.setdefault(fun, {})
+            cache = by_settings.get(settings)
+            if cache is None:
+                cache = by_settings[settings] = ProgramCache(name, limit)
+            return cache
+    except TypeError:  # not weakly referenceable, or unhashable
+        return ProgramCache(name, limit)

@@ -48,13 +48,13 @@ from minigrad.transforms.api_util import (
 )
 from minigrad.transforms.jit.cache import (
     PYTHON_SCALARS,
-    ProgramCache,
     TypedStructure,
     check_int_fits,
     int_conversions,
     leaves_signature,
     number_types,
     resolve_static,
+    shared_program_cache,
     signature_or_none,
     split_static,
     unhashable_structure_error,
@@ -194,8 +194,11 @@ class JittedFunction:
             self._name, self._signature, static_argnums, static_argnames
         )
         self._log_retraces = log_retraces
-        self._cache = ProgramCache(self._name, cache_limit)
-        self._snapshots = ConstantSnapshots()  # closed-over arrays, one copy for every signature
+        # Shared by every jit wrapper of the same function with the same settings, so
+        # `jit(f)(x)` in a loop traces once, as in JAX.
+        self._cache = shared_program_cache(
+            fun, (self._static, self._static_names, cache_limit), self._name, cache_limit
+        )
 
     def __repr__(self):
         return f"jit({self._name})"
@@ -208,6 +211,8 @@ class JittedFunction:
     # -- the call path ------------------------------------------------------------------
 
     def __call__(self, *args, **kwargs):
+        if _config.jit_disable_armed and _config.jit_disabled():
+            return self._fun(*args, **kwargs)
         static_values, dynamic, has_kwargs = split_static(
             self._name, self._signature, self._static, self._static_names, args, kwargs
         )
@@ -274,7 +279,7 @@ class JittedFunction:
                 out = self._fun(*args, **kwargs)
                 out_leaves, out_tree = flatten_arguments(f"jit({self._name}) output", out, "output")
                 staged = trace.to_closed_jaxpr(in_tracers, out_leaves)
-            entry = _make_entry(staged, out_tree, self._snapshots, number_types(in_tree))
+            entry = _make_entry(staged, out_tree, self._cache.snapshots, number_types(in_tree))
             # A program closing over tracers of a transform running now must not be
             # reused: the next call sees other tracers.
             slot.fill(entry, reusable=not entry.const_tracers)
@@ -295,7 +300,6 @@ class JittedFunction:
     def clear_cache(self) -> None:
         """Forget every compiled program; the next call traces again."""
         self._cache.clear()
-        self._snapshots.clear()
 
     def trace_log(self) -> list[str]:
         """Why each trace happened (the latest 100), e.g. which argument's shape changed."""
@@ -424,7 +428,7 @@ class _CompiledOnDemand:
 
 
 def jit(
-    fun, static_argnums=(), *, static_argnames=(), cache_limit: int = 64, log_retraces: bool = False
+    fun=None, static_argnums=(), *, static_argnames=(), cache_limit: int = 64, log_retraces: bool = False
 ) -> JittedFunction:
     """Compile ``fun``: stage it once per input signature and reuse the optimised program.
 
@@ -438,7 +442,8 @@ def jit(
     (pass it as an argument, or ``clear_cache()``, to use new values).
 
     Args:
-      fun: a function of arrays (pytrees of arrays) returning arrays.
+      fun: a function of arrays (pytrees of arrays) returning arrays. Without it,
+        ``jit(static_argnames=...)`` returns a decorator.
       static_argnums: positions of arguments passed to ``fun`` as Python values (they must
         be hashable; each new value, or a value of a new type such as ``2.0`` after
         ``2``, compiles a new program). Matched to parameter names through ``fun``'s
@@ -447,6 +452,10 @@ def jit(
       static_argnames: names of parameters that are static (by keyword or position).
       cache_limit: how many programs to keep; the least recently used is dropped first.
       log_retraces: log (logger ``minigrad.jit``, level WARNING) why each trace happened.
+
+    Every ``jit`` wrapper of the same function with the same static arguments and
+    ``cache_limit`` shares one cache, so ``jit(f)(x)`` inside a loop traces only once.
+    Inside ``mg.disable_jit()`` the function runs eagerly instead.
 
     Returns:
       A ``JittedFunction``: call it like ``fun``. ``f.cache_size()`` counts compiled
@@ -465,6 +474,15 @@ def jit(
       >>> print(step.trace_log()[-1])
       jit(<lambda>) traced for (f64[3], f64[3,3]): args[0] changed from f64[2] to f64[3]; args[1] changed from f64[2,2] to f64[3,3]
     """
+    if fun is None:
+        # `@jit(static_argnames=...)`: called without the function, jit is a decorator.
+        return functools.partial(
+            jit,
+            static_argnums=static_argnums,
+            static_argnames=static_argnames,
+            cache_limit=cache_limit,
+            log_retraces=log_retraces,
+        )
     check_callable("jit", fun)
     static = static_argnums_tuple("jit", static_argnums)
     names = static_argnames_tuple("jit", static_argnames)

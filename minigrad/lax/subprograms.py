@@ -1,0 +1,199 @@
+"""Sub-programs: what every higher-order primitive of ``lax`` does with the functions it holds.
+
+A control-flow primitive holds its branches or loop body as programs, staged once at the
+shapes of one step. The helpers here stage a user's pytree function into such a program
+(its closed-over values becoming leading inputs, so tracers of outer transforms flow in
+as ordinary operands), give several branches one list of those inputs, compile a program
+once for eager loops and ``jit`` alike, re-stage a program over a batch for ``vmap``, and
+word the ``TypeError`` raised when two structures that must agree do not.
+
+Example:
+    >>> import numpy as np
+    >>> import minigrad.numpy as mnp
+    >>> from minigrad.core.ir import ShapedArray
+    >>> program = stage_program(lambda x: [mnp.sin(x)], [ShapedArray((), np.float64)])
+    >>> compiled(program.jaxpr)(np.array(0.0))
+    [array(0.)]
+"""
+
+from __future__ import annotations
+
+import threading
+import weakref
+from collections.abc import Callable, Sequence
+
+import attrs
+
+from minigrad.core.interpreter import eval_jaxpr
+from minigrad.core.ir import ClosedJaxpr, Jaxpr, ShapedArray, Var
+from minigrad.core.recording import RecordTrace
+from minigrad.core.staging import stage_flat
+from minigrad.core.trace import Tracer
+from minigrad.ops.shape import batch_to_front
+from minigrad.transforms.batching import eval_jaxpr_batched
+from minigrad.transforms.jit.compiler import compile_jaxpr
+from minigrad.transforms.jit.passes import optimize
+
+__all__ = [
+    "Program",
+    "stage_program",
+    "join_branches",
+    "run",
+    "compiled",
+    "batch_program",
+    "is_recorded",
+    "describe_types",
+    "structure_error",
+    "check_operand_types",
+    "with_unused_inputs",
+]
+
+
+@attrs.frozen(eq=False)
+class Program:
+    """A staged sub-program whose constants are its leading inputs, and their values."""
+
+    jaxpr: Jaxpr
+    consts: tuple = attrs.field(converter=tuple)
+
+
+def stage_program(fun: Callable, in_avals: Sequence[ShapedArray]) -> Program:
+    """Stage ``fun`` (flat inputs to a flat list of outputs); constants become inputs.
+
+    Example:
+      >>> import numpy as np
+      >>> w = np.ones(3)
+      >>> program = stage_program(lambda x: [x * w], [ShapedArray((3,), np.float64)])
+      >>> len(program.jaxpr.invars), len(program.consts)
+      (2, 1)
+    """
+    closed = stage_flat(fun, in_avals)
+    jaxpr = closed.jaxpr
+    converted = Jaxpr((), (*jaxpr.constvars, *jaxpr.invars), jaxpr.eqns, jaxpr.outvars)
+    return Program(converted, closed.consts)
+
+
+def with_unused_inputs(jaxpr: Jaxpr, before=(), after=()) -> Jaxpr:
+    """``jaxpr`` taking extra inputs of types ``before`` and ``after`` that it ignores."""
+    head = [Var(aval) for aval in before]
+    tail = [Var(aval) for aval in after]
+    return Jaxpr((), (*head, *jaxpr.invars, *tail), jaxpr.eqns, jaxpr.outvars)
+
+
+def join_branches(programs: Sequence[Program]) -> tuple[tuple[Jaxpr, ...], list]:
+    """Programs that all take every program's constants, in order, before their inputs.
+
+    Branches of a conditional are staged separately, each closing over its own values;
+    the one equation that holds them passes one list of constants to whichever runs.
+    """
+    const_avals = [[var.aval for var in p.jaxpr.invars[: len(p.consts)]] for p in programs]
+    joined = []
+    for i, program in enumerate(programs):
+        before = [aval for avals in const_avals[:i] for aval in avals]
+        after_consts = [aval for avals in const_avals[i + 1 :] for aval in avals]
+        own = len(program.consts)
+        invars = program.jaxpr.invars
+        tail_inputs = invars[own:]
+        fresh_after = [Var(aval) for aval in after_consts]
+        joined.append(
+            Jaxpr(
+                (),
+                (*[Var(a) for a in before], *invars[:own], *fresh_after, *tail_inputs),
+                program.jaxpr.eqns,
+                program.jaxpr.outvars,
+            )
+        )
+    consts = [c for p in programs for c in p.consts]
+    return tuple(joined), consts
+
+
+def run(jaxpr: Jaxpr, *args) -> list:
+    """Replay a sub-program on ``args`` (under whatever transform is active)."""
+    return eval_jaxpr(jaxpr, (), *args)
+
+
+# Compiled sub-programs, per program object: an eager loop and every jit lowering of the
+# same equation share one compilation, and the entry goes when the program does.
+_COMPILED: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+_COMPILING = threading.Lock()
+
+
+def compiled(jaxpr: Jaxpr) -> Callable:
+    """The sub-program optimised and compiled to NumPy code (once per program object).
+
+    Loops call their body once per step: compiled, a step costs the NumPy calls alone,
+    not one ``bind`` per equation.
+    """
+    fn = _COMPILED.get(jaxpr)
+    if fn is None:
+        fn = compile_jaxpr(optimize(ClosedJaxpr(jaxpr, ())), "body").fn
+        with _COMPILING:
+            _COMPILED[jaxpr] = fn
+    return fn
+
+
+def batch_program(jaxpr: Jaxpr, batched: Sequence[bool], size: int, force: Sequence[bool]):
+    """``jaxpr`` re-staged to run on batches: inputs marked ``batched`` carry a leading
+    batch axis of ``size``.
+
+    Returns ``(program, out_batched)``: an output gets the leading batch axis when it
+    depends on a batched input or when ``force`` asks for it (it is then broadcast).
+    """
+    in_avals = [
+        ShapedArray((size, *var.aval.shape), var.aval.dtype) if b else var.aval
+        for var, b in zip(jaxpr.invars, batched, strict=True)
+    ]
+    in_dims = [0 if b else None for b in batched]
+    out_batched: list[bool] = []
+
+    def batched_step(*args):
+        outs, dims = eval_jaxpr_batched(jaxpr, (), args, in_dims)
+        moved = []
+        for value, dim, forced in zip(outs, dims, force, strict=True):
+            out_batched.append(dim is not None or forced)
+            moved.append(value if dim is None and not forced else batch_to_front(value, dim, size))
+        return moved
+
+    return stage_program(batched_step, in_avals), out_batched
+
+
+def is_recorded(args) -> bool:
+    """Whether the innermost transform among ``args`` records for reverse mode.
+
+    A loop bound there keeps what its backward pass will read (see ``residuals.py``).
+    """
+    top = None
+    for arg in args:
+        if isinstance(arg, Tracer) and (top is None or arg._trace.level > top.level):
+            top = arg._trace
+    return isinstance(top, RecordTrace)
+
+
+def describe_types(treedef, avals) -> str:
+    """A structure and its leaves' types, as error messages show them.
+
+    Example:
+      >>> import numpy as np
+      >>> from minigrad.tree import tree_structure
+      >>> describe_types(tree_structure((1, 2)), [ShapedArray((), np.float64)] * 2)
+      '(*, *) with leaves [f64[], f64[]]'
+    """
+    return f"{treedef!r} with leaves [{', '.join(str(a) for a in avals)}]"
+
+
+def structure_error(construct: str, what: str, first: str, first_types: str, second: str, second_types: str):
+    """The ``TypeError`` of two structures that must agree: names both and says why."""
+    return TypeError(
+        f"{construct}: {what}.\n  {first}: {first_types}\n  {second}: {second_types}\n"
+        "They must have the same pytree structure, shapes and dtypes; cast or reshape one of "
+        "them (for example x.astype(np.float32)) so that they match."
+    )
+
+
+def check_operand_types(name: str, avals, expected, what: str) -> None:
+    """A shape rule's check that the operands fit the sub-program's inputs."""
+    if list(avals) != list(expected):
+        raise TypeError(
+            f"{name}: {what} typed [{', '.join(map(str, avals))}] do not match the "
+            f"sub-program's inputs [{', '.join(map(str, expected))}]."
+        )

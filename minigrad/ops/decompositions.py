@@ -1,0 +1,267 @@
+"""Determinants and factorizations: ``slogdet``, ``det``, ``cholesky``, ``qr``.
+
+Each primitive calls NumPy's LAPACK-backed routine; its derivatives are the closed forms
+(never a derivative of the factorization algorithm), written with the solves of
+``solvers`` so they can be differentiated again:
+
+- ``log|det A|``: ``d = tr(A⁻¹ dA)``, so its cotangent is ``A⁻ᵀ`` times the output's,
+  found by a solve; ``det`` is the same times ``det A``.
+- ``cholesky`` (``A = L Lᵀ``, ``A`` symmetric): ``dL = L Φ(L⁻¹ dA L⁻ᵀ)``, ``Φ`` taking the
+  lower triangle with its diagonal halved; by triangular solves.
+- ``qr`` (reduced, ``m >= n``): ``dQ`` and ``dR`` from ``dA R⁻¹`` split into its
+  antisymmetric and upper-triangular parts.
+
+``cholesky`` treats its input as symmetric: the tangent it is given is assumed
+symmetric, which ``minigrad.numpy.linalg.cholesky`` ensures by symmetrizing its input,
+as JAX does.
+
+Example:
+    >>> import numpy as np
+    >>> slogdet(np.diag([2.0, -3.0]))
+    [array(-1.), array(1.79175947)]
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from minigrad.core.ir import ShapedArray
+from minigrad.core.lowering import lower_by_impl
+from minigrad.core.primitive import Primitive
+from minigrad.core.trace import bind, get_aval
+from minigrad.ops.elementwise import add, mul, sub
+from minigrad.ops.linalg import matmul, swap_last_axes
+from minigrad.ops.shape import expand_dims, reduce_sum
+from minigrad.ops.solvers import (
+    check_square,
+    diagonal_part,
+    identity_like,
+    matrices_batch_rule,
+    solve,
+    triangle,
+    triangular_solve,
+)
+
+__all__ = ["slogdet", "det", "cholesky", "qr", "slogdet_p", "det_p", "cholesky_p", "qr_p"]
+
+
+def _trace_of_solve(a, da):
+    """``tr(A⁻¹ dA)`` for stacks of matrices: the derivative of ``log|det A|``."""
+    return reduce_sum(diagonal_part(solve(a, da)), (get_aval(a).ndim - 2,))
+
+
+def _scaled_inverse_transpose(a, scale):
+    """``scale · A⁻ᵀ`` (``scale`` of shape ``(...)``), by one solve with ``Aᵀ``."""
+    scale = expand_dims(scale, (get_aval(scale).ndim, get_aval(scale).ndim + 1))
+    return solve(swap_last_axes(a), mul(scale, identity_like(a)))
+
+
+def _batch_shape_rule(opname):
+    def matrices_to_numbers_shape_rule(a):
+        check_square(opname, a)
+        return ShapedArray(a.shape[:-2], a.dtype)
+
+    return matrices_to_numbers_shape_rule
+
+
+# ---------------------------------------------------------------------------------------
+# slogdet: (sign, log|det|); the sign has no derivative.
+
+
+slogdet_p = Primitive("slogdet", multiple_results=True)
+
+
+@slogdet_p.def_impl
+def slogdet_impl(a):
+    sign, logabsdet = np.linalg.slogdet(a)
+    return [np.asarray(sign), np.asarray(logabsdet)]
+
+
+@slogdet_p.def_shape_rule
+def slogdet_shape_rule(a):
+    out = _batch_shape_rule("slogdet")(a)
+    return [out, out]
+
+
+def slogdet_vjp(cts, ans, a):
+    return _scaled_inverse_transpose(a, cts[1])
+
+
+slogdet_p.def_vjp(slogdet_vjp)
+
+
+@slogdet_p.def_jvp
+def slogdet_jvp(primals, tangents, ans):
+    return [None, _trace_of_solve(primals[0], tangents[0])]
+
+
+def slogdet(a):
+    """``[sign, log|det A|]`` of a stack of square matrices."""
+    return bind(slogdet_p, a)
+
+
+slogdet_p.def_batch(matrices_batch_rule(slogdet))
+slogdet_p.def_lowering(lower_by_impl)
+
+
+# ---------------------------------------------------------------------------------------
+# det
+
+
+det_p = Primitive("det")
+
+
+@det_p.def_impl
+def det_impl(a):
+    return np.asarray(np.linalg.det(a))
+
+
+det_p.def_shape_rule(_batch_shape_rule("det"))
+
+
+def det_vjp(ct, ans, a):
+    # d det A = det A · tr(A⁻¹ dA) (Jacobi's formula).
+    return _scaled_inverse_transpose(a, mul(ct, ans))
+
+
+det_p.def_vjp(det_vjp)
+
+
+@det_p.def_jvp
+def det_jvp(primals, tangents, ans):
+    return mul(ans, _trace_of_solve(primals[0], tangents[0]))
+
+
+def det(a):
+    """The determinants of a stack of square matrices."""
+    return bind(det_p, a)
+
+
+det_p.def_batch(matrices_batch_rule(det))
+det_p.def_lowering(lower_by_impl)
+
+
+# ---------------------------------------------------------------------------------------
+# cholesky
+
+
+cholesky_p = Primitive("cholesky")
+
+
+@cholesky_p.def_impl
+def cholesky_impl(a):
+    return np.linalg.cholesky(a)
+
+
+@cholesky_p.def_shape_rule
+def cholesky_shape_rule(a):
+    check_square("cholesky", a)
+    return a
+
+
+def _lower_half(x):
+    """Φ: the lower triangle with its diagonal halved."""
+    return triangle(x, lower=True, diagonal_scale=0.5)
+
+
+def _conjugate_by_inverse(lower, x):
+    """``L⁻¹ X L⁻ᵀ`` by two triangular solves."""
+    left = triangular_solve(lower, x, lower=True)
+    return swap_last_axes(triangular_solve(lower, swap_last_axes(left), lower=True))
+
+
+def cholesky_vjp(ct, ans, a):
+    # The transpose of dA ↦ L Φ(L⁻¹ dA L⁻ᵀ): Ā = L⁻ᵀ Φ(Lᵀ L̄) L⁻¹.
+    upper = swap_last_axes(ans)
+    middle = _lower_half(matmul(upper, ct))
+    left = triangular_solve(upper, middle, lower=False)
+    return swap_last_axes(triangular_solve(upper, swap_last_axes(left), lower=False))
+
+
+cholesky_p.def_vjp(cholesky_vjp)
+
+
+@cholesky_p.def_jvp
+def cholesky_jvp(primals, tangents, ans):
+    return matmul(ans, _lower_half(_conjugate_by_inverse(ans, tangents[0])))
+
+
+def cholesky(a):
+    """The lower Cholesky factors of a stack of symmetric positive-definite matrices."""
+    return bind(cholesky_p, a)
+
+
+cholesky_p.def_batch(matrices_batch_rule(cholesky))
+cholesky_p.def_lowering(lower_by_impl)
+
+
+# ---------------------------------------------------------------------------------------
+# qr: the reduced factorization; derivatives for m >= n.
+
+
+qr_p = Primitive("qr", multiple_results=True)
+
+
+@qr_p.def_impl
+def qr_impl(a):
+    q, r = np.linalg.qr(a, mode="reduced")
+    return [q, r]
+
+
+@qr_p.def_shape_rule
+def qr_shape_rule(a):
+    if a.ndim < 2:
+        raise ValueError(f"qr: expected a matrix or a stack of them, got shape {a.shape}.")
+    m, n = a.shape[-2:]
+    k = min(m, n)
+    return [ShapedArray((*a.shape[:-2], m, k), a.dtype), ShapedArray((*a.shape[:-2], k, n), a.dtype)]
+
+
+def _check_tall(a):
+    m, n = get_aval(a).shape[-2:]
+    if m < n:
+        raise NotImplementedError(
+            f"qr: the derivative is implemented for matrices with at least as many rows as "
+            f"columns (m >= n), as in JAX; got shape {get_aval(a).shape}. Differentiate the "
+            "factorization of the transpose, or of the leading square block, instead."
+        )
+
+
+def _times_inverse_transpose(x, upper):
+    """``X R⁻ᵀ`` for upper-triangular ``R``: ``(R⁻¹ Xᵀ)ᵀ``."""
+    return swap_last_axes(triangular_solve(upper, swap_last_axes(x), lower=False))
+
+
+def qr_vjp(cts, ans, a):
+    # Ā = (Q̄ + Q copyltu(M)) R⁻ᵀ with M = R R̄ᵀ - Q̄ᵀ Q, copyltu(M) the symmetric matrix
+    # with M's lower triangle (Walter and Lehmann 2018; Liao et al. 2019).
+    _check_tall(a)
+    (q_ct, r_ct), (q, r) = cts, ans
+    m = sub(matmul(r, swap_last_axes(r_ct)), matmul(swap_last_axes(q_ct), q))
+    copied = add(triangle(m, lower=True), swap_last_axes(triangle(m, lower=True, diagonal_scale=0.0)))
+    return _times_inverse_transpose(add(q_ct, matmul(q, copied)), r)
+
+
+qr_p.def_vjp(qr_vjp)
+
+
+@qr_p.def_jvp
+def qr_jvp(primals, tangents, ans):
+    _check_tall(primals[0])
+    (da,), (q, r) = tangents, ans
+    da_rinv = swap_last_axes(triangular_solve(swap_last_axes(r), swap_last_axes(da), lower=True))
+    qt_da_rinv = matmul(swap_last_axes(q), da_rinv)
+    below = triangle(qt_da_rinv, lower=True, diagonal_scale=0.0)
+    antisymmetric = sub(below, swap_last_axes(below))
+    dq = add(matmul(q, sub(antisymmetric, qt_da_rinv)), da_rinv)
+    dr = matmul(sub(qt_da_rinv, antisymmetric), r)
+    return [dq, dr]
+
+
+def qr(a):
+    """``[Q, R]``, the reduced QR factorization of a stack of matrices."""
+    return bind(qr_p, a)
+
+
+qr_p.def_batch(matrices_batch_rule(qr))
+qr_p.def_lowering(lower_by_impl)

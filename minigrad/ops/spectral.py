@@ -1,0 +1,312 @@
+"""Spectral decompositions: ``eigh`` and ``eigvalsh`` (symmetric eigenproblems), ``svd``
+and ``svdvals`` (singular values).
+
+The impls call NumPy's LAPACK routines; the derivatives are JAX's closed forms. With
+``A = V diag(w) Vᵀ`` and ``D = Vᵀ dA V``: ``dw = diag(D)`` and ``dV = V (F ∘ D)``, where
+``F[i, j] = 1 / (w[j] - w[i])`` off the diagonal and 0 on it. With the reduced SVD
+``A = U diag(s) Vᵀ`` and ``D = Uᵀ dA V``: ``ds = diag(D)``, and ``dU``, ``dV`` use
+``F[i, j] = 1 / (s[j]² - s[i]²)`` (0 where two singular values are equal), plus the
+components of ``dA`` outside the span of ``U`` (tall ``A``) or ``V`` (wide ``A``),
+divided by ``s``. Reverse mode uses the transposes of these linear maps.
+
+Degenerate points, as in JAX: eigenvectors of a repeated eigenvalue are not unique and
+have no derivative, so ``F`` holds ``inf`` there and gradients through the eigenvectors
+are not finite; eigenvalues alone stay differentiable to first order (``eigvalsh``, or
+``eigh`` whose eigenvectors' cotangent is a known zero: that term is skipped).
+For ``svd``, equal singular values get ``F = 0`` (a finite but arbitrary choice) and the
+tall/wide correction divides by zero singular values. ``full_matrices=True`` has a
+derivative only for square matrices, where it is the reduced factorization.
+
+The eigh rules treat the matrix as symmetric (its tangent is assumed symmetric);
+``minigrad.numpy.linalg.eigh`` symmetrizes its input, as JAX does.
+
+Example:
+    >>> import numpy as np
+    >>> eigvalsh(np.array([[2.0, 1.0], [1.0, 2.0]]))
+    array([1., 3.])
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from minigrad.core.ir import ShapedArray
+from minigrad.core.lowering import lower_by_impl
+from minigrad.core.primitive import Primitive
+from minigrad.core.trace import bind, get_aval
+from minigrad.ops.elementwise import add, div, mul, reciprocal, select, sub
+from minigrad.ops.linalg import matmul, swap_last_axes
+from minigrad.ops.logic import equal
+from minigrad.ops.shape import expand_dims
+from minigrad.ops.solvers import (
+    check_square,
+    diagonal_matrix,
+    diagonal_part,
+    identity_like,
+    matrices_batch_rule,
+)
+
+__all__ = [
+    "eigh", "eigvalsh", "svd", "svdvals", "eigh_p", "eigvalsh_p", "svd_p", "svdvals_p",
+]  # fmt: skip
+
+
+def _column(v):
+    """``v[..., :, None]``."""
+    return expand_dims(v, (get_aval(v).ndim,))
+
+
+def _row(v):
+    """``v[..., None, :]``."""
+    return expand_dims(v, (get_aval(v).ndim - 1,))
+
+
+def _sandwich(left, x, right):
+    """``leftᵀ x right``."""
+    return matmul(swap_last_axes(left), matmul(x, right))
+
+
+def _known_zero(ct) -> bool:
+    """A cotangent the backward pass filled with zeros (an output nobody used).
+
+    Skipping its terms is what symbolic zeros do in JAX: the ``1 / (w[j] - w[i])`` factors
+    of unused eigenvectors must not turn a finite gradient into ``0 · inf = nan``.
+    """
+    return type(ct) is np.ndarray and not ct.any()
+
+
+def _check_float(opname, a):
+    if a.dtype.kind != "f":
+        raise TypeError(f"{opname}: expected a floating-point array, got {a.dtype}.")
+
+
+# ---------------------------------------------------------------------------------------
+# eigh and eigvalsh
+
+
+def _eigenvalue_gaps(w):
+    """``F[i, j] = 1 / (w[j] - w[i])`` off the diagonal, 0 on it (``inf`` for repeats)."""
+    eye = identity_like(w)
+    return sub(reciprocal(add(eye, sub(_row(w), _column(w)))), eye)
+
+
+eigh_p = Primitive("eigh", multiple_results=True)
+
+
+@eigh_p.def_impl
+def eigh_impl(a):
+    w, v = np.linalg.eigh(a)
+    return [w, v]
+
+
+def _eigh_shape(opname, a):
+    check_square(opname, a)
+    _check_float(opname, a)
+    return ShapedArray(a.shape[:-1], a.dtype)
+
+
+@eigh_p.def_shape_rule
+def eigh_shape_rule(a):
+    return [_eigh_shape("eigh", a), a]
+
+
+def eigh_vjp(cts, ans, a):
+    # The transpose of dA ↦ (diag(D), V (F ∘ D)), D = Vᵀ dA V.
+    (w_ct, v_ct), (w, v) = cts, ans
+    inner = diagonal_matrix(w_ct)
+    if not _known_zero(v_ct):
+        inner = add(inner, mul(_eigenvalue_gaps(w), matmul(swap_last_axes(v), v_ct)))
+    return matmul(v, matmul(inner, swap_last_axes(v)))
+
+
+eigh_p.def_vjp(eigh_vjp)
+
+
+@eigh_p.def_jvp
+def eigh_jvp(primals, tangents, ans):
+    w, v = ans
+    projected = _sandwich(v, tangents[0], v)
+    return [diagonal_part(projected), matmul(v, mul(_eigenvalue_gaps(w), projected))]
+
+
+def eigh(a):
+    """``[w, V]``: ascending eigenvalues and eigenvectors of symmetric matrices."""
+    return bind(eigh_p, a)
+
+
+eigh_p.def_batch(matrices_batch_rule(eigh))
+eigh_p.def_lowering(lower_by_impl)
+
+
+eigvalsh_p = Primitive("eigvalsh")
+
+
+@eigvalsh_p.def_impl
+def eigvalsh_impl(a):
+    return np.linalg.eigvalsh(a)
+
+
+@eigvalsh_p.def_shape_rule
+def eigvalsh_shape_rule(a):
+    return _eigh_shape("eigvalsh", a)
+
+
+def eigvalsh_vjp(ct, ans, a):
+    # Ā = V diag(w̄) Vᵀ; no 1/(w_j - w_i) term, so repeated eigenvalues are fine here.
+    _, v = eigh(a)
+    return matmul(v, matmul(diagonal_matrix(ct), swap_last_axes(v)))
+
+
+eigvalsh_p.def_vjp(eigvalsh_vjp)
+
+
+@eigvalsh_p.def_jvp
+def eigvalsh_jvp(primals, tangents, ans):
+    _, v = eigh(primals[0])
+    return diagonal_part(_sandwich(v, tangents[0], v))
+
+
+def eigvalsh(a):
+    """The ascending eigenvalues of symmetric matrices."""
+    return bind(eigvalsh_p, a)
+
+
+eigvalsh_p.def_batch(matrices_batch_rule(eigvalsh))
+eigvalsh_p.def_lowering(lower_by_impl)
+
+
+# ---------------------------------------------------------------------------------------
+# svd and svdvals
+
+
+def _singular_value_gaps(s):
+    """``F[i, j] = 1 / (s[j]² - s[i]²)``, and 0 where that difference is 0 (JAX's choice)."""
+    gaps = mul(add(_row(s), _column(s)), sub(_row(s), _column(s)))
+    is_zero = equal(gaps, 0.0)
+    safe = select(is_zero, 1.0, gaps)
+    return select(is_zero, 0.0, reciprocal(safe))
+
+
+def _check_reduced(a, full_matrices):
+    m, n = get_aval(a).shape[-2:]
+    if full_matrices and m != n:
+        raise NotImplementedError(
+            f"svd: the derivative with full_matrices=True is defined only for square matrices "
+            f"(as in JAX), got shape {get_aval(a).shape}; use full_matrices=False."
+        )
+
+
+svd_p = Primitive("svd", multiple_results=True)
+
+
+@svd_p.def_impl
+def svd_impl(a, *, full_matrices):
+    u, s, vh = np.linalg.svd(a, full_matrices=full_matrices)
+    return [u, s, vh]
+
+
+@svd_p.def_shape_rule
+def svd_shape_rule(a, *, full_matrices):
+    if a.ndim < 2:
+        raise ValueError(f"svd: expected a matrix or a stack of them, got shape {a.shape}.")
+    _check_float("svd", a)
+    batch, (m, n) = a.shape[:-2], a.shape[-2:]
+    k = min(m, n)
+    u_cols, vh_rows = (m, n) if full_matrices else (k, k)
+    return [
+        ShapedArray((*batch, m, u_cols), a.dtype),
+        ShapedArray((*batch, k), a.dtype),
+        ShapedArray((*batch, vh_rows, n), a.dtype),
+    ]
+
+
+def _outside(basis, x):
+    """``x - B Bᵀ x``: the part of ``x`` outside the span of the columns of ``B``."""
+    return sub(x, matmul(basis, matmul(swap_last_axes(basis), x)))
+
+
+def svd_vjp(cts, ans, a, *, full_matrices):
+    _check_reduced(a, full_matrices)
+    (u_ct, s_ct, vh_ct), (u, s, vh) = cts, ans
+    v, v_ct = swap_last_axes(vh), swap_last_axes(vh_ct)
+    gaps = _singular_value_gaps(s)
+    m, n = get_aval(a).shape[-2:]
+    inner, a_ct = diagonal_matrix(s_ct), None
+    if not _known_zero(u_ct):
+        j = mul(gaps, matmul(swap_last_axes(u), u_ct))
+        inner = add(inner, mul(add(j, swap_last_axes(j)), _row(s)))
+        if m > n:
+            a_ct = matmul(div(_outside(u, u_ct), _row(s)), vh)
+    if not _known_zero(vh_ct):
+        k = mul(gaps, matmul(swap_last_axes(v), v_ct))
+        inner = add(inner, mul(_column(s), add(k, swap_last_axes(k))))
+        if n > m:
+            a_ct = matmul(u, swap_last_axes(div(_outside(v, v_ct), _row(s))))
+    through_s = matmul(u, matmul(inner, vh))
+    return through_s if a_ct is None else add(through_s, a_ct)
+
+
+svd_p.def_vjp(svd_vjp)
+
+
+@svd_p.def_jvp
+def svd_jvp(primals, tangents, ans, *, full_matrices):
+    (a,), (da,), (u, s, vh) = primals, tangents, ans
+    _check_reduced(a, full_matrices)
+    v = swap_last_axes(vh)
+    projected = _sandwich(u, da, v)
+    gaps = _singular_value_gaps(s)
+    scaled_right, scaled_left = mul(projected, _row(s)), mul(_column(s), projected)
+    du = matmul(u, mul(gaps, add(scaled_right, swap_last_axes(scaled_right))))
+    dv = matmul(v, mul(gaps, add(scaled_left, swap_last_axes(scaled_left))))
+    m, n = get_aval(a).shape[-2:]
+    if m > n:
+        du = add(du, div(_outside(u, matmul(da, v)), _row(s)))
+    if n > m:
+        dv = add(dv, div(_outside(v, matmul(swap_last_axes(da), u)), _row(s)))
+    return [du, diagonal_part(projected), swap_last_axes(dv)]
+
+
+def svd(a, full_matrices: bool = False):
+    """``[U, s, Vh]``: the singular value decomposition of a stack of matrices."""
+    return bind(svd_p, a, full_matrices=bool(full_matrices))
+
+
+svd_p.def_batch(matrices_batch_rule(svd))
+svd_p.def_lowering(lower_by_impl)
+
+
+svdvals_p = Primitive("svdvals")
+
+
+@svdvals_p.def_impl
+def svdvals_impl(a):
+    return np.linalg.svd(a, compute_uv=False)
+
+
+@svdvals_p.def_shape_rule
+def svdvals_shape_rule(a):
+    return svd_shape_rule(a, full_matrices=False)[1]
+
+
+def svdvals_vjp(ct, ans, a):
+    u, _, vh = svd(a)
+    return matmul(u, matmul(diagonal_matrix(ct), vh))
+
+
+svdvals_p.def_vjp(svdvals_vjp)
+
+
+@svdvals_p.def_jvp
+def svdvals_jvp(primals, tangents, ans):
+    u, _, vh = svd(primals[0])
+    return diagonal_part(_sandwich(u, tangents[0], swap_last_axes(vh)))
+
+
+def svdvals(a):
+    """The singular values of a stack of matrices, in descending order."""
+    return bind(svdvals_p, a)
+
+
+svdvals_p.def_batch(matrices_batch_rule(svdvals))
+svdvals_p.def_lowering(lower_by_impl)
