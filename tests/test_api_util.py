@@ -1,5 +1,7 @@
 """Tests for minigrad.transforms.api_util: what transforms do at their boundary."""
 
+import warnings
+
 import numpy as np
 import pytest
 
@@ -36,7 +38,9 @@ def test_merge_arguments_rejects_a_value_count_that_does_not_match_the_positions
 # ---------------------------------------------------------------------------------------
 # ndarray subclasses: every entry point sees a plain array, as minigrad.numpy does
 
-MATRIX = np.matrix([[1.0, 2.0], [3.0, 4.0]])
+with warnings.catch_warnings():  # NumPy discourages np.matrix, which is the point here
+    warnings.simplefilter("ignore", PendingDeprecationWarning)
+    MATRIX = np.matrix([[1.0, 2.0], [3.0, 4.0]])
 MASKED = np.ma.masked_array([1.0, 2.0, 3.0], mask=[False, True, False])
 
 ENTRY_POINTS = {
