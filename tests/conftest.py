@@ -5,6 +5,7 @@ CI sets CI=true; there hypothesis runs derandomized so a red run is reproducible
 
 import os
 
+import pytest
 from hypothesis import HealthCheck, settings
 
 settings.register_profile(
@@ -27,3 +28,21 @@ def pytest_addoption(parser):
         default="0",
         help="seed of the fuzzer, or 'random' to explore (default 0: the same programs every run)",
     )
+    parser.addoption(
+        "--run-slow",
+        action="store_true",
+        help="also run the tests marked slow (minutes each, such as a 200,000-equation jit)",
+    )
+
+
+def pytest_configure(config):
+    config.addinivalue_line("markers", "slow: takes minutes; skipped unless --run-slow is given")
+
+
+def pytest_collection_modifyitems(config, items):
+    if config.getoption("--run-slow"):
+        return
+    skip = pytest.mark.skip(reason="slow: run with --run-slow")
+    for item in items:
+        if "slow" in item.keywords:
+            item.add_marker(skip)

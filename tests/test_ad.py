@@ -2,6 +2,7 @@
 
 import collections
 import math
+import sys
 
 import numpy as np
 import pytest
@@ -397,3 +398,31 @@ def test_a_correct_vjp_all_rule_gives_the_gradient():
 
     product_p = _two_input_primitive_with_vjp_all(product_vjp_all)
     assert mg.grad(lambda x: bind(product_p, x, np.array(3.0)))(np.array(2.0)) == 3.0
+
+
+def _python_calls(fun, *args) -> int:
+    """How many Python-level calls (functions and generator steps) ``fun(*args)`` makes."""
+    count = 0
+
+    def profile(frame, event, arg):
+        nonlocal count
+        if event == "call":
+            count += 1
+
+    sys.setprofile(profile)
+    try:
+        fun(*args)
+    finally:
+        sys.setprofile(None)
+    return count
+
+
+@pytest.mark.parametrize("join", [mnp.stack, mnp.concatenate], ids=["stack", "concatenate"])
+def test_grad_through_joining_n_operands_is_linear_in_n(join):
+    # Each operand's cotangent is one slice; finding every offset must not cost O(n) per
+    # operand (n = 8000 took 30 s against 0.09 s forward).
+    grad = mg.grad(lambda xs: mnp.sum(join(xs) ** 2))
+    small, large = ([np.ones(2) for _ in range(n)] for n in (300, 1200))
+    np.testing.assert_array_equal(grad(small)[7], [2.0, 2.0])
+    ratio = _python_calls(grad, large) / _python_calls(grad, small)
+    assert ratio < 5.5, f"4x the operands made {ratio:.1f}x the calls (16x would be quadratic)"

@@ -170,3 +170,43 @@ def test_concurrent_vmap_of_grad():
         expected.append(np.stack([mg.grad(f)(row, k) for row in xs]))
     for got, e in zip(run_together(tasks), expected, strict=True):
         np.testing.assert_allclose(got, e, rtol=1e-12)
+
+
+def test_threads_tracing_functions_that_call_each_other_never_wait_forever():
+    # Thread A traces f, thread B traces g; then f calls g and g calls f with the same
+    # signatures, so each waits for the other's pending trace. One thread must see the
+    # circle; in the end each gets the RecursionError one thread alone would get.
+    both_tracing = threading.Barrier(2)
+    first_trace = {"f": True, "g": True}
+
+    def meet_once(name):
+        if first_trace[name]:
+            first_trace[name] = False
+            both_tracing.wait(timeout=10)
+
+    def f_body(x):
+        meet_once("f")
+        return g(x) + 1.0
+
+    def g_body(x):
+        meet_once("g")
+        return f(x) * 2.0
+
+    f, g = mg.jit(f_body), mg.jit(g_body)
+    errors = {}
+
+    def call(name, fn):
+        try:
+            fn(np.ones(2))
+        except RecursionError as error:
+            errors[name] = str(error)
+
+    threads = [threading.Thread(target=call, args=(n, fn), daemon=True) for n, fn in (("f", f), ("g", g))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    assert not any(thread.is_alive() for thread in threads), "the two threads wait for each other"
+    assert sorted(errors) == ["f", "g"]
+    assert any("another thread" in message for message in errors.values()), errors
+    assert f.cache_size() == g.cache_size() == 0

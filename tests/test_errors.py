@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 
 import minigrad as mg
+import minigrad.nn as nn
 import minigrad.numpy as mnp
 from minigrad.core.errors import CONCRETIZATION_ADVICE
 from minigrad.ops.elementwise import div
@@ -19,6 +20,12 @@ from minigrad.transforms.ad import GRAD_NON_SCALAR_ADVICE
         (lambda: mnp.reshape(np.ones((2, 3)), (4, 2)), ["reshape", "(2, 3)", "(4, 2)"]),
         (lambda: mnp.concatenate([np.ones((2, 3)), np.ones((2, 4))]), ["concatenate", "(2, 3)", "(2, 4)"]),
         (lambda: mnp.einsum("ij,jk->ik", np.ones((2, 3)), np.ones((4, 5))), ["einsum", "(2, 3)", "(4, 5)"]),
+        # batch axes that do not broadcast: the full shapes, not only (2,) and (3,)
+        (lambda: mnp.matmul(np.ones((2, 3, 4)), np.ones((3, 4, 5))), ["matmul", "(2, 3, 4)", "(3, 4, 5)"]),
+        (
+            lambda: mg.jit(mnp.matmul)(np.ones((5, 2, 3, 4)), np.ones((3, 4, 5))),
+            ["matmul", "(5, 2, 3, 4)", "(3, 4, 5)"],
+        ),
     ],
 )
 def test_shape_mismatch_names_operation_and_shapes(call, names):
@@ -26,6 +33,46 @@ def test_shape_mismatch_names_operation_and_shapes(call, names):
         call()
     for name in names:
         assert name in str(info.value)
+
+
+@pytest.mark.parametrize(
+    "call, message",
+    [
+        (
+            lambda: nn.conv2d(np.ones((1, 1, 4, 4)), np.ones((1, 1, 2, 2)), padding=-1),
+            "conv2d: padding must be non-negative, got -1",
+        ),
+        (
+            lambda: nn.conv2d(np.ones((1, 1, 4, 4)), np.ones((1, 1, 2, 2)), stride=0),
+            "conv2d: stride must be positive, got 0",
+        ),
+        (
+            lambda: nn.conv2d(np.ones((1, 1, 4, 4)), np.ones((1, 1, 0, 2))),
+            r"conv2d: weight of shape \(1, 1, 0, 2\) .* empty kernel",
+        ),
+        (lambda: nn.max_pool2d(np.ones((1, 1, 4, 4)), 0), "max_pool2d: size must be positive, got 0"),
+        (
+            lambda: nn.avg_pool2d(np.ones((1, 1, 4, 4)), (2, 0)),
+            r"avg_pool2d: size must be positive, got \(2, 0\)",
+        ),
+        (
+            lambda: nn.max_pool2d(np.ones((1, 1, 4, 4)), 2, stride=-1),
+            "max_pool2d: stride must be positive, got -1",
+        ),
+    ],
+)
+def test_layer_arguments_are_named_in_their_errors(call, message):
+    # Not the operations they are built from ("pad", "stack", strides the user never gave).
+    with pytest.raises(ValueError, match=f"^{message}"):
+        call()
+
+
+@pytest.mark.parametrize(("shape", "axis"), [((0,), None), ((2, 0), 1), ((0, 3), 0)])
+def test_logsumexp_of_an_empty_slice_is_minus_infinity(shape, axis):
+    # As in SciPy and JAX (an empty sum is 0), rather than an error about "max".
+    expected = np.full(np.sum(np.ones(shape), axis=axis).shape, -np.inf)
+    np.testing.assert_array_equal(mnp.logsumexp(np.ones(shape), axis=axis), expected)
+    np.testing.assert_array_equal(mg.jit(lambda x: mnp.logsumexp(x, axis=axis))(np.ones(shape)), expected)
 
 
 def test_shape_mismatch_inside_transforms():

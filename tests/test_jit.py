@@ -1,6 +1,7 @@
 """Tests for minigrad.transforms.jit: equality with eager, the cache, composition."""
 
 import logging
+import sys
 import threading
 from collections import namedtuple
 
@@ -638,3 +639,79 @@ def test_results_are_distinct_arrays_under_debug_nans_too():
         np.testing.assert_array_equal(b, [2.0, 2.0, 2.0])
         g = mg.jit(mg.grad(lambda v: mnp.sum(v)))(x)
         assert g.flags.writeable
+
+
+# ---------------------------------------------------------------------------------------
+# Deep nesting and long programs
+
+
+def _stack_depth() -> int:
+    frame, depth = sys._getframe(1), 0
+    while frame is not None:
+        frame, depth = frame.f_back, depth + 1
+    return depth
+
+
+def _frames_per_level(nest) -> float:
+    """How many Python frames one more level of ``nest(f)`` puts under the innermost ``f``."""
+    depths = []
+
+    def innermost(x):
+        depths.append(_stack_depth())
+        return x * x * 0.5
+
+    def deepest(levels):
+        f = innermost
+        for _ in range(levels):
+            f = nest(f)
+        f(np.array(1.0))
+        return depths[-1]
+
+    return (deepest(20) - deepest(10)) / 10
+
+
+def test_nested_jits_cost_no_more_stack_than_nested_grads():
+    # 200 nested jits used to hit RecursionError (five frames a level, where grad's
+    # limit comes from its own frames per level).
+    def jit_level(g):
+        return mg.jit(lambda x: g(x) * 1.0)
+
+    def grad_level(g):
+        return mg.grad(lambda x: g(x) * 1.0)
+
+    assert _frames_per_level(jit_level) <= _frames_per_level(grad_level) / 2
+    assert _frames_per_level(mg.jit) <= 2
+
+
+def test_two_hundred_nested_jits_compile_and_run():
+    f = mnp.sin
+    for _ in range(200):
+        f = mg.jit(f)
+    np.testing.assert_allclose(f(np.ones(2)), np.sin(np.ones(2)))
+
+
+def _long_chain(length):
+    def f(x):
+        for _ in range(length // 2):
+            x = mnp.sin(x) * 1.0001
+        return mnp.sum(x)
+
+    return f
+
+
+def test_jit_of_a_long_program_is_linear_in_its_length():
+    # Counts, not times: the optimised program and the generated source grow in
+    # proportion, and the source is split into parts of 1000 equations (each compiled
+    # on its own, see test_compile.py).
+    x = np.full(3, 0.5)
+    short, long = mg.jit(_long_chain(2000)).lower(x), mg.jit(_long_chain(8000)).lower(x)
+    assert len(long.program.eqns) == 4 * len(short.program.eqns) - 3  # one reduction each
+    assert long.source.count("\n") < 4.2 * short.source.count("\n")
+    assert long.source.count("def _part") == -(-len(long.program.eqns) // 1000)
+
+
+@pytest.mark.slow
+def test_a_program_of_200k_equations_compiles_and_runs():
+    f = _long_chain(200_000)
+    x = np.full(3, 0.5)
+    np.testing.assert_allclose(mg.jit(f)(x), f(x), rtol=1e-12)

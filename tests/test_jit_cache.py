@@ -11,6 +11,7 @@ import pytest
 
 import minigrad as mg
 import minigrad.numpy as mnp
+from minigrad.core.ir import Literal
 from minigrad.transforms.jit.cache import ProgramCache, describe_signature, leaves_signature
 from minigrad.tree import tree_flatten
 
@@ -251,3 +252,77 @@ def test_a_python_int_beyond_int64_is_an_overflow_error():
     with pytest.raises(OverflowError, match=r"jit\(f\): the Python integer 9223372036854775808"):
         leaves_signature("f", [np.ones(1), 2**63])
     assert leaves_signature("f", [2**63 - 1, -(2**63)])[0] == (int, int)
+
+
+# ---------------------------------------------------------------------------------------
+# Closed-over arrays: one copy per function
+
+
+def _copies_of(table, programs):
+    """The distinct arrays of ``table``'s shape among the programs' constants and literals."""
+    values = [c for program in programs for c in program.consts]
+    values += [
+        atom.val
+        for program in programs
+        for eqn in program.eqns
+        for atom in eqn.invars
+        if type(atom) is Literal
+    ]
+    consts = [c for c in values if getattr(c, "shape", None) == table.shape]
+    assert all(c is not table for c in consts)  # each is a snapshot, not the caller's array
+    return {id(c) for c in consts}
+
+
+def test_every_signature_shares_one_copy_of_a_closed_over_array():
+    table = np.arange(1000.0)
+    f = mg.jit(lambda x: mnp.sum(table * mnp.sum(x)))
+    programs = [f.lower(np.ones(n)).program for n in range(1, 6)]
+    assert f.cache_size() == 5
+    assert len(_copies_of(table, programs)) == 1
+
+
+def test_a_closed_over_array_written_between_traces_gets_a_new_copy():
+    table = np.arange(4.0)
+    f = mg.jit(lambda x: mnp.sum(table * mnp.sum(x)))
+    assert f(np.ones(1)) == 6.0
+    table[0] = 10.0
+    first = f.lower(np.ones(1)).program
+    second = f.lower(np.ones(2)).program  # traced after the write: sees it
+    assert len(_copies_of(table, [first, second])) == 2
+    assert f(np.ones(1)) == 6.0  # the program traced before the write keeps its snapshot
+    assert f(np.ones(2)) == 32.0
+
+
+# ---------------------------------------------------------------------------------------
+# Structures the cache keys on
+
+
+def test_dict_keys_that_compare_equal_but_differ_in_type_get_their_own_programs():
+    f = mg.jit(lambda d: {key: value * 2.0 for key, value in d.items()})
+    for key in (1, True, 1.0, 1):
+        (out_key,) = f({key: np.ones(1)})
+        assert type(out_key) is type(key), (key, out_key)
+    assert f.cache_size() == 3
+    assert "keys of types (bool)" in f.trace_log()[1]
+
+
+class _Tagged:
+    """A pytree node whose aux data is a dict (unhashable)."""
+
+    def __init__(self, x, meta):
+        self.x, self.meta = x, meta
+
+
+mg.tree.register_pytree_node(
+    _Tagged, lambda t: ([t.x], t.meta), lambda meta, children: _Tagged(children[0], meta)
+)
+
+
+@pytest.mark.parametrize("how", ["call", "lower"])
+def test_unhashable_aux_data_is_explained_with_its_place_and_the_fix(how):
+    f = mg.jit(lambda scale, items: items[0].x * scale)
+    args = (2.0, [_Tagged(np.ones(2), {"units": "m"})])
+    with pytest.raises(
+        TypeError, match=r"args\[1\]\[0\] is a _Tagged .* unhashable type dict.*hashable: return a tuple"
+    ):
+        f(*args) if how == "call" else f.lower(*args)

@@ -141,7 +141,7 @@ PACKAGE_ORDER = {
         "sorting",
         "random",
     ],
-    "transforms.jit": ["cache", "passes", "compiler", "transform"],
+    "transforms.jit": ["pending", "constants", "cache", "passes", "compiler", "transform"],
     "lax": ["subprograms", "conditionals", "residuals", "scan", "loops", "associative"],
 }
 

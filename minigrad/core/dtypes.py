@@ -1,5 +1,5 @@
 """Two facts about values that every layer agrees on: which dtypes carry derivatives,
-and which numbers are *weak*.
+which numbers are *weak*, and what counts as an array.
 
 Real and complex floating point values have tangents and cotangents; integers and
 booleans are constants to every transform.
@@ -9,6 +9,11 @@ its own and takes the dtype of the arrays it meets, so ``float32_array * 2.0`` s
 float32. NumPy scalars (``np.float64(2.0)``, ``np.float32(2.0)``) are strong, like 0-d
 arrays, even though ``np.float64`` subclasses ``float``. This is NumPy 2's rule (NEP 50)
 and JAX's.
+
+Arrays are plain ``numpy.ndarray``s. Subclasses change what operators mean
+(``np.matrix`` makes ``*`` a matrix product, a masked array's reductions skip masked
+elements but its ufuncs do not), so every entry point sees them through
+``plain_array``: the plain array of the same data, or, for a masked array, an error.
 
 Example:
     >>> import numpy as np
@@ -22,7 +27,15 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["is_float_dtype", "FLOAT_KINDS", "PYTHON_SCALARS", "is_python_scalar", "float0"]
+__all__ = [
+    "is_float_dtype",
+    "FLOAT_KINDS",
+    "PYTHON_SCALARS",
+    "is_python_scalar",
+    "float0",
+    "plain_array",
+    "MASKED_ARRAY_ADVICE",
+]
 
 # numpy.dtype.kind of the dtypes that carry derivatives.
 FLOAT_KINDS = frozenset("fc")
@@ -59,3 +72,40 @@ def is_python_scalar(x) -> bool:
       [True, True, True, True, False, False]
     """
     return type(x) in PYTHON_SCALARS
+
+
+MASKED_ARRAY_ADVICE = (
+    "minigrad does not support masked arrays: its operations would use the masked "
+    "elements in some places and skip them in others. Pass x.filled(fill_value) to "
+    "use a fill value, or np.asarray(x) to use the data as it is."
+)
+
+
+def plain_array(x, where: str = "minigrad"):
+    """``x`` as a plain ``numpy.ndarray``, as every entry point takes arrays.
+
+    Subclasses such as ``np.matrix`` become the plain array of the same data (a view,
+    not a copy), so ``*`` stays elementwise; a masked array raises ``TypeError``.
+
+    Args:
+      x: an array or anything ``np.asarray`` accepts.
+      where: the operation or transform, for the error message.
+
+    Returns:
+      A ``numpy.ndarray`` (exactly that type).
+
+    Example:
+      >>> import numpy as np
+      >>> type(plain_array(np.matrix([[1.0, 2.0]]))).__name__
+      'ndarray'
+      >>> try:
+      ...     plain_array(np.ma.masked_array([1.0, 2.0], mask=[False, True]), "jit(f)")
+      ... except TypeError as error:
+      ...     print(str(error).split(";")[0])
+      jit(f): got a masked array of shape (2,) and dtype float64
+    """
+    if isinstance(x, np.ma.MaskedArray):
+        raise TypeError(
+            f"{where}: got a masked array of shape {x.shape} and dtype {x.dtype}; {MASKED_ARRAY_ADVICE}"
+        )
+    return np.asarray(x)

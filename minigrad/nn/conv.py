@@ -23,20 +23,24 @@ import minigrad.numpy as mnp
 __all__ = ["conv2d", "max_pool2d", "avg_pool2d"]
 
 
-def _pair(opname: str, name: str, value) -> tuple[int, int]:
+def _pair(opname: str, name: str, value, minimum: int) -> tuple[int, int]:
+    """``value`` (an int or two) as a pair, each at least ``minimum``, checked here so the
+    error names the user's argument rather than the pad or slice built from it."""
     if isinstance(value, (int, np.integer)):
-        return int(value), int(value)
-    pair = tuple(int(v) for v in value)
-    if len(pair) != 2:
-        raise ValueError(f"{opname}: {name} must be an int or a pair of ints, got {value!r}.")
+        pair = int(value), int(value)
+    else:
+        pair = tuple(int(v) for v in value)
+        if len(pair) != 2:
+            raise ValueError(f"{opname}: {name} must be an int or a pair of ints, got {value!r}.")
+    if min(pair) < minimum:
+        kind = "positive" if minimum == 1 else "non-negative"
+        raise ValueError(f"{opname}: {name} must be {kind}, got {value!r}.")
     return pair
 
 
 def _patches(opname: str, x, window, stride):
     """The windows of ``x`` (N, C, H, W) as (N, C, kh * kw, out_h, out_w)."""
-    (kh, kw), (sh, sw) = window, stride
-    if sh < 1 or sw < 1:
-        raise ValueError(f"{opname}: strides must be positive, got {stride}.")
+    (kh, kw), (sh, sw) = window, stride  # checked positive by _pair (kernels by their shape)
     height, width = x.shape[2], x.shape[3]
     out_h, out_w = (height - kh) // sh + 1, (width - kw) // sw + 1
     if out_h < 1 or out_w < 1:
@@ -95,11 +99,16 @@ def conv2d(x, w, b=None, stride=1, padding=0):
             f"conv2d: bias of shape {tuple(mnp.shape(b))} does not match weight of shape "
             f"{tuple(w.shape)}; it needs shape ({w.shape[0]},), one per output channel."
         )
-    ph, pw = _pair("conv2d", "padding", padding)
+    ph, pw = _pair("conv2d", "padding", padding, minimum=0)
     if ph or pw:
         x = mnp.pad(x, ((0, 0), (0, 0), (ph, ph), (pw, pw)))
     out_channels, in_channels, kh, kw = w.shape
-    patches = _patches("conv2d", x, (kh, kw), _pair("conv2d", "stride", stride))
+    if kh < 1 or kw < 1:
+        raise ValueError(
+            f"conv2d: weight of shape {tuple(w.shape)} (O, C, kh, kw) has an empty kernel; "
+            "its height and width must be positive."
+        )
+    patches = _patches("conv2d", x, (kh, kw), _pair("conv2d", "stride", stride, minimum=1))
     batch, _, _, out_h, out_w = patches.shape
     # (O, C*K) @ (N, C*K, out_h*out_w): one batched matrix product, no transposes.
     columns = mnp.reshape(patches, (batch, in_channels * kh * kw, out_h * out_w))
@@ -113,8 +122,8 @@ def conv2d(x, w, b=None, stride=1, padding=0):
 def _pooling_windows(opname, x, size, stride):
     """The ``size`` windows of ``x`` (stride defaults to ``size``), stacked on axis 2."""
     x = _check_images(opname, x)
-    window = _pair(opname, "size", size)
-    stride = window if stride is None else _pair(opname, "stride", stride)
+    window = _pair(opname, "size", size, minimum=1)
+    stride = window if stride is None else _pair(opname, "stride", stride, minimum=1)
     return _patches(opname, x, window, stride)
 
 

@@ -17,7 +17,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from minigrad.core.dtypes import is_python_scalar
+from minigrad.core.dtypes import is_python_scalar, plain_array
 from minigrad.core.trace import Tracer
 from minigrad.ops import shape as sh
 from minigrad.ops.elementwise import convert_element_type
@@ -44,6 +44,8 @@ def to_array(x, dtype=None):
     lists holding tracers are stacked into one traced array (as NumPy stacks a list)."""
     if isinstance(x, Tracer):
         return x if dtype is None or x.dtype == dtype else convert_element_type(x, dtype)
+    if type(x) is not np.ndarray and isinstance(x, np.ndarray):
+        x = plain_array(x, "minigrad.numpy")  # np.matrix as a plain array; masked arrays refused
     if isinstance(x, np.ndarray) and (dtype is None or x.dtype == dtype):
         return x
     if holds_tracers(x):

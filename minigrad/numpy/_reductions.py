@@ -284,6 +284,11 @@ def logsumexp(a, axis=None, keepdims=False):
     axes = normalize_axes("logsumexp", axis, a.ndim)
     if not axes:
         return a
+    if any(a.shape[axis] == 0 for axis in axes):
+        # An empty sum is 0, whose log is -inf (as in SciPy and JAX); there is no
+        # largest element to shift by.
+        reduced = tuple(size for axis, size in enumerate(a.shape) if axis not in axes)
+        return _keep(np.full(reduced, -np.inf, a.dtype), axes, keepdims)
     shift = ew.stop_gradient(red.reduce_max(a, axes))
     # An all -inf slice has max -inf; shifting by it would give NaN.
     shift = ew.select(lg.isfinite(shift), shift, 0.0)

@@ -55,7 +55,15 @@ def matmul_shape_rule(a, b):
             f"matmul: shapes {a.shape} and {b.shape} do not align: the last axis of the first "
             f"({a.shape[-1]}) must equal the second-to-last axis of the second ({b.shape[-2]})."
         )
-    batch = broadcast_shapes("matmul", a.shape[:-2], b.shape[:-2])
+    try:
+        batch = broadcast_shapes("matmul", a.shape[:-2], b.shape[:-2])
+    except ValueError:
+        # Name the operands' shapes, not just the batch parts the broadcast saw.
+        raise ValueError(
+            f"matmul: shapes {a.shape} and {b.shape} do not broadcast: their batch axes (all "
+            f"but the last two), {a.shape[:-2]} and {b.shape[:-2]}, must match or be 1 from "
+            "the right. Reshape or expand_dims an operand, or use einsum."
+        ) from None
     return ShapedArray((*batch, a.shape[-2], b.shape[-1]), a.dtype)
 
 

@@ -57,6 +57,16 @@ def same_dtype_rule(name):
 
     def elementwise_shape_rule(*avals, **params):
         first = avals[0]
+        if len(avals) == 2:
+            # The common cases, decided without building sets or broadcasting (staging
+            # runs this once per equation): two operands of one dtype, of one shape or
+            # one of them a scalar.
+            second = avals[1]
+            if first.dtype is second.dtype or first.dtype == second.dtype:
+                if first.shape == second.shape or not second.shape:
+                    return first
+                if not first.shape:
+                    return second
         if all(a == first for a in avals):
             return first  # the common case: operands of one shape and dtype
         dtypes = {a.dtype for a in avals}

@@ -367,11 +367,18 @@ def concatenate_shape_rule(*xs, axis):
     return ShapedArray(first.shape[:axis] + (size,) + first.shape[axis + 1 :], first.dtype)
 
 
-@concatenate_p.def_vjp_argnum
-def concatenate_vjp(argnum, ct, ans, *xs, axis):
-    start = sum(get_aval(x).shape[axis] for x in xs[:argnum])
-    stop = start + get_aval(xs[argnum]).shape[axis]
-    return slice_axis(ct, axis, start, stop)
+@concatenate_p.def_vjp_all
+def concatenate_vjp(wanted, ct, ans, *xs, axis):
+    # One rule for all inputs: each input's offset is found once, in one pass, so the
+    # backward pass of n operands is linear in n (a rule per input summed the sizes of
+    # the operands before it, and received all n operands, at each of n calls).
+    cts = []
+    start = 0
+    for want, x in zip(wanted, xs, strict=True):
+        stop = start + get_aval(x).shape[axis]
+        cts.append(slice_axis(ct, axis, start, stop) if want else None)
+        start = stop
+    return cts
 
 
 def concatenate(xs, axis: int):

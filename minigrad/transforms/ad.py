@@ -37,6 +37,8 @@ from minigrad.ops.elementwise import add, convert_element_type
 from minigrad.ops.shape import unbroadcast
 from minigrad.transforms.api_util import (
     as_array,
+    check_argnums_type,
+    check_callable,
     derivative_zeros,
     differentiated_arguments,
     flatten_arguments,
@@ -259,6 +261,7 @@ def vjp(fun, *primals, has_aux: bool = False):
       >>> vjp_fn(np.array(1.0))
       (array(3.), array(2.))
     """
+    check_callable("vjp", fun)
     return _vjp(fun, primals, has_aux, single_use=False)
 
 
@@ -292,6 +295,8 @@ def value_and_grad(fun, argnums=0, has_aux: bool = False, holomorphic: bool = Fa
       >>> value_and_grad(lambda x: mul(x, x))(np.array(3.0))
       (array(9.), array(6.))
     """
+    check_callable("value_and_grad", fun)
+    check_argnums_type("value_and_grad", argnums)
 
     @functools.wraps(fun)
     def value_and_grad_fun(*args, **kwargs):
@@ -385,6 +390,8 @@ def grad(fun, argnums=0, has_aux: bool = False, holomorphic: bool = False, allow
       >>> grad(lambda z: mul(z, z), holomorphic=True)(np.array(1.0 + 2.0j))
       array(2.+4.j)
     """
+    check_callable("grad", fun)
+    check_argnums_type("grad", argnums)
     value_and_grad_fun = value_and_grad(fun, argnums, has_aux, holomorphic, allow_int)
 
     @functools.wraps(fun)

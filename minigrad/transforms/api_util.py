@@ -13,7 +13,7 @@ from __future__ import annotations
 import attrs
 import numpy as np
 
-from minigrad.core.dtypes import PYTHON_SCALARS, float0, is_float_dtype, is_python_scalar
+from minigrad.core.dtypes import PYTHON_SCALARS, float0, is_float_dtype, is_python_scalar, plain_array
 from minigrad.core.ir import ShapedArray
 from minigrad.core.trace import Tracer, get_aval
 from minigrad.tree import tree_flatten, tree_flatten_with_path
@@ -30,6 +30,10 @@ __all__ = [
     "instantiate_zeros",
     "derivative_zeros",
     "merge_arguments",
+    "check_callable",
+    "check_argnums_type",
+    "static_argnums_tuple",
+    "static_argnames_tuple",
 ]
 
 _SCALAR_TYPES = (*PYTHON_SCALARS, np.generic)
@@ -39,11 +43,15 @@ def is_array_leaf(x) -> bool:
     return isinstance(x, (np.ndarray, Tracer, *_SCALAR_TYPES))
 
 
-def as_array(x):
-    """Leaves as arrays: Python scalars become 0-d NumPy arrays; tracers stay."""
-    if isinstance(x, (np.ndarray, Tracer)):
+def as_array(x, transform: str = "minigrad"):
+    """Leaves as arrays: Python scalars become 0-d NumPy arrays; tracers stay.
+
+    Subclasses of ``numpy.ndarray`` become plain arrays and masked arrays are refused,
+    as in ``minigrad.numpy`` (``core.dtypes.plain_array``).
+    """
+    if type(x) is np.ndarray or isinstance(x, Tracer):
         return x
-    return np.asarray(x)
+    return plain_array(x, transform)
 
 
 def instantiate_zeros(values, avals) -> list:
@@ -107,10 +115,18 @@ def flatten_inputs(transform: str, tree, what: str = "args"):
     return leaves, [argument_aval(leaf) for leaf in leaves], treedef
 
 
+def _is_array_subclass(x) -> bool:
+    return type(x) is not np.ndarray and isinstance(x, np.ndarray)
+
+
 def _checked_leaves(transform: str, tree, what: str):
     leaves, treedef = tree_flatten(tree)
     if not all(is_array_leaf(leaf) for leaf in leaves):
         _check_leaves(transform, tree, what)
+    if any(map(_is_array_subclass, leaves)):
+        # np.matrix would make `*` a matrix product inside the function: plain arrays,
+        # as minigrad.numpy uses them (masked arrays are refused).
+        leaves = [plain_array(leaf, transform) if _is_array_subclass(leaf) else leaf for leaf in leaves]
     return leaves, treedef
 
 
@@ -137,11 +153,94 @@ def flatten_arguments(
     (for a transform that hands them on to another, which must see them as weak).
     """
     if with_paths:
-        return [(path, as_array(leaf)) for path, leaf in _check_leaves(transform, tree, what)]
+        return [(path, as_array(leaf, transform)) for path, leaf in _check_leaves(transform, tree, what)]
     leaves, treedef = _checked_leaves(transform, tree, what)
     if keep_numbers:
         return leaves, treedef
-    return [as_array(leaf) for leaf in leaves], treedef
+    return [as_array(leaf, transform) for leaf in leaves], treedef
+
+
+def check_callable(transform: str, fun) -> None:
+    """A TypeError, when the transform is built, if ``fun`` is not a function.
+
+    Example:
+      >>> try:
+      ...     check_callable("grad", 3)
+      ... except TypeError as error:
+      ...     print(error)
+      grad: expected a function to transform, got int (3). Pass the function itself, grad(f), and call what it returns with the arguments: grad(f)(x).
+    """
+    if not callable(fun):
+        shown = repr(fun)
+        shown = shown if len(shown) <= 40 else shown[:37] + "..."
+        raise TypeError(
+            f"{transform}: expected a function to transform, got {type(fun).__name__} ({shown}). "
+            f"Pass the function itself, {transform}(f), and call what it returns with the "
+            f"arguments: {transform}(f)(x)."
+        )
+
+
+def _is_int(argnum) -> bool:
+    return isinstance(argnum, (int, np.integer)) and not isinstance(argnum, (bool, np.bool_))
+
+
+def check_argnums_type(transform: str, argnums) -> None:
+    """A TypeError, when the transform is built, if ``argnums`` is not an int or ints.
+
+    Whether the positions exist is known only at the call (``normalize_argnums``).
+
+    Example:
+      >>> check_argnums_type("grad", (0, 2))
+      >>> try:
+      ...     check_argnums_type("grad", 1.5)
+      ... except TypeError as error:
+      ...     print(error)
+      grad: argnums must be an int or a tuple of ints, got 1.5.
+    """
+    if _is_int(argnums):
+        return
+    if not isinstance(argnums, (tuple, list)) or not all(map(_is_int, argnums)):
+        raise TypeError(f"{transform}: argnums must be an int or a tuple of ints, got {argnums!r}.")
+
+
+def static_argnums_tuple(transform: str, static_argnums) -> tuple[int, ...]:
+    """``static_argnums`` (an int, ints, or None for none, as in JAX) as a tuple of ints.
+
+    Example:
+      >>> static_argnums_tuple("jit", None), static_argnums_tuple("jit", 1), static_argnums_tuple("jit", [0, 2])
+      ((), (1,), (0, 2))
+    """
+    if static_argnums is None:
+        return ()
+    if _is_int(static_argnums):
+        return (int(static_argnums),)
+    if isinstance(static_argnums, (tuple, list, range)) and all(map(_is_int, static_argnums)):
+        return tuple(int(position) for position in static_argnums)
+    raise TypeError(
+        f"{transform}: static_argnums must be an int, a tuple of ints or None, got "
+        f"{static_argnums!r}; it names argument positions, e.g. static_argnums=(1,)."
+    )
+
+
+def static_argnames_tuple(transform: str, static_argnames) -> tuple[str, ...]:
+    """``static_argnames`` (a str, strs, or None for none) as a tuple of str.
+
+    Example:
+      >>> static_argnames_tuple("jit", "n"), static_argnames_tuple("jit", None)
+      (('n',), ())
+    """
+    if static_argnames is None:
+        return ()
+    if isinstance(static_argnames, str):
+        return (static_argnames,)
+    if isinstance(static_argnames, (tuple, list, set, frozenset)) and all(
+        isinstance(name, str) for name in static_argnames
+    ):
+        return tuple(static_argnames)
+    raise TypeError(
+        f"{transform}: static_argnames must be a str, a tuple of str or None, got "
+        f"{static_argnames!r}; it names parameters, e.g. static_argnames=('n',)."
+    )
 
 
 def normalize_argnums(transform: str, argnums, num_args: int) -> tuple[int, ...]:

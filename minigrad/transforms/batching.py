@@ -29,7 +29,7 @@ from minigrad.core.ir import ClosedJaxpr, Jaxpr, Literal, ShapedArray
 from minigrad.core.staging import stage_flat
 from minigrad.core.trace import bind, get_aval, reset_equation_source, set_equation_source
 from minigrad.ops.shape import batch_to_front, broadcast_to, moveaxis
-from minigrad.transforms.api_util import flatten_arguments, merge_arguments
+from minigrad.transforms.api_util import check_callable, flatten_arguments, merge_arguments
 from minigrad.tree import tree_flatten, tree_flatten_with_path, tree_structure, tree_unflatten
 
 __all__ = ["vmap", "batch_jaxpr", "eval_jaxpr_batched", "broadcast_prefix"]
@@ -233,6 +233,7 @@ def vmap(fun, in_axes=0, out_axes=0):
       >>> vmap(mnp.dot)(np.ones((3, 2)), np.arange(6.0).reshape(3, 2))
       array([1., 5., 9.])
     """
+    check_callable("vmap", fun)
     if isinstance(in_axes, list):
         in_axes = tuple(in_axes)  # as JAX does, a list of axes means one per argument
 
@@ -330,7 +331,10 @@ def _stage_one_example(fun, flat_args, dims, batched_positions, in_tree):
         shared = [x for x, d in zip(flat_args, dims, strict=True) if d is None]
         full = merge_arguments(batched_positions, example_args, shared)
         example_args, example_kwargs = tree_unflatten(in_tree, full)
-        out_leaves, out_tree = tree_flatten(fun(*example_args, **example_kwargs))
+        # Only arrays and numbers can be stacked (a str or a generator would make an
+        # object array): the same check jit and grad make.
+        out = fun(*example_args, **example_kwargs)
+        out_leaves, out_tree = flatten_arguments("vmap", out, "output", keep_numbers=True)
         out_trees.append(out_tree)
         return out_leaves
 

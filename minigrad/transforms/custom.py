@@ -45,6 +45,7 @@ from minigrad.ops.shape import batch_size, moveaxis, reduce_sum
 from minigrad.transforms.ad import vjp
 from minigrad.transforms.api_util import (
     as_array,
+    check_callable,
     flatten_arguments,
     flatten_inputs,
     instantiate_zeros,
@@ -164,6 +165,8 @@ def checkpoint(fun):
       >>> mg.grad(lambda x: layer(x).sum())(np.zeros(2))
       array([0., 0.])
     """
+
+    check_callable("checkpoint", fun)
 
     def fun_of_args_and_kwargs(args, kwargs):
         return fun(*args, **kwargs)
@@ -380,6 +383,7 @@ class custom_vjp:  # noqa: N801 - the name users know from JAX
     """
 
     def __init__(self, fun, nondiff_argnums=()):
+        check_callable("custom_vjp", fun)
         functools.update_wrapper(self, fun)
         self.fun = fun
         self.nondiff_argnums = tuple(nondiff_argnums)

@@ -21,8 +21,14 @@ from minigrad.core.ir import ShapedArray
 from minigrad.core.trace import Trace, Tracer, bind, errors_point_at_user_code, get_aval, new_trace
 from minigrad.ops.elementwise import convert_element_type
 from minigrad.ops.shape import broadcast_to
-from minigrad.transforms.api_util import as_array, flatten_arguments, flatten_inputs, instantiate_zeros
-from minigrad.tree import tree_flatten, tree_unflatten
+from minigrad.transforms.api_util import (
+    as_array,
+    check_callable,
+    flatten_arguments,
+    flatten_inputs,
+    instantiate_zeros,
+)
+from minigrad.tree import tree_unflatten
 
 __all__ = ["jvp", "JVPTrace", "JVPTracer"]
 
@@ -113,6 +119,7 @@ def jvp(fun, primals, tangents):
       >>> jvp(lambda x, y: x * y, (np.array(2.0), np.array(3.0)), (np.array(1.0), np.array(0.0)))
       (array(6.), array(3.))
     """
+    check_callable("jvp", fun)
     if not isinstance(primals, (tuple, list)) or not isinstance(tangents, (tuple, list)):
         raise TypeError("jvp: primals and tangents must be tuples (one entry per argument of fun).")
     flat_primals, in_avals, in_tree = flatten_inputs("jvp", tuple(primals), "primals")
@@ -142,7 +149,7 @@ def jvp(fun, primals, tangents):
         ]
         with errors_point_at_user_code():
             out = fun(*tree_unflatten(in_tree, inputs))
-        out_leaves, out_tree = tree_flatten(out)
+        out_leaves, out_tree = flatten_arguments("jvp", out, "output", keep_numbers=True)
         out_primals, out_tangents = [], []
         for leaf in out_leaves:
             if isinstance(leaf, JVPTracer) and leaf._trace is trace:

@@ -28,7 +28,12 @@ from minigrad.core.dtypes import is_float_dtype
 from minigrad.core.trace import get_aval
 from minigrad.ops.shape import reshape, slice_axis
 from minigrad.transforms.ad import vjp
-from minigrad.transforms.api_util import differentiated_arguments, flatten_arguments
+from minigrad.transforms.api_util import (
+    check_argnums_type,
+    check_callable,
+    differentiated_arguments,
+    flatten_arguments,
+)
 from minigrad.transforms.batching import vmap
 from minigrad.transforms.forward import jvp
 from minigrad.tree import tree_flatten, tree_unflatten
@@ -87,6 +92,8 @@ def jacfwd(fun, argnums=0):
       array([[1., 0.],
              [0., 2.]])
     """
+    check_callable("jacfwd", fun)
+    check_argnums_type("jacfwd", argnums)
 
     @functools.wraps(fun)
     def jacfwd_fun(*args):
@@ -129,6 +136,8 @@ def jacrev(fun, argnums=0):
       >>> jacrev(lambda x: mnp.sum(x ** 2))(np.array([1.0, 3.0]))
       array([2., 6.])
     """
+    check_callable("jacrev", fun)
+    check_argnums_type("jacrev", argnums)
 
     @functools.wraps(fun)
     def jacrev_fun(*args):
@@ -183,4 +192,5 @@ def hessian(fun, argnums=0):
       array([[4., 2.],
              [2., 0.]])
     """
+    check_callable("hessian", fun)
     return jacfwd(jacrev(fun, argnums), argnums)

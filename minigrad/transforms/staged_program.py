@@ -18,7 +18,7 @@ import attrs
 
 from minigrad.core.ir import ClosedJaxpr
 from minigrad.core.staging import stage_flat
-from minigrad.transforms.api_util import flatten_inputs, merge_arguments
+from minigrad.transforms.api_util import check_callable, flatten_inputs, merge_arguments, static_argnums_tuple
 from minigrad.tree import tree_flatten, tree_unflatten
 
 __all__ = ["make_jaxpr", "stage_pytree"]
@@ -69,7 +69,8 @@ def make_jaxpr(fun, static_argnums=(), *, source: bool = False):
           b:f64[] = mul a 2.0:f64[]  # <doctest ...>:1
         in (b,) }
     """
-    static = (static_argnums,) if isinstance(static_argnums, int) else tuple(static_argnums)
+    check_callable("make_jaxpr", fun)
+    static = static_argnums_tuple("make_jaxpr", static_argnums)
 
     @functools.wraps(fun)
     def make_jaxpr_fun(*args, **kwargs) -> ClosedJaxpr:

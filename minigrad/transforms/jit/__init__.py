@@ -1,7 +1,9 @@
-"""jit, the compiling transform, in four modules that run in this order on a cache miss.
+"""jit, the compiling transform, in six modules that run in this order on a cache miss.
 
 ``transform`` holds ``jit`` itself and its call primitive; ``cache`` the compiled
-programs of one jitted function, keyed by everything a staged program depends on;
+programs of one jitted function, keyed by everything a staged program depends on
+(``pending`` its slots being filled, which other threads wait for);
+``constants`` the one copy of each array the function closes over;
 ``passes`` the program-to-program optimisations; ``compiler`` the writer of
 straight-line NumPy source from an optimised program.
 

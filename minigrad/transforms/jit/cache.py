@@ -14,7 +14,7 @@ latest trace, so each trace is logged with what made the call miss.
 
 Example:
     >>> import numpy as np
-    >>> signature, traced, python_scalars = leaves_signature("f", [np.zeros((2, 3), np.float32)])
+    >>> signature, traced, needs_conversion = leaves_signature("f", [np.zeros((2, 3), np.float32)])
     >>> [describe_signature(leaf) for leaf in signature]
     ['f32[2,3]']
 """
@@ -26,18 +26,22 @@ import threading
 import weakref
 from collections import OrderedDict
 
+import attrs
 import numpy as np
 
-from minigrad.core.dtypes import PYTHON_SCALARS
+from minigrad.core.dtypes import PYTHON_SCALARS, plain_array
 from minigrad.core.ir import Jaxpr, ShapedArray, Var
 from minigrad.core.trace import Tracer
 from minigrad.ops.selection import convert_element_type_p
+from minigrad.transforms.jit.constants import ConstantSnapshots
+from minigrad.transforms.jit.pending import PendingSlot, wait_for
 from minigrad.tree import tree_flatten_with_path
 
 __all__ = [
-    "ProgramCache", "PYTHON_SCALARS", "INT64_MIN", "INT64_MAX", "leaves_signature", "describe_signature",
+    "ProgramCache", "Reservation", "PYTHON_SCALARS", "INT64_MIN", "INT64_MAX", "leaves_signature", "describe_signature",
     "split_static", "resolve_static", "signature_or_none", "signature_changes",
-    "check_int_fits", "int_conversions", "shared_program_cache",
+    "check_int_fits", "int_conversions", "shared_program_cache", "number_types", "TypedStructure",
+    "unhashable_structure_error",
 ]  # fmt: skip
 
 INT64_MIN, INT64_MAX = int(np.iinfo(np.int64).min), int(np.iinfo(np.int64).max)
@@ -54,9 +58,10 @@ def leaves_signature(name, leaves) -> tuple:
       leaves: the dynamic argument leaves of the call.
 
     Returns:
-      ``(signature, traced, python_scalars)``: one signature per leaf (shape and dtype,
+      ``(signature, traced, needs_conversion)``: one signature per leaf (shape and dtype,
       plus weakness for a weak tracer; the type of a Python number), whether a leaf is a
-      tracer of an enclosing transform, and whether a leaf is a Python number.
+      tracer of an enclosing transform, and whether a leaf is a Python number or an
+      ndarray subclass (``np.matrix``), which the call converts to a plain array.
 
     Example:
       >>> import numpy as np
@@ -64,7 +69,7 @@ def leaves_signature(name, leaves) -> tuple:
       ((((2,), dtype('float32')), <class 'int'>), False, True)
     """
     signature = []
-    traced = python_scalars = False
+    traced = needs_conversion = False
     for leaf in leaves:
         kind = type(leaf)
         if kind is np.ndarray:
@@ -76,18 +81,24 @@ def leaves_signature(name, leaves) -> tuple:
                     "integer a jitted function takes; pass a smaller number or a float."
                 )
             signature.append(kind)
-            python_scalars = True
+            needs_conversion = True
         elif isinstance(leaf, Tracer):
             traced = True
             aval = leaf.aval
             # A weak tracer (a Python number an outer transform traces) promotes like a
             # number, so it stages a different program from a strong one of the same type.
             signature.append((aval.shape, aval.dtype, True) if aval.weak_type else (aval.shape, aval.dtype))
-        elif isinstance(leaf, (np.ndarray, np.generic)):
+        elif isinstance(leaf, np.ndarray):
+            # A subclass runs as the plain array eager minigrad.numpy would see (the
+            # caller converts it with `plain_array`); a masked array is refused here.
+            leaf = plain_array(leaf, f"jit({name})")
+            signature.append((leaf.shape, leaf.dtype))
+            needs_conversion = True
+        elif isinstance(leaf, np.generic):
             signature.append((leaf.shape, leaf.dtype))
         else:
             signature.append(kind)  # not an array: flatten_arguments raises a clear error when tracing
-    return tuple(signature), traced, python_scalars
+    return tuple(signature), traced, needs_conversion
 
 
 def describe_signature(signature) -> str:
@@ -103,6 +114,84 @@ def type_tag(value):
     if type(value) is tuple:
         return (tuple, tuple(map(type_tag, value)))
     return type(value)
+
+
+def _holds_numbers(aux) -> bool:
+    if type(aux) is tuple:
+        return any(map(_holds_numbers, aux))
+    return isinstance(aux, (int, float, complex, np.number))  # bool is an int
+
+
+def number_types(treedef):
+    """The types of the numbers in a pytree structure's aux data (dict keys), or None.
+
+    ``{1: x}``, ``{True: x}`` and ``{1.0: x}`` have equal structures, since their keys
+    compare equal, yet a program returning ``dict(arg)`` gives each other keys. jit
+    keeps one program per key type; the common case, str keys, gives None.
+
+    Example:
+      >>> from minigrad.tree import tree_structure
+      >>> number_types(tree_structure({1: 0})), number_types(tree_structure({"a": 0}))
+      (((<class 'tuple'>, (<class 'int'>,)),), None)
+    """
+    found = []
+    stack = [treedef]
+    while stack:
+        node = stack.pop()
+        if node.node is not None:
+            if _holds_numbers(node.aux):
+                found.append(type_tag(node.aux))
+            stack.extend(node.children)
+    return tuple(found) or None
+
+
+@attrs.frozen
+class TypedStructure:
+    """A pytree structure whose aux data holds numbers, told apart by their types too."""
+
+    tree: object
+    number_types: tuple
+
+    def __repr__(self):
+        return f"{self.tree!r} (keys of types {_type_names(self.number_types)})"
+
+
+def _type_names(tag) -> str:
+    if isinstance(tag, type):
+        return tag.__name__
+    if tag and tag[0] is tuple:
+        return "(" + ", ".join(map(_type_names, tag[1])) + ")"
+    return ", ".join(map(_type_names, tag))
+
+
+def unhashable_structure_error(name, dynamic, in_tree, has_kwargs) -> TypeError:
+    """The error for a custom pytree node whose aux data is unhashable (jit keys on it)."""
+    found = _unhashable_node(dynamic, in_tree, "")
+    where, node_type, aux_type = found if found else ("args", "a pytree node", "unhashable")
+    return TypeError(
+        f"jit({name}): {readable_path(where, has_kwargs)} is a {node_type} whose flatten "
+        f"function returns aux data of the unhashable type {aux_type}. jit keys its cache "
+        "on the arguments' pytree structure, aux data included, so aux data must be "
+        "hashable: return a tuple (for a dict, tuple(sorted(d.items()))) or a frozen "
+        "record, or pass the value as a static argument."
+    )
+
+
+def _unhashable_node(value, treedef, path):
+    """``(path, node type, aux type)`` of the first node with unhashable aux data, or None."""
+    if treedef.node is None:
+        return None
+    children, aux = treedef.node.to_children(value)
+    try:
+        hash(aux)
+    except TypeError:
+        return path or "", type(value).__name__, type(aux).__name__
+    child_paths = treedef.node.child_keys(value, aux)
+    for child, child_def, child_path in zip(children, treedef.children, child_paths, strict=True):
+        found = _unhashable_node(child, child_def, path + child_path)
+        if found is not None:
+            return found
+    return None
 
 
 def signature_or_none(fun):
@@ -262,12 +351,26 @@ _EVICTED_REMEMBERED = 1000  # evicted keys remembered to explain retraces
 _TRACES_LOGGED = 100
 
 
-class _Pending:
-    """A cache slot a thread is filling; other threads block on ``done``."""
+class Reservation:
+    """What ``ProgramCache.reserve`` gives: ``key``'s entry, or the pending slot to fill."""
 
-    def __init__(self):
-        self.done = threading.Event()
-        self.thread = threading.get_ident()
+    def __init__(self, cache: ProgramCache, key, entry, pending: PendingSlot | None):
+        self.entry = entry
+        self._cache, self._key, self._pending = cache, key, pending
+
+    def fill(self, entry, reusable: bool = True) -> None:
+        """Make ``entry`` the key's (kept only if ``reusable``) and wake waiting threads."""
+        assert self._pending is not None, "fill() on a key that has its entry"
+        self._cache._finish(self._key, self._pending, entry, reusable)
+        self.entry, self._pending = entry, None
+
+    def __enter__(self) -> Reservation:
+        return self
+
+    def __exit__(self, kind, error, traceback) -> None:
+        if self._pending is not None:  # left without filling: release the key
+            self._cache._release(self._key, self._pending)
+            self._pending = None
 
 
 class ProgramCache:
@@ -296,16 +399,18 @@ class ProgramCache:
     def __init__(self, name: str, limit: int):
         self.name = name
         self.limit = limit
-        self._entries: OrderedDict = OrderedDict()  # key -> entry, or a _Pending slot
+        self._entries: OrderedDict = OrderedDict()  # key -> entry, or a PendingSlot
         self._lock = threading.Lock()
         self._evicted: OrderedDict = OrderedDict()  # keys dropped by the LRU, to explain retraces
         self._last_traced = None  # the key of the latest trace, to explain the next one
         self._trace_log: list[str] = []
+        # Copies of the arrays the function closes over, shared by all its programs.
+        self.snapshots = ConstantSnapshots()
 
     def get(self, key):
         """The entry for ``key``, now the most recently used; None if it has none yet."""
         entry = self._entries.get(key)
-        if entry is None or type(entry) is _Pending:
+        if entry is None or type(entry) is PendingSlot:
             return None
         with self._lock:  # the LRU order is shared with threads that evict
             if key in self._entries:
@@ -317,48 +422,63 @@ class ProgramCache:
 
         ``make_entry`` returns ``(entry, reusable)``; an entry that is not reusable (its
         program closes over tracers of a transform running now, which the next call will
-        not see) is returned but not kept. Another thread missing ``key`` while it runs
-        waits for its entry; if it raises, the key is released and the error propagates.
+        not see) is returned but not kept. See ``reserve`` for threads and errors.
+        """
+        with self.reserve(key) as slot:
+            if slot.entry is None:
+                slot.fill(*make_entry())
+            return slot.entry
+
+    def reserve(self, key) -> Reservation:
+        """``key``'s entry if it has one, else the right to make it, as a context manager.
+
+        Use ``with cache.reserve(key) as slot:`` and, if ``slot.entry`` is None, make the
+        entry and ``slot.fill(entry, reusable)``. Another thread missing ``key`` meanwhile
+        waits for the entry; if the block raises before filling, the key is released and
+        the error propagates. A wait that would close a circle (threads tracing
+        functions that call each other with the same signatures) raises
+        ``RecursionError`` instead, as the same calls do in one thread.
         """
         while True:
             with self._lock:
                 slot = self._entries.get(key)
                 if slot is None:
-                    pending = _Pending()
+                    pending = PendingSlot(self.name)
                     self._entries[key] = pending
-                    break
-                if type(slot) is not _Pending:
+                    return Reservation(self, key, None, pending)
+                if type(slot) is not PendingSlot:
                     self._entries.move_to_end(key)
-                    return slot
+                    return Reservation(self, key, slot, None)
             if slot.thread == threading.get_ident():
                 raise RecursionError(
                     f"jit({self.name}) called itself with the same argument signature while "
                     "being traced; this recursion would never end. Recurse on a static "
                     "argument (static_argnums) or on shapes that shrink."
                 )
-            slot.done.wait()  # another thread is tracing this signature; use its result
-        try:
-            entry, reusable = make_entry()
-        except BaseException:
-            with self._lock:
-                if self._entries.get(key) is pending:
-                    del self._entries[key]
-            pending.done.set()
-            raise
+            wait_for(slot, self.name)  # another thread is tracing this signature; use its result
+
+    def _finish(self, key, pending: PendingSlot, entry, reusable: bool) -> None:
+        """Keep ``entry`` (if reusable) in the slot ``pending`` held, and wake the waiters."""
         with self._lock:
             if reusable:
                 self._store(key, entry)
             elif self._entries.get(key) is pending:
                 del self._entries[key]
         pending.done.set()
-        return entry
+
+    def _release(self, key, pending: PendingSlot) -> None:
+        """Give up the slot ``pending`` held (making the entry failed); wake the waiters."""
+        with self._lock:
+            if self._entries.get(key) is pending:
+                del self._entries[key]
+        pending.done.set()
 
     def _store(self, key, entry) -> None:
         # Called with the lock held.
         self._entries[key] = entry
         self._entries.move_to_end(key)
         # Evict the least recently used entries (never a slot still being filled).
-        ready = [k for k, slot in self._entries.items() if type(slot) is not _Pending]
+        ready = [k for k, slot in self._entries.items() if type(slot) is not PendingSlot]
         for stale in ready[: max(0, len(ready) - self.limit)]:
             del self._entries[stale]
             self._evicted[stale] = None
@@ -396,7 +516,7 @@ class ProgramCache:
     def size(self) -> int:
         """How many entries are ready (slots still being filled are not counted)."""
         with self._lock:
-            return sum(1 for entry in self._entries.values() if type(entry) is not _Pending)
+            return sum(1 for entry in self._entries.values() if type(entry) is not PendingSlot)
 
     def clear(self) -> None:
         """Forget every entry and evicted key; the next trace is explained as a first call."""
@@ -404,6 +524,7 @@ class ProgramCache:
             self._entries.clear()
             self._evicted.clear()
             self._last_traced = None
+        self.snapshots.clear()
 
 
 # ---------------------------------------------------------------------------------------

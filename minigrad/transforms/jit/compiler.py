@@ -43,6 +43,7 @@ Example:
 
 from __future__ import annotations
 
+import collections.abc
 import keyword
 import linecache
 import weakref
@@ -283,14 +284,16 @@ def _statements(writer: _Writer, i: int, eqn, never_deleted) -> list[str]:
     return block
 
 
-def _split_into_parts(jaxpr, writer, blocks, block_size) -> tuple[list[str], list[str]]:
+def _split_into_parts(jaxpr, writer, block_size, never_deleted) -> tuple[list[str], list[str]]:
     """Put each run of ``block_size`` equations in a function of its own.
 
     CPython compiles one very long function more slowly per line than several short
     ones, so large programs become a chain of parts. The variables still needed travel
     from part to part in one list, which each part empties as it unpacks it, so a part
     holds the only reference to what it receives and its ``del``s still free memory.
-    Returns the parts' source lines and the main body's lines.
+    Each part's statements are written and joined into its source before the next
+    part's, so only one part's lines exist at a time. Returns each part's source and
+    the main body's lines.
     """
     defined_at = {var: -1 for var in jaxpr.invars}
     for i, eqn in enumerate(jaxpr.eqns):
@@ -316,13 +319,15 @@ def _split_into_parts(jaxpr, writer, blocks, block_size) -> tuple[list[str], lis
     body = [f"{carrier} = [{passed_at(0)}]"]
     for number, start in enumerate(range(0, end, block_size)):
         stop = min(start + block_size, end)
-        parts.append(f"def _part{number}({carrier}):")
+        part = [f"def _part{number}({carrier}):"]
         received = passed_at(number)
         if received:
-            parts.append(f"    {received}= {carrier}")
-        parts.append(f"    {carrier}.clear()")
-        parts.extend(f"    {line}" for block in blocks[start:stop] for line in block)
-        parts.append(f"    return [{passed_at(number + 1)}]")
+            part.append(f"    {received}= {carrier}")
+        part.append(f"    {carrier}.clear()")
+        for i in range(start, stop):
+            part.extend(f"    {line}" for line in _statements(writer, i, jaxpr.eqns[i], never_deleted))
+        part.append(f"    return [{passed_at(number + 1)}]")
+        parts.append("".join(line + "\n" for line in part))
         body.append(f"{carrier} = _part{number}({carrier})")
     if passed_at(count):
         body.append(f"{passed_at(count)}= {carrier}")
@@ -373,17 +378,54 @@ def _return_statement(jaxpr, writer) -> str:
     return f"return [{', '.join(results)}]"
 
 
-def _define_function(name: str, source: str, namespace: dict):
-    """Execute the generated ``source`` in ``namespace``; return the function ``name``."""
+def _define_functions(name: str, functions: list[str], source: str, namespace: dict):
+    """Execute each generated function's source in ``namespace``; return the function ``name``.
+
+    The functions are compiled one at a time: CPython's ``compile`` of one module of a
+    few hundred thousand lines takes far more time and memory per line (1.5 GB for 200k
+    equations) than of many small ones. Each is compiled at its line in the whole
+    source, so tracebacks show the right lines.
+    """
     filename = f"<minigrad.jit {name} {id(namespace):x}>"
     # Registered with linecache so tracebacks through the generated code show its lines,
-    # for as long as the function lives.
+    # for as long as the function lives; split into lines only when one is asked for.
     _forget_dead_sources()
-    linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
-    exec(compile(source, filename, "exec"), namespace)  # noqa: S102 - our own generated code
+    linecache.cache[filename] = (len(source), None, _SourceLines(source), filename)
+    first_line = 0
+    for function_source in functions:
+        code = compile(function_source, filename, "exec")
+        if first_line:
+            code = _shift_lines(code, first_line)
+        exec(code, namespace)  # noqa: S102 - our own generated code
+        first_line += function_source.count("\n")
     fn = namespace[name]
     weakref.finalize(fn, _dead_sources.append, filename)
     return fn
+
+
+class _SourceLines(collections.abc.Sequence):
+    """The lines of ``source`` for ``linecache``, split on first use (tracebacks through
+    the generated code are rare; the lines of a long program take as much memory as
+    its code)."""
+
+    def __init__(self, source: str):
+        self._source = source
+        self._count = source.count("\n")
+        self._lines = None
+
+    def __len__(self) -> int:
+        return self._count
+
+    def __getitem__(self, index):
+        if self._lines is None:
+            self._lines = self._source.splitlines(True)
+        return self._lines[index]
+
+
+def _shift_lines(code, offset: int):
+    """``code`` (and the code objects inside it) as if it started ``offset`` lines later."""
+    consts = tuple(_shift_lines(c, offset) if isinstance(c, type(code)) else c for c in code.co_consts)
+    return code.replace(co_firstlineno=code.co_firstlineno + offset, co_consts=consts)
 
 
 def compile_jaxpr(
@@ -427,15 +469,17 @@ def compile_jaxpr(
         writer.bind_root(var, ("input", writer.names[var]))
     # Inputs and constants are never deleted: the caller (or the namespace) owns them.
     never_deleted = {id(var) for var in (*jaxpr.constvars, *jaxpr.invars)}
-    blocks = [_statements(writer, i, eqn, never_deleted) for i, eqn in enumerate(jaxpr.eqns)]
-    if len(blocks) > block_size:
-        parts, body = _split_into_parts(jaxpr, writer, blocks, block_size)
+    if len(jaxpr.eqns) > block_size:
+        functions, body = _split_into_parts(jaxpr, writer, block_size, never_deleted)
     else:
-        parts, body = [], [line for block in blocks for line in block]
+        functions = []
+        body = [
+            line for i, eqn in enumerate(jaxpr.eqns) for line in _statements(writer, i, eqn, never_deleted)
+        ]
     body.append(_return_statement(jaxpr, writer))
-    source = "".join(line + "\n" for line in parts)
-    source += f"def {name}({', '.join(params)}):\n" + "".join(f"    {line}\n" for line in body)
-    return CompiledProgram(_define_function(name, source, writer.namespace), source)
+    functions.append(f"def {name}({', '.join(params)}):\n" + "".join(f"    {line}\n" for line in body))
+    source = "".join(functions)
+    return CompiledProgram(_define_functions(name, functions, source, writer.namespace), source)
 
 
 # Filenames of generated functions that have been freed. The finalizer only records them:

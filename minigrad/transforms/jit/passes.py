@@ -34,6 +34,8 @@ Example:
 
 from __future__ import annotations
 
+import operator
+
 import numpy as np
 
 from minigrad.core.ir import ClosedJaxpr, Eqn, Jaxpr, Literal, ShapedArray, Var
@@ -76,6 +78,10 @@ def _rewrite_invars(eqn, env):
 
 
 def _finish(jaxpr, eqns, env) -> Jaxpr:
+    """The rewritten program, or ``jaxpr`` itself if the pass changed nothing (which is
+    how ``optimize`` knows to stop)."""
+    if not env and len(eqns) == len(jaxpr.eqns) and all(map(operator.is_, eqns, jaxpr.eqns)):
+        return jaxpr
     outvars = [_substitute(atom, env) for atom in jaxpr.outvars]
     return Jaxpr(jaxpr.constvars, jaxpr.invars, eqns, outvars)
 
@@ -227,8 +233,16 @@ def _identity_operand(eqn, uniform: bool):
     check = is_uniform_literal if uniform else is_scalar_literal
     for position, other in ((1, 0), (0, 1)):
         number = neutral[position]
-        kept = eqn.invars[other]
-        if number is not None and check(eqn.invars[position], number) and passes_through(eqn, kept):
+        atom, kept = eqn.invars[position], eqn.invars[other]
+        if number is None or type(atom) is not Literal or not passes_through(eqn, kept):
+            continue
+        # A 0-d literal (the usual `x * 2.0`) is compared as a Python number: this runs
+        # for nearly every equation, twice per round of passes.
+        if atom.aval.ndim == 0:
+            value = atom.val.item() if hasattr(atom.val, "item") else atom.val
+            if value == number:
+                return kept
+        elif check(atom, number):
             return kept
     return None
 
@@ -385,12 +399,15 @@ def optimize(closed: ClosedJaxpr) -> ClosedJaxpr:
     jaxpr = inline_consts(closed)
     size = None
     for _ in range(4):
+        before = jaxpr
         jaxpr = fold_constants(jaxpr)
         jaxpr = simplify(jaxpr)
         jaxpr = drop_zero_cotangent_work(jaxpr)
         jaxpr = cse(jaxpr)
         jaxpr = dce(jaxpr)
-        if len(jaxpr.eqns) == size:
+        # A round that changed nothing would change nothing again: a program that
+        # needs no rewriting is walked once, not twice.
+        if jaxpr is before or len(jaxpr.eqns) == size:
             break
         size = len(jaxpr.eqns)
     return ClosedJaxpr(jaxpr, ())

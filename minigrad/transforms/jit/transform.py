@@ -38,18 +38,29 @@ from minigrad.core.ir import ClosedJaxpr, Jaxpr, Literal
 from minigrad.core.primitive import Primitive
 from minigrad.core.staging import StagingTrace
 from minigrad.core.trace import Tracer, bind, new_trace
-from minigrad.transforms.api_util import argument_aval, flatten_arguments, merge_arguments
+from minigrad.transforms.api_util import (
+    argument_aval,
+    check_callable,
+    flatten_arguments,
+    merge_arguments,
+    static_argnames_tuple,
+    static_argnums_tuple,
+)
 from minigrad.transforms.jit.cache import (
     PYTHON_SCALARS,
+    TypedStructure,
     check_int_fits,
     int_conversions,
     leaves_signature,
+    number_types,
     resolve_static,
     shared_program_cache,
     signature_or_none,
     split_static,
+    unhashable_structure_error,
 )
 from minigrad.transforms.jit.compiler import CompiledProgram, compile_jaxpr
+from minigrad.transforms.jit.constants import ConstantSnapshots
 from minigrad.transforms.jit.passes import optimize
 from minigrad.tree import tree_flatten, tree_structure, tree_unflatten
 
@@ -146,6 +157,8 @@ class _CacheEntry:
     # (leaf position, dtype) for each Python int argument the program converts to a
     # narrower integer dtype: checked on every call, as eager NumPy would
     int_conversions: tuple = ()
+    # the types of the numbers (dict keys) in the argument structure; None for none
+    number_types: tuple | None = None
 
 
 @attrs.frozen
@@ -161,8 +174,12 @@ class Lowered:
     source: str
 
 
-def _python_scalar_as_array(leaf):
-    return np.asarray(leaf) if type(leaf) in PYTHON_SCALARS else leaf
+def _leaf_as_array(leaf):
+    """Python numbers and ndarray subclasses (``np.matrix``) as the plain arrays the
+    compiled code expects; eager ``minigrad.numpy`` computes on them as plain arrays too."""
+    if type(leaf) in PYTHON_SCALARS or (type(leaf) is not np.ndarray and isinstance(leaf, np.ndarray)):
+        return np.asarray(leaf)
+    return leaf
 
 
 class JittedFunction:
@@ -200,17 +217,14 @@ class JittedFunction:
             self._name, self._signature, self._static, self._static_names, args, kwargs
         )
         leaves, in_tree = tree_flatten(dynamic)
-        signature, traced, python_scalars = leaves_signature(self._name, leaves)
-        key = (in_tree, signature, static_values, has_kwargs)
-        entry = self._cache.get(key)
+        signature, traced, needs_conversion = leaves_signature(self._name, leaves)
+        entry, key = self._cached((in_tree, signature, static_values, has_kwargs), dynamic)
         if entry is None:
-            entry = self._cache.get_or_fill(
-                key, functools.partial(self._trace, key, static_values, dynamic, leaves, in_tree)
-            )
-        if python_scalars:
+            entry = self._trace_and_cache(key, in_tree, static_values, dynamic, leaves)
+        if needs_conversion:
             for position, dtype in entry.int_conversions:
                 check_int_fits(self._name, leaves[position], dtype)
-            leaves = list(map(_python_scalar_as_array, leaves))
+            leaves = list(map(_leaf_as_array, leaves))
         if traced or entry.const_tracers:
             outs = bind(
                 jit_p,
@@ -226,42 +240,56 @@ class JittedFunction:
             outs = entry.executable.fn(*leaves)
         return entry.build_output(outs)
 
+    def _cached(self, key, dynamic) -> tuple[_CacheEntry | None, tuple]:
+        """The cached entry for a call (None on a miss) and the key to cache it under.
+
+        Dict keys 1, True and 1.0 compare equal, so their structures do; where the
+        structure holds numbers, their types pick the program too (a second key).
+        """
+        try:
+            entry = self._cache.get(key)
+        except TypeError:  # hashing the structure: a custom node's aux data is unhashable
+            raise unhashable_structure_error(self._name, dynamic, key[0], key[3]) from None
+        if entry is None or entry.number_types is None:
+            return entry, key
+        types = number_types(key[0])
+        if types == entry.number_types:
+            return entry, key
+        typed_key = (TypedStructure(key[0], types), *key[1:])
+        return self._cache.get(typed_key), typed_key
+
     # -- tracing --------------------------------------------------------------------------
 
-    def _trace(self, key, static_values, dynamic, leaves, in_tree) -> tuple[_CacheEntry, bool]:
-        """The cache entry for a call, and whether it may be reused by later calls."""
-        flat_args, _ = flatten_arguments(f"jit({self._name})", dynamic)
+    def _trace_and_cache(self, key, in_tree, static_values, dynamic, leaves) -> _CacheEntry:
+        """The entry for ``key``: made by tracing ``fun`` and kept, unless another thread
+        made it meanwhile.
+
+        Nested jitted functions trace inside one another, so this is the only frame a
+        level of nesting adds besides ``__call__`` (the Python stack bounds how deep
+        jits nest): it calls ``fun`` itself, and its helpers return before that call.
+        """
+        with self._cache.reserve(key) as slot:
+            if slot.entry is not None:
+                return slot.entry  # another thread traced it while this one waited
+            self._log_trace(key, dynamic)
+            with new_trace(StagingTrace) as trace:
+                # Python numbers are weakly typed inputs, as under every transform.
+                in_tracers = [trace.new_input(argument_aval(leaf)) for leaf in leaves]
+                args, kwargs = _call_arguments(in_tree, key[3], static_values, in_tracers)
+                out = self._fun(*args, **kwargs)
+                out_leaves, out_tree = flatten_arguments(f"jit({self._name}) output", out, "output")
+                staged = trace.to_closed_jaxpr(in_tracers, out_leaves)
+            entry = _make_entry(staged, out_tree, self._cache.snapshots, number_types(in_tree))
+            # A program closing over tracers of a transform running now must not be
+            # reused: the next call sees other tracers.
+            slot.fill(entry, reusable=not entry.const_tracers)
+            return entry
+
+    def _log_trace(self, key, dynamic) -> None:
+        flatten_arguments(f"jit({self._name})", dynamic)  # a clear error for a leaf that is no array
         message = self._cache.record_trace(key, dynamic)
         if self._log_retraces:
             logger.warning(message)
-
-        out_trees = []
-        static_positions = [where for where, _, _ in static_values if isinstance(where, int)]
-        static_args = [value for where, _, value in static_values if isinstance(where, int)]
-        static_kwargs = {where: value for where, _, value in static_values if isinstance(where, str)}
-
-        has_kwargs = key[3]
-
-        def flat_fun(*flat_tracers):
-            rebuilt = tree_unflatten(in_tree, flat_tracers)
-            dynamic_args, kwargs = rebuilt if has_kwargs else (rebuilt, {})
-            full = merge_arguments(static_positions, static_args, dynamic_args)
-            out = self._fun(*full, **kwargs, **static_kwargs)
-            out_leaves, out_tree = flatten_arguments(f"jit({self._name}) output", out, "output")
-            out_trees.append(out_tree)
-            return out_leaves
-
-        with new_trace(StagingTrace) as trace:
-            # Python numbers are weakly typed inputs, as under every transform.
-            in_tracers = [
-                trace.new_input(argument_aval(leaf)) for leaf, _ in zip(leaves, flat_args, strict=True)
-            ]
-            outs = flat_fun(*in_tracers)
-            staged = trace.to_closed_jaxpr(in_tracers, outs)
-        entry = _make_entry(staged, out_trees[0])
-        # A program closing over tracers of a transform running now must not be reused:
-        # the next call sees other tracers.
-        return entry, not entry.const_tracers
 
     # -- introspection --------------------------------------------------------------------
 
@@ -292,10 +320,9 @@ class JittedFunction:
         )
         leaves, in_tree = tree_flatten(dynamic)
         signature, _, _ = leaves_signature(self._name, leaves)
-        key = (in_tree, signature, static_values, has_kwargs)
-        entry = self._cache.get_or_fill(
-            key, functools.partial(self._trace, key, static_values, dynamic, leaves, in_tree)
-        )
+        entry, key = self._cached((in_tree, signature, static_values, has_kwargs), dynamic)
+        if entry is None:
+            entry = self._trace_and_cache(key, in_tree, static_values, dynamic, leaves)
         return Lowered(entry.staged, entry.program, entry.executable.source)
 
 
@@ -332,7 +359,18 @@ def _run_checking_nans(program: ClosedJaxpr, args) -> list:
     return results
 
 
-def _make_entry(staged: ClosedJaxpr, out_tree) -> _CacheEntry:
+def _call_arguments(in_tree, has_kwargs, static_values, flat_tracers) -> tuple[list, dict]:
+    """The positional and keyword arguments ``fun`` is traced with: the dynamic ones
+    rebuilt from ``flat_tracers``, the static ones put back at their places."""
+    rebuilt = tree_unflatten(in_tree, flat_tracers)
+    dynamic_args, kwargs = rebuilt if has_kwargs else (rebuilt, {})
+    static_positions = [where for where, _, _ in static_values if isinstance(where, int)]
+    static_args = [value for where, _, value in static_values if isinstance(where, int)]
+    static_kwargs = {where: value for where, _, value in static_values if isinstance(where, str)}
+    return merge_arguments(static_positions, static_args, dynamic_args), {**kwargs, **static_kwargs}
+
+
+def _make_entry(staged: ClosedJaxpr, out_tree, snapshots: ConstantSnapshots, types=None) -> _CacheEntry:
     """Split off closed-over tracers as inputs, optimise, and prepare the compiled code."""
     jaxpr = staged.jaxpr
     traced_vars, traced_values, concrete_vars, concrete_values = [], [], [], []
@@ -344,7 +382,8 @@ def _make_entry(staged: ClosedJaxpr, out_tree) -> _CacheEntry:
             concrete_vars.append(var)
             # Closed-over arrays are constants captured at trace time (as in JAX): a
             # snapshot, so later writes into the caller's array do not reach the program.
-            concrete_values.append(np.array(value) if isinstance(value, np.ndarray) else value)
+            # One copy per function, shared by every signature's program.
+            concrete_values.append(snapshots.snapshot(value) if isinstance(value, np.ndarray) else value)
     lifted = ClosedJaxpr(
         Jaxpr(concrete_vars, (*traced_vars, *jaxpr.invars), jaxpr.eqns, jaxpr.outvars), concrete_values
     )
@@ -360,6 +399,7 @@ def _make_entry(staged: ClosedJaxpr, out_tree) -> _CacheEntry:
         tuple(traced_values),
         executable,
         int_conversions(jaxpr),
+        types,
     )
 
 
@@ -443,16 +483,9 @@ def jit(
             cache_limit=cache_limit,
             log_retraces=log_retraces,
         )
-    static = (static_argnums,) if isinstance(static_argnums, int) else tuple(static_argnums)
-    for position in static:
-        if not isinstance(position, int):
-            raise TypeError(f"jit: static_argnums must be ints, got {static_argnums!r}.")
-    names = (static_argnames,) if isinstance(static_argnames, str) else tuple(static_argnames)
-    for argname in names:
-        if not isinstance(argname, str):
-            raise TypeError(f"jit: static_argnames must be strings, got {static_argnames!r}.")
-    if not callable(fun):
-        raise TypeError(f"jit: expected a function, got {type(fun).__name__}.")
+    check_callable("jit", fun)
+    static = static_argnums_tuple("jit", static_argnums)
+    names = static_argnames_tuple("jit", static_argnames)
     if cache_limit < 1:
         raise ValueError(f"jit: cache_limit must be at least 1, got {cache_limit}.")
     return JittedFunction(fun, static, cache_limit, log_retraces, names)
