@@ -136,6 +136,7 @@ PACKAGE_ORDER = {
         "decompositions",
         "spectral",
         "cumulative",
+        "fourier",
         "sorting",
         "random",
     ],
