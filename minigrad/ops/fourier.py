@@ -13,11 +13,12 @@ conjugate), so the VJP of a complex-linear map is its plain transpose. With ``θ
   ``x̄_j = Re Σ_k c_k exp(-iθ)``, a plain sum over the kept bins. ``irfft`` computes
   ``Re Σ_k W_k c_k exp(+iθ) / N`` with ``W`` = 2 on the interior bins (each stands
   for itself and its mirror image) and 1 on bin 0 and bin ``n/2``. So the transpose of
-  ``rfft`` is an ``irfft`` with the interior bins halved (``halved=True``), read at ``-j``
-  (``circular_reverse``), and the transpose of ``irfft`` is an ``rfft`` of the reversed
-  cotangent with the interior bins doubled (``doubled=True``). The ``1/N`` moves between
-  them: "backward" and "forward" swap, "ortho" stays. The two flags are each other's
-  transposes too, so the family is closed and derivatives of any order stay in it.
+  ``rfft`` is an ``irfft`` of the conjugate (``conjugate=True``: ``exp(-iθ)``) with the
+  interior bins halved (``halved=True``), and the transpose of ``irfft`` is the conjugate
+  of an ``rfft`` (``exp(+iθ)``) with the interior bins doubled (``doubled=True``). The
+  ``1/N`` moves between them: "backward" and "forward" swap, "ortho" stays. Each flag
+  flips across a transpose, so the family is closed and derivatives of any order stay
+  in it. (NumPy's ``hfft`` and ``ihfft`` are the ``conjugate=True`` forms.)
 - Over no axes, ``rfft`` is the embedding of real arrays among complex ones and
   ``irfft`` takes the real part; they are how real inputs enter ``fft`` and how
   gradients leave complex values, with the same pair of transposes.
@@ -38,8 +39,6 @@ from minigrad.core.ir import ShapedArray
 from minigrad.core.lowering import lower_by_impl
 from minigrad.core.primitive import Primitive
 from minigrad.core.trace import bind, get_aval
-from minigrad.ops.index import gather
-from minigrad.ops.shape import concatenate, slice_axis
 
 __all__ = [
     "fft",
@@ -47,7 +46,6 @@ __all__ = [
     "irfft",
     "to_complex",
     "real_part",
-    "circular_reverse",
     "swapped_norm",
     "NORMS",
     "fft_p",
@@ -91,20 +89,6 @@ def _interior(shape, axis, size):
 def _shift_axes(axes, dim):
     """Axes of the unbatched operand, renumbered for an operand batched at ``dim``."""
     return tuple(a + (a >= dim) for a in axes)
-
-
-def circular_reverse(x, axes):
-    """``x`` read at ``-j`` (mod the size) along each of ``axes``: index 0 stays put."""
-    aval = get_aval(x)
-    axes = tuple(a for a in axes if aval.shape[a] > 1)
-    if not axes:
-        return x
-    indexer = tuple(("slice", None, None, -1 if a in axes else None) for a in range(aval.ndim))
-    x = gather(x, (), indexer)
-    for axis in axes:  # x[::-1] rotated by one place: x[0], x[n-1], ..., x[1]
-        size = aval.shape[axis]
-        x = concatenate([slice_axis(x, axis, size - 1, size), slice_axis(x, axis, 0, size - 1)], axis)
-    return x
 
 
 # ---------------------------------------------------------------------------------------
@@ -164,7 +148,7 @@ rfft_p = Primitive("rfft")
 
 
 @rfft_p.def_impl
-def rfft_impl(x, *, axes, norm, doubled):
+def rfft_impl(x, *, axes, norm, doubled, conjugate):
     if not axes:
         return x.astype(_complex_dtype(x.dtype))
     if len(axes) == 1:
@@ -173,11 +157,11 @@ def rfft_impl(x, *, axes, norm, doubled):
         out = np.fft.rfftn(x, axes=axes, norm=norm)
     if doubled:
         out[_interior(out.shape, axes[-1], x.shape[axes[-1]])] *= 2
-    return out
+    return np.conjugate(out, out=out) if conjugate else out
 
 
 @rfft_p.def_shape_rule
-def rfft_shape_rule(x, *, axes, norm, doubled):
+def rfft_shape_rule(x, *, axes, norm, doubled, conjugate):
     if x.dtype.kind != "f":
         raise TypeError(f"rfft: the operand must be real floating point, got {x.dtype}.")
     _check_axes("rfft", x, axes)
@@ -187,12 +171,15 @@ def rfft_shape_rule(x, *, axes, norm, doubled):
     return ShapedArray(tuple(shape), _complex_dtype(x.dtype))
 
 
-def rfft(x, axes, norm="backward", doubled=False):
+def rfft(x, axes, norm="backward", doubled=False, conjugate=False):
     """The DFT of real ``x`` over ``axes``, the last one halved; over no axes, ``x`` as complex.
 
-    ``doubled`` multiplies the interior bins by 2 (the transpose of ``irfft(halved=True)``).
+    ``doubled`` multiplies the interior bins by 2 and ``conjugate`` conjugates the result
+    (both as in the transpose of ``irfft``).
     """
-    return bind(rfft_p, x, axes=tuple(axes), norm=norm, doubled=bool(doubled) and bool(axes))
+    axes = tuple(axes)
+    flags = {"doubled": bool(doubled) and bool(axes), "conjugate": bool(conjugate) and bool(axes)}
+    return bind(rfft_p, x, axes=axes, norm=norm, **flags)
 
 
 def to_complex(x):
@@ -200,23 +187,23 @@ def to_complex(x):
     return rfft(x, ())
 
 
-def rfft_vjp(ct, ans, x, *, axes, norm, doubled):
+def rfft_vjp(ct, ans, x, *, axes, norm, doubled, conjugate):
     n = get_aval(x).shape[axes[-1]] if axes else None
-    return circular_reverse(irfft(ct, axes, n, swapped_norm(norm), halved=not doubled), axes)
+    return irfft(ct, axes, n, swapped_norm(norm), halved=not doubled, conjugate=not conjugate)
 
 
 rfft_p.def_vjp(rfft_vjp)
 
 
 @rfft_p.def_jvp
-def rfft_jvp(primals, tangents, ans, *, axes, norm, doubled):
-    return rfft(tangents[0], axes, norm, doubled)
+def rfft_jvp(primals, tangents, ans, *, axes, norm, doubled, conjugate):
+    return rfft(tangents[0], axes, norm, doubled, conjugate)
 
 
 @rfft_p.def_batch
-def rfft_batch(args, dims, *, axes, norm, doubled):
+def rfft_batch(args, dims, *, axes, norm, doubled, conjugate):
     (x,), (dim,) = args, dims
-    return rfft(x, _shift_axes(axes, dim), norm, doubled), dim
+    return rfft(x, _shift_axes(axes, dim), norm, doubled, conjugate), dim
 
 
 rfft_p.def_lowering(lower_by_impl)
@@ -230,12 +217,13 @@ irfft_p = Primitive("irfft")
 
 
 @irfft_p.def_impl
-def irfft_impl(c, *, axes, n, norm, halved):
+def irfft_impl(c, *, axes, n, norm, halved, conjugate):
     if not axes:
         return np.real(c).copy()
-    if halved:
-        c = c.copy()
-        c[_interior(c.shape, axes[-1], n)] *= 0.5
+    if halved or conjugate:
+        c = np.conjugate(c) if conjugate else c.copy()
+        if halved:
+            c[_interior(c.shape, axes[-1], n)] *= 0.5
     if len(axes) == 1:
         return np.fft.irfft(c, n, axis=axes[0], norm=norm)
     sizes = [c.shape[a] for a in axes[:-1]] + [n]
@@ -243,7 +231,7 @@ def irfft_impl(c, *, axes, n, norm, halved):
 
 
 @irfft_p.def_shape_rule
-def irfft_shape_rule(c, *, axes, n, norm, halved):
+def irfft_shape_rule(c, *, axes, n, norm, halved, conjugate):
     if c.dtype.kind != "c":
         raise TypeError(f"irfft: the operand must be complex, got {c.dtype} (convert with to_complex).")
     _check_axes("irfft", c, axes)
@@ -257,15 +245,17 @@ def irfft_shape_rule(c, *, axes, n, norm, halved):
     return ShapedArray(tuple(shape), _real_dtype(c.dtype))
 
 
-def irfft(c, axes, n=None, norm="backward", halved=False):
+def irfft(c, axes, n=None, norm="backward", halved=False, conjugate=False):
     """Real values from the half spectrum ``c`` over ``axes``, ``n`` points on the last one;
     over no axes, the real part of ``c``.
 
-    ``halved`` multiplies the interior bins by 1/2 first (the transpose of ``rfft``).
+    ``halved`` multiplies the interior bins by 1/2 and ``conjugate`` conjugates them first
+    (both as in the transpose of ``rfft``).
     """
     axes = tuple(axes)
     n = int(n) if axes else None
-    return bind(irfft_p, c, axes=axes, n=n, norm=norm, halved=bool(halved) and bool(axes))
+    flags = {"halved": bool(halved) and bool(axes), "conjugate": bool(conjugate) and bool(axes)}
+    return bind(irfft_p, c, axes=axes, n=n, norm=norm, **flags)
 
 
 def real_part(c):
@@ -273,22 +263,22 @@ def real_part(c):
     return irfft(c, ())
 
 
-def irfft_vjp(ct, ans, c, *, axes, n, norm, halved):
-    return rfft(circular_reverse(ct, axes), axes, swapped_norm(norm), doubled=not halved)
+def irfft_vjp(ct, ans, c, *, axes, n, norm, halved, conjugate):
+    return rfft(ct, axes, swapped_norm(norm), doubled=not halved, conjugate=not conjugate)
 
 
 irfft_p.def_vjp(irfft_vjp)
 
 
 @irfft_p.def_jvp
-def irfft_jvp(primals, tangents, ans, *, axes, n, norm, halved):
-    return irfft(tangents[0], axes, n, norm, halved)
+def irfft_jvp(primals, tangents, ans, *, axes, n, norm, halved, conjugate):
+    return irfft(tangents[0], axes, n, norm, halved, conjugate)
 
 
 @irfft_p.def_batch
-def irfft_batch(args, dims, *, axes, n, norm, halved):
+def irfft_batch(args, dims, *, axes, n, norm, halved, conjugate):
     (c,), (dim,) = args, dims
-    return irfft(c, _shift_axes(axes, dim), n, norm, halved), dim
+    return irfft(c, _shift_axes(axes, dim), n, norm, halved, conjugate), dim
 
 
 irfft_p.def_lowering(lower_by_impl)

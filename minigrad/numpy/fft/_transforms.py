@@ -2,9 +2,8 @@
 
 NumPy's ``n=`` and ``s=`` crop or zero-pad the input before transforming; here that is
 a ``slice`` or ``pad`` in the program, so derivatives see it. Real inputs to the complex
-transforms enter through ``to_complex``, and ``hfft``/``ihfft`` (NumPy: ``irfft`` and
-``rfft`` of conjugates) read the result or the input at ``-j`` instead, which is the
-same thing for a real signal and needs no complex conjugate.
+transforms enter through ``to_complex``; ``hfft`` and ``ihfft`` are, as in NumPy, an
+``irfft`` of the conjugate and the conjugate of an ``rfft``.
 
 Dtypes as NumPy 2: float32 and complex64 stay in single precision, integers and
 booleans become float64/complex128; float16 is computed in single precision.
@@ -70,6 +69,11 @@ def _size(opname, n, what="n") -> int:
     if n < 1:
         raise ValueError(f"{opname}: invalid number of data points {what}={n}; it must be at least 1.")
     return n
+
+
+def _points(opname, n):
+    """``n=`` of a one-axis transform as the ``s=`` of a transform over that axis."""
+    return None if n is None else (_size(opname, n),)
 
 
 def _resized(x, axis, n):
@@ -155,7 +159,7 @@ def fft(a, n=None, axis=-1, norm=None):
       >>> fft(np.array([1.0, 2.0, 3.0, 4.0]))
       array([10.+0.j, -2.+2.j, -2.+0.j, -2.-2.j])
     """
-    return _complex_transform("fft", a, None if n is None else (n,), (axis,), norm, inverse=False)
+    return _complex_transform("fft", a, _points("fft", n), (axis,), norm, inverse=False)
 
 
 def ifft(a, n=None, axis=-1, norm=None):
@@ -167,7 +171,7 @@ def ifft(a, n=None, axis=-1, norm=None):
       >>> ifft(np.array([10.0, -2 + 2j, -2.0, -2 - 2j])).real
       array([1., 2., 3., 4.])
     """
-    return _complex_transform("ifft", a, None if n is None else (n,), (axis,), norm, inverse=True)
+    return _complex_transform("ifft", a, _points("ifft", n), (axis,), norm, inverse=True)
 
 
 def rfft(a, n=None, axis=-1, norm=None):
@@ -184,7 +188,7 @@ def rfft(a, n=None, axis=-1, norm=None):
       >>> rfft(np.array([1.0, 2.0, 3.0, 4.0]))
       array([10.+0.j, -2.+2.j, -2.+0.j])
     """
-    return _real_forward("rfft", a, None if n is None else (n,), (axis,), norm)
+    return _real_forward("rfft", a, _points("rfft", n), (axis,), norm)
 
 
 def irfft(a, n=None, axis=-1, norm=None):
@@ -206,7 +210,7 @@ def irfft(a, n=None, axis=-1, norm=None):
       >>> irfft(np.array([10.0, -2 + 2j, -2.0]))
       array([1., 2., 3., 4.])
     """
-    return _real_inverse("irfft", a, None if n is None else (n,), (axis,), norm)
+    return _real_inverse("irfft", a, _points("irfft", n), (axis,), norm)
 
 
 def hfft(a, n=None, axis=-1, norm=None):
@@ -228,9 +232,10 @@ def hfft(a, n=None, axis=-1, norm=None):
     c = _operand("hfft", a, real=False)
     axis = normalize_axis("hfft", axis, c.ndim)
     n = _size("hfft", 2 * (c.shape[axis] - 1) if n is None else n)
-    # NumPy: irfft of the conjugate; the same values are irfft's read at -j.
-    spectrum = fo.irfft(_resized(c, axis, n // 2 + 1), (axis,), n, fo.swapped_norm(_norm("hfft", norm)))
-    return fo.circular_reverse(spectrum, (axis,))
+    # NumPy's definition: irfft of the conjugate, with the scaling of the other direction.
+    return fo.irfft(
+        _resized(c, axis, n // 2 + 1), (axis,), n, fo.swapped_norm(_norm("hfft", norm)), conjugate=True
+    )
 
 
 def ihfft(a, n=None, axis=-1, norm=None):
@@ -250,9 +255,8 @@ def ihfft(a, n=None, axis=-1, norm=None):
     """
     x = _operand("ihfft", a, real=True)
     axis, n = _one_axis("ihfft", x, n, axis)
-    # NumPy: the conjugate of rfft; the same values are rfft's of the signal read at -j.
-    x = fo.circular_reverse(_resized(x, axis, n), (axis,))
-    return fo.rfft(x, (axis,), fo.swapped_norm(_norm("ihfft", norm)))
+    # NumPy's definition: the conjugate of rfft, with the scaling of the other direction.
+    return fo.rfft(_resized(x, axis, n), (axis,), fo.swapped_norm(_norm("ihfft", norm)), conjugate=True)
 
 
 # ---------------------------------------------------------------------------------------
