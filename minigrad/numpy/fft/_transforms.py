@@ -64,10 +64,10 @@ def _operand(opname, a, *, real):
     return a if real else fo.to_complex(a)
 
 
-def _size(opname, n, what="n") -> int:
+def _size(opname, n, what="n", where="") -> int:
     n = operator.index(n)
     if n < 1:
-        raise ValueError(f"{opname}: invalid number of data points {what}={n}; it must be at least 1.")
+        raise ValueError(f"{opname}: invalid number of data points {what}={n}{where}; it must be at least 1.")
     return n
 
 
@@ -101,7 +101,7 @@ def _axes_and_sizes(opname, a, s, axes):
     if len(set(axes)) != len(axes):
         raise ValueError(f"{opname}: repeated axes {axes} are not supported (as in JAX); transform twice.")
     if s is None:
-        return axes, [a.shape[ax] for ax in axes]
+        return axes, [_size(opname, a.shape[ax], where=f" (the length of axis {ax})") for ax in axes]
     s = [_size(opname, size, "s") for size in s]
     if len(s) != len(axes):
         raise ValueError(f"{opname}: s={tuple(s)} and axes={axes} must have the same length.")
@@ -132,7 +132,9 @@ def _real_inverse(opname, a, s, axes, norm):
     if not axes:
         raise ValueError(f"{opname}: at least one axis is needed (got axes=()).")
     if s is None:
-        sizes[-1] = _size(opname, 2 * (c.shape[axes[-1]] - 1), "n (from the input's last axis)")
+        sizes[-1] = _size(
+            opname, 2 * (c.shape[axes[-1]] - 1), where=f" (from {c.shape[axes[-1]]} input bins)"
+        )
     for axis, size in zip(axes[:-1], sizes[:-1]):
         c = _resized(c, axis, size)
     c = _resized(c, axes[-1], sizes[-1] // 2 + 1)
