@@ -178,8 +178,9 @@ def rfft(x, axes, norm="backward", doubled=False, conjugate=False):
     (both as in the transpose of ``irfft``).
     """
     axes = tuple(axes)
+    # Over no axes the flags and the norm mean nothing: one spelling keeps programs tidy.
     flags = {"doubled": bool(doubled) and bool(axes), "conjugate": bool(conjugate) and bool(axes)}
-    return bind(rfft_p, x, axes=axes, norm=norm, **flags)
+    return bind(rfft_p, x, axes=axes, norm=norm if axes else "backward", **flags)
 
 
 def to_complex(x):
@@ -255,7 +256,7 @@ def irfft(c, axes, n=None, norm="backward", halved=False, conjugate=False):
     axes = tuple(axes)
     n = int(n) if axes else None
     flags = {"halved": bool(halved) and bool(axes), "conjugate": bool(conjugate) and bool(axes)}
-    return bind(irfft_p, c, axes=axes, n=n, norm=norm, **flags)
+    return bind(irfft_p, c, axes=axes, n=n, norm=norm if axes else "backward", **flags)
 
 
 def real_part(c):
