@@ -138,6 +138,7 @@ PACKAGE_ORDER = {
         "decompositions",
         "spectral",
         "cumulative",
+        "fourier",
         "sorting",
         "random",
     ],

@@ -306,3 +306,8 @@ __all__ += [
     "median", "nanargmax", "nanargmin", "nanmax", "nanmean", "nanmedian", "nanmin", "nanpercentile",
     "nanprod", "nanquantile", "nanstd", "nansum", "nanvar", "percentile", "ptp", "quantile",
 ]  # fmt: skip
+
+# `mnp.fft`, NumPy's `numpy.fft`; imported last, like `linalg`, since it is built on the above.
+from minigrad.numpy import fft  # noqa: E402
+
+__all__ += ["fft"]
