@@ -13,6 +13,7 @@ Example:
 import numpy as _np
 
 from minigrad.numpy import _methods  # noqa: F401 - installs the tracer operators
+from minigrad.numpy._bits import packbits, unpackbits
 from minigrad.numpy._building import (
     append,
     atleast_3d,
@@ -26,6 +27,18 @@ from minigrad.numpy._building import (
     roll,
     rot90,
     tile,
+)
+from minigrad.numpy._choosing import (
+    choose,
+    compress,
+    extract,
+    fill_diagonal,
+    piecewise,
+    place,
+    put,
+    put_along_axis,
+    select,
+    trim_zeros,
 )
 from minigrad.numpy._complex import (
     angle,
@@ -44,10 +57,14 @@ from minigrad.numpy._creation import (
     asarray,
     astype,
     empty,
+    empty_like,
     eye,
     full,
     full_like,
+    geomspace,
+    identity,
     linspace,
+    logspace,
     ones,
     ones_like,
     zeros,
@@ -85,8 +102,69 @@ from minigrad.numpy._floating import (
     signbit,
     spacing,
 )
+from minigrad.numpy._grids import (
+    c_,
+    diag_indices,
+    diag_indices_from,
+    indices,
+    ix_,
+    mask_indices,
+    meshgrid,
+    r_,
+    ravel_multi_index,
+    tril_indices,
+    tril_indices_from,
+    triu_indices,
+    triu_indices_from,
+    unravel_index,
+)
+from minigrad.numpy._histograms import histogram, histogram2d, histogram_bin_edges, histogramdd
 from minigrad.numpy._indexing import getitem
-from minigrad.numpy._linalg import dot, einsum, inner, matmul, outer, tensordot, vdot
+from minigrad.numpy._io import (
+    array_repr,
+    array_str,
+    from_dlpack,
+    frombuffer,
+    fromfile,
+    fromfunction,
+    fromiter,
+    fromstring,
+    get_printoptions,
+    load,
+    printoptions,
+    save,
+    savez,
+    set_printoptions,
+)
+from minigrad.numpy._joining import (
+    array_split,
+    block,
+    broadcast_arrays,
+    broadcast_shapes,
+    column_stack,
+    concat,
+    dsplit,
+    dstack,
+    hsplit,
+    matrix_transpose,
+    permute_dims,
+    rollaxis,
+    unstack,
+    vsplit,
+)
+from minigrad.numpy._linalg import (
+    dot,
+    einsum,
+    einsum_path,
+    inner,
+    matmul,
+    matvec,
+    outer,
+    tensordot,
+    vdot,
+    vecdot,
+    vecmat,
+)
 from minigrad.numpy._math import (
     abs,
     absolute,
@@ -153,6 +231,18 @@ from minigrad.numpy._modular import (
     remainder,
     right_shift,
 )
+from minigrad.numpy._moments import average, corrcoef, cov
+from minigrad.numpy._polynomials import (
+    poly,
+    polyadd,
+    polyder,
+    polydiv,
+    polyfit,
+    polyint,
+    polymul,
+    polysub,
+    polyval,
+)
 from minigrad.numpy._predicates import (
     all,
     allclose,
@@ -181,6 +271,17 @@ from minigrad.numpy._reductions import (
     var,
 )
 from minigrad.numpy._rounding import around, ceil, fix, floor, rint, round, trunc
+from minigrad.numpy._sets import (
+    intersect1d,
+    isin,
+    setdiff1d,
+    setxor1d,
+    union1d,
+    unique_all,
+    unique_counts,
+    unique_inverse,
+    unique_values,
+)
 from minigrad.numpy._shape import (
     atleast_1d,
     atleast_2d,
@@ -204,6 +305,19 @@ from minigrad.numpy._shape import (
     transpose,
     vstack,
 )  # fmt: skip
+from minigrad.numpy._signal import (
+    bartlett,
+    blackman,
+    convolve,
+    correlate,
+    hamming,
+    hanning,
+    i0,
+    interp,
+    kaiser,
+    trapezoid,
+    unwrap,
+)
 from minigrad.numpy._sorting import (
     argpartition,
     argsort,
@@ -255,6 +369,8 @@ from minigrad.numpy._trig import (
     sinc,
     sinh,
 )
+from minigrad.numpy._type_queries import can_cast, isdtype, issubdtype, iterable, promote_types, result_type
+from minigrad.numpy._vectorizing import apply_along_axis, apply_over_axes, vectorize
 
 # Dtypes and constants, so `mnp.float32` and `mnp.pi` read as they do with NumPy.
 float16, float32, float64 = _np.float16, _np.float32, _np.float64
@@ -307,4 +423,24 @@ __all__ += [
     "cross", "diag", "diagflat", "diagonal", "kron", "trace", "tri", "tril", "triu", "vander",
     "median", "nanargmax", "nanargmin", "nanmax", "nanmean", "nanmedian", "nanmin", "nanpercentile",
     "nanprod", "nanquantile", "nanstd", "nansum", "nanvar", "percentile", "ptp", "quantile",
+]  # fmt: skip
+__all__ += [
+    "array_split", "block", "broadcast_arrays", "broadcast_shapes", "column_stack", "concat", "dsplit",
+    "dstack", "hsplit", "matrix_transpose", "permute_dims", "rollaxis", "unstack", "vsplit",
+    "c_", "diag_indices", "diag_indices_from", "indices", "ix_", "mask_indices", "meshgrid", "r_",
+    "ravel_multi_index", "tril_indices", "tril_indices_from", "triu_indices", "triu_indices_from",
+    "unravel_index", "empty_like", "geomspace", "identity", "logspace",
+    "choose", "compress", "extract", "fill_diagonal", "piecewise", "place", "put", "put_along_axis",
+    "select", "trim_zeros",
+    "bartlett", "blackman", "convolve", "correlate", "hamming", "hanning", "i0", "interp", "kaiser",
+    "trapezoid", "unwrap",
+    "poly", "polyadd", "polyder", "polydiv", "polyfit", "polyint", "polymul", "polysub", "polyval",
+    "average", "corrcoef", "cov", "histogram", "histogram2d", "histogram_bin_edges", "histogramdd",
+    "intersect1d", "isin", "setdiff1d", "setxor1d", "union1d", "unique_all", "unique_counts",
+    "unique_inverse", "unique_values",
+    "apply_along_axis", "apply_over_axes", "vectorize",
+    "can_cast", "isdtype", "issubdtype", "iterable", "promote_types", "result_type",
+    "array_repr", "array_str", "from_dlpack", "frombuffer", "fromfile", "fromfunction", "fromiter",
+    "fromstring", "get_printoptions", "load", "printoptions", "save", "savez", "set_printoptions",
+    "einsum_path", "matvec", "vecdot", "vecmat", "packbits", "unpackbits",
 ]  # fmt: skip
