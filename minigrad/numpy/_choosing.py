@@ -166,9 +166,10 @@ def _written(a, positions, values):
     last value written there, as NumPy's in-place writers do."""
     a = to_array(a)
     flat = ravel(a)
-    positions = np.asarray(positions, np.int64).ravel()
+    positions = np.asarray(positions, np.int64)
     values = promote("write", flat, values)[1] if not isinstance(values, (int, float)) else values
-    values = ravel(sh.broadcast_to(to_array(values, dtype_of(a)), np.shape(positions)))
+    values = ravel(sh.broadcast_to(to_array(values, dtype_of(a)), positions.shape))
+    positions = positions.ravel()
     last = positions.size - 1 - np.unique(positions[::-1], return_index=True)[1]
     positions, values = positions[last], take(values, last)
     keep = np.ones(flat.shape[0], bool)
@@ -245,9 +246,7 @@ def put_along_axis(arr, indices, values, axis, inplace=True, mode=None):
         n = grid.size if axis is None else arr.shape[normalize_axis("put_along_axis", axis, arr.ndim)]
         indices = np.clip(indices, -n, n - 1)
     positions = np.take_along_axis(grid.ravel() if axis is None else grid, indices, axis=axis)
-    return _written(
-        arr, positions, sh.broadcast_to(to_array(values), positions.shape) if np.ndim(values) else values
-    )
+    return _written(arr, positions, values)
 
 
 def fill_diagonal(a, val, wrap=False, *, inplace=True):

@@ -137,7 +137,13 @@ def polyint(p, m=1, k=None):
     m = operator.index(m)
     if m < 0:
         raise ValueError(f"polyint: the order of the antiderivative must be non-negative, got {m}.")
-    constants = [0.0] * m if k is None else ([k] * m if np.ndim(k) == 0 else list(k))
+    if k is None:
+        constants = [0.0] * m
+    elif isinstance(k, (list, tuple)):
+        constants = list(k)
+    else:
+        k = to_array(k)
+        constants = [k] * m if k.ndim == 0 else [k[i] for i in range(k.shape[0])]
     if len(constants) != m:
         raise ValueError(f"polyint: k must give {m} constants, got {len(constants)}.")
     (p,) = promote_to_inexact("polyint", p)
