@@ -150,8 +150,8 @@ SPECS += [
     _spec("meshgrid", lambda a, b: mnp.stack(mnp.meshgrid(a, b)) * _weights((2, 2, 3)), _pair((3,), (2,))),
     _spec("meshgrid_sparse_ij", lambda a, b: mnp.meshgrid(a, b, sparse=True, indexing="ij")[0] * b, _pair((3,), (2,))),
     _spec("r_c_", lambda a, b: mnp.r_[a, 2.0, b] * mnp.r_[0:1:5j] + mnp.c_[a, a].sum(), _pair((2,), (2,))),
-    _spec("logspace_geomspace", lambda a, b: mnp.logspace(a, b, 4, base=2.0) + mnp.geomspace(a + 3.0, b + 3.0, 3, axis=-1).sum(-1, keepdims=True),
-          _pair((2, 1), (2, 1), "unit")),
+    _spec("logspace_geomspace", lambda a, b: mnp.logspace(a, b, 4, base=2.0, axis=-1) * mnp.geomspace(a + 3.0, b + 3.0, 4, axis=-1),
+          _pair((2,), (2,), "unit")),
     # choosing by conditions and writing at positions
     _spec("select", lambda x: mnp.select([x < -0.5, x > 0.5], [x**2, mnp.sin(x)], default=-x), _array()),
     _spec("piecewise", lambda x: mnp.piecewise(x, [x < 0, x > 1], [mnp.exp, lambda v: v**3, 0.5]), _array()),

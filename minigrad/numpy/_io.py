@@ -75,9 +75,12 @@ def fromfile(file, dtype=float, count=-1, sep="", offset=0, *, like=None):
     """An array of the data of a file (raw bytes, or text numbers with ``sep``), as NumPy.
 
     Example:
-      >>> import io
-      >>> fromfile  # doctest: +ELLIPSIS
-      <function fromfile at ...>
+      >>> import os, tempfile
+      >>> with tempfile.TemporaryDirectory() as folder:
+      ...     path = os.path.join(folder, "values.bin")
+      ...     np.arange(3.0).tofile(path)
+      ...     fromfile(path)
+      array([0., 1., 2.])
     """
     return np.fromfile(file, dtype, count, sep, offset)
 
@@ -108,8 +111,10 @@ def load(file, *args, **kwargs):
     unless ``allow_pickle=True`` is passed).
 
     Example:
-      >>> load  # doctest: +ELLIPSIS
-      <function load at ...>
+      >>> import io
+      >>> buffer = io.BytesIO(); np.save(buffer, np.arange(2)); _ = buffer.seek(0)
+      >>> load(buffer)
+      array([0, 1])
     """
     return np.load(file, *args, **kwargs)
 
