@@ -117,3 +117,80 @@ SPECS: list[OpSpec] = [
     _spec("nanvar_nanstd", lambda x: mnp.nanvar(_with_nan(x), axis=-1) + mnp.nanstd(_with_nan(x)), _array(min_size=3)),
     _spec("nanmax_nanmin_nanprod", lambda x: mnp.nanmax(_with_nan(x), axis=0) * mnp.nanmin(_with_nan(x), axis=0) + mnp.nanprod(_with_nan(x)), _array("distinct", min_size=2)),
 ]  # fmt: skip
+
+
+def _pair(shape_a, shape_b, domain="real"):
+    """Two arrays of fixed shapes."""
+    return lambda draw, rng: (values(rng, shape_a, domain), values(rng, shape_b, domain))
+
+
+def _vector_pair(draw, rng):
+    """Two 1-D arrays of independent lengths 1 to 4 (the longer may come first or second)."""
+    n, m = draw(st.integers(1, 4)), draw(st.integers(1, 4))
+    return (values(rng, (n,), "real"), values(rng, (m,), "real"))
+
+
+def _one(shape, domain="real"):
+    """One array of a fixed shape."""
+    return lambda draw, rng: (values(rng, shape, domain),)
+
+
+_MASK = np.array([True, False, True, True, False, True])
+_TABLE_X = np.array([-1.0, -0.2, 0.5, 1.5])
+
+SPECS += [
+    # joining, splitting, broadcasting together
+    _spec("array_split", lambda x: mnp.concatenate([p * (i + 1) for i, p in enumerate(mnp.array_split(x, 2, axis=0))]), _array(min_size=3)),
+    _spec("column_stack_dstack", lambda a, b: mnp.column_stack([a, b]).sum() * mnp.dstack([a, 2 * b]), _pair((3,), (3,))),
+    _spec("block", lambda a, b: mnp.block([[a, b], [b.T, 1.0 + a[:1, :1]]]), _pair((2, 2), (2, 1))),
+    _spec("broadcast_arrays", lambda a, b: mnp.stack(mnp.broadcast_arrays(a, b)) * _weights((2, 2, 3)), _pair((2, 1), (3,))),
+    _spec("unstack_rollaxis", lambda x: mnp.unstack(mnp.rollaxis(x, -1), axis=0)[0] * 3.0, _array(min_ndim=2)),
+    _spec("matrix_transpose", lambda x: mnp.matrix_transpose(x) * _weights(x.shape[:-2] + x.shape[:-3:-1]), _array(min_ndim=2)),
+    # grids and creation
+    _spec("meshgrid", lambda a, b: mnp.stack(mnp.meshgrid(a, b)) * _weights((2, 2, 3)), _pair((3,), (2,))),
+    _spec("meshgrid_sparse_ij", lambda a, b: mnp.meshgrid(a, b, sparse=True, indexing="ij")[0] * b, _pair((3,), (2,))),
+    _spec("r_c_", lambda a, b: mnp.r_[a, 2.0, b] * mnp.r_[0:1:5j] + mnp.c_[a, a].sum(), _pair((2,), (2,))),
+    _spec("logspace_geomspace", lambda a, b: mnp.logspace(a, b, 4, base=2.0, axis=-1) * mnp.geomspace(a + 3.0, b + 3.0, 4, axis=-1),
+          _pair((2,), (2,), "unit")),
+    # choosing by conditions and writing at positions
+    _spec("select", lambda x: mnp.select([x < -0.5, x > 0.5], [x**2, mnp.sin(x)], default=-x), _array()),
+    _spec("piecewise", lambda x: mnp.piecewise(x, [x < 0, x > 1], [mnp.exp, lambda v: v**3, 0.5]), _array()),
+    _spec("choose", lambda a, b: mnp.choose(np.array([[0, 1, 1], [1, 0, 2]]), [a, b, 3.0 * a]), _pair((3,), (2, 3))),
+    _spec("compress_extract", lambda x: mnp.compress([True, False, True], x, axis=0) * 2.0 + mnp.extract(_MASK, x).sum(), _one((3, 2))),
+    _spec("put_place", lambda a, v: mnp.put(a, [0, 5, 0], v, inplace=False) * 2.0 + mnp.place(a, _MASK.reshape(2, 3), v[:2], inplace=False), _pair((2, 3), (3,))),
+    _spec("put_along_axis", lambda a, v: mnp.put_along_axis(a, np.array([[2], [0]]), v, axis=1, inplace=False), _pair((2, 3), (2, 1))),
+    _spec("fill_diagonal", lambda a, v: mnp.fill_diagonal(a, v, wrap=True, inplace=False), _pair((5, 2), (2,))),
+    # signals
+    _spec("convolve", lambda a, v: mnp.convolve(a, v) * _weights((a.size + v.size - 1,)), _vector_pair),
+    _spec("convolve_same_valid", lambda a, v: mnp.concatenate([mnp.convolve(a, v, "same"), mnp.convolve(a, v, "valid")]), _vector_pair),
+    _spec("correlate", lambda a, v: mnp.concatenate([mnp.correlate(a, v, "full"), mnp.correlate(a, v, "same")]), _vector_pair),
+    _spec("interp", lambda x, fp: mnp.interp(x, _TABLE_X, fp, right=-2.0), lambda draw, rng: (values(rng, (5,), "real"), values(rng, (4,), "real"))),
+    _spec("interp_in_xp", lambda xp, fp: mnp.interp(np.array([-0.5, 0.3, 1.0, 2.0]), xp, fp, period=3.0),
+          lambda draw, rng: (np.sort(rng.uniform(-1.0, 2.0, 3)) + np.array([0.0, 0.3, 0.6]), values(rng, (3,), "real"))),
+    _spec("trapezoid", lambda y, x: mnp.trapezoid(y, x, axis=0), _pair((3, 2), (3,))),
+    _spec("unwrap", lambda p: mnp.unwrap(3.0 * p, axis=0), _array()),
+    _spec("i0", lambda x: mnp.i0(6.0 * x), _array()),
+    _spec("kaiser", lambda beta: mnp.kaiser(5, 2.0 + beta**2), _one(())),
+    # polynomials
+    _spec("polyval", mnp.polyval, _pair((3,), (2, 2))),
+    _spec("polyadd_polysub_polymul", lambda a, b: mnp.polyadd(a, b) * mnp.polysub(b, a) + mnp.polymul(a, b)[: max(a.size, b.size)], _vector_pair),
+    _spec("polyder_polyint", lambda p: mnp.concatenate([mnp.polyder(p, 2), mnp.polyint(p, 2, k=[1.0, p[0]])]), _array(max_ndim=1, min_size=3)),
+    _spec("polydiv", lambda u, v: mnp.concatenate(mnp.polydiv(u, v)), lambda draw, rng: (values(rng, (4,), "real"), values(rng, (2,), "nonzero"))),
+    _spec("polyfit", lambda x, y: mnp.polyfit(x, y, 2), lambda draw, rng: (np.linspace(-1.0, 1.0, 5) + rng.uniform(-0.1, 0.1, 5), values(rng, (5, 2), "real"))),
+    _spec("poly", mnp.poly, _array(max_ndim=1)),
+    # weighted moments and histograms
+    _spec("average", lambda a, w: mnp.average(a, axis=1, weights=w), _pair((2, 3), (3,), "positive")),
+    _spec("cov", lambda m: mnp.cov(m, aweights=np.array([1.0, 2.0, 0.5, 1.0]), ddof=1), _one((2, 4))),
+    _spec("corrcoef", lambda x, y: mnp.corrcoef(x, y), _pair((4,), (4,))),
+    _spec("histogram_weights", lambda w: mnp.histogram(np.array([-0.5, 0.2, 0.3, 0.9, 2.0]), bins=3, range=(-1.0, 1.0), weights=w, density=True)[0],
+          _one((5,), "positive")),
+    _spec("histogram_traced_range", lambda hi: mnp.histogram(np.array([0.1, 0.2, 0.5]), bins=2, range=(0.0, 1.0 + hi**2), density=True)[0],
+          _one((), "unit")),
+    # sets, applying functions over axes, products of vectors and matrices
+    _spec("union1d_sized", lambda x: mnp.union1d(x[1:], x, size=x.size + 1) * _weights((x.size + 1,)), _array("distinct", max_ndim=1, min_size=2)),
+    _spec("vectorize", lambda x, y: mnp.vectorize(lambda u, v: mnp.dot(u, v) * u[0], signature="(n),(n)->()")(x, y), _pair((2, 3), (3,))),
+    _spec("apply_along_axis", lambda x: mnp.apply_along_axis(lambda v: mnp.cumsum(v) * v, 0, x), _array(min_ndim=2)),
+    _spec("vecdot_matvec_vecmat", lambda a, b: mnp.vecdot(a, b[0]) * mnp.matvec(a, b[1]) + mnp.vecmat(b[0], a.T)[:2],
+          _pair((2, 3), (2, 3))),
+    _spec("einsum_sublists", lambda a, b: mnp.einsum(a, [0, 1], b, [1, Ellipsis], [Ellipsis, 0]), _pair((2, 3), (3, 2))),
+]  # fmt: skip

@@ -17,6 +17,7 @@ from minigrad.numpy import (
     _methods,  # noqa: F401 - installs the tracer operators
 )
 from minigrad.numpy._at import array, asarray, returns_with_at
+from minigrad.numpy._bits import packbits, unpackbits
 from minigrad.numpy._building import (
     append,
     atleast_3d,
@@ -31,6 +32,18 @@ from minigrad.numpy._building import (
     rot90,
     tile,
 )
+from minigrad.numpy._choosing import (
+    choose,
+    compress,
+    extract,
+    fill_diagonal,
+    piecewise,
+    place,
+    put,
+    put_along_axis,
+    select,
+    trim_zeros,
+)
 from minigrad.numpy._complex import (
     angle,
     conj,
@@ -42,7 +55,7 @@ from minigrad.numpy._complex import (
     isrealobj,
     real,
 )
-from minigrad.numpy._creation import astype
+from minigrad.numpy._creation import astype, empty_like, geomspace, identity, logspace
 
 # Array functions: running totals, sorting and searching, value-dependent shapes.
 from minigrad.numpy._cumulative import (
@@ -75,8 +88,69 @@ from minigrad.numpy._floating import (
     signbit,
     spacing,
 )
+from minigrad.numpy._grids import (
+    c_,
+    diag_indices,
+    diag_indices_from,
+    indices,
+    ix_,
+    mask_indices,
+    meshgrid,
+    r_,
+    ravel_multi_index,
+    tril_indices,
+    tril_indices_from,
+    triu_indices,
+    triu_indices_from,
+    unravel_index,
+)
+from minigrad.numpy._histograms import histogram, histogram2d, histogram_bin_edges, histogramdd
 from minigrad.numpy._indexing import getitem
-from minigrad.numpy._linalg import dot, einsum, inner, matmul, outer, tensordot, vdot
+from minigrad.numpy._io import (
+    array_repr,
+    array_str,
+    from_dlpack,
+    frombuffer,
+    fromfile,
+    fromfunction,
+    fromiter,
+    fromstring,
+    get_printoptions,
+    load,
+    printoptions,
+    save,
+    savez,
+    set_printoptions,
+)
+from minigrad.numpy._joining import (
+    array_split,
+    block,
+    broadcast_arrays,
+    broadcast_shapes,
+    column_stack,
+    concat,
+    dsplit,
+    dstack,
+    hsplit,
+    matrix_transpose,
+    permute_dims,
+    rollaxis,
+    unstack,
+    vsplit,
+)
+from minigrad.numpy._linalg import (
+    dot,
+    einsum,
+    einsum_path,
+    inner,
+    matmul,
+    matvec,
+    outer,
+    tensordot,
+    vdot,
+    vecdot,
+    vecmat,
+)
 from minigrad.numpy._math import (
     abs,
     absolute,
@@ -143,6 +217,18 @@ from minigrad.numpy._modular import (
     remainder,
     right_shift,
 )
+from minigrad.numpy._moments import average, corrcoef, cov
+from minigrad.numpy._polynomials import (
+    poly,
+    polyadd,
+    polyder,
+    polydiv,
+    polyfit,
+    polyint,
+    polymul,
+    polysub,
+    polyval,
+)
 from minigrad.numpy._predicates import (
     all,
     allclose,
@@ -171,6 +257,17 @@ from minigrad.numpy._reductions import (
     var,
 )
 from minigrad.numpy._rounding import around, ceil, fix, floor, rint, round, trunc
+from minigrad.numpy._sets import (
+    intersect1d,
+    isin,
+    setdiff1d,
+    setxor1d,
+    union1d,
+    unique_all,
+    unique_counts,
+    unique_inverse,
+    unique_values,
+)
 from minigrad.numpy._shape import (
     atleast_1d,
     atleast_2d,
@@ -194,6 +291,19 @@ from minigrad.numpy._shape import (
     transpose,
     vstack,
 )  # fmt: skip
+from minigrad.numpy._signal import (
+    bartlett,
+    blackman,
+    convolve,
+    correlate,
+    hamming,
+    hanning,
+    i0,
+    interp,
+    kaiser,
+    trapezoid,
+    unwrap,
+)
 from minigrad.numpy._sorting import (
     argpartition,
     argsort,
@@ -245,6 +355,8 @@ from minigrad.numpy._trig import (
     sinc,
     sinh,
 )
+from minigrad.numpy._type_queries import can_cast, isdtype, issubdtype, iterable, promote_types, result_type
+from minigrad.numpy._vectorizing import apply_along_axis, apply_over_axes, vectorize
 
 # New arrays have JAX's `.at` (they are ndarrays; what is computed from them is plain).
 empty, eye, full, full_like = map(
@@ -311,3 +423,23 @@ __all__ += [
 from minigrad.numpy import fft  # noqa: E402
 
 __all__ += ["fft"]
+__all__ += [
+    "array_split", "block", "broadcast_arrays", "broadcast_shapes", "column_stack", "concat", "dsplit",
+    "dstack", "hsplit", "matrix_transpose", "permute_dims", "rollaxis", "unstack", "vsplit",
+    "c_", "diag_indices", "diag_indices_from", "indices", "ix_", "mask_indices", "meshgrid", "r_",
+    "ravel_multi_index", "tril_indices", "tril_indices_from", "triu_indices", "triu_indices_from",
+    "unravel_index", "empty_like", "geomspace", "identity", "logspace",
+    "choose", "compress", "extract", "fill_diagonal", "piecewise", "place", "put", "put_along_axis",
+    "select", "trim_zeros",
+    "bartlett", "blackman", "convolve", "correlate", "hamming", "hanning", "i0", "interp", "kaiser",
+    "trapezoid", "unwrap",
+    "poly", "polyadd", "polyder", "polydiv", "polyfit", "polyint", "polymul", "polysub", "polyval",
+    "average", "corrcoef", "cov", "histogram", "histogram2d", "histogram_bin_edges", "histogramdd",
+    "intersect1d", "isin", "setdiff1d", "setxor1d", "union1d", "unique_all", "unique_counts",
+    "unique_inverse", "unique_values",
+    "apply_along_axis", "apply_over_axes", "vectorize",
+    "can_cast", "isdtype", "issubdtype", "iterable", "promote_types", "result_type",
+    "array_repr", "array_str", "from_dlpack", "frombuffer", "fromfile", "fromfunction", "fromiter",
+    "fromstring", "get_printoptions", "load", "printoptions", "save", "savez", "set_printoptions",
+    "einsum_path", "matvec", "vecdot", "vecmat", "packbits", "unpackbits",
+]  # fmt: skip

@@ -256,9 +256,10 @@ def returns_with_at(create):
     return create_with_at
 
 
-def asarray(a, dtype=None):
+def asarray(a, dtype=None, order=None, *, copy=None, device=None, like=None):
     """An array from ``a`` (arrays, numbers, nested lists, possibly of tracers); outside
-    transforms an ndarray with ``.at`` (``ArrayWithAt``), inside a tracer.
+    transforms an ndarray with ``.at`` (``ArrayWithAt``), inside a tracer. The keywords
+    are NumPy's (see ``_creation.asarray``).
 
     Example:
       >>> asarray([1, 2], dtype=np.float32)
@@ -266,14 +267,16 @@ def asarray(a, dtype=None):
       >>> asarray([1.0, 2.0]).at[0].set(7.0)
       array([7., 2.])
     """
-    return with_at(_creation.asarray(a, dtype))
+    return with_at(_creation.asarray(a, dtype, order, copy=copy, device=device, like=like))
 
 
-def array(object, dtype=None, *, copy=True):  # noqa: A002 - NumPy's name
-    """Like ``asarray``; plain inputs are copied as in NumPy.
+def array(object, dtype=None, *, copy=True, order="K", ndmin=0, device=None, like=None):  # noqa: A002
+    """Like ``asarray``; plain inputs are copied as in NumPy, and ``ndmin`` prepends axes.
 
     Example:
       >>> array([[1.0, 2.0]]).at[0, 1].add(1.0)
       array([[1., 3.]])
     """
-    return with_at(_creation.array(object, dtype, copy=copy))
+    return with_at(
+        _creation.array(object, dtype, copy=copy, order=order, ndmin=ndmin, device=device, like=like)
+    )

@@ -20,30 +20,58 @@ from minigrad.ops import shape as sh
 
 __all__ = [
     "asarray", "array", "zeros", "ones", "full", "empty", "zeros_like", "ones_like",
-    "full_like", "arange", "linspace", "eye", "astype",
+    "full_like", "arange", "linspace", "eye", "astype", "identity", "empty_like", "logspace",
+    "geomspace",
 ]  # fmt: skip
 
 
-def asarray(a, dtype=None):
+def _check_keywords(name, order, device):
+    # Every minigrad array is a row-major CPU array; these keywords exist for NumPy's signature.
+    if order not in (None, "K", "A", "C"):
+        raise ValueError(f"{name}: minigrad arrays are row-major; order={order!r} is not supported, use 'C'.")
+    if device not in (None, "cpu"):
+        raise ValueError(f"{name}: minigrad arrays live on the CPU, got device={device!r}.")
+
+
+def asarray(a, dtype=None, order=None, *, copy=None, device=None, like=None):
     """An array from ``a`` (arrays, numbers, nested lists, possibly of tracers).
+
+    ``order`` (row-major only), ``copy`` and ``device`` (the CPU) are NumPy's and the
+    Array API's keywords; ``like`` is accepted and ignored, as in JAX.
 
     Example:
       >>> asarray([1, 2], dtype=np.float32)
       array([1., 2.], dtype=float32)
     """
+    _check_keywords("asarray", order, device)
     # Sequences holding tracers are stacked by to_array, Python numbers in them weak.
-    return to_array(a, None if dtype is None else np.dtype(dtype))
+    out = to_array(a, None if dtype is None else np.dtype(dtype))
+    return out.copy() if copy and isinstance(out, np.ndarray) and out is a else out
 
 
-def array(object, dtype=None, *, copy=True):  # noqa: A002 - NumPy's name
-    """Like ``asarray``; plain inputs are copied as in NumPy.
+def array(object, dtype=None, *, copy=True, order="K", ndmin=0, device=None, like=None):  # noqa: A002 - NumPy's name
+    """Like ``asarray``; plain inputs are copied as in NumPy, and ``ndmin`` prepends
+    axes of length one.
 
     Example:
       >>> array([[1.0, 2.0]]).shape
       (1, 2)
+      >>> array([1, 2], ndmin=3).shape
+      (1, 1, 2)
     """
+    _check_keywords("array", order, device)
     out = asarray(object, dtype)
-    return out.copy() if copy and isinstance(out, np.ndarray) and out is object else out
+    ndmin = operator.index(ndmin)
+    if out.ndim < ndmin:
+        out = sh.reshape(out, (1,) * (ndmin - out.ndim) + tuple(out.shape))
+    if (
+        copy
+        and isinstance(out, np.ndarray)
+        and isinstance(object, np.ndarray)
+        and np.may_share_memory(out, object)
+    ):
+        out = out.copy()
+    return out
 
 
 def astype(x, dtype, /, *, copy=True, device=None):
@@ -225,3 +253,70 @@ def eye(N, M=None, k=0, dtype=float):  # noqa: N803 - NumPy's names
              [0., 1.]])
     """
     return np.eye(N, M, k, dtype=dtype)
+
+
+def identity(n, dtype=None):
+    """The ``n`` by ``n`` identity matrix.
+
+    Example:
+      >>> identity(2, dtype=int)
+      array([[1, 0],
+             [0, 1]])
+    """
+    return np.identity(operator.index(n), dtype=dtype or float)
+
+
+def empty_like(prototype, dtype=None, order="K", subok=True, shape=None, *, device=None):
+    """An array of ``prototype``'s shape and dtype. minigrad arrays are never left
+    uninitialised: it holds zeros (as JAX's does).
+
+    Example:
+      >>> empty_like(np.ones((1, 2), np.float32))
+      array([[0., 0.]], dtype=float32)
+    """
+    return zeros_like(prototype, dtype, shape=shape)
+
+
+def logspace(start, stop, num=50, endpoint=True, base=10.0, dtype=None, axis=0):
+    """``num`` values spaced evenly on a log scale, from ``base ** start`` to
+    ``base ** stop`` (the exponents may be traced).
+
+    Example:
+      >>> logspace(0.0, 2.0, 3)
+      array([  1.,  10., 100.])
+    """
+    exponents = linspace(start, stop, num, endpoint, dtype=None, axis=axis)
+    if not isinstance(exponents, Tracer) and not isinstance(base, Tracer):
+        return np.logspace(start, stop, num, endpoint, base, dtype, axis)
+    exponents, base = promote("logspace", exponents, base)
+    if np.ndim(base):
+        base = sh.expand_dims(base, (normalize_axis("logspace", axis, exponents.ndim),))
+    values = ew.power(base, exponents)
+    return values if dtype is None else to_array(values, np.dtype(dtype))
+
+
+def geomspace(start, stop, num=50, endpoint=True, dtype=None, axis=0):
+    """``num`` values in geometric progression from ``start`` to ``stop`` (same sign, not
+    zero; both may be traced), with the ends exact.
+
+    Example:
+      >>> geomspace(1.0, 1000.0, 4)
+      array([   1.,   10.,  100., 1000.])
+    """
+    if not isinstance(start, Tracer) and not isinstance(stop, Tracer):
+        return np.geomspace(start, stop, num, endpoint, dtype, axis)
+    start, stop = promote("geomspace", start, stop, 1.0)[:2]
+    sign = ew.sign(start)  # a sign change has no real geometric progression (NumPy gives NaN)
+    exponents = linspace(ew.log(ew.abs(start)), ew.log(ew.abs(stop)), num, endpoint, axis=axis)
+    at = normalize_axis("geomspace", axis, exponents.ndim)
+    values = ew.mul(ew.exp(exponents), sh.expand_dims(sign, (at,)) if np.ndim(sign) else sign)
+    num = operator.index(num)
+    if num > 0:
+        # The ends are the inputs themselves, not exp(log(.)) of them.
+        ends = [sh.expand_dims(start, (at,)) if np.ndim(start) else sh.reshape(start, (1,))]
+        middle_stop = num - 1 if endpoint and num > 1 else num
+        pieces = [*ends, sh.slice_axis(values, at, 1, middle_stop)]
+        if endpoint and num > 1:
+            pieces.append(sh.expand_dims(stop, (at,)) if np.ndim(stop) else sh.reshape(stop, (1,)))
+        values = sh.concatenate(pieces, at)
+    return values if dtype is None else to_array(values, np.dtype(dtype))

@@ -14,12 +14,24 @@ import string
 import numpy as np
 
 from minigrad.core.dtypes import is_python_scalar
-from minigrad.numpy._promotion import promote
+from minigrad.numpy._promotion import promote, to_array
 from minigrad.ops import elementwise as ew
 from minigrad.ops import linalg as la
 from minigrad.ops import shape as sh
 
-__all__ = ["matmul", "dot", "outer", "inner", "tensordot", "einsum", "vdot"]
+__all__ = [
+    "matmul",
+    "dot",
+    "outer",
+    "inner",
+    "tensordot",
+    "einsum",
+    "vdot",
+    "einsum_path",
+    "vecdot",
+    "matvec",
+    "vecmat",
+]
 
 
 def matmul(x1, x2):
@@ -177,14 +189,44 @@ def _expand_ellipses(inputs, output, operands):
     return new_inputs, output, new_operands, ellipsis_letters
 
 
-def einsum(subscripts, *operands):
+def _sublist_letters(sublist, letters):
+    parts = []
+    for item in sublist:
+        if item is Ellipsis:
+            parts.append("...")
+        elif isinstance(item, (int, np.integer)) and 0 <= item < len(letters):
+            parts.append(letters[item])
+        else:
+            raise ValueError(f"einsum: a sublist holds axis numbers 0..51 or ..., got {item!r}.")
+    return "".join(parts)
+
+
+def _from_sublists(args):
+    """NumPy's second form ``einsum(a, [0, 1], b, [1, 2], [0, 2])`` as a subscripts string."""
+    letters = string.ascii_letters
+    operands, inputs = list(args[0:-1:2]), [_sublist_letters(s, letters) for s in args[1::2]]
+    if len(args) % 2:
+        output = _sublist_letters(args[-1], letters)
+        return ",".join(inputs) + "->" + output, operands
+    return ",".join(inputs), operands
+
+
+def einsum(subscripts, *operands, optimize=None, precision=None, preferred_element_type=None):
     """Einstein summation as ``np.einsum``: explicit (``"ij,jk->ik"``) or implicit
-    (``"ij,jk"``) output, ``...`` for leading axes, any number of operands.
+    (``"ij,jk"``) output, ``...`` for leading axes, any number of operands; or NumPy's
+    sublist form ``einsum(a, [0, 1], b, [1, 2], [0, 2])``. (``optimize`` and JAX's
+    ``precision`` keywords are accepted; contractions are planned by minigrad.)
 
     Example:
       >>> einsum("ii->i", np.arange(4.0).reshape(2, 2))
       array([0., 3.])
+      >>> einsum(np.ones((2, 3)), [0, 1], np.ones(3), [1], [0])
+      array([3., 3.])
     """
+    if not isinstance(subscripts, str):
+        subscripts, operands = _from_sublists((subscripts, *operands))
+    if preferred_element_type is not None:
+        operands = [to_array(op, np.dtype(preferred_element_type)) for op in operands]
     if not isinstance(subscripts, str):
         raise TypeError("einsum: the first argument must be a subscripts string such as 'ij,jk->ik'.")
     operands = promote("einsum", *operands)
@@ -202,3 +244,63 @@ def einsum(subscripts, *operands):
             sorted(c for c, n in counts.items() if n == 1 and c not in ellipsis_letters)
         )
     return la.einsum(",".join(inputs) + "->" + output, *operands)
+
+
+def einsum_path(subscripts, *operands, optimize="greedy"):
+    """NumPy's contraction order for an ``einsum`` and its cost report (from the operands'
+    shapes only, so traced operands are fine).
+
+    Example:
+      >>> einsum_path("ij,jk,k->i", np.ones((2, 3)), np.ones((3, 4)), np.ones(4))[0]
+      ['einsum_path', (1, 2), (0, 1)]
+    """
+    if not isinstance(subscripts, str):
+        subscripts, operands = _from_sublists((subscripts, *operands))
+    stand_ins = [
+        np.broadcast_to(np.zeros((), np.result_type(op.dtype)), op.shape) for op in map(to_array, operands)
+    ]
+    return np.einsum_path(subscripts, *stand_ins, optimize=optimize)
+
+
+def vecdot(x1, x2, /, *, axis=-1):
+    """The dot products of the vectors along ``axis`` (the other axes broadcast).
+
+    Example:
+      >>> vecdot(np.array([[1.0, 2.0], [3.0, 4.0]]), np.array([1.0, 1.0]))
+      array([3., 7.])
+    """
+    x1, x2 = (to_array(x) for x in promote("vecdot", x1, x2))
+    if x1.ndim == 0 or x2.ndim == 0 or x1.shape[axis] != x2.shape[axis]:
+        raise ValueError(
+            f"vecdot: the vectors along axis {axis} must have one length, got shapes {x1.shape} and {x2.shape}."
+        )
+    product = ew.mul(x1, x2)
+    return sh.reduce_sum(product, (axis % product.ndim,))
+
+
+def matvec(x1, x2, /):
+    """Matrix times vector for stacks: ``(..., m, n)`` and ``(..., n)`` give ``(..., m)``.
+
+    Example:
+      >>> matvec(np.eye(2), np.array([1.0, 2.0]))
+      array([1., 2.])
+    """
+    x2 = to_array(x2)
+    if np.ndim(x1) < 2 or x2.ndim < 1:
+        raise ValueError(f"matvec: needs a matrix and a vector, got shapes {np.shape(x1)} and {x2.shape}.")
+    product = matmul(x1, sh.expand_dims(x2, (x2.ndim,)))
+    return sh.squeeze(product, (product.ndim - 1,))
+
+
+def vecmat(x1, x2, /):
+    """Vector times matrix for stacks: ``(..., n)`` and ``(..., n, m)`` give ``(..., m)``.
+
+    Example:
+      >>> vecmat(np.array([1.0, 2.0]), np.eye(2))
+      array([1., 2.])
+    """
+    x1 = to_array(x1)
+    if x1.ndim < 1 or np.ndim(x2) < 2:
+        raise ValueError(f"vecmat: needs a vector and a matrix, got shapes {x1.shape} and {np.shape(x2)}.")
+    product = matmul(sh.expand_dims(x1, (x1.ndim - 1,)), x2)
+    return sh.squeeze(product, (product.ndim - 2,))
