@@ -11,14 +11,15 @@ arguments stay away from it.
 
 from __future__ import annotations
 
+import numpy as np
 from hypothesis import strategies as st
 
 from tests.op_spec_tools import OpSpec, base_shapes, broadcast_shapes
 
 try:
-    from minigrad.scipy import special
+    from minigrad.scipy import linalg, special
 except ImportError:  # SciPy is not installed: nothing of minigrad.scipy to check
-    special = None
+    linalg = special = None
 
 
 def _interval(low, high, *, away_from_zero=False):
@@ -94,4 +95,70 @@ def _special_specs():
     ]
 
 
-SPECS: list[OpSpec] = [] if special is None else _special_specs()
+def _matrices(*kinds):
+    """Draw a stack (or not) of matrices: well-conditioned, triangular, SPD, and right-hand sides."""
+
+    def draw_args(draw, rng):
+        batch = draw(st.sampled_from([(), (2,)]))
+        n = draw(st.integers(1, 3))
+        out = []
+        for kind in kinds:
+            if kind == "rhs":
+                out.append(rng.standard_normal((*batch, n, 2)))
+            elif kind == "spd":
+                x = rng.standard_normal((*batch, n, n))
+                out.append(x @ np.swapaxes(x, -1, -2) + n * np.eye(n))
+            elif kind == "small":  # expm: a moderate norm, so finite differences stay accurate
+                out.append(rng.uniform(-0.7, 0.7, (*batch, n, n)))
+            else:  # well conditioned, with random signs and a random row order
+                a = rng.uniform(-0.4, 0.4, (*batch, n, n)) + 2.5 * np.eye(n) * rng.choice(
+                    [-1, 1], (*batch, 1, n)
+                )
+                out.append(a[..., rng.permutation(n), :])
+        return tuple(out)
+
+    return draw_args
+
+
+def _lu_solve(a, b, trans):
+    return linalg.lu_solve(linalg.lu_factor(a), b, trans=trans)
+
+
+def _cho_solve(a, b, lower):
+    return linalg.cho_solve(linalg.cho_factor(a, lower=lower), b)
+
+
+def _linalg_specs():
+    def row(name, fun, *kinds):
+        return OpSpec(name, fun, arity=len(kinds), shapes="custom", draw_args=_matrices(*kinds))
+
+    return [
+        row(
+            "linalg.solve_triangular",
+            lambda a, b: linalg.solve_triangular(a, b, lower=True),
+            "general",
+            "rhs",
+        ),
+        row(
+            "linalg.solve_triangular_upper_T",
+            lambda a, b: linalg.solve_triangular(a, b, trans="T"),
+            "general",
+            "rhs",
+        ),
+        row(
+            "linalg.solve_triangular_unit",
+            lambda a, b: linalg.solve_triangular(a, b, unit_diagonal=True),
+            "small",
+            "rhs",
+        ),
+        row("linalg.cho_factor", lambda a: linalg.cho_factor(a)[0], "spd"),
+        row("linalg.cho_solve", lambda a, b: _cho_solve(a, b, False), "spd", "rhs"),
+        row("linalg.cho_solve_lower", lambda a, b: _cho_solve(a, b, True), "spd", "rhs"),
+        row("linalg.lu_factor", lambda a: linalg.lu_factor(a)[0], "general"),
+        row("linalg.lu_solve", lambda a, b: _lu_solve(a, b, 0), "general", "rhs"),
+        row("linalg.lu_solve_T", lambda a, b: _lu_solve(a, b, 1), "general", "rhs"),
+        row("linalg.expm", linalg.expm, "small"),
+    ]
+
+
+SPECS: list[OpSpec] = [] if special is None else [*_special_specs(), *_linalg_specs()]

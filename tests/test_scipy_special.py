@@ -18,6 +18,7 @@ import numpy as np
 import pytest
 
 import minigrad as mg
+from minigrad import nn
 
 mp = pytest.importorskip("mpmath")
 special = pytest.importorskip("minigrad.scipy.special", exc_type=ImportError)
@@ -247,3 +248,14 @@ def test_errors_name_the_function_and_say_what_to_do():
         special.erf(np.array([1j]))
     with pytest.raises(TypeError, match="polygamma: the order n must be a non-negative Python int"):
         special.polygamma(-1, 1.0)
+
+
+def test_exact_gelu_goes_through_the_error_function():
+    x = np.array([-40.0, -10.0, -1.0, 0.0, 0.5, 3.0])
+    exact = [float(mp.mpf(v) * mp.ncdf(mp.mpf(v))) for v in x]
+    np.testing.assert_allclose(nn.gelu(x, approximate=False), exact, rtol=1e-14)
+    slope = [float(mp.ncdf(v) + v * mp.npdf(v)) for v in x]
+    np.testing.assert_allclose(
+        mg.vmap(mg.grad(lambda v: nn.gelu(v, approximate=False)))(x), slope, rtol=1e-13, atol=1e-300
+    )
+    assert nn.gelu(x.astype(np.float32), approximate=False).dtype == np.float32
