@@ -17,9 +17,9 @@ from hypothesis import strategies as st
 from tests.op_spec_tools import OpSpec, base_shapes, broadcast_shapes
 
 try:
-    from minigrad.scipy import linalg, special
+    from minigrad.scipy import linalg, special, stats
 except ImportError:  # SciPy is not installed: nothing of minigrad.scipy to check
-    linalg = special = None
+    linalg = special = stats = None
 
 
 def _interval(low, high, *, away_from_zero=False):
@@ -161,4 +161,18 @@ def _linalg_specs():
     ]
 
 
-SPECS: list[OpSpec] = [] if special is None else [*_special_specs(), *_linalg_specs()]
+def _stats_specs():
+    real, positive = _interval(-3.0, 3.0), _interval(0.5, 2.0)
+    degrees = _interval(1.5, 6.0)
+    return [
+        _elementwise("stats.norm.logpdf", stats.norm.logpdf, real, real, positive),
+        _elementwise("stats.norm.logcdf", stats.norm.logcdf, real, real, positive),
+        _elementwise("stats.t.logpdf", stats.t.logpdf, real, degrees, real, positive),
+        _elementwise(
+            "stats.t.cdf", lambda x, loc, scale: stats.t.cdf(x, 3.5, loc, scale), real, real, positive
+        ),
+        _elementwise("stats.bernoulli.logpmf", lambda p: stats.bernoulli.logpmf(1.0, p), _interval(0.1, 0.9)),
+    ]
+
+
+SPECS: list[OpSpec] = [] if special is None else [*_special_specs(), *_stats_specs(), *_linalg_specs()]
