@@ -15,6 +15,7 @@ from minigrad.core.primitive import all_primitives
 from minigrad.core.typecheck import JaxprTypeError, typecheck
 from minigrad.ops.elementwise import sin_p
 from minigrad.ops.operands import ELEMENTWISE_PRIMITIVES
+from tests import op_specs_scipy  # noqa: F401 - registers minigrad.scipy's primitives when SciPy is installed
 
 PACKAGE = pathlib.Path(mg.__file__).parent
 
@@ -23,7 +24,7 @@ LAYERS = [
     {"tree", "tree_util"},
     {"core"},
     {"ops"},
-    {"numpy", "transforms", "lax"},
+    {"numpy", "transforms", "lax", "scipy"},
     {"testing", "nn", "optim", "random", "io", "datasets", "viz", "config", "debug", "flatten_util"},
     {"examples"},
 ]

@@ -19,6 +19,11 @@ import numpy as np
 import minigrad.numpy as mnp
 from minigrad.ops.elementwise import logistic
 
+try:  # SciPy is optional: only the exact gelu needs it (through minigrad.scipy.special)
+    from minigrad.scipy.special import erfc as _erfc
+except ImportError as error:
+    _erfc, _SCIPY_MISSING = None, error
+
 __all__ = ["relu", "sigmoid", "tanh", "gelu", "softplus", "softmax", "log_softmax", "one_hot", "flatten"]
 
 
@@ -59,16 +64,25 @@ def tanh(x):
     return mnp.tanh(_inexact(x))
 
 
-def gelu(x):
-    """The Gaussian error linear unit in its tanh form (as ``jax.nn.gelu`` by default).
+def gelu(x, approximate: bool = True):
+    """The Gaussian error linear unit ``x Φ(x)``, in its tanh form by default (as ``jax.nn.gelu``).
 
-    ``0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x**3)))``.
+    ``approximate=True``: ``0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x**3)))``.
+    ``approximate=False``: the exact ``0.5 x (1 + erf(x / sqrt(2)))`` through
+    ``minigrad.scipy.special`` (needs SciPy), written ``0.5 x erfc(-x / sqrt(2))`` so that
+    it keeps its tiny values for very negative ``x`` instead of cancelling to 0.
 
     Example:
       >>> round(float(gelu(1.0)), 4)
       0.8412
+      >>> round(float(gelu(1.0, approximate=False)), 12)
+      0.841344746069
     """
     x = _inexact(x)
+    if not approximate:
+        if _erfc is None:
+            raise ImportError(f"nn.gelu(approximate=False) computes erf with SciPy. {_SCIPY_MISSING}")
+        return mnp.multiply(0.5 * x, _erfc(x * -math.sqrt(0.5)))
     # A Python float, so the constant is weak: np.sqrt would give a strong np.float64
     # that turns float32 activations into float64.
     inner = math.sqrt(2.0 / math.pi) * (x + 0.044715 * x**3)

@@ -1,0 +1,199 @@
+"""LU factorization with partial pivoting, ``lu_factor`` and ``lu_solve``, as SciPy
+spells them: ``A = P L U`` packed into one matrix ``lu`` (``L`` below the diagonal, its
+unit diagonal implied, ``U`` on and above) plus LAPACK's pivot indices ``piv`` (row
+``i`` was swapped with row ``piv[i]``).
+
+SciPy's LAPACK wrapper computes the factors. The derivative is the closed form: with
+``F = L⁻¹ Pᵀ dA U⁻¹``, ``dL = L·strictly_lower(F)`` and ``dU = upper(F)·U``; reverse mode
+is its transpose, ``Ā = P L⁻ᵀ (strictly_lower(Lᵀ L̄) + upper(Ū Uᵀ)) U⁻ᵀ``. Pivots are
+integers without a derivative; ``lu_pivots_to_permutation`` turns them into the
+permutation that ``lu_solve`` and the rules apply with a gather.
+
+Example:
+    >>> import numpy as np
+    >>> lu, piv = lu_factor(np.array([[1.0, 2.0], [3.0, 4.0]]))
+    >>> piv
+    array([1, 1], dtype=int32)
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+import minigrad.numpy as mnp
+from minigrad.core.ir import ShapedArray
+from minigrad.core.lowering import lower_by_impl
+from minigrad.core.primitive import Primitive
+from minigrad.core.trace import bind
+from minigrad.numpy._promotion import promote_to_inexact
+from minigrad.ops.elementwise import add
+from minigrad.ops.linalg import matmul, swap_last_axes
+from minigrad.ops.solvers import check_square, identity_like, matrices_batch_rule, triangle, triangular_solve
+from minigrad.scipy._requirement import require_scipy
+from minigrad.scipy.linalg._triangular import solve_triangular
+
+_linalg = require_scipy("linalg")
+
+__all__ = ["lu_factor", "lu_solve", "lu_pivots_to_permutation", "lu_p", "lu_pivots_to_permutation_p"]
+
+
+# ---------------------------------------------------------------------------------------
+# Pivots to permutation: the row swaps applied in order, for every matrix of a stack.
+
+lu_pivots_to_permutation_p = Primitive("lu_pivots_to_permutation")
+lu_pivots_to_permutation_p.def_nondifferentiable()
+
+
+@lu_pivots_to_permutation_p.def_impl
+def lu_pivots_to_permutation_impl(piv):
+    rows = np.arange(piv.shape[-1])
+    perm = np.broadcast_to(rows, piv.shape).copy()
+    flat_perm, flat_piv = perm.reshape(-1, piv.shape[-1]), piv.reshape(-1, piv.shape[-1])
+    matrices = np.arange(flat_perm.shape[0])
+    for i in range(piv.shape[-1]):  # n swaps, each vectorized over the stack
+        j = flat_piv[:, i]
+        flat_perm[matrices, i], flat_perm[matrices, j] = flat_perm[matrices, j], flat_perm[matrices, i].copy()
+    return flat_perm.reshape(piv.shape).astype(piv.dtype)
+
+
+@lu_pivots_to_permutation_p.def_shape_rule
+def lu_pivots_to_permutation_shape_rule(piv):
+    if piv.dtype.kind not in "iu" or piv.ndim < 1:
+        raise TypeError(f"lu_pivots_to_permutation: expected integer pivots (..., n), got {piv}.")
+    return piv
+
+
+def lu_pivots_to_permutation(piv):
+    """The permutation ``perm`` with ``(Pᵀ A)[i] = A[perm[i]]``, from LAPACK's pivots.
+
+    Example:
+      >>> import numpy as np
+      >>> lu_pivots_to_permutation(np.array([2, 2, 2], dtype=np.int32))
+      array([2, 0, 1], dtype=int32)
+    """
+    return bind(lu_pivots_to_permutation_p, piv)
+
+
+lu_pivots_to_permutation_p.def_batch(matrices_batch_rule(lu_pivots_to_permutation))
+lu_pivots_to_permutation_p.def_lowering(lower_by_impl)
+
+
+# ---------------------------------------------------------------------------------------
+# lu: (packed factors, pivots)
+
+lu_p = Primitive("lu", multiple_results=True)
+
+
+@lu_p.def_impl
+def lu_impl(a):
+    lu, piv = _linalg.lu_factor(a, check_finite=False)
+    return [np.asarray(lu, dtype=a.dtype), np.asarray(piv, dtype=np.int32)]
+
+
+@lu_p.def_shape_rule
+def lu_shape_rule(a):
+    check_square("lu_factor", a)
+    if a.dtype.kind != "f":
+        raise TypeError(f"lu_factor: expected a real floating-point matrix, got {a.dtype}.")
+    return [a, ShapedArray(a.shape[:-1], np.dtype(np.int32))]
+
+
+def _unpack(lu):
+    """``(L, U)`` from the packed factors."""
+    return add(triangle(lu, lower=True, diagonal_scale=0.0), identity_like(lu)), triangle(lu, lower=False)
+
+
+def _rows(x, perm):
+    """``x[..., perm, :]``: rows of each matrix of a stack, in the order ``perm``."""
+    return mnp.take_along_axis(x, perm[..., :, None], axis=-2)
+
+
+def lu_vjp(cts, ans, a):
+    ct = cts[0]
+    if ct is None:
+        return None
+    lu, piv = ans
+    lower, upper = _unpack(lu)
+    inner = add(
+        triangle(matmul(swap_last_axes(lower), ct), lower=True, diagonal_scale=0.0),
+        triangle(matmul(triangle(ct, lower=False), swap_last_axes(upper)), lower=False),
+    )
+    left = triangular_solve(swap_last_axes(lower), inner, lower=False)  # L⁻ᵀ · inner
+    permuted = swap_last_axes(triangular_solve(upper, swap_last_axes(left), lower=False))  # · U⁻ᵀ
+    inverse = mnp.argsort(lu_pivots_to_permutation(piv), axis=-1)
+    return _rows(permuted, inverse)  # P · (...)
+
+
+lu_p.def_vjp(lu_vjp)
+
+
+@lu_p.def_jvp
+def lu_jvp(primals, tangents, ans):
+    lu, piv = ans
+    lower, upper = _unpack(lu)
+    permuted = _rows(tangents[0], lu_pivots_to_permutation(piv))  # Pᵀ dA
+    left = triangular_solve(lower, permuted, lower=True)  # L⁻¹ Pᵀ dA
+    f = swap_last_axes(triangular_solve(swap_last_axes(upper), swap_last_axes(left), lower=True))  # · U⁻¹
+    d_lower = matmul(lower, triangle(f, lower=True, diagonal_scale=0.0))
+    d_upper = matmul(triangle(f, lower=False), upper)
+    return [add(d_lower, d_upper), None]
+
+
+def _lu(a):
+    return bind(lu_p, a)
+
+
+lu_p.def_batch(matrices_batch_rule(_lu))
+lu_p.def_lowering(lower_by_impl)
+
+
+def lu_factor(a, overwrite_a=False, check_finite=True):
+    """The pivoted LU factorization ``A = P L U`` of a square matrix, as ``(lu, piv)``.
+
+    Args:
+      a: a square matrix (or a stack of them).
+      overwrite_a, check_finite: accepted for SciPy compatibility.
+
+    Returns:
+      ``lu`` (``L`` strictly below the diagonal, ``U`` on and above) and the int32
+      pivots ``piv``, as SciPy returns them; ``lu`` is differentiable.
+
+    Example:
+      >>> import numpy as np
+      >>> lu, piv = lu_factor(np.array([[2.0, 1.0], [4.0, 3.0]]))
+      >>> lu
+      array([[ 4. ,  3. ],
+             [ 0.5, -0.5]])
+    """
+    (a,) = promote_to_inexact("lu_factor", a)
+    if a.dtype.kind == "c":
+        raise TypeError(f"minigrad.scipy.linalg.lu_factor: complex matrices ({a.dtype}) are not supported.")
+    lu, piv = _lu(a)
+    return lu, piv
+
+
+def lu_solve(lu_and_piv, b, trans=0, overwrite_b=False, check_finite=True):
+    """Solve ``a x = b`` (``trans=1``: ``aᵀ x = b``) given ``lu_factor(a)``.
+
+    Example:
+      >>> import numpy as np
+      >>> a = np.array([[2.0, 1.0], [4.0, 3.0]])
+      >>> lu_solve(lu_factor(a), np.array([3.0, 7.0]))
+      array([1., 1.])
+    """
+    lu, piv = lu_and_piv
+    perm = lu_pivots_to_permutation(piv)
+    vector = mnp.ndim(b) == mnp.ndim(lu) - 1
+    if trans in (0, "N"):
+        rhs = _rows(b[..., None] if vector else b, perm)  # Pᵀ b
+        x = solve_triangular(lu, solve_triangular(lu, rhs, lower=True, unit_diagonal=True))
+        return x[..., 0] if vector else x
+    if trans not in (1, 2, "T", "C"):
+        raise ValueError(
+            f"minigrad.scipy.linalg.lu_solve: trans must be 0, 1, 2, 'N', 'T' or 'C', got {trans!r}."
+        )
+    y = solve_triangular(lu, b, trans=1)  # Uᵀ y = b
+    z = solve_triangular(lu, y, trans=1, lower=True, unit_diagonal=True)  # Lᵀ z = y
+    inverse = mnp.argsort(perm, axis=-1)
+    z = _rows(z[..., None] if vector else z, inverse)  # x = P z
+    return z[..., 0] if vector else z
