@@ -86,7 +86,9 @@ class CharVocabulary:
         index = {char: i for i, char in enumerate(self.chars)}
         unknown = sorted(set(text) - set(index))
         if unknown:
-            raise ValueError(f"CharVocabulary.encode: characters {unknown} of {text!r} are not in the vocabulary.")
+            raise ValueError(
+                f"CharVocabulary.encode: characters {unknown} of {text!r} are not in the vocabulary."
+            )
         return np.array([index[char] for char in text], np.int64)
 
     def decode(self, ids) -> str:
