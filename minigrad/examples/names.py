@@ -35,7 +35,7 @@ DEFAULTS = {
     "bigram": (2000, 256, 0.1),
     "mlp": (4000, 128, 3e-3),
     "gru": (2000, 32, 5e-3),
-    "transformer": (2400, 64, 4e-3),
+    "transformer": (3600, 48, 4e-3),
 }
 # Progress reports score this many validation names (all of them at the end).
 PROGRESS_NAMES = 2000
