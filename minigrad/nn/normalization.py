@@ -27,11 +27,10 @@ __all__ = ["LayerNorm", "RMSNorm", "BatchNorm"]
 
 def _check_features(layer: str, x, features: int, axis: int) -> None:
     shape = tuple(mnp.shape(x))
-    if len(shape) <= max(axis, -axis - 1) or shape[axis] != features:
+    if not -len(shape) <= axis < len(shape) or shape[axis] != features:
         raise ValueError(
             f"{layer}: expected {features} features on axis {axis}, got an input of shape {shape}; "
-            f"make the layer with {layer}({shape[axis] if len(shape) > max(axis, -axis - 1) else '...'}) "
-            "or reshape the input."
+            f"make the layer for the input's size there, or reshape the input."
         )
 
 
