@@ -54,7 +54,13 @@ def encode_names(names, vocab, length: int):
 
 @attrs.frozen
 class Bigram:
-    """A table of next-character logits for each character: ``logits = table[x]``."""
+    """A table of next-character logits for each character: ``logits = table[x]``.
+
+    Example:
+      >>> import numpy as np
+      >>> Bigram(27).apply(Bigram(27).init(None), np.array([[0, 5]])).shape
+      (1, 2, 27)
+    """
 
     vocab_size: int
 
@@ -67,7 +73,15 @@ class Bigram:
 
 @attrs.frozen
 class ContextMLP:
-    """Bengio et al. (2003): embeddings of the last ``context`` characters, one hidden layer."""
+    """Bengio et al. (2003): embeddings of the last ``context`` characters, one hidden layer.
+
+    Example:
+      >>> import numpy as np
+      >>> import minigrad.random as mr
+      >>> model = ContextMLP(27)
+      >>> model.apply(model.init(mr.key(0)), np.zeros((2, 5), np.int64)).shape
+      (2, 5, 27)
+    """
 
     vocab_size: int
     context: int = 3
@@ -95,7 +109,15 @@ class ContextMLP:
 
 @attrs.frozen
 class GRUModel:
-    """Embeddings, a GRU run over the sequence with ``lax.scan``, a linear read-out."""
+    """Embeddings, a GRU run over the sequence with ``lax.scan``, a linear read-out.
+
+    Example:
+      >>> import numpy as np
+      >>> import minigrad.random as mr
+      >>> model = GRUModel(27)
+      >>> model.apply(model.init(mr.key(0)), np.zeros((2, 5), np.int64)).shape
+      (2, 5, 27)
+    """
 
     vocab_size: int
     embed: int = 32
@@ -117,7 +139,15 @@ class GRUModel:
 
 @attrs.frozen
 class TransformerModel:
-    """Token and position embeddings, causal pre-norm blocks, a final norm and read-out."""
+    """Token and position embeddings, causal pre-norm blocks, a final norm and read-out.
+
+    Example:
+      >>> import numpy as np
+      >>> import minigrad.random as mr
+      >>> model = TransformerModel(27, length=14, dim=16, heads=2)
+      >>> model.apply(model.init(mr.key(0)), np.zeros((2, 5), np.int64)).shape
+      (2, 5, 27)
+    """
 
     vocab_size: int
     length: int

@@ -43,7 +43,13 @@ PROGRESS_NAMES = 2000
 
 @attrs.frozen
 class NameData:
-    """The vocabulary, the padded length and ``(inputs, targets, mask)`` for each split."""
+    """The vocabulary, the padded length and ``(inputs, targets, mask)`` for each split.
+
+    Example:
+      >>> mask = load_data().test[2]
+      >>> bool(mask.sum() > len(mask))  # more targets than names
+      True
+    """
 
     vocab: datasets.CharVocabulary
     length: int
@@ -118,7 +124,12 @@ def evaluate(model, params, split, batch_size: int = 2048) -> float:
 @attrs.define
 class Curves:
     """Losses as training goes: the steps, the mean training loss since the previous
-    report, and the validation loss there."""
+    report, and the validation loss there.
+
+    Example:
+      >>> Curves().steps
+      []
+    """
 
     steps: list = attrs.field(factory=list)
     train: list = attrs.field(factory=list)
