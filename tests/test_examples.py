@@ -169,7 +169,7 @@ def test_fit_line_flags(capsys):
 
 
 def test_listing_names_every_example_with_one_line(tmp_path):
-    helpers = {"__main__", "classifier", "flags", "plots", "progress", "threads", "training"}
+    helpers = {"__main__", "classifier", "flags", "plots", "progress", "threads", "training", "name_models"}
     on_disk = {info.name for info in pkgutil.iter_modules(minigrad.examples.__path__)} - helpers
     assert {module.__name__.rpartition(".")[2] for module in EXAMPLES} == on_disk
     env = {**os.environ, "PYTHONPATH": REPO_ROOT}

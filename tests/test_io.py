@@ -55,7 +55,7 @@ def test_params_and_optimizer_state_round_trip(tmp_path):
     loaded = io.load(tmp_path / "ckpt.npz")
     assert_same_tree(loaded["params"], params)
     assert_same_tree(loaded["opt_state"], state)
-    assert type(loaded["opt_state"][1]) is optim.AdamState
+    assert type(loaded["opt_state"][1][0]) is optim.AdamState
     # The loaded state drives the optimizer as the original would.
     grads = [{"w": np.ones_like(p["w"]), "b": np.ones_like(p["b"])} for p in params]
     expected, _ = opt.update(grads, state, params)

@@ -139,7 +139,8 @@ def test_pytrees_and_dtypes_are_preserved():
         new = optim.apply_updates(params, updates)
         assert [leaf.dtype for leaf in tree_leaves(new)] == [np.float32, np.float32]
         assert isinstance(new, dict) and isinstance(new["layers"], list)
-    assert int(state.count) == 1
+    # adamw is chain(scale_by_adam, add_decayed_weights, scale_by_learning_rate)
+    assert int(state[0].count) == 1
 
 
 def test_adam_minimises_a_quadratic_with_grad():

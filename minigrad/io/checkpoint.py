@@ -31,7 +31,7 @@ from minigrad.io.archive import ArchiveReader, parse_json
 from minigrad.io.atomic_write import write_atomically
 from minigrad.io.errors import CheckpointError, UnreadableError
 from minigrad.io.files import open_regular_file
-from minigrad.optim import AdamState, ClipState, SgdState
+from minigrad.optim import STATE_TYPES
 
 __all__ = ["save", "load", "FORMAT"]
 
@@ -40,7 +40,7 @@ _FORMAT_1 = "minigrad.io/1"
 _HEADER = "__minigrad__"
 _HEADER_KEYS = {FORMAT: {"format", "num_leaves", "nodes"}, _FORMAT_1: {"format", "num_leaves", "structure"}}
 # minigrad's own state records load as themselves; other classes must be named by the caller.
-TRUSTED_NAMEDTUPLES = (SgdState, AdamState, ClipState)
+TRUSTED_NAMEDTUPLES = STATE_TYPES
 # What a damaged archive can make zipfile raise while members are read.
 _ARCHIVE_ERRORS = (zipfile.BadZipFile, EOFError, OSError, ValueError, NotImplementedError, RuntimeError)
 

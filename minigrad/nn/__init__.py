@@ -1,11 +1,18 @@
 """Neural networks as pure functions: activations, losses, convolutions and layers.
 
-- ``functions``: ``relu sigmoid tanh gelu softplus softmax log_softmax one_hot flatten``;
-- ``conv``: ``conv2d max_pool2d avg_pool2d`` (NCHW images, OIHW kernels);
-- ``losses``: ``mse softmax_cross_entropy binary_cross_entropy_with_logits hinge``;
-- ``initializers``: ``glorot_uniform he_normal zeros``;
-- ``layers``: ``Linear Conv2d Sequential MLP``, immutable records with
-  ``init(key) -> params`` and ``apply(params, x)``.
+- ``functions``: activations (``relu sigmoid tanh gelu softplus silu elu leaky_relu glu
+  log_sigmoid``), ``softmax log_softmax logsumexp one_hot flatten layer_norm dropout``;
+- ``conv``: ``conv1d conv2d max_pool2d avg_pool2d`` (NCHW images, OIHW kernels);
+- ``losses``: ``mse softmax_cross_entropy cross_entropy nll binary_cross_entropy_with_logits
+  hinge huber kl_div``;
+- ``initializers``: ``glorot_uniform glorot_normal he_normal he_uniform lecun_normal
+  orthogonal truncated_normal normal uniform ones constant zeros``;
+- ``layers``: ``Linear Conv1d Conv2d Embedding Dropout MaxPool2d AvgPool2d Flatten Sequential
+  MLP``, immutable records with ``init(key) -> params`` and ``apply(params, x)``;
+- ``normalization``: ``LayerNorm RMSNorm BatchNorm`` (batch statistics are a separate state);
+- ``attention``: ``attention MultiHeadAttention TransformerBlock``;
+- ``recurrent``: ``GRUCell LSTMCell RNN`` (a cell run over a sequence by ``lax.scan``);
+- ``summary``: ``param_count summary``.
 
 Example:
     >>> import numpy as np
@@ -22,15 +29,82 @@ Example:
     (2, 8)
 """
 
-from minigrad.nn.conv import avg_pool2d, conv2d, max_pool2d
-from minigrad.nn.functions import flatten, gelu, log_softmax, one_hot, relu, sigmoid, softmax, softplus, tanh
-from minigrad.nn.initializers import glorot_uniform, he_normal, zeros
-from minigrad.nn.layers import MLP, Conv2d, Linear, Sequential
-from minigrad.nn.losses import binary_cross_entropy_with_logits, hinge, mse, softmax_cross_entropy
+from minigrad.nn.attention import MultiHeadAttention, TransformerBlock, attention, causal_mask
+from minigrad.nn.conv import avg_pool2d, conv1d, conv2d, max_pool2d
+from minigrad.nn.functions import (
+    dropout,
+    elu,
+    flatten,
+    gelu,
+    glu,
+    layer_norm,
+    leaky_relu,
+    log_sigmoid,
+    log_softmax,
+    logsumexp,
+    one_hot,
+    relu,
+    sigmoid,
+    silu,
+    softmax,
+    softplus,
+    tanh,
+)
+from minigrad.nn.initializers import (
+    constant,
+    glorot_normal,
+    glorot_uniform,
+    he_normal,
+    he_uniform,
+    lecun_normal,
+    normal,
+    ones,
+    orthogonal,
+    truncated_normal,
+    uniform,
+    zeros,
+)
+from minigrad.nn.layers import (
+    MLP,
+    AvgPool2d,
+    Conv1d,
+    Conv2d,
+    Dropout,
+    Embedding,
+    Flatten,
+    Linear,
+    MaxPool2d,
+    Sequential,
+    apply_layer,
+    is_stateful,
+)
+from minigrad.nn.losses import (
+    binary_cross_entropy_with_logits,
+    cross_entropy,
+    hinge,
+    huber,
+    kl_div,
+    mse,
+    nll,
+    softmax_cross_entropy,
+)
+from minigrad.nn.normalization import BatchNorm, LayerNorm, RMSNorm
+from minigrad.nn.recurrent import RNN, GRUCell, LSTMCell
+from minigrad.nn.summary import param_count, summary
 
 __all__ = [
-    "MLP", "Conv2d", "Linear", "Sequential", "avg_pool2d", "binary_cross_entropy_with_logits",
-    "conv2d", "flatten", "gelu", "glorot_uniform", "he_normal", "hinge", "log_softmax",
-    "max_pool2d", "mse", "one_hot", "relu", "sigmoid", "softmax", "softmax_cross_entropy",
-    "softplus", "tanh", "zeros",
+    # layers
+    "MLP", "AvgPool2d", "BatchNorm", "Conv1d", "Conv2d", "Dropout", "Embedding", "Flatten", "GRUCell",
+    "LSTMCell", "LayerNorm", "Linear", "MaxPool2d", "MultiHeadAttention", "RMSNorm", "RNN", "Sequential",
+    "TransformerBlock", "apply_layer", "is_stateful", "param_count", "summary",
+    # functions
+    "attention", "avg_pool2d", "causal_mask", "conv1d", "conv2d", "dropout", "elu", "flatten", "gelu", "glu",
+    "layer_norm", "leaky_relu", "log_sigmoid", "log_softmax", "logsumexp", "max_pool2d", "one_hot", "relu",
+    "sigmoid", "silu", "softmax", "softplus", "tanh",
+    # losses
+    "binary_cross_entropy_with_logits", "cross_entropy", "hinge", "huber", "kl_div", "mse", "nll",
+    "softmax_cross_entropy",
+    # initializers
+    "constant", "glorot_normal", "glorot_uniform", "he_normal", "he_uniform", "lecun_normal", "normal", "ones",
+    "orthogonal", "truncated_normal", "uniform", "zeros",
 ]  # fmt: skip

@@ -20,7 +20,7 @@ import numpy as np
 
 import minigrad.numpy as mnp
 
-__all__ = ["conv2d", "max_pool2d", "avg_pool2d"]
+__all__ = ["conv1d", "conv2d", "max_pool2d", "avg_pool2d"]
 
 
 def _pair(opname: str, name: str, value, minimum: int) -> tuple[int, int]:
@@ -117,6 +117,26 @@ def conv2d(x, w, b=None, stride=1, padding=0):
     if b is not None:
         out = out + mnp.reshape(b, (1, out_channels, 1, 1))
     return out
+
+
+def conv1d(x, w, b=None, stride: int = 1, padding: int = 0):
+    """1-D convolution of sequences ``(N, C, L)`` with kernels ``(O, C, k)``.
+
+    It is ``conv2d`` on images one pixel high.
+
+    Example:
+      >>> conv1d(np.arange(5.0).reshape(1, 1, 5), np.ones((1, 1, 2)))[0, 0]
+      array([1., 3., 5., 7.])
+    """
+    x, w = mnp.asarray(x), mnp.asarray(w)
+    if x.ndim != 3 or w.ndim != 3 or x.shape[1] != w.shape[1]:
+        raise ValueError(
+            f"conv1d: input of shape {tuple(x.shape)} must be (N, C, L) and weight of shape "
+            f"{tuple(w.shape)} must be (O, C, k) with the same C; add a batch axis with x[None] "
+            "for a single sequence."
+        )
+    out = conv2d(x[:, :, None, :], w[:, :, None, :], b, stride=(1, int(stride)), padding=(0, int(padding)))
+    return out[:, :, 0, :]
 
 
 def _pooling_windows(opname, x, size, stride):

@@ -1,8 +1,11 @@
-"""Activation functions, softmax and one-hot encoding, written with ``minigrad.numpy``.
+"""Activation functions, softmax, normalisation and dropout, written with ``minigrad.numpy``.
 
 Each is an ordinary traceable function, so ``grad``, ``jvp`` and the other transforms
 see through it. They are written to be stable where the textbook formula is not:
-``softplus`` and ``log_softmax`` never overflow, ``sigmoid`` is the logistic primitive.
+``softplus``, ``log_sigmoid`` and ``log_softmax`` never overflow, ``sigmoid`` is the
+logistic primitive, ``elu`` never evaluates ``exp`` of a large positive number (whose
+infinite gradient would poison the unused branch of a ``where``), and ``layer_norm``
+keeps ``eps`` inside the square root.
 
 Example:
     >>> import numpy as np
@@ -17,6 +20,7 @@ import math
 import numpy as np
 
 import minigrad.numpy as mnp
+import minigrad.random as mr
 from minigrad.ops.elementwise import logistic
 
 try:  # SciPy is optional: only the exact gelu needs it (through minigrad.scipy.special)
@@ -24,7 +28,10 @@ try:  # SciPy is optional: only the exact gelu needs it (through minigrad.scipy.
 except ImportError as error:
     _erfc, _SCIPY_MISSING = None, error
 
-__all__ = ["relu", "sigmoid", "tanh", "gelu", "softplus", "softmax", "log_softmax", "one_hot", "flatten"]
+__all__ = [
+    "relu", "sigmoid", "tanh", "gelu", "softplus", "softmax", "log_softmax", "one_hot", "flatten",
+    "silu", "elu", "leaky_relu", "glu", "log_sigmoid", "logsumexp", "layer_norm", "dropout",
+]  # fmt: skip
 
 
 def _inexact(x):
@@ -85,7 +92,8 @@ def gelu(x, approximate: bool = True):
         return mnp.multiply(0.5 * x, _erfc(x * -math.sqrt(0.5)))
     # A Python float, so the constant is weak: np.sqrt would give a strong np.float64
     # that turns float32 activations into float64.
-    inner = math.sqrt(2.0 / math.pi) * (x + 0.044715 * x**3)
+    # x * x * x, not x**3: NumPy's float power is several times slower than two products.
+    inner = math.sqrt(2.0 / math.pi) * (x + 0.044715 * (x * x * x))
     return mnp.multiply(0.5 * x, 1.0 + mnp.tanh(inner))
 
 
@@ -155,3 +163,128 @@ def flatten(x):
     """
     x = mnp.asarray(x)
     return mnp.reshape(x, (x.shape[0], -1))
+
+
+def silu(x):
+    """The sigmoid linear unit (swish) ``x * sigmoid(x)``.
+
+    Example:
+      >>> round(float(silu(1.0)), 4)
+      0.7311
+    """
+    x = _inexact(x)
+    return mnp.multiply(x, logistic(x))
+
+
+def elu(x, alpha: float = 1.0):
+    """The exponential linear unit: ``x`` for ``x > 0``, ``alpha * (exp(x) - 1)`` otherwise.
+
+    Example:
+      >>> elu(np.array([-1000.0, 0.0, 2.0]))
+      array([-1.,  0.,  2.])
+    """
+    x = _inexact(x)
+    # expm1 of min(x, 0): the branch that is not taken never overflows to inf.
+    return mnp.where(x > 0, x, alpha * mnp.expm1(mnp.minimum(x, 0.0)))
+
+
+def leaky_relu(x, negative_slope: float = 0.01):
+    """``x`` for ``x >= 0``, ``negative_slope * x`` otherwise.
+
+    Example:
+      >>> leaky_relu(np.array([-2.0, 3.0]), 0.5)
+      array([-1.,  3.])
+    """
+    x = _inexact(x)
+    return mnp.where(x >= 0, x, negative_slope * x)
+
+
+def glu(x, axis: int = -1):
+    """The gated linear unit: ``x`` split in halves ``a, b`` along ``axis``; ``a * sigmoid(b)``.
+
+    Example:
+      >>> glu(np.array([2.0, 0.0]))
+      array([1.])
+    """
+    x = _inexact(x)
+    size = x.shape[axis]
+    if size % 2:
+        raise ValueError(
+            f"glu: axis {axis} of the input of shape {tuple(x.shape)} has odd length {size}; "
+            "it must split into two equal halves (a value half and a gate half)."
+        )
+    value, gate = mnp.split(x, 2, axis=axis)
+    return mnp.multiply(value, logistic(gate))
+
+
+def log_sigmoid(x):
+    """``log(sigmoid(x)) = -softplus(-x)``, finite for every finite ``x``.
+
+    Example:
+      >>> [round(float(v), 4) for v in log_sigmoid(np.array([-1000.0, 0.0]))]
+      [-1000.0, -0.6931]
+    """
+    return -softplus(-_inexact(x))
+
+
+def logsumexp(x, axis=None, keepdims: bool = False):
+    """``log(sum(exp(x)))`` along ``axis``, shifted by the maximum so it cannot overflow.
+
+    Example:
+      >>> round(float(logsumexp(np.array([1000.0, 1000.0]))) - 1000.0, 6)
+      0.693147
+    """
+    return mnp.logsumexp(_inexact(x), axis=axis, keepdims=keepdims)
+
+
+def layer_norm(x, scale=None, bias=None, axis=-1, eps: float = 1e-5):
+    """Normalise ``x`` to mean 0 and variance 1 along ``axis``, then ``* scale + bias``.
+
+    ``(x - mean) / sqrt(var + eps)``, the variance biased (divided by n), as in the
+    layer-normalisation paper (Ba et al., 2016).
+
+    Example:
+      >>> layer_norm(np.array([[1.0, 3.0]]), eps=0.0)
+      array([[-1.,  1.]])
+    """
+    x = _inexact(x)
+    mean = mnp.mean(x, axis=axis, keepdims=True)
+    centred = x - mean
+    variance = mnp.mean(mnp.square(centred), axis=axis, keepdims=True)
+    out = centred / mnp.sqrt(variance + eps)
+    if scale is not None:
+        out = out * scale
+    if bias is not None:
+        out = out + bias
+    return out
+
+
+def dropout(x, rate: float, key):
+    """Zero each element with probability ``rate``, scale the others by ``1 / (1 - rate)``.
+
+    The expected value of each element is unchanged ("inverted dropout"), so nothing needs
+    rescaling at evaluation time, when dropout is simply not applied.
+
+    Args:
+      x: an array.
+      rate: the probability of dropping an element, in ``[0, 1)``.
+      key: a ``minigrad.random`` key; the same key drops the same elements.
+
+    Example:
+      >>> import minigrad.random as mr
+      >>> y = dropout(np.ones(10000), 0.25, mr.key(0))
+      >>> sorted(set(y.tolist())) == [0.0, 4 / 3], round(float(y.mean()), 1)
+      (True, 1.0)
+    """
+    if not 0.0 <= rate < 1.0:
+        raise ValueError(f"dropout: rate must be in [0, 1), got {rate}.")
+    x = _inexact(x)
+    if rate == 0.0:
+        return x
+    if key is None:
+        raise ValueError(
+            f"dropout: a rate of {rate} needs a random key; pass key=minigrad.random.key(...) "
+            "(a fresh one each step), or skip dropout when evaluating (train=False)."
+        )
+    keep = mr.bernoulli(key, 1.0 - rate, tuple(x.shape))
+    return mnp.where(keep, x / (1.0 - rate), 0.0)
