@@ -295,3 +295,14 @@ def test_api_page_names_every_fft_export():
     section = text[text.index("## `fft`") :]
     missing = [name for name in mnp.fft.__all__ if not re.search(rf"`{re.escape(name)}[`(]", section)]
     assert not missing, f"api/numpy.md's fft section does not document {missing}"
+
+
+def test_fft_pads_inside_its_primitive_and_its_gradient_crops():
+    # n > length: no padded copy in the program, and the cotangent is cropped back.
+    z = np.array([1.0 + 2.0j, -0.5j, 3.0, 0.25 - 1.0j, 2.0])
+    program = str(mg.make_jaxpr(lambda z: mnp.fft.fft(z, n=8))(z))
+    assert "pad" not in program and "sizes=(8,)" in program
+    np.testing.assert_allclose(mnp.fft.fft(z, n=8), np.fft.fft(z, n=8), rtol=1e-13)
+    weights = np.arange(8.0)
+    grad = mg.grad(lambda x: mnp.sum(weights * mnp.real(mnp.fft.fft(x, n=8))))(z.real)
+    np.testing.assert_allclose(grad, np.real(np.fft.fft(np.eye(8)[:5], axis=1)) @ weights, rtol=1e-12)

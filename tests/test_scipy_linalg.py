@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 
 import minigrad as mg
+import minigrad.numpy as mnp
 from minigrad.testing import check_grads
 
 linalg = pytest.importorskip("minigrad.scipy.linalg", exc_type=ImportError)
@@ -70,7 +71,11 @@ def test_lu_derivative_with_row_swaps():
     a = A[[2, 0, 3, 1]]
     assert not np.array_equal(linalg.lu_factor(a)[1], np.arange(4))
     check_grads(lambda a: linalg.lu_factor(a)[0], (a,), order=2)
-    check_grads(lambda a, b: linalg.lu_solve(linalg.lu_factor(a), b), (a, B), order=2)
+    for trans in (0, 1):
+        for b in (B, B[:, 0]):
+            check_grads(
+                lambda a, b, t=trans: linalg.lu_solve(linalg.lu_factor(a), b, trans=t), (a, b), order=2
+            )
 
 
 def test_expm_matches_scipy_and_its_frechet_derivative():
@@ -93,3 +98,20 @@ def test_errors_name_the_function_and_the_shapes():
         linalg.expm(np.ones((2, 3)))
     with pytest.raises(ValueError, match="trans must be"):
         linalg.solve_triangular(A, B, trans=5)
+
+
+@pytest.mark.parametrize("lower", [False, True])
+def test_cho_factor_reads_one_triangle_as_scipy(lower):
+    # Garbage in the triangle that is not read changes neither the factor nor, through
+    # the derivative, anything: it gets zero gradient.
+    rng = np.random.default_rng(3)
+    unread = (
+        np.triu(rng.standard_normal(SPD.shape), 1) if lower else np.tril(rng.standard_normal(SPD.shape), -1)
+    )
+    a = (np.tril(SPD) if lower else np.triu(SPD)) + 10 * unread
+    c, _ = linalg.cho_factor(a, lower=lower)
+    theirs, _ = scipy_linalg.cho_factor(a, lower=lower)
+    np.testing.assert_allclose(c, (np.tril if lower else np.triu)(theirs), rtol=1e-13)
+    grad = mg.grad(lambda a: mnp.sum(mnp.sin(linalg.cho_factor(a, lower=lower)[0])))(a)
+    np.testing.assert_array_equal(grad[unread != 0], 0.0)
+    check_grads(lambda a: linalg.cho_factor(a, lower=lower)[0], (a,), order=2)

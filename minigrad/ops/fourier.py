@@ -8,7 +8,9 @@ stands for ``∂L/∂u - i ∂L/∂v``, paired with a tangent by ``Re(Σ c · dz
 conjugate), so the VJP of a complex-linear map is its plain transpose. With ``θ = 2π j·k/N``:
 
 - ``fft`` and ``ifft``: the DFT matrix ``exp(∓iθ)`` is symmetric, so each is its own
-  transpose, with the same ``norm``.
+  transpose, with the same ``norm``. ``fft`` can zero-pad its input first (NumPy's
+  ``n=``, without a second large array in the program); the transpose of that padding
+  is a crop of the transformed cotangent.
 - ``rfft`` keeps the bins ``k`` of the last axis up to ``n//2``. Its transpose is
   ``x̄_j = Re Σ_k c_k exp(-iθ)``, a plain sum over the kept bins. ``irfft`` computes
   ``Re Σ_k W_k c_k exp(+iθ) / N`` with ``W`` = 2 on the interior bins (each stands
@@ -39,6 +41,7 @@ from minigrad.core.ir import ShapedArray
 from minigrad.core.lowering import lower_by_impl
 from minigrad.core.primitive import Primitive
 from minigrad.core.trace import bind, get_aval
+from minigrad.ops.shape import slice_axis
 
 __all__ = [
     "fft",
@@ -99,42 +102,62 @@ fft_p = Primitive("fft")
 
 
 @fft_p.def_impl
-def fft_impl(x, *, axes, inverse, norm):
+def fft_impl(x, *, axes, inverse, norm, sizes):
     if len(axes) == 1:
         transform = np.fft.ifft if inverse else np.fft.fft
-        return transform(x, axis=axes[0], norm=norm)
-    return (np.fft.ifftn if inverse else np.fft.fftn)(x, axes=axes, norm=norm)
+        return transform(x, sizes[0], axis=axes[0], norm=norm)
+    return (np.fft.ifftn if inverse else np.fft.fftn)(x, s=sizes, axes=axes, norm=norm)
 
 
 @fft_p.def_shape_rule
-def fft_shape_rule(x, *, axes, inverse, norm):
+def fft_shape_rule(x, *, axes, inverse, norm, sizes):
     if x.dtype.kind != "c":
         raise TypeError(f"fft: the operand must be complex, got {x.dtype} (convert with to_complex).")
     _check_axes("fft", x, axes)
-    return ShapedArray(x.shape, x.dtype)
+    if len(sizes) != len(axes) or any(n < x.shape[a] for a, n in zip(axes, sizes)):
+        raise ValueError(
+            f"fft: sizes {sizes} must pad axes {axes} of an array of shape {x.shape}, not crop them."
+        )
+    return ShapedArray(_padded_shape(x.shape, axes, sizes), x.dtype)
 
 
-def fft(x, axes, inverse=False, norm="backward"):
-    """The complex DFT of ``x`` over ``axes`` (``inverse``: the inverse DFT)."""
-    return bind(fft_p, x, axes=tuple(axes), inverse=bool(inverse), norm=norm)
+def _padded_shape(shape, axes, sizes):
+    padded = list(shape)
+    for axis, n in zip(axes, sizes):
+        padded[axis] = n
+    return tuple(padded)
 
 
-def fft_vjp(ct, ans, x, *, axes, inverse, norm):
-    return fft(ct, axes, inverse, norm)  # the DFT matrix is symmetric
+def fft(x, axes, inverse=False, norm="backward", sizes=None):
+    """The complex DFT of ``x`` over ``axes`` (``inverse``: the inverse DFT), each axis
+    first zero-padded to its entry of ``sizes`` (default: its own length)."""
+    axes = tuple(axes)
+    shape = get_aval(x).shape
+    sizes = tuple(shape[a] for a in axes) if sizes is None else tuple(int(n) for n in sizes)
+    return bind(fft_p, x, axes=axes, inverse=bool(inverse), norm=norm, sizes=sizes)
+
+
+def fft_vjp(ct, ans, x, *, axes, inverse, norm, sizes):
+    # The DFT matrix is symmetric; the transpose of the zero-padding is a crop.
+    ct_x = fft(ct, axes, inverse, norm)
+    for axis in axes:
+        if get_aval(x).shape[axis] < get_aval(ct_x).shape[axis]:
+            ct_x = slice_axis(ct_x, axis, 0, get_aval(x).shape[axis])
+    return ct_x
 
 
 fft_p.def_vjp(fft_vjp)
 
 
 @fft_p.def_jvp
-def fft_jvp(primals, tangents, ans, *, axes, inverse, norm):
-    return fft(tangents[0], axes, inverse, norm)
+def fft_jvp(primals, tangents, ans, *, axes, inverse, norm, sizes):
+    return fft(tangents[0], axes, inverse, norm, sizes)
 
 
 @fft_p.def_batch
-def fft_batch(args, dims, *, axes, inverse, norm):
+def fft_batch(args, dims, *, axes, inverse, norm, sizes):
     (x,), (dim,) = args, dims
-    return fft(x, _shift_axes(axes, dim), inverse, norm), dim
+    return fft(x, _shift_axes(axes, dim), inverse, norm, sizes), dim
 
 
 fft_p.def_lowering(lower_by_impl)

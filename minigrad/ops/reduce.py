@@ -1,10 +1,13 @@
-"""Reductions over axes: max, min, prod and the index-valued argmax/argmin.
+"""Reductions over axes: max, min, prod, the 2-norm and the index-valued argmax/argmin.
 
 (``reduce_sum`` lives in ``shape.py`` as the transpose of broadcasting.) Axes are a
 sorted tuple of non-negative ints and are dropped from the result; ``keepdims`` is a
 reshape that ``minigrad.numpy`` adds.
 
-Ties in ``max``/``min`` share the gradient equally among the tied elements.
+Ties in ``max``/``min`` share the gradient equally among the tied elements. The 2-norm
+``sqrt(Σ x²)`` is one primitive (NumPy computes it in one pass, where a composition pays
+for five arrays); its gradient ``x / ‖x‖`` is taken as 0 where the norm is 0, the
+convention of ``abs'(0) = 0``.
 
 Example:
     >>> import numpy as np
@@ -21,7 +24,7 @@ from minigrad.core.lowering import FRESH, Code, lower_by_impl
 from minigrad.core.primitive import Primitive
 from minigrad.core.rewrite import literal, operand_producer
 from minigrad.core.trace import bind, get_aval
-from minigrad.ops.elementwise import convert_element_type, div, mul, mul_p
+from minigrad.ops.elementwise import add, convert_element_type, div, mul, mul_p, sub
 from minigrad.ops.logic import equal
 from minigrad.ops.shape import (
     _check_axes,
@@ -38,7 +41,7 @@ from minigrad.ops.shape import (
     transpose,
 )
 
-__all__ = ["reduce_max", "reduce_min", "reduce_prod", "argmax", "argmin"]
+__all__ = ["reduce_max", "reduce_min", "reduce_prod", "root_sum_squares", "argmax", "argmin"]
 
 
 def _reduced_shape_rule(opname):
@@ -231,6 +234,58 @@ def reduce_prod(x, axes):
 
 reduce_prod_p.def_batch(reduction_batch_rule(reduce_prod))
 reduce_prod_p.def_lowering(lower_by_impl)
+
+
+# ---------------------------------------------------------------------------------------
+# root_sum_squares: the 2-norm over axes
+
+
+root_sum_squares_p = Primitive("root_sum_squares")
+
+
+@root_sum_squares_p.def_impl
+def root_sum_squares_impl(x, *, axes):
+    if len(axes) == x.ndim and x.flags.c_contiguous:
+        flat = x.reshape(-1)
+        return np.asarray(np.sqrt(np.dot(flat, flat)))  # one BLAS pass, no temporary, as NumPy's norm
+    return np.sqrt(np.add.reduce(x * x, axis=axes))
+
+
+@root_sum_squares_p.def_shape_rule
+def root_sum_squares_shape_rule(x, *, axes):
+    if x.dtype.kind != "f":
+        raise TypeError(f"root_sum_squares: expected a real floating-point array, got {x.dtype}.")
+    _check_axes("root_sum_squares", x, axes)
+    return ShapedArray(tuple(d for i, d in enumerate(x.shape) if i not in axes), x.dtype)
+
+
+def _inverse_norm(norm):
+    """``1 / norm``, and 0 where the norm is 0: the gradient there is 0, and so is its
+    derivative (a Hessian at the origin), since both are multiplied by this mask."""
+    is_zero = convert_element_type(equal(norm, 0.0), get_aval(norm).dtype)
+    return div(sub(1.0, is_zero), add(norm, is_zero))
+
+
+def root_sum_squares_vjp(ct, ans, x, *, axes):
+    return mul(x, _restore(mul(ct, _inverse_norm(ans)), axes, get_aval(x).shape))
+
+
+root_sum_squares_p.def_vjp(root_sum_squares_vjp)
+
+
+@root_sum_squares_p.def_jvp
+def root_sum_squares_jvp(primals, tangents, ans, *, axes):
+    (x,), (t,) = primals, tangents
+    return mul(reduce_sum(mul(x, t), axes), _inverse_norm(ans))
+
+
+def root_sum_squares(x, axes):
+    """``sqrt(Σ x²)`` over ``axes`` (a tuple of non-negative ints), the axes dropped."""
+    return bind(root_sum_squares_p, x, axes=tuple(sorted(axes)))
+
+
+root_sum_squares_p.def_batch(reduction_batch_rule(root_sum_squares))
+root_sum_squares_p.def_lowering(lower_by_impl)
 
 
 # ---------------------------------------------------------------------------------------

@@ -1,7 +1,8 @@
 """The transforms of ``numpy.fft``: arguments as NumPy takes them, then one primitive.
 
 NumPy's ``n=`` and ``s=`` crop or zero-pad the input before transforming; here that is
-a ``slice`` or ``pad`` in the program, so derivatives see it. Real inputs to the complex
+a ``slice`` or ``pad`` in the program, so derivatives see it, except that the complex
+transforms pad inside their primitive (as NumPy does, with no padded copy). Real inputs to the complex
 transforms enter through ``to_complex``; ``hfft`` and ``ihfft`` are, as in NumPy, an
 ``irfft`` of the conjugate and the conjugate of an ``rfft``.
 
@@ -112,8 +113,8 @@ def _complex_transform(opname, a, s, axes, norm, inverse):
     x = _operand(opname, a, real=False)
     axes, sizes = _axes_and_sizes(opname, x, s, axes)
     for axis, size in zip(axes, sizes):
-        x = _resized(x, axis, size)
-    return fo.fft(x, axes, inverse, _norm(opname, norm)) if axes else x
+        x = _resized(x, axis, min(size, x.shape[axis]))  # crops; the transform pads itself
+    return fo.fft(x, axes, inverse, _norm(opname, norm), sizes) if axes else x
 
 
 def _real_forward(opname, a, s, axes, norm):

@@ -20,7 +20,7 @@ import numpy as np
 from minigrad.numpy._creation import astype
 from minigrad.numpy._indexing import getitem
 from minigrad.numpy._math import abs as absolute
-from minigrad.numpy._math import divide, multiply, sqrt, where
+from minigrad.numpy._math import divide, multiply, where
 from minigrad.numpy._promotion import normalize_axes, normalize_axis
 from minigrad.numpy._reductions import max as reduce_max
 from minigrad.numpy._reductions import min as reduce_min
@@ -29,16 +29,21 @@ from minigrad.numpy._shape import expand_dims, moveaxis
 from minigrad.numpy.linalg._factorizations import svdvals
 from minigrad.numpy.linalg._operands import float_operands, require_matrices, require_square
 from minigrad.numpy.linalg._solvers import inv
+from minigrad.ops import reduce as red
 
 __all__ = ["norm", "vector_norm", "matrix_norm", "cond"]
 
 
 def _root_of_sum(x, axes, keepdims, power=2):
     """``sum(|x|^power)^(1/power)``, with the value and gradient 0 where the sum is 0."""
-    total = reduce_sum(x * x if power == 2 else absolute(x) ** power, axis=axes, keepdims=keepdims)
+    if power == 2:  # one primitive: NumPy's one pass, not five operations on large arrays
+        axes = normalize_axes("norm", axes, x.ndim)
+        result = red.root_sum_squares(x, axes)
+        return expand_dims(result, axes) if keepdims else result
+    total = reduce_sum(absolute(x) ** power, axis=axes, keepdims=keepdims)
     empty = total == 0
     safe = where(empty, 1.0, total)
-    return where(empty, 0.0, sqrt(safe) if power == 2 else safe ** (1.0 / power))
+    return where(empty, 0.0, safe ** (1.0 / power))
 
 
 def _vector_norm(x, ord, axes, keepdims):  # noqa: A002 - NumPy's name

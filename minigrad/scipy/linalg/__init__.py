@@ -9,8 +9,9 @@ Example:
     array(1.)
 """
 
+from minigrad.scipy.linalg._cholesky import cho_factor, cho_solve
 from minigrad.scipy.linalg._expm import expm
 from minigrad.scipy.linalg._lu import lu_factor, lu_solve
-from minigrad.scipy.linalg._triangular import cho_factor, cho_solve, solve_triangular
+from minigrad.scipy.linalg._triangular import solve_triangular
 
 __all__ = ["cho_factor", "cho_solve", "expm", "lu_factor", "lu_solve", "solve_triangular"]

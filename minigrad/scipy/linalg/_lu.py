@@ -7,7 +7,8 @@ SciPy's LAPACK wrapper computes the factors. The derivative is the closed form: 
 ``F = L⁻¹ Pᵀ dA U⁻¹``, ``dL = L·strictly_lower(F)`` and ``dU = upper(F)·U``; reverse mode
 is its transpose, ``Ā = P L⁻ᵀ (strictly_lower(Lᵀ L̄) + upper(Ū Uᵀ)) U⁻ᵀ``. Pivots are
 integers without a derivative; ``lu_pivots_to_permutation`` turns them into the
-permutation that ``lu_solve`` and the rules apply with a gather.
+permutation that the rules apply with a gather. ``lu_solve`` is one primitive on SciPy's
+``lu_solve`` (LAPACK's ``getrs``), differentiable in ``lu`` and ``b``.
 
 Example:
     >>> import numpy as np
@@ -26,15 +27,21 @@ from minigrad.core.lowering import lower_by_impl
 from minigrad.core.primitive import Primitive
 from minigrad.core.trace import bind
 from minigrad.numpy._promotion import promote_to_inexact
-from minigrad.ops.elementwise import add
+from minigrad.ops.elementwise import add, neg, sub
 from minigrad.ops.linalg import matmul, swap_last_axes
 from minigrad.ops.solvers import check_square, identity_like, matrices_batch_rule, triangle, triangular_solve
 from minigrad.scipy._requirement import require_scipy
-from minigrad.scipy.linalg._triangular import solve_triangular
 
 _linalg = require_scipy("linalg")
 
-__all__ = ["lu_factor", "lu_solve", "lu_pivots_to_permutation", "lu_p", "lu_pivots_to_permutation_p"]
+__all__ = [
+    "lu_factor",
+    "lu_solve",
+    "lu_pivots_to_permutation",
+    "lu_p",
+    "lu_solve_p",
+    "lu_pivots_to_permutation_p",
+]
 
 
 # ---------------------------------------------------------------------------------------
@@ -147,6 +154,93 @@ lu_p.def_batch(matrices_batch_rule(_lu))
 lu_p.def_lowering(lower_by_impl)
 
 
+# ---------------------------------------------------------------------------------------
+# lu_solve: x = A⁻¹ b (or A⁻ᵀ b) from the packed factors, by SciPy's LAPACK getrs.
+#
+# With A = P L U, a change of the factors is dA = P (dL U + L dU), so the rules are those
+# of solve (dx = -A⁻¹ dA x; Ā = -b̄ xᵀ) carried through that product:
+# L̄U = strictly_lower(M Uᵀ) + upper(Lᵀ M) with M = Pᵀ Ā.
+
+lu_solve_p = Primitive("lu_solve")
+
+
+@lu_solve_p.def_impl
+def lu_solve_impl(lu, piv, b, *, transposed):
+    out = np.empty(b.shape, np.result_type(lu.dtype, b.dtype))
+    for index in np.ndindex(lu.shape[:-2]):
+        out[index] = _linalg.lu_solve(
+            (lu[index], piv[index]), b[index], trans=int(transposed), check_finite=False
+        )
+    return out
+
+
+@lu_solve_p.def_shape_rule
+def lu_solve_shape_rule(lu, piv, b, *, transposed):
+    check_square("lu_solve", lu)
+    if lu.dtype.kind != "f" or lu.dtype != b.dtype:
+        raise TypeError(
+            f"lu_solve: expected real floating-point factors and right-hand side of one dtype, got {lu} and {b}."
+        )
+    if piv.dtype.kind not in "iu" or piv.shape != lu.shape[:-1]:
+        raise TypeError(f"lu_solve: expected integer pivots of shape {lu.shape[:-1]}, got {piv}.")
+    if b.ndim != lu.ndim or b.shape[:-2] != lu.shape[:-2] or b.shape[-2] != lu.shape[-1]:
+        raise ValueError(
+            f"lu_solve: the right-hand side of shape {b.shape} does not fit factors of shape "
+            f"{lu.shape}; expected shape {(*lu.shape[:-1], 'k')}."
+        )
+    return b
+
+
+def _factors_ct(lu, piv, x, b_ct, transposed):
+    """The cotangent of the packed factors, from the solution and ``b``'s cotangent."""
+    lower, upper = _unpack(lu)
+    perm = lu_pivots_to_permutation(piv)
+    if transposed:  # Ā = -x b̄ᵀ
+        m = neg(matmul(_rows(x, perm), swap_last_axes(b_ct)))
+    else:  # Ā = -b̄ xᵀ
+        m = neg(matmul(_rows(b_ct, perm), swap_last_axes(x)))
+    return add(
+        triangle(matmul(m, swap_last_axes(upper)), lower=True, diagonal_scale=0.0),
+        triangle(matmul(swap_last_axes(lower), m), lower=False),
+    )
+
+
+@lu_solve_p.def_vjp_all
+def lu_solve_vjp(wanted, ct, ans, lu, piv, b, *, transposed):
+    b_ct = _lu_solve(lu, piv, ct, not transposed)
+    lu_ct = _factors_ct(lu, piv, ans, b_ct, transposed) if wanted[0] else None
+    return lu_ct, None, b_ct if wanted[2] else None
+
+
+@lu_solve_p.def_jvp
+def lu_solve_jvp(primals, tangents, ans, *, transposed):
+    (lu, piv, _), (d_lu, _, d_b) = primals, tangents
+    if d_lu is None:
+        return _lu_solve(lu, piv, d_b, transposed)
+    lower, upper = _unpack(lu)
+    d_lower, d_upper = triangle(d_lu, lower=True, diagonal_scale=0.0), triangle(d_lu, lower=False)
+    perm = lu_pivots_to_permutation(piv)
+    if transposed:  # dAᵀ x = (Uᵀ dLᵀ + dUᵀ Lᵀ) Pᵀ x
+        w = _rows(ans, perm)
+        change = add(
+            matmul(swap_last_axes(upper), matmul(swap_last_axes(d_lower), w)),
+            matmul(swap_last_axes(d_upper), matmul(swap_last_axes(lower), w)),
+        )
+        return _lu_solve(lu, piv, neg(change) if d_b is None else sub(d_b, change), True)
+    # dx = U⁻¹ L⁻¹ (Pᵀ db - (dL U + L dU) x)
+    change = add(matmul(d_lower, matmul(upper, ans)), matmul(lower, matmul(d_upper, ans)))
+    rhs = neg(change) if d_b is None else sub(_rows(d_b, perm), change)
+    return triangular_solve(upper, triangular_solve(lower, rhs, lower=True), lower=False)
+
+
+def _lu_solve(lu, piv, b, transposed):
+    return bind(lu_solve_p, lu, piv, b, transposed=bool(transposed))
+
+
+lu_solve_p.def_batch(matrices_batch_rule(_lu_solve))
+lu_solve_p.def_lowering(lower_by_impl)
+
+
 def lu_factor(a, overwrite_a=False, check_finite=True):
     """The pivoted LU factorization ``A = P L U`` of a square matrix, as ``(lu, piv)``.
 
@@ -172,8 +266,21 @@ def lu_factor(a, overwrite_a=False, check_finite=True):
     return lu, piv
 
 
+_TRANSPOSED = {0: False, "N": False, 1: True, "T": True, 2: True, "C": True}
+
+
 def lu_solve(lu_and_piv, b, trans=0, overwrite_b=False, check_finite=True):
     """Solve ``a x = b`` (``trans=1``: ``aᵀ x = b``) given ``lu_factor(a)``.
+
+    Args:
+      lu_and_piv: ``(lu, piv)`` from ``lu_factor`` (or SciPy's); ``lu`` is differentiable.
+      b: ``(n,)`` or ``(n, k)`` (or a stack matching ``lu``'s).
+      trans: ``0``/``"N"`` solves ``a x = b``; ``1``/``"T"`` (or ``2``/``"C"`` for real
+        matrices) solves ``aᵀ x = b``.
+      overwrite_b, check_finite: accepted for SciPy compatibility; ``b`` is never modified.
+
+    Returns:
+      ``x`` with the shape of ``b``.
 
     Example:
       >>> import numpy as np
@@ -181,19 +288,12 @@ def lu_solve(lu_and_piv, b, trans=0, overwrite_b=False, check_finite=True):
       >>> lu_solve(lu_factor(a), np.array([3.0, 7.0]))
       array([1., 1.])
     """
-    lu, piv = lu_and_piv
-    perm = lu_pivots_to_permutation(piv)
-    vector = mnp.ndim(b) == mnp.ndim(lu) - 1
-    if trans in (0, "N"):
-        rhs = _rows(b[..., None] if vector else b, perm)  # Pᵀ b
-        x = solve_triangular(lu, solve_triangular(lu, rhs, lower=True, unit_diagonal=True))
-        return x[..., 0] if vector else x
-    if trans not in (1, 2, "T", "C"):
+    if trans not in _TRANSPOSED:
         raise ValueError(
             f"minigrad.scipy.linalg.lu_solve: trans must be 0, 1, 2, 'N', 'T' or 'C', got {trans!r}."
         )
-    y = solve_triangular(lu, b, trans=1)  # Uᵀ y = b
-    z = solve_triangular(lu, y, trans=1, lower=True, unit_diagonal=True)  # Lᵀ z = y
-    inverse = mnp.argsort(perm, axis=-1)
-    z = _rows(z[..., None] if vector else z, inverse)  # x = P z
-    return z[..., 0] if vector else z
+    lu, piv = lu_and_piv
+    lu, b = promote_to_inexact("lu_solve", lu, b)
+    vector = b.ndim == lu.ndim - 1
+    x = _lu_solve(lu, piv, b[..., None] if vector else b, _TRANSPOSED[trans])
+    return x[..., 0] if vector else x

@@ -1,7 +1,6 @@
-"""Triangular solves and Cholesky factors as SciPy spells them: ``solve_triangular``,
-``cho_factor`` and ``cho_solve``, composed from minigrad's ``triangular_solve`` and
-``cholesky`` primitives (SciPy's LAPACK wrappers compute the solves), so their
-derivatives are the closed forms those primitives already have.
+"""Triangular solves as SciPy spells them: ``solve_triangular``, composed from minigrad's
+``triangular_solve`` primitive (SciPy's LAPACK wrapper computes the solves), so its
+derivatives are the closed forms that primitive already has.
 
 Example:
     >>> import numpy as np
@@ -20,12 +19,12 @@ from minigrad.scipy._requirement import require_scipy
 
 require_scipy("linalg")  # the solves call scipy.linalg.solve_triangular
 
-__all__ = ["solve_triangular", "cho_factor", "cho_solve"]
+__all__ = ["solve_triangular", "matrix_and_rhs"]
 
 _TRANSPOSES = {0: False, "N": False, 1: True, "T": True, 2: True, "C": True}
 
 
-def _matrix_and_rhs(opname, a, b):
+def matrix_and_rhs(opname, a, b):
     a, b = promote_to_inexact(opname, a, b)
     if a.dtype.kind == "c":
         raise TypeError(f"minigrad.scipy.linalg.{opname}: complex matrices ({a.dtype}) are not supported.")
@@ -66,7 +65,7 @@ def solve_triangular(a, b, trans=0, lower=False, unit_diagonal=False, overwrite_
         raise ValueError(
             f"minigrad.scipy.linalg.solve_triangular: trans must be 0, 1, 2, 'N', 'T' or 'C', got {trans!r}."
         )
-    a, b = _matrix_and_rhs("solve_triangular", a, b)
+    a, b = matrix_and_rhs("solve_triangular", a, b)
     lower = bool(lower)
     if unit_diagonal:
         eye = np.eye(a.shape[-1], dtype=a.dtype)
@@ -75,41 +74,4 @@ def solve_triangular(a, b, trans=0, lower=False, unit_diagonal=False, overwrite_
         a, lower = mnp.swapaxes(a, -1, -2), not lower
     vector = b.ndim == a.ndim - 1
     x = triangular_solve(a, b[..., None] if vector else b, lower=lower)
-    return x[..., 0] if vector else x
-
-
-def cho_factor(a, lower=False, overwrite_a=False, check_finite=True):
-    """The Cholesky factor of a symmetric positive-definite matrix, as ``(c, lower)``.
-
-    Unlike SciPy's, the triangle that is not the factor holds zeros (not leftovers of
-    ``a``), so ``c`` is the factor itself; ``cho_solve`` accepts both.
-
-    Example:
-      >>> import numpy as np
-      >>> c, lower = cho_factor(np.array([[4.0, 2.0], [2.0, 2.0]]))
-      >>> c, lower
-      (array([[2., 1.],
-             [0., 1.]]), False)
-    """
-    (a,) = promote_to_inexact("cho_factor", a)
-    factor = mnp.linalg.cholesky(a)
-    return (factor if lower else mnp.swapaxes(factor, -1, -2)), bool(lower)
-
-
-def cho_solve(c_and_lower, b, overwrite_b=False, check_finite=True):
-    """Solve ``a x = b`` given ``cho_factor(a)``: two triangular solves.
-
-    Example:
-      >>> import numpy as np
-      >>> a = np.array([[4.0, 2.0], [2.0, 2.0]])
-      >>> cho_solve(cho_factor(a), np.array([6.0, 4.0]))
-      array([1., 1.])
-    """
-    c, lower = c_and_lower
-    c, b = _matrix_and_rhs("cho_solve", c, b)
-    factor = c if lower else mnp.swapaxes(c, -1, -2)  # only the factor's triangle is read
-    vector = b.ndim == c.ndim - 1
-    rhs = b[..., None] if vector else b
-    y = triangular_solve(factor, rhs, lower=True)
-    x = triangular_solve(mnp.swapaxes(factor, -1, -2), y, lower=False)
     return x[..., 0] if vector else x
