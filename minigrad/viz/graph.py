@@ -138,11 +138,11 @@ def _operand_source(eqn: Eqn, position: int, node_id: str, var_id, declared: lis
     return literal_id
 
 
-def _subprogram_lines(frame, frame_id: str, eqn: Eqn, node_id: str, var_id, control: bool):
-    """One sub-program as a labelled frame, and the edges that wire it to ``eqn``."""
+def _subprogram_lines(frame, frame_id: str, eqn: Eqn, node_id: str, var_id, *, control: bool, declared):
+    """One sub-program as a labelled frame, and the edges that wire it to ``eqn`` (nodes
+    for literal operands join ``declared``, shared by the construct's frames)."""
     closed = ClosedJaxpr(frame.jaxpr, ())
     ids = var_names(frame.jaxpr)
-    declared: list[str] = []
     edges = []
     for var, position in zip(frame.jaxpr.invars, frame.inputs, strict=True):
         if position is not None:
@@ -152,12 +152,12 @@ def _subprogram_lines(frame, frame_id: str, eqn: Eqn, node_id: str, var_id, cont
         inner = f"{frame_id}_v_{ids[atom]}" if isinstance(atom, Var) else f"{frame_id}_out_{k}"
         if position is not None:
             edges.append(f"{inner} -> {var_id(eqn.outvars[position])};")
-        elif control:
+        elif control:  # a result no equation output takes, such as a while_loop's predicate
             edges.append(f"{inner} -> {node_id};")
     body = _expanded_body(closed, f"{frame_id}_", default_notes(closed))
     head = [f"subgraph cluster_{frame_id} {{", f"  label={quote(frame.label)}; {SUBPROGRAM_STYLE}"]
     lines = [*head, *("  " + line.replace("\n", "\n  ") for line in body), "}"]
-    return declared, lines, edges
+    return lines, edges
 
 
 def _construct_lines(construct: Construct, eqn: Eqn, node_id: str, var_id) -> tuple[list[str], list[str]]:
@@ -170,10 +170,16 @@ def _construct_lines(construct: Construct, eqn: Eqn, node_id: str, var_id) -> tu
         edges += [f"{node_id} -> {var_id(eqn.outvars[position])};" for position in construct.control_outputs]
     # Declared last, drawn on top: the first sub-program (branch 0, the condition) leads.
     for k, frame in reversed(list(enumerate(construct.frames))):
-        declared, lines, wiring = _subprogram_lines(
-            frame, f"{node_id}_frame{k}", eqn, node_id, var_id, bool(construct.control)
+        lines, wiring = _subprogram_lines(
+            frame,
+            f"{node_id}_frame{k}",
+            eqn,
+            node_id,
+            var_id,
+            control=bool(construct.control),
+            declared=inner,
         )
-        inner += [*declared, *lines]
+        inner += lines
         edges += wiring
     head = [f"subgraph cluster_{node_id} {{", f"  label={quote(construct.label)}; {CONSTRUCT_STYLE}"]
     return [*head, *("  " + line.replace("\n", "\n  ") for line in inner), "}"], edges
