@@ -67,6 +67,15 @@ def test_a_scan_is_a_frame_labelled_with_its_length_holding_the_body():
     assert not within(home["v_b"], "cluster_op_0", parents)
 
 
+def test_a_fori_loop_with_static_bounds_is_named_so_and_a_look_alike_scan_is_not():
+    closed = mg.make_jaxpr(lambda x: lax.fori_loop(2, 9, lambda i, v: v * 2.0, x))(1.0)
+    assert construct_of(closed.eqns[0]).label == "fori_loop × 7"
+    counts_by_two = mg.make_jaxpr(lambda x: lax.scan(lambda c, _: ((c[0] + 2, c[1]), None), (0, x), length=3))
+    assert construct_of(counts_by_two(1.0).eqns[0]).label == "scan × 3"
+    with_ys = mg.make_jaxpr(lambda x: lax.scan(lambda c, _: ((c[0] + 1, c[1]), c[1]), (0, x), length=3))
+    assert construct_of(with_ys(1.0).eqns[0]).label == "scan × 3"
+
+
 def test_reverse_scan_and_unknown_primitives():
     closed = mg.make_jaxpr(lambda x: lax.scan(lambda c, x: (c + x, c), 0.0, x, reverse=True))(np.ones(4))
     assert construct_of(closed.eqns[0]).label == "reverse scan × 4"
@@ -136,7 +145,7 @@ def test_nested_loops_nest_frames():
     dot = to_dot(mg.make_jaxpr(nested)(1.0))
     parse(dot)
     labels, parents, home = clusters(dot)
-    [outer] = [name for name, label in labels.items() if label == "scan × 5"]
+    [outer] = [name for name, label in labels.items() if label == "fori_loop × 5"]
     [inner] = [name for name, label in labels.items() if label == "scan × 3"]
     assert within(parents[inner], f"{outer}_frame0", parents)
     [sin] = [node for node in home if node.endswith("op_0") and within(home[node], inner, parents)]

@@ -23,10 +23,11 @@ from __future__ import annotations
 
 import attrs
 
-from minigrad.core.ir import Eqn, Jaxpr
+from minigrad.core.ir import Eqn, Jaxpr, Literal
 from minigrad.lax.conditionals import cond_p
 from minigrad.lax.loops import while_p
 from minigrad.lax.scan import scan_p
+from minigrad.ops.elementwise import add_p
 
 __all__ = ["Frame", "Construct", "construct_of"]
 
@@ -56,10 +57,30 @@ class Construct:
     control_outputs: tuple = attrs.field(default=(), converter=tuple)
 
 
+def _is_fori_loop(eqn: Eqn) -> bool:
+    """Whether a scan is what ``fori_loop`` stages with static bounds: no xs and no ys,
+    and a leading integer carry that the body counts up by one."""
+    params, body = eqn.params, eqn.params["jaxpr"]
+    counter = params["num_consts"]
+    if len(eqn.invars) != counter + params["num_carry"] or len(eqn.outvars) != params["num_carry"]:
+        return False
+    if counter >= len(body.invars) or body.invars[counter].aval.dtype.kind not in "iu":
+        return False
+    step = next((e for e in body.eqns if body.outvars[0] in e.outvars), None)
+    return (
+        step is not None
+        and step.primitive is add_p
+        and step.invars[0] is body.invars[counter]
+        and isinstance(step.invars[1], Literal)
+        and step.invars[1].val == 1
+    )
+
+
 def _scan_construct(eqn: Eqn) -> Construct:
     params = eqn.params
     body = params["jaxpr"]
-    label = f"{'reverse ' if params['reverse'] else ''}scan × {params['length']}"
+    name = "fori_loop" if _is_fori_loop(eqn) else "scan"
+    label = f"{'reverse ' if params['reverse'] else ''}{name} × {params['length']}"
     frame = Frame("body", body, range(len(body.invars)), range(len(body.outvars)))
     return Construct(label, (frame,))
 
