@@ -7,7 +7,9 @@ to render them. Pass ``--dot`` to write only the DOT sources.
 - ``seed.svg``: the program of z = x1*x2 + sin(x1) at (2, 3), each variable with its
   value and the gradient of z with respect to it;
 - ``seed_gradient.svg``: that program next to the gradient program ``grad`` builds;
-- ``loss_curve.svg``: the loss of ``minigrad.examples.fit_line`` during gradient descent.
+- ``loss_curve.svg``: the loss of ``minigrad.examples.fit_line`` during gradient descent;
+- ``control_flow.svg``: ``clipped_decay`` below, a ``cond`` inside a ``scan``, and its
+  gradient program (the forward scan, then a reverse scan), each construct a frame.
 """
 
 from __future__ import annotations
@@ -17,11 +19,24 @@ import os
 import pathlib
 import sys
 
+import minigrad.numpy as mnp
+from minigrad import lax
 from minigrad.examples import fit_line, seed
 from minigrad.viz import draw
 
 FIGURES = pathlib.Path(__file__).resolve().parent / "figures"
 REPO = FIGURES.parent.parent
+
+
+def clipped_decay(x):
+    """A loop holding a branch, as docs/transforms/control_flow.md shows it."""
+
+    def step(h, _):
+        h = lax.cond(h > 1.0, lambda v: v * 0.5, mnp.tanh, h)
+        return h, h
+
+    h, hs = lax.scan(step, x, length=100)
+    return h + hs.sum()
 
 
 def loss_curve_svg(losses, width: int = 480, height: int = 300) -> str:
@@ -74,6 +89,7 @@ def main(out_dir: pathlib.Path = FIGURES, suffix: str = ".svg") -> list[pathlib.
         written = [
             draw(seed.z, 2.0, 3.0, path=out_dir / f"seed{suffix}", values=True).path,
             draw(seed.z, 2.0, 3.0, path=out_dir / f"seed_gradient{suffix}", grads=True, values=True).path,
+            draw(clipped_decay, 3.0, path=out_dir / f"control_flow{suffix}", grads=True).path,
         ]
     finally:
         os.chdir(here)

@@ -1,8 +1,9 @@
 """minigrad: composable function transformations (grad, vjp, make_jaxpr, ...) on NumPy.
 
 ``import minigrad as mg`` is all a program needs: the libraries (``mg.random``,
-``mg.nn``, ``mg.optim``, ``mg.io``, ``mg.datasets``, ...) load on first use, so the
-import itself stays fast.
+``mg.nn``, ``mg.optim``, ``mg.io``, ``mg.datasets``, ``mg.scipy``, ...) load on first
+use, so the import itself stays fast (``mg.scipy`` imports SciPy only when one of its
+functions is first reached).
 
 Example:
     >>> import minigrad as mg
@@ -42,7 +43,7 @@ __version__ = "0.1.0"
 # importing them all up front would slow down `import minigrad` for every program.
 # A new namespace joins by adding its name here.
 _LAZY_SUBMODULES = frozenset(
-    {"random", "nn", "optim", "io", "datasets", "flatten_util", "tree_util", "testing", "viz"}
+    {"random", "nn", "optim", "io", "datasets", "flatten_util", "tree_util", "testing", "viz", "scipy"}
 )
 
 

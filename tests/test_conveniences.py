@@ -3,6 +3,8 @@ and class pytrees, ravel_pytree, jit as a decorator factory with a per-function 
 disable_jit, jacobian and Array."""
 
 import dataclasses
+import os
+import pathlib
 import subprocess
 import sys
 
@@ -26,6 +28,29 @@ def test_namespaces_load_on_first_use_in_a_fresh_interpreter():
         "assert 'nn' in dir(mg)\n"
     )
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+SCIPY_LOADS_LAZILY = """
+import sys, minigrad as mg
+assert 'scipy' not in sys.modules and 'minigrad.scipy' not in sys.modules
+assert 'scipy' in dir(mg)
+namespace = mg.scipy
+assert namespace.__name__ == 'minigrad.scipy' and 'scipy' not in sys.modules
+value = float(mg.scipy.special.erf(0.5))
+assert abs(value - 0.5204998778130465) < 1e-12, value
+assert 'scipy.special' in sys.modules
+print("ok")
+"""
+
+
+def test_mg_scipy_loads_on_first_use_and_scipy_only_when_a_function_is_reached():
+    root = pathlib.Path(mg.__file__).parent.parent
+    env = {**os.environ, "PYTHONPATH": str(root)}
+    result = subprocess.run(
+        [sys.executable, "-c", SCIPY_LOADS_LAZILY], capture_output=True, text=True, env=env, timeout=120
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "ok"
 
 
 def test_tree_util_is_jaxs_name_for_the_tree_functions():

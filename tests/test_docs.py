@@ -118,18 +118,30 @@ def load_make_figures():
 
 def test_figures_are_made_by_the_script(tmp_path):
     written = load_make_figures().main(tmp_path, suffix=".dot")
-    assert sorted(p.name for p in written) == ["loss_curve.svg", "seed.dot", "seed_gradient.dot"]
+    assert sorted(p.name for p in written) == [
+        "control_flow.dot",
+        "loss_curve.svg",
+        "seed.dot",
+        "seed_gradient.dot",
+    ]
     seed = (tmp_path / "seed.dot").read_text()
     # the seed example's values and gradients: z(2, 3) = 6.909, dz/dx1 = 2.584, dz/dx2 = 2
     assert "data 6.909 | grad 1" in seed and "data 2 | grad 2.584" in seed and "data 3 | grad 2" in seed
     assert "minigrad/examples/seed.py:" in seed
     gradient = (tmp_path / "seed_gradient.dot").read_text()
     assert "backward pass" in gradient and "data 2.584" in gradient
+    # the loop and its branches are frames, in the program and in its gradient program
+    frames = re.findall(
+        r'subgraph (cluster_\w+) \{\n\s*label="([^"]*)"', (tmp_path / "control_flow.dot").read_text()
+    )
+    labels = [label for _, label in frames]
+    assert labels.count("scan × 100") == 2 and labels.count("reverse scan × 100") == 1
+    assert labels.count("cond") == 3 and labels.count("branch 0") == labels.count("branch 1") == 3
     points = re.search(r'points="([^"]*)"', (tmp_path / "loss_curve.svg").read_text())[1].split()
     heights = [float(p.split(",")[1]) for p in points]
     assert len(heights) == 100 and heights[-1] > heights[0]  # SVG y grows downwards: the loss fell
 
 
 def test_committed_figures_exist():
-    for name in ("seed.svg", "seed_gradient.svg", "loss_curve.svg"):
+    for name in ("seed.svg", "seed_gradient.svg", "loss_curve.svg", "control_flow.svg"):
         assert (DOCS / "figures" / name).read_text().lstrip().startswith(("<?xml", "<svg")), name

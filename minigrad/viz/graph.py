@@ -6,8 +6,11 @@ gradient), a rounded box per operation, plain text for literals. Folded, it is o
 per line of code or per layer of a model (see ``folding``), with the values that flow
 between them on the edges; long programs are folded and laid out top to bottom.
 
-A higher-order equation (a loop or branch holding sub-programs) is drawn as one
-operation node here; ``to_dot`` is where frames for its sub-programs would go.
+Expanded, a loop or branch of ``minigrad.lax`` is a frame labelled with the construct
+(``scan × 100``, ``cond``) holding one frame per sub-program (``body``, ``branch 0``),
+each drawn as a program of its own (so nested loops nest frames), with edges from the
+operands into the sub-programs' inputs and from their outputs to the results (see
+``frames``). Folded, it is one equation of the node it belongs to.
 
 Example:
     >>> import minigrad as mg
@@ -20,7 +23,7 @@ from __future__ import annotations
 
 import collections
 
-from minigrad.core.ir import ClosedJaxpr, Literal, Var, var_names
+from minigrad.core.ir import ClosedJaxpr, Eqn, Literal, Var, var_names
 from minigrad.viz.dot_text import (
     CONST_STYLE,
     INPUT_STYLE,
@@ -33,6 +36,7 @@ from minigrad.viz.dot_text import (
     record,
 )
 from minigrad.viz.folding import Notes, collapse_repeats, eqn_layers, frame_groups, frame_labels
+from minigrad.viz.frames import Construct, construct_of
 from minigrad.viz.names import local_names
 from minigrad.viz.patterns import steps_of
 
@@ -82,6 +86,13 @@ def _expanded_body(closed: ClosedJaxpr, prefix: str, notes: Notes) -> list[str]:
         statements = []
         for step in (steps[i] for i in group):
             op_id = f"{prefix}op_{step.first}"
+            construct = construct_of(jaxpr.eqns[step.first]) if len(step.eqns) == 1 else None
+            if construct is not None:
+                frame, wiring = _construct_lines(construct, jaxpr.eqns[step.first], op_id, var_id)
+                statements.append("\n".join(frame))
+                statements += [_var_node(var_id(v), v, style_of(v, ""), notes) for v in step.outputs]
+                edges += wiring
+                continue
             literal_id = f"{prefix}lit_{step.first}"
             label = step.label + ("\n" + step.detail if step.detail else "")
             statements.append(f"{op_id} [label={quote(label)}, {OP_STYLE}];")
@@ -101,7 +112,7 @@ def _expanded_body(closed: ClosedJaxpr, prefix: str, notes: Notes) -> list[str]:
             blocks.append(statements)
         else:
             frame = f'  label={quote(label)}; style="dashed"; color="#9ca3af"; fontsize=11;'
-            inner = ["  " + statement for statement in statements]
+            inner = ["  " + statement.replace("\n", "\n  ") for statement in statements]
             blocks.append([f"subgraph cluster_{prefix}line{k} {{", frame, *inner, "}"])
     lines = [line for block in reversed(blocks) for line in block] + edges
     for k, atom in enumerate(jaxpr.outvars):
@@ -109,6 +120,69 @@ def _expanded_body(closed: ClosedJaxpr, prefix: str, notes: Notes) -> list[str]:
             label = record(f"out: {format_value(atom.val)}", str(atom.aval))
             lines.append(f"{prefix}out_{k} [shape=record, label={label}, {OUTPUT_STYLE}];")
     return lines
+
+
+CONSTRUCT_STYLE = 'style="rounded,bold"; color="#7c3aed"; fontcolor="#5b21b6"; fontsize=12;'
+SUBPROGRAM_STYLE = 'style="rounded"; color="#a78bfa"; fontcolor="#5b21b6"; fontsize=11;'
+
+
+def _operand_source(eqn: Eqn, position: int, node_id: str, var_id, declared: list[str]) -> str:
+    """The node an operand of ``eqn`` is drawn as (a literal gets a node of its own)."""
+    atom = eqn.invars[position]
+    if not isinstance(atom, Literal):
+        return var_id(atom)
+    literal_id = f"{node_id}_lit_{position}"
+    statement = f"{literal_id} [shape=plaintext, label={quote(format_value(atom.val))}];"
+    if statement not in declared:
+        declared.append(statement)
+    return literal_id
+
+
+def _subprogram_lines(frame, frame_id: str, eqn: Eqn, node_id: str, var_id, *, control: bool, declared):
+    """One sub-program as a labelled frame, and the edges that wire it to ``eqn`` (nodes
+    for literal operands join ``declared``, shared by the construct's frames)."""
+    closed = ClosedJaxpr(frame.jaxpr, ())
+    ids = var_names(frame.jaxpr)
+    edges = []
+    for var, position in zip(frame.jaxpr.invars, frame.inputs, strict=True):
+        if position is not None:
+            source = _operand_source(eqn, position, node_id, var_id, declared)
+            edges.append(f"{source} -> {frame_id}_v_{ids[var]};")
+    for k, (atom, position) in enumerate(zip(frame.jaxpr.outvars, frame.outputs, strict=True)):
+        inner = f"{frame_id}_v_{ids[atom]}" if isinstance(atom, Var) else f"{frame_id}_out_{k}"
+        if position is not None:
+            edges.append(f"{inner} -> {var_id(eqn.outvars[position])};")
+        elif control:  # a result no equation output takes, such as a while_loop's predicate
+            edges.append(f"{inner} -> {node_id};")
+    body = _expanded_body(closed, f"{frame_id}_", default_notes(closed))
+    head = [f"subgraph cluster_{frame_id} {{", f"  label={quote(frame.label)}; {SUBPROGRAM_STYLE}"]
+    lines = [*head, *("  " + line.replace("\n", "\n  ") for line in body), "}"]
+    return lines, edges
+
+
+def _construct_lines(construct: Construct, eqn: Eqn, node_id: str, var_id) -> tuple[list[str], list[str]]:
+    """A loop or branch as a frame of frames (``cluster_<node_id>``), and its edges."""
+    inner, edges = [], []
+    if construct.control:
+        inner.append(f"{node_id} [label={quote(construct.control)}, {OP_STYLE}];")
+        for position in construct.control_inputs:
+            edges.append(f"{_operand_source(eqn, position, node_id, var_id, inner)} -> {node_id};")
+        edges += [f"{node_id} -> {var_id(eqn.outvars[position])};" for position in construct.control_outputs]
+    # Declared last, drawn on top: the first sub-program (branch 0, the condition) leads.
+    for k, frame in reversed(list(enumerate(construct.frames))):
+        lines, wiring = _subprogram_lines(
+            frame,
+            f"{node_id}_frame{k}",
+            eqn,
+            node_id,
+            var_id,
+            control=bool(construct.control),
+            declared=inner,
+        )
+        inner += lines
+        edges += wiring
+    head = [f"subgraph cluster_{node_id} {{", f"  label={quote(construct.label)}; {CONSTRUCT_STYLE}"]
+    return [*head, *("  " + line.replace("\n", "\n  ") for line in inner), "}"], edges
 
 
 def _summary(step_labels) -> str:
