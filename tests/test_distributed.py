@@ -9,6 +9,7 @@ import minigrad as mg
 import minigrad.numpy as mnp
 from minigrad.core.primitive import all_primitives
 from minigrad.distributed import DataParallel, shard_sizes, value_and_grad_chunked
+from minigrad.examples import distributed as distributed_example
 
 distributed = pytest.importorskip("distributed", reason='needs pip install "minigrad[distributed]"')
 da = pytest.importorskip("dask.array")
@@ -165,3 +166,14 @@ def test_chunked_on_the_cluster_with_extra_arguments(client):
 def test_chunked_refuses_arrays_of_different_lengths():
     with pytest.raises(ValueError, match="same number of rows"):
         value_and_grad_chunked(pair_loss, np.ones(3), da.ones((4, 3)), da.ones(5))
+
+
+def test_example_matches_the_one_process_accuracy(client, capsys):
+    # The example on this module's cluster (its own would cost another start-up).
+    from_cluster, in_one_process = distributed_example.main(
+        ["--steps", "4", "--scheduler", client.scheduler.address]
+    )
+    assert from_cluster == in_one_process
+    out = capsys.readouterr().out
+    assert "shards=[719, 719]" in out
+    assert "overhead" in out

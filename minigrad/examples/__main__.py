@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import sys
 
-from minigrad.examples import digits, fit_line, micrograd, mnist, moons, seed
+from minigrad.examples import digits, distributed, fit_line, micrograd, mnist, moons, seed
 
 # In the order a newcomer might read them: derivatives first, then ever larger training.
-EXAMPLES = (seed, fit_line, micrograd, moons, digits, mnist)
+EXAMPLES = (seed, fit_line, micrograd, moons, digits, mnist, distributed)
 
 
 def listing() -> str:
