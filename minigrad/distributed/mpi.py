@@ -40,7 +40,7 @@ def psum(tree, comm=None):
     leaves, treedef = tree_flatten(tree)
     summed = []
     for leaf in leaves:
-        send = np.ascontiguousarray(leaf)
+        send = np.asarray(leaf, order="C")  # keeps 0-d leaves 0-d, unlike ascontiguousarray
         receive = np.empty_like(send)
         world.Allreduce(send, receive)
         summed.append(receive)
@@ -58,4 +58,4 @@ def pmean(tree, comm=None):
     world = _world(comm)
     size = world.Get_size()
     leaves, treedef = tree_flatten(psum(tree, world))
-    return tree_unflatten(treedef, [leaf / size for leaf in leaves])
+    return tree_unflatten(treedef, [np.asarray(leaf / size) for leaf in leaves])
