@@ -11,6 +11,7 @@ too, so each worker process compiles it once per input signature and reuses it.
 from __future__ import annotations
 
 import functools
+import weakref
 
 import numpy as np
 
@@ -64,6 +65,21 @@ def _leading_length(data) -> int:
     return lengths.pop()
 
 
+# Per process: the compiled gradient of each loss function a worker has seen, so several
+# DataParallel objects over one (importable) loss share its programs.
+_COMPILED: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+def _compiled_value_and_grad(loss_fn):
+    try:
+        compiled = _COMPILED.get(loss_fn)
+        if compiled is None:
+            compiled = _COMPILED[loss_fn] = jit(value_and_grad(loss_fn))
+        return compiled
+    except TypeError:  # not weakly referenceable or not hashable: compile privately
+        return jit(value_and_grad(loss_fn))
+
+
 class _ShardStep:
     """What a worker runs: the jitted ``value_and_grad`` of the loss, built once per process.
 
@@ -82,7 +98,7 @@ class _ShardStep:
 
     def __call__(self, params, shard, args, weight):
         if self._compiled is None:
-            self._compiled = jit(value_and_grad(self.loss_fn))
+            self._compiled = _compiled_value_and_grad(self.loss_fn)
         value, grads = self._compiled(params, shard, *args)
         return value * weight, tree_map(lambda g: g * weight, grads)
 
