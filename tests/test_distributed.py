@@ -106,21 +106,42 @@ def test_unequal_shards_are_weighted_not_averaged(client):
     parallel.close()
 
 
+def compiled_programs(client, parallel):
+    def count(step):
+        return step.compiled().cache_size()
+
+    return client.gather(
+        [client.submit(count, parallel._step, workers=[address], pure=False) for address in parallel.workers]
+    )
+
+
 def test_shards_stay_on_their_workers_and_compile_once(client):
-    data, params = make_data(12), make_params()
+    data, params = make_data(14), make_params()
     parallel = DataParallel(regression_loss, client, data, timeout=TIMEOUT)
+    parallel.value_and_grad(params, 1.0)
+    after_first_step = compiled_programs(client, parallel)
     for _ in range(3):
         value, grads = parallel.value_and_grad(params, 1.0)
         params = mg.tree.tree_map(lambda p, g: p - 0.1 * g, params, grads)
+    # Later steps reuse the program each worker compiled (it may share one with other tests).
+    assert compiled_programs(client, parallel) == after_first_step
+    assert all(count >= 1 for count in after_first_step)
     who_has = client.who_has(parallel._shards)
     for future, address in zip(parallel._shards, parallel.workers, strict=True):
         assert list(who_has[future.key]) == [address]
-    compiled = [
-        client.submit(lambda step: step._compiled.cache_size(), parallel._step, workers=[address], pure=False)
-        for address in parallel.workers
-    ]
-    assert client.gather(compiled) == [1, 1]
     parallel.close()
+
+
+def test_a_second_data_parallel_over_the_same_loss_compiles_nothing_new(client):
+    data, params = make_data(14), make_params()
+    first = DataParallel(regression_loss, client, data, timeout=TIMEOUT)
+    first.value_and_grad(params, 1.0)
+    before = compiled_programs(client, first)
+    second = DataParallel(regression_loss, client, data, timeout=TIMEOUT)
+    second.value_and_grad(params, 1.0)
+    assert compiled_programs(client, second) == before
+    first.close()
+    second.close()
 
 
 def test_primitives_keep_their_identity_on_workers(client):

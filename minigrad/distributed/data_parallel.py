@@ -11,6 +11,8 @@ too, so each worker process compiles it once per input signature and reuses it.
 from __future__ import annotations
 
 import functools
+import threading
+import uuid
 import weakref
 
 import numpy as np
@@ -66,15 +68,19 @@ def _leading_length(data) -> int:
 
 
 # Per process: the compiled gradient of each loss function a worker has seen, so several
-# DataParallel objects over one (importable) loss share its programs.
-_COMPILED: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+# DataParallel objects over one (importable) loss share its programs; and by the token of
+# each DataParallel, so every copy of its step in a process (Dask may copy a task's input
+# from another worker) finds the same programs even for a loss sent by value.
+_BY_FUNCTION: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+_BY_TOKEN: dict[str, object] = {}
+_LOCK = threading.Lock()
 
 
 def _compiled_value_and_grad(loss_fn):
     try:
-        compiled = _COMPILED.get(loss_fn)
+        compiled = _BY_FUNCTION.get(loss_fn)
         if compiled is None:
-            compiled = _COMPILED[loss_fn] = jit(value_and_grad(loss_fn))
+            compiled = _BY_FUNCTION[loss_fn] = jit(value_and_grad(loss_fn))
         return compiled
     except TypeError:  # not weakly referenceable or not hashable: compile privately
         return jit(value_and_grad(loss_fn))
@@ -83,23 +89,26 @@ def _compiled_value_and_grad(loss_fn):
 class _ShardStep:
     """What a worker runs: the jitted ``value_and_grad`` of the loss, built once per process.
 
-    Pickled as the loss function alone; the compiled programs stay with the process.
+    Pickled as the loss function and a token; the compiled programs stay with the process.
     """
 
-    def __init__(self, loss_fn):
+    def __init__(self, loss_fn, token: str):
         self.loss_fn = loss_fn
-        self._compiled = None
+        self.token = token
 
-    def __getstate__(self):
-        return {"loss_fn": self.loss_fn}
+    def compiled(self):
+        with _LOCK:
+            compiled = _BY_TOKEN.get(self.token)
+            if compiled is None:
+                compiled = _BY_TOKEN[self.token] = _compiled_value_and_grad(self.loss_fn)
+            return compiled
 
-    def __setstate__(self, state):
-        self.__init__(state["loss_fn"])
+    def forget(self) -> None:
+        with _LOCK:
+            _BY_TOKEN.pop(self.token, None)
 
     def __call__(self, params, shard, args, weight):
-        if self._compiled is None:
-            self._compiled = _compiled_value_and_grad(self.loss_fn)
-        value, grads = self._compiled(params, shard, *args)
+        value, grads = self.compiled()(params, shard, *args)
         return value * weight, tree_map(lambda g: g * weight, grads)
 
 
@@ -109,6 +118,10 @@ def _run_step(step, params, shard, args, weight):
 
 def _check_ready(step):
     return type(step).__name__
+
+
+def _forget(step):
+    step.forget()
 
 
 def _add_trees(a, b):
@@ -157,7 +170,7 @@ class DataParallel:
             # Scattered inside a list: a dict on its own would be read as a map of keys.
             [future] = client.scatter([shard], workers=[address], hash=False)
             self._shards.append(future)
-        [self._step] = client.scatter([_ShardStep(loss_fn)], broadcast=True, hash=False)
+        [self._step] = client.scatter([_ShardStep(loss_fn, uuid.uuid4().hex)], broadcast=True, hash=False)
         probes = [
             client.submit(_check_ready, self._step, workers=[address], pure=False) for address in self.workers
         ]
@@ -204,7 +217,11 @@ class DataParallel:
         return self.value_and_grad(params, *args)[1]
 
     def close(self):
-        """Release the shards on the workers (the client stays open)."""
+        """Release the shards and the compiled programs on the workers (the client stays open)."""
+        forgotten = [
+            self.client.submit(_forget, self._step, workers=[address], pure=False) for address in self.workers
+        ]
+        self.client.gather(forgotten)
         self.client.cancel([*self._shards, self._step])
         self._shards = []
 
