@@ -25,7 +25,19 @@ LAYERS = [
     {"core"},
     {"ops"},
     {"numpy", "transforms", "lax", "scipy"},
-    {"testing", "nn", "optim", "random", "io", "datasets", "viz", "config", "debug", "flatten_util"},
+    {
+        "testing",
+        "nn",
+        "optim",
+        "random",
+        "io",
+        "datasets",
+        "viz",
+        "config",
+        "debug",
+        "flatten_util",
+        "distributed",
+    },
     {"examples"},
 ]
 

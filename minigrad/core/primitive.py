@@ -37,9 +37,10 @@ Example:
 
 from __future__ import annotations
 
+import pickle
 from collections.abc import Callable
 
-__all__ = ["Primitive", "all_primitives"]
+__all__ = ["Primitive", "all_primitives", "registered_primitive"]
 
 _PRIMITIVES: dict[str, Primitive] = {}
 
@@ -75,6 +76,24 @@ class Primitive:
 
     def __repr__(self):
         return self.name
+
+    def __reduce__(self):
+        # Pickled by name, so a worker process that unpickles a program or a function
+        # closing over a primitive gets its own registered object: the compiler and the
+        # passes compare primitives by identity, and a copy would silently miss them.
+        if _PRIMITIVES.get(self.name) is not self:
+            raise pickle.PicklingError(
+                f"the primitive {self.name!r} is not registered, so another process could not "
+                "find it by name; create it with Primitive(name) (register=True, the default) "
+                "in a module the other process imports."
+            )
+        return (registered_primitive, (self.name,))
+
+    def __copy__(self):
+        return self  # an operation, not a value: copies of programs share it
+
+    def __deepcopy__(self, memo):
+        return self
 
     def def_impl(self, impl: Callable) -> Callable:
         self.impl = impl
@@ -167,3 +186,23 @@ class Primitive:
 def all_primitives() -> dict[str, Primitive]:
     """Every registered primitive by name (the coverage tests walk this table)."""
     return dict(_PRIMITIVES)
+
+
+def registered_primitive(name: str) -> Primitive:
+    """The registered primitive called ``name`` (how primitives unpickle).
+
+    Example:
+      >>> import pickle
+      >>> import minigrad.numpy as mnp  # registers the primitives of the NumPy API
+      >>> sin_p = all_primitives()["sin"]
+      >>> pickle.loads(pickle.dumps(sin_p)) is sin_p
+      True
+    """
+    try:
+        return _PRIMITIVES[name]
+    except KeyError:
+        raise LookupError(
+            f"no primitive named {name!r} is registered in this process; import the module "
+            "that defines it before unpickling (a Dask worker imports what the function "
+            "it runs imports)."
+        ) from None

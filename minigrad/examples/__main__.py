@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import sys
 
-from minigrad.examples import digits, fit_line, micrograd, mnist, moons, names, seed
+from minigrad.examples import digits, distributed, fit_line, micrograd, mnist, moons, names, seed
 
 # In the order a newcomer might read them: derivatives first, then ever larger training.
-EXAMPLES = (seed, fit_line, micrograd, moons, digits, mnist, names)
+EXAMPLES = (seed, fit_line, micrograd, moons, digits, mnist, names, distributed)
 
 
 def listing() -> str:

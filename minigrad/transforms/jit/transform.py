@@ -194,6 +194,10 @@ class JittedFunction:
             self._name, self._signature, static_argnums, static_argnames
         )
         self._log_retraces = log_retraces
+        # The recipe: pickling ships the function and these settings, not compiled
+        # programs, and the process that unpickles shares the cache of its own jit of the
+        # same (importable) function, so it traces at most once per signature.
+        self._recipe = (fun, static_argnums, cache_limit, log_retraces, static_argnames)
         # Shared by every jit wrapper of the same function with the same settings, so
         # `jit(f)(x)` in a loop traces once, as in JAX.
         self._cache = shared_program_cache(
@@ -202,6 +206,9 @@ class JittedFunction:
 
     def __repr__(self):
         return f"jit({self._name})"
+
+    def __reduce__(self):
+        return (JittedFunction, self._recipe)
 
     def __get__(self, instance, owner=None):
         # As a method, the instance is the first argument (make it static if it is not a
