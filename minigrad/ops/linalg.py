@@ -19,12 +19,21 @@ import string
 
 import numpy as np
 
-from minigrad.core.ir import ShapedArray
+from minigrad.core.ir import Eqn, ShapedArray, Var
 from minigrad.core.lowering import FRESH, Code, lower_by_impl
 from minigrad.core.primitive import Primitive
+from minigrad.core.rewrite import operand_producer
 from minigrad.core.trace import bind, get_aval
 from minigrad.ops.elementwise import add, broadcast_shapes
-from minigrad.ops.shape import batch_to_front, pad_batched_rank, transpose
+from minigrad.ops.shape import (
+    batch_to_front,
+    pad_batched_rank,
+    reduce_sum_p,
+    reshape,
+    reshape_p,
+    transpose,
+    transpose_p,
+)
 
 __all__ = ["matmul", "einsum", "matmul_p", "einsum_p", "swap_last_axes"]
 
@@ -93,10 +102,30 @@ def matmul(a, b):
     return bind(matmul_p, a, b)
 
 
+def _fold_rows(a, b):
+    """``a @ b`` for a 2-D ``b``, as one matrix product over all of ``a``'s rows.
+
+    NumPy's broadcasting matmul runs one small product per leading index (a
+    matrix-vector product each, for a vmapped ``W @ x``); folding the leading axes into
+    the rows makes it one matrix-matrix product, and its gradient for ``b`` one product
+    contracting the batch too, instead of a (batch x k x n) tensor that is then summed.
+    """
+    shape = get_aval(a).shape
+    rows = reshape(a, (int(np.prod(shape[:-1], dtype=np.int64)), shape[-1]))
+    return reshape(matmul(rows, b), (*shape[:-1], get_aval(b).shape[-1]))
+
+
 @matmul_p.def_batch
 def matmul_batch(args, dims):
-    # The vmapped axis becomes a leading batch axis of matmul's own batch broadcasting;
-    # an unbatched operand (a weight matrix, say) is used as it is.
+    (a, b), (a_dim, b_dim) = args, dims
+    # A shared 2-D weight: fold the batch into the rows of one product; a shared left
+    # operand goes through (b^T a^T)^T, whose transposes are views.
+    if a_dim is not None and b_dim is None and get_aval(b).ndim == 2:
+        return _fold_rows(batch_to_front(a, a_dim), b), 0
+    if a_dim is None and b_dim is not None and get_aval(a).ndim == 2:
+        return swap_last_axes(_fold_rows(swap_last_axes(batch_to_front(b, b_dim)), swap_last_axes(a))), 0
+    # Otherwise the vmapped axis becomes a leading batch axis of matmul's own batch
+    # broadcasting; an unbatched operand is used as it is.
     rank = max(get_aval(x).ndim - (d is not None) for x, d in zip(args, dims))
     a, b = (x if d is None else pad_batched_rank(batch_to_front(x, d), rank) for x, d in zip(args, dims))
     return matmul(a, b), 0
@@ -105,6 +134,63 @@ def matmul_batch(args, dims):
 @matmul_p.def_lowering
 def matmul_lowering(ctx, a, b):
     return Code(f"{a} @ {b}", FRESH)
+
+
+def _staged_reshape(x, shape, source):
+    """An equation reshaping atom ``x`` to ``shape`` and its result, or none if it has it."""
+    if x.aval.shape == shape:
+        return [], x
+    out = Var(ShapedArray(shape, x.aval.dtype))
+    return [Eqn(reshape_p, [x], [out], {"new_sizes": shape}, source)], out
+
+
+def _staged_transpose(x, permutation, source):
+    if permutation == tuple(range(len(permutation))):
+        return [], x
+    out = Var(ShapedArray(tuple(x.aval.shape[i] for i in permutation), x.aval.dtype))
+    return [Eqn(transpose_p, [x], [out], {"permutation": permutation}, source)], out
+
+
+# reduce_sum is declared in ``shape``, below matmul; its rewrite of a summed product is
+# declared here, beside the product it rewrites.
+@reduce_sum_p.def_simplification
+def sum_of_matmul(eqn, producers):
+    """``sum(a @ b)`` over batch axes is one product contracting them with ``k``.
+
+    ``vmap`` of a per-example gradient makes each weight's gradient an outer product per
+    example, (batch x out x in), that is then summed over the batch. Moving the summed
+    axes next to ``k`` (``a``: ``(..., n, summed*k)``, ``b``: ``(..., summed*k, m)``)
+    computes the same sum in one matrix product without that tensor.
+    """
+    inner = operand_producer(eqn, producers)
+    if inner is None or inner.primitive is not matmul_p:
+        return None
+    a, b = inner.invars
+    product, axes = inner.outvars[0].aval, eqn.params["axes"]
+    batch = product.ndim - 2
+    if (
+        not axes
+        or axes[-1] >= batch
+        or type(a) is not Var
+        or type(b) is not Var
+        or a.aval.shape[:-2] != product.shape[:-2]
+        or b.aval.shape[:-2] != product.shape[:-2]
+        or eqn.outvars[0].aval.dtype != product.dtype
+    ):
+        return None
+    kept = tuple(i for i in range(batch) if i not in axes)
+    kept_shape = tuple(product.shape[i] for i in kept)
+    contracted = int(np.prod([product.shape[i] for i in axes], dtype=np.int64)) * a.aval.shape[-1]
+    n, m = product.shape[-2:]
+    eqns, lhs = _staged_transpose(a, (*kept, batch, *axes, batch + 1), eqn.source)
+    more, lhs = _staged_reshape(lhs, (*kept_shape, n, contracted), eqn.source)
+    eqns += more
+    more, rhs = _staged_transpose(b, (*kept, *axes, batch, batch + 1), eqn.source)
+    eqns += more
+    more, rhs = _staged_reshape(rhs, (*kept_shape, contracted, m), eqn.source)
+    eqns += more
+    eqns.append(Eqn(matmul_p, [lhs, rhs], eqn.outvars, {}, eqn.source))
+    return eqns, eqn.outvars[0]
 
 
 # ---------------------------------------------------------------------------------------
