@@ -15,7 +15,7 @@ from minigrad.core.interpreter import eval_jaxpr
 from minigrad.core.ir import Eqn, Jaxpr, ShapedArray, Var
 from minigrad.core.typecheck import typecheck
 from minigrad.ops.linalg import matmul, matmul_p
-from minigrad.ops.shape import reduce_sum_p
+from minigrad.ops.shape import reduce_sum_p, reshape_p, transpose_p
 from minigrad.transforms.jit.passes import dce, simplify
 
 RNG = np.random.default_rng(17)
@@ -186,3 +186,39 @@ def test_sum_of_matmul_left_alone_when_not_a_batch_contraction(a_shape, b_shape,
     assert [eqn.primitive for eqn in rewritten.eqns] == [matmul_p, reduce_sum_p]
     a, b = randn(*a_shape), randn(*b_shape)
     np.testing.assert_allclose(eval_jaxpr(rewritten, [], a, b)[0], np.sum(a @ b, axis=axes), rtol=1e-12)
+
+
+# ---------------------------------------------------------------------------------------
+# transposes that move only size-1 axes (the batching rules' reshape chains)
+
+
+@pytest.mark.parametrize(
+    "shape, permutation, becomes_reshape",
+    [
+        ((4, 1, 6), (0, 2, 1), True),
+        ((1, 3, 1, 2), (2, 1, 0, 3), True),
+        ((4, 6, 1), (1, 0, 2), False),
+        ((2, 1, 3), (2, 1, 0), False),
+    ],
+)
+def test_transpose_of_unit_axes(shape, permutation, becomes_reshape):
+    x = Var(ShapedArray(shape, np.dtype("float64")))
+    out = Var(ShapedArray(tuple(shape[i] for i in permutation), np.dtype("float64")))
+    program = Jaxpr((), [x], [Eqn(transpose_p, [x], [out], {"permutation": permutation})], [out])
+    rewritten = simplify(program)
+    typecheck(rewritten)
+    assert [eqn.primitive for eqn in rewritten.eqns] == [reshape_p if becomes_reshape else transpose_p]
+    value = randn(*shape)
+    np.testing.assert_array_equal(eval_jaxpr(rewritten, [], value)[0], np.transpose(value, permutation))
+
+
+def test_vmapped_layer_program_has_no_reshape_chains():
+    weight, bias, xs = randn(6, 8), randn(6), randn(4, 8)
+    lowered = mg.jit(mg.vmap(lambda x: mnp.tanh(mnp.dot(weight, x) + bias))).lower(xs)
+    primitives = [eqn.primitive for eqn in lowered.program.jaxpr.eqns]
+    assert reshape_p not in primitives
+    np.testing.assert_allclose(
+        mg.jit(mg.vmap(lambda x: mnp.tanh(mnp.dot(weight, x) + bias)))(xs),
+        np.tanh(xs @ weight.T + bias),
+        rtol=1e-12,
+    )
