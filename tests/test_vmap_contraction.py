@@ -14,7 +14,8 @@ import minigrad.numpy as mnp
 from minigrad.core.interpreter import eval_jaxpr
 from minigrad.core.ir import Eqn, Jaxpr, ShapedArray, Var
 from minigrad.core.typecheck import typecheck
-from minigrad.ops.linalg import matmul, matmul_p
+from minigrad.ops.elementwise import mul_p
+from minigrad.ops.linalg import einsum_p, matmul, matmul_p
 from minigrad.ops.shape import reduce_sum_p, reshape_p, transpose_p
 from minigrad.transforms.jit.passes import dce, simplify
 
@@ -222,3 +223,48 @@ def test_vmapped_layer_program_has_no_reshape_chains():
         np.tanh(xs @ weight.T + bias),
         rtol=1e-12,
     )
+
+
+# ---------------------------------------------------------------------------------------
+# the rewrite of sum(a * b) over a large broadcast product
+
+
+def summed_broadcast_product_program(a_shape, b_shape, axes, dtype="float64"):
+    a, b = Var(ShapedArray(a_shape, np.dtype(dtype))), Var(ShapedArray(b_shape, np.dtype(dtype)))
+    product = Var(mul_p.shape_rule(a.aval, b.aval))
+    out = Var(reduce_sum_p.shape_rule(product.aval, axes=axes))
+    eqns = [Eqn(mul_p, [a, b], [product]), Eqn(reduce_sum_p, [product], [out], {"axes": axes})]
+    return Jaxpr((), [a, b], eqns, [out])
+
+
+@pytest.mark.parametrize(
+    "a_shape, b_shape, axes",
+    [
+        ((128, 300, 1), (128, 1, 200), (0,)),  # per-example outer products summed
+        ((300, 1), (128, 1, 200), (0, 1)),  # a lower-rank operand, an axis of one only
+        ((64, 80, 1), (1, 80, 40), (1,)),  # a matrix product written as mul and sum
+        ((64, 80, 1), (1, 80, 40), (0, 1, 2)),
+        ((2, 64, 80, 1), (2, 1, 80, 40), (2,)),
+    ],
+)
+def test_sum_of_large_broadcast_product_becomes_einsum(a_shape, b_shape, axes):
+    program = summed_broadcast_product_program(a_shape, b_shape, axes)
+    rewritten = dce(simplify(program))
+    typecheck(rewritten)
+    primitives = [eqn.primitive for eqn in rewritten.eqns]
+    assert einsum_p in primitives and mul_p not in primitives and reduce_sum_p not in primitives
+    a, b = randn(*a_shape), randn(*b_shape)
+    np.testing.assert_allclose(eval_jaxpr(rewritten, [], a, b)[0], np.sum(a * b, axis=axes), rtol=1e-10)
+
+
+@pytest.mark.parametrize(
+    "a_shape, b_shape, axes, dtype",
+    [
+        ((8, 30, 1), (8, 1, 20), (0,), "float64"),  # too small for einsum's overhead
+        ((128, 300), (128, 300), (0,), "float64"),  # nothing broadcast
+        ((128, 300, 1), (128, 1, 200), (0,), "int64"),
+    ],
+)
+def test_sum_of_broadcast_product_left_alone(a_shape, b_shape, axes, dtype):
+    program = summed_broadcast_product_program(a_shape, b_shape, axes, dtype)
+    assert [eqn.primitive for eqn in dce(simplify(program)).eqns] == [mul_p, reduce_sum_p]

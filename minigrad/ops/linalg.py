@@ -24,7 +24,7 @@ from minigrad.core.lowering import FRESH, Code, lower_by_impl
 from minigrad.core.primitive import Primitive
 from minigrad.core.rewrite import operand_producer
 from minigrad.core.trace import bind, get_aval
-from minigrad.ops.elementwise import add, broadcast_shapes
+from minigrad.ops.elementwise import add, broadcast_shapes, mul_p
 from minigrad.ops.shape import (
     batch_to_front,
     pad_batched_rank,
@@ -295,3 +295,46 @@ def einsum_batch(args, dims, *, subscripts):
 
 
 einsum_p.def_lowering(lower_by_impl)
+
+
+# A summed product of broadcast operands becomes an einsum only when the product it
+# avoids is large against its operands: np.einsum's contraction-path search costs tens
+# of microseconds per call, more than a small mul-and-sum.
+_MIN_AVOIDED_ELEMENTS = 1 << 16
+_MIN_GROWTH = 4
+
+
+@reduce_sum_p.def_simplification
+def sum_of_broadcast_product(eqn, producers):
+    """``sum(a * b)`` where ``a * b`` broadcasts to a large array is ``einsum(a, b)``.
+
+    Each operand keeps the letters of its own (non-broadcast) axes; the summed axes are
+    left out of the output, so the product is never made.
+    """
+    inner = operand_producer(eqn, producers)
+    if inner is None or inner.primitive is not mul_p:
+        return None
+    product = inner.outvars[0].aval
+    operands = inner.invars
+    if (
+        product.size < _MIN_AVOIDED_ELEMENTS
+        or product.size < _MIN_GROWTH * sum(x.aval.size for x in operands)
+        or not np.issubdtype(product.dtype, np.inexact)
+        or any(x.aval.dtype != product.dtype for x in operands)
+        or eqn.outvars[0].aval.dtype != product.dtype
+    ):
+        return None
+    letters = string.ascii_letters[: product.ndim]
+    eqns, squeezed, subscripts = [], [], []
+    for x in operands:
+        offset = product.ndim - x.aval.ndim
+        own = [i for i, size in enumerate(x.aval.shape) if size == product.shape[offset + i]]
+        more, x = _staged_reshape(x, tuple(x.aval.shape[i] for i in own), eqn.source)
+        eqns += more
+        squeezed.append(x)
+        subscripts.append("".join(letters[offset + i] for i in own))
+    axes = eqn.params["axes"]
+    output = "".join(letter for i, letter in enumerate(letters) if i not in axes)
+    spec = f"{subscripts[0]},{subscripts[1]}->{output}"
+    eqns.append(Eqn(einsum_p, squeezed, eqn.outvars, {"subscripts": spec}, eqn.source))
+    return eqns, eqn.outvars[0]
