@@ -7,6 +7,11 @@ operands. An einsum's cotangent for one operand is another einsum: the output's
 cotangent contracted with the other operands, with identity matrices for repeated
 (diagonal) indices and ones for indices that only that operand had.
 
+Two of ``reduce_sum``'s simplifications live here too, beside the products they remove:
+a sum over batch axes of a batched ``matmul`` becomes one ``matmul`` contracting them,
+and a sum of a large broadcast ``mul`` becomes an ``einsum`` (``vmap`` of per-example
+gradients makes both).
+
 Example:
     >>> import numpy as np
     >>> einsum("ij,j->i", np.eye(2), np.array([3.0, 4.0]))
@@ -322,6 +327,7 @@ def sum_of_broadcast_product(eqn, producers):
         or not np.issubdtype(product.dtype, np.inexact)
         or any(x.aval.dtype != product.dtype for x in operands)
         or eqn.outvars[0].aval.dtype != product.dtype
+        or product.ndim > len(string.ascii_letters)
     ):
         return None
     letters = string.ascii_letters[: product.ndim]
