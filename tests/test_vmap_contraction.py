@@ -268,3 +268,33 @@ def test_sum_of_large_broadcast_product_becomes_einsum(a_shape, b_shape, axes):
 def test_sum_of_broadcast_product_left_alone(a_shape, b_shape, axes, dtype):
     program = summed_broadcast_product_program(a_shape, b_shape, axes, dtype)
     assert [eqn.primitive for eqn in dce(simplify(program)).eqns] == [mul_p, reduce_sum_p]
+
+
+# ---------------------------------------------------------------------------------------
+# a transposed product is the product of the transposes, written row-major
+
+
+@pytest.mark.parametrize(
+    "a_shape, b_shape", [((5, 3), (3, 4)), ((2, 5, 3), (3, 4)), ((5, 3), (2, 3, 4)), ((2, 5, 3), (2, 3, 4))]
+)
+def test_transposed_matmul_is_matmul_of_transposes(a_shape, b_shape):
+    a, b = Var(ShapedArray(a_shape, np.dtype("float64"))), Var(ShapedArray(b_shape, np.dtype("float64")))
+    product = Var(matmul_p.shape_rule(a.aval, b.aval))
+    ndim = product.aval.ndim
+    permutation = (*range(ndim - 2), ndim - 1, ndim - 2)
+    out = Var(ShapedArray(tuple(product.aval.shape[i] for i in permutation), np.dtype("float64")))
+    eqns = [
+        Eqn(matmul_p, [a, b], [product]),
+        Eqn(transpose_p, [product], [out], {"permutation": permutation}),
+    ]
+    rewritten = dce(simplify(Jaxpr((), [a, b], eqns, [out])))
+    typecheck(rewritten)
+    assert rewritten.eqns[-1].primitive is matmul_p
+    x, y = randn(*a_shape), randn(*b_shape)
+    np.testing.assert_allclose(eval_jaxpr(rewritten, [], x, y)[0], np.swapaxes(x @ y, -1, -2), rtol=1e-12)
+
+
+def test_weight_gradient_comes_out_row_major():
+    params, xs, ys = init_params(), randn(BATCH, SIZES[0]), randn(BATCH, SIZES[-1])
+    grads = mg.jit(mg.grad(batch_loss))(params, xs, ys)
+    assert all(np.asarray(gw).flags.c_contiguous for gw, _ in grads)

@@ -141,6 +141,27 @@ def matmul_lowering(ctx, a, b):
     return Code(f"{a} @ {b}", FRESH)
 
 
+@transpose_p.def_simplification
+def transposed_matmul(eqn, producers):
+    """``swap(a @ b)`` is ``swap(b) @ swap(a)``: the product is written in the order it
+    is read (a weight's gradient ``(x^T ct)^T`` comes out row-major, like the weight it
+    updates), and the operands' transposes are views BLAS reads as they are."""
+    inner = operand_producer(eqn, producers)
+    if inner is None or inner.primitive is not matmul_p:
+        return None
+    ndim = eqn.outvars[0].aval.ndim
+    if eqn.params["permutation"] != (*range(ndim - 2), ndim - 1, ndim - 2):
+        return None
+    eqns, operands = [], []
+    for x in reversed(inner.invars):
+        rank = x.aval.ndim
+        more, x = _staged_transpose(x, (*range(rank - 2), rank - 1, rank - 2), eqn.source)
+        eqns += more
+        operands.append(x)
+    eqns.append(Eqn(matmul_p, operands, eqn.outvars, {}, eqn.source))
+    return eqns, eqn.outvars[0]
+
+
 def _staged_reshape(x, shape, source):
     """An equation reshaping atom ``x`` to ``shape`` and its result, or none if it has it."""
     if x.aval.shape == shape:
