@@ -177,6 +177,23 @@ def memory(layers=50, width=256, batch=128):
     print("\n(target: minigrad within 1.2x of the hand-written NumPy; the gradients themselves count)")
 
 
+# Workloads whose problem was memory as much as time: a peak-memory table follows theirs.
+PEAK_MEMORY_WORKLOADS = ("mnist_vmap",)
+
+
+def print_peak_memory(name, candidates):
+    # tracemalloc sees NumPy's allocations, not XLA's or PyTorch's: only NumPy-based rows.
+    rows = {
+        impl: peak_memory(fn) for impl, fn in candidates.items() if impl.startswith(("numpy", "minigrad"))
+    }
+    reference = rows["numpy (hand-written)"]
+    print(f"\n## {name}: peak memory of one call (tracemalloc)\n")
+    print(f"| {'implementation':<24} | {'peak MB':>8} | {'vs numpy':>8} |")
+    print(f"|{'-' * 26}|{'-' * 10}|{'-' * 10}|")
+    for impl, peak in rows.items():
+        print(f"| {impl:<24} | {peak / 2**20:>8.2f} | {peak / reference:>7.2f}x |")
+
+
 def _autograd_deep(params, x):
     h = x
     for w in params:
@@ -231,6 +248,8 @@ def main(argv=None):
             candidates = WORKLOADS[name]()
             if candidates is not None:
                 print_table(name, interleaved_medians(candidates, rounds))
+                if name in PEAK_MEMORY_WORKLOADS:
+                    print_peak_memory(name, candidates)
         elif name == "memory":
             memory()
         sys.stdout.flush()

@@ -538,4 +538,6 @@ WORKLOADS = {
     "conv_step": conv_step_candidates,
     "logdet_grad": logdet_grad_candidates,
     "rnn_scan": rnn_scan_candidates,
+    # Its module imports this one (for RNG and check_close), so it is imported when run.
+    "mnist_vmap": lambda: importlib.import_module("mnist_vmap").mnist_vmap_candidates(),
 }

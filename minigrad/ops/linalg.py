@@ -7,6 +7,11 @@ operands. An einsum's cotangent for one operand is another einsum: the output's
 cotangent contracted with the other operands, with identity matrices for repeated
 (diagonal) indices and ones for indices that only that operand had.
 
+Two of ``reduce_sum``'s simplifications live here too, beside the products they remove:
+a sum over batch axes of a batched ``matmul`` becomes one ``matmul`` contracting them,
+and a sum of a large broadcast ``mul`` becomes an ``einsum`` (``vmap`` of per-example
+gradients makes both).
+
 Example:
     >>> import numpy as np
     >>> einsum("ij,j->i", np.eye(2), np.array([3.0, 4.0]))
@@ -19,12 +24,21 @@ import string
 
 import numpy as np
 
-from minigrad.core.ir import ShapedArray
+from minigrad.core.ir import Eqn, ShapedArray, Var
 from minigrad.core.lowering import FRESH, Code, lower_by_impl
 from minigrad.core.primitive import Primitive
+from minigrad.core.rewrite import operand_producer
 from minigrad.core.trace import bind, get_aval
-from minigrad.ops.elementwise import add, broadcast_shapes
-from minigrad.ops.shape import batch_to_front, pad_batched_rank, transpose
+from minigrad.ops.elementwise import add, broadcast_shapes, mul_p
+from minigrad.ops.shape import (
+    batch_to_front,
+    pad_batched_rank,
+    reduce_sum_p,
+    reshape,
+    reshape_p,
+    transpose,
+    transpose_p,
+)
 
 __all__ = ["matmul", "einsum", "matmul_p", "einsum_p", "swap_last_axes"]
 
@@ -93,10 +107,30 @@ def matmul(a, b):
     return bind(matmul_p, a, b)
 
 
+def _fold_rows(a, b):
+    """``a @ b`` for a 2-D ``b``, as one matrix product over all of ``a``'s rows.
+
+    NumPy's broadcasting matmul runs one small product per leading index (a
+    matrix-vector product each, for a vmapped ``W @ x``); folding the leading axes into
+    the rows makes it one matrix-matrix product, and its gradient for ``b`` one product
+    contracting the batch too, instead of a (batch x k x n) tensor that is then summed.
+    """
+    shape = get_aval(a).shape
+    rows = reshape(a, (int(np.prod(shape[:-1], dtype=np.int64)), shape[-1]))
+    return reshape(matmul(rows, b), (*shape[:-1], get_aval(b).shape[-1]))
+
+
 @matmul_p.def_batch
 def matmul_batch(args, dims):
-    # The vmapped axis becomes a leading batch axis of matmul's own batch broadcasting;
-    # an unbatched operand (a weight matrix, say) is used as it is.
+    (a, b), (a_dim, b_dim) = args, dims
+    # A shared 2-D weight: fold the batch into the rows of one product; a shared left
+    # operand goes through (b^T a^T)^T, whose transposes are views.
+    if a_dim is not None and b_dim is None and get_aval(b).ndim == 2:
+        return _fold_rows(batch_to_front(a, a_dim), b), 0
+    if a_dim is None and b_dim is not None and get_aval(a).ndim == 2:
+        return swap_last_axes(_fold_rows(swap_last_axes(batch_to_front(b, b_dim)), swap_last_axes(a))), 0
+    # Otherwise the vmapped axis becomes a leading batch axis of matmul's own batch
+    # broadcasting; an unbatched operand is used as it is.
     rank = max(get_aval(x).ndim - (d is not None) for x, d in zip(args, dims))
     a, b = (x if d is None else pad_batched_rank(batch_to_front(x, d), rank) for x, d in zip(args, dims))
     return matmul(a, b), 0
@@ -105,6 +139,84 @@ def matmul_batch(args, dims):
 @matmul_p.def_lowering
 def matmul_lowering(ctx, a, b):
     return Code(f"{a} @ {b}", FRESH)
+
+
+@transpose_p.def_simplification
+def transposed_matmul(eqn, producers):
+    """``swap(a @ b)`` is ``swap(b) @ swap(a)``: the product is written in the order it
+    is read (a weight's gradient ``(x^T ct)^T`` comes out row-major, like the weight it
+    updates), and the operands' transposes are views BLAS reads as they are."""
+    inner = operand_producer(eqn, producers)
+    if inner is None or inner.primitive is not matmul_p:
+        return None
+    ndim = eqn.outvars[0].aval.ndim
+    if eqn.params["permutation"] != (*range(ndim - 2), ndim - 1, ndim - 2):
+        return None
+    eqns, operands = [], []
+    for x in reversed(inner.invars):
+        rank = x.aval.ndim
+        more, x = _staged_transpose(x, (*range(rank - 2), rank - 1, rank - 2), eqn.source)
+        eqns += more
+        operands.append(x)
+    eqns.append(Eqn(matmul_p, operands, eqn.outvars, {}, eqn.source))
+    return eqns, eqn.outvars[0]
+
+
+def _staged_reshape(x, shape, source):
+    """An equation reshaping atom ``x`` to ``shape`` and its result, or none if it has it."""
+    if x.aval.shape == shape:
+        return [], x
+    out = Var(ShapedArray(shape, x.aval.dtype))
+    return [Eqn(reshape_p, [x], [out], {"new_sizes": shape}, source)], out
+
+
+def _staged_transpose(x, permutation, source):
+    if permutation == tuple(range(len(permutation))):
+        return [], x
+    out = Var(ShapedArray(tuple(x.aval.shape[i] for i in permutation), x.aval.dtype))
+    return [Eqn(transpose_p, [x], [out], {"permutation": permutation}, source)], out
+
+
+# reduce_sum is declared in ``shape``, below matmul; its rewrite of a summed product is
+# declared here, beside the product it rewrites.
+@reduce_sum_p.def_simplification
+def sum_of_matmul(eqn, producers):
+    """``sum(a @ b)`` over batch axes is one product contracting them with ``k``.
+
+    ``vmap`` of a per-example gradient makes each weight's gradient an outer product per
+    example, (batch x out x in), that is then summed over the batch. Moving the summed
+    axes next to ``k`` (``a``: ``(..., n, summed*k)``, ``b``: ``(..., summed*k, m)``)
+    computes the same sum in one matrix product without that tensor.
+    """
+    inner = operand_producer(eqn, producers)
+    if inner is None or inner.primitive is not matmul_p:
+        return None
+    a, b = inner.invars
+    product, axes = inner.outvars[0].aval, eqn.params["axes"]
+    batch = product.ndim - 2
+    if (
+        not axes
+        or axes[-1] >= batch
+        or type(a) is not Var
+        or type(b) is not Var
+        or a.aval.shape[:-2] != product.shape[:-2]
+        or b.aval.shape[:-2] != product.shape[:-2]
+        or eqn.outvars[0].aval.dtype != product.dtype
+    ):
+        return None
+    kept = tuple(i for i in range(batch) if i not in axes)
+    kept_shape = tuple(product.shape[i] for i in kept)
+    contracted = int(np.prod([product.shape[i] for i in axes], dtype=np.int64)) * a.aval.shape[-1]
+    n, m = product.shape[-2:]
+    eqns, lhs = _staged_transpose(a, (*kept, batch, *axes, batch + 1), eqn.source)
+    more, lhs = _staged_reshape(lhs, (*kept_shape, n, contracted), eqn.source)
+    eqns += more
+    more, rhs = _staged_transpose(b, (*kept, *axes, batch, batch + 1), eqn.source)
+    eqns += more
+    more, rhs = _staged_reshape(rhs, (*kept_shape, contracted, m), eqn.source)
+    eqns += more
+    eqns.append(Eqn(matmul_p, [lhs, rhs], eqn.outvars, {}, eqn.source))
+    return eqns, eqn.outvars[0]
 
 
 # ---------------------------------------------------------------------------------------
@@ -209,3 +321,47 @@ def einsum_batch(args, dims, *, subscripts):
 
 
 einsum_p.def_lowering(lower_by_impl)
+
+
+# A summed product of broadcast operands becomes an einsum only when the product it
+# avoids is large against its operands: np.einsum's contraction-path search costs tens
+# of microseconds per call, more than a small mul-and-sum.
+_MIN_AVOIDED_ELEMENTS = 1 << 16
+_MIN_GROWTH = 4
+
+
+@reduce_sum_p.def_simplification
+def sum_of_broadcast_product(eqn, producers):
+    """``sum(a * b)`` where ``a * b`` broadcasts to a large array is ``einsum(a, b)``.
+
+    Each operand keeps the letters of its own (non-broadcast) axes; the summed axes are
+    left out of the output, so the product is never made.
+    """
+    inner = operand_producer(eqn, producers)
+    if inner is None or inner.primitive is not mul_p:
+        return None
+    product = inner.outvars[0].aval
+    operands = inner.invars
+    if (
+        product.size < _MIN_AVOIDED_ELEMENTS
+        or product.size < _MIN_GROWTH * sum(x.aval.size for x in operands)
+        or not np.issubdtype(product.dtype, np.inexact)
+        or any(x.aval.dtype != product.dtype for x in operands)
+        or eqn.outvars[0].aval.dtype != product.dtype
+        or product.ndim > len(string.ascii_letters)
+    ):
+        return None
+    letters = string.ascii_letters[: product.ndim]
+    eqns, squeezed, subscripts = [], [], []
+    for x in operands:
+        offset = product.ndim - x.aval.ndim
+        own = [i for i, size in enumerate(x.aval.shape) if size == product.shape[offset + i]]
+        more, x = _staged_reshape(x, tuple(x.aval.shape[i] for i in own), eqn.source)
+        eqns += more
+        squeezed.append(x)
+        subscripts.append("".join(letters[offset + i] for i in own))
+    axes = eqn.params["axes"]
+    output = "".join(letter for i, letter in enumerate(letters) if i not in axes)
+    spec = f"{subscripts[0]},{subscripts[1]}->{output}"
+    eqns.append(Eqn(einsum_p, squeezed, eqn.outvars, {"subscripts": spec}, eqn.source))
+    return eqns, eqn.outvars[0]

@@ -194,6 +194,18 @@ def transpose_of_transpose(eqn, producers):
     return Eqn(transpose_p, [x], eqn.outvars, {"permutation": composed}, eqn.source)
 
 
+@transpose_p.def_simplification
+def transpose_of_unit_axes(eqn, producers):
+    """A transpose that moves only size-1 axes keeps the elements' order: it is a reshape,
+    which then folds into the reshapes around it (batching rules leave such chains)."""
+    (x,) = eqn.invars
+    shape = x.aval.shape
+    kept = [axis for axis in eqn.params["permutation"] if shape[axis] != 1]
+    if kept != sorted(kept):
+        return None
+    return Eqn(reshape_p, [x], eqn.outvars, {"new_sizes": eqn.outvars[0].aval.shape}, eqn.source)
+
+
 def moveaxis(x, source: int, destination: int):
     ndim = get_aval(x).ndim
     order = [i for i in range(ndim) if i != source]
