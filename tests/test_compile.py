@@ -4,6 +4,7 @@ intermediates, and writes in place only into buffers nobody else can see."""
 import ast
 import gc
 import linecache
+import re
 import traceback
 
 import numpy as np
@@ -441,3 +442,18 @@ def test_program_variables_can_take_any_name_the_executor_uses():
     expected = eval_jaxpr(closed.jaxpr, closed.consts, x, y)
     for got, want in zip(compiled(x, y), expected, strict=True):
         np.testing.assert_allclose(got, want, rtol=1e-15)
+
+
+def test_equal_scalar_literals_share_one_name_and_signed_zeros_stay_apart():
+    def f(x):
+        for _ in range(5):
+            x = mnp.sin(x) * 1.5
+        return x * 0.0, x * -0.0
+
+    x = np.full(3, 0.5)
+    compiled = _check(f, x)
+    # 1.5 five times is one constant; 0.0 and -0.0 compare equal but stay two.
+    assert compiled.source.count("_k0") == 5
+    assert len(set(re.findall(r"_k\d+", compiled.source))) == 3
+    for got, expected in zip(compiled(x), f(x), strict=True):
+        np.testing.assert_array_equal(np.signbit(got), np.signbit(expected))

@@ -116,6 +116,7 @@ class _Writer:
         self.constants: dict[int, str] = {}
         self.counters: dict[str, int] = {}
         self.held: list = []  # keeps constants alive, so their ids stay theirs
+        self.scalars: dict = {}  # (dtype, bytes) of a 0-d literal -> its name
         # Buffer bookkeeping: every variable maps to the buffer (root) it reads from.
         # Roots of inputs and constants are ("input" | "constant", their name).
         self.root: dict = {}
@@ -179,7 +180,14 @@ class _Writer:
         if type(atom) is Literal:
             value = atom.val
             if isinstance(value, np.ndarray) and value.ndim == 0:
-                value = value[()]  # a NumPy scalar: cheaper to compute with
+                # Equal scalars share one name (a long program made by a loop has one
+                # literal per equation), told apart by dtype and bytes, so -0.0 and
+                # 0.0, or two NaNs, stay what they were.
+                key = (value.dtype, value.tobytes())
+                found = self.scalars.get(key)
+                if found is None:
+                    found = self.scalars[key] = self.constant(value[()])  # cheaper to compute with
+                return found
             return self.constant(value)
         return self.name(atom)
 

@@ -117,9 +117,7 @@ def dce(jaxpr: Jaxpr) -> Jaxpr:
 # common subexpressions
 
 
-def _atom_key(atom):
-    if type(atom) is Var:
-        return atom
+def _literal_key(atom):
     value = np.asarray(atom.val)
     if value.size <= 256:
         return ("literal", atom.aval, value.tobytes())
@@ -149,7 +147,11 @@ def cse(jaxpr: Jaxpr) -> Jaxpr:
             eqns.append(eqn)
             continue
         try:
-            key = (eqn.primitive, tuple(_atom_key(a) for a in eqn.invars), eqn.params)
+            key = (
+                eqn.primitive,
+                tuple(a if type(a) is Var else _literal_key(a) for a in eqn.invars),
+                eqn.params,
+            )
             hash(key)
         except TypeError:
             eqns.append(eqn)  # unhashable params: keep the equation as it is
@@ -228,21 +230,27 @@ def _identity_operand(eqn, uniform: bool):
     the primitive; ``uniform`` accepts whole arrays of that value, not just scalars.
     """
     neutral = eqn.primitive.neutral_operands
-    if not neutral or len(eqn.invars) != 2 or all(type(atom) is Var for atom in eqn.invars):
+    if not neutral:
+        return None
+    invars = eqn.invars
+    if len(invars) != 2:
         return None
     check = is_uniform_literal if uniform else is_scalar_literal
-    for position, other in ((1, 0), (0, 1)):
+    for position in (1, 0):
+        atom = invars[position]
         number = neutral[position]
-        atom, kept = eqn.invars[position], eqn.invars[other]
-        if number is None or type(atom) is not Literal or not passes_through(eqn, kept):
+        if number is None or type(atom) is not Literal:
             continue
-        # A 0-d literal (the usual `x * 2.0`) is compared as a Python number: this runs
-        # for nearly every equation, twice per round of passes.
+        # A 0-d literal (the usual `x * 2.0`) is compared as a Python number, before
+        # the operand's type: this runs for nearly every equation, twice per round.
         if atom.aval.ndim == 0:
             value = atom.val.item() if hasattr(atom.val, "item") else atom.val
-            if value == number:
-                return kept
-        elif check(atom, number):
+            if value != number:
+                continue
+        elif not check(atom, number):
+            continue
+        kept = invars[1 - position]
+        if passes_through(eqn, kept):
             return kept
     return None
 
