@@ -13,10 +13,10 @@ from a user's string unsanitised.
 Memory: after the last use of an intermediate the function ``del``s it, so peak memory
 is the live set, not the whole program. Where an elementwise result has the shape and
 dtype of an operand whose buffer is dead after this equation, the ufunc writes into that
-buffer (``out=``) and takes over the operand's name. A buffer is only reused when the executor made it (never an input, a
-constant or a literal), no view of it is alive (outputs of reshape, transpose,
-broadcast_to, slicing and basic indexing share their operand's buffer), and it is not
-returned.
+buffer (``out``, passed after the operands) and takes over the operand's name. A
+buffer is only reused when the executor made it (never an input, a constant or a
+literal), no view of it is alive (outputs of reshape, transpose, broadcast_to, slicing
+and basic indexing share their operand's buffer), and it is not returned.
 
 Results: every returned array is a writable array of its own, as eager calls return.
 An output that is an input, a constant or a view of one, that shares its buffer with an
@@ -34,7 +34,7 @@ Example:
     >>> print(compiled.source)
     def jitted(a):
         b = _exp(a)
-        b = _multiply(b, _k0, out=b)
+        b = _multiply(b, _k0, b)
         return [b]
     >>> compiled(np.zeros(3, np.float32))
     [array([2., 2., 2.], dtype=float32)]
@@ -210,9 +210,10 @@ class _Writer:
         function = self.constant(ufunc, ufunc.__name__)
         position = self.reusable_operand(len(args))
         if position is not None:
-            return Code(
-                f"{function}({', '.join(args)}, out={args[position]})", FRESH, written_operand=position
-            )
+            # `out` passed by position (the argument after the operands): CPython
+            # compiles a call without keywords about a quarter faster, which counts in a
+            # program of 200,000 statements.
+            return Code(f"{function}({', '.join(args)}, {args[position]})", FRESH, written_operand=position)
         if operator is not None:
             return Code(operator.format(*args), FRESH)
         return Code(f"{function}({', '.join(args)})", FRESH)
@@ -288,7 +289,7 @@ def _statements(writer: _Writer, i: int, eqn, never_deleted) -> list[str]:
     """The statement computing equation ``i``, then a ``del`` of what dies with it.
 
     A result written into a dead operand's buffer also takes that operand's name
-    (``b = _sin(b, out=b)``): the name needs no ``del``, and every statement fewer makes
+    (``b = _sin(b, b)``): the name needs no ``del``, and every statement fewer makes
     CPython's ``compile()`` of a long program faster.
     """
     args = [writer.atom(atom) for atom in eqn.invars]

@@ -118,10 +118,13 @@ def dce(jaxpr: Jaxpr) -> Jaxpr:
 
 
 def _literal_key(atom):
+    # Shape and dtype rather than the aval itself: they are what avals compare by, and
+    # hashing them needs no Python-level __hash__ (this runs for most equations).
     value = np.asarray(atom.val)
+    aval = atom.aval
     if value.size <= 256:
-        return ("literal", atom.aval, value.tobytes())
-    return ("literal", atom.aval, id(atom.val))
+        return ("literal", aval.shape, aval.dtype, value.tobytes())
+    return ("literal", aval.shape, aval.dtype, id(atom.val))
 
 
 def cse(jaxpr: Jaxpr) -> Jaxpr:
@@ -146,22 +149,16 @@ def cse(jaxpr: Jaxpr) -> Jaxpr:
         if eqn.primitive.effectful:  # two identical prints both print
             eqns.append(eqn)
             continue
+        key = (eqn.primitive, tuple(a if type(a) is Var else _literal_key(a) for a in eqn.invars), eqn.params)
         try:
-            key = (
-                eqn.primitive,
-                tuple(a if type(a) is Var else _literal_key(a) for a in eqn.invars),
-                eqn.params,
-            )
-            hash(key)
+            earlier = seen.setdefault(key, eqn)  # one hash of the key, not three
         except TypeError:
             eqns.append(eqn)  # unhashable params: keep the equation as it is
             continue
-        earlier = seen.get(key)
-        if earlier is not None:
+        if earlier is not eqn:
             for var, previous in zip(eqn.outvars, earlier.outvars, strict=True):
                 env[var] = previous
             continue
-        seen[key] = eqn
         eqns.append(eqn)
     return _finish(jaxpr, eqns, env)
 
