@@ -127,6 +127,15 @@ def _literal_key(atom):
     return ("literal", aval.shape, aval.dtype, id(atom.val))
 
 
+def _remember(seen: dict, eqn):
+    """The first equation ``seen`` that is identical to ``eqn`` (``eqn`` itself if none)."""
+    key = (eqn.primitive, tuple(a if type(a) is Var else _literal_key(a) for a in eqn.invars), eqn.params)
+    try:
+        return seen.setdefault(key, eqn)  # one hash of the key, not three
+    except TypeError:
+        return eqn  # unhashable params: the equation stays as it is
+
+
 def cse(jaxpr: Jaxpr) -> Jaxpr:
     """Replace an equation identical to an earlier one (same primitive, inputs, params).
 
@@ -141,23 +150,38 @@ def cse(jaxpr: Jaxpr) -> Jaxpr:
           c:f64[] = add b b
         in (c,) }
     """
+    # An equation can only repeat one that reads the same variables, so one reading a
+    # variable nothing else reads is not keyed: in a long chain that is every equation,
+    # and the keys were most of this pass's time (and, through the garbage collector's
+    # walks of them, more). It waits under that variable instead, and is keyed after all
+    # if a repeated equation turns out to make the variable (its readers then add up).
+    readers: dict = {}
+    for eqn in jaxpr.eqns:
+        for atom in eqn.invars:
+            if type(atom) is Var:
+                readers[atom] = readers.get(atom, 0) + 1
     env: dict = {}
     seen: dict = {}
+    waiting: dict = {}
     eqns = []
     for eqn in jaxpr.eqns:
         eqn = _rewrite_invars(eqn, env)
         if eqn.primitive.effectful:  # two identical prints both print
             eqns.append(eqn)
             continue
-        key = (eqn.primitive, tuple(a if type(a) is Var else _literal_key(a) for a in eqn.invars), eqn.params)
-        try:
-            earlier = seen.setdefault(key, eqn)  # one hash of the key, not three
-        except TypeError:
-            eqns.append(eqn)  # unhashable params: keep the equation as it is
+        lone = next((atom for atom in eqn.invars if type(atom) is Var and readers.get(atom) == 1), None)
+        if lone is not None:
+            waiting[lone] = eqn
+            eqns.append(eqn)
             continue
+        earlier = _remember(seen, eqn)
         if earlier is not eqn:
             for var, previous in zip(eqn.outvars, earlier.outvars, strict=True):
                 env[var] = previous
+                readers[previous] = readers.get(previous, 0) + readers.get(var, 0)
+                late = waiting.pop(previous, None)
+                if late is not None:
+                    _remember(seen, late)
             continue
         eqns.append(eqn)
     return _finish(jaxpr, eqns, env)
