@@ -1,9 +1,9 @@
 """How jit's first call scales with the length of a program, against grad's.
 
-Run ``python benchmarks/long_programs.py`` (``--sizes 20000 200000``). Each measurement
-runs in a fresh process, so peak memory (the process's maximum resident set) is that
-measurement's alone; times are CPU seconds of that process (``time.process_time``),
-which a busy machine disturbs less than wall-clock time. The program is a chain of
+Run ``python benchmarks/long_programs.py`` (``--sizes 20000 200000``, ``--cpu 1``). Each
+measurement runs in a fresh process, so peak memory (the process's maximum resident set)
+is that measurement's alone; times are CPU seconds of that process
+(``time.process_time``), which a busy machine disturbs less than wall-clock time. The program is a chain of
 ``sin`` and ``mul`` reduced by a ``sum``: one equation per operation. Also reported: how
 deep ``jit`` and ``grad`` nest before Python's recursion limit.
 """
@@ -11,6 +11,7 @@ deep ``jit`` and ``grad`` nest before Python's recursion limit.
 from __future__ import annotations
 
 import argparse
+import os
 import subprocess
 import sys
 
@@ -70,7 +71,13 @@ def run(source: str, *args) -> str:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", type=int, nargs="+", default=[20_000, 200_000])
-    sizes = parser.parse_args().sizes
+    parser.add_argument("--cpu", type=int, help="run every measurement on this CPU only (Linux)")
+    options = parser.parse_args()
+    sizes = options.sizes
+    if options.cpu is not None:
+        # Inherited by each measurement's process: on a busy machine, one pinned CPU
+        # keeps the scheduler from moving a measurement between cores.
+        os.sched_setaffinity(0, {options.cpu})
     print(f"{'equations':>10} {'transform':>9} {'CPU s':>8} {'peak MB':>8} {'us/eqn':>7} {'KB/eqn':>7}")
     for length in sizes:
         for transform in ("grad", "jit"):

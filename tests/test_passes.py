@@ -118,6 +118,27 @@ def test_cse_merges_identical_equations_with_equal_params_and_literals():
     assert result.outvars[0] is result.outvars[1] and result.outvars[2] is result.outvars[3]
 
 
+def test_cse_merges_a_repeat_whose_twin_reads_a_variable_read_only_once_so_far():
+    # `neg a` is the only reader of `a` until `b`, a repeat of `a`, is merged into it;
+    # then `neg b` is a repeat of `neg a`, and its sum reads one variable twice.
+    x, a, na, b, nb, total = (_var() for _ in range(6))
+    program = Jaxpr(
+        (),
+        [x],
+        [
+            Eqn(sin_p, [x], [a]),
+            Eqn(neg_p, [a], [na]),
+            Eqn(sin_p, [x], [b]),
+            Eqn(neg_p, [b], [nb]),
+            Eqn(add_p, [na, nb], [total]),
+        ],
+        [total],
+    )
+    result = cse(program)
+    assert [e.primitive for e in result.eqns] == [sin_p, neg_p, add_p]
+    assert result.eqns[2].invars[0] is result.eqns[2].invars[1] is na
+
+
 def test_cse_keeps_different_params_apart():
     x, a, b = _var((2, 3)), _var((3, 2)), _var((6,))
     program = Jaxpr(

@@ -117,13 +117,23 @@ def dce(jaxpr: Jaxpr) -> Jaxpr:
 # common subexpressions
 
 
-def _atom_key(atom):
-    if type(atom) is Var:
-        return atom
+def _literal_key(atom):
+    # Shape and dtype rather than the aval itself: they are what avals compare by, and
+    # hashing them needs no Python-level __hash__ (this runs for most equations).
     value = np.asarray(atom.val)
+    aval = atom.aval
     if value.size <= 256:
-        return ("literal", atom.aval, value.tobytes())
-    return ("literal", atom.aval, id(atom.val))
+        return ("literal", aval.shape, aval.dtype, value.tobytes())
+    return ("literal", aval.shape, aval.dtype, id(atom.val))
+
+
+def _remember(seen: dict, eqn):
+    """The first equation ``seen`` that is identical to ``eqn`` (``eqn`` itself if none)."""
+    key = (eqn.primitive, tuple(a if type(a) is Var else _literal_key(a) for a in eqn.invars), eqn.params)
+    try:
+        return seen.setdefault(key, eqn)  # one hash of the key, not three
+    except TypeError:
+        return eqn  # unhashable params: the equation stays as it is
 
 
 def cse(jaxpr: Jaxpr) -> Jaxpr:
@@ -140,26 +150,39 @@ def cse(jaxpr: Jaxpr) -> Jaxpr:
           c:f64[] = add b b
         in (c,) }
     """
+    # An equation can only repeat one that reads the same variables, so one reading a
+    # variable nothing else reads is not keyed: in a long chain that is every equation,
+    # and the keys were most of this pass's time (and, through the garbage collector's
+    # walks of them, more). It waits under that variable instead, and is keyed after all
+    # if a repeated equation turns out to make the variable (its readers then add up).
+    readers: dict = {}
+    for eqn in jaxpr.eqns:
+        for atom in eqn.invars:
+            if type(atom) is Var:
+                readers[atom] = readers.get(atom, 0) + 1
     env: dict = {}
     seen: dict = {}
+    waiting: dict = {}
     eqns = []
     for eqn in jaxpr.eqns:
         eqn = _rewrite_invars(eqn, env)
         if eqn.primitive.effectful:  # two identical prints both print
             eqns.append(eqn)
             continue
-        try:
-            key = (eqn.primitive, tuple(_atom_key(a) for a in eqn.invars), eqn.params)
-            hash(key)
-        except TypeError:
-            eqns.append(eqn)  # unhashable params: keep the equation as it is
+        lone = next((atom for atom in eqn.invars if type(atom) is Var and readers.get(atom) == 1), None)
+        if lone is not None:
+            waiting[lone] = eqn
+            eqns.append(eqn)
             continue
-        earlier = seen.get(key)
-        if earlier is not None:
+        earlier = _remember(seen, eqn)
+        if earlier is not eqn:
             for var, previous in zip(eqn.outvars, earlier.outvars, strict=True):
                 env[var] = previous
+                readers[previous] = readers.get(previous, 0) + readers.get(var, 0)
+                late = waiting.pop(previous, None)
+                if late is not None:
+                    _remember(seen, late)
             continue
-        seen[key] = eqn
         eqns.append(eqn)
     return _finish(jaxpr, eqns, env)
 
@@ -228,21 +251,27 @@ def _identity_operand(eqn, uniform: bool):
     the primitive; ``uniform`` accepts whole arrays of that value, not just scalars.
     """
     neutral = eqn.primitive.neutral_operands
-    if not neutral or len(eqn.invars) != 2 or all(type(atom) is Var for atom in eqn.invars):
+    if not neutral:
+        return None
+    invars = eqn.invars
+    if len(invars) != 2:
         return None
     check = is_uniform_literal if uniform else is_scalar_literal
-    for position, other in ((1, 0), (0, 1)):
+    for position in (1, 0):
+        atom = invars[position]
         number = neutral[position]
-        atom, kept = eqn.invars[position], eqn.invars[other]
-        if number is None or type(atom) is not Literal or not passes_through(eqn, kept):
+        if number is None or type(atom) is not Literal:
             continue
-        # A 0-d literal (the usual `x * 2.0`) is compared as a Python number: this runs
-        # for nearly every equation, twice per round of passes.
+        # A 0-d literal (the usual `x * 2.0`) is compared as a Python number, before
+        # the operand's type: this runs for nearly every equation, twice per round.
         if atom.aval.ndim == 0:
             value = atom.val.item() if hasattr(atom.val, "item") else atom.val
-            if value == number:
-                return kept
-        elif check(atom, number):
+            if value != number:
+                continue
+        elif not check(atom, number):
+            continue
+        kept = invars[1 - position]
+        if passes_through(eqn, kept):
             return kept
     return None
 
