@@ -48,12 +48,17 @@ _DTYPE_NAMES = (
 )  # fmt: skip
 
 
+_COMPAT: list = []  # array_api_compat (or None), once imported
+
+
 def _compat():
     """``array_api_compat``, or None when it is not installed."""
-    try:
-        return importlib.import_module("array_api_compat")
-    except ImportError:  # pragma: no cover - the arrayapi extra is absent
-        return None
+    if not _COMPAT:
+        try:
+            _COMPAT.append(importlib.import_module("array_api_compat"))
+        except ImportError:  # pragma: no cover - the arrayapi extra is absent
+            _COMPAT.append(None)
+    return _COMPAT[0]
 
 
 @attrs.frozen
@@ -136,7 +141,9 @@ def foreign_signature(leaf) -> ForeignSignature | None:
     if found is None:
         return None
     xp, library = found
-    device = _compat().device(leaf)
+    device = getattr(leaf, "device", None)  # the standard's attribute; Dask arrays lack it
+    if device is None:
+        device = _compat().device(leaf)
     return ForeignSignature(
         tuple(int(n) for n in leaf.shape), numpy_dtype(xp, leaf.dtype), xp, library, device
     )
@@ -216,13 +223,14 @@ def device_get(tree):
     def get(leaf):
         if isinstance(leaf, np.ndarray):
             return leaf
-        if _namespace_of(leaf) is not None:
-            library = _namespace_of(leaf)[1]
-            if library == "torch":
-                return leaf.detach().cpu().numpy()
+        found = _namespace_of(leaf)
+        if found is not None:
+            if found[1] == "torch":
+                return np.array(leaf.detach().cpu().numpy())  # a copy, as for every other library
             if hasattr(leaf, "compute"):  # a Dask array: computing it is what was asked
-                leaf = leaf.compute()
-            return np.asarray(_compat().to_device(leaf, "cpu") if library != "array_api_strict" else leaf)
+                return np.asarray(leaf.compute())
+            if found[1] == "cupy":
+                return leaf.get()
         return np.asarray(leaf)
 
     return tree_map(get, tree)

@@ -23,13 +23,22 @@ from __future__ import annotations
 import numpy as np
 
 from minigrad.core.lowering import safe_identifier
-from minigrad.ops.elementwise import integer_pow_p, logistic_p
+from minigrad.ops.cumulative import cumsum_p
+from minigrad.ops.elementwise import cbrt_p, integer_pow_p, logistic_p
 from minigrad.ops.index import gather_p, numpy_index, scatter_add_p
-from minigrad.ops.linalg import matmul_p
+from minigrad.ops.linalg import einsum_p, matmul_p
 from minigrad.ops.operands import ELEMENTWISE_PRIMITIVES
 from minigrad.ops.reduce import argmax_p, argmin_p, reduce_max_p, reduce_min_p, reduce_prod_p
 from minigrad.ops.selection import convert_element_type_p, select_p, stop_gradient_p
-from minigrad.ops.shape import broadcast_to_p, concatenate_p, reduce_sum_p, reshape_p, slice_p, transpose_p
+from minigrad.ops.shape import (
+    broadcast_to_p,
+    concatenate_p,
+    pad_p,
+    reduce_sum_p,
+    reshape_p,
+    slice_p,
+    transpose_p,
+)
 
 __all__ = ["ARRAY_API_LOWERINGS", "VIEWS", "array_api_lowering", "unsupported"]
 
@@ -118,6 +127,12 @@ def logistic_array_api(ctx, x):
     return f"(lambda e: {xp}.where({x} >= 0, 1 / (1 + e), e / (1 + e)))({xp}.exp(-{xp}.abs({x})))"
 
 
+@_rule(cbrt_p)
+def cbrt_array_api(ctx, x):
+    # Not in the standard: the real cube root from the sign and |x| ** (1/3).
+    return f"{ctx.xp}.sign({x}) * {ctx.xp}.abs({x}) ** (1 / 3)"
+
+
 @_rule(select_p)
 def select_array_api(ctx, cond, x, y):
     return f"{ctx.xp}.where({cond}, {x}, {y})"
@@ -190,6 +205,32 @@ def slice_array_api(ctx, x, *, starts, stops):
     return f"{x}[{ctx.constant(index, 'ix')}]"
 
 
+@_rule(cumsum_p)
+def cumsum_array_api(ctx, x, *, axis, reverse):
+    xp, dtype = ctx.xp, ctx.dtype(ctx.out_avals[0].dtype)
+    if not reverse:
+        return f"{xp}.cumulative_sum({x}, axis={int(axis)}, dtype={dtype})"
+    flipped = f"{xp}.flip({x}, axis={int(axis)})"
+    return f"{xp}.flip({xp}.cumulative_sum({flipped}, axis={int(axis)}, dtype={dtype}), axis={int(axis)})"
+
+
+@_rule(pad_p)
+def pad_array_api(ctx, x, *, widths):
+    # Not in the standard: zeros of the padded shape, with `x` assigned inside.
+    out = ctx.out_avals[0]
+    inside = tuple(slice(lo, size - hi) for (lo, hi), size in zip(widths, out.shape, strict=True))
+    zeros = f"{ctx.xp}.zeros({tuple(out.shape)!r}, dtype={ctx.dtype(out.dtype)}, device={ctx.constant(ctx.device, 'device')})"
+    return f"{ctx.constant(_set_items, 'set_items')}({zeros}, {ctx.constant(inside, 'ix')}, {x})"
+
+
+@_rule(einsum_p)
+def einsum_array_api(ctx, *operands, subscripts):
+    # Not in the standard: the library's own einsum where it has one (torch, CuPy).
+    if getattr(ctx.xp_module, "einsum", None) is None:
+        raise unsupported(ctx, f"({subscripts!r})")
+    return f"{ctx.xp}.einsum({subscripts!r}, {', '.join(operands)})"
+
+
 @_rule(matmul_p)
 def matmul_array_api(ctx, a, b):
     return f"{ctx.xp}.matmul({a}, {b})"
@@ -230,7 +271,7 @@ def gather_array_api(ctx, x, *arrays, indexer):
         # One index array along one axis: the standard's `take` (libraries such as
         # array-api-strict allow index arrays only next to integers).
         axis = sources[0]
-        index = parts[axis]
+        index = f"({parts[axis]} % {ctx.in_avals[0].shape[axis]})"  # negative indices count from the end
         if ctx.in_avals[1].ndim != 1:
             index = f"{ctx.xp}.reshape({index}, (-1,))"
         taken = f"{ctx.xp}.take({x}, {index}, axis={axis})"
@@ -262,5 +303,30 @@ def scatter_add_array_api(ctx, updates, *arrays, indexer, shape):
     if not arrays:
         return f"{ctx.constant(_set_items, 'set_items')}({zeros}, {index}, {updates})"
     if ctx.library == "torch" and all(isinstance(part, _Source) for part in parts):
+        index = _index_source(ctx, parts, 0)  # index_put_ takes tensors only: no trailing `...`
         return f"{ctx.constant(_torch_scatter_add, safe_identifier('torch_scatter_add'))}({zeros}, {index}, {updates})"
+    sources = [i for i, part in enumerate(parts) if isinstance(part, _Source)]
+    if len(sources) == 1 and all(part == _FULL for part in parts if not isinstance(part, _Source)):
+        # The standard fallback for one index array along one axis: a one-hot matrix
+        # (which index hits which position) contracted with the updates, so repeated
+        # indices add up.
+        axis, index, size = sources[0], parts[sources[0]], shape[sources[0]]
+        one_hot = _one_hot_source(ctx, index, size, ctx.in_avals[1].ndim, ctx.out_avals[0].dtype)
+        # Flatten the index axes of the updates to one, contract it, move the result's axis back.
+        updates_shape = ctx.in_avals[0].shape
+        index_ndim = ctx.in_avals[1].ndim
+        flat = (*updates_shape[:axis], -1, *updates_shape[axis + index_ndim :])
+        moved = f"{ctx.xp}.reshape({updates}, {flat!r})"
+        summed = f"{ctx.xp}.tensordot({one_hot}, {moved}, axes=([1], [{axis}]))"
+        permutation = (*range(1, axis + 1), 0, *range(axis + 1, len(shape)))
+        return f"{ctx.xp}.permute_dims({summed}, {permutation!r})"
     raise unsupported(ctx, "with index arrays mixed with slices")
+
+
+def _one_hot_source(ctx, index, size: int, index_ndim: int, dtype) -> str:
+    xp = ctx.xp
+    flat = index if index_ndim == 1 else f"{xp}.reshape({index}, (-1,))"
+    flat = f"({flat} % {size})"  # negative indices count from the end
+    positions = f"{xp}.arange({size}, dtype={ctx.dtype(ctx.in_avals[1].dtype)}, device={ctx.constant(ctx.device, 'device')})"
+    hits = f"{xp}.reshape({positions}, ({size}, 1)) == {xp}.reshape({flat}, (1, -1))"
+    return f"{xp}.astype({hits}, {ctx.dtype(dtype)})"
