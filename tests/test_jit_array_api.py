@@ -230,3 +230,17 @@ def test_einsum_runs_on_torchs_own():
     a, b = _rng().normal(size=(2, 3)), _rng(1).normal(size=(3, 4))
     _check(torch, f(torch.asarray(a), torch.asarray(b)), a @ b)
     assert "_xp.einsum('ij,jk->ik'" in f.lower(torch.asarray(a), torch.asarray(b)).source
+
+
+@pytest.mark.parametrize("lib", LIBRARIES)
+def test_debug_nans_checks_the_results_on_other_libraries(lib):
+    f = mg.jit(lambda x: mnp.log(x) * 2.0)
+    x = lib.asarray(np.array([1.0, -1.0]))
+    with (
+        mg.debug_nans(True),
+        np.errstate(invalid="ignore"),
+        pytest.raises(FloatingPointError, match="result 0"),
+    ):
+        f(x)
+    with mg.debug_nans(True):
+        _check(lib, f(lib.asarray(np.array([1.0, 2.0]))), np.log([1.0, 2.0]) * 2.0)
