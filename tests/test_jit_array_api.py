@@ -1,4 +1,4 @@
-"""jit follows its arguments' array library: torch and array-api-strict give NumPy's results.
+"""jit follows its arguments' array library: torch, array-api-strict and Dask give NumPy's results.
 
 Each program runs on NumPy (the reference, float64) and, jitted, on arrays of another
 library; the results must be arrays of that library equal to NumPy's within 1e-12.
@@ -25,6 +25,13 @@ try:
     LIBRARIES.append(pytest.param(torch, id="torch"))
 except ImportError:  # pragma: no cover
     torch = None
+
+try:
+    import dask.array as dask_array
+
+    LIBRARIES.append(pytest.param(dask_array, id="dask"))
+except ImportError:  # pragma: no cover - dask is optional
+    dask_array = None
 
 if not LIBRARIES:  # pragma: no cover
     pytest.skip("neither array-api-strict nor torch is installed", allow_module_level=True)
