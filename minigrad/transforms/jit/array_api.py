@@ -209,8 +209,8 @@ def device_put(tree, like):
 
     Example:
       >>> import numpy as np
-      >>> device_put({"w": [1.0, 2.0]}, np)["w"]
-      array([1., 2.])
+      >>> device_put({"w": np.ones(2)}, np)["w"]
+      array([1., 1.])
     """
     if like is np:
         return device_get(tree)
