@@ -94,6 +94,11 @@ def cumulative_pad_cbrt(x, y):
     return mnp.cumsum(y, axis=0), mnp.pad(x, ((1, 2), (0, 1))), mnp.cbrt(x), mg.grad(loss)(x)
 
 
+def sorting(x, y):
+    ties = mnp.round(x * 2.0)
+    return mnp.argsort(ties, axis=0), mnp.argsort(-ties, axis=1), mnp.argsort(ties, axis=1, descending=True)
+
+
 def mlp(params, x):
     h = mnp.tanh(x @ params["w1"] + params["b1"])
     return h @ params["w2"] + params["b2"]
@@ -123,6 +128,7 @@ def _params(rng):
         shapes,
         gathers_and_their_gradients,
         cumulative_pad_cbrt,
+        sorting,
     ],
 )
 def test_programs_give_numpys_results(lib, program):

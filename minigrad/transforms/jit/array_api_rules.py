@@ -23,6 +23,7 @@ from __future__ import annotations
 import numpy as np
 
 from minigrad.core.lowering import safe_identifier
+from minigrad.ops.complex_parts import imag_p, real_p
 from minigrad.ops.cumulative import cumsum_p
 from minigrad.ops.elementwise import cbrt_p, integer_pow_p, logistic_p
 from minigrad.ops.index import gather_p, numpy_index, scatter_add_p
@@ -39,6 +40,7 @@ from minigrad.ops.shape import (
     slice_p,
     transpose_p,
 )
+from minigrad.ops.sorting import argsort_p
 
 __all__ = ["ARRAY_API_LOWERINGS", "VIEWS", "array_api_lowering", "unsupported"]
 
@@ -212,6 +214,21 @@ def cumsum_array_api(ctx, x, *, axis, reverse):
         return f"{xp}.cumulative_sum({x}, axis={int(axis)}, dtype={dtype})"
     flipped = f"{xp}.flip({x}, axis={int(axis)})"
     return f"{xp}.flip({xp}.cumulative_sum({flipped}, axis={int(axis)}, dtype={dtype}), axis={int(axis)})"
+
+
+@_rule(argsort_p)
+def argsort_array_api(ctx, x, *, axis, descending):
+    xp, index = ctx.xp, ctx.dtype(np.int64)
+    if not descending:
+        return f"{xp}.astype({xp}.argsort({x}, axis={int(axis)}, stable=True), {index})"
+    # As the NumPy implementation: ties keep their order (a stable sort of the reversed array).
+    size = ctx.in_avals[0].shape[axis]
+    order = f"{xp}.argsort({xp}.flip({x}, axis={int(axis)}), axis={int(axis)}, stable=True)"
+    return f"{xp}.astype({size - 1} - {xp}.flip({order}, axis={int(axis)}), {index})"
+
+
+ARRAY_API_LOWERINGS[real_p] = _standard_call("real")
+ARRAY_API_LOWERINGS[imag_p] = _standard_call("imag")
 
 
 @_rule(pad_p)
