@@ -108,7 +108,9 @@ def _rule(primitive):
     return register
 
 
-VIEWS = frozenset({reshape_p, transpose_p, broadcast_to_p, slice_p, stop_gradient_p, gather_p})
+VIEWS = frozenset(
+    {reshape_p, transpose_p, broadcast_to_p, slice_p, stop_gradient_p, gather_p, reduce_max_p, reduce_min_p}
+)
 
 
 @_rule(integer_pow_p)
