@@ -34,6 +34,7 @@ from minigrad.transforms.custom_jvp import custom_jvp
 from minigrad.transforms.forward import jvp
 from minigrad.transforms.jacobians import hessian, jacfwd, jacobian, jacrev
 from minigrad.transforms.jit import jit
+from minigrad.transforms.jit.array_api import device_get, device_put
 from minigrad.transforms.linear import linear_transpose, linearize
 from minigrad.transforms.staged_program import make_jaxpr
 
@@ -72,6 +73,8 @@ __all__ = [
     "custom_vjp",
     "debug",
     "debug_nans",
+    "device_get",
+    "device_put",
     "disable_jit",
     "float0",
     "grad",

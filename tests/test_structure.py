@@ -155,7 +155,17 @@ PACKAGE_ORDER = {
         "sorting",
         "random",
     ],
-    "transforms.jit": ["pending", "constants", "cache", "passes", "compiler", "transform"],
+    "transforms.jit": [
+        "pending",
+        "constants",
+        "array_api",
+        "cache",
+        "passes",
+        "compiler",
+        "array_api_rules",
+        "array_api_writer",
+        "transform",
+    ],
     "lax": ["subprograms", "conditionals", "residuals", "scan", "loops", "associative"],
 }
 

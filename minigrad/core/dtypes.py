@@ -34,6 +34,7 @@ __all__ = [
     "is_python_scalar",
     "float0",
     "plain_array",
+    "refuse_foreign_array",
     "MASKED_ARRAY_ADVICE",
 ]
 
@@ -81,6 +82,32 @@ MASKED_ARRAY_ADVICE = (
 )
 
 
+# Array libraries whose arrays only ``jit`` computes on (by the Array API standard);
+# eager evaluation is NumPy's and never converts them silently.
+_FOREIGN_LIBRARIES = frozenset(
+    {"torch", "array_api_strict", "dask", "cupy", "jax", "jaxlib", "mlx", "ndonnx", "sparse"}
+)
+
+
+def refuse_foreign_array(x, where: str = "minigrad") -> None:
+    """A ``TypeError`` if ``x`` is an array of another library (torch, array-api-strict,
+    Dask, CuPy, ...): eager transforms compute with NumPy, and converting such an array
+    silently would copy it off its device (or compute a whole Dask graph).
+
+    Example:
+      >>> import numpy as np
+      >>> refuse_foreign_array(np.zeros(2))  # NumPy arrays pass
+    """
+    library = type(x).__module__.partition(".")[0]
+    if library in _FOREIGN_LIBRARIES:
+        raise TypeError(
+            f"{where}: got a {library} array ({type(x).__name__}). Outside jit, minigrad computes "
+            "with NumPy and does not convert other libraries' arrays; wrap the function in "
+            "mg.jit, which compiles it for the arguments' library and device, or convert "
+            "the arrays with mg.device_get."
+        )
+
+
 def plain_array(x, where: str = "minigrad"):
     """``x`` as a plain ``numpy.ndarray``, as every entry point takes arrays.
 
@@ -104,6 +131,7 @@ def plain_array(x, where: str = "minigrad"):
       ...     print(str(error).split(";")[0])
       jit(f): got a masked array of shape (2,) and dtype float64
     """
+    refuse_foreign_array(x, where)
     if isinstance(x, np.ma.MaskedArray):
         raise TypeError(
             f"{where}: got a masked array of shape {x.shape} and dtype {x.dtype}; {MASKED_ARRAY_ADVICE}"

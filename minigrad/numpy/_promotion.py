@@ -17,7 +17,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from minigrad.core.dtypes import is_python_scalar, plain_array
+from minigrad.core.dtypes import is_python_scalar, plain_array, refuse_foreign_array
 from minigrad.core.trace import Tracer
 from minigrad.ops import shape as sh
 from minigrad.ops.elementwise import convert_element_type
@@ -50,6 +50,7 @@ def to_array(x, dtype=None):
         return x
     if holds_tracers(x):
         return _stacked(x, dtype)
+    refuse_foreign_array(x, "minigrad.numpy")
     return np.asarray(x, dtype=dtype)
 
 

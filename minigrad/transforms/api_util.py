@@ -13,7 +13,14 @@ from __future__ import annotations
 import attrs
 import numpy as np
 
-from minigrad.core.dtypes import PYTHON_SCALARS, float0, is_float_dtype, is_python_scalar, plain_array
+from minigrad.core.dtypes import (
+    PYTHON_SCALARS,
+    float0,
+    is_float_dtype,
+    is_python_scalar,
+    plain_array,
+    refuse_foreign_array,
+)
 from minigrad.core.ir import ShapedArray
 from minigrad.core.trace import Tracer, get_aval
 from minigrad.tree import tree_flatten, tree_flatten_with_path
@@ -134,6 +141,7 @@ def _check_leaves(transform: str, tree, what: str) -> list:
     with_path = tree_flatten_with_path(tree)[0]
     for path, leaf in with_path:
         if not is_array_leaf(leaf):
+            refuse_foreign_array(leaf, transform)
             raise TypeError(
                 f"{transform}: {what}{path} is of type {type(leaf).__name__}, "
                 "which is not an array. Leaves of the pytrees passed to a transform must be "

@@ -33,6 +33,7 @@ from minigrad.core.dtypes import PYTHON_SCALARS, plain_array
 from minigrad.core.ir import Jaxpr, ShapedArray, Var
 from minigrad.core.trace import Tracer
 from minigrad.ops.selection import convert_element_type_p
+from minigrad.transforms.jit.array_api import ForeignSignature, foreign_signature
 from minigrad.transforms.jit.constants import ConstantSnapshots
 from minigrad.transforms.jit.pending import PendingSlot, wait_for
 from minigrad.tree import tree_flatten_with_path
@@ -59,9 +60,11 @@ def leaves_signature(name, leaves) -> tuple:
 
     Returns:
       ``(signature, traced, needs_conversion)``: one signature per leaf (shape and dtype,
-      plus weakness for a weak tracer; the type of a Python number), whether a leaf is a
-      tracer of an enclosing transform, and whether a leaf is a Python number or an
-      ndarray subclass (``np.matrix``), which the call converts to a plain array.
+      plus weakness for a weak tracer; the type of a Python number; a ``ForeignSignature``
+      for an array of another library), whether a leaf is a tracer of an enclosing
+      transform, and whether a leaf is a Python number or an ndarray subclass
+      (``np.matrix``), which the call converts to a plain array, or another library's
+      array (which takes the slower path too).
 
     Example:
       >>> import numpy as np
@@ -97,11 +100,17 @@ def leaves_signature(name, leaves) -> tuple:
         elif isinstance(leaf, np.generic):
             signature.append((leaf.shape, leaf.dtype))
         else:
-            signature.append(kind)  # not an array: flatten_arguments raises a clear error when tracing
+            # An array of another library (torch, array-api-strict, ...) keys its library
+            # and device too; anything else is no array (tracing raises a clear error).
+            foreign = foreign_signature(leaf)
+            signature.append(kind if foreign is None else foreign)
+            needs_conversion = needs_conversion or foreign is not None
     return tuple(signature), traced, needs_conversion
 
 
 def describe_signature(signature) -> str:
+    if isinstance(signature, ForeignSignature):
+        return signature.describe()
     if isinstance(signature, type):
         return f"a Python {signature.__name__}"
     shape, dtype, *weak = signature

@@ -46,6 +46,8 @@ from minigrad.transforms.api_util import (
     static_argnames_tuple,
     static_argnums_tuple,
 )
+from minigrad.transforms.jit.array_api import call_target, check_results_for_nans, leaf_aval
+from minigrad.transforms.jit.array_api_writer import compile_array_api
 from minigrad.transforms.jit.cache import (
     PYTHON_SCALARS,
     TypedStructure,
@@ -242,7 +244,11 @@ class JittedFunction:
                 _executable=entry.executable,
             )
         elif _config.nan_checks_armed and _config.nan_checks_enabled():
-            outs = _run_checking_nans(entry.program, leaves)
+            target = call_target(self._name, signature)
+            if target is None:
+                outs = _run_checking_nans(entry.program, leaves)
+            else:  # another library's arrays: the results are checked, not each primitive
+                outs = check_results_for_nans(self._name, entry.executable.fn(*leaves), target[0])
         else:
             outs = entry.executable.fn(*leaves)
         return entry.build_output(outs)
@@ -281,19 +287,23 @@ class JittedFunction:
             self._log_trace(key, dynamic)
             with new_trace(StagingTrace) as trace:
                 # Python numbers are weakly typed inputs, as under every transform.
-                in_tracers = [trace.new_input(argument_aval(leaf)) for leaf in leaves]
+                in_tracers = [
+                    trace.new_input(leaf_aval(leaf, sig, argument_aval)) for leaf, sig in zip(leaves, key[1])
+                ]
                 args, kwargs = _call_arguments(in_tree, key[3], static_values, in_tracers)
                 out = self._fun(*args, **kwargs)
                 out_leaves, out_tree = flatten_arguments(f"jit({self._name}) output", out, "output")
                 staged = trace.to_closed_jaxpr(in_tracers, out_leaves)
-            entry = _make_entry(staged, out_tree, self._cache.snapshots, number_types(in_tree))
+            target = call_target(self._name, key[1])
+            entry = _make_entry(staged, out_tree, self._cache.snapshots, number_types(in_tree), target)
             # A program closing over tracers of a transform running now must not be
             # reused: the next call sees other tracers.
             slot.fill(entry, reusable=not entry.const_tracers)
             return entry
 
     def _log_trace(self, key, dynamic) -> None:
-        flatten_arguments(f"jit({self._name})", dynamic)  # a clear error for a leaf that is no array
+        if call_target(self._name, key[1]) is None:
+            flatten_arguments(f"jit({self._name})", dynamic)  # a clear error for a leaf that is no array
         message = self._cache.record_trace(key, dynamic)
         if self._log_retraces:
             logger.warning(message)
@@ -377,8 +387,14 @@ def _call_arguments(in_tree, has_kwargs, static_values, flat_tracers) -> tuple[l
     return merge_arguments(static_positions, static_args, dynamic_args), {**kwargs, **static_kwargs}
 
 
-def _make_entry(staged: ClosedJaxpr, out_tree, snapshots: ConstantSnapshots, types=None) -> _CacheEntry:
-    """Split off closed-over tracers as inputs, optimise, and prepare the compiled code."""
+def _make_entry(
+    staged: ClosedJaxpr, out_tree, snapshots: ConstantSnapshots, types=None, target=None
+) -> _CacheEntry:
+    """Split off closed-over tracers as inputs, optimise, and prepare the compiled code.
+
+    ``target`` is ``(xp, device, scalar_positions)`` for arguments of another array
+    library (``array_api.call_target``): the program is then written in Array API calls.
+    """
     jaxpr = staged.jaxpr
     traced_vars, traced_values, concrete_vars, concrete_values = [], [], [], []
     for var, value in zip(jaxpr.constvars, staged.consts, strict=True):
@@ -397,7 +413,12 @@ def _make_entry(staged: ClosedJaxpr, out_tree, snapshots: ConstantSnapshots, typ
     program = optimize(lifted)
     # A program closing over tracers is replayed on them (never run) and never cached:
     # compiling it would only cost time on every call of the enclosing transform.
-    executable = _CompiledOnDemand(program) if traced_values else compile_jaxpr(program)
+    if traced_values:
+        executable = _CompiledOnDemand(program)
+    elif target is not None:
+        executable = compile_array_api(program, target[0], target[1], scalar_inputs=target[2])
+    else:
+        executable = compile_jaxpr(program)
     return _CacheEntry(
         program,
         staged,

@@ -1,0 +1,351 @@
+"""The Array API lowerings of the primitives, keyed by primitive object.
+
+Each rule is ``rule(ctx, *args, **params) -> str``: the right-hand side of the statement
+computing the equation, in Array API standard calls on ``ctx.xp`` (see
+``array_api_writer.py``). Elementwise primitives whose implementation is a NumPy ufunc
+with a standard counterpart are lowered to it (``np.arctan`` -> ``atan``); the others
+are listed one by one. ``VIEWS`` holds the primitives whose result may share its
+operand's memory (the writer copies such a result before returning it if the operand
+is an input or a constant).
+
+Where the standard has a gap, a rule asks ``ctx.library`` for a library's own function
+(scatter-add with repeated indices on torch); elsewhere it raises ``NoArrayApiLowering``
+through ``unsupported``.
+
+Example:
+    >>> from minigrad.ops.elementwise import add_p
+    >>> array_api_lowering(add_p).__name__
+    'add_array_api'
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from minigrad.core.lowering import safe_identifier
+from minigrad.ops.complex_parts import imag_p, real_p
+from minigrad.ops.cumulative import cumsum_p
+from minigrad.ops.elementwise import cbrt_p, integer_pow_p, logistic_p
+from minigrad.ops.index import gather_p, numpy_index, scatter_add_p
+from minigrad.ops.linalg import einsum_p, matmul_p
+from minigrad.ops.operands import ELEMENTWISE_PRIMITIVES
+from minigrad.ops.reduce import argmax_p, argmin_p, reduce_max_p, reduce_min_p, reduce_prod_p
+from minigrad.ops.selection import convert_element_type_p, select_p, stop_gradient_p
+from minigrad.ops.shape import (
+    broadcast_to_p,
+    concatenate_p,
+    pad_p,
+    reduce_sum_p,
+    reshape_p,
+    slice_p,
+    transpose_p,
+)
+from minigrad.ops.sorting import argsort_p
+
+__all__ = ["ARRAY_API_LOWERINGS", "VIEWS", "array_api_lowering", "unsupported"]
+
+
+# NumPy ufuncs and the Array API standard function of the same meaning.
+_STANDARD_NAMES = {
+    np.add: "add", np.subtract: "subtract", np.multiply: "multiply", np.divide: "divide",
+    np.negative: "negative", np.power: "pow", np.maximum: "maximum", np.minimum: "minimum",
+    np.exp: "exp", np.log: "log", np.log1p: "log1p", np.expm1: "expm1", np.log2: "log2",
+    np.log10: "log10", np.sqrt: "sqrt", np.sin: "sin", np.cos: "cos", np.tan: "tan",
+    np.tanh: "tanh", np.arctan: "atan", np.absolute: "abs", np.sign: "sign", np.sinh: "sinh",
+    np.cosh: "cosh", np.arcsin: "asin", np.arccos: "acos", np.arcsinh: "asinh",
+    np.arccosh: "acosh", np.arctanh: "atanh", np.arctan2: "atan2", np.hypot: "hypot",
+    np.conjugate: "conj", np.square: "square", np.equal: "equal", np.not_equal: "not_equal",
+    np.less: "less", np.less_equal: "less_equal", np.greater: "greater",
+    np.greater_equal: "greater_equal", np.isfinite: "isfinite", np.isnan: "isnan",
+    np.isinf: "isinf", np.signbit: "signbit", np.bitwise_and: "bitwise_and",
+    np.bitwise_or: "bitwise_or", np.bitwise_xor: "bitwise_xor", np.invert: "bitwise_invert",
+    np.floor: "floor", np.ceil: "ceil", np.trunc: "trunc", np.rint: "round",
+    np.floor_divide: "floor_divide", np.remainder: "remainder", np.logaddexp: "logaddexp",
+    np.left_shift: "bitwise_left_shift", np.right_shift: "bitwise_right_shift",
+    np.nextafter: "nextafter",
+}  # fmt: skip
+
+
+def unsupported(ctx, what: str):
+    """The error for an equation this library cannot compute with the standard calls."""
+    return NotImplementedError(
+        f"jit: {ctx.primitive.name} {what} has no Array API lowering for {ctx.library} arrays; "
+        "compute this part on NumPy arrays (mg.device_get)."
+    )
+
+
+def _standard_call(function: str):
+    def standard_call(ctx, *args, **params):
+        return f"{ctx.xp}.{function}({', '.join(args)})"
+
+    standard_call.__name__ = f"{function}_array_api"
+    return standard_call
+
+
+ARRAY_API_LOWERINGS: dict = {}
+
+
+def array_api_lowering(primitive):
+    """The Array API lowering of ``primitive``, or None.
+
+    An elementwise primitive whose implementation is a NumPy ufunc with a standard
+    counterpart gets the standard call (found when first asked: primitives are declared
+    in many modules).
+    """
+    rule = ARRAY_API_LOWERINGS.get(primitive)
+    if rule is None and primitive in ELEMENTWISE_PRIMITIVES and isinstance(primitive.impl, np.ufunc):
+        function = _STANDARD_NAMES.get(primitive.impl)
+        if function is not None:
+            rule = ARRAY_API_LOWERINGS[primitive] = _standard_call(function)
+    return rule
+
+
+def _rule(primitive):
+    def register(rule):
+        ARRAY_API_LOWERINGS[primitive] = rule
+        return rule
+
+    return register
+
+
+VIEWS = frozenset(
+    {reshape_p, transpose_p, broadcast_to_p, slice_p, stop_gradient_p, gather_p, reduce_max_p, reduce_min_p}
+)
+
+
+@_rule(integer_pow_p)
+def integer_pow_array_api(ctx, x, *, y):
+    if y == 2:
+        return f"{x} * {x}"
+    if y < 0:
+        if ctx.out_avals[0].dtype.kind not in "fc":
+            raise unsupported(ctx, "with a negative exponent on integers")
+        return f"1 / ({x} ** {-int(y)})"
+    return f"{x} ** {int(y)}"
+
+
+@_rule(logistic_p)
+def logistic_array_api(ctx, x):
+    # As the NumPy implementation: exp of a non-positive number only, so it never overflows.
+    xp = ctx.xp
+    return f"(lambda e: {xp}.where({x} >= 0, 1 / (1 + e), e / (1 + e)))({xp}.exp(-{xp}.abs({x})))"
+
+
+@_rule(cbrt_p)
+def cbrt_array_api(ctx, x):
+    # Not in the standard: the real cube root from the sign and |x| ** (1/3).
+    return f"{ctx.xp}.sign({x}) * {ctx.xp}.abs({x}) ** (1 / 3)"
+
+
+@_rule(select_p)
+def select_array_api(ctx, cond, x, y):
+    return f"{ctx.xp}.where({cond}, {x}, {y})"
+
+
+@_rule(convert_element_type_p)
+def convert_array_api(ctx, x, *, new_dtype):
+    if ctx.in_avals[0].dtype.kind == "c" and np.dtype(new_dtype).kind != "c":
+        x = f"{ctx.xp}.real({x})"  # the real part, as the NumPy implementation
+    return f"{ctx.xp}.astype({x}, {ctx.dtype(new_dtype)})"
+
+
+@_rule(stop_gradient_p)
+def stop_gradient_array_api(ctx, x):
+    return x
+
+
+@_rule(reshape_p)
+def reshape_array_api(ctx, x, *, new_sizes):
+    return f"{ctx.xp}.reshape({x}, {tuple(new_sizes)!r})"
+
+
+@_rule(transpose_p)
+def transpose_array_api(ctx, x, *, permutation):
+    return f"{ctx.xp}.permute_dims({x}, {tuple(permutation)!r})"
+
+
+@_rule(broadcast_to_p)
+def broadcast_to_array_api(ctx, x, *, shape):
+    return f"{ctx.xp}.broadcast_to({x}, {tuple(shape)!r})"
+
+
+def _reduction(function: str, keeps_dtype: bool):
+    def reduction(ctx, x, *, axes):
+        if not axes:
+            return x if not keeps_dtype else f"{ctx.xp}.astype({x}, {ctx.dtype(ctx.out_avals[0].dtype)})"
+        dtype = f", dtype={ctx.dtype(ctx.out_avals[0].dtype)}" if keeps_dtype else ""
+        return f"{ctx.xp}.{function}({x}, axis={tuple(axes)!r}{dtype})"
+
+    reduction.__name__ = f"{function}_array_api"
+    return reduction
+
+
+ARRAY_API_LOWERINGS[reduce_sum_p] = _reduction("sum", True)
+ARRAY_API_LOWERINGS[reduce_prod_p] = _reduction("prod", True)
+ARRAY_API_LOWERINGS[reduce_max_p] = _reduction("max", False)
+ARRAY_API_LOWERINGS[reduce_min_p] = _reduction("min", False)
+
+
+def _arg_reduction(function: str):
+    def arg_reduction(ctx, x, *, axis):
+        return f"{ctx.xp}.astype({ctx.xp}.{function}({x}, axis={axis!r}), {ctx.dtype(np.int64)})"
+
+    arg_reduction.__name__ = f"{function}_array_api"
+    return arg_reduction
+
+
+ARRAY_API_LOWERINGS[argmax_p] = _arg_reduction("argmax")
+ARRAY_API_LOWERINGS[argmin_p] = _arg_reduction("argmin")
+
+
+@_rule(concatenate_p)
+def concatenate_array_api(ctx, *xs, axis):
+    return f"{ctx.xp}.concat([{', '.join(xs)}], axis={int(axis)})"
+
+
+@_rule(slice_p)
+def slice_array_api(ctx, x, *, starts, stops):
+    index = tuple(slice(a, b) for a, b in zip(starts, stops, strict=True))
+    return f"{x}[{ctx.constant(index, 'ix')}]"
+
+
+@_rule(cumsum_p)
+def cumsum_array_api(ctx, x, *, axis, reverse):
+    xp, dtype = ctx.xp, ctx.dtype(ctx.out_avals[0].dtype)
+    if not reverse:
+        return f"{xp}.cumulative_sum({x}, axis={int(axis)}, dtype={dtype})"
+    flipped = f"{xp}.flip({x}, axis={int(axis)})"
+    return f"{xp}.flip({xp}.cumulative_sum({flipped}, axis={int(axis)}, dtype={dtype}), axis={int(axis)})"
+
+
+@_rule(argsort_p)
+def argsort_array_api(ctx, x, *, axis, descending):
+    xp, index = ctx.xp, ctx.dtype(np.int64)
+    if not descending:
+        return f"{xp}.astype({xp}.argsort({x}, axis={int(axis)}, stable=True), {index})"
+    # As the NumPy implementation: ties keep their order (a stable sort of the reversed array).
+    size = ctx.in_avals[0].shape[axis]
+    order = f"{xp}.argsort({xp}.flip({x}, axis={int(axis)}), axis={int(axis)}, stable=True)"
+    return f"{xp}.astype({size - 1} - {xp}.flip({order}, axis={int(axis)}), {index})"
+
+
+ARRAY_API_LOWERINGS[real_p] = _standard_call("real")
+ARRAY_API_LOWERINGS[imag_p] = _standard_call("imag")
+
+
+@_rule(pad_p)
+def pad_array_api(ctx, x, *, widths):
+    # Not in the standard: zeros of the padded shape, with `x` assigned inside.
+    out = ctx.out_avals[0]
+    inside = tuple(slice(lo, size - hi) for (lo, hi), size in zip(widths, out.shape, strict=True))
+    zeros = f"{ctx.xp}.zeros({tuple(out.shape)!r}, dtype={ctx.dtype(out.dtype)}, device={ctx.constant(ctx.device, 'device')})"
+    return f"{ctx.constant(_set_items, 'set_items')}({zeros}, {ctx.constant(inside, 'ix')}, {x})"
+
+
+@_rule(einsum_p)
+def einsum_array_api(ctx, *operands, subscripts):
+    # Not in the standard: the library's own einsum where it has one (torch, CuPy).
+    if getattr(ctx.xp_module, "einsum", None) is None:
+        raise unsupported(ctx, f"({subscripts!r})")
+    return f"{ctx.xp}.einsum({subscripts!r}, {', '.join(operands)})"
+
+
+@_rule(matmul_p)
+def matmul_array_api(ctx, a, b):
+    return f"{ctx.xp}.matmul({a}, {b})"
+
+
+class _Source(str):
+    """An index array's name in the generated code (told apart from other entries)."""
+
+
+def _index_parts(indexer, arrays) -> tuple:
+    """The index tuple with each index array as its ``_Source`` name."""
+    return numpy_index(indexer, [_Source(a) for a in arrays])
+
+
+def _index_source(ctx, parts, ndim: int) -> str:
+    # The standard wants every axis indexed: a trailing `...` stands for the rest.
+    written = []
+    for part in parts:
+        if isinstance(part, _Source):
+            written.append(part)
+        elif isinstance(part, slice):
+            written.append(ctx.constant(part, "s"))
+        else:
+            written.append(repr(part))  # an int, or None for a new axis
+    if sum(part is not None for part in parts) < ndim:
+        written.append("...")
+    return "(" + "".join(part + ", " for part in written) + ")"
+
+
+_FULL = slice(None)
+
+
+@_rule(gather_p)
+def gather_array_api(ctx, x, *arrays, indexer):
+    parts = _index_parts(indexer, arrays)
+    sources = [i for i, part in enumerate(parts) if isinstance(part, _Source)]
+    if len(sources) == 1 and all(part == _FULL for part in parts if not isinstance(part, _Source)):
+        # One index array along one axis: the standard's `take` (libraries such as
+        # array-api-strict allow index arrays only next to integers).
+        axis = sources[0]
+        index = f"({parts[axis]} % {ctx.in_avals[0].shape[axis]})"  # negative indices count from the end
+        if ctx.in_avals[1].ndim != 1:
+            index = f"{ctx.xp}.reshape({index}, (-1,))"
+        taken = f"{ctx.xp}.take({x}, {index}, axis={axis})"
+        if ctx.in_avals[1].ndim == 1:
+            return taken
+        return f"{ctx.xp}.reshape({taken}, {tuple(ctx.out_avals[0].shape)!r})"
+    return f"{x}[{_index_source(ctx, parts, ctx.in_avals[0].ndim)}]"
+
+
+def _torch_scatter_add(zeros, index, updates):
+    """Scatter-add with repeated indices on torch: ``index_put_`` accumulates."""
+    return zeros.index_put_(index, updates, accumulate=True)
+
+
+def _set_items(zeros, index, updates):
+    """Scatter-add without array indices (no element is repeated): an assignment."""
+    zeros[index] = updates
+    return zeros
+
+
+@_rule(scatter_add_p)
+def scatter_add_array_api(ctx, updates, *arrays, indexer, shape):
+    zeros = (
+        f"{ctx.xp}.zeros({tuple(shape)!r}, dtype={ctx.dtype(ctx.out_avals[0].dtype)}, "
+        f"device={ctx.constant(ctx.device, 'device')})"
+    )
+    parts = _index_parts(indexer, arrays)
+    index = _index_source(ctx, parts, len(shape))
+    if not arrays:
+        return f"{ctx.constant(_set_items, 'set_items')}({zeros}, {index}, {updates})"
+    if ctx.library == "torch" and all(isinstance(part, _Source) for part in parts):
+        index = _index_source(ctx, parts, 0)  # index_put_ takes tensors only: no trailing `...`
+        return f"{ctx.constant(_torch_scatter_add, safe_identifier('torch_scatter_add'))}({zeros}, {index}, {updates})"
+    sources = [i for i, part in enumerate(parts) if isinstance(part, _Source)]
+    if len(sources) == 1 and all(part == _FULL for part in parts if not isinstance(part, _Source)):
+        # The standard fallback for one index array along one axis: a one-hot matrix
+        # (which index hits which position) contracted with the updates, so repeated
+        # indices add up.
+        axis, index, size = sources[0], parts[sources[0]], shape[sources[0]]
+        one_hot = _one_hot_source(ctx, index, size, ctx.in_avals[1].ndim, ctx.out_avals[0].dtype)
+        # Flatten the index axes of the updates to one, contract it, move the result's axis back.
+        updates_shape = ctx.in_avals[0].shape
+        index_ndim = ctx.in_avals[1].ndim
+        flat = (*updates_shape[:axis], -1, *updates_shape[axis + index_ndim :])
+        moved = f"{ctx.xp}.reshape({updates}, {flat!r})"
+        summed = f"{ctx.xp}.tensordot({one_hot}, {moved}, axes=([1], [{axis}]))"
+        permutation = (*range(1, axis + 1), 0, *range(axis + 1, len(shape)))
+        return f"{ctx.xp}.permute_dims({summed}, {permutation!r})"
+    raise unsupported(ctx, "with index arrays mixed with slices")
+
+
+def _one_hot_source(ctx, index, size: int, index_ndim: int, dtype) -> str:
+    xp = ctx.xp
+    flat = index if index_ndim == 1 else f"{xp}.reshape({index}, (-1,))"
+    flat = f"({flat} % {size})"  # negative indices count from the end
+    positions = f"{xp}.arange({size}, dtype={ctx.dtype(ctx.in_avals[1].dtype)}, device={ctx.constant(ctx.device, 'device')})"
+    hits = f"{xp}.reshape({positions}, ({size}, 1)) == {xp}.reshape({flat}, (1, -1))"
+    return f"{xp}.astype({hits}, {ctx.dtype(dtype)})"

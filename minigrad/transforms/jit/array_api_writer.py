@@ -1,0 +1,192 @@
+"""The second code writer: a program as Array API standard calls, for any array library.
+
+NumPy programs keep ``compiler.py`` (its ``out=`` buffer reuse is faster). For arrays of
+another library (``array_api.py`` finds it) this writer emits one statement per equation
+calling the library's Array API namespace, bound as ``_xp``: ``_xp.add(a, b)``,
+``_xp.reshape(a, (2, 3))``, ``_xp.sum(a, axis=(0,), dtype=_f64)``. Each primitive's
+Array API lowering is found by the primitive object (``array_api_lowering``,
+(``array_api_rules.py``) and has the form ``rule(ctx, *args, **params) -> str``, the
+right-hand side; ``ctx`` offers ``xp`` (the namespace's name in the code),
+``constant(value, hint)``, ``dtype(numpy_dtype)``, ``library``, ``in_avals`` and
+``out_avals``. A primitive without one is refused when the program is compiled, with
+an error naming the primitive and the library: nothing is silently computed in NumPy.
+
+Constants (closed-over arrays and literals) are moved to the arguments' device when the
+program is compiled, with their program dtype. Python numbers passed as arguments
+become 0-d arrays of the library on entry. Every result is an array of its own: one
+that is an input, a constant or a view of one is copied.
+
+Example (NumPy 2 is itself an Array API namespace; jit uses this writer for other libraries):
+    >>> import numpy as np
+    >>> from minigrad.core.ir import ShapedArray
+    >>> from minigrad.core.staging import stage_flat
+    >>> from minigrad.ops.elementwise import exp, mul
+    >>> program = stage_flat(lambda x: [mul(exp(x), 2.0)], [ShapedArray((3,), np.float64)])
+    >>> compiled = compile_array_api(program, np, "cpu")
+    >>> print(compiled.source)
+    def jitted(a):
+        b = _xp.exp(a)
+        c = _xp.multiply(b, _k0)
+        del b
+        return [c]
+    >>> compiled(np.zeros(3))
+    [array([2., 2., 2.])]
+"""
+
+from __future__ import annotations
+
+import keyword
+
+import numpy as np
+
+from minigrad.core.ir import ClosedJaxpr, Jaxpr, Literal, Var
+from minigrad.core.lowering import safe_identifier
+from minigrad.transforms.jit.array_api import library_dtype, library_name
+from minigrad.transforms.jit.array_api_rules import VIEWS, array_api_lowering
+from minigrad.transforms.jit.compiler import CompiledProgram, _define_functions, _variable_names
+
+__all__ = ["compile_array_api", "NoArrayApiLoweringError"]
+
+
+class NoArrayApiLoweringError(NotImplementedError):
+    """A program holds a primitive that has no Array API lowering."""
+
+
+class _ArrayApiWriter:
+    """Names, constants and the ``LoweringContext`` of the Array API lowerings."""
+
+    def __init__(self, xp, device):
+        self.xp_module, self.device = xp, device
+        self.library = library_name(xp)
+        self.xp = "_xp"
+        self.namespace = {"_xp": xp}
+        self.names: dict = {}
+        self.fresh_names = _variable_names()
+        self.constants: dict = {}
+        self.counters: dict = {}
+        self.held: list = []
+        self.primitive = None
+        self.in_avals: tuple = ()
+        self.out_avals: tuple = ()
+
+    def name(self, var) -> str:
+        found = self.names.get(var)
+        if found is None:
+            found = self.names[var] = next(self.fresh_names)
+        return found
+
+    def constant(self, value, hint: str = "k") -> str:
+        key = id(value)
+        found = self.constants.get(key)
+        if found is not None:
+            return found
+        base = safe_identifier(hint)
+        name = None
+        while name is None or name in self.namespace:
+            number = self.counters.get(base, 0)
+            self.counters[base] = number + 1
+            name = f"{base}{number}"
+        self.constants[key] = name
+        self.held.append(value)
+        self.namespace[name] = value
+        return name
+
+    def dtype(self, dtype) -> str:
+        """The name of the library's dtype for the NumPy dtype ``dtype``."""
+        dtype = np.dtype(dtype)
+        return self.constant(library_dtype(self.xp_module, dtype), dtype.name)
+
+    def array(self, value, dtype, hint: str = "k") -> str:
+        """``value`` (NumPy) as a constant array of the library, on the device, in ``dtype``."""
+        host = np.asarray(value, dtype=dtype)
+        moved = self.xp_module.asarray(host, dtype=library_dtype(self.xp_module, dtype), device=self.device)
+        return self.constant(moved, hint)
+
+    def atom(self, atom) -> str:
+        if type(atom) is Literal:
+            return self.array(atom.val, atom.aval.dtype)
+        return self.name(atom)
+
+
+def compile_array_api(
+    program: ClosedJaxpr | Jaxpr, xp, device, name: str = "jitted", scalar_inputs=()
+) -> CompiledProgram:
+    """Compile ``program`` to a Python function calling the Array API namespace ``xp``.
+
+    Args:
+      program: a ``ClosedJaxpr`` (its constants are moved to ``device`` now) or a
+        ``Jaxpr`` without constants.
+      xp: the Array API namespace (``array_api_compat.array_namespace(x)``).
+      device: the device of the arguments; constants are put there.
+      name: the generated function's name.
+      scalar_inputs: positions of inputs given as Python numbers (made 0-d arrays of
+        the library on entry).
+
+    Raises:
+      NoArrayApiLoweringError: a primitive of the program has no Array API lowering.
+    """
+    if isinstance(program, ClosedJaxpr):
+        jaxpr, consts = program.jaxpr, program.consts
+    else:
+        jaxpr, consts = program, ()
+    name = name if name.isidentifier() and not keyword.iskeyword(name) else safe_identifier(name)
+    writer = _ArrayApiWriter(xp, device)
+    shared = set()  # variables that are (views of) inputs or constants
+    for var, value in zip(jaxpr.constvars, consts, strict=True):
+        writer.names[var] = writer.array(value, var.aval.dtype, "c")
+        shared.add(var)
+    params = [writer.name(var) for var in jaxpr.invars]
+    shared.update(jaxpr.invars)
+    body = []
+    for position in scalar_inputs:
+        var = jaxpr.invars[position]
+        body.append(
+            f"{params[position]} = _xp.asarray({params[position]}, dtype={writer.dtype(var.aval.dtype)}, "
+            f"device={writer.constant(device, 'device')})"
+        )
+    last_use = {}
+    for i, eqn in enumerate(jaxpr.eqns):
+        for atom in eqn.invars:
+            if type(atom) is Var:
+                last_use[atom] = i
+    for atom in jaxpr.outvars:
+        if type(atom) is Var:
+            last_use[atom] = len(jaxpr.eqns)
+    kept = {*jaxpr.invars, *jaxpr.constvars}
+    for i, eqn in enumerate(jaxpr.eqns):
+        rule = array_api_lowering(eqn.primitive)
+        if rule is None:
+            raise NoArrayApiLoweringError(
+                f"jit: the primitive {eqn.primitive.name!r} has no Array API lowering, so this "
+                f"program cannot run on {writer.library} arrays. Compute this part on NumPy "
+                "arrays (mg.device_get), or give the primitive an Array API lowering."
+            )
+        args = [writer.atom(atom) for atom in eqn.invars]
+        outs = [writer.name(var) for var in eqn.outvars]
+        writer.primitive = eqn.primitive
+        writer.in_avals = tuple(atom.aval for atom in eqn.invars)
+        writer.out_avals = tuple(var.aval for var in eqn.outvars)
+        source = rule(writer, *args, **eqn.params)
+        target = "".join(o + ", " for o in outs) if eqn.primitive.multiple_results else outs[0]
+        body.append(f"{target} = {source}")
+        if eqn.primitive in VIEWS and eqn.invars and eqn.invars[0] in shared:
+            shared.update(eqn.outvars)
+        dead = [
+            writer.name(var)
+            for var in (*dict.fromkeys(a for a in eqn.invars if type(a) is Var), *eqn.outvars)
+            if last_use.get(var, -1) <= i and var not in kept
+        ]
+        if dead:
+            body.append(f"del {', '.join(dead)}")
+    results, returned = [], set()
+    for atom in jaxpr.outvars:
+        if type(atom) is Literal:
+            results.append(f"_xp.asarray({writer.atom(atom)}, copy=True)")
+        elif atom in shared or atom in returned:
+            results.append(f"_xp.asarray({writer.name(atom)}, copy=True)")
+        else:
+            results.append(writer.name(atom))
+            returned.add(atom)
+    body.append(f"return [{', '.join(results)}]")
+    source = f"def {name}({', '.join(params)}):\n" + "".join(f"    {line}\n" for line in body)
+    return CompiledProgram(_define_functions(name, [source], source, writer.namespace), source)
