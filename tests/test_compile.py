@@ -6,6 +6,7 @@ import gc
 import linecache
 import re
 import traceback
+import warnings
 
 import numpy as np
 import pytest
@@ -470,3 +471,14 @@ def test_equal_scalar_literals_share_one_name_and_signed_zeros_stay_apart():
     assert len(set(re.findall(r"_k\d+", compiled.source))) == 3
     for got, expected in zip(compiled(x), f(x), strict=True):
         np.testing.assert_array_equal(np.signbit(got), np.signbit(expected))
+
+
+def test_maximum_and_minimum_name_their_out_argument():
+    # NumPy 2.4 deprecates a positional `out` for these two ufuncs (only these two).
+    f = mg.jit(lambda x: mnp.maximum(mnp.minimum(x * 2.0, 3.0), -1.0) * 2.0)
+    x = np.arange(4.0)
+    source = f.lower(x).source
+    assert "_minimum(b, _k1, out=b)" in source and "_maximum(b, _k2, out=b)" in source
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        np.testing.assert_array_equal(f(x), [0.0, 4.0, 6.0, 6.0])

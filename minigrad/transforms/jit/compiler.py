@@ -75,6 +75,10 @@ _NAMESPACE = {"_own": _own, "_writable": _writable, "_array": np.array, "_asarra
 _PASSED_VALUES = "_live"  # the list that carries variables from one part to the next
 
 
+# Ufuncs whose `out` must be passed by keyword (a positional one is deprecated).
+_KEYWORD_OUT_UFUNCS = frozenset((np.maximum, np.minimum))
+
+
 class CompiledProgram:
     """A compiled program: call it with the program's inputs; ``source`` is its code."""
 
@@ -212,8 +216,10 @@ class _Writer:
         if position is not None:
             # `out` passed by position (the argument after the operands): CPython
             # compiles a call without keywords about a quarter faster, which counts in a
-            # program of 200,000 statements.
-            return Code(f"{function}({', '.join(args)}, {args[position]})", FRESH, written_operand=position)
+            # program of 200,000 statements. NumPy 2.4 deprecates a positional `out` for
+            # maximum and minimum only, so those two name it.
+            out = f"out={args[position]}" if ufunc in _KEYWORD_OUT_UFUNCS else args[position]
+            return Code(f"{function}({', '.join(args)}, {out})", FRESH, written_operand=position)
         if operator is not None:
             return Code(operator.format(*args), FRESH)
         return Code(f"{function}({', '.join(args)})", FRESH)
