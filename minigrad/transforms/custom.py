@@ -455,22 +455,12 @@ class custom_vjp:  # noqa: N801 - the name users know from JAX
 
     def _static_arguments(self, args) -> dict:
         """The ``nondiff_argnums`` arguments by position, checked not to be traced."""
-        static = {}
-        for argnum in self.nondiff_argnums:
-            if not -len(args) <= argnum < len(args):
-                raise ValueError(
-                    f"custom_vjp: nondiff_argnums={self.nondiff_argnums} does not fit a call with "
-                    f"{len(args)} arguments."
-                )
-            value = args[argnum]
-            if any(isinstance(leaf, Tracer) for leaf in tree_leaves(value)):
-                raise TypeError(
-                    f"custom_vjp: argument {argnum % len(args)} is in nondiff_argnums but is a traced "
-                    "array. nondiff_argnums is for static values (numbers, strings, functions); pass "
-                    "arrays as ordinary arguments and return None as their cotangent from bwd."
-                )
-            static[argnum % len(args)] = value
-        return static
+        return nondiff_arguments(
+            "custom_vjp",
+            self.nondiff_argnums,
+            args,
+            "pass arrays as ordinary arguments and return None as their cotangent from bwd.",
+        )
 
 
 def _resolve_kwargs(fun, args, kwargs) -> tuple:
@@ -530,3 +520,29 @@ def _call_bwd(bwd, in_tree, out_tree, res_tree, arg_avals, residuals, out_cts) -
                 )
             cts.append(ct_leaf)
     return cts
+
+
+def nondiff_arguments(construct: str, nondiff_argnums, args, advice: str) -> dict:
+    """The ``nondiff_argnums`` arguments of a call by position, checked not to be traced.
+
+    Shared by ``custom_vjp`` and ``custom_jvp``; ``advice`` ends the error for a traced one.
+
+    Example:
+      >>> nondiff_arguments("custom_vjp", (1,), (2.0, "mode"), "")
+      {1: 'mode'}
+    """
+    static = {}
+    for argnum in nondiff_argnums:
+        if not -len(args) <= argnum < len(args):
+            raise ValueError(
+                f"{construct}: nondiff_argnums={nondiff_argnums} does not fit a call with "
+                f"{len(args)} arguments."
+            )
+        value = args[argnum]
+        if any(isinstance(leaf, Tracer) for leaf in tree_leaves(value)):
+            raise TypeError(
+                f"{construct}: argument {argnum % len(args)} is in nondiff_argnums but is a traced "
+                f"array. nondiff_argnums is for static values (numbers, strings, functions); {advice}"
+            )
+        static[argnum % len(args)] = value
+    return static

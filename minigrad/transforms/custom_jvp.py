@@ -50,7 +50,7 @@ from minigrad.transforms.api_util import (
     merge_arguments,
 )
 from minigrad.transforms.batching import vmap
-from minigrad.transforms.custom import _resolve_kwargs
+from minigrad.transforms.custom import _resolve_kwargs, nondiff_arguments
 from minigrad.tree import tree_flatten, tree_leaves, tree_unflatten
 
 __all__ = ["custom_jvp", "custom_jvp_call_p", "CUSTOM_JVP_CLOSURE_MESSAGE"]
@@ -213,20 +213,7 @@ class custom_jvp:  # noqa: N801 - the name users know from JAX
 
 def _static_arguments(nondiff_argnums, args) -> dict:
     """The ``nondiff_argnums`` arguments by position, checked not to be traced."""
-    static = {}
-    for argnum in nondiff_argnums:
-        if not -len(args) <= argnum < len(args):
-            raise ValueError(
-                f"custom_jvp: nondiff_argnums={nondiff_argnums} does not fit a call with {len(args)} arguments."
-            )
-        value = args[argnum]
-        if any(isinstance(leaf, Tracer) for leaf in tree_leaves(value)):
-            raise TypeError(
-                f"custom_jvp: argument {argnum % len(args)} is in nondiff_argnums but is a traced "
-                "array. nondiff_argnums is for static values (numbers, strings, functions); pass "
-                "arrays as ordinary arguments."
-            )
-        static[argnum % len(args)] = value
+    static = nondiff_arguments("custom_jvp", nondiff_argnums, args, "pass arrays as ordinary arguments.")
     return dict(sorted(static.items()))
 
 

@@ -43,7 +43,12 @@ from minigrad.core.ir import ClosedJaxpr, Jaxpr, Literal, Var
 from minigrad.core.lowering import safe_identifier
 from minigrad.transforms.jit.array_api import library_dtype, library_name
 from minigrad.transforms.jit.array_api_rules import VIEWS, array_api_lowering
-from minigrad.transforms.jit.compiler import CompiledProgram, _define_functions, _variable_names
+from minigrad.transforms.jit.compiler import (
+    CompiledProgram,
+    _define_functions,
+    _variable_names,
+    numbered_name,
+)
 
 __all__ = ["compile_array_api", "NoArrayApiLoweringError"]
 
@@ -80,12 +85,7 @@ class _ArrayApiWriter:
         found = self.constants.get(key)
         if found is not None:
             return found
-        base = safe_identifier(hint)
-        name = None
-        while name is None or name in self.namespace:
-            number = self.counters.get(base, 0)
-            self.counters[base] = number + 1
-            name = f"{base}{number}"
+        name = numbered_name(safe_identifier(hint), self.namespace, self.counters)
         self.constants[key] = name
         self.held.append(value)
         self.namespace[name] = value

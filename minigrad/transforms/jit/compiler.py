@@ -95,6 +95,21 @@ class CompiledProgram:
         return f"CompiledProgram(\n{self.source})"
 
 
+def numbered_name(base: str, namespace: dict, counters: dict) -> str:
+    """``base`` with the next number that no name in ``namespace`` has (``_k0``, ``_k1``).
+
+    Example:
+      >>> numbered_name("_k", {"_k0": 1}, {})
+      '_k1'
+    """
+    while True:
+        number = counters.get(base, 0)
+        counters[base] = number + 1
+        name = f"{base}{number}"
+        if name not in namespace:
+            return name
+
+
 def _variable_names():
     """The program printer's names (``fresh_names``), with ``_`` after a Python keyword.
 
@@ -170,11 +185,8 @@ class _Writer:
         if found is not None:
             return found
         base = safe_identifier(hint)
-        name = base if callable(value) and base not in self.namespace else None
-        while name is None or name in self.namespace:
-            number = self.counters.get(base, 0)
-            self.counters[base] = number + 1
-            name = f"{base}{number}"
+        plain = callable(value) and base not in self.namespace
+        name = base if plain else numbered_name(base, self.namespace, self.counters)
         self.constants[key] = name
         self.held.append(value)
         self.namespace[name] = value
