@@ -4,6 +4,7 @@ of the neural models beat counted bigrams, checkpoints load back, plots are draw
 import collections
 import math
 import re
+import sys
 
 import numpy as np
 import pytest
@@ -77,14 +78,28 @@ def test_low_temperature_samples_are_more_likely_names():
     assert mean_loss(cold) < mean_loss(hot)
 
 
-def test_plot_and_progress(tmp_path, capsys):
+def test_progress(capsys):
+    names.main(["--model", "bigram", "--steps", "40", "--report-every", "20", "--no-save"])
+    out = capsys.readouterr().out
+    assert re.search(r"^step    20/40  train \d\.\d{4}  val \d\.\d{4} nats/char", out, re.MULTILINE)
+
+
+def test_plot(tmp_path):
+    pytest.importorskip("matplotlib")  # an optional extra (examples); CI installs it
     plot = tmp_path / "curves.png"
     names.main(
         ["--model", "bigram", "--steps", "40", "--report-every", "20", "--no-save", "--plot", str(plot)]
     )
-    out = capsys.readouterr().out
-    assert re.search(r"^step    20/40  train \d\.\d{4}  val \d\.\d{4} nats/char", out, re.MULTILINE)
     assert plot.exists() and plot.read_bytes()[:4] == b"\x89PNG"
+
+
+def test_missing_matplotlib_is_a_usage_error_before_training(monkeypatch, capsys):
+    monkeypatch.setitem(sys.modules, "matplotlib", None)  # makes `import matplotlib` fail
+    with pytest.raises(SystemExit) as exit_info:
+        names.main(["--model", "bigram", "--steps", "40", "--no-save", "--plot", "curves.png"])
+    assert exit_info.value.code == 2
+    captured = capsys.readouterr()
+    assert "matplotlib" in captured.err and "step" not in captured.out
 
 
 def test_encode_names_marks_the_real_targets():

@@ -23,7 +23,7 @@ import numpy as np
 import minigrad as mg
 import minigrad.random as mr
 from minigrad import datasets, io, nn, optim
-from minigrad.examples.flags import int_at_least, positive_float
+from minigrad.examples.flags import check_matplotlib, int_at_least, positive_float
 from minigrad.examples.name_models import MODELS, encode_names, make_model
 
 __all__ = ["main", "load_data", "count_bigram_loss", "train", "evaluate", "sample", "NameData", "Curves"]
@@ -291,10 +291,11 @@ def main(argv=None) -> dict:
       >>> sorted(result)
       ['bigram_train', 'bigram_val', 'samples', 'test', 'train', 'val']
     """
-    args = _parser().parse_args(argv)
+    parser = _parser()
+    args = parser.parse_args(argv)
+    if args.plot:
+        check_matplotlib(parser)  # a usage error before training, as every example gives
     plt = _matplotlib() if args.plot else None
-    if args.plot and plt is None:
-        print("--plot needs matplotlib (pip install matplotlib); no plot will be written.")
     data = load_data()
     params = _load_checkpoint(args.load, args, data) if args.load else None
     steps, batch_size, lr = DEFAULTS[args.model]
