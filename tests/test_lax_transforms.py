@@ -62,12 +62,13 @@ def _cell(h, xi):
     return mnp.tanh(W @ h + xi * U)
 
 
-def scan_lax(x):
-    def step(h, xi):
-        h = _cell(h, xi)
-        return h, h.sum() * xi
+def _step(h, xi):
+    h = _cell(h, xi)
+    return h, h.sum() * xi
 
-    h, ys = lax.scan(step, mnp.ones(3) * 0.1, x)
+
+def scan_lax(x):
+    h, ys = lax.scan(_step, mnp.ones(3) * 0.1, x)
     return (h * h).sum() + (ys * ys).sum()
 
 
@@ -77,6 +78,12 @@ def scan_ref(x):
         h = _cell(h, x[i])
         ys.append(h.sum() * x[i])
     return (h * h).sum() + sum(y * y for y in ys)
+
+
+def scan_unrolled_lax(x):
+    # Two steps per turn over three: one turn and a remainder.
+    h, ys = lax.scan(_step, mnp.ones(3) * 0.1, x, unroll=2)
+    return (h * h).sum() + (ys * ys).sum()
 
 
 def scan_reverse_lax(x):
@@ -105,6 +112,10 @@ def checkpointed_scan_ref(x):
 
 def fori_lax(x):
     return lax.fori_loop(0, 4, lambda i, v: mnp.sin(v) * 1.1 + i * 0.1, x).sum()
+
+
+def fori_unrolled_lax(x):
+    return lax.fori_loop(0, 4, lambda i, v: mnp.sin(v) * 1.1 + i * 0.1, x, unroll=3).sum()
 
 
 def fori_ref(x):
@@ -164,9 +175,11 @@ CASES = {
     "cond_shared_predicate": (cond_shared_lax, cond_shared_ref),
     "switch": (switch_lax, switch_ref),
     "scan": (scan_lax, scan_ref),
+    "scan_unrolled": (scan_unrolled_lax, scan_ref),
     "scan_reverse": (scan_reverse_lax, scan_reverse_ref),
     "scan_checkpointed_body": (checkpointed_scan_lax, checkpointed_scan_ref),
     "fori_loop": (fori_lax, fori_ref),
+    "fori_loop_unrolled": (fori_unrolled_lax, fori_ref),
     "fori_loop_traced_bound": (fori_traced_lax, fori_traced_ref),
     "while_loop": (while_lax, while_ref),
     "map": (map_lax, map_ref),

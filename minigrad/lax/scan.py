@@ -3,7 +3,10 @@
 ``scan_p`` holds the loop body as a program (constants, carry, one slice of ``xs`` in;
 the new carry and one slice of ``ys`` out), so a program with a loop of a million steps
 has the size of one step. Eagerly and under ``jit`` the body is compiled once and called
-by a Python loop; nothing is unrolled.
+by a Python loop. With ``unroll=k`` (a parameter of the equation) each turn of that loop
+calls one compiled function holding ``k`` copies of the body, and a remainder of
+``length % k`` steps runs the single-step body: fewer Python calls per step, the same
+results, and the program stays one equation.
 
 Every transform maps the body:
 
@@ -63,13 +66,29 @@ __all__ = ["scan_p", "scan", "map", "bind_scan", "run_scan", "split_groups", "st
 scan_p = Primitive("scan", multiple_results=True)
 
 
-def run_scan(body, num_consts, num_carry, length, reverse, y_avals, *args):
-    """The loop: call the compiled ``body`` once per step, stacking its ``ys``."""
+def run_scan(body, unrolled, unroll, num_consts, num_carry, length, reverse, y_avals, *args):
+    """The loop: call the compiled ``body`` once per step, stacking its ``ys``.
+
+    ``unrolled`` (with ``unroll > 1``) runs ``unroll`` steps per call: it takes the
+    constants, the carry, then each step's slices of ``xs`` in turn, and returns the
+    carry, then each step's ``ys`` in turn. The steps it does not cover run ``body``.
+    """
     consts = args[:num_consts]
     carry = list(args[num_consts : num_consts + num_carry])
     xs = args[num_consts + num_carry :]
     ys = [np.empty((length, *aval.shape), aval.dtype) for aval in y_avals]
-    for i in range(length - 1, -1, -1) if reverse else range(length):
+    order = range(length - 1, -1, -1) if reverse else range(length)
+    covered = length - length % unroll if unroll > 1 else 0
+    num_ys = len(ys)
+    for start in range(0, covered, unroll):
+        steps = order[start : start + unroll]
+        outs = unrolled(*consts, *carry, *(x[i, ...] for i in steps for x in xs))
+        carry = outs[:num_carry]
+        for k, i in enumerate(steps):
+            first = num_carry + k * num_ys
+            for stack, y in zip(ys, outs[first : first + num_ys], strict=True):
+                stack[i] = y
+    for i in order[covered:]:
         outs = body(*consts, *carry, *(x[i, ...] for x in xs))
         carry = outs[:num_carry]
         for stack, y in zip(ys, outs[num_carry:], strict=True):
@@ -79,19 +98,70 @@ def run_scan(body, num_consts, num_carry, length, reverse, y_avals, *args):
     return [*carry, *ys]
 
 
+@functools.lru_cache(maxsize=256)
+def unrolled_body(jaxpr: Jaxpr, num_consts: int, num_carry: int, steps: int) -> Program:
+    """``steps`` copies of a scan body in a row, as one program.
+
+    Inputs: the constants, the carry, then each step's slices of ``xs`` in turn.
+    Outputs: the final carry, then each step's ``ys`` in turn.
+
+    Example:
+      >>> import numpy as np
+      >>> import minigrad.numpy as mnp
+      >>> f64 = ShapedArray((), np.float64)
+      >>> body = stage_program(lambda c, x: [c * x, mnp.sin(c)], [f64, f64]).jaxpr
+      >>> [eqn.primitive.name for eqn in unrolled_body(body, 0, 1, 2).jaxpr.eqns]
+      ['mul', 'sin', 'mul', 'sin']
+    """
+    in_avals = jaxpr.in_avals
+    consts_and_carry = in_avals[: num_consts + num_carry]
+    x_avals = in_avals[num_consts + num_carry :]
+
+    def several_steps(*args):
+        consts = args[:num_consts]
+        carry = args[num_consts : num_consts + num_carry]
+        xs = args[num_consts + num_carry :]
+        ys = []
+        for k in range(steps):
+            outs = run(jaxpr, *consts, *carry, *xs[k * len(x_avals) : (k + 1) * len(x_avals)])
+            carry = outs[:num_carry]
+            ys.extend(outs[num_carry:])
+        return [*carry, *ys]
+
+    return stage_program(several_steps, [*consts_and_carry, *x_avals * steps])
+
+
+def _loop(jaxpr, num_consts, num_carry, length, reverse, unroll):
+    """``run_scan`` with everything but the operands bound: the compiled body and, when
+    unrolling, the compiled body of ``unroll`` steps (its constants bound too)."""
+    unrolled = None
+    if unroll > 1:
+        program = unrolled_body(jaxpr, num_consts, num_carry, unroll)
+        unrolled = functools.partial(compiled(program.jaxpr), *program.consts)
+    return functools.partial(
+        run_scan,
+        compiled(jaxpr),
+        unrolled,
+        unroll,
+        num_consts,
+        num_carry,
+        length,
+        reverse,
+        _ys_avals(jaxpr, num_carry),
+    )
+
+
 def _ys_avals(jaxpr: Jaxpr, num_carry: int) -> list[ShapedArray]:
     return jaxpr.out_avals[num_carry:]
 
 
 @scan_p.def_impl
-def scan_impl(*args, jaxpr, num_consts, num_carry, length, reverse, _residuals):
-    return run_scan(
-        compiled(jaxpr), num_consts, num_carry, length, reverse, _ys_avals(jaxpr, num_carry), *args
-    )
+def scan_impl(*args, jaxpr, num_consts, num_carry, length, reverse, unroll, _residuals):
+    return _loop(jaxpr, num_consts, num_carry, length, reverse, unroll)(*args)
 
 
 @scan_p.def_shape_rule
-def scan_shape_rule(*avals, jaxpr, num_consts, num_carry, length, reverse, _residuals):
+def scan_shape_rule(*avals, jaxpr, num_consts, num_carry, length, reverse, unroll, _residuals):
     split = num_consts + num_carry
     xs = avals[split:]
     for aval in xs:
@@ -105,19 +175,19 @@ def scan_shape_rule(*avals, jaxpr, num_consts, num_carry, length, reverse, _resi
 
 
 @scan_p.def_lowering
-def scan_lowering(ctx, *args, jaxpr, num_consts, num_carry, length, reverse, _residuals):
-    # A real loop over the body compiled once; the generated code calls it.
-    loop = functools.partial(
-        run_scan, compiled(jaxpr), num_consts, num_carry, length, reverse, _ys_avals(jaxpr, num_carry)
-    )
+def scan_lowering(ctx, *args, jaxpr, num_consts, num_carry, length, reverse, unroll, _residuals):
+    # A real loop over the body compiled once (and over ``unroll`` copies of it, compiled
+    # as one function); the generated code calls it.
+    loop = _loop(jaxpr, num_consts, num_carry, length, reverse, unroll)
     return Code(f"{ctx.constant(loop, 'scan')}({', '.join(args)})", UNKNOWN)
 
 
-def bind_scan(args, *, jaxpr, num_consts, num_carry, length, reverse) -> list:
+def bind_scan(args, *, jaxpr, num_consts, num_carry, length, reverse, unroll=1) -> list:
     """Bind ``scan_p``; under a recording transform, keep the residuals its VJP reads.
 
     Returns the body's outputs only (carry, then stacked ``ys``).
     """
+    unroll = max(1, min(unroll, length))
     if is_recorded(args):
         lin = linearize(jaxpr, num_consts, num_carry)
         outs = bind(
@@ -128,6 +198,7 @@ def bind_scan(args, *, jaxpr, num_consts, num_carry, length, reverse) -> list:
             num_carry=num_carry,
             length=length,
             reverse=reverse,
+            unroll=unroll,
             _residuals=lin,
         )
         return outs[: lin.num_out]
@@ -139,6 +210,7 @@ def bind_scan(args, *, jaxpr, num_consts, num_carry, length, reverse) -> list:
         num_carry=num_carry,
         length=length,
         reverse=reverse,
+        unroll=unroll,
         _residuals=None,
     )
 
@@ -210,9 +282,9 @@ def split_groups(values, sizes) -> list[list]:
 
 
 @scan_p.def_vjp_all
-def scan_vjp(wanted, cts, ans, *primals, jaxpr, num_consts, num_carry, length, reverse, _residuals):
+def scan_vjp(wanted, cts, ans, *primals, jaxpr, num_consts, num_carry, length, reverse, unroll, _residuals):
     lin = _residuals
-    params = dict(num_consts=num_consts, num_carry=num_carry, length=length, reverse=reverse)
+    params = dict(num_consts=num_consts, num_carry=num_carry, length=length, reverse=reverse, unroll=unroll)
     if lin is None:
         # Replayed from a staged program: run forward again, keeping the residuals.
         lin = linearize(jaxpr, num_consts, num_carry)
@@ -244,6 +316,7 @@ def scan_vjp(wanted, cts, ans, *primals, jaxpr, num_consts, num_carry, length, r
         num_carry=len(float_carry) + len(float_consts),
         length=length,
         reverse=not reverse,
+        unroll=unroll,
     )
     ct_carry, ct_consts, ct_xs = split_groups(outs, [len(float_carry), len(float_consts)])
     result = [None] * len(primals)
@@ -304,7 +377,7 @@ def _jvp_body(jaxpr: Jaxpr, num_consts: int, num_carry: int, tangent_consts: tup
 
 
 @scan_p.def_jvp
-def scan_jvp(primals, tangents, ans, *, jaxpr, num_consts, num_carry, length, reverse, _residuals):
+def scan_jvp(primals, tangents, ans, *, jaxpr, num_consts, num_carry, length, reverse, unroll, _residuals):
     consts, carry, xs = split_groups(primals, [num_consts, num_carry])
     c_dot, k_dot, x_dot = split_groups(tangents, [num_consts, num_carry])
     tangent_consts = tuple(i for i, t in enumerate(c_dot) if t is not None)
@@ -327,6 +400,7 @@ def scan_jvp(primals, tangents, ans, *, jaxpr, num_consts, num_carry, length, re
         num_carry=num_carry + len(float_carry),
         length=length,
         reverse=reverse,
+        unroll=unroll,
     )
     float_out = float_positions(jaxpr.outvars)
     out_tangents = [None] * len(jaxpr.outvars)
@@ -345,7 +419,7 @@ def scan_jvp(primals, tangents, ans, *, jaxpr, num_consts, num_carry, length, re
 
 
 @scan_p.def_batch
-def scan_batch(args, dims, *, jaxpr, num_consts, num_carry, length, reverse, _residuals):
+def scan_batch(args, dims, *, jaxpr, num_consts, num_carry, length, reverse, unroll, _residuals):
     size = batch_size(args, dims)
     consts, carry, xs = split_groups(args, [num_consts, num_carry])
     const_dims, carry_dims, xs_dims = split_groups(dims, [num_consts, num_carry])
@@ -373,6 +447,7 @@ def scan_batch(args, dims, *, jaxpr, num_consts, num_carry, length, reverse, _re
         num_carry=num_carry,
         length=length,
         reverse=reverse,
+        unroll=unroll,
     )
     out_dims = [0 if b else None for b in carry_batched] + [1 if b else None for b in out_batched[num_carry:]]
     return outs, out_dims
@@ -402,6 +477,18 @@ def _scan_length(xs_leaves, length) -> int:
     if not sizes:
         raise ValueError("scan: with xs=None (or no arrays in xs), give the number of steps as length=.")
     return sizes.pop()
+
+
+def _steps_per_turn(unroll, length: int) -> int:
+    """``scan``'s ``unroll`` argument as a number of steps (JAX's meaning of True/False)."""
+    if isinstance(unroll, (bool, np.bool_)):
+        return max(length, 1) if unroll else 1
+    if not isinstance(unroll, (int, np.integer)) or unroll < 1:
+        raise TypeError(
+            f"scan: unroll must be a positive int (steps per turn of the loop) or a bool (True: "
+            f"all {length} steps), got {unroll!r}."
+        )
+    return int(unroll)
 
 
 def _stage_step(construct, f, init_tree, carry_avals, xs_tree, x_avals):
@@ -490,7 +577,10 @@ def scan(f, init, xs=None, length=None, reverse=False, unroll=1):
       xs: a pytree of arrays with a common leading axis, or None (then give ``length``).
       length: the number of steps, when ``xs`` has no arrays.
       reverse: run from the last slice to the first (``ys`` stay aligned with ``xs``).
-      unroll: accepted for compatibility with JAX; loops are never unrolled here.
+      unroll: how many steps each turn of the compiled loop runs (a positive int;
+        ``True`` for all of them, ``False`` for 1). The results are the same for every
+        value; larger ones trade compile time for fewer Python calls per step. Every
+        transform keeps it (the backward scan of ``grad`` unrolls alike).
 
     Returns:
       ``(carry, ys)``: the final carry and the ``y`` of every step stacked on axis 0.
@@ -504,12 +594,10 @@ def scan(f, init, xs=None, length=None, reverse=False, unroll=1):
       >>> carry, ys
       (array(6.), array([0., 2., 6.]))
     """
-    if isinstance(unroll, bool) or not isinstance(unroll, (int, np.integer)) or unroll < 1:
-        if not isinstance(unroll, bool):
-            raise TypeError(f"scan: unroll must be a positive int or a bool, got {unroll!r}.")
     init_leaves, init_avals, init_tree = flatten_inputs("scan", init, "init")
     xs_leaves, xs_tree = flatten_arguments("scan", xs, "xs")
     length = _scan_length(xs_leaves, length)
+    unroll = _steps_per_turn(unroll, length)
     x_avals = [ShapedArray(get_aval(x).shape[1:], get_aval(x).dtype) for x in xs_leaves]
     program, ys_tree, carry_avals = stage_body("scan", f, init_tree, init_avals, xs_tree, x_avals)
     carry = cast_carry([np.asarray(x) if not hasattr(x, "shape") else x for x in init_leaves], carry_avals)
@@ -520,6 +608,7 @@ def scan(f, init, xs=None, length=None, reverse=False, unroll=1):
         num_carry=len(carry),
         length=length,
         reverse=bool(reverse),
+        unroll=unroll,
     )
     return tree_unflatten(init_tree, outs[: len(carry)]), tree_unflatten(ys_tree, outs[len(carry) :])
 
