@@ -10,7 +10,8 @@ import minigrad as mg
 import minigrad.numpy as mnp
 from minigrad import lax
 from minigrad.core.ir import ShapedArray
-from minigrad.lax.scan import run_scan, scan_p, unrolled_body
+from minigrad.lax.scan import scan_p
+from minigrad.lax.scan_loop import run_scan, unrolled_body
 from minigrad.lax.subprograms import stage_program
 
 W = np.array([[0.5, -0.3, 0.2], [0.1, 0.4, -0.6], [-0.2, 0.3, 0.1]])

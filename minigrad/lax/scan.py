@@ -44,11 +44,11 @@ from minigrad.core.lowering import UNKNOWN, Code
 from minigrad.core.primitive import Primitive
 from minigrad.core.trace import bind, get_aval
 from minigrad.lax.residuals import Linearized, backward_step, float_positions, linearize
+from minigrad.lax.scan_loop import scan_loop
 from minigrad.lax.subprograms import (
     Program,
     batch_program,
     check_operand_types,
-    compiled,
     describe_types,
     is_recorded,
     run,
@@ -61,94 +61,9 @@ from minigrad.transforms.api_util import flatten_arguments, flatten_inputs, inst
 from minigrad.transforms.forward import jvp
 from minigrad.tree import tree_flatten, tree_unflatten
 
-__all__ = ["scan_p", "scan", "map", "bind_scan", "run_scan", "split_groups", "stage_body", "cast_carry"]
+__all__ = ["scan_p", "scan", "map", "bind_scan", "split_groups", "stage_body", "cast_carry"]
 
 scan_p = Primitive("scan", multiple_results=True)
-
-
-def run_scan(body, unrolled, unroll, num_consts, num_carry, length, reverse, y_avals, *args):
-    """The loop: call the compiled ``body`` once per step, stacking its ``ys``.
-
-    ``unrolled`` (with ``unroll > 1``) runs ``unroll`` steps per call: it takes the
-    constants, the carry, then each step's slices of ``xs`` in turn, and returns the
-    carry, then each step's ``ys`` in turn. The steps it does not cover run ``body``.
-    """
-    consts = args[:num_consts]
-    carry = list(args[num_consts : num_consts + num_carry])
-    xs = args[num_consts + num_carry :]
-    ys = [np.empty((length, *aval.shape), aval.dtype) for aval in y_avals]
-    order = range(length - 1, -1, -1) if reverse else range(length)
-    covered = length - length % unroll if unroll > 1 else 0
-    num_ys = len(ys)
-    for start in range(0, covered, unroll):
-        steps = order[start : start + unroll]
-        outs = unrolled(*consts, *carry, *(x[i, ...] for i in steps for x in xs))
-        carry = outs[:num_carry]
-        for k, i in enumerate(steps):
-            first = num_carry + k * num_ys
-            for stack, y in zip(ys, outs[first : first + num_ys], strict=True):
-                stack[i] = y
-    for i in order[covered:]:
-        outs = body(*consts, *carry, *(x[i, ...] for x in xs))
-        carry = outs[:num_carry]
-        for stack, y in zip(ys, outs[num_carry:], strict=True):
-            stack[i] = y
-    if length == 0:  # the inputs themselves come back: the caller may write into results
-        carry = [np.array(c) for c in carry]
-    return [*carry, *ys]
-
-
-@functools.lru_cache(maxsize=256)
-def unrolled_body(jaxpr: Jaxpr, num_consts: int, num_carry: int, steps: int) -> Program:
-    """``steps`` copies of a scan body in a row, as one program.
-
-    Inputs: the constants, the carry, then each step's slices of ``xs`` in turn.
-    Outputs: the final carry, then each step's ``ys`` in turn.
-
-    Example:
-      >>> import numpy as np
-      >>> import minigrad.numpy as mnp
-      >>> f64 = ShapedArray((), np.float64)
-      >>> body = stage_program(lambda c, x: [c * x, mnp.sin(c)], [f64, f64]).jaxpr
-      >>> [eqn.primitive.name for eqn in unrolled_body(body, 0, 1, 2).jaxpr.eqns]
-      ['mul', 'sin', 'mul', 'sin']
-    """
-    in_avals = jaxpr.in_avals
-    consts_and_carry = in_avals[: num_consts + num_carry]
-    x_avals = in_avals[num_consts + num_carry :]
-
-    def several_steps(*args):
-        consts = args[:num_consts]
-        carry = args[num_consts : num_consts + num_carry]
-        xs = args[num_consts + num_carry :]
-        ys = []
-        for k in range(steps):
-            outs = run(jaxpr, *consts, *carry, *xs[k * len(x_avals) : (k + 1) * len(x_avals)])
-            carry = outs[:num_carry]
-            ys.extend(outs[num_carry:])
-        return [*carry, *ys]
-
-    return stage_program(several_steps, [*consts_and_carry, *x_avals * steps])
-
-
-def _loop(jaxpr, num_consts, num_carry, length, reverse, unroll):
-    """``run_scan`` with everything but the operands bound: the compiled body and, when
-    unrolling, the compiled body of ``unroll`` steps (its constants bound too)."""
-    unrolled = None
-    if unroll > 1:
-        program = unrolled_body(jaxpr, num_consts, num_carry, unroll)
-        unrolled = functools.partial(compiled(program.jaxpr), *program.consts)
-    return functools.partial(
-        run_scan,
-        compiled(jaxpr),
-        unrolled,
-        unroll,
-        num_consts,
-        num_carry,
-        length,
-        reverse,
-        _ys_avals(jaxpr, num_carry),
-    )
 
 
 def _ys_avals(jaxpr: Jaxpr, num_carry: int) -> list[ShapedArray]:
@@ -157,7 +72,9 @@ def _ys_avals(jaxpr: Jaxpr, num_carry: int) -> list[ShapedArray]:
 
 @scan_p.def_impl
 def scan_impl(*args, jaxpr, num_consts, num_carry, length, reverse, unroll, _residuals):
-    return _loop(jaxpr, num_consts, num_carry, length, reverse, unroll)(*args)
+    return scan_loop(jaxpr, num_consts, num_carry, length, reverse, unroll, _ys_avals(jaxpr, num_carry))(
+        *args
+    )
 
 
 @scan_p.def_shape_rule
@@ -178,7 +95,7 @@ def scan_shape_rule(*avals, jaxpr, num_consts, num_carry, length, reverse, unrol
 def scan_lowering(ctx, *args, jaxpr, num_consts, num_carry, length, reverse, unroll, _residuals):
     # A real loop over the body compiled once (and over ``unroll`` copies of it, compiled
     # as one function); the generated code calls it.
-    loop = _loop(jaxpr, num_consts, num_carry, length, reverse, unroll)
+    loop = scan_loop(jaxpr, num_consts, num_carry, length, reverse, unroll, _ys_avals(jaxpr, num_carry))
     return Code(f"{ctx.constant(loop, 'scan')}({', '.join(args)})", UNKNOWN)
 
 
