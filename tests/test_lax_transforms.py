@@ -45,6 +45,28 @@ def cond_shared_ref(x):
     return mnp.tanh(x).sum() if W.sum() > 0 else (x**2).sum()
 
 
+def cond_residuals_lax(x):
+    # Branches keeping different residuals (none, several), an integer operand, two outputs.
+    def heavy(x, n):
+        h = mnp.tanh(W @ x) * mnp.exp(x * 0.5)
+        return h * n, (h * h).sum()
+
+    def light(x, n):
+        return x * 2.0, x.sum() * n
+
+    out, total = lax.cond(x[1] > 0, heavy, light, x, np.int64(3))
+    return (out * WEIGHTS).sum() + total
+
+
+def cond_residuals_ref(x):
+    if x[1] > 0:
+        h = mnp.tanh(W @ x) * mnp.exp(x * 0.5)
+        out, total = h * 3, (h * h).sum()
+    else:
+        out, total = x * 2.0, x.sum() * 3
+    return (out * WEIGHTS).sum() + total
+
+
 _BRANCHES = [lambda x: (x**3).sum(), lambda x: mnp.exp(x).sum(), lambda x: (mnp.sin(x) * W[0]).sum()]
 
 
@@ -173,6 +195,7 @@ def associative_ref(x):
 CASES = {
     "cond": (cond_lax, cond_ref),
     "cond_shared_predicate": (cond_shared_lax, cond_shared_ref),
+    "cond_residuals": (cond_residuals_lax, cond_residuals_ref),
     "switch": (switch_lax, switch_ref),
     "scan": (scan_lax, scan_ref),
     "scan_unrolled": (scan_unrolled_lax, scan_ref),
@@ -239,7 +262,17 @@ def test_lax_matches_python_control_flow(case, composition):
 
 
 @pytest.mark.parametrize(
-    "case", ["cond", "scan", "scan_reverse", "fori_loop", "while_loop", "associative_scan"]
+    "case",
+    [
+        "cond",
+        "cond_residuals",
+        "switch",
+        "scan",
+        "scan_reverse",
+        "fori_loop",
+        "while_loop",
+        "associative_scan",
+    ],
 )
 def test_derivatives_match_finite_differences(case):
     minigrad.testing.check_grads(CASES[case][0], (X,), order=2)

@@ -39,11 +39,18 @@ import functools
 
 import numpy as np
 
-from minigrad.core.ir import Jaxpr, ShapedArray
+from minigrad.core.ir import Eqn, Jaxpr, ShapedArray, Var
 from minigrad.core.lowering import UNKNOWN, Code
 from minigrad.core.primitive import Primitive
 from minigrad.core.trace import bind, get_aval
-from minigrad.lax.residuals import Linearized, backward_step, float_positions, linearize
+from minigrad.lax.residuals import (
+    Linearized,
+    backward_step,
+    float_positions,
+    is_zero_cotangent,
+    linearize,
+    residual_forms,
+)
 from minigrad.lax.scan_loop import scan_loop
 from minigrad.lax.subprograms import (
     Program,
@@ -52,6 +59,7 @@ from minigrad.lax.subprograms import (
     describe_types,
     is_recorded,
     run,
+    split_groups,
     stage_program,
     structure_error,
 )
@@ -136,9 +144,19 @@ def bind_scan(args, *, jaxpr, num_consts, num_carry, length, reverse, unroll=1) 
 # Reverse mode
 
 
-def _is_zero(ct) -> bool:
-    """A cotangent known to be zero (the backward pass fills unused outputs with zeros)."""
-    return isinstance(ct, np.ndarray) and not ct.any()
+def scan_residual_form(eqn: Eqn) -> Eqn:
+    """A scan inside a loop body or a branch, returning its stacked residuals too: the
+    outer backward pass then reads them instead of running this loop forward again."""
+    if eqn.params["_residuals"] is not None:
+        return eqn
+    params = dict(eqn.params)
+    lin = linearize(params["jaxpr"], params["num_consts"], params["num_carry"])
+    stacks = [Var(ShapedArray((params["length"], *v.aval.shape), v.aval.dtype)) for v in lin.residuals]
+    params.update(jaxpr=lin.forward, _residuals=lin)
+    return Eqn(scan_p, eqn.invars, (*eqn.outvars, *stacks), params, eqn.source)
+
+
+residual_forms[scan_p] = scan_residual_form
 
 
 def _aval_list(atoms) -> list[ShapedArray]:
@@ -188,16 +206,6 @@ def _backward_body(
     return stage_program(backward, [aval for group in groups for aval in group])
 
 
-def split_groups(values, sizes) -> list[list]:
-    """``values`` cut into consecutive groups of ``sizes``, then a group of the rest."""
-    groups, start = [], 0
-    for size in sizes:
-        groups.append(list(values[start : start + size]))
-        start += size
-    groups.append(list(values[start:]))
-    return groups
-
-
 @scan_p.def_vjp_all
 def scan_vjp(wanted, cts, ans, *primals, jaxpr, num_consts, num_carry, length, reverse, unroll, _residuals):
     lin = _residuals
@@ -210,7 +218,7 @@ def scan_vjp(wanted, cts, ans, *primals, jaxpr, num_consts, num_carry, length, r
     else:
         stacked = ans[lin.num_out :]
         res_cts = [cts[lin.num_out + i] for i in float_positions(lin.residuals)]
-        if all(_is_zero(ct) for ct in res_cts):
+        if all(is_zero_cotangent(ct) for ct in res_cts):
             res_cts = []  # the usual case: nobody differentiates the backward pass
     body = lin.body
     consts, carry, xs = split_groups(primals, [num_consts, num_carry])
