@@ -155,3 +155,32 @@ def test_a_loop_inside_a_loop_body_runs_forward_once():
     assert len(runs) == 12
     np.testing.assert_allclose(gradient, mg.grad(python_outer)(X), rtol=1e-12)
     np.testing.assert_allclose(mg.jit(mg.grad(outer))(X), mg.grad(python_outer)(X), rtol=1e-12)
+
+
+def test_a_loop_inside_a_branch_keeps_its_residuals_in_the_cond():
+    runs = []
+
+    def inner_step(c, _):
+        mg.debug.callback(lambda: runs.append(1))
+        return mnp.sin(c) * 1.3, c
+
+    def lax_fun(x):
+        return lax.cond(
+            x.sum() > 0, lambda x: lax.scan(inner_step, x, length=3)[1].sum(), lambda x: (x**2).sum(), x
+        )
+
+    def python_fun(x):
+        if x.sum() > 0:
+            total = 0.0
+            for _ in range(3):
+                total, x = total + x.sum(), mnp.sin(x) * 1.3
+            return total
+        return (x**2).sum()
+
+    np.testing.assert_allclose(mg.grad(lax_fun)(X), mg.grad(python_fun)(X), rtol=1e-12)
+    assert len(runs) == 3
+    second = [mg.grad(lambda x, f=f: (mg.grad(f)(x) ** 2).sum())(X) for f in (lax_fun, python_fun)]
+    np.testing.assert_allclose(*second, rtol=1e-12)
+    np.testing.assert_allclose(
+        mg.vmap(mg.grad(lax_fun))(XS), np.stack([mg.grad(python_fun)(x) for x in XS]), rtol=1e-12
+    )
