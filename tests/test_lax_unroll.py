@@ -10,6 +10,7 @@ import minigrad as mg
 import minigrad.numpy as mnp
 from minigrad import lax
 from minigrad.core.ir import ShapedArray
+from minigrad.core.typecheck import typecheck
 from minigrad.lax.scan import scan_p
 from minigrad.lax.scan_loop import run_scan, unrolled_body
 from minigrad.lax.subprograms import stage_program
@@ -98,8 +99,26 @@ def test_the_unrolled_body_holds_k_copies_of_the_body():
     f64 = ShapedArray((), np.float64)
     body = stage_program(lambda c, x: [mnp.sin(c) * x, c], [f64, f64]).jaxpr
     program = unrolled_body(body, 0, 1, 4)
-    assert len(program.jaxpr.eqns) == 4 * len(body.eqns)
-    assert len(program.jaxpr.invars) == 1 + 4 and len(program.jaxpr.outvars) == 1 + 4
+    assert len(program.eqns) == 4 * len(body.eqns)
+    assert len(program.invars) == 1 + 4 and len(program.outvars) == 1 + 4
+    typecheck(program)
+
+
+def test_effects_in_an_unrolled_body_run_once_per_step_in_order():
+    seen = []
+
+    def step(c, x):
+        mg.debug.callback(lambda: seen.append("step"))
+        mg.debug.callback(lambda v: seen.append(float(v)), x)
+        return c + x, None
+
+    for fun in (
+        lambda xs: lax.scan(step, 0.0, xs, unroll=3)[0],
+        mg.jit(lambda xs: lax.scan(step, 0.0, xs, unroll=3)[0]),
+    ):
+        seen.clear()
+        fun(np.arange(4.0))
+        assert seen == ["step", 0.0, "step", 1.0, "step", 2.0, "step", 3.0]
 
 
 def test_fori_loop_takes_unroll_with_concrete_bounds_only():

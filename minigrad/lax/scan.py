@@ -18,9 +18,11 @@ Every transform maps the body:
   to its outputs (``residuals.py``), so the recorded forward pass stacks them; the
   backward pass is a scan in the other direction over those stacks, whose body is the
   body's backward pass staged once. That backward scan is an ordinary scan, so
-  ``grad(grad(f))``, ``jit(vmap(grad(f)))`` and the rest follow. A scan replayed under
-  ``grad`` from an already staged program (``grad(jit(f))``) runs its forward loop once
-  more, keeping residuals, before going back.
+  ``grad(grad(f))``, ``jit(vmap(grad(f)))`` and the rest follow. A scan nested in a
+  loop body or a branch returns its stacked residuals to the enclosing construct
+  (``scan_residual_form``), which keeps them in turn. A scan replayed under ``grad``
+  from an already staged program (``grad(jit(f))``) runs its forward loop once more,
+  keeping residuals, before going back.
 
 Example:
     >>> import numpy as np

@@ -20,10 +20,11 @@ from __future__ import annotations
 
 import functools
 
+import attrs
 import numpy as np
 
-from minigrad.core.ir import Jaxpr
-from minigrad.lax.subprograms import Program, compiled, run, stage_program
+from minigrad.core.ir import Jaxpr, Var
+from minigrad.lax.subprograms import compiled
 
 __all__ = ["run_scan", "unrolled_body", "scan_loop"]
 
@@ -61,46 +62,49 @@ def run_scan(body, unrolled, unroll, num_consts, num_carry, length, reverse, y_a
 
 
 @functools.lru_cache(maxsize=256)
-def unrolled_body(jaxpr: Jaxpr, num_consts: int, num_carry: int, steps: int) -> Program:
+def unrolled_body(jaxpr: Jaxpr, num_consts: int, num_carry: int, steps: int) -> Jaxpr:
     """``steps`` copies of a scan body in a row, as one program.
 
     Inputs: the constants, the carry, then each step's slices of ``xs`` in turn.
-    Outputs: the final carry, then each step's ``ys`` in turn.
+    Outputs: the final carry, then each step's ``ys`` in turn. The equations are copied
+    with fresh variables rather than replayed, so every equation is kept as it is (an
+    effect with no inputs, such as a debug callback, included).
 
     Example:
       >>> import numpy as np
       >>> import minigrad.numpy as mnp
       >>> from minigrad.core.ir import ShapedArray
+      >>> from minigrad.lax.subprograms import stage_program
       >>> f64 = ShapedArray((), np.float64)
       >>> body = stage_program(lambda c, x: [c * x, mnp.sin(c)], [f64, f64]).jaxpr
-      >>> [eqn.primitive.name for eqn in unrolled_body(body, 0, 1, 2).jaxpr.eqns]
+      >>> [eqn.primitive.name for eqn in unrolled_body(body, 0, 1, 2).eqns]
       ['mul', 'sin', 'mul', 'sin']
     """
-    in_avals = jaxpr.in_avals
-    consts_and_carry = in_avals[: num_consts + num_carry]
-    x_avals = in_avals[num_consts + num_carry :]
+    consts = [Var(v.aval) for v in jaxpr.invars[:num_consts]]
+    carry_in = [Var(v.aval) for v in jaxpr.invars[num_consts : num_consts + num_carry]]
+    xs_in = [[Var(v.aval) for v in jaxpr.invars[num_consts + num_carry :]] for _ in range(steps)]
+    carry, ys, eqns = carry_in, [], []
+    for step_xs in xs_in:
+        env = dict(zip(jaxpr.invars, [*consts, *carry, *step_xs], strict=True))
 
-    def several_steps(*args):
-        consts = args[:num_consts]
-        carry = args[num_consts : num_consts + num_carry]
-        xs = args[num_consts + num_carry :]
-        ys = []
-        for k in range(steps):
-            outs = run(jaxpr, *consts, *carry, *xs[k * len(x_avals) : (k + 1) * len(x_avals)])
-            carry = outs[:num_carry]
-            ys.extend(outs[num_carry:])
-        return [*carry, *ys]
+        def read(atom, env=env):
+            return env[atom] if type(atom) is Var else atom
 
-    return stage_program(several_steps, [*consts_and_carry, *x_avals * steps])
+        for eqn in jaxpr.eqns:
+            outvars = [Var(v.aval) for v in eqn.outvars]
+            eqns.append(attrs.evolve(eqn, invars=[read(a) for a in eqn.invars], outvars=outvars))
+            env.update(zip(eqn.outvars, outvars, strict=True))
+        outs = [read(atom) for atom in jaxpr.outvars]
+        carry = outs[:num_carry]
+        ys.extend(outs[num_carry:])
+    invars = (*consts, *carry_in, *(v for step_xs in xs_in for v in step_xs))
+    return Jaxpr((), invars, eqns, (*carry, *ys))
 
 
 def scan_loop(jaxpr, num_consts, num_carry, length, reverse, unroll, y_avals):
     """``run_scan`` with everything but the operands bound: the compiled body and, when
-    unrolling, the compiled body of ``unroll`` steps (its constants bound too)."""
-    unrolled = None
-    if unroll > 1:
-        program = unrolled_body(jaxpr, num_consts, num_carry, unroll)
-        unrolled = functools.partial(compiled(program.jaxpr), *program.consts)
+    unrolling, the compiled body of ``unroll`` steps."""
+    unrolled = compiled(unrolled_body(jaxpr, num_consts, num_carry, unroll)) if unroll > 1 else None
     return functools.partial(
         run_scan,
         compiled(jaxpr),
