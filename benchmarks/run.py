@@ -9,7 +9,7 @@ installed (``pip install minigrad[bench]``). Results of every implementation are
 against the NumPy one before timing.
 
 ``trace_scaling`` runs first, before the peers are imported (see ``import_peers``).
-Every library runs single-threaded (BLAS, OpenMP, XLA and PyTorch): on a small shared
+The process is pinned to one CPU and every library runs single-threaded (BLAS, OpenMP, XLA and PyTorch): on a small shared
 machine, thread pools of several libraries spinning against each other make timings
 meaningless, and one thread per library compares the libraries rather than their
 threading.
@@ -194,6 +194,75 @@ def print_peak_memory(name, candidates):
         print(f"| {impl:<24} | {peak / 2**20:>8.2f} | {peak / reference:>7.2f}x |")
 
 
+def _first_and_later_call(make, args, finish=lambda out: out) -> tuple[float, float]:
+    """Seconds of the first call of a fresh jitted function (trace, compile, run), then of
+    its second call (run only). ``finish`` waits for a result computed asynchronously."""
+    fn = make()
+    times = []
+    for _ in range(2):
+        start = time.perf_counter()
+        finish(fn(*args))
+        times.append(time.perf_counter() - start)
+    return times[0], times[1]
+
+
+def loop_first_calls(repeats: int):
+    """The RNN's jit(value_and_grad) at 10 and 100 steps: first call and trace + compile
+    (first call minus a later one), which must not grow with the trip count; then a
+    fori_loop of 10^5 scalar steps under jit."""
+    print(
+        f"\n## loop_first_calls: rnn_scan's first call, 10 vs 100 steps (medians of {repeats} fresh functions)\n"
+    )
+    params = workloads.rnn_params()
+    print(
+        f"| {'implementation':<14} | {'steps':>5} | {'first call ms':>13} | {'later call ms':>13} | {'trace+compile ms':>16} |"
+    )
+    print(f"|{'-' * 16}|{'-' * 7}|{'-' * 15}|{'-' * 15}|{'-' * 18}|")
+    makers = {
+        "minigrad jit": (lambda: mg.jit(mg.value_and_grad(lambda p, x: workloads.mg_rnn_loss(p, x))), None),
+    }
+    if workloads.jax is not None:
+        jax = workloads.jax
+        makers["jax jit"] = (
+            lambda: jax.jit(jax.value_and_grad(lambda p, x: workloads.jax_rnn_loss(p, x))),
+            jax.block_until_ready,
+        )
+    for impl, (make, finish) in makers.items():
+        rows = {}
+        for steps in (10, 100):
+            xs = RNG.standard_normal((steps, 32, 64)).astype(np.float32)
+            args = (
+                (params, xs)
+                if impl.startswith("minigrad")
+                else (tuple(map(workloads.jnp.asarray, params)), xs)
+            )
+            samples = [_first_and_later_call(make, args, finish or (lambda out: out)) for _ in range(repeats)]
+            first = statistics.median(s[0] for s in samples)
+            later = statistics.median(s[1] for s in samples)
+            compile_time = statistics.median(s[0] - s[1] for s in samples)
+            rows[steps] = (first, compile_time)
+            print(
+                f"| {impl:<14} | {steps:>5} | {first * 1e3:>13.1f} | {later * 1e3:>13.2f} "
+                f"| {compile_time * 1e3:>16.1f} |"
+            )
+        print(
+            f"{impl}: 100 steps / 10 steps = {rows[100][0] / rows[10][0]:.2f}x (first call), "
+            f"{rows[100][1] / rows[10][1]:.2f}x (trace + compile)"
+        )
+    fori = [
+        _first_and_later_call(
+            lambda: mg.jit(lambda x: mg.lax.fori_loop(0, 100_000, lambda i, c: c * 0.99999 + 1e-5, x)),
+            (np.float64(1.0),),
+        )
+        for _ in range(repeats)
+    ]
+    print(
+        f"\nfori_loop of 10^5 scalar steps under minigrad jit: first call "
+        f"{statistics.median(s[0] for s in fori):.3f} s, later calls {statistics.median(s[1] for s in fori):.3f} s "
+        "(target: under 1 s)"
+    )
+
+
 def _autograd_deep(params, x):
     h = x
     for w in params:
@@ -229,9 +298,11 @@ def main(argv=None):
     parser.add_argument("--only", action="append", help="run only these workloads (repeatable)")
     parser.add_argument("--rounds", type=int, default=None)
     args = parser.parse_args(argv)
+    if hasattr(os, "sched_setaffinity"):
+        os.sched_setaffinity(0, {min(os.sched_getaffinity(0))})  # one CPU for every library
     rounds = args.rounds or (7 if args.quick else 25)
-    selected = args.only or [*WORKLOADS, "trace_scaling", "memory"]
-    known = [*WORKLOADS, "trace_scaling", "memory"]
+    selected = args.only or [*WORKLOADS, "trace_scaling", "memory", "loop_first_calls"]
+    known = [*WORKLOADS, "trace_scaling", "memory", "loop_first_calls"]
     for name in selected:
         if name not in known:
             parser.error(f"unknown workload {name!r}; choose from {known}")
@@ -252,6 +323,8 @@ def main(argv=None):
                     print_peak_memory(name, candidates)
         elif name == "memory":
             memory()
+        elif name == "loop_first_calls":
+            loop_first_calls(repeats=3 if args.quick else 7)
         sys.stdout.flush()
 
 

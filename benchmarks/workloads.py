@@ -494,6 +494,16 @@ def mg_rnn_loss(params, xs):
     return 0.5 * mnp.sum(h * h)
 
 
+def jax_rnn_loss(params, xs):
+    wx, wh, b = params
+
+    def cell(h, x):
+        return jnp.tanh(x @ wx + h @ wh + b), None
+
+    h, _ = jax.lax.scan(cell, jnp.zeros((xs.shape[1], wh.shape[0]), xs.dtype), xs)
+    return 0.5 * jnp.sum(h * h)
+
+
 def numpy_rnn_value_and_grad(params, xs):
     wx, wh, b = params
     hs = [np.zeros((xs.shape[1], wh.shape[0]), xs.dtype)]
@@ -522,6 +532,10 @@ def rnn_scan_candidates(steps=100, batch=32):
         "minigrad eager": lambda: eager(params, xs),
         "minigrad jit": lambda: jitted(params, xs),
     }
+    if jax is not None:
+        jax_value_and_grad = jax.jit(jax.value_and_grad(jax_rnn_loss))
+        jparams, jxs = tuple(jnp.asarray(p) for p in params), jnp.asarray(xs)
+        candidates["jax jit"] = lambda: jax.block_until_ready(jax_value_and_grad(jparams, jxs))
     for name, fn in candidates.items():
         check_close(reference, fn(), name, rtol=2e-3)
     return candidates

@@ -45,6 +45,28 @@ def cond_shared_ref(x):
     return mnp.tanh(x).sum() if W.sum() > 0 else (x**2).sum()
 
 
+def cond_residuals_lax(x):
+    # Branches keeping different residuals (none, several), an integer operand, two outputs.
+    def heavy(x, n):
+        h = mnp.tanh(W @ x) * mnp.exp(x * 0.5)
+        return h * n, (h * h).sum()
+
+    def light(x, n):
+        return x * 2.0, x.sum() * n
+
+    out, total = lax.cond(x[1] > 0, heavy, light, x, np.int64(3))
+    return (out * WEIGHTS).sum() + total
+
+
+def cond_residuals_ref(x):
+    if x[1] > 0:
+        h = mnp.tanh(W @ x) * mnp.exp(x * 0.5)
+        out, total = h * 3, (h * h).sum()
+    else:
+        out, total = x * 2.0, x.sum() * 3
+    return (out * WEIGHTS).sum() + total
+
+
 _BRANCHES = [lambda x: (x**3).sum(), lambda x: mnp.exp(x).sum(), lambda x: (mnp.sin(x) * W[0]).sum()]
 
 
@@ -62,12 +84,13 @@ def _cell(h, xi):
     return mnp.tanh(W @ h + xi * U)
 
 
-def scan_lax(x):
-    def step(h, xi):
-        h = _cell(h, xi)
-        return h, h.sum() * xi
+def _step(h, xi):
+    h = _cell(h, xi)
+    return h, h.sum() * xi
 
-    h, ys = lax.scan(step, mnp.ones(3) * 0.1, x)
+
+def scan_lax(x):
+    h, ys = lax.scan(_step, mnp.ones(3) * 0.1, x)
     return (h * h).sum() + (ys * ys).sum()
 
 
@@ -77,6 +100,12 @@ def scan_ref(x):
         h = _cell(h, x[i])
         ys.append(h.sum() * x[i])
     return (h * h).sum() + sum(y * y for y in ys)
+
+
+def scan_unrolled_lax(x):
+    # Two steps per turn over three: one turn and a remainder.
+    h, ys = lax.scan(_step, mnp.ones(3) * 0.1, x, unroll=2)
+    return (h * h).sum() + (ys * ys).sum()
 
 
 def scan_reverse_lax(x):
@@ -105,6 +134,10 @@ def checkpointed_scan_ref(x):
 
 def fori_lax(x):
     return lax.fori_loop(0, 4, lambda i, v: mnp.sin(v) * 1.1 + i * 0.1, x).sum()
+
+
+def fori_unrolled_lax(x):
+    return lax.fori_loop(0, 4, lambda i, v: mnp.sin(v) * 1.1 + i * 0.1, x, unroll=3).sum()
 
 
 def fori_ref(x):
@@ -162,11 +195,14 @@ def associative_ref(x):
 CASES = {
     "cond": (cond_lax, cond_ref),
     "cond_shared_predicate": (cond_shared_lax, cond_shared_ref),
+    "cond_residuals": (cond_residuals_lax, cond_residuals_ref),
     "switch": (switch_lax, switch_ref),
     "scan": (scan_lax, scan_ref),
+    "scan_unrolled": (scan_unrolled_lax, scan_ref),
     "scan_reverse": (scan_reverse_lax, scan_reverse_ref),
     "scan_checkpointed_body": (checkpointed_scan_lax, checkpointed_scan_ref),
     "fori_loop": (fori_lax, fori_ref),
+    "fori_loop_unrolled": (fori_unrolled_lax, fori_ref),
     "fori_loop_traced_bound": (fori_traced_lax, fori_traced_ref),
     "while_loop": (while_lax, while_ref),
     "map": (map_lax, map_ref),
@@ -226,7 +262,17 @@ def test_lax_matches_python_control_flow(case, composition):
 
 
 @pytest.mark.parametrize(
-    "case", ["cond", "scan", "scan_reverse", "fori_loop", "while_loop", "associative_scan"]
+    "case",
+    [
+        "cond",
+        "cond_residuals",
+        "switch",
+        "scan",
+        "scan_reverse",
+        "fori_loop",
+        "while_loop",
+        "associative_scan",
+    ],
 )
 def test_derivatives_match_finite_differences(case):
     minigrad.testing.check_grads(CASES[case][0], (X,), order=2)

@@ -166,7 +166,7 @@ PACKAGE_ORDER = {
         "array_api_writer",
         "transform",
     ],
-    "lax": ["subprograms", "conditionals", "residuals", "scan", "loops", "associative"],
+    "lax": ["subprograms", "residuals", "conditionals", "scan_loop", "scan", "loops", "associative"],
 }
 
 

@@ -3,10 +3,14 @@
 ``cond_p`` takes an integer index, the branches' joined constants and the operands, and
 holds the branches as programs with the same inputs and output types. Eagerly and under
 ``jit`` only the chosen branch runs. Each transform maps the branches: forward mode takes
-the JVP of every branch, reverse mode the VJP of every branch (the backward branch runs
-its forward part again, so nothing is stored for it), ``vmap`` batches every branch. A
-batched index cannot choose one branch for the whole batch: then every branch runs on
-the whole batch and ``select`` picks each example's result, as JAX does.
+the JVP of every branch, ``vmap`` batches every branch. A batched index cannot choose one
+branch for the whole batch: then every branch runs on the whole batch and ``select``
+picks each example's result, as JAX does.
+
+Reverse mode keeps residuals, as ``scan`` does: when the innermost transform records for
+``grad``, the cond is bound with branches that also return what their backward passes
+read (``residuals.py``), so the chosen branch runs once; the backward pass is a cond over
+the branches' backward programs, fed those residuals.
 
 Example:
     >>> import numpy as np
@@ -24,30 +28,39 @@ import numpy as np
 
 import minigrad.numpy as mnp
 from minigrad.core.dtypes import is_float_dtype
-from minigrad.core.ir import Jaxpr
+from minigrad.core.ir import Eqn, Jaxpr, Var
 from minigrad.core.lowering import UNKNOWN, Code
 from minigrad.core.primitive import Primitive
 from minigrad.core.trace import bind, get_aval
+from minigrad.lax.residuals import (
+    BranchResiduals,
+    backward_step,
+    float_positions,
+    is_zero_cotangent,
+    linearize_branches,
+    residual_forms,
+)
 from minigrad.lax.subprograms import (
     batch_program,
     check_operand_types,
     compiled,
     describe_types,
+    is_recorded,
     join_branches,
     run,
+    split_groups,
     stage_program,
     structure_error,
 )
 from minigrad.ops import elementwise as ew
 from minigrad.ops.logic import equal, not_equal
 from minigrad.ops.shape import batch_size, batch_to_front, reshape
-from minigrad.transforms.ad import vjp
 from minigrad.transforms.api_util import as_array, flatten_inputs, instantiate_zeros
 from minigrad.transforms.batching import eval_jaxpr_batched
 from minigrad.transforms.forward import jvp
 from minigrad.tree import tree_flatten, tree_unflatten
 
-__all__ = ["cond_p", "cond", "switch", "select"]
+__all__ = ["cond_p", "cond", "switch", "select", "bind_cond"]
 
 cond_p = Primitive("cond", multiple_results=True)
 
@@ -57,12 +70,12 @@ def _chosen(index, count: int) -> int:
 
 
 @cond_p.def_impl
-def cond_impl(index, *args, branches):
+def cond_impl(index, *args, branches, _residuals):
     return compiled(branches[_chosen(index, len(branches))])(*args)
 
 
 @cond_p.def_shape_rule
-def cond_shape_rule(index, *avals, branches):
+def cond_shape_rule(index, *avals, branches, _residuals):
     if index.shape != () or index.dtype.kind not in "iu":
         raise TypeError(f"cond: the branch index must be an integer scalar, got {index}.")
     for branch in branches:
@@ -75,7 +88,7 @@ def _run_chosen(branches, index, *args):
 
 
 @cond_p.def_lowering
-def cond_lowering(ctx, index, *args, branches):
+def cond_lowering(ctx, index, *args, branches, _residuals):
     # Each branch compiled once; the generated code calls the one the index picks.
     chosen = functools.partial(_run_chosen, tuple(compiled(b) for b in branches))
     return Code(f"{ctx.constant(chosen, 'cond')}({', '.join((index, *args))})", UNKNOWN)
@@ -85,39 +98,87 @@ def _float_positions(avals) -> list[int]:
     return [i for i, aval in enumerate(avals) if is_float_dtype(aval.dtype)]
 
 
+def bind_cond(index, operands, branches) -> list:
+    """Bind ``cond_p``; under a recording transform, keep the residuals its VJP reads.
+
+    Returns the branches' outputs only.
+    """
+    if is_recorded([index, *operands]):
+        split = linearize_branches(tuple(branches))
+        outs = bind(cond_p, index, *operands, branches=split.forward, _residuals=split)
+        return outs[: split.num_out]
+    return bind(cond_p, index, *operands, branches=tuple(branches), _residuals=None)
+
+
 @functools.lru_cache(maxsize=256)
-def _vjp_branches(branches: tuple[Jaxpr, ...]):
-    """Each branch's backward program: operands and output cotangents in, operand
-    cotangents out (floating-point ones only)."""
-    in_avals, out_avals = branches[0].in_avals, branches[0].out_avals
-    float_in, float_out = _float_positions(in_avals), _float_positions(out_avals)
+def _backward_branches(split: BranchResiduals, residual_cotangents: bool):
+    """Each branch's backward program, all with one signature: every residual slot, the
+    operands, the cotangents of the floating-point outputs (and, when the backward pass
+    is itself differentiated, of the floating-point residual slots) in; the cotangents
+    of the floating-point operands out. A branch reads its own slots only."""
+    in_avals, out_avals = split.branches[0].in_avals, split.branches[0].out_avals
+    res_avals = split.residual_avals()
+    res_floats = (
+        [i for i, a in enumerate(res_avals) if is_float_dtype(a.dtype)] if residual_cotangents else []
+    )
+    sizes = [len(res_avals), len(in_avals), len(float_positions(split.branches[0].outvars))]
 
-    def backward(branch, *args):
-        operands, cts = list(args[: len(in_avals)]), args[len(in_avals) :]
+    def backward(number, *args):
+        lin = split.lins[number]
+        start, stop = split.slots[number]
+        residuals, operands, cts, floats_res_cts = split_groups(args, sizes)
+        res_cts = dict(zip(res_floats, floats_res_cts, strict=True))
+        step, step_consts = backward_step(lin, residual_cotangents)
+        hoisted = run(lin.invariant) if lin.invariant is not None else []
+        per_step = [*(operands[i] for i in lin.xs_reads), *residuals[start:stop]]
+        own_res_cts = [res_cts[i] for i in range(start, stop) if i in res_cts]
+        return run(step, *step_consts, *hoisted, *per_step, *cts, *own_res_cts)
 
-        def of_floats(*floats):
-            for position, value in zip(float_in, floats, strict=True):
-                operands[position] = value
-            outs = run(branch, *operands)
-            return [outs[i] for i in float_out]
-
-        _, pullback = vjp(of_floats, *[operands[i] for i in float_in])
-        return list(pullback(list(cts)))
-
-    ct_avals = [out_avals[i] for i in float_out]
-    programs = [stage_program(functools.partial(backward, b), [*in_avals, *ct_avals]) for b in branches]
+    float_out = float_positions(split.branches[0].outvars)
+    avals = [*res_avals, *in_avals, *(out_avals[i] for i in float_out), *(res_avals[i] for i in res_floats)]
+    programs = [stage_program(functools.partial(backward, b), avals) for b in range(len(split.branches))]
     joined, consts = join_branches(programs)
-    return joined, consts, float_in, float_out
+    return joined, consts, res_floats
 
 
 @cond_p.def_vjp_all
-def cond_vjp(wanted, cts, ans, index, *args, branches):
-    backward, consts, float_in, float_out = _vjp_branches(branches)
-    cts_in = bind(cond_p, index, *consts, *args, *[cts[i] for i in float_out], branches=backward)
+def cond_vjp(wanted, cts, ans, index, *args, branches, _residuals):
+    split = _residuals
+    if split is None:
+        # Replayed from a staged program (grad(jit(f))): run the branch again, keeping residuals.
+        split = linearize_branches(branches)
+        residuals = bind(cond_p, index, *args, branches=split.forward, _residuals=split)[split.num_out :]
+        res_cts = []
+    else:
+        residuals, res_cts = ans[split.num_out :], cts[split.num_out :]
+    in_avals = split.branches[0].in_avals
+    float_in = _float_positions(in_avals)
+    float_out = float_positions(split.branches[0].outvars)
+    differentiated = bool(res_cts) and not all(is_zero_cotangent(ct) for ct in res_cts)
+    backward, consts, res_floats = _backward_branches(split, differentiated)
+    cts_in = bind_cond(
+        index,
+        [*consts, *residuals, *args, *(cts[i] for i in float_out), *(res_cts[i] for i in res_floats)],
+        backward,
+    )
     result = [None] * (1 + len(args))
     for position, ct in zip(float_in, cts_in, strict=True):
         result[1 + position] = ct
     return result
+
+
+def cond_residual_form(eqn: Eqn) -> Eqn:
+    """A cond inside a loop body, returning its residuals too: the body's backward pass
+    then reads them (the loop stacks them) instead of running the branch again."""
+    if eqn.params["_residuals"] is not None:
+        return eqn
+    split = linearize_branches(eqn.params["branches"])
+    residuals = [Var(aval) for aval in split.residual_avals()]
+    params = {"branches": split.forward, "_residuals": split}
+    return Eqn(cond_p, eqn.invars, (*eqn.outvars, *residuals), params, eqn.source)
+
+
+residual_forms[cond_p] = cond_residual_form
 
 
 @functools.lru_cache(maxsize=256)
@@ -144,11 +205,11 @@ def _jvp_branches(branches: tuple[Jaxpr, ...]):
 
 
 @cond_p.def_jvp
-def cond_jvp(primals, tangents, ans, *, branches):
+def cond_jvp(primals, tangents, ans, *, branches, _residuals):
     forward, consts, float_in, float_out = _jvp_branches(branches)
     args = primals[1:]
     filled = instantiate_zeros([tangents[1 + i] for i in float_in], [get_aval(args[i]) for i in float_in])
-    outs = bind(cond_p, primals[0], *consts, *args, *filled, branches=forward)
+    outs = bind_cond(primals[0], [*consts, *args, *filled], forward)
     out_tangents = [None] * len(ans)
     for position, tangent in zip(float_out, outs[len(ans) :], strict=True):
         out_tangents[position] = tangent
@@ -156,7 +217,7 @@ def cond_jvp(primals, tangents, ans, *, branches):
 
 
 @cond_p.def_batch
-def cond_batch(args, dims, *, branches):
+def cond_batch(args, dims, *, branches, _residuals):
     size = batch_size(args, dims)
     index, index_dim = args[0], dims[0]
     operands = [batch_to_front(x, d) if d is not None else x for x, d in zip(args[1:], dims[1:], strict=True)]
@@ -171,7 +232,7 @@ def cond_batch(args, dims, *, branches):
         out_batched = [a or b for a, b in zip(out_batched, flags, strict=True)]
     programs = [batch_program(branch, batched, size, out_batched)[0] for branch in branches]
     joined, consts = join_branches(programs)
-    outs = bind(cond_p, index, *consts, *operands, branches=joined)
+    outs = bind_cond(index, [*consts, *operands], joined)
     return outs, [0 if b else None for b in out_batched]
 
 
@@ -239,8 +300,7 @@ def _stage_branches(construct, branches, operands):
 def _bind_branches(construct, index, branches, operands):
     programs, leaves, out_tree = _stage_branches(construct, branches, operands)
     joined, consts = join_branches(programs)
-    outs = bind(cond_p, index, *consts, *leaves, branches=joined)
-    return tree_unflatten(out_tree, outs)
+    return tree_unflatten(out_tree, bind_cond(index, [*consts, *leaves], joined))
 
 
 def _scalar_index(construct: str, what: str, value):

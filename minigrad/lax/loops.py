@@ -463,11 +463,12 @@ def _is_static_int(x) -> bool:
     )
 
 
-def fori_loop(lower, upper, body_fun, init_val):
+def fori_loop(lower, upper, body_fun, init_val, *, unroll=None):
     """``val = body_fun(i, val)`` for ``i`` from ``lower`` to ``upper - 1``, as ``jax.lax.fori_loop``.
 
     With concrete bounds this is a ``scan`` of ``upper - lower`` steps (reverse mode
-    keeps residuals); with traced bounds a ``while_loop``. Either way one equation.
+    keeps residuals), and ``unroll`` is that scan's; with traced bounds a
+    ``while_loop``, and ``unroll`` must be None. Either way one equation.
 
     Example:
       >>> import numpy as np
@@ -481,14 +482,21 @@ def fori_loop(lower, upper, body_fun, init_val):
         aval = get_aval(bound)
         if aval.shape != () or aval.dtype.kind not in "iu":
             raise TypeError(f"fori_loop: {name} must be an integer scalar, got {aval}.")
-    if _is_static_int(lower) and _is_static_int(upper):
+    static = _is_static_int(lower) and _is_static_int(upper)
+    if unroll is not None and not static:
+        raise ValueError(
+            "fori_loop: unroll needs bounds known when tracing (Python ints); these are traced. "
+            "Drop unroll, or pass the bounds as static arguments (jit's static_argnums)."
+        )
+    if static:
         start = np.asarray(lower)
 
         def step(carry, _):
             i, val = carry
             return (i + 1, body_fun(i, val)), None
 
-        (_, val), _ = scan(step, (start, init_val), length=max(int(upper) - int(lower), 0))
+        steps = max(int(upper) - int(lower), 0)
+        (_, val), _ = scan(step, (start, init_val), length=steps, unroll=1 if unroll is None else unroll)
         return val
 
     def keep_going(carry):

@@ -1,4 +1,4 @@
-"""Residuals: what a scan keeps for its backward pass, found by staging that pass once.
+"""Residuals: what a scan or a cond keeps for its backward pass, found by staging that pass once.
 
 Reverse mode of a loop needs, at every step, the values the step's backward pass reads.
 ``linearize`` finds them by staging the backward pass of one step (``backward_pass``
@@ -14,6 +14,13 @@ keeping the inputs the staged program really uses. They fall into four kinds:
 
 Values nobody reads are not kept; a ``checkpoint`` inside the body keeps only its
 inputs and outputs (its own backward recomputes the rest), as everywhere else.
+
+A branch of a ``cond`` is linearized as a body with no constants and no carry (its
+operands are what it reads directly). Branches keep different residuals, while one
+equation needs one list of output types: ``linearize_branches`` gives every branch one
+output slot per residual of every branch, its own values in its slots and zeros in the
+others, as JAX does. Under ``vmap`` with a batched predicate, whose ``select`` picks each
+example's outputs, each example thereby gets the residuals of its own branch.
 
 Example:
     >>> import numpy as np
@@ -35,13 +42,23 @@ import attrs
 import numpy as np
 
 from minigrad.core.dtypes import is_float_dtype
-from minigrad.core.ir import Jaxpr, Literal, Var
+from minigrad.core.ir import Eqn, Jaxpr, Literal, ShapedArray, Var
 from minigrad.core.staging import StagingTrace
 from minigrad.core.trace import new_trace
 from minigrad.ops.elementwise import add
+from minigrad.ops.shape import broadcast_to_p
 from minigrad.transforms.ad import backward_pass
 
-__all__ = ["Linearized", "linearize", "backward_step"]
+__all__ = [
+    "Linearized",
+    "linearize",
+    "backward_step",
+    "BranchResiduals",
+    "linearize_branches",
+    "float_positions",
+    "is_zero_cotangent",
+    "residual_forms",
+]
 
 
 @attrs.frozen(eq=False)
@@ -80,6 +97,12 @@ class Linearized:
 
 def float_positions(atoms) -> list[int]:
     return [i for i, atom in enumerate(atoms) if is_float_dtype(atom.aval.dtype)]
+
+
+def is_zero_cotangent(ct) -> bool:
+    """A cotangent known to be zero (the backward pass fills unused outputs with zeros):
+    a residual output nobody differentiated."""
+    return isinstance(ct, np.ndarray) and not ct.any()
 
 
 def _stage_transpose(body: Jaxpr, seed_vars):
@@ -145,7 +168,11 @@ def _invariant_program(body: Jaxpr, num_consts: int, wanted) -> Jaxpr:
 
 @functools.lru_cache(maxsize=256)
 def linearize(body: Jaxpr, num_consts: int, num_carry: int) -> Linearized:
-    """Find what the backward pass of ``body`` (a scan body) reads; see the module docstring."""
+    """Find what the backward pass of ``body`` (a scan body) reads; see the module docstring.
+
+    ``Linearized.body`` is ``body`` with its inner equations in their residual forms.
+    """
+    body = _with_inner_residuals(body)
     closed, read_vars = _stage_transpose(body, ())
     used = _used_vars(closed.jaxpr)
     read = [var for var, staged in zip(read_vars, closed.jaxpr.invars, strict=False) if staged in used]
@@ -183,3 +210,67 @@ def backward_step(lin: Linearized, residual_cotangents: bool) -> tuple[Jaxpr, tu
     rest = jaxpr.invars[len(read_vars) :]
     program = Jaxpr((), (*jaxpr.constvars, *inputs, *rest), jaxpr.eqns, jaxpr.outvars)
     return program, tuple(closed.consts)
+
+
+@attrs.frozen(eq=False)
+class BranchResiduals:
+    """The branches of a ``cond`` split for reverse mode (see the module docstring).
+
+    ``forward`` are the branches returning their outputs, then every branch's residual
+    slots; branch ``b``'s own residuals are slots ``slots[b][0]`` to ``slots[b][1]``.
+    """
+
+    branches: tuple = attrs.field(converter=tuple)
+    lins: tuple = attrs.field(converter=tuple)
+    forward: tuple = attrs.field(converter=tuple)
+    slots: tuple = attrs.field(converter=tuple)
+
+    @property
+    def num_out(self) -> int:
+        return len(self.branches[0].outvars)
+
+    def residual_avals(self) -> list:
+        return [var.aval for lin in self.lins for var in lin.residuals]
+
+
+def _zeros_equation(aval) -> Eqn:
+    """An equation making zeros of ``aval`` from a scalar literal (no constant array)."""
+    zero = Literal(np.zeros((), aval.dtype), ShapedArray((), aval.dtype))
+    return Eqn(broadcast_to_p, (zero,), (Var(aval),), {"shape": aval.shape})
+
+
+@functools.lru_cache(maxsize=256)
+def linearize_branches(branches: tuple[Jaxpr, ...]) -> BranchResiduals:
+    """What each branch's backward pass reads, and the branches returning it."""
+    lins = [linearize(branch, 0, 0) for branch in branches]
+    avals = [[var.aval for var in lin.residuals] for lin in lins]
+    slots, start = [], 0
+    for own in avals:
+        slots.append((start, start + len(own)))
+        start += len(own)
+    forward = []
+    for number, lin in enumerate(lins):
+        zeros = [_zeros_equation(aval) for other, own in enumerate(avals) if other != number for aval in own]
+        fill = iter(eqn.outvars[0] for eqn in zeros)
+        slots_out = [
+            var
+            for other, own in enumerate(avals)
+            for var in (lin.residuals if other == number else [next(fill) for _ in own])
+        ]
+        body = lin.body
+        forward.append(Jaxpr((), body.invars, (*body.eqns, *zeros), (*body.outvars, *slots_out)))
+    return BranchResiduals(branches, lins, forward, slots)
+
+
+# How an equation holding sub-programs keeps its own residuals when a body around it is
+# linearized: ``rule(eqn)`` returns the equation with its residuals appended to its
+# outputs. Registered beside the primitive (``conditionals.py`` for ``cond``). Without
+# it, such an equation's backward pass runs its sub-program again.
+residual_forms: dict = {}
+
+
+def _with_inner_residuals(body: Jaxpr) -> Jaxpr:
+    eqns = [residual_forms[e.primitive](e) if e.primitive in residual_forms else e for e in body.eqns]
+    if all(new is old for new, old in zip(eqns, body.eqns, strict=True)):
+        return body
+    return Jaxpr(body.constvars, body.invars, eqns, body.outvars)

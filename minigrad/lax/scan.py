@@ -3,7 +3,10 @@
 ``scan_p`` holds the loop body as a program (constants, carry, one slice of ``xs`` in;
 the new carry and one slice of ``ys`` out), so a program with a loop of a million steps
 has the size of one step. Eagerly and under ``jit`` the body is compiled once and called
-by a Python loop; nothing is unrolled.
+by a Python loop. With ``unroll=k`` (a parameter of the equation) each turn of that loop
+calls one compiled function holding ``k`` copies of the body, and a remainder of
+``length % k`` steps runs the single-step body: fewer Python calls per step, the same
+results, and the program stays one equation.
 
 Every transform maps the body:
 
@@ -15,9 +18,11 @@ Every transform maps the body:
   to its outputs (``residuals.py``), so the recorded forward pass stacks them; the
   backward pass is a scan in the other direction over those stacks, whose body is the
   body's backward pass staged once. That backward scan is an ordinary scan, so
-  ``grad(grad(f))``, ``jit(vmap(grad(f)))`` and the rest follow. A scan replayed under
-  ``grad`` from an already staged program (``grad(jit(f))``) runs its forward loop once
-  more, keeping residuals, before going back.
+  ``grad(grad(f))``, ``jit(vmap(grad(f)))`` and the rest follow. A scan nested in a
+  loop body or a branch returns its stacked residuals to the enclosing construct
+  (``scan_residual_form``), which keeps them in turn. A scan replayed under ``grad``
+  from an already staged program (``grad(jit(f))``) runs its forward loop once more,
+  keeping residuals, before going back.
 
 Example:
     >>> import numpy as np
@@ -36,19 +41,27 @@ import functools
 
 import numpy as np
 
-from minigrad.core.ir import Jaxpr, ShapedArray
+from minigrad.core.ir import Eqn, Jaxpr, ShapedArray, Var
 from minigrad.core.lowering import UNKNOWN, Code
 from minigrad.core.primitive import Primitive
 from minigrad.core.trace import bind, get_aval
-from minigrad.lax.residuals import Linearized, backward_step, float_positions, linearize
+from minigrad.lax.residuals import (
+    Linearized,
+    backward_step,
+    float_positions,
+    is_zero_cotangent,
+    linearize,
+    residual_forms,
+)
+from minigrad.lax.scan_loop import scan_loop
 from minigrad.lax.subprograms import (
     Program,
     batch_program,
     check_operand_types,
-    compiled,
     describe_types,
     is_recorded,
     run,
+    split_groups,
     stage_program,
     structure_error,
 )
@@ -58,25 +71,9 @@ from minigrad.transforms.api_util import flatten_arguments, flatten_inputs, inst
 from minigrad.transforms.forward import jvp
 from minigrad.tree import tree_flatten, tree_unflatten
 
-__all__ = ["scan_p", "scan", "map", "bind_scan", "run_scan", "split_groups", "stage_body", "cast_carry"]
+__all__ = ["scan_p", "scan", "map", "bind_scan", "split_groups", "stage_body", "cast_carry"]
 
 scan_p = Primitive("scan", multiple_results=True)
-
-
-def run_scan(body, num_consts, num_carry, length, reverse, y_avals, *args):
-    """The loop: call the compiled ``body`` once per step, stacking its ``ys``."""
-    consts = args[:num_consts]
-    carry = list(args[num_consts : num_consts + num_carry])
-    xs = args[num_consts + num_carry :]
-    ys = [np.empty((length, *aval.shape), aval.dtype) for aval in y_avals]
-    for i in range(length - 1, -1, -1) if reverse else range(length):
-        outs = body(*consts, *carry, *(x[i, ...] for x in xs))
-        carry = outs[:num_carry]
-        for stack, y in zip(ys, outs[num_carry:], strict=True):
-            stack[i] = y
-    if length == 0:  # the inputs themselves come back: the caller may write into results
-        carry = [np.array(c) for c in carry]
-    return [*carry, *ys]
 
 
 def _ys_avals(jaxpr: Jaxpr, num_carry: int) -> list[ShapedArray]:
@@ -84,14 +81,14 @@ def _ys_avals(jaxpr: Jaxpr, num_carry: int) -> list[ShapedArray]:
 
 
 @scan_p.def_impl
-def scan_impl(*args, jaxpr, num_consts, num_carry, length, reverse, _residuals):
-    return run_scan(
-        compiled(jaxpr), num_consts, num_carry, length, reverse, _ys_avals(jaxpr, num_carry), *args
+def scan_impl(*args, jaxpr, num_consts, num_carry, length, reverse, unroll, _residuals):
+    return scan_loop(jaxpr, num_consts, num_carry, length, reverse, unroll, _ys_avals(jaxpr, num_carry))(
+        *args
     )
 
 
 @scan_p.def_shape_rule
-def scan_shape_rule(*avals, jaxpr, num_consts, num_carry, length, reverse, _residuals):
+def scan_shape_rule(*avals, jaxpr, num_consts, num_carry, length, reverse, unroll, _residuals):
     split = num_consts + num_carry
     xs = avals[split:]
     for aval in xs:
@@ -105,19 +102,19 @@ def scan_shape_rule(*avals, jaxpr, num_consts, num_carry, length, reverse, _resi
 
 
 @scan_p.def_lowering
-def scan_lowering(ctx, *args, jaxpr, num_consts, num_carry, length, reverse, _residuals):
-    # A real loop over the body compiled once; the generated code calls it.
-    loop = functools.partial(
-        run_scan, compiled(jaxpr), num_consts, num_carry, length, reverse, _ys_avals(jaxpr, num_carry)
-    )
+def scan_lowering(ctx, *args, jaxpr, num_consts, num_carry, length, reverse, unroll, _residuals):
+    # A real loop over the body compiled once (and over ``unroll`` copies of it, compiled
+    # as one function); the generated code calls it.
+    loop = scan_loop(jaxpr, num_consts, num_carry, length, reverse, unroll, _ys_avals(jaxpr, num_carry))
     return Code(f"{ctx.constant(loop, 'scan')}({', '.join(args)})", UNKNOWN)
 
 
-def bind_scan(args, *, jaxpr, num_consts, num_carry, length, reverse) -> list:
+def bind_scan(args, *, jaxpr, num_consts, num_carry, length, reverse, unroll=1) -> list:
     """Bind ``scan_p``; under a recording transform, keep the residuals its VJP reads.
 
     Returns the body's outputs only (carry, then stacked ``ys``).
     """
+    unroll = max(1, min(unroll, length))
     if is_recorded(args):
         lin = linearize(jaxpr, num_consts, num_carry)
         outs = bind(
@@ -128,6 +125,7 @@ def bind_scan(args, *, jaxpr, num_consts, num_carry, length, reverse) -> list:
             num_carry=num_carry,
             length=length,
             reverse=reverse,
+            unroll=unroll,
             _residuals=lin,
         )
         return outs[: lin.num_out]
@@ -139,6 +137,7 @@ def bind_scan(args, *, jaxpr, num_consts, num_carry, length, reverse) -> list:
         num_carry=num_carry,
         length=length,
         reverse=reverse,
+        unroll=unroll,
         _residuals=None,
     )
 
@@ -147,9 +146,19 @@ def bind_scan(args, *, jaxpr, num_consts, num_carry, length, reverse) -> list:
 # Reverse mode
 
 
-def _is_zero(ct) -> bool:
-    """A cotangent known to be zero (the backward pass fills unused outputs with zeros)."""
-    return isinstance(ct, np.ndarray) and not ct.any()
+def scan_residual_form(eqn: Eqn) -> Eqn:
+    """A scan inside a loop body or a branch, returning its stacked residuals too: the
+    outer backward pass then reads them instead of running this loop forward again."""
+    if eqn.params["_residuals"] is not None:
+        return eqn
+    params = dict(eqn.params)
+    lin = linearize(params["jaxpr"], params["num_consts"], params["num_carry"])
+    stacks = [Var(ShapedArray((params["length"], *v.aval.shape), v.aval.dtype)) for v in lin.residuals]
+    params.update(jaxpr=lin.forward, _residuals=lin)
+    return Eqn(scan_p, eqn.invars, (*eqn.outvars, *stacks), params, eqn.source)
+
+
+residual_forms[scan_p] = scan_residual_form
 
 
 def _aval_list(atoms) -> list[ShapedArray]:
@@ -199,20 +208,10 @@ def _backward_body(
     return stage_program(backward, [aval for group in groups for aval in group])
 
 
-def split_groups(values, sizes) -> list[list]:
-    """``values`` cut into consecutive groups of ``sizes``, then a group of the rest."""
-    groups, start = [], 0
-    for size in sizes:
-        groups.append(list(values[start : start + size]))
-        start += size
-    groups.append(list(values[start:]))
-    return groups
-
-
 @scan_p.def_vjp_all
-def scan_vjp(wanted, cts, ans, *primals, jaxpr, num_consts, num_carry, length, reverse, _residuals):
+def scan_vjp(wanted, cts, ans, *primals, jaxpr, num_consts, num_carry, length, reverse, unroll, _residuals):
     lin = _residuals
-    params = dict(num_consts=num_consts, num_carry=num_carry, length=length, reverse=reverse)
+    params = dict(num_consts=num_consts, num_carry=num_carry, length=length, reverse=reverse, unroll=unroll)
     if lin is None:
         # Replayed from a staged program: run forward again, keeping the residuals.
         lin = linearize(jaxpr, num_consts, num_carry)
@@ -221,7 +220,7 @@ def scan_vjp(wanted, cts, ans, *primals, jaxpr, num_consts, num_carry, length, r
     else:
         stacked = ans[lin.num_out :]
         res_cts = [cts[lin.num_out + i] for i in float_positions(lin.residuals)]
-        if all(_is_zero(ct) for ct in res_cts):
+        if all(is_zero_cotangent(ct) for ct in res_cts):
             res_cts = []  # the usual case: nobody differentiates the backward pass
     body = lin.body
     consts, carry, xs = split_groups(primals, [num_consts, num_carry])
@@ -244,6 +243,7 @@ def scan_vjp(wanted, cts, ans, *primals, jaxpr, num_consts, num_carry, length, r
         num_carry=len(float_carry) + len(float_consts),
         length=length,
         reverse=not reverse,
+        unroll=unroll,
     )
     ct_carry, ct_consts, ct_xs = split_groups(outs, [len(float_carry), len(float_consts)])
     result = [None] * len(primals)
@@ -304,7 +304,7 @@ def _jvp_body(jaxpr: Jaxpr, num_consts: int, num_carry: int, tangent_consts: tup
 
 
 @scan_p.def_jvp
-def scan_jvp(primals, tangents, ans, *, jaxpr, num_consts, num_carry, length, reverse, _residuals):
+def scan_jvp(primals, tangents, ans, *, jaxpr, num_consts, num_carry, length, reverse, unroll, _residuals):
     consts, carry, xs = split_groups(primals, [num_consts, num_carry])
     c_dot, k_dot, x_dot = split_groups(tangents, [num_consts, num_carry])
     tangent_consts = tuple(i for i, t in enumerate(c_dot) if t is not None)
@@ -327,6 +327,7 @@ def scan_jvp(primals, tangents, ans, *, jaxpr, num_consts, num_carry, length, re
         num_carry=num_carry + len(float_carry),
         length=length,
         reverse=reverse,
+        unroll=unroll,
     )
     float_out = float_positions(jaxpr.outvars)
     out_tangents = [None] * len(jaxpr.outvars)
@@ -345,7 +346,7 @@ def scan_jvp(primals, tangents, ans, *, jaxpr, num_consts, num_carry, length, re
 
 
 @scan_p.def_batch
-def scan_batch(args, dims, *, jaxpr, num_consts, num_carry, length, reverse, _residuals):
+def scan_batch(args, dims, *, jaxpr, num_consts, num_carry, length, reverse, unroll, _residuals):
     size = batch_size(args, dims)
     consts, carry, xs = split_groups(args, [num_consts, num_carry])
     const_dims, carry_dims, xs_dims = split_groups(dims, [num_consts, num_carry])
@@ -373,6 +374,7 @@ def scan_batch(args, dims, *, jaxpr, num_consts, num_carry, length, reverse, _re
         num_carry=num_carry,
         length=length,
         reverse=reverse,
+        unroll=unroll,
     )
     out_dims = [0 if b else None for b in carry_batched] + [1 if b else None for b in out_batched[num_carry:]]
     return outs, out_dims
@@ -402,6 +404,18 @@ def _scan_length(xs_leaves, length) -> int:
     if not sizes:
         raise ValueError("scan: with xs=None (or no arrays in xs), give the number of steps as length=.")
     return sizes.pop()
+
+
+def _steps_per_turn(unroll, length: int) -> int:
+    """``scan``'s ``unroll`` argument as a number of steps (JAX's meaning of True/False)."""
+    if isinstance(unroll, (bool, np.bool_)):
+        return max(length, 1) if unroll else 1
+    if not isinstance(unroll, (int, np.integer)) or unroll < 1:
+        raise TypeError(
+            f"scan: unroll must be a positive int (steps per turn of the loop) or a bool (True: "
+            f"all {length} steps), got {unroll!r}."
+        )
+    return int(unroll)
 
 
 def _stage_step(construct, f, init_tree, carry_avals, xs_tree, x_avals):
@@ -490,7 +504,10 @@ def scan(f, init, xs=None, length=None, reverse=False, unroll=1):
       xs: a pytree of arrays with a common leading axis, or None (then give ``length``).
       length: the number of steps, when ``xs`` has no arrays.
       reverse: run from the last slice to the first (``ys`` stay aligned with ``xs``).
-      unroll: accepted for compatibility with JAX; loops are never unrolled here.
+      unroll: how many steps each turn of the compiled loop runs (a positive int;
+        ``True`` for all of them, ``False`` for 1). The results are the same for every
+        value; larger ones trade compile time for fewer Python calls per step. Every
+        transform keeps it (the backward scan of ``grad`` unrolls alike).
 
     Returns:
       ``(carry, ys)``: the final carry and the ``y`` of every step stacked on axis 0.
@@ -504,12 +521,10 @@ def scan(f, init, xs=None, length=None, reverse=False, unroll=1):
       >>> carry, ys
       (array(6.), array([0., 2., 6.]))
     """
-    if isinstance(unroll, bool) or not isinstance(unroll, (int, np.integer)) or unroll < 1:
-        if not isinstance(unroll, bool):
-            raise TypeError(f"scan: unroll must be a positive int or a bool, got {unroll!r}.")
     init_leaves, init_avals, init_tree = flatten_inputs("scan", init, "init")
     xs_leaves, xs_tree = flatten_arguments("scan", xs, "xs")
     length = _scan_length(xs_leaves, length)
+    unroll = _steps_per_turn(unroll, length)
     x_avals = [ShapedArray(get_aval(x).shape[1:], get_aval(x).dtype) for x in xs_leaves]
     program, ys_tree, carry_avals = stage_body("scan", f, init_tree, init_avals, xs_tree, x_avals)
     carry = cast_carry([np.asarray(x) if not hasattr(x, "shape") else x for x in init_leaves], carry_avals)
@@ -520,6 +535,7 @@ def scan(f, init, xs=None, length=None, reverse=False, unroll=1):
         num_carry=len(carry),
         length=length,
         reverse=bool(reverse),
+        unroll=unroll,
     )
     return tree_unflatten(init_tree, outs[: len(carry)]), tree_unflatten(ys_tree, outs[len(carry) :])
 

@@ -46,6 +46,7 @@ __all__ = [
     "structure_error",
     "check_operand_types",
     "with_unused_inputs",
+    "split_groups",
 ]
 
 
@@ -105,6 +106,21 @@ def join_branches(programs: Sequence[Program]) -> tuple[tuple[Jaxpr, ...], list]
         )
     consts = [c for p in programs for c in p.consts]
     return tuple(joined), consts
+
+
+def split_groups(values, sizes) -> list[list]:
+    """``values`` cut into consecutive groups of ``sizes``, then a group of the rest.
+
+    Example:
+      >>> split_groups([1, 2, 3, 4, 5], [1, 2])
+      [[1], [2, 3], [4, 5]]
+    """
+    groups, start = [], 0
+    for size in sizes:
+        groups.append(list(values[start : start + size]))
+        start += size
+    groups.append(list(values[start:]))
+    return groups
 
 
 def run(jaxpr: Jaxpr, *args) -> list:

@@ -203,37 +203,112 @@ def _check_mode(mode, fill_value=None) -> None:
         )
 
 
+def _plain(array) -> np.ndarray:
+    """The same data as a plain ``numpy.ndarray`` (a view, no copy)."""
+    return np.ndarray.view(array, np.ndarray)
+
+
 class ArrayWithAt(np.ndarray):
     """A ``numpy.ndarray`` with JAX's ``.at``: what ``mnp.asarray`` and ``mnp.array``
     return outside transforms, so ``mnp.asarray(x).at[i].set(v)`` works.
 
-    It prints like an ndarray, and operations on it (ufuncs, indexing, methods)
-    return plain ``numpy.ndarray`` objects.
+    NumPy's own type cannot be given an attribute, so this subclass is the one place
+    minigrad returns something other than a plain ``numpy.ndarray``; it stays that one
+    place. Everything made from it is plain: ufuncs and NumPy functions, indexing,
+    ``.at`` updates, and the methods that would otherwise keep the subclass (``copy``,
+    ``reshape``, ``T``, ``astype``, ...). It prints, pickles and saves as the plain array.
     """
 
     @property
     def at(self) -> IndexUpdateHelper:
-        return IndexUpdateHelper(self.view(np.ndarray))
+        return IndexUpdateHelper(_plain(self))
 
     def __array_wrap__(self, array, context=None, return_scalar=False):
         # Results of NumPy's functions on this array are plain ndarrays.
-        plain = array.view(np.ndarray)
+        plain = _plain(array)
         return plain[()] if return_scalar else plain
 
     def __getitem__(self, index):
-        return self.view(np.ndarray)[index]
+        return _plain(self)[index]
 
     def __repr__(self):
-        return repr(self.view(np.ndarray))
+        return repr(_plain(self))
 
     def __reduce__(self):
-        # Pickles (and copies through pickle) as the plain array it stands for.
-        return self.view(np.ndarray).__reduce__()
+        # Pickles (and copies through pickle) as the plain array it stands for, so that
+        # a reader needs NumPy only.
+        return _plain(self).__reduce__()
+
+    def __reduce_ex__(self, protocol):
+        return _plain(self).__reduce_ex__(protocol)
+
+    @property
+    def T(self):  # noqa: N802 - NumPy's name
+        return _plain(self).T
+
+    @property
+    def mT(self):  # noqa: N802 - NumPy's name
+        return _plain(self).mT
+
+    @property
+    def real(self):
+        return _plain(self).real
+
+    @real.setter
+    def real(self, value):
+        _plain(self).real = value
+
+    @property
+    def imag(self):
+        return _plain(self).imag
+
+    @imag.setter
+    def imag(self, value):
+        _plain(self).imag = value
+
+
+def _on_plain(name: str):
+    """``ndarray.<name>`` applied to the plain view, so its result is plain."""
+    method = getattr(np.ndarray, name)
+
+    @functools.wraps(method)
+    def on_plain(self, *args, **kwargs):
+        return method(_plain(self), *args, **kwargs)
+
+    return on_plain
+
+
+# The ndarray methods that return an array of the caller's subclass (found by calling
+# each one on an ArrayWithAt); with these, no method hands the subclass on.
+_SUBCLASS_KEEPING_METHODS = (
+    "argpartition",
+    "argsort",
+    "astype",
+    "byteswap",
+    "conj",
+    "conjugate",
+    "copy",
+    "diagonal",
+    "dot",
+    "flatten",
+    "getfield",
+    "ravel",
+    "repeat",
+    "reshape",
+    "squeeze",
+    "swapaxes",
+    "transpose",
+    "view",
+    "__copy__",
+    "__deepcopy__",
+)
+for _name in _SUBCLASS_KEEPING_METHODS:
+    setattr(ArrayWithAt, _name, _on_plain(_name))
 
 
 def with_at(array):
     """``array`` as an ``ArrayWithAt`` view (no copy); tracers are returned as they are."""
-    return array.view(ArrayWithAt) if type(array) is np.ndarray else array
+    return np.ndarray.view(array, ArrayWithAt) if type(array) is np.ndarray else array
 
 
 def returns_with_at(create):
