@@ -209,7 +209,10 @@ def test_random_programs_with_views_and_reuse(ops, output_every):
                 outs.append(y)
         return (*outs, y)
 
-    _check(f, np.arange(6.0).reshape(2, 3) / 6.0)
+    # Repeated squaring and exp can overflow to inf (and inf - inf to nan): compiled and
+    # interpreted programs must still agree, so those floating-point warnings are expected.
+    with np.errstate(over="ignore", invalid="ignore"):
+        _check(f, np.arange(6.0).reshape(2, 3) / 6.0)
 
 
 def test_a_primitive_lowering_rule_is_used():
