@@ -105,7 +105,9 @@ def _matrices(*kinds):
         def dominant():
             # |diagonal| in [2.1, 2.9], off-diagonal entries in [-0.4, 0.4] (n <= 3): the
             # matrix and each of its triangles are well conditioned (condition number < 2).
-            return rng.uniform(-0.4, 0.4, (*batch, n, n)) + 2.5 * np.eye(n) * rng.choice([-1, 1], (*batch, 1, n))
+            return rng.uniform(-0.4, 0.4, (*batch, n, n)) + 2.5 * np.eye(n) * rng.choice(
+                [-1, 1], (*batch, 1, n)
+            )
 
         out = []
         for kind in kinds:

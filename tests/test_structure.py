@@ -139,6 +139,7 @@ PACKAGE_ORDER = {
         "predicates",
         "integer",
         "elementwise",
+        "clipping",
         "rounding",
         "trigonometry",
         "logaddexp",
