@@ -147,6 +147,7 @@ PACKAGE_ORDER = {
         "reduce",
         "index",
         "scatter",
+        "rolling",
         "linalg",
         "solvers",
         "decompositions",
