@@ -196,3 +196,27 @@ SPECS += [
           _pair((2, 3), (2, 3))),
     _spec("einsum_sublists", lambda a, b: mnp.einsum(a, [0, 1], b, [1, Ellipsis], [Ellipsis, 0]), _pair((2, 3), (3, 2))),
 ]  # fmt: skip
+
+
+def _polynomial(draw, rng):
+    """Coefficients of a polynomial of degree 1 to 4 whose roots (a real one, maybe a
+    complex pair) are at least 0.5 apart, so every root is simple."""
+    degree = draw(st.integers(1, 4))
+    real = rng.permutation(4)[: degree % 2 + 2 * (degree // 4)] - 1.5 + rng.uniform(-0.1, 0.1)
+    pairs = [complex(rng.uniform(-1, 1), rng.uniform(0.5, 1.5))] * ((degree - real.size) // 2)
+    zeros = np.concatenate([real, *[[z, z.conjugate()] for z in pairs]])
+    return (rng.uniform(0.5, 2.0) * np.real(np.poly(zeros)),)
+
+
+def _root_sums(r):
+    """A smooth function of the roots that does not depend on their order."""
+    return mnp.sum(mnp.real(mnp.exp(r)) + 0.7 * mnp.imag(r * r) ** 2)
+
+
+SPECS += [
+    # strip_zeros=False: a length known without values, so vmap and jit apply too (as JAX).
+    _spec("roots", lambda p: _root_sums(mnp.roots(p, strip_zeros=False)), _polynomial),
+    _spec("roots_complex_coefficients",
+          lambda p: _root_sums(mnp.roots(p * (1.0 + 0.3j) + 0.05j * p[::-1], strip_zeros=False)), _polynomial),
+    _spec("sort_complex", lambda x: mnp.real(mnp.sort_complex(x)) * _weights(x.shape), _array("distinct")),
+]  # fmt: skip
