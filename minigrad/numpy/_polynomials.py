@@ -3,8 +3,9 @@ evaluation, arithmetic, derivatives and integrals, division and least-squares fi
 
 The lengths of the results follow the lengths of the inputs, never their values, so
 every function traces (``polydiv`` keeps leading zeros of the remainder unless asked,
-as JAX's does); each is a composition of differentiable operations. ``roots`` is left
-out: its result is complex in general, and traced complex arrays are not supported yet.
+as JAX's does); each is a composition of differentiable operations, except ``roots``
+(the eigenvalues of the companion matrix), a primitive with the derivative of simple
+roots.
 
 Example:
     >>> import numpy as np
