@@ -209,7 +209,9 @@ def matrix_power(a, n):
     """
     if not isinstance(n, (int, np.integer)) or isinstance(n, bool):
         raise TypeError(f"matrix_power: the exponent must be an integer, got {n!r}.")
-    (a,) = float_operands("matrix_power", a, complex_ok=True) if n < 0 else promote("matrix_power", to_array(a))
+    (a,) = (
+        float_operands("matrix_power", a, complex_ok=True) if n < 0 else promote("matrix_power", to_array(a))
+    )
     require_square("matrix_power", a)
     if n == 0:
         return np.broadcast_to(np.eye(a.shape[-1], dtype=a.dtype), a.shape).copy()
