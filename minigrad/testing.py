@@ -6,10 +6,18 @@ each element of the result with the central difference of ``<u, f(x)>``; in forw
 mode it pushes a random tangent ``v`` and compares with ``(f(x + h v) - f(x - h v)) / 2h``.
 Higher orders apply the same check to the derivative functions themselves.
 
+Complex inputs and outputs are checked as JAX checks them: a complex number is a pair
+of reals, directions are complex, and the check holds for any function, holomorphic or
+not. Reverse mode is the *transpose* of forward mode (docs/complex.md): a cotangent
+``c`` reads a tangent ``t`` as ``Re(sum(c * t))``, so the gradient entry of a complex
+input ``z_k`` is ``Re<c, J e_k> - 1j Re<c, J (1j e_k)>`` (``grad(abs)(z)`` is
+``conj(z) / abs(z)``, as in JAX).
+
 Example:
     >>> import numpy as np
     >>> import minigrad.numpy as mnp
     >>> check_grads(mnp.sin, (np.array([0.5, 1.0]),), order=2)
+    >>> check_grads(lambda z: mnp.abs(z) + mnp.exp(z), (np.array([1.0 + 2.0j]),))
 """
 
 from __future__ import annotations
@@ -37,19 +45,27 @@ def _inexact(x) -> bool:
 
 def _random_like(rng, x):
     x = np.asarray(x)
-    return rng.standard_normal(x.shape).astype(x.dtype) if _inexact(x) else np.zeros(x.shape, x.dtype)
+    if not _inexact(x):
+        return np.zeros(x.shape, x.dtype)
+    if x.dtype.kind == "c":
+        return (rng.standard_normal(x.shape) + 1j * rng.standard_normal(x.shape)).astype(x.dtype)
+    return rng.standard_normal(x.shape).astype(x.dtype)
+
+
+def _wide(x):
+    """``x`` in float64, or complex128 if it is complex: differences lose nothing."""
+    x = np.asarray(x)
+    return x.astype(np.complex128 if x.dtype.kind == "c" else np.float64)
 
 
 def _flat(tree):
     return [np.asarray(leaf) for leaf in tree_flatten(tree)[0]]
 
 
-def _inner(xs, ys) -> float:
-    return float(
-        sum(
-            np.sum(np.asarray(x, np.float64) * np.asarray(y, np.float64)) for x, y in zip(xs, ys, strict=True)
-        )
-    )
+def _pairing(cotangents, tangents) -> float:
+    """``Re(sum(c * t))`` over flat lists: how a cotangent reads a tangent (reverse mode
+    transposes forward mode, without conjugating)."""
+    return float(sum(np.sum(np.real(_wide(c) * _wide(t))) for c, t in zip(cotangents, tangents, strict=True)))
 
 
 def numerical_jvp(fun, args, tangents, eps):
@@ -61,14 +77,12 @@ def numerical_jvp(fun, args, tangents, eps):
     """
     plus = fun(*[a + eps * t if _inexact(a) else a for a, t in zip(args, tangents, strict=True)])
     minus = fun(*[a - eps * t if _inexact(a) else a for a, t in zip(args, tangents, strict=True)])
-    return [
-        (np.asarray(p, np.float64) - np.asarray(m, np.float64)) / (2 * eps)
-        for p, m in zip(_flat(plus), _flat(minus), strict=True)
-    ]
+    return [(_wide(p) - _wide(m)) / (2 * eps) for p, m in zip(_flat(plus), _flat(minus), strict=True)]
 
 
 def _tolerances(args, eps, atol, rtol, order):
-    dtypes = [np.result_type(a) for a in args if _inexact(a)]
+    # A complex dtype is as precise as its parts (complex64: float32).
+    dtypes = [np.finfo(np.result_type(a)).dtype for a in args if _inexact(a)]
     worst = min(dtypes, key=lambda d: d.itemsize) if dtypes else np.dtype(np.float64)
     default_eps, default_atol, default_rtol = _DEFAULTS.get(worst, _DEFAULTS[np.dtype(np.float64)])
     scale = 10.0 ** (order - 1)
@@ -80,8 +94,7 @@ def _tolerances(args, eps, atol, rtol, order):
 
 
 def _assert_close(name, what, actual, expected, atol, rtol):
-    actual = np.asarray(actual, np.float64)
-    expected = np.asarray(expected, np.float64)
+    actual, expected = _wide(actual), _wide(expected)
     if actual.shape != expected.shape:
         raise AssertionError(f"{name}: {what} has shape {actual.shape}, expected {expected.shape}")
     if actual.size == 0:
@@ -145,14 +158,20 @@ def check_grads(
         cotangent = tree_map(lambda o: _random_like(rng, o), out)
         cts = vjp_fn(cotangent)
         u = _flat(cotangent)
+
+        def read_by_u(position, index, direction):
+            basis = [np.zeros_like(a) for a in flat_args]
+            basis[position][index] = direction
+            return _pairing(u, numerical_jvp(flat_fun, flat_args, basis, eps))
+
         for position, (arg, ct) in enumerate(zip(flat_args, cts, strict=True)):
             if not _inexact(arg):
                 continue
-            expected = np.zeros(arg.shape)
+            expected = np.zeros(arg.shape, np.complex128 if arg.dtype.kind == "c" else np.float64)
             for index in np.ndindex(*arg.shape):
-                basis = [np.zeros_like(a) for a in flat_args]
-                basis[position][index] = 1
-                expected[index] = _inner(u, numerical_jvp(flat_fun, flat_args, basis, eps))
+                expected[index] = read_by_u(position, index, 1)
+                if arg.dtype.kind == "c":
+                    expected[index] -= 1j * read_by_u(position, index, 1j)
             _assert_close("check_grads (vjp)", f"the gradient of {names[position]}", ct, expected, atol, rtol)
         if order > 1:
 

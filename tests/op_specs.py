@@ -130,6 +130,16 @@ def _pad(x, widths, mode):
     return mnp.pad(x, widths, mode=mode)
 
 
+def _clip_bounds_args(draw, rng):
+    """x and bounds of shapes that broadcast, x at least 0.2 away from either bound (below,
+    inside or above), where the derivatives are smooth."""
+    x_shape, low_shape, high_shape = draw(broadcast_shapes(3))
+    low = rng.uniform(-1.0, -0.6, low_shape)
+    high = rng.uniform(0.6, 1.0, high_shape)
+    x = rng.choice([-1.5, 0.0, 1.5], x_shape) + rng.uniform(-0.3, 0.3, x_shape)
+    return (x, low, high)
+
+
 def _clip_args(draw, rng):
     shape = draw(base_shapes)
     x = values(rng, shape, "real")
@@ -167,6 +177,7 @@ OP_SPECS: list[OpSpec] = [
     OpSpec("integer_pow3", lambda x: x**3),
     OpSpec("integer_pow_neg2", lambda x: x**-2, domain="nonzero"),
     OpSpec("clip", lambda x: mnp.clip(x, -0.5, 0.5), draw_args=_clip_args, shapes="custom"),
+    OpSpec("clip_traced_bounds", mnp.clip, draw_args=_clip_bounds_args, shapes="custom"),
     # elementwise, binary (broadcasting)
     OpSpec("add", mnp.add, arity=2),
     OpSpec("subtract", mnp.subtract, arity=2),

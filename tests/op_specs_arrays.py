@@ -76,6 +76,7 @@ SPECS: list[OpSpec] = [
     _spec("sort_descending_flat", lambda x: mnp.sort(x, axis=None, descending=True), _array("distinct")),
     _spec("take_along_axis", lambda x: mnp.take_along_axis(x, mnp.argsort(-x, axis=0), axis=0) * x, _array("distinct")),
     _spec("partition", lambda x: mnp.partition(x, 0, axis=-1), _array("distinct")),
+    _spec("partition_middle", lambda x: mnp.partition(x, (0, x.shape[0] // 2), axis=0) * _weights(x.shape), _array("distinct")),
     _spec("searchsorted", lambda x: x * mnp.searchsorted(_BINS, x), _array()),
     _spec("digitize", lambda x: x * mnp.digitize(x, _BINS[::-1], right=True), _array()),
     _spec("bincount_weights", lambda w: mnp.bincount(np.array([0, 2, 2, 1, 0, 4])[: w.size], w, length=5),
@@ -86,6 +87,7 @@ SPECS: list[OpSpec] = [
     _spec("repeat_counts", lambda x: mnp.repeat(x, np.arange(x.shape[0]) % 3, axis=0), _array()),
     _spec("roll", lambda x, axis: mnp.roll(x, 2, axis=axis) * _weights(x.shape), _with_axis()),
     _spec("roll_flat", lambda x: mnp.roll(x, -1) * _weights(x.shape), _array()),
+    _spec("roll_axes", lambda x: mnp.roll(x, (1, -2), axis=(0, -1)) * _weights(x.shape), _array(min_ndim=2)),
     _spec("append", lambda x: mnp.append(x, 2.0 * x, axis=0), _array()),
     _spec("tile", lambda x: mnp.tile(x, (2, 1, 2)) * 1.5, _array()),
     _spec("rot90", lambda x: mnp.rot90(x, 1) * _weights(x.shape[1::-1] + x.shape[2:]), _array(min_ndim=2)),
@@ -193,4 +195,28 @@ SPECS += [
     _spec("vecdot_matvec_vecmat", lambda a, b: mnp.vecdot(a, b[0]) * mnp.matvec(a, b[1]) + mnp.vecmat(b[0], a.T)[:2],
           _pair((2, 3), (2, 3))),
     _spec("einsum_sublists", lambda a, b: mnp.einsum(a, [0, 1], b, [1, Ellipsis], [Ellipsis, 0]), _pair((2, 3), (3, 2))),
+]  # fmt: skip
+
+
+def _polynomial(draw, rng):
+    """Coefficients of a polynomial of degree 1 to 4 whose roots (a real one, maybe a
+    complex pair) are at least 0.5 apart, so every root is simple."""
+    degree = draw(st.integers(1, 4))
+    real = rng.permutation(4)[: degree % 2 + 2 * (degree // 4)] - 1.5 + rng.uniform(-0.1, 0.1)
+    pairs = [complex(rng.uniform(-1, 1), rng.uniform(0.5, 1.5))] * ((degree - real.size) // 2)
+    zeros = np.concatenate([real, *[[z, z.conjugate()] for z in pairs]])
+    return (rng.uniform(0.5, 2.0) * np.real(np.poly(zeros)),)
+
+
+def _root_sums(r):
+    """A smooth function of the roots that does not depend on their order."""
+    return mnp.sum(mnp.real(mnp.exp(r)) + 0.7 * mnp.imag(r * r) ** 2)
+
+
+SPECS += [
+    # strip_zeros=False: a length known without values, so vmap and jit apply too (as JAX).
+    _spec("roots", lambda p: _root_sums(mnp.roots(p, strip_zeros=False)), _polynomial),
+    _spec("roots_complex_coefficients",
+          lambda p: _root_sums(mnp.roots(p * (1.0 + 0.3j) + 0.05j * p[::-1], strip_zeros=False)), _polynomial),
+    _spec("sort_complex", lambda x: mnp.real(mnp.sort_complex(x)) * _weights(x.shape), _array("distinct")),
 ]  # fmt: skip

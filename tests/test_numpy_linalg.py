@@ -162,8 +162,9 @@ def test_dtypes_follow_numpy():
     assert LA.inv(np.eye(2, dtype=np.float32)).dtype == np.float32
     assert LA.det(np.eye(2, dtype=np.int64)).dtype == np.float64
     assert mg.grad(lambda a: LA.slogdet(a)[1])(np.eye(2, dtype=np.float32)).dtype == np.float32
+    assert LA.inv(np.eye(2, dtype=np.complex64) * 1j).dtype == np.complex64
     with pytest.raises(TypeError, match="complex"):
-        LA.inv(np.eye(2) * 1j)
+        LA.cholesky(np.eye(2) * 1j)
 
 
 # ---------------------------------------------------------------------------------------

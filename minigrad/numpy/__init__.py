@@ -228,6 +228,7 @@ from minigrad.numpy._polynomials import (
     polymul,
     polysub,
     polyval,
+    roots,
 )
 from minigrad.numpy._predicates import (
     all,
@@ -312,6 +313,7 @@ from minigrad.numpy._sorting import (
     partition,
     searchsorted,
     sort,
+    sort_complex,
     take_along_axis,
 )  # fmt: skip
 from minigrad.numpy._statistics import (
@@ -411,7 +413,7 @@ __all__ += [
     "argpartition", "argsort", "argwhere", "bincount", "count_nonzero", "cumprod", "cumsum",
     "cumulative_prod", "cumulative_sum", "diff", "digitize", "ediff1d", "flatnonzero", "gradient",
     "lexsort", "nancumprod", "nancumsum", "nonzero", "partition", "searchsorted", "sort",
-    "take_along_axis", "unique",
+    "sort_complex", "take_along_axis", "unique",
     "append", "atleast_3d", "copy", "delete", "fliplr", "flipud", "insert", "repeat", "resize",
     "roll", "rot90", "tile",
     "cross", "diag", "diagflat", "diagonal", "kron", "trace", "tri", "tril", "triu", "vander",
@@ -433,7 +435,7 @@ __all__ += [
     "select", "trim_zeros",
     "bartlett", "blackman", "convolve", "correlate", "hamming", "hanning", "i0", "interp", "kaiser",
     "trapezoid", "unwrap",
-    "poly", "polyadd", "polyder", "polydiv", "polyfit", "polyint", "polymul", "polysub", "polyval",
+    "poly", "polyadd", "polyder", "polydiv", "polyfit", "polyint", "polymul", "polysub", "polyval", "roots",
     "average", "corrcoef", "cov", "histogram", "histogram2d", "histogram_bin_edges", "histogramdd",
     "intersect1d", "isin", "setdiff1d", "setxor1d", "union1d", "unique_all", "unique_counts",
     "unique_inverse", "unique_values",

@@ -20,6 +20,7 @@ from minigrad.core.trace import Tracer
 from minigrad.numpy._data_dependent import _concrete
 from minigrad.numpy._promotion import dtype_of, normalize_axis, to_array
 from minigrad.numpy._shape import concatenate, flip, ravel, swapaxes, take
+from minigrad.ops import rolling
 from minigrad.ops import shape as sh
 
 __all__ = [
@@ -54,17 +55,10 @@ def repeat(a, repeats, axis=None, *, total_repeat_length=None):
     return take(a, positions, axis=axis)
 
 
-def _rolled(a, shift, axis):
+def _rolled_by_traced_shift(a, shift, axis):
+    """``a`` rolled by a traced ``shift``: position i reads i - shift, wrapped around."""
     n = a.shape[axis]
-    if n == 0:
-        return a
-    if isinstance(shift, Tracer):
-        # A traced shift: read position i - shift, wrapped around.
-        return take(a, np.arange(n) - shift, axis=axis, mode="wrap")
-    k = operator.index(shift) % n
-    return (
-        sh.concatenate([sh.slice_axis(a, axis, n - k, n), sh.slice_axis(a, axis, 0, n - k)], axis) if k else a
-    )
+    return a if n == 0 else take(a, np.arange(n) - shift, axis=axis, mode="wrap")
 
 
 def roll(a, shift, axis=None):
@@ -78,16 +72,19 @@ def roll(a, shift, axis=None):
     """
     a = to_array(a)
     if axis is None:
-        return sh.reshape(roll(ravel(a), shift, 0), a.shape)
+        return roll(a, shift, 0) if a.ndim == 1 else sh.reshape(roll(ravel(a), shift, 0), a.shape)
     axes = (axis,) if np.ndim(axis) == 0 else tuple(axis)
     shifts = (shift,) * len(axes) if np.ndim(shift) == 0 else tuple(shift)
     if len(shifts) == 1:
         shifts = shifts * len(axes)
     if len(shifts) != len(axes):
         raise ValueError(f"roll: {len(shifts)} shifts do not match {len(axes)} axes.")
-    for s, ax in zip(shifts, axes, strict=True):
-        a = _rolled(a, s, normalize_axis("roll", ax, a.ndim))
-    return a
+    axes = tuple(normalize_axis("roll", ax, a.ndim) for ax in axes)
+    if any(isinstance(s, Tracer) for s in shifts):
+        for s, ax in zip(shifts, axes, strict=True):
+            a = _rolled_by_traced_shift(a, s, ax)
+        return a
+    return rolling.roll(a, tuple(operator.index(s) for s in shifts), axes)
 
 
 def append(arr, values, axis=None):

@@ -12,6 +12,7 @@ import numpy as np
 
 from minigrad.core.trace import Tracer, mention_user_line, user_source_line
 from minigrad.numpy._promotion import dtype_of, promote, promote_to_inexact, result_dtype, to_array
+from minigrad.ops import clipping
 from minigrad.ops import elementwise as ew
 from minigrad.ops import logic as lg
 
@@ -329,8 +330,9 @@ def clip(a, a_min=_NO_ARGUMENT, a_max=_NO_ARGUMENT, out=None, *, min=_NO_ARGUMEN
     """Limit values to ``[a_min, a_max]`` (either may be None; ``min`` and ``max`` are
     NumPy 2's keyword names for them).
 
-    The gradient flows to ``a`` where it lies inside the interval, boundaries included,
-    and to the bound elsewhere.
+    The gradient is that of ``minimum(a_max, maximum(a_min, a))``, as in JAX: it flows to
+    ``a`` inside the interval, to the bound outside it, and half to each where ``a``
+    equals a bound.
 
     Example:
       >>> clip(np.array([-2.0, 0.5, 2.0]), 0.0, 1.0)
@@ -364,13 +366,11 @@ def clip(a, a_min=_NO_ARGUMENT, a_max=_NO_ARGUMENT, out=None, *, min=_NO_ARGUMEN
     bounds = [b for b in (a_min, a_max) if b is not None]
     dtype = result_dtype(a, *bounds)
     out = to_array(a, dtype)
-    a_min = None if a_min is None else to_array(a_min, dtype)
-    a_max = None if a_max is None else to_array(a_max, dtype)
-    if a_min is not None:
-        out = where(less(out, a_min), a_min, out)
-    if a_max is not None:
-        out = where(greater(out, a_max), a_max, out)
-    return out
+    if a_max is None:
+        return ew.maximum(to_array(a_min, dtype), out)
+    if a_min is None:
+        return ew.minimum(to_array(a_max, dtype), out)
+    return clipping.clip(out, to_array(a_min, dtype), to_array(a_max, dtype))
 
 
 def stop_gradient(x):

@@ -3,8 +3,9 @@ evaluation, arithmetic, derivatives and integrals, division and least-squares fi
 
 The lengths of the results follow the lengths of the inputs, never their values, so
 every function traces (``polydiv`` keeps leading zeros of the remainder unless asked,
-as JAX's does); each is a composition of differentiable operations. ``roots`` is left
-out: its result is complex in general, and traced complex arrays are not supported yet.
+as JAX's does); each is a composition of differentiable operations, except ``roots``
+(the eigenvalues of the companion matrix), a primitive with the derivative of simple
+roots.
 
 Example:
     >>> import numpy as np
@@ -19,16 +20,22 @@ import operator
 import numpy as np
 
 from minigrad.core.trace import Tracer
+from minigrad.numpy._building import roll
 from minigrad.numpy._data_dependent import _concrete
+from minigrad.numpy._math import where
 from minigrad.numpy._matrices import vander
+from minigrad.numpy._predicates import all as all_of
 from minigrad.numpy._promotion import dtype_of, promote, promote_to_inexact, to_array
+from minigrad.numpy._reductions import argmin
 from minigrad.numpy._shape import concatenate, pad, reshape
 from minigrad.numpy._signal import convolve
+from minigrad.numpy._sorting import argsort
 from minigrad.numpy.linalg._solvers import lstsq
 from minigrad.ops import shape as sh
+from minigrad.ops import spectral
 
 __all__ = [
-    "polyval", "polyadd", "polysub", "polymul", "polyder", "polyint", "polydiv", "polyfit", "poly",
+    "polyval", "polyadd", "polysub", "polymul", "polyder", "polyint", "polydiv", "polyfit", "poly", "roots",
 ]  # fmt: skip
 
 
@@ -240,3 +247,55 @@ def poly(seq_of_zeros):
         root = sh.slice_axis(roots, 0, i, i + 1)
         coefficients = convolve(coefficients, concatenate([np.ones(1, dtype_of(roots)), -root], axis=0))
     return coefficients
+
+
+def roots(p, *, strip_zeros=True):
+    """The roots of the polynomial with coefficients ``p`` (highest power first): the
+    eigenvalues of its companion matrix, complex, as in NumPy and JAX. Differentiable in
+    ``p`` wherever the roots are simple (``dr = -dp(r) / p'(r)``).
+
+    Leading zeros lower the degree. With ``strip_zeros=True`` (NumPy's behaviour) they are
+    dropped, which needs ``p``'s values (not under ``jit``/``vmap``); with
+    ``strip_zeros=False`` (JAX's option) the result keeps ``len(p) - 1`` entries and the
+    missing roots are NaN. Trailing zeros give roots at zero, found as eigenvalues, as JAX.
+
+    Example:
+      >>> roots(np.array([1.0, -3.0, 2.0]))
+      array([2.+0.j, 1.+0.j])
+      >>> roots(np.array([0.0, 1.0, 2.0]), strip_zeros=False)
+      array([-2. +0.j, nan+nanj])
+    """
+    p = to_array(p)
+    if dtype_of(p).kind in "biu":
+        (p,) = promote_to_inexact("roots", p)
+    if p.ndim == 0:
+        p = sh.reshape(p, (1,))
+    if p.ndim != 1:
+        raise ValueError(f"roots: the coefficients must be a 1-D array, got shape {p.shape}.")
+    complex_dtype = np.result_type(dtype_of(p), np.complex64)
+    if p.shape[0] < 2:
+        return np.zeros(0, complex_dtype)
+    if strip_zeros:
+        values = _concrete(
+            p,
+            "roots",
+            "Pass strip_zeros=False to keep len(p) - 1 roots (NaN for those leading zeros remove), as JAX does.",
+        )
+        nonzero = np.flatnonzero(values != 0)
+        if nonzero.size == 0:
+            return np.zeros(0, complex_dtype)
+        return spectral.roots(sh.slice_axis(p, 0, int(nonzero[0]), p.shape[0]))
+    return _roots_keeping_length(p, complex_dtype)
+
+
+def _roots_keeping_length(p, complex_dtype):
+    """JAX's ``strip_zeros=False``: leading zeros rolled to the end (roots at zero), those
+    roots moved last and replaced by NaN."""
+    n = p.shape[0]
+    is_zero = p == 0
+    leading = where(all_of(is_zero), n, argmin(is_zero))
+    p = where(leading == n, 1.0, p)  # no roots to find, and no division by zero
+    found = spectral.roots(roll(p, -leading))
+    found = found[argsort(found == 0)]  # the rolled-in zero roots go last
+    missing = np.arange(n - 1) >= n - 1 - leading
+    return where(missing, np.asarray(complex(np.nan, np.nan), complex_dtype), found)

@@ -1,14 +1,18 @@
 """Sorting and searching: ``sort`` (differentiable), ``argsort``, ``partition``,
 ``argpartition``, ``lexsort``, ``searchsorted``, ``digitize`` and ``take_along_axis``.
 
-A sort gathers the elements at the positions ``argsort`` gives, so its gradient flows
-back to where each element came from. Sorts are stable, and NaNs go last, as in NumPy.
+Sorts follow JAX's ``sort`` (NaNs last, as in NumPy): the values are those of a stable
+sort, and the gradient flows back to where each element came from, tied elements
+taking their derivatives in their original order. ``descending=True`` reverses the
+ascending sort, as JAX's does (so ties come out in reverse order there).
 
 Example:
     >>> import numpy as np
     >>> import minigrad as mg
     >>> mg.grad(lambda x: sort(x)[0])(np.array([3.0, 1.0, 2.0]))
     array([0., 1., 0.])
+    >>> mg.grad(lambda x: sort(x)[0])(np.array([1.0, 1.0]))  # ties: the first goes first
+    array([1., 0.])
 """
 
 from __future__ import annotations
@@ -18,14 +22,15 @@ import operator
 import numpy as np
 
 from minigrad.core.trace import Tracer
+from minigrad.numpy._creation import astype
 from minigrad.numpy._indexing import getitem
 from minigrad.numpy._promotion import dtype_of, normalize_axis, promote, to_array
-from minigrad.numpy._shape import ravel, take
+from minigrad.numpy._shape import flip, ravel, take
 from minigrad.ops import sorting as so
 
 __all__ = [
     "sort", "argsort", "partition", "argpartition", "lexsort", "searchsorted", "digitize",
-    "take_along_axis",
+    "take_along_axis", "sort_complex",
 ]  # fmt: skip
 
 
@@ -81,7 +86,8 @@ def _no_order(name, order):
 
 def argsort(a, axis=-1, kind=None, order=None, *, stable=True, descending=False):
     """Positions that sort ``a`` along ``axis`` (``None``: flattened). Always stable
-    (``kind`` is accepted for NumPy's signature); ``descending`` as in JAX. No gradient.
+    (``kind`` and ``stable`` are accepted for NumPy's and JAX's signatures);
+    ``descending`` as in JAX (equal elements keep their order). No gradient.
 
     Example:
       >>> argsort(np.array([2.0, 1.0, 2.0]), descending=True)
@@ -94,28 +100,55 @@ def argsort(a, axis=-1, kind=None, order=None, *, stable=True, descending=False)
 
 def sort(a, axis=-1, kind=None, order=None, *, stable=True, descending=False):
     """``a`` sorted along ``axis`` (``None``: flattened); the gradient flows to the
-    positions each element came from.
+    positions each element came from (tied elements in their original order).
 
     Example:
       >>> sort(np.array([[3, 1], [0, 2]]), axis=0)
       array([[0, 1],
              [3, 2]])
+      >>> sort(np.array([1.0, np.nan, -2.0]), descending=True)
+      array([nan,  1., -2.])
     """
     _no_order("sort", order)
     a, axis = _sort_axis("sort", a, axis)
-    return take_along_axis(a, so.argsort(a, axis, descending), axis)
+    ascending = so.sort(a, axis)
+    return flip(ascending, axis) if descending else ascending
+
+
+def sort_complex(a):
+    """``a`` sorted along its last axis, by real part and then imaginary part, as a
+    complex array (NumPy's dtype: ``complex64`` for 8- and 16-bit integers, else
+    ``complex128``, complex arrays as they are). Differentiable as ``sort``.
+
+    Example:
+      >>> sort_complex(np.array([1 + 2j, 1 - 1j, -3 + 0j]))
+      array([-3.+0.j,  1.-1.j,  1.+2.j])
+    """
+    a = to_array(a)
+    ordered = sort(a, axis=-1) if a.ndim else a
+    dtype = dtype_of(a)
+    if dtype.kind == "c":
+        return ordered
+    target = np.complex64 if dtype.char in "bhBH" else np.complex128
+    return astype(ordered, target)
 
 
 def _checked_kth(name, a, kth, axis):
+    """``kth`` as a tuple of non-negative positions along ``axis``, checked as NumPy does."""
     n = np.shape(a)[axis]
+    positions = []
     for k in np.atleast_1d(kth):
-        if not -n <= operator.index(k) < n:
+        k = operator.index(k)
+        if not -n <= k < n:
             raise ValueError(f"{name}: kth={k} is out of bounds for an axis of length {n}.")
+        positions.append(k % n)
+    return tuple(positions)
 
 
 def partition(a, kth, axis=-1, kind="introselect", order=None):
     """``a`` rearranged so the ``kth`` element is where a sort puts it, smaller ones before
-    and larger after. (minigrad sorts fully, which is one such arrangement.)
+    and larger after (in no particular order, as in NumPy). The gradient flows to where
+    each element came from.
 
     Example:
       >>> partition(np.array([3.0, 1.0, 2.0]), 1)[1]
@@ -123,12 +156,11 @@ def partition(a, kth, axis=-1, kind="introselect", order=None):
     """
     _no_order("partition", order)
     a, axis = _sort_axis("partition", a, axis)
-    _checked_kth("partition", a, kth, axis)
-    return sort(a, axis)
+    return so.partition(a, _checked_kth("partition", a, kth, axis), axis)
 
 
 def argpartition(a, kth, axis=-1, kind="introselect", order=None):
-    """Positions that partition ``a`` around its ``kth`` element (a full argsort). No gradient.
+    """Positions that partition ``a`` around its ``kth`` element, as NumPy's. No gradient.
 
     Example:
       >>> argpartition(np.array([3.0, 1.0, 2.0]), 0)[0]
@@ -136,8 +168,7 @@ def argpartition(a, kth, axis=-1, kind="introselect", order=None):
     """
     _no_order("argpartition", order)
     a, axis = _sort_axis("argpartition", a, axis)
-    _checked_kth("argpartition", a, kth, axis)
-    return argsort(a, axis)
+    return so.argpartition(a, _checked_kth("argpartition", a, kth, axis), axis)
 
 
 def lexsort(keys, axis=-1):

@@ -101,9 +101,9 @@ def _quantile(name, a, q, axis, method, keepdims, ignore_nan):
         raise ValueError(f"{name}: quantiles must lie in [0, 1] (percentiles in [0, 100]), got {q}.")
     rows, axes, kept_shape = _along_last(name, a, axis)
     ordered = sort(rows, axis=-1)  # NaNs go last
-    is_nan = lg.not_equal(rows, rows)
     length = rows.shape[-1]
     if ignore_nan:
+        is_nan = lg.not_equal(rows, rows)
         count = sh.reduce_sum(ew.convert_element_type(lg.logical_not(is_nan), _INDEX), (rows.ndim - 1,))
     else:
         count = np.full(kept_shape, length, _INDEX)
@@ -117,19 +117,15 @@ def _quantile(name, a, q, axis, method, keepdims, ignore_nan):
     result = ew.add(low, ew.mul(ew.sub(high, low), weight))
     # A NaN anywhere (or, ignoring NaNs, nothing left) makes the statistic NaN, as in NumPy.
     undefined = lg.equal(count_column, np.zeros((), _INDEX))
-    if not ignore_nan:
-        undefined = lg.logical_or(undefined, sh.expand_dims(_any_along_last(is_nan), (len(kept_shape),)))
+    if not ignore_nan and length:
+        # NaNs sort last: a slice holds one exactly when its last element is NaN.
+        last = sh.slice_axis(ordered, rows.ndim - 1, length - 1, length)
+        undefined = lg.logical_or(undefined, lg.not_equal(last, last))
     result = ew.select(sh.broadcast_to(undefined, index_shape), np.full((), np.nan, dtype_of(a)), result)
     result = sh.moveaxis(result, len(kept_shape), 0)
     if keepdims:
         kept_shape = tuple(1 if i in axes else d for i, d in enumerate(a.shape))
     return sh.reshape(result, (*np.shape(q), *kept_shape))
-
-
-def _any_along_last(mask):
-    return lg.greater(
-        sh.reduce_sum(ew.convert_element_type(mask, _INDEX), (mask.ndim - 1,)), np.zeros((), _INDEX)
-    )
 
 
 def _check_method(name, method, interpolation, out):

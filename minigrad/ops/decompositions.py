@@ -29,7 +29,8 @@ from minigrad.core.ir import ShapedArray
 from minigrad.core.lowering import lower_by_impl
 from minigrad.core.primitive import Primitive
 from minigrad.core.trace import bind, get_aval
-from minigrad.ops.elementwise import add, mul, sub
+from minigrad.ops import complex_parts as cp
+from minigrad.ops.elementwise import add, convert_element_type, mul, sub
 from minigrad.ops.linalg import matmul, swap_last_axes
 from minigrad.ops.shape import expand_dims, reduce_sum
 from minigrad.ops.solvers import (
@@ -65,7 +66,8 @@ def _batch_shape_rule(opname):
 
 
 # ---------------------------------------------------------------------------------------
-# slogdet: (sign, log|det|); the sign has no derivative.
+# slogdet: (sign, log|det|). With t = tr(A⁻¹ dA), d log|det| = Re t. A real sign has no
+# derivative; a complex one turns: d sign = sign · 1j · Im t (as in JAX).
 
 
 slogdet_p = Primitive("slogdet", multiple_results=True)
@@ -80,11 +82,19 @@ def slogdet_impl(a):
 @slogdet_p.def_shape_rule
 def slogdet_shape_rule(a):
     out = _batch_shape_rule("slogdet")(a)
-    return [out, out]
+    return [out, ShapedArray(out.shape, cp.real_dtype(out.dtype))]
 
 
 def slogdet_vjp(cts, ans, a):
-    return _scaled_inverse_transpose(a, cts[1])
+    sign_ct, logabsdet_ct = cts
+    if get_aval(a).dtype.kind != "c":
+        return _scaled_inverse_transpose(a, logabsdet_ct)
+    # The transpose of t ↦ (sign · 1j · Im t, Re t), read as Re(c · out) (docs/complex.md).
+    dtype = get_aval(a).dtype
+    trace_ct = convert_element_type(logabsdet_ct, dtype)
+    turn = cp.real(mul(mul(sign_ct, ans[0]), 1j))
+    trace_ct = add(trace_ct, mul(convert_element_type(turn, dtype), -1j))
+    return _scaled_inverse_transpose(a, trace_ct)
 
 
 slogdet_p.def_vjp(slogdet_vjp)
@@ -92,7 +102,11 @@ slogdet_p.def_vjp(slogdet_vjp)
 
 @slogdet_p.def_jvp
 def slogdet_jvp(primals, tangents, ans):
-    return [None, _trace_of_solve(primals[0], tangents[0])]
+    trace = _trace_of_solve(primals[0], tangents[0])
+    if get_aval(trace).dtype.kind != "c":
+        return [None, trace]
+    turn = convert_element_type(cp.imag(trace), get_aval(trace).dtype)
+    return [mul(mul(ans[0], turn), 1j), cp.real(trace)]
 
 
 def slogdet(a):

@@ -81,18 +81,18 @@ def check_square(opname: str, a: ShapedArray) -> None:
         )
 
 
-def _check_float(opname: str, *avals) -> None:
+def _check_float(opname: str, *avals, complex_ok: bool = False) -> None:
     for aval in avals:
-        if aval.dtype.kind != "f":
+        if aval.dtype.kind != "f" and not (complex_ok and aval.dtype.kind == "c"):
             raise TypeError(
                 f"{opname}: expected a floating-point array, got {aval.dtype}; "
                 "minigrad.numpy.linalg converts integers to float64 for you."
             )
 
 
-def _check_rhs(opname: str, a: ShapedArray, b: ShapedArray) -> None:
+def _check_rhs(opname: str, a: ShapedArray, b: ShapedArray, complex_ok: bool = False) -> None:
     check_square(opname, a)
-    _check_float(opname, a, b)
+    _check_float(opname, a, b, complex_ok=complex_ok)
     if b.ndim != a.ndim or b.shape[:-2] != a.shape[:-2] or b.shape[-2] != a.shape[-1]:
         raise ValueError(
             f"{opname}: the right-hand side of shape {b.shape} does not fit matrices of shape "
@@ -135,7 +135,7 @@ def inv_impl(a):
 @inv_p.def_shape_rule
 def inv_shape_rule(a):
     check_square("inv", a)
-    _check_float("inv", a)
+    _check_float("inv", a, complex_ok=True)  # holomorphic: its rules transpose, never conjugate
     return a
 
 
@@ -176,7 +176,7 @@ def solve_impl(a, b):
 
 @solve_p.def_shape_rule
 def solve_shape_rule(a, b):
-    _check_rhs("solve", a, b)
+    _check_rhs("solve", a, b, complex_ok=True)  # holomorphic, as inv
     return b
 
 

@@ -34,10 +34,10 @@ from minigrad.core.ir import ShapedArray
 from minigrad.core.lowering import lower_by_impl
 from minigrad.core.primitive import Primitive
 from minigrad.core.trace import bind, get_aval
-from minigrad.ops.elementwise import add, div, mul, reciprocal, select, sub
+from minigrad.ops.elementwise import add, convert_element_type, div, mul, neg, reciprocal, select, sub
 from minigrad.ops.linalg import matmul, swap_last_axes
 from minigrad.ops.logic import equal
-from minigrad.ops.shape import expand_dims
+from minigrad.ops.shape import batch_to_front, concatenate, expand_dims, reduce_sum, slice_axis
 from minigrad.ops.solvers import (
     check_square,
     diagonal_matrix,
@@ -47,7 +47,7 @@ from minigrad.ops.solvers import (
 )
 
 __all__ = [
-    "eigh", "eigvalsh", "svd", "svdvals", "eigh_p", "eigvalsh_p", "svd_p", "svdvals_p",
+    "eigh", "eigvalsh", "svd", "svdvals", "roots", "eigh_p", "eigvalsh_p", "svd_p", "svdvals_p", "roots_p",
 ]  # fmt: skip
 
 
@@ -310,3 +310,90 @@ def svdvals(a):
 
 svdvals_p.def_batch(matrices_batch_rule(svdvals))
 svdvals_p.def_lowering(lower_by_impl)
+
+
+# ---------------------------------------------------------------------------------------
+# roots: the eigenvalues of a polynomial's companion matrix, as NumPy and JAX find them.
+# Their derivative is the implicit function theorem's rather than an eigenvalue rule: a
+# simple root r of p moves by dr = -(dp)(r) / p'(r), holomorphic in the coefficients.
+
+roots_p = Primitive("roots")
+
+
+def _complex_dtype(dtype) -> np.dtype:
+    return np.result_type(dtype, np.complex64)
+
+
+@roots_p.def_impl
+def roots_impl(p):
+    n = p.shape[-1]
+    if n < 2:
+        return np.zeros((*p.shape[:-1], 0), _complex_dtype(p.dtype))
+    companion = np.zeros((*p.shape[:-1], n - 1, n - 1), p.dtype)
+    companion[..., 0, :] = -p[..., 1:] / p[..., :1]
+    below = np.arange(n - 2)
+    companion[..., below + 1, below] = 1
+    return np.linalg.eigvals(companion).astype(_complex_dtype(p.dtype), copy=False)
+
+
+@roots_p.def_shape_rule
+def roots_shape_rule(p):
+    if p.dtype.kind not in "fc" or p.ndim < 1:
+        raise TypeError(
+            f"roots: expected coefficients of a floating-point dtype, got {p.dtype}{list(p.shape)}."
+        )
+    return ShapedArray((*p.shape[:-1], max(p.shape[-1] - 1, 0)), _complex_dtype(p.dtype))
+
+
+def _powers_and_sensitivity(p, r):
+    """``(V, -1 / p'(r))`` with ``V[..., i, k] = r_i ** (n - 1 - k)``, so that ``V @ q`` is
+    the polynomial ``q`` (n coefficients, highest power first) at every root."""
+    n = get_aval(p).shape[-1]
+    dtype = get_aval(r).dtype
+    column = expand_dims(r, (get_aval(r).ndim,))
+    powers = [np.ones(get_aval(column).shape, dtype)]
+    for _ in range(n - 1):
+        powers.append(mul(powers[-1], column))
+    last_axis = get_aval(r).ndim
+    vandermonde = concatenate(powers[::-1], last_axis)
+    # p'(r) = sum over k < n-1 of (n-1-k) p_k r^(n-2-k): powers r^(n-2) .. 1.
+    slopes = mul(
+        convert_element_type(slice_axis(p, last_axis - 1, 0, n - 1), dtype),
+        np.arange(n - 1, 0, -1).astype(dtype),
+    )
+    derivative = reduce_sum(mul(concatenate(powers[n - 2 :: -1], last_axis), _row(slopes)), (last_axis,))
+    return vandermonde, neg(reciprocal(derivative))
+
+
+def roots_vjp(ct, ans, p):
+    vandermonde, sensitivity = _powers_and_sensitivity(p, ans)
+    ct_p = reduce_sum(mul(vandermonde, _column(mul(ct, sensitivity))), (get_aval(ans).ndim - 1,))
+    return ct_p if get_aval(p).dtype.kind == "c" else convert_element_type(ct_p, get_aval(p).dtype)
+
+
+roots_p.def_vjp(roots_vjp)
+
+
+@roots_p.def_jvp
+def roots_jvp(primals, tangents, ans):
+    (p,), (tangent,) = primals, tangents
+    vandermonde, sensitivity = _powers_and_sensitivity(p, ans)
+    moved = reduce_sum(
+        mul(vandermonde, _row(convert_element_type(tangent, get_aval(ans).dtype))), (get_aval(ans).ndim,)
+    )
+    return mul(moved, sensitivity)
+
+
+def roots(p):
+    """The n - 1 complex roots of polynomials with n coefficients (highest power first,
+    the first one non-zero) along the last axis."""
+    return bind(roots_p, p)
+
+
+@roots_p.def_batch
+def roots_batch(args, dims):
+    (p,), (dim,) = args, dims
+    return roots(batch_to_front(p, dim)), 0
+
+
+roots_p.def_lowering(lower_by_impl)

@@ -50,7 +50,7 @@ class SVDResult(NamedTuple):
 
 
 def _square(opname, a):
-    (a,) = float_operands(opname, a)
+    (a,) = float_operands(opname, a, complex_ok=opname in ("det", "slogdet"))
     require_square(opname, a)
     return a
 

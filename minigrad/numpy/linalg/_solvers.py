@@ -56,7 +56,7 @@ def inv(a):
       array([[0.5 , 0.  ],
              [0.  , 0.25]])
     """
-    (a,) = float_operands("inv", a)
+    (a,) = float_operands("inv", a, complex_ok=True)
     require_square("inv", a)
     return sol.inv(a)
 
@@ -94,7 +94,7 @@ def solve(a, b):
       array([[1.],
              [2.]])
     """
-    a, b = float_operands("solve", a, b)
+    a, b = float_operands("solve", a, b, complex_ok=True)
     require_square("solve", a)
     vector = b.ndim == 1
     if vector:
@@ -209,7 +209,9 @@ def matrix_power(a, n):
     """
     if not isinstance(n, (int, np.integer)) or isinstance(n, bool):
         raise TypeError(f"matrix_power: the exponent must be an integer, got {n!r}.")
-    (a,) = float_operands("matrix_power", a) if n < 0 else promote("matrix_power", to_array(a))
+    (a,) = (
+        float_operands("matrix_power", a, complex_ok=True) if n < 0 else promote("matrix_power", to_array(a))
+    )
     require_square("matrix_power", a)
     if n == 0:
         return np.broadcast_to(np.eye(a.shape[-1], dtype=a.dtype), a.shape).copy()
@@ -306,7 +308,7 @@ def tensorsolve(a, b, axes=None):
       array([[0.5, 0.5],
              [0.5, 0.5]])
     """
-    a, b = float_operands("tensorsolve", a, b)
+    a, b = float_operands("tensorsolve", a, b, complex_ok=True)
     if axes is not None:
         order = [k for k in range(a.ndim) if k not in [axis % a.ndim for axis in axes]]
         for axis in axes:
@@ -340,7 +342,7 @@ def tensorinv(a, ind=2):
     """
     if not isinstance(ind, (int, np.integer)) or ind <= 0:
         raise ValueError(f"tensorinv: ind must be a positive integer, got {ind!r}.")
-    (a,) = float_operands("tensorinv", a)
+    (a,) = float_operands("tensorinv", a, complex_ok=True)
     rows, columns = math.prod(a.shape[:ind]), math.prod(a.shape[ind:])
     if rows != columns:
         raise ValueError(
