@@ -163,10 +163,14 @@ PACKAGE_ORDER = {
         "passes",
         "compiler",
         "array_api_rules",
+        "array_api_scatter",
+        "array_api_linalg",
+        "array_api_random",
+        "array_api_nans",
         "array_api_writer",
         "transform",
     ],
-    "lax": ["subprograms", "conditionals", "residuals", "scan", "loops", "associative"],
+    "lax": ["subprograms", "conditionals", "residuals", "scan", "loops", "associative", "array_api"],
 }
 
 
