@@ -130,12 +130,20 @@ def svdvals_array_api(ctx, a):
 # -- FFTs ---------------------------------------------------------------------------------
 
 
+def _whole_along(ctx, x: str, axes) -> str:
+    """``x`` with each transformed axis in one chunk: Dask transforms no other kind."""
+    if ctx.library != "dask.array":
+        return x
+    return f"{x}.rechunk({ {int(a): -1 for a in axes}!r})"
+
+
 def _norm(norm) -> str:
     return repr(norm if norm is not None else "backward")
 
 
 @array_api_rule(fft_p)
 def fft_array_api(ctx, x, *, axes, inverse, norm, sizes):
+    x = _whole_along(ctx, x, axes)
     if len(axes) == 1:
         function = extension_function(ctx, "fft", "ifft" if inverse else "fft")
         return f"{function}({x}, n={int(sizes[0])}, axis={int(axes[0])}, norm={_norm(norm)})"
@@ -158,6 +166,7 @@ def rfft_array_api(ctx, x, *, axes, norm, doubled, conjugate):
     out = ctx.out_avals[0]
     if not axes:
         return f"{ctx.xp}.astype({x}, {ctx.dtype(out.dtype)})"
+    x = _whole_along(ctx, x, axes)
     if len(axes) == 1:
         code = f"{extension_function(ctx, 'fft', 'rfft')}({x}, axis={int(axes[0])}, norm={_norm(norm)})"
     else:
@@ -173,6 +182,7 @@ def irfft_array_api(ctx, c, *, axes, n, norm, halved, conjugate):
     if not axes:
         return f"{ctx.xp}.asarray({ctx.xp}.real({c}), copy=True)"
     dtype = ctx.in_avals[0].dtype
+    c = _whole_along(ctx, c, axes)
     if conjugate:
         c = f"{ctx.xp}.conj({c})"
     if halved:

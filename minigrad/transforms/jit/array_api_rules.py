@@ -54,6 +54,7 @@ __all__ = [
     "index_source",
     "is_index_array",
     "linear_index_source",
+    "positive_steps",
     "set_items",
 ]
 
@@ -324,29 +325,41 @@ def gather_array_api(ctx, x, *arrays, indexer):
         flat = f"{ctx.xp}.reshape({x}, {(math.prod(leading), *rest)!r})"
         taken = f"{ctx.xp}.take({flat}, {linear_index_source(ctx, parts, leading)}, axis=0)"
         return f"{ctx.xp}.reshape({taken}, {tuple(ctx.out_avals[0].shape)!r})"
-    parts, flipped = _positive_steps(parts, ctx.in_avals[0].shape)
+    parts, flipped, _ = positive_steps(parts, ctx.in_avals[0].shape)
     if flipped:
         x = f"{ctx.xp}.flip({x}, axis={flipped!r})"
     return f"{x}[{index_source(ctx, parts, ctx.in_avals[0].ndim)}]"
 
 
-def _positive_steps(parts, shape) -> tuple[list, tuple]:
+def positive_steps(parts, shape) -> tuple[list, tuple, tuple]:
     """The index with each negative-step slice made a positive-step slice of the flipped
-    axis (torch takes no negative steps), and the axes to flip."""
-    parts, flipped, axis = list(parts), [], 0
-    if any(part is Ellipsis for part in parts):
-        return parts, ()
+    axis (torch takes no negative steps): ``(parts, operand_axes, result_axes)``, the
+    axes to flip in the indexed array and in the selection.
+
+    Example:
+      >>> positive_steps([slice(None, None, -1), slice(2, 0, -1)], (4, 3))
+      ([slice(0, 4, 1), slice(0, 2, 1)], (0, 1), (0, 1))
+    """
+    parts, flipped, flipped_results, axis, result_axis = list(parts), [], [], 0, 0
+    if any(part is Ellipsis for part in parts):  # the axes it stands for, as full slices
+        at = parts.index(Ellipsis)
+        consumed = sum(part is not None for part in parts) - 1
+        parts[at : at + 1] = [slice(None)] * (len(shape) - consumed)
     for position, part in enumerate(parts):
-        if part is None:
-            continue  # a new axis consumes none of the operand's
-        if isinstance(part, slice) and part.step is not None and part.step < 0:
-            size = shape[axis]
-            start, stop, step = part.indices(size)
-            # Element i of the axis is element size - 1 - i of the flipped axis.
-            parts[position] = slice(size - 1 - start, size - 1 - stop, -step)
-            flipped.append(axis)
+        if part is None:  # a new axis: one of the selection's, none of the operand's
+            result_axis += 1
+            continue
+        if isinstance(part, slice):
+            if part.step is not None and part.step < 0:
+                size = shape[axis]
+                start, stop, step = part.indices(size)
+                # Element i of the axis is element size - 1 - i of the flipped axis.
+                parts[position] = slice(size - 1 - start, size - 1 - stop, -step)
+                flipped.append(axis)
+                flipped_results.append(result_axis)
+            result_axis += 1
         axis += 1
-    return parts, tuple(flipped)
+    return parts, tuple(flipped), tuple(flipped_results)
 
 
 def linear_index_source(ctx, parts, leading) -> str:

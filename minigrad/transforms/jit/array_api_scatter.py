@@ -7,6 +7,7 @@ lowering of ``scatter_add`` picks, by library and by size:
 - torch: its own ``index_put_(..., accumulate=True)``;
 - elsewhere, one index array along one axis (or index arrays on the leading axes,
   made one flat index first), the rows of the updates summed per index, either
+  (Dask: always the first)
   - by a one-hot matrix (which index hits which position) contracted with the
     updates: one ``tensordot``, the fastest while ``positions x indices`` is small, or
   - by sorting (``segment_sum``): the indices sorted, a segmented running sum over
@@ -33,6 +34,7 @@ from minigrad.transforms.jit.array_api_rules import (
     index_source,
     is_index_array,
     linear_index_source,
+    positive_steps,
     set_items,
     unsupported,
 )
@@ -40,9 +42,13 @@ from minigrad.transforms.jit.array_api_rules import (
 __all__ = ["segment_sum", "ONE_HOT_LIMIT"]
 
 # Above this many elements of the one-hot matrix (positions x indices) the sort-based
-# segment sum is used. benchmarks/scatter_add.py measures the crossing (array-api-strict
-# and Dask on 2 cores, float64, 16 values per row); see docs/scaling.md.
-ONE_HOT_LIMIT = 1 << 16
+# segment sum is used. benchmarks/scatter_add.py measured the crossing on array-api-strict
+# (2 loaded cores, float64, rows of 16): the two methods were within 10% of each other at
+# 512 x 1024 and 1024 x 1024 (one run; another had one-hot 8x slower at 1024 x 1024),
+# sorting 1.8x faster at 1024 x 4096 and 13x at 4096 x 16384. On Dask the one-hot
+# contraction is always used: Dask computes it blockwise, while its argsort and the
+# log2(n) shifted additions cost seconds even for 256 indices (50-200x slower).
+ONE_HOT_LIMIT = 1 << 19
 
 _FULL = slice(None)
 
@@ -100,7 +106,10 @@ def scatter_add_array_api(ctx, updates, *arrays, indexer, shape):
     zeros = f"{ctx.xp}.zeros({tuple(shape)!r}, dtype={out_dtype}, device={device})"
     parts = index_parts(indexer, arrays)
     if not arrays:
-        return f"{ctx.constant(set_items, 'set_items')}({zeros}, {index_source(ctx, parts, len(shape))}, {updates})"
+        # Negative steps: assigned into the flipped zeros with positive ones, flipped back.
+        parts, flipped, _ = positive_steps(parts, shape)
+        assigned = f"{ctx.constant(set_items, 'set_items')}({zeros}, {index_source(ctx, parts, len(shape))}, {updates})"
+        return f"{ctx.xp}.flip({assigned}, axis={flipped!r})" if flipped else assigned
     if ctx.library == "torch" and all(is_index_array(part) for part in parts):
         index = index_source(ctx, parts, 0)  # index_put_ takes tensors only: no trailing `...`
         return f"{ctx.constant(_torch_scatter_add, safe_identifier('torch_scatter_add'))}({zeros}, {index}, {updates})"
@@ -140,7 +149,7 @@ def _sum_along(ctx, updates: str, flat_index: str, axis: int, shape) -> str:
     """``updates`` (its index axes flattened to one at ``axis``) summed per flat index."""
     size, xp = shape[axis], ctx.xp
     count = math.prod(_broadcast_shape([aval.shape for aval in ctx.in_avals[1:]]))
-    if size * count <= ONE_HOT_LIMIT:
+    if size * count <= ONE_HOT_LIMIT or ctx.library == "dask.array":
         positions = f"{xp}.arange({size}, dtype={ctx.dtype(ctx.in_avals[1].dtype)}, device={ctx.constant(ctx.device, 'device')})"
         hits = f"{xp}.reshape({positions}, ({size}, 1)) == {xp}.reshape({flat_index}, (1, -1))"
         one_hot = f"{xp}.astype({hits}, {ctx.dtype(ctx.out_avals[0].dtype)})"
