@@ -11,7 +11,7 @@ this list on purpose.
 
 import numpy as np
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, Phase, given, settings
 
 import minigrad as mg
 from tests.op_specs import op_args
@@ -139,7 +139,8 @@ def test_op_table_row_under_jit_on_other_libraries(lib, spec, request):
         request.node.add_marker(pytest.mark.xfail(reason=BROKEN[library][spec.name], strict=True))
     outcomes = []
 
-    @settings(max_examples=1, database=None, suppress_health_check=list(HealthCheck))
+    # One example, not shrunk: a library's failure (expected or not) is reported as found.
+    @settings(max_examples=1, database=None, phases=[Phase.generate], suppress_health_check=list(HealthCheck))
     @given(op_args(spec))
     def check(args):
         outcomes.append(_run_row(lib, spec, args))
