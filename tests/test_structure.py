@@ -165,10 +165,14 @@ PACKAGE_ORDER = {
         "passes",
         "compiler",
         "array_api_rules",
+        "array_api_scatter",
+        "array_api_linalg",
+        "array_api_random",
+        "array_api_nans",
         "array_api_writer",
         "transform",
     ],
-    "lax": ["subprograms", "residuals", "conditionals", "scan_loop", "scan", "loops", "associative"],
+    "lax": ["subprograms", "residuals", "conditionals", "scan_loop", "scan", "loops", "associative", "array_api"],
 }
 
 

@@ -12,6 +12,7 @@ Example:
     array(10.)
 """
 
+from minigrad.lax import array_api  # noqa: F401 - registers the loops' Array API lowerings
 from minigrad.lax.associative import associative_scan
 from minigrad.lax.conditionals import cond, select, switch
 from minigrad.lax.loops import fori_loop, while_loop

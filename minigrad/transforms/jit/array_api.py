@@ -38,7 +38,6 @@ __all__ = [
     "device_put",
     "device_get",
     "call_target",
-    "check_results_for_nans",
     "leaf_aval",
 ]
 
@@ -175,22 +174,6 @@ def call_target(name: str, signature) -> tuple | None:
         )
     scalars = tuple(i for i, s in enumerate(signature) if isinstance(s, type))
     return first.xp, first.device, scalars
-
-
-def check_results_for_nans(name: str, outs: list, xp) -> list:
-    """``debug_nans`` for a program on another library's arrays: a ``FloatingPointError``
-    if a floating result holds a NaN or an infinity (the results are checked, not each
-    primitive; for the primitive to blame, run the program on NumPy arrays)."""
-    for position, out in enumerate(outs):
-        if xp.isdtype(out.dtype, ("real floating", "complex floating")) and not bool(
-            xp.all(xp.isfinite(out))
-        ):
-            raise FloatingPointError(
-                f"jit({name}): result {position} holds a NaN or an infinity (debug_nans). On "
-                f"{library_name(xp)} arrays the results are checked, not each primitive; run "
-                "the function on NumPy arrays (mg.device_get) to find the primitive."
-            )
-    return outs
 
 
 def leaf_aval(leaf, signature, default):

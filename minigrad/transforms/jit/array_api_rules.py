@@ -9,8 +9,9 @@ operand's memory (the writer copies such a result before returning it if the ope
 is an input or a constant).
 
 Where the standard has a gap, a rule asks ``ctx.library`` for a library's own function
-(scatter-add with repeated indices on torch); elsewhere it raises ``NoArrayApiLowering``
-through ``unsupported``.
+(einsum); elsewhere it raises ``NoArrayApiLowering`` through ``unsupported``. The
+lowerings of scatter-add, linear algebra, FFTs and random bits have modules of their
+own (``array_api_scatter``, ``array_api_linalg``, ``array_api_random``).
 
 Example:
     >>> from minigrad.ops.elementwise import add_p
@@ -20,13 +21,14 @@ Example:
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
-from minigrad.core.lowering import safe_identifier
 from minigrad.ops.complex_parts import imag_p, real_p
 from minigrad.ops.cumulative import cumsum_p
 from minigrad.ops.elementwise import cbrt_p, integer_pow_p, logistic_p
-from minigrad.ops.index import gather_p, numpy_index, scatter_add_p
+from minigrad.ops.index import gather_p, numpy_index
 from minigrad.ops.linalg import einsum_p, matmul_p
 from minigrad.ops.operands import ELEMENTWISE_PRIMITIVES
 from minigrad.ops.reduce import argmax_p, argmin_p, reduce_max_p, reduce_min_p, reduce_prod_p
@@ -42,7 +44,19 @@ from minigrad.ops.shape import (
 )
 from minigrad.ops.sorting import argsort_p
 
-__all__ = ["ARRAY_API_LOWERINGS", "VIEWS", "array_api_lowering", "unsupported"]
+__all__ = [
+    "ARRAY_API_LOWERINGS",
+    "VIEWS",
+    "array_api_lowering",
+    "array_api_rule",
+    "unsupported",
+    "index_parts",
+    "index_source",
+    "is_index_array",
+    "linear_index_source",
+    "positive_steps",
+    "set_items",
+]
 
 
 # NumPy ufuncs and the Array API standard function of the same meaning.
@@ -100,7 +114,9 @@ def array_api_lowering(primitive):
     return rule
 
 
-def _rule(primitive):
+def array_api_rule(primitive):
+    """Register the decorated function as ``primitive``'s Array API lowering."""
+
     def register(rule):
         ARRAY_API_LOWERINGS[primitive] = rule
         return rule
@@ -113,7 +129,7 @@ VIEWS = frozenset(
 )
 
 
-@_rule(integer_pow_p)
+@array_api_rule(integer_pow_p)
 def integer_pow_array_api(ctx, x, *, y):
     if y == 2:
         return f"{x} * {x}"
@@ -124,47 +140,47 @@ def integer_pow_array_api(ctx, x, *, y):
     return f"{x} ** {int(y)}"
 
 
-@_rule(logistic_p)
+@array_api_rule(logistic_p)
 def logistic_array_api(ctx, x):
     # As the NumPy implementation: exp of a non-positive number only, so it never overflows.
     xp = ctx.xp
     return f"(lambda e: {xp}.where({x} >= 0, 1 / (1 + e), e / (1 + e)))({xp}.exp(-{xp}.abs({x})))"
 
 
-@_rule(cbrt_p)
+@array_api_rule(cbrt_p)
 def cbrt_array_api(ctx, x):
     # Not in the standard: the real cube root from the sign and |x| ** (1/3).
     return f"{ctx.xp}.sign({x}) * {ctx.xp}.abs({x}) ** (1 / 3)"
 
 
-@_rule(select_p)
+@array_api_rule(select_p)
 def select_array_api(ctx, cond, x, y):
     return f"{ctx.xp}.where({cond}, {x}, {y})"
 
 
-@_rule(convert_element_type_p)
+@array_api_rule(convert_element_type_p)
 def convert_array_api(ctx, x, *, new_dtype):
     if ctx.in_avals[0].dtype.kind == "c" and np.dtype(new_dtype).kind != "c":
         x = f"{ctx.xp}.real({x})"  # the real part, as the NumPy implementation
     return f"{ctx.xp}.astype({x}, {ctx.dtype(new_dtype)})"
 
 
-@_rule(stop_gradient_p)
+@array_api_rule(stop_gradient_p)
 def stop_gradient_array_api(ctx, x):
     return x
 
 
-@_rule(reshape_p)
+@array_api_rule(reshape_p)
 def reshape_array_api(ctx, x, *, new_sizes):
     return f"{ctx.xp}.reshape({x}, {tuple(new_sizes)!r})"
 
 
-@_rule(transpose_p)
+@array_api_rule(transpose_p)
 def transpose_array_api(ctx, x, *, permutation):
     return f"{ctx.xp}.permute_dims({x}, {tuple(permutation)!r})"
 
 
-@_rule(broadcast_to_p)
+@array_api_rule(broadcast_to_p)
 def broadcast_to_array_api(ctx, x, *, shape):
     return f"{ctx.xp}.broadcast_to({x}, {tuple(shape)!r})"
 
@@ -198,18 +214,18 @@ ARRAY_API_LOWERINGS[argmax_p] = _arg_reduction("argmax")
 ARRAY_API_LOWERINGS[argmin_p] = _arg_reduction("argmin")
 
 
-@_rule(concatenate_p)
+@array_api_rule(concatenate_p)
 def concatenate_array_api(ctx, *xs, axis):
     return f"{ctx.xp}.concat([{', '.join(xs)}], axis={int(axis)})"
 
 
-@_rule(slice_p)
+@array_api_rule(slice_p)
 def slice_array_api(ctx, x, *, starts, stops):
     index = tuple(slice(a, b) for a, b in zip(starts, stops, strict=True))
     return f"{x}[{ctx.constant(index, 'ix')}]"
 
 
-@_rule(cumsum_p)
+@array_api_rule(cumsum_p)
 def cumsum_array_api(ctx, x, *, axis, reverse):
     xp, dtype = ctx.xp, ctx.dtype(ctx.out_avals[0].dtype)
     if not reverse:
@@ -218,7 +234,7 @@ def cumsum_array_api(ctx, x, *, axis, reverse):
     return f"{xp}.flip({xp}.cumulative_sum({flipped}, axis={int(axis)}, dtype={dtype}), axis={int(axis)})"
 
 
-@_rule(argsort_p)
+@array_api_rule(argsort_p)
 def argsort_array_api(ctx, x, *, axis, descending):
     xp, index = ctx.xp, ctx.dtype(np.int64)
     if not descending:
@@ -233,16 +249,16 @@ ARRAY_API_LOWERINGS[real_p] = _standard_call("real")
 ARRAY_API_LOWERINGS[imag_p] = _standard_call("imag")
 
 
-@_rule(pad_p)
+@array_api_rule(pad_p)
 def pad_array_api(ctx, x, *, widths):
     # Not in the standard: zeros of the padded shape, with `x` assigned inside.
     out = ctx.out_avals[0]
     inside = tuple(slice(lo, size - hi) for (lo, hi), size in zip(widths, out.shape, strict=True))
     zeros = f"{ctx.xp}.zeros({tuple(out.shape)!r}, dtype={ctx.dtype(out.dtype)}, device={ctx.constant(ctx.device, 'device')})"
-    return f"{ctx.constant(_set_items, 'set_items')}({zeros}, {ctx.constant(inside, 'ix')}, {x})"
+    return f"{ctx.constant(set_items, 'set_items')}({zeros}, {ctx.constant(inside, 'ix')}, {x})"
 
 
-@_rule(einsum_p)
+@array_api_rule(einsum_p)
 def einsum_array_api(ctx, *operands, subscripts):
     # Not in the standard: the library's own einsum where it has one (torch, CuPy).
     if getattr(ctx.xp_module, "einsum", None) is None:
@@ -250,25 +266,29 @@ def einsum_array_api(ctx, *operands, subscripts):
     return f"{ctx.xp}.einsum({subscripts!r}, {', '.join(operands)})"
 
 
-@_rule(matmul_p)
+@array_api_rule(matmul_p)
 def matmul_array_api(ctx, a, b):
     return f"{ctx.xp}.matmul({a}, {b})"
 
 
-class _Source(str):
+class IndexArray(str):
     """An index array's name in the generated code (told apart from other entries)."""
 
 
-def _index_parts(indexer, arrays) -> tuple:
-    """The index tuple with each index array as its ``_Source`` name."""
-    return numpy_index(indexer, [_Source(a) for a in arrays])
+def is_index_array(part) -> bool:
+    return isinstance(part, IndexArray)
 
 
-def _index_source(ctx, parts, ndim: int) -> str:
+def index_parts(indexer, arrays) -> tuple:
+    """The index tuple with each index array as its ``IndexArray`` name."""
+    return numpy_index(indexer, [IndexArray(a) for a in arrays])
+
+
+def index_source(ctx, parts, ndim: int) -> str:
     # The standard wants every axis indexed: a trailing `...` stands for the rest.
     written = []
     for part in parts:
-        if isinstance(part, _Source):
+        if isinstance(part, IndexArray):
             written.append(part)
         elif isinstance(part, slice):
             written.append(ctx.constant(part, "s"))
@@ -282,11 +302,11 @@ def _index_source(ctx, parts, ndim: int) -> str:
 _FULL = slice(None)
 
 
-@_rule(gather_p)
+@array_api_rule(gather_p)
 def gather_array_api(ctx, x, *arrays, indexer):
-    parts = _index_parts(indexer, arrays)
-    sources = [i for i, part in enumerate(parts) if isinstance(part, _Source)]
-    if len(sources) == 1 and all(part == _FULL for part in parts if not isinstance(part, _Source)):
+    parts = index_parts(indexer, arrays)
+    sources = [i for i, part in enumerate(parts) if isinstance(part, IndexArray)]
+    if len(sources) == 1 and all(part == _FULL for part in parts if not isinstance(part, IndexArray)):
         # One index array along one axis: the standard's `take` (libraries such as
         # array-api-strict allow index arrays only next to integers).
         axis = sources[0]
@@ -297,55 +317,62 @@ def gather_array_api(ctx, x, *arrays, indexer):
         if ctx.in_avals[1].ndim == 1:
             return taken
         return f"{ctx.xp}.reshape({taken}, {tuple(ctx.out_avals[0].shape)!r})"
-    return f"{x}[{_index_source(ctx, parts, ctx.in_avals[0].ndim)}]"
+    if all(isinstance(part, IndexArray) for part in parts):
+        # Index arrays on the leading axes: one `take` of the flat index into those axes
+        # (Dask has no multi-dimensional fancy indexing).
+        shape = ctx.in_avals[0].shape
+        leading, rest = shape[: len(parts)], tuple(shape[len(parts) :])
+        flat = f"{ctx.xp}.reshape({x}, {(math.prod(leading), *rest)!r})"
+        taken = f"{ctx.xp}.take({flat}, {linear_index_source(ctx, parts, leading)}, axis=0)"
+        return f"{ctx.xp}.reshape({taken}, {tuple(ctx.out_avals[0].shape)!r})"
+    parts, flipped, _ = positive_steps(parts, ctx.in_avals[0].shape)
+    if flipped:
+        x = f"{ctx.xp}.flip({x}, axis={flipped!r})"
+    return f"{x}[{index_source(ctx, parts, ctx.in_avals[0].ndim)}]"
 
 
-def _torch_scatter_add(zeros, index, updates):
-    """Scatter-add with repeated indices on torch: ``index_put_`` accumulates."""
-    return zeros.index_put_(index, updates, accumulate=True)
+def positive_steps(parts, shape) -> tuple[list, tuple, tuple]:
+    """The index with each negative-step slice made a positive-step slice of the flipped
+    axis (torch takes no negative steps): ``(parts, operand_axes, result_axes)``, the
+    axes to flip in the indexed array and in the selection.
+
+    Example:
+      >>> positive_steps([slice(None, None, -1), slice(2, 0, -1)], (4, 3))
+      ([slice(0, 4, 1), slice(0, 2, 1)], (0, 1), (0, 1))
+    """
+    parts, flipped, flipped_results, axis, result_axis = list(parts), [], [], 0, 0
+    if any(part is Ellipsis for part in parts):  # the axes it stands for, as full slices
+        at = parts.index(Ellipsis)
+        consumed = sum(part is not None for part in parts) - 1
+        parts[at : at + 1] = [slice(None)] * (len(shape) - consumed)
+    for position, part in enumerate(parts):
+        if part is None:  # a new axis: one of the selection's, none of the operand's
+            result_axis += 1
+            continue
+        if isinstance(part, slice):
+            if part.step is not None and part.step < 0:
+                size = shape[axis]
+                start, stop, step = part.indices(size)
+                # Element i of the axis is element size - 1 - i of the flipped axis.
+                parts[position] = slice(size - 1 - start, size - 1 - stop, -step)
+                flipped.append(axis)
+                flipped_results.append(result_axis)
+            result_axis += 1
+        axis += 1
+    return parts, tuple(flipped), tuple(flipped_results)
 
 
-def _set_items(zeros, index, updates):
+def linear_index_source(ctx, parts, leading) -> str:
+    """The flat index (a 1-d array) into the leading axes ``leading`` that the index
+    arrays ``parts`` (one per axis, broadcasting together) pick."""
+    strides = [math.prod(leading[k + 1 :]) for k in range(len(leading))]
+    terms = [
+        f"({part} % {size}) * {stride}" for part, size, stride in zip(parts, leading, strides, strict=True)
+    ]
+    return f"{ctx.xp}.reshape({' + '.join(terms)}, (-1,))"
+
+
+def set_items(zeros, index, updates):
     """Scatter-add without array indices (no element is repeated): an assignment."""
     zeros[index] = updates
     return zeros
-
-
-@_rule(scatter_add_p)
-def scatter_add_array_api(ctx, updates, *arrays, indexer, shape):
-    zeros = (
-        f"{ctx.xp}.zeros({tuple(shape)!r}, dtype={ctx.dtype(ctx.out_avals[0].dtype)}, "
-        f"device={ctx.constant(ctx.device, 'device')})"
-    )
-    parts = _index_parts(indexer, arrays)
-    index = _index_source(ctx, parts, len(shape))
-    if not arrays:
-        return f"{ctx.constant(_set_items, 'set_items')}({zeros}, {index}, {updates})"
-    if ctx.library == "torch" and all(isinstance(part, _Source) for part in parts):
-        index = _index_source(ctx, parts, 0)  # index_put_ takes tensors only: no trailing `...`
-        return f"{ctx.constant(_torch_scatter_add, safe_identifier('torch_scatter_add'))}({zeros}, {index}, {updates})"
-    sources = [i for i, part in enumerate(parts) if isinstance(part, _Source)]
-    if len(sources) == 1 and all(part == _FULL for part in parts if not isinstance(part, _Source)):
-        # The standard fallback for one index array along one axis: a one-hot matrix
-        # (which index hits which position) contracted with the updates, so repeated
-        # indices add up.
-        axis, index, size = sources[0], parts[sources[0]], shape[sources[0]]
-        one_hot = _one_hot_source(ctx, index, size, ctx.in_avals[1].ndim, ctx.out_avals[0].dtype)
-        # Flatten the index axes of the updates to one, contract it, move the result's axis back.
-        updates_shape = ctx.in_avals[0].shape
-        index_ndim = ctx.in_avals[1].ndim
-        flat = (*updates_shape[:axis], -1, *updates_shape[axis + index_ndim :])
-        moved = f"{ctx.xp}.reshape({updates}, {flat!r})"
-        summed = f"{ctx.xp}.tensordot({one_hot}, {moved}, axes=([1], [{axis}]))"
-        permutation = (*range(1, axis + 1), 0, *range(axis + 1, len(shape)))
-        return f"{ctx.xp}.permute_dims({summed}, {permutation!r})"
-    raise unsupported(ctx, "with index arrays mixed with slices")
-
-
-def _one_hot_source(ctx, index, size: int, index_ndim: int, dtype) -> str:
-    xp = ctx.xp
-    flat = index if index_ndim == 1 else f"{xp}.reshape({index}, (-1,))"
-    flat = f"({flat} % {size})"  # negative indices count from the end
-    positions = f"{xp}.arange({size}, dtype={ctx.dtype(ctx.in_avals[1].dtype)}, device={ctx.constant(ctx.device, 'device')})"
-    hits = f"{xp}.reshape({positions}, ({size}, 1)) == {xp}.reshape({flat}, (1, -1))"
-    return f"{xp}.astype({hits}, {ctx.dtype(dtype)})"

@@ -11,6 +11,10 @@ right-hand side; ``ctx`` offers ``xp`` (the namespace's name in the code),
 ``out_avals``. A primitive without one is refused when the program is compiled, with
 an error naming the primitive and the library: nothing is silently computed in NumPy.
 
+Sub-programs (the branches of ``cond``, the bodies of loops) are compiled by the same
+writer for the same library and device (``ctx.subprogram(jaxpr)``), once per program
+object and place, and the loops of ``minigrad.lax`` call them from Python.
+
 Constants (closed-over arrays and literals) are moved to the arguments' device when the
 program is compiled, with their program dtype. Python numbers passed as arguments
 become 0-d arrays of the library on entry. Every result is an array of its own: one
@@ -36,12 +40,16 @@ Example (NumPy 2 is itself an Array API namespace; jit uses this writer for othe
 from __future__ import annotations
 
 import keyword
+import threading
+import weakref
 
 import numpy as np
 
 from minigrad.core.ir import ClosedJaxpr, Jaxpr, Literal, Var
 from minigrad.core.lowering import safe_identifier
+from minigrad.transforms.jit import array_api_linalg, array_api_random, array_api_scatter
 from minigrad.transforms.jit.array_api import library_dtype, library_name
+from minigrad.transforms.jit.array_api_nans import nan_check_source
 from minigrad.transforms.jit.array_api_rules import VIEWS, array_api_lowering
 from minigrad.transforms.jit.compiler import (
     CompiledProgram,
@@ -49,8 +57,12 @@ from minigrad.transforms.jit.compiler import (
     _variable_names,
     numbered_name,
 )
+from minigrad.transforms.jit.passes import optimize
 
-__all__ = ["compile_array_api", "NoArrayApiLoweringError"]
+__all__ = ["compile_array_api", "compiled_subprogram", "NoArrayApiLoweringError"]
+
+# Imported for their lowerings (registered by primitive object when they load).
+_RULE_MODULES = (array_api_linalg, array_api_random, array_api_scatter)
 
 
 class NoArrayApiLoweringError(NotImplementedError):
@@ -60,8 +72,8 @@ class NoArrayApiLoweringError(NotImplementedError):
 class _ArrayApiWriter:
     """Names, constants and the ``LoweringContext`` of the Array API lowerings."""
 
-    def __init__(self, xp, device):
-        self.xp_module, self.device = xp, device
+    def __init__(self, xp, device, check_nans: bool = False):
+        self.xp_module, self.device, self.check_nans = xp, device, check_nans
         self.library = library_name(xp)
         self.xp = "_xp"
         self.namespace = {"_xp": xp}
@@ -102,14 +114,51 @@ class _ArrayApiWriter:
         moved = self.xp_module.asarray(host, dtype=library_dtype(self.xp_module, dtype), device=self.device)
         return self.constant(moved, hint)
 
+    def subprogram(self, jaxpr: Jaxpr):
+        """``jaxpr`` (a branch or loop body) compiled for this library and device."""
+        return compiled_subprogram(jaxpr, self.xp_module, self.device, self.check_nans)
+
     def atom(self, atom) -> str:
         if type(atom) is Literal:
             return self.array(atom.val, atom.aval.dtype)
         return self.name(atom)
 
 
+# Compiled sub-programs, per program object, then per (library, device, NaN checks): a
+# loop body is compiled once wherever the loop runs, and the entry goes with the program.
+_SUBPROGRAMS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+_SUBPROGRAMS_LOCK = threading.Lock()
+
+
+def compiled_subprogram(jaxpr: Jaxpr, xp, device, check_nans: bool = False):
+    """The sub-program ``jaxpr`` optimised and compiled for ``xp`` on ``device``.
+
+    Example:
+      >>> import numpy as np
+      >>> from minigrad.core.ir import ShapedArray
+      >>> from minigrad.core.staging import stage_flat
+      >>> from minigrad.ops.elementwise import neg
+      >>> body = stage_flat(lambda x: [neg(x)], [ShapedArray((2,), np.float64)]).jaxpr
+      >>> compiled_subprogram(body, np, "cpu")(np.ones(2))
+      [array([-1., -1.])]
+    """
+    key = (library_name(xp), str(device), check_nans)
+    places = _SUBPROGRAMS.get(jaxpr)
+    fn = None if places is None else places.get(key)
+    if fn is None:
+        fn = compile_array_api(optimize(ClosedJaxpr(jaxpr, ())), xp, device, "body", check_nans=check_nans).fn
+        with _SUBPROGRAMS_LOCK:
+            _SUBPROGRAMS.setdefault(jaxpr, {})[key] = fn
+    return fn
+
+
 def compile_array_api(
-    program: ClosedJaxpr | Jaxpr, xp, device, name: str = "jitted", scalar_inputs=()
+    program: ClosedJaxpr | Jaxpr,
+    xp,
+    device,
+    name: str = "jitted",
+    scalar_inputs=(),
+    check_nans: bool = False,
 ) -> CompiledProgram:
     """Compile ``program`` to a Python function calling the Array API namespace ``xp``.
 
@@ -121,6 +170,9 @@ def compile_array_api(
       name: the generated function's name.
       scalar_inputs: positions of inputs given as Python numbers (made 0-d arrays of
         the library on entry).
+      check_nans: after each equation with floating-point results, check them
+        (``debug_nans``): the first NaN or infinity made from finite operands raises
+        a ``FloatingPointError`` naming the primitive and the user's line.
 
     Raises:
       NoArrayApiLoweringError: a primitive of the program has no Array API lowering.
@@ -130,7 +182,7 @@ def compile_array_api(
     else:
         jaxpr, consts = program, ()
     name = name if name.isidentifier() and not keyword.iskeyword(name) else safe_identifier(name)
-    writer = _ArrayApiWriter(xp, device)
+    writer = _ArrayApiWriter(xp, device, check_nans)
     shared = set()  # variables that are (views of) inputs or constants
     for var, value in zip(jaxpr.constvars, consts, strict=True):
         writer.names[var] = writer.array(value, var.aval.dtype, "c")
@@ -169,6 +221,8 @@ def compile_array_api(
         source = rule(writer, *args, **eqn.params)
         target = "".join(o + ", " for o in outs) if eqn.primitive.multiple_results else outs[0]
         body.append(f"{target} = {source}")
+        if check_nans:
+            body.extend(nan_check_source(writer, eqn, args, outs))
         if eqn.primitive in VIEWS and eqn.invars and eqn.invars[0] in shared:
             shared.update(eqn.outvars)
         dead = [

@@ -1,0 +1,194 @@
+"""Linear algebra and FFTs in Array API calls: the standard's ``linalg`` and ``fft`` extensions.
+
+A library that has the extension function computes the primitive itself (torch's and
+array-api-strict's LAPACK, CuPy's cuSOLVER/cuFFT, Dask's blocked algorithms); one that
+lacks it (Dask has no ``eigh`` or ``det``) is refused when the program is compiled, with
+an error naming the function and the library, never computed on NumPy behind the
+user's back. The ``doubled``/``halved``/``conjugate`` flags of ``rfft``/``irfft`` (their
+transposes) become a multiplication by a constant vector and a ``conj``.
+
+Example:
+    >>> from minigrad.ops.fourier import fft_p
+    >>> from minigrad.transforms.jit.array_api_rules import array_api_lowering
+    >>> array_api_lowering(fft_p).__name__
+    'fft_array_api'
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from minigrad.ops.decompositions import cholesky_p, det_p, qr_p, slogdet_p
+from minigrad.ops.fourier import fft_p, irfft_p, rfft_p
+from minigrad.ops.solvers import inv_p, pinv_p, solve_p, triangular_solve_p
+from minigrad.ops.spectral import eigh_p, eigvalsh_p, svd_p, svdvals_p
+from minigrad.transforms.jit.array_api_rules import array_api_rule
+
+__all__ = ["extension_function"]
+
+
+def extension_function(ctx, extension: str, function: str) -> str:
+    """``{xp}.{extension}.{function}`` if the library has it, else a ``NotImplementedError``.
+
+    Example:
+      >>> import numpy as np
+      >>> class Context:
+      ...     xp, xp_module, library = "_xp", np, "numpy"
+      >>> extension_function(Context(), "linalg", "eigh")
+      '_xp.linalg.eigh'
+    """
+    found = getattr(getattr(ctx.xp_module, extension, None), function, None)
+    if found is None:
+        raise NotImplementedError(
+            f"jit: {function} on {ctx.library} arrays needs the Array API {extension} extension's "
+            f"{extension}.{function}, which {ctx.library} does not have. Compute this part on "
+            "NumPy arrays (mg.device_get), or on a library that has it (torch, array-api-strict, CuPy)."
+        )
+    return f"{ctx.xp}.{extension}.{function}"
+
+
+# -- linear algebra -----------------------------------------------------------------------
+
+
+@array_api_rule(inv_p)
+def inv_array_api(ctx, a):
+    return f"{extension_function(ctx, 'linalg', 'inv')}({a})"
+
+
+@array_api_rule(solve_p)
+def solve_array_api(ctx, a, b):
+    return f"{extension_function(ctx, 'linalg', 'solve')}({a}, {b})"
+
+
+@array_api_rule(triangular_solve_p)
+def triangular_solve_array_api(ctx, a, b, *, lower):
+    # The standard has no triangular solver; a solve of the triangle gives the same X.
+    triangle = f"{ctx.xp}.{'tril' if lower else 'triu'}({a})"
+    return f"{extension_function(ctx, 'linalg', 'solve')}({triangle}, {b})"
+
+
+@array_api_rule(pinv_p)
+def pinv_array_api(ctx, a, *, rtol):
+    return f"{extension_function(ctx, 'linalg', 'pinv')}({a}, rtol={float(rtol)!r})"
+
+
+@array_api_rule(det_p)
+def det_array_api(ctx, a):
+    return f"{extension_function(ctx, 'linalg', 'det')}({a})"
+
+
+@array_api_rule(slogdet_p)
+def slogdet_array_api(ctx, a):
+    return f"tuple({extension_function(ctx, 'linalg', 'slogdet')}({a}))"
+
+
+@array_api_rule(cholesky_p)
+def cholesky_array_api(ctx, a):
+    function = extension_function(ctx, "linalg", "cholesky")
+    if ctx.library == "dask.array":
+        # array-api-compat's Dask cholesky passes no `lower` to dask, whose default is the
+        # upper factor: without this, the result would be silently transposed.
+        return f"{function}({a}, lower=True)"
+    return f"{function}({a})"
+
+
+@array_api_rule(qr_p)
+def qr_array_api(ctx, a):
+    return f"tuple({extension_function(ctx, 'linalg', 'qr')}({a}, mode='reduced'))"
+
+
+@array_api_rule(eigh_p)
+def eigh_array_api(ctx, a):
+    return f"tuple({extension_function(ctx, 'linalg', 'eigh')}({a}))"
+
+
+@array_api_rule(eigvalsh_p)
+def eigvalsh_array_api(ctx, a):
+    return f"{extension_function(ctx, 'linalg', 'eigvalsh')}({a})"
+
+
+@array_api_rule(svd_p)
+def svd_array_api(ctx, a, *, full_matrices):
+    m, n = ctx.in_avals[0].shape[-2:]
+    full_matrices = full_matrices and m != n  # of square matrices the two are the same
+    if full_matrices and ctx.library == "dask.array":
+        raise NotImplementedError(
+            f"jit: svd with full_matrices=True of {m}x{n} matrices on dask.array arrays: Dask computes "
+            "only the reduced SVD. Pass full_matrices=False, or compute it on NumPy arrays (mg.device_get)."
+        )
+    return f"tuple({extension_function(ctx, 'linalg', 'svd')}({a}, full_matrices={bool(full_matrices)}))"
+
+
+@array_api_rule(svdvals_p)
+def svdvals_array_api(ctx, a):
+    if ctx.library == "dask.array":
+        # array-api-compat's Dask svdvals asks dask for the full SVD, which it refuses.
+        return f"{extension_function(ctx, 'linalg', 'svd')}({a}, full_matrices=False)[1]"
+    return f"{extension_function(ctx, 'linalg', 'svdvals')}({a})"
+
+
+# -- FFTs ---------------------------------------------------------------------------------
+
+
+def _whole_along(ctx, x: str, axes) -> str:
+    """``x`` with each transformed axis in one chunk: Dask transforms no other kind."""
+    if ctx.library != "dask.array":
+        return x
+    return f"{x}.rechunk({ {int(a): -1 for a in axes}!r})"
+
+
+def _norm(norm) -> str:
+    return repr(norm if norm is not None else "backward")
+
+
+@array_api_rule(fft_p)
+def fft_array_api(ctx, x, *, axes, inverse, norm, sizes):
+    x = _whole_along(ctx, x, axes)
+    if len(axes) == 1:
+        function = extension_function(ctx, "fft", "ifft" if inverse else "fft")
+        return f"{function}({x}, n={int(sizes[0])}, axis={int(axes[0])}, norm={_norm(norm)})"
+    function = extension_function(ctx, "fft", "ifftn" if inverse else "fftn")
+    return f"{function}({x}, s={tuple(sizes)!r}, axes={tuple(axes)!r}, norm={_norm(norm)})"
+
+
+def _interior_scale(ctx, shape, axis: int, size: int, factor: float, dtype) -> str:
+    """A constant broadcasting along ``axis``: ``factor`` on the bins 1 .. ceil(size/2)-1
+    (those that stand for themselves and their mirror image), 1 elsewhere."""
+    scale = np.ones(shape[axis], dtype=dtype)
+    scale[1 : (size + 1) // 2] = factor
+    broadcast = [1] * len(shape)
+    broadcast[axis] = shape[axis]
+    return ctx.array(scale.reshape(broadcast), dtype, "scale")
+
+
+@array_api_rule(rfft_p)
+def rfft_array_api(ctx, x, *, axes, norm, doubled, conjugate):
+    out = ctx.out_avals[0]
+    if not axes:
+        return f"{ctx.xp}.astype({x}, {ctx.dtype(out.dtype)})"
+    x = _whole_along(ctx, x, axes)
+    if len(axes) == 1:
+        code = f"{extension_function(ctx, 'fft', 'rfft')}({x}, axis={int(axes[0])}, norm={_norm(norm)})"
+    else:
+        code = f"{extension_function(ctx, 'fft', 'rfftn')}({x}, axes={tuple(axes)!r}, norm={_norm(norm)})"
+    if doubled:
+        size = ctx.in_avals[0].shape[axes[-1]]
+        code = f"{code} * {_interior_scale(ctx, out.shape, axes[-1], size, 2.0, out.dtype)}"
+    return f"{ctx.xp}.conj({code})" if conjugate else code
+
+
+@array_api_rule(irfft_p)
+def irfft_array_api(ctx, c, *, axes, n, norm, halved, conjugate):
+    if not axes:
+        return f"{ctx.xp}.asarray({ctx.xp}.real({c}), copy=True)"
+    dtype = ctx.in_avals[0].dtype
+    c = _whole_along(ctx, c, axes)
+    if conjugate:
+        c = f"{ctx.xp}.conj({c})"
+    if halved:
+        c = f"{c} * {_interior_scale(ctx, ctx.in_avals[0].shape, axes[-1], n, 0.5, dtype)}"
+    if len(axes) == 1:
+        return f"{extension_function(ctx, 'fft', 'irfft')}({c}, n={int(n)}, axis={int(axes[0])}, norm={_norm(norm)})"
+    sizes = (*(ctx.in_avals[0].shape[a] for a in axes[:-1]), int(n))
+    function = extension_function(ctx, "fft", "irfftn")
+    return f"{function}({c}, s={sizes!r}, axes={tuple(axes)!r}, norm={_norm(norm)})"
