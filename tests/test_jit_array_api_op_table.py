@@ -24,14 +24,16 @@ RTOL = 1e-12
 
 # Rows refused on every library: primitives without an Array API lowering (SciPy-valued
 # special functions and matrix functions, x.at[...] updates, complex numbers built from
-# parts, NumPy-only helpers such as interp, searchsorted, ldexp/frexp, integer functions).
+# parts, NumPy-only helpers such as interp, searchsorted, ldexp/frexp, integer functions,
+# partition (the standard has no call that arranges elements as np.partition does) and
+# roots (eigenvalues of a general matrix are not in the standard's linalg).
 _COMPLEX = {f"complex_{name}" for name in (
     "angle arctan conj cos exp expm1 lax_complex log log1p mul_div power sin sinh_cosh sqrt "
     "square_reciprocal sum_prod tan tanh"
 ).split()}  # fmt: skip
 _EVERYWHERE = _COMPLEX | {f"at[{m}]" for m in ("add", "max", "min", "multiply", "set")} | {
     "digitize", "exp2", "fmod", "frexp_modf", "histogram_traced_range", "integer_functions", "interp",
-    "interp_in_xp", "ldexp", "logaddexp2", "predicate_functions", "searchsorted", "sinc", "sinc_near_zero",
+    "interp_in_xp", "ldexp", "logaddexp2", "partition", "partition_middle", "roots", "roots_complex_coefficients", "predicate_functions", "searchsorted", "sinc", "sinc_near_zero",
     "linalg.cho_factor", "linalg.cho_solve", "linalg.cho_solve_lower", "linalg.expm", "linalg.lu_factor",
     "linalg.lu_solve", "linalg.lu_solve_T", "linalg.norm", "linalg.vector_norm",
     "special.betaln", "special.digamma", "special.entr", "special.erf", "special.erfc", "special.erfcx",

@@ -78,7 +78,9 @@ def run_scan_loop(xp, device, body, num_consts, num_carry, length, reverse, y_av
 
 
 @array_api_rule(cond_p)
-def cond_array_api(ctx, index, *args, branches):
+def cond_array_api(ctx, index, *args, branches, _residuals):
+    # Under grad the branches already return their residuals (``_residuals`` says how the
+    # backward pass reads them), so running the chosen branch is all that is needed here.
     chosen = functools.partial(run_chosen, tuple(ctx.subprogram(branch) for branch in branches))
     return f"{ctx.constant(chosen, 'cond')}({', '.join((index, *args))})"
 
@@ -93,7 +95,9 @@ def while_array_api(ctx, *args, cond_jaxpr, body_jaxpr, cond_nconsts, body_ncons
 
 
 @array_api_rule(scan_p)
-def scan_array_api(ctx, *args, jaxpr, num_consts, num_carry, length, reverse, _residuals):
+def scan_array_api(ctx, *args, jaxpr, num_consts, num_carry, length, reverse, unroll, _residuals):
+    # ``unroll`` only changes how many steps one turn of NumPy's compiled loop runs; here
+    # each step is one call of the compiled body, with the same results.
     y_avals = tuple(jaxpr.out_avals[num_carry:])
     loop = functools.partial(
         run_scan_loop, ctx.xp_module, ctx.device, ctx.subprogram(jaxpr), num_consts, num_carry,

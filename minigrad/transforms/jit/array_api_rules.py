@@ -42,7 +42,9 @@ from minigrad.ops.shape import (
     slice_p,
     transpose_p,
 )
-from minigrad.ops.sorting import argsort_p
+from minigrad.ops.clipping import clip_p
+from minigrad.ops.rolling import roll_p
+from minigrad.ops.sorting import argsort_p, sort_p
 
 __all__ = [
     "ARRAY_API_LOWERINGS",
@@ -243,6 +245,24 @@ def argsort_array_api(ctx, x, *, axis, descending):
     size = ctx.in_avals[0].shape[axis]
     order = f"{xp}.argsort({xp}.flip({x}, axis={int(axis)}), axis={int(axis)}, stable=True)"
     return f"{xp}.astype({size - 1} - {xp}.flip({order}, axis={int(axis)}), {index})"
+
+
+@array_api_rule(sort_p)
+def sort_array_api(ctx, x, *, axis):
+    # Stable, so -0.0 and 0.0 (and NaNs of different bits) keep their order, as on NumPy.
+    return f"{ctx.xp}.sort({x}, axis={int(axis)}, stable=True)"
+
+
+@array_api_rule(roll_p)
+def roll_array_api(ctx, x, *, shifts, axes):
+    return f"{ctx.xp}.roll({x}, shift={tuple(int(s) for s in shifts)}, axis={tuple(int(a) for a in axes)})"
+
+
+@array_api_rule(clip_p)
+def clip_array_api(ctx, x, lo, hi):
+    # np.clip(x, lo, hi) is minimum(maximum(x, lo), hi); the standard's clip takes array
+    # bounds only from its 2024.12 revision on, so the two calls are written out.
+    return f"{ctx.xp}.minimum({ctx.xp}.maximum({x}, {lo}), {hi})"
 
 
 ARRAY_API_LOWERINGS[real_p] = _standard_call("real")
