@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from minigrad.core.trace import Tracer, mention_user_line, user_source_line
+from minigrad.core.trace import Tracer
+from minigrad.core.user_code import mention_user_line, user_source_line
 from minigrad.numpy._promotion import dtype_of, promote, promote_to_inexact, result_dtype, to_array
 from minigrad.ops import elementwise as ew
 from minigrad.ops import logic as lg

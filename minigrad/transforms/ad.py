@@ -25,13 +25,8 @@ import numpy as np
 from minigrad.core.dtypes import is_float_dtype
 from minigrad.core.ir import Literal
 from minigrad.core.recording import RecordTrace, RecordTracer
-from minigrad.core.trace import (
-    errors_point_at_user_code,
-    get_aval,
-    new_trace,
-    reset_equation_source,
-    set_equation_source,
-)
+from minigrad.core.trace import get_aval, new_trace
+from minigrad.core.user_code import errors_point_at_user_code, reset_equation_source, set_equation_source
 from minigrad.ops import elementwise as ew
 from minigrad.ops.elementwise import add, convert_element_type
 from minigrad.ops.shape import unbroadcast
