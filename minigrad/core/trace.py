@@ -245,16 +245,6 @@ class Tracer:
             f"transformed functions. {TRACED_INDEX_ADVICE}"
         )
 
-    def __getattr__(self, name):
-        # Only reached when ordinary lookup fails. PyTorch's and micrograd's autograd
-        # attributes get an explanation; any other name (hasattr probes by pickle, copy
-        # or NumPy included) gets the usual AttributeError.
-        habit = IMPERATIVE_ATTRIBUTES.get(name)
-        message = f"{type(self).__name__!r} object has no attribute {name!r}"
-        if habit is not None:
-            message = f"{habit} {FUNCTIONAL_GRADIENT_ADVICE}"
-        raise AttributeError(message, name=name, obj=self)
-
     def __repr__(self):
         # Under grad, vjp and jvp the value is known, so it is shown; under staging
         # (jit, make_jaxpr, vmap) only the shape and dtype are.
@@ -267,6 +257,24 @@ class Tracer:
             else:
                 return f"Traced<{self.aval}>(value={np.asarray(value)!r}, {trace.describe(self)})"
         return f"{type(self).__name__}<{self.aval}>"
+
+
+def _refused_habit(name: str, habit: str) -> property:
+    """A property that explains why a traced array lacks PyTorch's or micrograd's ``name``."""
+
+    def refuse(self):
+        raise AttributeError(f"{habit} {FUNCTIONAL_GRADIENT_ADVICE}", name=name, obj=self)
+
+    refuse.__name__ = refuse.__qualname__ = name
+    return property(refuse)
+
+
+# Autograd attributes get an explanation; any other missing name (hasattr probes by
+# pickle, copy or NumPy included) gets the usual AttributeError. They are properties
+# rather than a `__getattr__`: a class with `__getattr__` makes every attribute read of
+# every tracer take CPython's slow, unspecialised path.
+for _name, _habit in IMPERATIVE_ATTRIBUTES.items():
+    setattr(Tracer, _name, _refused_habit(_name, _habit))
 
 
 def register_tracer_methods(methods: dict) -> None:
