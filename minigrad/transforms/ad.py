@@ -72,17 +72,18 @@ def backward_pass(eqns, read, cts_by_var: dict, release=None) -> dict:
         if release is not None and passed is not None:
             release(passed)
         passed = eqn
-        cts_out = _output_cotangents(eqn, ct_env)
+        if eqn.primitive.multiple_results:
+            cts_out = _output_cotangents(eqn, ct_env)
+        else:
+            cts_out = ct_env.pop(eqn.outvars[0], None)
         if cts_out is not None:
             _transpose_equation(eqn, read, cts_out, ct_env)
     return ct_env
 
 
 def _output_cotangents(eqn, ct_env: dict):
-    """The cotangents of ``eqn``'s outputs, taken out of ``ct_env``; None if none has one
-    (the equation is then skipped). Missing ones of several outputs become zeros."""
-    if not eqn.primitive.multiple_results:
-        return ct_env.pop(eqn.outvars[0], None)
+    """The cotangents of a multiple-result ``eqn``'s outputs, taken out of ``ct_env``;
+    None if none has one (the equation is then skipped); missing ones become zeros."""
     cts_out = [ct_env.pop(v, None) for v in eqn.outvars]
     if all(ct is None for ct in cts_out):
         return None
@@ -93,7 +94,7 @@ def _transpose_equation(eqn, read, cts_out, ct_env: dict) -> None:
     """Pull ``cts_out`` back through ``eqn``, adding each input's cotangent into ``ct_env``."""
     primitive, invars, params = eqn.primitive, eqn.invars, eqn.params
     ans = [read(v) for v in eqn.outvars] if primitive.multiple_results else read(eqn.outvars[0])
-    primals = [read(atom) for atom in invars]
+    primals = list(map(read, invars))
     # Equations staged while transposing this one belong to the user's line that made it.
     source_token = None if eqn.source is None else set_equation_source(eqn.source)
     try:
@@ -102,15 +103,24 @@ def _transpose_equation(eqn, read, cts_out, ct_env: dict) -> None:
             for atom, ct in zip(invars, cts_in, strict=True):
                 if ct is not None and type(atom) is not Literal:
                     _add_cotangent(ct_env, atom, ct)
-        else:
-            # Per-input rules are called inline, one input at a time: collecting their
-            # results first measurably slows this, the hottest loop of reverse mode.
-            for argnum, atom in enumerate(invars):
-                if type(atom) is Literal:
-                    continue  # a constant: nobody asked for its cotangent
+            return
+        # Per-input rules are called inline, one input at a time: collecting their
+        # results first measurably slows this, the hottest loop of reverse mode. The
+        # rules `def_vjp` was given are called directly, without its dispatching wrapper.
+        rules = primitive.vjp_rules
+        for argnum, atom in enumerate(invars):
+            if type(atom) is Literal:
+                continue  # a constant: nobody asked for its cotangent
+            if rules is None:
                 ct = primitive.vjp(argnum, cts_out, ans, *primals, **params)
-                if ct is not None:
-                    _add_cotangent(ct_env, atom, ct)
+            elif rules[argnum] is None:
+                continue  # no gradient through this input (an index, say)
+            elif params:
+                ct = rules[argnum](cts_out, ans, *primals, **params)
+            else:
+                ct = rules[argnum](cts_out, ans, *primals)
+            if ct is not None:
+                _add_cotangent(ct_env, atom, ct)
     finally:
         if source_token is not None:
             reset_equation_source(source_token)
@@ -133,10 +143,11 @@ def _all_input_cotangents(primitive, invars, cts_out, ans, primals, params):
 def _add_cotangent(ct_env: dict, atom, ct) -> None:
     """Add ``ct`` into ``atom``'s cotangent, first given ``atom``'s shape and dtype (this is
     the one place broadcasting is undone)."""
-    ct_aval, aval = get_aval(ct), atom.aval
-    # Avals are interned, so the same object (the usual case) means the cotangent
-    # already has its primal's shape and dtype.
-    if ct_aval is not aval:
+    aval = atom.aval
+    # The usual case, a NumPy cotangent of its primal's shape and dtype, is told without
+    # looking its aval up.
+    if not (type(ct) is np.ndarray and ct.shape == aval.shape and ct.dtype is aval.dtype):
+        ct_aval = get_aval(ct)
         if ct_aval.shape != aval.shape:
             ct = unbroadcast(ct, aval.shape)
         if ct_aval.dtype != aval.dtype:
