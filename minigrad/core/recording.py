@@ -32,15 +32,18 @@ class RecordTracer(Tracer):
     """A value of the recording trace: its concrete (or outer) value and its variable."""
 
     # Not `var`: that name is the variance method every array has (`x.var()`).
-    # `aval` is the variable's, kept in a slot: `.dtype` and `.shape` are read by every
-    # operation's promotion, and a slot is cheaper than a property.
-    __slots__ = ("value", "variable", "aval")
+    # `aval`, `shape` and `dtype` are the variable's, kept in slots: they are read by
+    # every operation's promotion and broadcasting, and a slot is much cheaper to read
+    # than the base class's properties.
+    __slots__ = ("value", "variable", "aval", "shape", "dtype")
 
     def __init__(self, trace, value, variable):
         self._trace = trace
         self.value = value
         self.variable = variable
-        self.aval = variable.aval
+        aval = self.aval = variable.aval
+        self.shape = aval.shape
+        self.dtype = aval.dtype
 
 
 class RecordTrace(Trace):

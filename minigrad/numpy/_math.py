@@ -33,7 +33,18 @@ _NO_ARGUMENT = object()  # tells where(condition) from where(condition, x, y)
 def _operands(name, x1, x2):
     """``x1`` and ``x2`` promoted to one dtype; shapes that do not broadcast are
     reported under ``name``, the function the user called (not the primitive's name)."""
-    x1, x2 = promote(name, x1, x2)
+    # The usual cases are decided here, without the general promotion: a floating-point
+    # array (or tracer) meeting a Python float, which takes its dtype (NumPy 2's weak
+    # scalars), or one of its own dtype.
+    if (type(x1) is np.ndarray or isinstance(x1, Tracer)) and x1.dtype.kind in "fc":
+        if type(x2) is float:
+            x2 = np.asarray(x2, x1.dtype)
+        elif not ((type(x2) is np.ndarray or isinstance(x2, Tracer)) and x2.dtype is x1.dtype):
+            x1, x2 = promote(name, x1, x2)
+    elif type(x1) is float and (type(x2) is np.ndarray or isinstance(x2, Tracer)) and x2.dtype.kind in "fc":
+        x1 = np.asarray(x1, x2.dtype)
+    else:
+        x1, x2 = promote(name, x1, x2)
     # A 0-d operand (a Python number, most often) broadcasts against anything.
     if x1.shape != x2.shape and x1.shape and x2.shape:
         try:
