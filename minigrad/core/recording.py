@@ -22,7 +22,7 @@ from __future__ import annotations
 import numpy as np
 
 from minigrad.core.dtypes import FLOAT_KINDS, is_float_dtype
-from minigrad.core.ir import Eqn, Literal, ShapedArray, Var
+from minigrad.core.ir import Eqn, Literal, ShapedArray, Var, recorded_eqn
 from minigrad.core.trace import Trace, Tracer, bind, evaluate, get_aval
 
 __all__ = ["RecordTrace", "RecordTracer"]
@@ -113,16 +113,25 @@ class RecordTrace(Trace):
         out = bind(primitive, *values, **params) if outer else evaluate(primitive, values, params)
         if not primitive.differentiable:
             return out
-        outs = out if primitive.multiple_results else (out,)
         # Under an outer staging trace, the equation one level out knows the user's line;
         # the backward pass hands it on to the equations it emits for this one.
         source = None
-        if outer and outs and isinstance(outs[0], Tracer):
-            source = outs[0]._trace.source_of(outs[0])
+        if outer:
+            first = out[0] if primitive.multiple_results and out else out
+            if isinstance(first, Tracer):
+                source = first._trace.source_of(first)
+        if not primitive.multiple_results:
+            # The usual case, written out: one output, one variable.
+            var = Var(get_aval(out))
+            self.values[var] = out
+            self.eqns.append(recorded_eqn(primitive, tuple(atoms), (var,), params, source))
+            if source is not None:
+                self._sources[var] = source
+            return RecordTracer(self, out, var) if var.aval.dtype.kind in FLOAT_KINDS else out
         record_values = self.values
         tracers = []
         outvars = []
-        for value in outs:
+        for value in out:
             aval = get_aval(value)
             var = Var(aval)
             outvars.append(var)
@@ -131,8 +140,8 @@ class RecordTrace(Trace):
                 tracers.append(RecordTracer(self, value, var))
             else:
                 tracers.append(value)  # integers and booleans carry no derivative
-        self.eqns.append(Eqn(primitive, tuple(atoms), tuple(outvars), params, source=source))
+        self.eqns.append(recorded_eqn(primitive, tuple(atoms), tuple(outvars), params, source))
         if source is not None:
             for var in outvars:
                 self._sources[var] = source
-        return tracers if primitive.multiple_results else tracers[0]
+        return tracers
