@@ -46,6 +46,22 @@ class RecordTracer(Tracer):
         self.dtype = aval.dtype
 
 
+class _RecordedValues(dict):
+    """The values of a program's variables; a literal reads as its own value.
+
+    The backward pass reads two or three atoms per equation; with literals answered by
+    ``__missing__``, reading a variable is a plain dict lookup, with no Python call.
+    Only variables are stored, so ``len`` counts the values kept.
+    """
+
+    __slots__ = ()
+
+    def __missing__(self, atom):
+        if type(atom) is Literal:
+            return atom.val
+        raise KeyError(atom)
+
+
 class RecordTrace(Trace):
     """Evaluates and records; ``eqns`` and ``values`` are read by the backward pass."""
 
@@ -54,7 +70,9 @@ class RecordTrace(Trace):
     def __init__(self, level: int):
         super().__init__(level)
         self.eqns: list[Eqn] = []
-        self.values: dict[Var, object] = {}
+        self.values: dict[Var, object] = _RecordedValues()
+        # read(atom): the value of a variable or literal of this trace's program.
+        self.read = self.values.__getitem__
         self._sources: dict[Var, str] = {}
         # One Literal per distinct scalar constant (``x * 1.1`` in a loop reuses one): an
         # equation then costs no new objects for its constants, which keeps the garbage
@@ -79,10 +97,6 @@ class RecordTrace(Trace):
 
     def source_of(self, tracer):
         return self._sources.get(tracer.variable) if isinstance(tracer, RecordTracer) else None
-
-    def read(self, atom):
-        """The value of a variable or literal of this trace's program."""
-        return atom.val if type(atom) is Literal else self.values[atom]
 
     def _literal(self, value) -> Literal:
         if type(value) is not np.ndarray or value.shape != ():

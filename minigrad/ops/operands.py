@@ -126,4 +126,4 @@ def bind_weak(prim, *args, **params):
     for arg in args:
         if type(arg) in PYTHON_SCALARS:
             return bind(prim, *weak_operands(args), **params)
-    return bind(prim, *args, **params)
+    return bind(prim, *args, **params) if params else bind(prim, *args)

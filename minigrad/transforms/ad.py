@@ -58,19 +58,21 @@ GRAD_NON_SCALAR_ADVICE = (
 )
 
 
-def backward_pass(eqns, read, cts_by_var: dict, release=None) -> dict:
+def backward_pass(eqns, read, cts_by_var: dict, release: dict | None = None) -> dict:
     """Walk ``eqns`` in reverse from output cotangents; return cotangents by variable.
 
     ``read(atom)`` gives the primal value of a variable or literal. ``cts_by_var`` maps
-    output variables to their cotangents and is consumed. ``release(eqn)``, if given, is
-    called once the walk has passed ``eqn``: its outputs are never read again, so a
-    single-use walk can free them (peak memory then stays near the forward pass's).
+    output variables to their cotangents and is consumed. ``release``, if given, is the
+    dict of recorded values by variable: once the walk has passed an equation, its
+    outputs are never read again, so a single-use walk drops them from it (peak memory
+    then stays near the forward pass's).
     """
     ct_env = cts_by_var
     passed = None
     for eqn in reversed(eqns):
         if release is not None and passed is not None:
-            release(passed)
+            for var in passed.outvars:
+                release.pop(var, None)
         passed = eqn
         if eqn.primitive.multiple_results:
             cts_out = _output_cotangents(eqn, ct_env)
@@ -191,11 +193,6 @@ def _vjp_flat(fun, primals_flat, in_avals, in_tree, has_aux):
     return trace, in_vars, out_vars, out_values, out_tree, aux
 
 
-def _drop_outputs(values: dict, eqn) -> None:
-    for var in eqn.outvars:
-        values.pop(var, None)
-
-
 def _ordinary_array(x):
     """A cotangent handed to the user as an ordinary writable array.
 
@@ -210,7 +207,7 @@ def _ordinary_array(x):
 def _make_vjp_fn(trace, in_vars, out_vars, out_values, out_tree, primals_flat, in_tree, single_use=False):
     out_avals = [get_aval(v) for v in out_values]
     # grad calls its vjp_fn once, so the recorded values can go as the walk passes them.
-    release = functools.partial(_drop_outputs, trace.values) if single_use else None
+    release = trace.values if single_use else None
 
     def vjp_fn(cotangent):
         ct_leaves, ct_tree = tree_flatten(cotangent)
