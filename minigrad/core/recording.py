@@ -19,7 +19,7 @@ Example:
 
 from __future__ import annotations
 
-import numpy as np
+from numpy import ndarray  # not `np.name` in hot paths: see core/dtypes.py
 
 from minigrad.core.dtypes import FLOAT_KINDS, is_float_dtype
 from minigrad.core.ir import Eqn, Literal, ShapedArray, Var, recorded_eqn
@@ -99,7 +99,7 @@ class RecordTrace(Trace):
         return self._sources.get(tracer.variable) if isinstance(tracer, RecordTracer) else None
 
     def _literal(self, value) -> Literal:
-        if type(value) is not np.ndarray or value.shape != ():
+        if type(value) is not ndarray or value.shape != ():
             return Literal(value, get_aval(value))
         key = (value.dtype, value.tobytes())
         literal = self._scalar_literals.get(key)

@@ -26,6 +26,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 import numpy as np
+from numpy import asarray, ndarray  # not `np.name` in hot paths: see core/dtypes.py
 
 from minigrad.core import config as _config
 from minigrad.core.dtypes import is_float_dtype
@@ -342,12 +343,12 @@ def _interned_aval(shape, dtype) -> ShapedArray:
 
 def get_aval(x) -> ShapedArray:
     """The abstract value of a tracer, array or scalar."""
-    if type(x) is np.ndarray:
+    if type(x) is ndarray:
         aval = _AVALS.get((x.shape, x.dtype))  # the usual case, looked up inline
         return _interned_aval(x.shape, x.dtype) if aval is None else aval
     if isinstance(x, Tracer):
         return x.aval
-    x = np.asarray(x)
+    x = asarray(x)
     return _interned_aval(x.shape, x.dtype)
 
 
@@ -392,8 +393,8 @@ def evaluate(primitive, args, params):
         mention_user_line(error, line)
         raise
     if primitive.multiple_results:
-        return [o if type(o) is np.ndarray else np.asarray(o) for o in out]
-    return out if type(out) is np.ndarray else np.asarray(out)
+        return [o if type(o) is ndarray else asarray(o) for o in out]
+    return out if type(out) is ndarray else asarray(out)
 
 
 def _evaluate_checking_nans(primitive, args, params):

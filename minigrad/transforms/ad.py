@@ -21,6 +21,7 @@ import functools
 import inspect
 
 import numpy as np
+from numpy import ndarray  # not `np.name` in hot paths: see core/dtypes.py
 
 from minigrad.core.dtypes import is_float_dtype
 from minigrad.core.ir import Literal
@@ -148,7 +149,7 @@ def _add_cotangent(ct_env: dict, atom, ct) -> None:
     aval = atom.aval
     # The usual case, a NumPy cotangent of its primal's shape and dtype, is told without
     # looking its aval up.
-    if not (type(ct) is np.ndarray and ct.shape == aval.shape and ct.dtype is aval.dtype):
+    if not (type(ct) is ndarray and ct.shape == aval.shape and ct.dtype is aval.dtype):
         ct_aval = get_aval(ct)
         if ct_aval.shape != aval.shape:
             ct = unbroadcast(ct, aval.shape)
