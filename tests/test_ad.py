@@ -11,6 +11,7 @@ import minigrad as mg
 import minigrad.numpy as mnp
 from minigrad.core.primitive import Primitive
 from minigrad.core.trace import bind
+from minigrad.ops.elementwise import sin_p
 from minigrad.testing import check_grads
 
 # ---------------------------------------------------------------------------------------
@@ -426,3 +427,23 @@ def test_grad_through_joining_n_operands_is_linear_in_n(join):
     np.testing.assert_array_equal(grad(small)[7], [2.0, 2.0])
     ratio = _python_calls(grad, large) / _python_calls(grad, small)
     assert ratio < 5.5, f"4x the operands made {ratio:.1f}x the calls (16x would be quadratic)"
+
+
+def test_the_backward_pass_calls_whichever_vjp_rule_a_primitive_holds(monkeypatch):
+    # The walk calls def_vjp's per-input rules directly (vjp_rules); a rule set on
+    # `vjp` afterwards (a test's deliberately wrong one, say) must replace them.
+    assert sin_p.vjp_rules is not None
+    calls = []
+    original = sin_p.vjp
+
+    def doubled_sin_vjp(argnum, ct, ans, x):
+        calls.append(argnum)
+        return 2.0 * original(argnum, ct, ans, x)
+
+    monkeypatch.setattr(sin_p, "vjp", doubled_sin_vjp)
+    assert sin_p.vjp_rules is None
+    np.testing.assert_allclose(mg.grad(mnp.sin)(0.5), 2.0 * np.cos(0.5))
+    assert calls == [0]
+    monkeypatch.undo()
+    assert sin_p.vjp_rules is not None  # the per-input rules come back with def_vjp's rule
+    np.testing.assert_allclose(mg.grad(mnp.sin)(0.5), np.cos(0.5))

@@ -79,3 +79,54 @@ def test_constants_inside_rules_keep_float32(fun):
     assert mg.jit(fun)(x).dtype == np.float32
     second = mg.grad(lambda v: mnp.sum(mg.grad(lambda w: mnp.sum(fun(w)))(v)))(x)
     assert second.dtype == np.float32
+
+
+# minigrad.numpy decides the usual meetings (a floating-point array and a Python float,
+# two operands of one dtype) before its general promotion; these pin both paths to NumPy.
+ARRAY_DTYPES = [np.float16, np.float32, np.float64, np.complex64, np.int32, np.bool_]
+PARTNERS = [
+    1.5,
+    2,
+    1j,
+    np.float64(1.5),
+    np.array([2.0, 3.0, 4.0], np.float32),
+    np.array([2.0, 3.0, 4.0], np.float64),
+]
+
+
+@pytest.mark.parametrize("dtype", ARRAY_DTYPES, ids=lambda d: np.dtype(d).name)
+@pytest.mark.parametrize("partner", PARTNERS, ids=lambda p: f"{type(p).__name__}:{getattr(p, 'dtype', '')}")
+@pytest.mark.parametrize("partner_first", [False, True], ids=["array_first", "partner_first"])
+def test_binary_promotion_matches_numpy_on_every_path(dtype, partner, partner_first):
+    x = np.array([1.0, 0.0, 3.0]).astype(dtype)
+    args = (partner, x) if partner_first else (x, partner)
+    for mnp_op, np_op in ((mnp.multiply, np.multiply), (mnp.add, np.add)):
+        expected = np_op(*args)
+        got = mnp_op(*args)
+        assert got.dtype == expected.dtype, (mnp_op.__name__, args)
+        np.testing.assert_array_equal(got, expected)
+
+
+@pytest.mark.parametrize(
+    "dtype", [np.float16, np.float32, np.float64, np.complex64], ids=lambda d: np.dtype(d).name
+)
+def test_traced_operands_promote_as_their_arrays_do(dtype):
+    x = np.array([1.0, 2.0, 3.0]).astype(dtype)
+    seen = {}
+
+    def f(v):
+        seen["float"] = (v * 1.5).dtype, (1.5 - v).dtype
+        seen["same"] = (v * v).dtype
+        seen["float64 array"] = (v + np.ones(3)).dtype
+        return mnp.sum(mnp.real(v * 1.5 + v * v))
+
+    mg.vjp(f, x)
+    assert seen["float"] == (np.dtype(dtype), np.dtype(dtype))
+    assert seen["same"] == np.dtype(dtype)
+    assert seen["float64 array"] == np.result_type(dtype, np.float64)
+
+
+def test_a_weak_traced_number_still_takes_the_arrays_dtype():
+    # A Python float passed to jit is traced weak: it meets float32 as a float would.
+    out = mg.jit(lambda s, v: mnp.multiply(s, v) + s)(1.5, np.ones(3, np.float32))
+    assert out.dtype == np.float32

@@ -38,6 +38,11 @@ __all__ = [
     "MASKED_ARRAY_ADVICE",
 ]
 
+# A note for the hot paths (bind, the recording trace, the backward walk, promotion):
+# NumPy's module defines `__getattr__`, and CPython then never specialises attribute
+# lookups on it, so each `np.ndarray` there costs a full module lookup. Those modules
+# import the few names they test with from numpy instead (`from numpy import ndarray`).
+
 # numpy.dtype.kind of the dtypes that carry derivatives.
 FLOAT_KINDS = frozenset("fc")
 

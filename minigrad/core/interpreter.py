@@ -16,7 +16,8 @@ Example:
 from __future__ import annotations
 
 from minigrad.core.ir import Jaxpr, Literal
-from minigrad.core.trace import bind, reset_equation_source, set_equation_source
+from minigrad.core.trace import bind
+from minigrad.core.user_code import reset_equation_source, set_equation_source
 
 __all__ = ["eval_jaxpr"]
 

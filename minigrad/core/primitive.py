@@ -53,7 +53,7 @@ class Primitive:
         self.multiple_results = multiple_results
         self.impl: Callable | None = None
         self.shape_rule: Callable | None = None
-        self.vjp: Callable | None = None
+        self.vjp: Callable | None = None  # also sets vjp_rules (the property below)
         self.vjp_all: Callable | None = None
         self.jvp: Callable | None = None
         self.batch: Callable | None = None
@@ -95,6 +95,19 @@ class Primitive:
     def __deepcopy__(self, memo):
         return self
 
+    @property
+    def vjp(self) -> Callable | None:
+        return self._vjp
+
+    @vjp.setter
+    def vjp(self, rule: Callable | None) -> None:
+        # `vjp_rules` holds the per-input rules that `def_vjp` wrapped into `rule`, so the
+        # backward pass can call them without the wrapper; any other rule (set by
+        # `def_vjp_argnum`, or by a test that swaps in a wrong one) clears it, so the
+        # backward pass then calls `rule` itself.
+        self._vjp = rule
+        self.vjp_rules: tuple | None = getattr(rule, "per_argument", None)
+
     def def_impl(self, impl: Callable) -> Callable:
         self.impl = impl
         return impl
@@ -116,6 +129,7 @@ class Primitive:
 
         vjp_by_argnum.__name__ = f"{self.name}_vjp"
         vjp_by_argnum.__qualname__ = vjp_by_argnum.__name__
+        vjp_by_argnum.per_argument = rules
         self.vjp = vjp_by_argnum
 
     def def_vjp_argnum(self, rule: Callable) -> Callable:

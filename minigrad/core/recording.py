@@ -19,10 +19,10 @@ Example:
 
 from __future__ import annotations
 
-import numpy as np
+from numpy import ndarray  # not `np.name` in hot paths: see core/dtypes.py
 
 from minigrad.core.dtypes import FLOAT_KINDS, is_float_dtype
-from minigrad.core.ir import Eqn, Literal, ShapedArray, Var
+from minigrad.core.ir import Eqn, Literal, ShapedArray, Var, recorded_eqn
 from minigrad.core.trace import Trace, Tracer, bind, evaluate, get_aval
 
 __all__ = ["RecordTrace", "RecordTracer"]
@@ -32,15 +32,34 @@ class RecordTracer(Tracer):
     """A value of the recording trace: its concrete (or outer) value and its variable."""
 
     # Not `var`: that name is the variance method every array has (`x.var()`).
-    # `aval` is the variable's, kept in a slot: `.dtype` and `.shape` are read by every
-    # operation's promotion, and a slot is cheaper than a property.
-    __slots__ = ("value", "variable", "aval")
+    # `aval`, `shape` and `dtype` are the variable's, kept in slots: they are read by
+    # every operation's promotion and broadcasting, and a slot is much cheaper to read
+    # than the base class's properties.
+    __slots__ = ("value", "variable", "aval", "shape", "dtype")
 
     def __init__(self, trace, value, variable):
         self._trace = trace
         self.value = value
         self.variable = variable
-        self.aval = variable.aval
+        aval = self.aval = variable.aval
+        self.shape = aval.shape
+        self.dtype = aval.dtype
+
+
+class _RecordedValues(dict):
+    """The values of a program's variables; a literal reads as its own value.
+
+    The backward pass reads two or three atoms per equation; with literals answered by
+    ``__missing__``, reading a variable is a plain dict lookup, with no Python call.
+    Only variables are stored, so ``len`` counts the values kept.
+    """
+
+    __slots__ = ()
+
+    def __missing__(self, atom):
+        if type(atom) is Literal:
+            return atom.val
+        raise KeyError(atom)
 
 
 class RecordTrace(Trace):
@@ -51,7 +70,9 @@ class RecordTrace(Trace):
     def __init__(self, level: int):
         super().__init__(level)
         self.eqns: list[Eqn] = []
-        self.values: dict[Var, object] = {}
+        self.values: dict[Var, object] = _RecordedValues()
+        # read(atom): the value of a variable or literal of this trace's program.
+        self.read = self.values.__getitem__
         self._sources: dict[Var, str] = {}
         # One Literal per distinct scalar constant (``x * 1.1`` in a loop reuses one): an
         # equation then costs no new objects for its constants, which keeps the garbage
@@ -77,12 +98,8 @@ class RecordTrace(Trace):
     def source_of(self, tracer):
         return self._sources.get(tracer.variable) if isinstance(tracer, RecordTracer) else None
 
-    def read(self, atom):
-        """The value of a variable or literal of this trace's program."""
-        return atom.val if type(atom) is Literal else self.values[atom]
-
     def _literal(self, value) -> Literal:
-        if type(value) is not np.ndarray or value.shape != ():
+        if type(value) is not ndarray or value.shape != ():
             return Literal(value, get_aval(value))
         key = (value.dtype, value.tobytes())
         literal = self._scalar_literals.get(key)
@@ -110,16 +127,25 @@ class RecordTrace(Trace):
         out = bind(primitive, *values, **params) if outer else evaluate(primitive, values, params)
         if not primitive.differentiable:
             return out
-        outs = out if primitive.multiple_results else (out,)
         # Under an outer staging trace, the equation one level out knows the user's line;
         # the backward pass hands it on to the equations it emits for this one.
         source = None
-        if outer and outs and isinstance(outs[0], Tracer):
-            source = outs[0]._trace.source_of(outs[0])
+        if outer:
+            first = out[0] if primitive.multiple_results and out else out
+            if isinstance(first, Tracer):
+                source = first._trace.source_of(first)
+        if not primitive.multiple_results:
+            # The usual case, written out: one output, one variable.
+            var = Var(get_aval(out))
+            self.values[var] = out
+            self.eqns.append(recorded_eqn(primitive, tuple(atoms), (var,), params, source))
+            if source is not None:
+                self._sources[var] = source
+            return RecordTracer(self, out, var) if var.aval.dtype.kind in FLOAT_KINDS else out
         record_values = self.values
         tracers = []
         outvars = []
-        for value in outs:
+        for value in out:
             aval = get_aval(value)
             var = Var(aval)
             outvars.append(var)
@@ -128,8 +154,8 @@ class RecordTrace(Trace):
                 tracers.append(RecordTracer(self, value, var))
             else:
                 tracers.append(value)  # integers and booleans carry no derivative
-        self.eqns.append(Eqn(primitive, tuple(atoms), tuple(outvars), params, source=source))
+        self.eqns.append(recorded_eqn(primitive, tuple(atoms), tuple(outvars), params, source))
         if source is not None:
             for var in outvars:
                 self._sources[var] = source
-        return tracers if primitive.multiple_results else tracers[0]
+        return tracers

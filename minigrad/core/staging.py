@@ -22,14 +22,11 @@ import attrs
 import numpy as np
 
 from minigrad.core.ir import ClosedJaxpr, Eqn, Jaxpr, Literal, ShapedArray, Var
-from minigrad.core.trace import (
-    Trace,
-    Tracer,
+from minigrad.core.trace import Trace, Tracer, get_aval, new_trace
+from minigrad.core.user_code import (
     equation_source,
     errors_point_at_user_code,
-    get_aval,
     mention_user_line,
-    new_trace,
     user_source_line,
 )
 

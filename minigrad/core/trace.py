@@ -22,16 +22,13 @@ from __future__ import annotations
 
 import contextvars
 import itertools
-import math
-import os
-import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 
 import numpy as np
+from numpy import asarray, ndarray  # not `np.name` in hot paths: see core/dtypes.py
 
 from minigrad.core import config as _config
-from minigrad.core.call_site import callee_of_current_call
 from minigrad.core.dtypes import is_float_dtype
 from minigrad.core.errors import (
     CONCRETIZATION_ADVICE,
@@ -40,12 +37,18 @@ from minigrad.core.errors import (
     FUNCTIONAL_GRADIENT_ADVICE,
     IMPERATIVE_ATTRIBUTES,
     LEAK_ADVICE,
-    NUMPY_ON_TRACER_ADVICE,
     TRACED_INDEX_ADVICE,
     ConcretizationError,
     TracerLeakError,
 )
 from minigrad.core.ir import ShapedArray
+from minigrad.core.user_code import (
+    USER_ERRORS,
+    equation_source,
+    math_function_called,
+    mention_user_line,
+    user_source_line,
+)
 
 __all__ = [
     "Trace",
@@ -59,12 +62,6 @@ __all__ = [
     "register_tracer_methods",
     "register_math_counterparts",
     "innermost_staging_trace",
-    "user_source_line",
-    "equation_source",
-    "set_equation_source",
-    "reset_equation_source",
-    "mention_user_line",
-    "errors_point_at_user_code",
 ]
 
 _trace_stack: contextvars.ContextVar[tuple] = contextvars.ContextVar("minigrad_trace_stack", default=())
@@ -249,16 +246,6 @@ class Tracer:
             f"transformed functions. {TRACED_INDEX_ADVICE}"
         )
 
-    def __getattr__(self, name):
-        # Only reached when ordinary lookup fails. PyTorch's and micrograd's autograd
-        # attributes get an explanation; any other name (hasattr probes by pickle, copy
-        # or NumPy included) gets the usual AttributeError.
-        habit = IMPERATIVE_ATTRIBUTES.get(name)
-        message = f"{type(self).__name__!r} object has no attribute {name!r}"
-        if habit is not None:
-            message = f"{habit} {FUNCTIONAL_GRADIENT_ADVICE}"
-        raise AttributeError(message, name=name, obj=self)
-
     def __repr__(self):
         # Under grad, vjp and jvp the value is known, so it is shown; under staging
         # (jit, make_jaxpr, vmap) only the shape and dtype are.
@@ -271,6 +258,24 @@ class Tracer:
             else:
                 return f"Traced<{self.aval}>(value={np.asarray(value)!r}, {trace.describe(self)})"
         return f"{type(self).__name__}<{self.aval}>"
+
+
+def _refused_habit(name: str, habit: str) -> property:
+    """A property that explains why a traced array lacks PyTorch's or micrograd's ``name``."""
+
+    def refuse(self):
+        raise AttributeError(f"{habit} {FUNCTIONAL_GRADIENT_ADVICE}", name=name, obj=self)
+
+    refuse.__name__ = refuse.__qualname__ = name
+    return property(refuse)
+
+
+# Autograd attributes get an explanation; any other missing name (hasattr probes by
+# pickle, copy or NumPy included) gets the usual AttributeError. They are properties
+# rather than a `__getattr__`: a class with `__getattr__` makes every attribute read of
+# every tracer take CPython's slow, unspecialised path.
+for _name, _habit in IMPERATIVE_ATTRIBUTES.items():
+    setattr(Tracer, _name, _refused_habit(_name, _habit))
 
 
 def register_tracer_methods(methods: dict) -> None:
@@ -318,31 +323,6 @@ def mention_math_function(error: BaseException) -> None:
     )
 
 
-def math_function_called() -> str | None:
-    """The name of the `math` function the user's code is calling right now, if any.
-
-    Asked only when an error is about to be raised: it reads the call expression at the
-    user's frame's current instruction and resolves its callee (a name, or a dotted
-    name through modules), so `import math as m; m.tanh(x)` is recognised too.
-    """
-    frame = _user_frame()
-    if frame is None:
-        return None
-    callee = callee_of_current_call(frame)
-    if callee is None:
-        return None
-    if getattr(math, getattr(callee, "__name__", ""), None) is callee:
-        return callee.__name__
-    return None
-
-
-def _user_frame():
-    frame = sys._getframe(1)
-    while frame is not None and _inside_minigrad(frame.f_code.co_filename):
-        frame = frame.f_back
-    return frame
-
-
 def is_tracer(x) -> bool:
     return isinstance(x, Tracer)
 
@@ -363,12 +343,12 @@ def _interned_aval(shape, dtype) -> ShapedArray:
 
 def get_aval(x) -> ShapedArray:
     """The abstract value of a tracer, array or scalar."""
-    if type(x) is np.ndarray:
+    if type(x) is ndarray:
         aval = _AVALS.get((x.shape, x.dtype))  # the usual case, looked up inline
         return _interned_aval(x.shape, x.dtype) if aval is None else aval
     if isinstance(x, Tracer):
         return x.aval
-    x = np.asarray(x)
+    x = asarray(x)
     return _interned_aval(x.shape, x.dtype)
 
 
@@ -397,7 +377,8 @@ def evaluate(primitive, args, params):
     if _config.nan_checks_armed and _config.nan_checks_enabled():
         return _evaluate_checking_nans(primitive, args, params)
     try:
-        out = primitive.impl(*args, **params)
+        # Most primitives take no params; a call without `**{}` is measurably cheaper.
+        out = primitive.impl(*args, **params) if params else primitive.impl(*args)
     except Exception as error:
         # NumPy's messages do not name our operation; the shape rule's do. If the shape
         # rule finds nothing wrong, NumPy's own error stands. Either way the message
@@ -406,14 +387,14 @@ def evaluate(primitive, args, params):
         if primitive.shape_rule is not None:
             try:
                 primitive.shape_rule(*(get_aval(a) for a in args), **params)
-            except _USER_ERRORS as rule_error:
+            except USER_ERRORS as rule_error:
                 mention_user_line(rule_error, line)
                 raise
         mention_user_line(error, line)
         raise
     if primitive.multiple_results:
-        return [o if type(o) is np.ndarray else np.asarray(o) for o in out]
-    return out if type(out) is np.ndarray else np.asarray(out)
+        return [o if type(o) is ndarray else asarray(o) for o in out]
+    return out if type(out) is ndarray else asarray(out)
 
 
 def _evaluate_checking_nans(primitive, args, params):
@@ -444,155 +425,3 @@ def _check_finite(primitive, args, out) -> None:
         f"debug_nans: {primitive.name} produced {'/'.join(produced)} from finite inputs "
         f"({inputs}){where}. {DEBUG_NANS_ADVICE}"
     )
-
-
-_PACKAGE_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-
-
-_EXAMPLES_PART = os.sep + "examples" + os.sep
-
-# The errors that mean "this call does not fit these shapes or types".
-_USER_ERRORS = (TypeError, ValueError, IndexError)
-
-
-# NumPy's own Python code is not the user's either: `np.sum(tracer)` runs NumPy's
-# fromnumeric.py, which calls the tracer's method; the user's line is the one above.
-_NUMPY_DIR = os.path.dirname(os.path.abspath(np.__file__)) + os.sep
-
-
-def _inside_minigrad(filename: str, package: str = _PACKAGE_DIR) -> bool:
-    # The bundled examples are user code that happens to ship with the package.
-    return (filename.startswith(package) and _EXAMPLES_PART not in filename) or filename.startswith(
-        _NUMPY_DIR
-    )
-
-
-# Staging asks for the user's line once per equation, walking several frames each time:
-# the answer for each file name is remembered.
-_FILE_IS_INSIDE: dict[str, bool] = {}
-
-
-def user_source_line(skip_package: str = _PACKAGE_DIR) -> str | None:
-    """``file:line`` of the innermost stack frame outside minigrad (the user's code)."""
-    frame = sys._getframe(1)
-    while frame is not None:
-        filename = frame.f_code.co_filename
-        if skip_package is _PACKAGE_DIR:
-            inside = _FILE_IS_INSIDE.get(filename)
-            if inside is None:
-                if len(_FILE_IS_INSIDE) > 10_000:
-                    _FILE_IS_INSIDE.clear()
-                inside = _FILE_IS_INSIDE[filename] = _inside_minigrad(filename)
-        else:
-            inside = _inside_minigrad(filename, skip_package)
-        if not inside:
-            # Interned: a long program made by one loop shares a few strings.
-            return sys.intern(f"{filename}:{frame.f_lineno}")
-        frame = frame.f_back
-    return None
-
-
-# While a backward pass transposes an equation, the equations it emits belong to the
-# user's line that made the original one, not to the line that called `grad`.
-_equation_source: contextvars.ContextVar[str | None] = contextvars.ContextVar(
-    "minigrad_equation_source", default=None
-)
-
-
-def set_equation_source(source: str) -> contextvars.Token:
-    """Attribute equations made from now on to ``source``; undo with ``reset_equation_source``."""
-    return _equation_source.set(source)
-
-
-def reset_equation_source(token: contextvars.Token) -> None:
-    _equation_source.reset(token)
-
-
-def equation_source() -> str | None:
-    """Where a new equation comes from: the equation being transposed, or the user's line.
-
-    Example:
-        >>> token = set_equation_source("model.py:3")
-        >>> equation_source()
-        'model.py:3'
-        >>> reset_equation_source(token)
-    """
-    return _equation_source.get() or user_source_line()
-
-
-def _user_call_site(error: BaseException) -> str | None:
-    """``file:line`` of the innermost call from user code into minigrad in a traceback.
-
-    None when the error never entered minigrad from user code (the user's own ``raise``).
-    """
-    site = None
-    previous = None
-    tb = error.__traceback__
-    while tb is not None:
-        filename = tb.tb_frame.f_code.co_filename
-        inside = _inside_minigrad(filename)
-        if inside and previous is not None:
-            site = previous
-        previous = None if inside else f"{filename}:{tb.tb_lineno}"
-        tb = tb.tb_next
-    return site
-
-
-def mention_user_line(error: BaseException, line: str | None) -> None:
-    """Append ``(at file:line)`` to ``error``'s message, once.
-
-    Example:
-        >>> error = ValueError("mul: shapes (2,) and (3,) cannot be broadcast")
-        >>> mention_user_line(error, "model.py:7")
-        >>> mention_user_line(error, "model.py:7")
-        >>> str(error)
-        'mul: shapes (2,) and (3,) cannot be broadcast (at model.py:7)'
-    """
-    if line is None or not error.args or not isinstance(error.args[0], str):
-        return
-    if line in error.args[0]:
-        return
-    error.args = (f"{error.args[0]} (at {line})", *error.args[1:])
-
-
-@contextmanager
-def errors_point_at_user_code() -> Iterator[None]:
-    """Transforms run user functions inside this: shape and type errors raised by
-    minigrad while the function runs name the user's line that made the failing call.
-
-    Example:
-        >>> import numpy as np
-        >>> from minigrad.ops.elementwise import add
-        >>> try:
-        ...     with errors_point_at_user_code():
-        ...         add(np.ones(2), np.ones(3))
-        ... except ValueError as error:
-        ...     print("(at <doctest" in str(error))
-        True
-    """
-    try:
-        yield
-    except _USER_ERRORS as error:
-        site = _user_call_site(error)
-        if site is None and _is_numpy_refusing_a_tracer(error):
-            error.args = (f"{error.args[0]}. {NUMPY_ON_TRACER_ADVICE}", *error.args[1:])
-            site = _innermost_user_frame(error)
-        mention_user_line(error, site)
-        raise
-
-
-def _is_numpy_refusing_a_tracer(error: BaseException) -> bool:
-    # NumPy's ufuncs refuse tracers (they set __array_ufunc__ = None so that NumPy defers
-    # to their operators); its message names the tracer's class but not the remedy.
-    message = error.args[0] if error.args and isinstance(error.args[0], str) else ""
-    return isinstance(error, TypeError) and "does not support ufuncs" in message and "Tracer" in message
-
-
-def _innermost_user_frame(error: BaseException) -> str | None:
-    site = None
-    tb = error.__traceback__
-    while tb is not None:
-        if not _inside_minigrad(tb.tb_frame.f_code.co_filename):
-            site = f"{tb.tb_frame.f_code.co_filename}:{tb.tb_lineno}"
-        tb = tb.tb_next
-    return site

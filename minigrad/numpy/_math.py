@@ -9,8 +9,10 @@ Example:
 from __future__ import annotations
 
 import numpy as np
+from numpy import asarray, ndarray  # not `np.name` in hot paths: see core/dtypes.py
 
-from minigrad.core.trace import Tracer, mention_user_line, user_source_line
+from minigrad.core.trace import Tracer
+from minigrad.core.user_code import mention_user_line, user_source_line
 from minigrad.numpy._promotion import dtype_of, promote, promote_to_inexact, result_dtype, to_array
 from minigrad.ops import clipping
 from minigrad.ops import elementwise as ew
@@ -33,7 +35,18 @@ _NO_ARGUMENT = object()  # tells where(condition) from where(condition, x, y)
 def _operands(name, x1, x2):
     """``x1`` and ``x2`` promoted to one dtype; shapes that do not broadcast are
     reported under ``name``, the function the user called (not the primitive's name)."""
-    x1, x2 = promote(name, x1, x2)
+    # The usual cases are decided here, without the general promotion: a floating-point
+    # array (or tracer) meeting a Python float, which takes its dtype (NumPy 2's weak
+    # scalars), or one of its own dtype.
+    if (type(x1) is ndarray or isinstance(x1, Tracer)) and x1.dtype.kind in "fc":
+        if type(x2) is float:
+            x2 = asarray(x2, x1.dtype)
+        elif not ((type(x2) is ndarray or isinstance(x2, Tracer)) and x2.dtype is x1.dtype):
+            x1, x2 = promote(name, x1, x2)
+    elif type(x1) is float and (type(x2) is ndarray or isinstance(x2, Tracer)) and x2.dtype.kind in "fc":
+        x1 = asarray(x1, x2.dtype)
+    else:
+        x1, x2 = promote(name, x1, x2)
     # A 0-d operand (a Python number, most often) broadcasts against anything.
     if x1.shape != x2.shape and x1.shape and x2.shape:
         try:
@@ -154,7 +167,7 @@ def positive(x):
 def _unary(name, op, doc_input, doc_output):
     def function(x):
         # Float arrays and tracers, the common case, need no promotion.
-        if not ((type(x) is np.ndarray or isinstance(x, Tracer)) and x.dtype.kind in "fc"):
+        if not ((type(x) is ndarray or isinstance(x, Tracer)) and x.dtype.kind in "fc"):
             (x,) = promote_to_inexact(name, x)
         return op(x)
 

@@ -121,4 +121,9 @@ def bind_weak(prim, *args, **params):
       >>> bind_weak(mul_p, np.array([1.0, 2.0], np.float32), 3.0)
       array([3., 6.], dtype=float32)
     """
-    return bind(prim, *weak_operands(args), **params)
+    # `weak_operands` inlined for the usual case, operands without Python numbers: this
+    # runs for every arithmetic operation, the backward pass's included.
+    for arg in args:
+        if type(arg) in PYTHON_SCALARS:
+            return bind(prim, *weak_operands(args), **params)
+    return bind(prim, *args, **params) if params else bind(prim, *args)

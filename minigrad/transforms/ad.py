@@ -21,17 +21,13 @@ import functools
 import inspect
 
 import numpy as np
+from numpy import ndarray  # not `np.name` in hot paths: see core/dtypes.py
 
 from minigrad.core.dtypes import is_float_dtype
 from minigrad.core.ir import Literal
 from minigrad.core.recording import RecordTrace, RecordTracer
-from minigrad.core.trace import (
-    errors_point_at_user_code,
-    get_aval,
-    new_trace,
-    reset_equation_source,
-    set_equation_source,
-)
+from minigrad.core.trace import get_aval, new_trace
+from minigrad.core.user_code import errors_point_at_user_code, reset_equation_source, set_equation_source
 from minigrad.ops import elementwise as ew
 from minigrad.ops.elementwise import add, convert_element_type
 from minigrad.ops.shape import unbroadcast
@@ -63,31 +59,34 @@ GRAD_NON_SCALAR_ADVICE = (
 )
 
 
-def backward_pass(eqns, read, cts_by_var: dict, release=None) -> dict:
+def backward_pass(eqns, read, cts_by_var: dict, release: dict | None = None) -> dict:
     """Walk ``eqns`` in reverse from output cotangents; return cotangents by variable.
 
     ``read(atom)`` gives the primal value of a variable or literal. ``cts_by_var`` maps
-    output variables to their cotangents and is consumed. ``release(eqn)``, if given, is
-    called once the walk has passed ``eqn``: its outputs are never read again, so a
-    single-use walk can free them (peak memory then stays near the forward pass's).
+    output variables to their cotangents and is consumed. ``release``, if given, is the
+    dict of recorded values by variable: once the walk has passed an equation, its
+    outputs are never read again, so a single-use walk drops them from it (peak memory
+    then stays near the forward pass's).
     """
     ct_env = cts_by_var
     passed = None
     for eqn in reversed(eqns):
         if release is not None and passed is not None:
-            release(passed)
+            for var in passed.outvars:
+                release.pop(var, None)
         passed = eqn
-        cts_out = _output_cotangents(eqn, ct_env)
+        if eqn.primitive.multiple_results:
+            cts_out = _output_cotangents(eqn, ct_env)
+        else:
+            cts_out = ct_env.pop(eqn.outvars[0], None)
         if cts_out is not None:
             _transpose_equation(eqn, read, cts_out, ct_env)
     return ct_env
 
 
 def _output_cotangents(eqn, ct_env: dict):
-    """The cotangents of ``eqn``'s outputs, taken out of ``ct_env``; None if none has one
-    (the equation is then skipped). Missing ones of several outputs become zeros."""
-    if not eqn.primitive.multiple_results:
-        return ct_env.pop(eqn.outvars[0], None)
+    """The cotangents of a multiple-result ``eqn``'s outputs, taken out of ``ct_env``;
+    None if none has one (the equation is then skipped); missing ones become zeros."""
     cts_out = [ct_env.pop(v, None) for v in eqn.outvars]
     if all(ct is None for ct in cts_out):
         return None
@@ -98,7 +97,7 @@ def _transpose_equation(eqn, read, cts_out, ct_env: dict) -> None:
     """Pull ``cts_out`` back through ``eqn``, adding each input's cotangent into ``ct_env``."""
     primitive, invars, params = eqn.primitive, eqn.invars, eqn.params
     ans = [read(v) for v in eqn.outvars] if primitive.multiple_results else read(eqn.outvars[0])
-    primals = [read(atom) for atom in invars]
+    primals = list(map(read, invars))
     # Equations staged while transposing this one belong to the user's line that made it.
     source_token = None if eqn.source is None else set_equation_source(eqn.source)
     try:
@@ -107,15 +106,24 @@ def _transpose_equation(eqn, read, cts_out, ct_env: dict) -> None:
             for atom, ct in zip(invars, cts_in, strict=True):
                 if ct is not None and type(atom) is not Literal:
                     _add_cotangent(ct_env, atom, ct)
-        else:
-            # Per-input rules are called inline, one input at a time: collecting their
-            # results first measurably slows this, the hottest loop of reverse mode.
-            for argnum, atom in enumerate(invars):
-                if type(atom) is Literal:
-                    continue  # a constant: nobody asked for its cotangent
+            return
+        # Per-input rules are called inline, one input at a time: collecting their
+        # results first measurably slows this, the hottest loop of reverse mode. The
+        # rules `def_vjp` was given are called directly, without its dispatching wrapper.
+        rules = primitive.vjp_rules
+        for argnum, atom in enumerate(invars):
+            if type(atom) is Literal:
+                continue  # a constant: nobody asked for its cotangent
+            if rules is None:
                 ct = primitive.vjp(argnum, cts_out, ans, *primals, **params)
-                if ct is not None:
-                    _add_cotangent(ct_env, atom, ct)
+            elif rules[argnum] is None:
+                continue  # no gradient through this input (an index, say)
+            elif params:
+                ct = rules[argnum](cts_out, ans, *primals, **params)
+            else:
+                ct = rules[argnum](cts_out, ans, *primals)
+            if ct is not None:
+                _add_cotangent(ct_env, atom, ct)
     finally:
         if source_token is not None:
             reset_equation_source(source_token)
@@ -138,10 +146,11 @@ def _all_input_cotangents(primitive, invars, cts_out, ans, primals, params):
 def _add_cotangent(ct_env: dict, atom, ct) -> None:
     """Add ``ct`` into ``atom``'s cotangent, first given ``atom``'s shape and dtype (this is
     the one place broadcasting is undone)."""
-    ct_aval, aval = get_aval(ct), atom.aval
-    # Avals are interned, so the same object (the usual case) means the cotangent
-    # already has its primal's shape and dtype.
-    if ct_aval is not aval:
+    aval = atom.aval
+    # The usual case, a NumPy cotangent of its primal's shape and dtype, is told without
+    # looking its aval up.
+    if not (type(ct) is ndarray and ct.shape == aval.shape and ct.dtype is aval.dtype):
+        ct_aval = get_aval(ct)
         if ct_aval.shape != aval.shape:
             ct = unbroadcast(ct, aval.shape)
         if ct_aval.dtype != aval.dtype:
@@ -185,11 +194,6 @@ def _vjp_flat(fun, primals_flat, in_avals, in_tree, has_aux):
     return trace, in_vars, out_vars, out_values, out_tree, aux
 
 
-def _drop_outputs(values: dict, eqn) -> None:
-    for var in eqn.outvars:
-        values.pop(var, None)
-
-
 def _ordinary_array(x):
     """A cotangent handed to the user as an ordinary writable array.
 
@@ -204,7 +208,7 @@ def _ordinary_array(x):
 def _make_vjp_fn(trace, in_vars, out_vars, out_values, out_tree, primals_flat, in_tree, single_use=False):
     out_avals = [get_aval(v) for v in out_values]
     # grad calls its vjp_fn once, so the recorded values can go as the walk passes them.
-    release = functools.partial(_drop_outputs, trace.values) if single_use else None
+    release = trace.values if single_use else None
 
     def vjp_fn(cotangent):
         ct_leaves, ct_tree = tree_flatten(cotangent)

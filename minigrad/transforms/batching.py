@@ -27,7 +27,8 @@ import numpy as np
 from minigrad.core.errors import ConcretizationError
 from minigrad.core.ir import ClosedJaxpr, Jaxpr, Literal, ShapedArray
 from minigrad.core.staging import stage_flat
-from minigrad.core.trace import bind, get_aval, reset_equation_source, set_equation_source
+from minigrad.core.trace import bind, get_aval
+from minigrad.core.user_code import reset_equation_source, set_equation_source
 from minigrad.ops.shape import batch_to_front, broadcast_to, moveaxis
 from minigrad.transforms.api_util import check_callable, flatten_arguments, merge_arguments
 from minigrad.tree import tree_flatten, tree_flatten_with_path, tree_structure, tree_unflatten

@@ -18,7 +18,8 @@ import numpy as np
 
 from minigrad.core.dtypes import is_float_dtype
 from minigrad.core.ir import ShapedArray
-from minigrad.core.trace import Trace, Tracer, bind, errors_point_at_user_code, get_aval, new_trace
+from minigrad.core.trace import Trace, Tracer, bind, get_aval, new_trace
+from minigrad.core.user_code import errors_point_at_user_code
 from minigrad.ops.elementwise import convert_element_type
 from minigrad.ops.shape import broadcast_to
 from minigrad.transforms.api_util import (
