@@ -56,11 +56,12 @@ class Call:
         """What the call is drawn as: the label, or ``Class`` for a method ``Class.apply``."""
         if self.label is not None:
             return self.label
-        qualname = self.code.co_qualname
+        # A function defined inside another is named as it is written, without its host.
+        qualname = self.code.co_qualname.rpartition("<locals>.")[2]
         owner, _, method = qualname.rpartition(".")
-        if owner and method in ("apply", "__call__") and "<locals>" not in owner:
+        if owner and method in ("apply", "__call__"):
             return owner
-        return qualname.replace(".<locals>", "")
+        return qualname
 
 
 class SourceLine(str):

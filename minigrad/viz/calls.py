@@ -97,8 +97,8 @@ def _site(call: Call) -> str:
 
 def _freeze(node: _Node, name: str, path: str, level: int) -> Box:
     children = list(node.children.values())
-    # A call that only makes one other call reads as one box: ``Sequential[2] Linear``.
-    while node.call is not None and not node.own and len(children) == 1:
+    # A layer's place in a Sequential holds the one call of the layer: ``Sequential[2] Linear``.
+    while node.call is not None and node.call.label is not None and not node.own and len(children) == 1:
         (node,) = children
         name = f"{name} {node.call.name}"
         path = f"{path} {node.call.name}"
