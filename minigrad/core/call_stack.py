@@ -112,9 +112,13 @@ def _is_library_code(code: types.CodeType, module: str) -> bool:
 # user's line, but it is no call of its own).
 _USER, _LIBRARY_CALL, _HIDDEN, _USER_COMPREHENSION = 0, 1, 2, 3
 _COMPREHENSIONS = frozenset({"<listcomp>", "<dictcomp>", "<setcomp>", "<genexpr>"})
-_KIND_OF_CODE: dict[types.CodeType, int] = {}
-# Code objects whose frames are labelled by a function of the frame (``Sequential.apply``).
-_LABELERS: dict[types.CodeType, Callable] = {}
+# Keyed by id(): a code object computes its hash from all its contents on every call,
+# which cost more than the rest of the walk. The codes are held, so no id is reused.
+_KIND_OF_CODE: dict[int, int] = {}
+_CODES_HELD: list[types.CodeType] = []
+# Code objects (by id) whose frames are labelled by a function of the frame
+# (``Sequential.apply``); the functions registered hold them.
+_LABELERS: dict[int, Callable] = {}
 # Code objects of plumbing that is never a call of its own (``apply_layer``).
 _PLUMBING: set[types.CodeType] = set()
 
@@ -139,14 +143,14 @@ def label_calls_of(function, labeler: Callable) -> None:
         ...     pass
         >>> label_calls_of(run_layers, lambda frame: "layers")
     """
-    _LABELERS[function.__code__] = labeler
-    _KIND_OF_CODE.pop(function.__code__, None)
+    _LABELERS[id(function.__code__)] = labeler
+    _KIND_OF_CODE.pop(id(function.__code__), None)
 
 
 def _kind(code: types.CodeType, module: str) -> int:
     if not _is_library_code(code, module):
         return _USER_COMPREHENSION if code.co_name in _COMPREHENSIONS else _USER
-    if code in _LABELERS:
+    if id(code) in _LABELERS:
         return _LIBRARY_CALL
     public = code.co_name[0] not in "_<" or code.co_name == "__call__"
     if public and code not in _PLUMBING and module.startswith(tuple(_CALL_PACKAGES)):
@@ -161,75 +165,87 @@ class CallRecorder:
     that led to ``make_jaxpr`` or ``jit`` are not part of the program's chains. The
     frames met are held until the run ends, so that no frame's ``id`` is reused by a
     later call while the run lasts: that is what tells two calls of one function apart.
+
+    The walk is paid for once per call site, not once per equation: a frame suspended
+    at one instruction has the same chain around it every time (its callers are
+    suspended too), so the chain up to each held frame is remembered by the frame and
+    its instruction, and the walk stops at the first frame it knows.
     """
 
     def __init__(self, entry):
         self._entry = entry
         self._call_ids: dict[int, int] = {}
         self._held: list = []
-        self._last_key: tuple = ()
-        self._last_chain: tuple = ()
+        # (id(frame), instruction) -> (chain up to that frame, innermost user code and line)
+        self._known: dict[tuple, tuple] = {}
         self._last_source: SourceLine | None = None
 
-    def _walk(self) -> tuple[tuple, types.CodeType | None, int]:
-        """The chain as plain tuples, and the innermost user frame's code and line."""
-        calls = []
-        user_code, user_line = None, 0
+    def _walk(self) -> tuple[tuple, tuple | None]:
+        """The chain of ``Call`` records, and the innermost user frame's (code, line)."""
+        pending = []  # frames not known yet, innermost first
+        prefix, user = (), None
         frame = sys._getframe(2)
-        entry = self._entry
-        kinds = _KIND_OF_CODE
-        while frame is not None and frame is not entry:
+        entry, kinds, known = self._entry, _KIND_OF_CODE, self._known
+        while frame is not entry:
+            if frame is None:  # not below the entry (a tracer used after its run): no chain
+                return (), None
             code = frame.f_code
-            kind = kinds.get(code)
+            kind = kinds.get(id(code))
             if kind is None:
-                kind = kinds[code] = _kind(code, frame.f_globals.get("__name__") or "")
-            if kind == _USER_COMPREHENSION:
-                if user_code is None:
-                    user_code, user_line = code, frame.f_lineno
-            elif kind != _HIDDEN:
-                call_id = self._call_ids.get(id(frame))
-                if call_id is None:
-                    call_id = self._call_ids[id(frame)] = len(self._held)
-                    self._held.append(frame)
-                labeler = _LABELERS.get(code)
-                calls.append((code, frame.f_lineno, call_id, None if labeler is None else labeler(frame)))
-                if user_code is None and kind == _USER:
-                    user_code, user_line = code, frame.f_lineno
+                kind = kinds[id(code)] = _kind(code, frame.f_globals.get("__name__") or "")
+                _CODES_HELD.append(code)
+            if kind != _HIDDEN:
+                # A labelled frame (a Sequential) changes its label at one instruction.
+                if kind != _USER_COMPREHENSION and id(code) not in _LABELERS:
+                    hit = known.get((id(frame), frame.f_lasti))
+                    if hit is not None:
+                        prefix, user = hit
+                        break
+                pending.append((frame, kind))
             frame = frame.f_back
-        if frame is None:  # not below the entry (a tracer used after its run): no chain
-            return (), None, 0
-        calls.reverse()
-        return tuple(calls), user_code, user_line
+        for frame, kind in reversed(pending):
+            code = frame.f_code
+            if kind == _USER_COMPREHENSION:
+                user = (code, frame.f_lineno)
+                continue
+            call_id = self._call_ids.get(id(frame))
+            if call_id is None:
+                call_id = self._call_ids[id(frame)] = len(self._held)
+                self._held.append(frame)
+            labeler = _LABELERS.get(id(code))
+            prefix = (
+                *prefix,
+                Call(code, frame.f_lineno, call_id, None if labeler is None else labeler(frame)),
+            )
+            if kind == _USER:
+                user = (code, frame.f_lineno)
+            if labeler is None:
+                known[id(frame), frame.f_lasti] = (prefix, user)
+        return prefix, user
 
     def chain(self) -> tuple:
         """The chain of calls at the caller's point of execution, outermost first."""
-        key, _, _ = self._walk()
-        return self._chain_of(key)
-
-    def _chain_of(self, key: tuple) -> tuple:
-        if key != self._last_key:
-            self._last_key = key
-            self._last_chain = tuple(Call(*call) for call in key)
-        return self._last_chain
+        return self._walk()[0]
 
     def source_line(self) -> str | None:
         """The user's ``file:line`` that makes an equation now, carrying the chain of
         calls. Where no user frame lies inside the staged function (``make_jaxpr`` of a
         library function), the line is the one that called it. Consecutive equations
         of one line and chain share one object."""
-        key, user_code, user_line = self._walk()
-        if user_code is None:
+        calls, user = self._walk()
+        if user is None:
             line = user_source_line()
-            return SourceLine(line, self._chain_of(key)) if line is not None and key else line
-        calls = self._chain_of(key)
+            return SourceLine(line, calls) if line is not None and calls else line
         last = self._last_source
-        # The chain holds the innermost user frame's line, so one chain means one line.
-        if last is not None and last.calls is calls:
+        if last is not None and last.calls is calls and last.user == user:
             return last
-        self._last_source = SourceLine(sys.intern(f"{user_code.co_filename}:{user_line}"), calls)
+        code, line = user
+        self._last_source = SourceLine(sys.intern(f"{code.co_filename}:{line}"), calls)
+        self._last_source.user = user
         return self._last_source
 
     def release(self) -> None:
         """Let go of the frames (the run has ended)."""
         self._held.clear()
         self._call_ids.clear()
+        self._known.clear()
