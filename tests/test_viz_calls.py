@@ -208,6 +208,8 @@ def test_jit_vmap_and_lax_programs_keep_their_calls():
     assert set(boxes(to_dot(closed, depth=2))) == {"Linear #1", "relu", "Linear #2", "cross_entropy"}
     closed = mg.make_jaxpr(mg.jit(digits_loss))(PARAMS, IMAGES, LABELS)
     assert set(boxes(to_dot(closed, depth=1))) == {"MLP", "cross_entropy"}
+    staged_by_jit = mg.jit(digits_loss).lower(PARAMS, IMAGES, LABELS).staged
+    assert set(boxes(to_dot(staged_by_jit, depth=1))) == {"MLP", "cross_entropy"}
 
     def rollout(x):
         return lax.scan(lambda c, _: (inner(c), c), x, length=5)[0]

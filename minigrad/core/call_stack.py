@@ -116,8 +116,8 @@ _COMPREHENSIONS = frozenset({"<listcomp>", "<dictcomp>", "<setcomp>", "<genexpr>
 # which cost more than the rest of the walk. The codes are held, so no id is reused.
 _KIND_OF_CODE: dict[int, int] = {}
 _CODES_HELD: list[types.CodeType] = []
-# Code objects (by id) whose frames are labelled by a function of the frame
-# (``Sequential.apply``); the functions registered hold them.
+# Code objects (by id, and held) whose frames are labelled by a function of the frame
+# (``Sequential.apply``).
 _LABELERS: dict[int, Callable] = {}
 # Code objects of plumbing that is never a call of its own (``apply_layer``).
 _PLUMBING: set[types.CodeType] = set()
@@ -144,6 +144,7 @@ def label_calls_of(function, labeler: Callable) -> None:
         >>> label_calls_of(run_layers, lambda frame: "layers")
     """
     _LABELERS[id(function.__code__)] = labeler
+    _CODES_HELD.append(function.__code__)
     _KIND_OF_CODE.pop(id(function.__code__), None)
 
 
@@ -240,7 +241,7 @@ class CallRecorder:
         if last is not None and last.calls is calls and last.user == user:
             return last
         code, line = user
-        self._last_source = SourceLine(sys.intern(f"{code.co_filename}:{line}"), calls)
+        self._last_source = SourceLine(f"{code.co_filename}:{line}", calls)
         self._last_source.user = user
         return self._last_source
 
