@@ -253,3 +253,24 @@ def test_an_svg_call_view_links_each_box_to_a_picture_of_its_inside():
     assert 'href="mlp.calls/0-mlp.svg"' in svg
     inside = (folder / "mlp.calls" / "0-mlp.svg").read_text()
     assert "Linear #1" in inside and 'href="1-mlp-linear-1.svg"' in inside
+
+
+def steps(x):
+    for _ in range(2):
+        x = inner(x)
+        yield x
+
+
+def test_a_generator_and_a_comprehension_are_drawn_by_their_calls():
+    def run(x):
+        first, second = list(steps(x))
+        return sum([inner(v) for v in (first, second)])
+
+    dot = to_dot(mg.make_jaxpr(run)(1.0), depth=2)
+    # The generator is one call holding inner's two calls; the comprehension is no call.
+    assert sorted(framed_boxes(dot)) == [
+        ("inner #1", ()),
+        ("inner #1", ("steps",)),
+        ("inner #2", ()),
+        ("inner #2", ("steps",)),
+    ]

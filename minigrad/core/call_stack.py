@@ -29,6 +29,7 @@ Example:
 
 from __future__ import annotations
 
+import inspect
 import sys
 import types
 from collections.abc import Callable
@@ -119,6 +120,11 @@ _CODES_HELD: list[types.CodeType] = []
 # Code objects (by id, and held) whose frames are labelled by a function of the frame
 # (``Sequential.apply``).
 _LABELERS: dict[int, Callable] = {}
+# Code objects (by id, and held) whose frames' chains are not remembered by instruction:
+# a labelled frame changes its label at one instruction, and a generator is resumed by
+# whichever caller asks for its next item.
+_NOT_REMEMBERED: set[int] = set()
+_GENERATOR_FLAGS = inspect.CO_GENERATOR | inspect.CO_COROUTINE | inspect.CO_ASYNC_GENERATOR
 # Code objects of plumbing that is never a call of its own (``apply_layer``).
 _PLUMBING: set[types.CodeType] = set()
 
@@ -144,11 +150,14 @@ def label_calls_of(function, labeler: Callable) -> None:
         >>> label_calls_of(run_layers, lambda frame: "layers")
     """
     _LABELERS[id(function.__code__)] = labeler
+    _NOT_REMEMBERED.add(id(function.__code__))
     _CODES_HELD.append(function.__code__)
     _KIND_OF_CODE.pop(id(function.__code__), None)
 
 
 def _kind(code: types.CodeType, module: str) -> int:
+    if code.co_flags & _GENERATOR_FLAGS:
+        _NOT_REMEMBERED.add(id(code))
     if not _is_library_code(code, module):
         return _USER_COMPREHENSION if code.co_name in _COMPREHENSIONS else _USER
     if id(code) in _LABELERS:
@@ -196,8 +205,7 @@ class CallRecorder:
                 kind = kinds[id(code)] = _kind(code, frame.f_globals.get("__name__") or "")
                 _CODES_HELD.append(code)
             if kind != _HIDDEN:
-                # A labelled frame (a Sequential) changes its label at one instruction.
-                if kind != _USER_COMPREHENSION and id(code) not in _LABELERS:
+                if kind != _USER_COMPREHENSION and id(code) not in _NOT_REMEMBERED:
                     hit = known.get((id(frame), frame.f_lasti))
                     if hit is not None:
                         prefix, user = hit
@@ -220,7 +228,7 @@ class CallRecorder:
             )
             if kind == _USER:
                 user = (code, frame.f_lineno)
-            if labeler is None:
+            if id(code) not in _NOT_REMEMBERED:
                 known[id(frame), frame.f_lasti] = (prefix, user)
         return prefix, user
 
