@@ -86,7 +86,12 @@ class SourceLine(str):
 
 
 def calls_of(source) -> tuple:
-    """The chain of calls an equation's ``source`` carries (``()`` when it has none)."""
+    """The chain of calls an equation's ``source`` carries (``()`` when it has none).
+
+    Example:
+        >>> calls_of("model.py:3"), calls_of(None)
+        ((), ())
+    """
     return getattr(source, "calls", ())
 
 

@@ -63,7 +63,13 @@ def _matches(box: Box, wanted: str) -> bool:
 
 def check_call_view(operation: str, programs, depth, expand) -> tuple:
     """``expand`` as a tuple of names, after checking ``depth`` and that each name is a
-    box of one of ``programs`` (a clear error otherwise)."""
+    box of one of ``programs`` (a clear error otherwise).
+
+    Example:
+        >>> import minigrad as mg
+        >>> check_call_view("to_dot", [mg.make_jaxpr(lambda x: x * 2.0)(1.0)], 1, ())
+        ()
+    """
     if isinstance(expand, str):
         expand = (expand,)
     expand = tuple(expand)
@@ -85,7 +91,17 @@ def check_call_view(operation: str, programs, depth, expand) -> tuple:
 
 def opened_boxes(root: Box, depth: int, expand=()) -> set[str]:
     """The paths of the boxes drawn open: above ``depth`` (but library functions), the
-    ones ``expand`` names, and every box holding one of those."""
+    ones ``expand`` names, and every box holding one of those.
+
+    Example:
+        >>> import minigrad as mg
+        >>> def inner(x):
+        ...     return x * 2.0
+        >>> def outer(x):
+        ...     return inner(x) + 1.0
+        >>> sorted(opened_boxes(call_tree(mg.make_jaxpr(lambda x: outer(x) - 1.0)(1.0)), depth=2))
+        ['outer']
+    """
     opened = set()
     for box in boxes_of(root):
         by_depth = box.level < depth and box.children and not box.library_function

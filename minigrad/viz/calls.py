@@ -57,7 +57,13 @@ class Box:
 
 
 def is_layer_call(call: Call) -> bool:
-    """Whether ``call`` is a layer's method (``Linear.apply``) or a labelled layer slot."""
+    """Whether ``call`` is a layer's method (``Linear.apply``) or a labelled layer slot.
+
+    Example:
+        >>> from minigrad.nn import Linear
+        >>> is_layer_call(Call(Linear.apply.__code__, 0, 0)), is_layer_call(Call(call_tree.__code__, 0, 0))
+        (True, False)
+    """
     return call.label is not None or "." in call.code.co_qualname.replace(".<locals>.", "")
 
 
@@ -137,12 +143,31 @@ def _is_library(call: Call) -> bool:
 
 
 def call_tree(closed: ClosedJaxpr) -> Box:
-    """The boxes of a program: the root (the staged function's body) and its calls."""
+    """The boxes of a program: the root (the staged function's body) and its calls.
+
+    Example:
+        >>> import minigrad as mg
+        >>> def double(x):
+        ...     return x * 2.0
+        >>> tree = call_tree(mg.make_jaxpr(lambda x: double(x) + 1.0)(1.0))
+        >>> tree.own, [(box.name, box.eqns) for box in tree.children]
+        ((1,), [('double', (0,))])
+    """
     return _freeze(_build(closed), "", "", 0)
 
 
 def boxes_of(root: Box) -> list[Box]:
-    """Every box under ``root``, parents before their children."""
+    """Every box under ``root``, parents before their children.
+
+    Example:
+        >>> import minigrad as mg
+        >>> def outer(x):
+        ...     return inner(x) * 2.0
+        >>> def inner(x):
+        ...     return x + 1.0
+        >>> [box.path for box in boxes_of(call_tree(mg.make_jaxpr(outer)(1.0)))]
+        ['inner']
+    """
     found = []
     for child in root.children:
         found.append(child)
