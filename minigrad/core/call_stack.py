@@ -191,19 +191,21 @@ class CallRecorder:
         self._entry = entry
         self._call_ids: dict[int, int] = {}
         self._held: list = []
-        # (id(frame), instruction) -> (chain up to that frame, innermost user code and line)
-        self._known: dict[tuple, tuple] = {}
-        self._last_source: SourceLine | None = None
+        # (id(frame), instruction) -> [chain up to that frame, innermost user (code, line),
+        # the source line made there, once made]
+        self._known: dict[tuple, list] = {}
 
-    def _walk(self) -> tuple[tuple, tuple | None]:
-        """The chain of ``Call`` records, and the innermost user frame's (code, line)."""
+    def _walk(self) -> tuple[tuple, tuple | None, list | None]:
+        """The chain of ``Call`` records, the innermost user frame's (code, line), and
+        the remembered entry of the innermost frame (``[chain, user, source line]``),
+        where that frame is remembered."""
         pending = []  # frames not known yet, innermost first
-        prefix, user = (), None
+        prefix, user, innermost = (), None, None
         frame = sys._getframe(2)
         entry, kinds, known = self._entry, _KIND_OF_CODE, self._known
         while frame is not entry:
             if frame is None:  # not below the entry (a tracer used after its run): no chain
-                return (), None
+                return (), None, None
             code = frame.f_code
             kind = kinds.get(id(code))
             if kind is None:
@@ -213,12 +215,14 @@ class CallRecorder:
                 if kind != _USER_COMPREHENSION and id(code) not in _NOT_REMEMBERED:
                     hit = known.get((id(frame), frame.f_lasti))
                     if hit is not None:
-                        prefix, user = hit
+                        prefix, user = hit[0], hit[1]
+                        innermost = hit if not pending else None
                         break
                 pending.append((frame, kind))
             frame = frame.f_back
         for frame, kind in reversed(pending):
             code = frame.f_code
+            innermost = None
             if kind == _USER_COMPREHENSION:
                 user = (code, frame.f_lineno)
                 continue
@@ -234,8 +238,8 @@ class CallRecorder:
             if kind == _USER:
                 user = (code, frame.f_lineno)
             if id(code) not in _NOT_REMEMBERED:
-                known[id(frame), frame.f_lasti] = (prefix, user)
-        return prefix, user
+                innermost = known[id(frame), frame.f_lasti] = [prefix, user, None]
+        return prefix, user, innermost
 
     def chain(self) -> tuple:
         """The chain of calls at the caller's point of execution, outermost first."""
@@ -244,19 +248,19 @@ class CallRecorder:
     def source_line(self) -> str | None:
         """The user's ``file:line`` that makes an equation now, carrying the chain of
         calls. Where no user frame lies inside the staged function (``make_jaxpr`` of a
-        library function), the line is the one that called it. Consecutive equations
-        of one line and chain share one object."""
-        calls, user = self._walk()
+        library function), the line is the one that called it. The equations made at
+        one point of the program share one object."""
+        calls, user, innermost = self._walk()
+        if innermost is not None and innermost[2] is not None:
+            return innermost[2]
         if user is None:
             line = user_source_line()
             return SourceLine(line, calls) if line is not None and calls else line
-        last = self._last_source
-        if last is not None and last.calls is calls and last.user == user:
-            return last
         code, line = user
-        self._last_source = SourceLine(f"{code.co_filename}:{line}", calls)
-        self._last_source.user = user
-        return self._last_source
+        source = SourceLine(f"{code.co_filename}:{line}", calls)
+        if innermost is not None:
+            innermost[2] = source
+        return source
 
     def release(self) -> None:
         """Let go of the frames (the run has ended)."""
