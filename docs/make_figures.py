@@ -8,6 +8,8 @@ to render them. Pass ``--dot`` to write only the DOT sources.
   value and the gradient of z with respect to it;
 - ``seed_gradient.svg``: that program next to the gradient program ``grad`` builds;
 - ``loss_curve.svg``: the loss of ``minigrad.examples.fit_line`` during gradient descent;
+- ``digits_layers.svg``: the digits example's MLP, its loss and gradient drawn one box
+  per call (``depth=2``), with a picture per box in ``digits_layers.calls/``;
 - ``control_flow.svg``: ``clipped_decay`` below, a ``cond`` inside a ``scan``, and its
   gradient program (the forward scan, then a reverse scan), each construct a frame.
 """
@@ -19,9 +21,12 @@ import os
 import pathlib
 import sys
 
+import numpy as np
+
 import minigrad.numpy as mnp
-from minigrad import lax
-from minigrad.examples import fit_line, seed
+import minigrad.random as mr
+from minigrad import lax, nn
+from minigrad.examples import digits, fit_line, seed
 from minigrad.viz import draw
 
 FIGURES = pathlib.Path(__file__).resolve().parent / "figures"
@@ -37,6 +42,21 @@ def clipped_decay(x):
 
     h, hs = lax.scan(step, x, length=100)
     return h + hs.sum()
+
+
+DIGITS_MODEL = digits.make_model("mlp")
+
+
+def digits_loss(params, x, y):
+    """The digits example's loss, as its training step computes it."""
+    logits = DIGITS_MODEL.apply(params, x)
+    return nn.softmax_cross_entropy(logits, y)
+
+
+def draw_digits_layers(path: pathlib.Path):
+    """The digits MLP's loss and gradient, one box per layer, for a batch of 32 images."""
+    images, labels = np.zeros((32, 64), np.float32), np.zeros(32, np.int64)
+    return draw(digits_loss, DIGITS_MODEL.init(mr.key(0)), images, labels, path=path, grads=True, depth=2)
 
 
 def loss_curve_svg(losses, width: int = 480, height: int = 300) -> str:
@@ -90,6 +110,7 @@ def main(out_dir: pathlib.Path = FIGURES, suffix: str = ".svg") -> list[pathlib.
             draw(seed.z, 2.0, 3.0, path=out_dir / f"seed{suffix}", values=True).path,
             draw(seed.z, 2.0, 3.0, path=out_dir / f"seed_gradient{suffix}", grads=True, values=True).path,
             draw(clipped_decay, 3.0, path=out_dir / f"control_flow{suffix}", grads=True).path,
+            draw_digits_layers(out_dir / f"digits_layers{suffix}").path,
         ]
     finally:
         os.chdir(here)

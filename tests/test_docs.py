@@ -120,6 +120,7 @@ def test_figures_are_made_by_the_script(tmp_path):
     written = load_make_figures().main(tmp_path, suffix=".dot")
     assert sorted(p.name for p in written) == [
         "control_flow.dot",
+        "digits_layers.dot",
         "loss_curve.svg",
         "seed.dot",
         "seed_gradient.dot",
@@ -137,11 +138,15 @@ def test_figures_are_made_by_the_script(tmp_path):
     labels = [label for _, label in frames]
     assert labels.count("scan × 100") == 2 and labels.count("reverse scan × 100") == 1
     assert labels.count("cond") == 3 and labels.count("branch 0") == labels.count("branch 1") == 3
+    # the digits MLP by layer: a box per Linear layer and the loss, in both programs
+    layers = (tmp_path / "digits_layers.dot").read_text()
+    assert layers.count('label="Linear #1') == layers.count('label="Linear #2') == 2
+    assert layers.count('label="softmax_cross_entropy') == 2 and "16,640 parameters" in layers
     points = re.search(r'points="([^"]*)"', (tmp_path / "loss_curve.svg").read_text())[1].split()
     heights = [float(p.split(",")[1]) for p in points]
     assert len(heights) == 100 and heights[-1] > heights[0]  # SVG y grows downwards: the loss fell
 
 
 def test_committed_figures_exist():
-    for name in ("seed.svg", "seed_gradient.svg", "loss_curve.svg", "control_flow.svg"):
+    for name in ("seed.svg", "seed_gradient.svg", "loss_curve.svg", "control_flow.svg", "digits_layers.svg"):
         assert (DOCS / "figures" / name).read_text().lstrip().startswith(("<?xml", "<svg")), name

@@ -16,11 +16,13 @@ Example:
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable, Sequence
 
 import attrs
 import numpy as np
 
+from minigrad.core.call_stack import CallRecorder
 from minigrad.core.ir import ClosedJaxpr, Eqn, Jaxpr, Literal, ShapedArray, Var
 from minigrad.core.trace import Trace, Tracer, get_aval, new_trace
 from minigrad.core.user_code import (
@@ -54,6 +56,8 @@ class StagingTrace(Trace):
 
     def __init__(self, level: int):
         super().__init__(level)
+        # Set by ``stage_flat``: finds the chain of the user's calls for each equation.
+        self.calls: CallRecorder | None = None
         self.eqns: list[Eqn] = []
         self.constvars: list[Var] = []
         self.consts: list = []
@@ -98,10 +102,14 @@ class StagingTrace(Trace):
         # Only a transform's inputs are weakly typed: a rule that hands back an input's
         # aval (``x + x`` keeps ``x``'s) must not make its result weak.
         outvars = [Var(attrs.evolve(aval, weak_type=False) if aval.weak_type else aval) for aval in out_avals]
-        source = equation_source()
+        source = equation_source(self._locate)
         self.eqns.append(Eqn(primitive, tuple(atoms), tuple(outvars), params, source=source))
         tracers = [StagingTracer(self, var, source) for var in outvars]
         return tracers if primitive.multiple_results else tracers[0]
+
+    def _locate(self):
+        """The user's line (with its chain of calls, where staged from ``stage_flat``)."""
+        return user_source_line() if self.calls is None else self.calls.source_line()
 
     def source_of(self, tracer):
         return tracer.source if isinstance(tracer, StagingTracer) else None
@@ -115,7 +123,11 @@ class StagingTrace(Trace):
 def stage_flat(fun: Callable, in_avals: Sequence[ShapedArray]) -> ClosedJaxpr:
     """Stage ``fun`` (flat list of tracers in, flat list of outputs) into a program."""
     with new_trace(StagingTrace) as trace:
+        trace.calls = CallRecorder(sys._getframe())
         in_tracers = [trace.new_input(aval) for aval in in_avals]
-        with errors_point_at_user_code():
-            outs = fun(*in_tracers)
+        try:
+            with errors_point_at_user_code():
+                outs = fun(*in_tracers)
+        finally:
+            trace.calls.release()
         return trace.to_closed_jaxpr(in_tracers, outs)

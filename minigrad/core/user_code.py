@@ -101,8 +101,9 @@ def reset_equation_source(token: contextvars.Token) -> None:
     _equation_source.reset(token)
 
 
-def equation_source() -> str | None:
-    """Where a new equation comes from: the equation being transposed, or the user's line.
+def equation_source(locate=user_source_line) -> str | None:
+    """Where a new equation comes from: the equation being transposed, or the user's line
+    (found by ``locate``: staging's also finds the chain of calls that made it).
 
     Example:
         >>> token = set_equation_source("model.py:3")
@@ -110,7 +111,7 @@ def equation_source() -> str | None:
         'model.py:3'
         >>> reset_equation_source(token)
     """
-    return _equation_source.get() or user_source_line()
+    return _equation_source.get() or locate()
 
 
 def _user_call_site(error: BaseException) -> str | None:

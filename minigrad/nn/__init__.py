@@ -29,6 +29,7 @@ Example:
     (2, 8)
 """
 
+from minigrad.core.call_stack import count_calls_into
 from minigrad.nn.attention import MultiHeadAttention, TransformerBlock, attention, causal_mask
 from minigrad.nn.conv import avg_pool2d, conv1d, conv2d, max_pool2d
 from minigrad.nn.functions import (
@@ -91,6 +92,10 @@ from minigrad.nn.losses import (
 from minigrad.nn.normalization import BatchNorm, LayerNorm, RMSNorm
 from minigrad.nn.recurrent import RNN, GRUCell, LSTMCell
 from minigrad.nn.summary import param_count, summary
+
+# In a picture of a staged model, each layer and each function of this package that a
+# model calls is a box of its own (``apply_layer`` only passes a call on).
+count_calls_into(__name__, plumbing=(apply_layer,))
 
 __all__ = [
     # layers

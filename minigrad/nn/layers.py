@@ -25,6 +25,7 @@ import attrs
 
 import minigrad.numpy as mnp
 import minigrad.random as mr
+from minigrad.core.call_stack import label_calls_of
 from minigrad.nn.conv import avg_pool2d, conv1d, conv2d, max_pool2d
 from minigrad.nn.functions import dropout, flatten, relu
 from minigrad.nn.initializers import glorot_uniform, normal, zeros
@@ -381,6 +382,16 @@ class Sequential:
             x, layer_state = apply_layer(layer, layer_params, x, layer_key, layer_state, train)
             new_states.append(layer_state)
         return x if state is None else (x, new_states)
+
+
+def _layer_of_sequential(frame) -> str:
+    """A picture's name for a call inside ``Sequential.apply``: the layer's position."""
+    # Read from the running frame (only while staging, once per equation made inside).
+    index = frame.f_locals.get("index")
+    return "Sequential" if index is None else f"Sequential[{index}]"
+
+
+label_calls_of(Sequential.apply, _layer_of_sequential)
 
 
 @attrs.frozen

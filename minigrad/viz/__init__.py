@@ -8,11 +8,14 @@ user called (``relu``, ``y[:, None]``). Equations that come from the same line o
 user's code are framed together and the frame shows that line; a long program (more
 than ``collapse_above`` equations) is drawn folded, top to bottom: one node per line of
 code or per layer of a model, and a block of lines that repeats (the body of a Python
-loop) as one node marked with its count.
+loop) as one node marked with its count. The call view (``depth=``, ``expand=``) draws
+one box per call of the user's code or ``nn`` layer instead, ``Linear`` and ``relu``
+inside ``MLP``, with the shapes that flow between them.
 
 The package, by idea: ``dot_text`` (Graphviz text), ``names`` (what to call a value),
 ``patterns`` (compositions drawn as one step), ``folding`` (what is drawn together),
-``graph`` (the DOT of one program, ``to_dot``), ``values`` (data and gradient at every
+``graph`` (the DOT of one program, ``to_dot``), ``calls`` (which call made each
+equation) and ``call_view`` (boxes of calls), ``values`` (data and gradient at every
 variable) and ``render`` (``draw``, and running ``dot``).
 
 Example:

@@ -24,6 +24,7 @@ from __future__ import annotations
 import collections
 
 from minigrad.core.ir import ClosedJaxpr, Eqn, Literal, Var, var_names
+from minigrad.viz.call_view import call_view_body, check_call_view
 from minigrad.viz.dot_text import (
     CONST_STYLE,
     INPUT_STYLE,
@@ -324,7 +325,12 @@ def default_notes(closed: ClosedJaxpr) -> Notes:
 
 
 def to_dot(
-    closed_jaxpr: ClosedJaxpr, *, title: str | None = None, collapse_above: int | None = COLLAPSE_ABOVE
+    closed_jaxpr: ClosedJaxpr,
+    *,
+    title: str | None = None,
+    collapse_above: int | None = COLLAPSE_ABOVE,
+    depth: int | None = None,
+    expand=(),
 ) -> str:
     """Graphviz DOT source drawing a program: inputs, operations, outputs.
 
@@ -342,6 +348,12 @@ def to_dot(
         bottom: one node per line of code (or per layer, where one line applies several)
         and repeated blocks of lines, such as loop bodies, as one node marked with their
         count. Default 40; ``None`` never folds.
+      depth: draw the call view instead: one box per call of the user's code or ``nn``
+        layer (``Linear``, ``cross_entropy``), ``depth`` calls deep (``1``: the calls
+        the staged function makes), edges labelled with the shapes that flow between
+        boxes; boxes above ``depth`` are frames holding their calls and equations.
+      expand: names or paths of boxes to draw open (``"Linear #2"``, ``"MLP/Linear #2"``,
+        ``"Linear"`` for all of them); without ``depth``, the call view at depth 1.
 
     Returns:
       The DOT source; render it with ``dot -Tsvg file.dot -o file.svg``, or use ``draw``.
@@ -363,6 +375,14 @@ def to_dot(
             f"to_dot expects a ClosedJaxpr, got {type(closed_jaxpr).__name__}; make one with "
             "minigrad.make_jaxpr(fun)(*args), or call minigrad.viz.draw(fun, *args, path=...)."
         )
+    if expand and depth is None:
+        depth = 1  # naming boxes to open asks for the call view
+    if depth is not None:
+        expand = check_call_view("to_dot", [closed_jaxpr], depth, expand)
+        lines = header("program", title, "TB")
+        lines += call_view_body(closed_jaxpr, "", default_notes(closed_jaxpr), depth, expand)
+        lines.append("}")
+        return "\n".join(lines) + "\n"
     folded = folds(closed_jaxpr, collapse_above)
     lines = header("program", title, "TB" if folded else "LR")
     lines += program_body(closed_jaxpr, "", default_notes(closed_jaxpr), folded)

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import os
 import pathlib
+import re
 import shlex
 import shutil
 import subprocess
@@ -26,6 +27,8 @@ from minigrad.core.trace import get_aval
 from minigrad.transforms.ad import grad
 from minigrad.transforms.api_util import flatten_arguments
 from minigrad.transforms.staged_program import make_jaxpr
+from minigrad.viz.call_view import call_view_body, check_call_view
+from minigrad.viz.calls import boxes_of, call_tree
 from minigrad.viz.dot_text import header, quote
 from minigrad.viz.folding import Notes, parameter_group
 from minigrad.viz.graph import COLLAPSE_ABOVE, folds, program_body
@@ -172,8 +175,42 @@ def _write(source: str, path: pathlib.Path, fmt: str | None) -> Drawing:
     return Drawing(path, source, rendered=True)
 
 
+# Pictures of one box each that a call view links to, at most (a big model has many).
+MAX_LINKED_PAGES = 60
+
+
+def _page_name(box_path: str, number: int) -> str:
+    slug = re.sub(r"[^A-Za-z0-9]+", "-", box_path).strip("-").lower()
+    return f"{number}-{slug}.svg"
+
+
+def _write_linked_pages(picture, programs, path: pathlib.Path, expand) -> Drawing:
+    """An SVG call view, and beside it (in ``<name>.calls/``) one picture per box with
+    that box open; each box links to its picture, so a browser opens it on a click."""
+    paths = list(dict.fromkeys(box.path for closed in programs for box in boxes_of(call_tree(closed))))
+    pages = {box_path: _page_name(box_path, k) for k, box_path in enumerate(paths[:MAX_LINKED_PAGES])}
+    folder = path.with_name(path.stem + ".calls")
+    drawing = _write(picture(expand, lambda box: _link(pages, box, f"{folder.name}/")), path, "svg")
+    for box_path, page in pages.items():
+        source = picture([*expand, box_path], lambda box: _link(pages, box, ""))
+        _write(source, folder / page, "svg")
+    return drawing
+
+
+def _link(pages: dict, box, folder: str) -> str | None:
+    page = pages.get(box.path)
+    return None if page is None else folder + page
+
+
 def draw(
-    fun, *args, path, grads: bool = False, values: bool = False, collapse_above: int | None = COLLAPSE_ABOVE
+    fun,
+    *args,
+    path,
+    grads: bool = False,
+    values: bool = False,
+    collapse_above: int | None = COLLAPSE_ABOVE,
+    depth: int | None = None,
+    expand=(),
 ):
     """Draw the program of ``fun`` at ``args`` (and its gradient program) to a file.
 
@@ -193,6 +230,13 @@ def draw(
       collapse_above: as for ``to_dot``: longer programs are drawn folded, one node per
         line of code or layer of a model, top to bottom; when the gradient program is
         folded, the program beside it is too.
+      depth: draw one box per call of the user's code or ``nn`` layer instead (the call
+        view, see ``to_dot``): ``1`` the calls ``fun`` makes, ``2`` also the calls those
+        make, and so on. In a gradient program each layer's backward equations are in
+        its box. An SVG picture links each box to a picture with that box open, written
+        beside it in the folder ``<name>.calls/``: a click in a browser opens it.
+      expand: names (``"Linear #2"``, or ``"Linear"`` for every one) or paths
+        (``"MLP/Linear #2"``) of boxes to draw open, showing their calls and equations.
 
     Returns:
       A ``Drawing``. If ``dot`` is not on PATH, ``draw`` writes ``path`` with the suffix
@@ -229,11 +273,10 @@ def draw(
         flat_args, _ = flatten_arguments("draw", args)
         grads_by_var = grads_of_all_vars(forward, flat_args) if has_scalar_float_output(forward) else {}
         notes = attrs.evolve(notes, values=values_of_all_vars(forward, flat_args), grads=grads_by_var)
-    if not grads:
-        folded = folds(forward, collapse_above)
-        lines = header("program", f"program of {name}", "TB" if folded else "LR")
-        lines += program_body(forward, "", notes, folded)
-    else:
+    if expand and depth is None:
+        depth = 1  # naming boxes to open asks for the call view
+    backward = backward_notes = argnums = None
+    if grads:
         argnums = _float_argnums(args)
         if not argnums:
             raise TypeError(
@@ -245,16 +288,39 @@ def draw(
         backward_notes = _gradient_notes(fun, backward, forward, flat_names, differentiated)
         if values:
             backward_notes = attrs.evolve(backward_notes, values=values_of_all_vars(backward, flat_args))
-        folded = folds(forward, collapse_above) or folds(backward, collapse_above)
-        lines = header("programs", None, "TB" if folded else "LR")
-        # Declared first, drawn below in a left-to-right picture: the forward program
-        # ends on top. Top to bottom, the two stand side by side, forward on the left.
-        gradient = _cluster(
-            "gradient",
-            f"gradient program: {gradient_title(name, argnums)}",
-            program_body(backward, "g_", backward_notes, folded),
+
+    if depth is not None:
+        expand = check_call_view(
+            "draw", [forward] if backward is None else [forward, backward], depth, expand
         )
-        program = _cluster("forward", f"program of {name}", program_body(forward, "f_", notes, folded))
-        lines += program + gradient if folded else gradient + program
-    lines.append("}")
-    return _write("\n".join(lines) + "\n", path, _FORMATS[path.suffix.lower()])
+
+    def picture(expanded, link) -> str:
+        def body(closed, prefix, program_notes, folded):
+            if depth is None:
+                return program_body(closed, prefix, program_notes, folded)
+            return call_view_body(closed, prefix, program_notes, depth, expanded, link)
+
+        if backward is None:
+            folded = depth is not None or folds(forward, collapse_above)
+            lines = header("program", f"program of {name}", "TB" if folded else "LR")
+            lines += body(forward, "", notes, folded)
+        else:
+            folded = depth is not None or folds(forward, collapse_above) or folds(backward, collapse_above)
+            lines = header("programs", None, "TB" if folded else "LR")
+            # Declared first, drawn below in a left-to-right picture: the forward program
+            # ends on top. Top to bottom, the two stand side by side, forward on the left.
+            gradient = _cluster(
+                "gradient",
+                f"gradient program: {gradient_title(name, argnums)}",
+                body(backward, "g_", backward_notes, folded),
+            )
+            program = _cluster("forward", f"program of {name}", body(forward, "f_", notes, folded))
+            lines += program + gradient if folded else gradient + program
+        lines.append("}")
+        return "\n".join(lines) + "\n"
+
+    fmt = _FORMATS[path.suffix.lower()]
+    if depth is None or fmt != "svg" or shutil.which("dot") is None:
+        return _write(picture(expand, None), path, fmt)
+    programs = [forward] if backward is None else [forward, backward]
+    return _write_linked_pages(picture, programs, path, expand)

@@ -28,12 +28,14 @@ from __future__ import annotations
 import functools
 import itertools
 import logging
+import sys
 import warnings
 
 import attrs
 import numpy as np
 
 from minigrad.core import config as _config
+from minigrad.core.call_stack import CallRecorder
 from minigrad.core.interpreter import eval_jaxpr
 from minigrad.core.ir import ClosedJaxpr, Jaxpr, Literal
 from minigrad.core.primitive import Primitive
@@ -294,6 +296,7 @@ class JittedFunction:
                 return slot.entry  # another thread traced it while this one waited
             self._log_trace(key, dynamic)
             with new_trace(StagingTrace) as trace:
+                trace.calls = CallRecorder(sys._getframe())  # the user's calls, for pictures
                 # Python numbers are weakly typed inputs, as under every transform.
                 in_tracers = [
                     trace.new_input(leaf_aval(leaf, sig, argument_aval)) for leaf, sig in zip(leaves, key[1])
@@ -302,6 +305,7 @@ class JittedFunction:
                 out = self._fun(*args, **kwargs)
                 out_leaves, out_tree = flatten_arguments(f"jit({self._name}) output", out, "output")
                 staged = trace.to_closed_jaxpr(in_tracers, out_leaves)
+                trace.calls.release()
             target = call_target(self._name, key[1])
             entry = _make_entry(staged, out_tree, self._cache.snapshots, number_types(in_tree), target)
             # A program closing over tracers of a transform running now must not be
