@@ -199,7 +199,9 @@ def torch_transformer(torch, params, x):
             layer.self_attn.in_proj_weight.copy_(
                 torch.tensor(np.concatenate([attention[n]["w"].T for n in "qkv"]))
             )
-            layer.self_attn.in_proj_bias.copy_(torch.tensor(np.concatenate([attention[n]["b"] for n in "qkv"])))
+            layer.self_attn.in_proj_bias.copy_(
+                torch.tensor(np.concatenate([attention[n]["b"] for n in "qkv"]))
+            )
             layer.self_attn.out_proj.weight.copy_(torch.tensor(attention["o"]["w"].T))
             layer.self_attn.out_proj.bias.copy_(torch.tensor(attention["o"]["b"]))
             for ours, theirs in (("mlp_in", layer.linear1), ("mlp_out", layer.linear2)):
