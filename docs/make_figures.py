@@ -11,7 +11,9 @@ to render them. Pass ``--dot`` to write only the DOT sources.
 - ``digits_layers.svg``: the digits example's MLP, its loss and gradient drawn one box
   per call (``depth=2``), with a picture per box in ``digits_layers.calls/``;
 - ``control_flow.svg``: ``clipped_decay`` below, a ``cond`` inside a ``scan``, and its
-  gradient program (the forward scan, then a reverse scan), each construct a frame.
+  gradient program (the forward scan, then a reverse scan), each construct a frame;
+- ``attention.svg`` (needs matplotlib): the attention weights of one head of the names
+  example's transformer, trained briefly with a fixed seed, on a name it samples.
 """
 
 from __future__ import annotations
@@ -26,7 +28,8 @@ import numpy as np
 import minigrad.numpy as mnp
 import minigrad.random as mr
 from minigrad import lax, nn
-from minigrad.examples import digits, fit_line, seed
+from minigrad.examples import digits, fit_line, names, seed
+from minigrad.examples.name_models import TransformerModel
 from minigrad.viz import draw
 
 FIGURES = pathlib.Path(__file__).resolve().parent / "figures"
@@ -98,6 +101,88 @@ def loss_curve_svg(losses, width: int = 480, height: int = 300) -> str:
     return "\n".join(parts) + "\n"
 
 
+# The transformer of the attention figure: the names example's at half its width (4 heads
+# of 8), trained briefly so the script (and its test) runs in seconds.
+ATTENTION_DIM, ATTENTION_STEPS, ATTENTION_BATCH, ATTENTION_LR, ATTENTION_SEED = 32, 300, 32, 4e-3, 0
+
+
+def attention_weights(model: TransformerModel, params, ids):
+    """Each head's attention weights in the first block on ``ids``: ``(heads, T, T)``.
+
+    The block's own steps up to the softmax: embeddings, the first layer norm, the
+    queries and keys of ``nn.MultiHeadAttention``, the causal mask.
+    """
+    ids = np.asarray(ids)[None]
+    block, head_size = params["blocks"][0], model.dim // model.heads
+    h = params["tokens"]["table"][ids] + params["positions"]["table"][: ids.shape[1]]
+    normed = nn.LayerNorm(model.dim).apply(block["norm1"], h)
+    linear = nn.Linear(model.dim, model.dim)
+
+    def heads(name):  # (1, T, dim) -> (heads, T, head_size)
+        projected = linear.apply(block["attention"][name], normed)
+        return np.asarray(projected).reshape(ids.shape[1], model.heads, head_size).transpose(1, 0, 2)
+
+    scores = heads("q") @ heads("k").transpose(0, 2, 1) / math.sqrt(head_size)
+    scores = np.where(nn.causal_mask(ids.shape[1]), scores, -np.inf)
+    return np.asarray(nn.softmax(scores, axis=-1))
+
+
+def train_name_transformer():
+    """A small transformer after ``ATTENTION_STEPS`` steps: ``(model, params, data, val_loss)``,
+    the loss on the first 2,000 validation names (as the example reports it while training)."""
+    data = names.load_data()
+    model = TransformerModel(data.vocab.size, data.length, dim=ATTENTION_DIM)
+    params, curves = names.train(
+        model,
+        data,
+        ATTENTION_STEPS,
+        ATTENTION_BATCH,
+        ATTENTION_LR,
+        mr.key(ATTENTION_SEED),
+        report_every=ATTENTION_STEPS,
+        quiet=True,
+    )
+    return model, params, data, curves.val[-1]
+
+
+def attention_figure(path: pathlib.Path, plt) -> dict:
+    """Draw one head's weights on a sampled name to ``path``; return what the docs quote."""
+    model, params, data, val_loss = train_name_transformer()
+    samples = names.sample(model, params, data.vocab, data.length, mr.key(ATTENTION_SEED + 1))
+    name = next(s for s in samples if 6 <= len(s) <= 10)  # long enough to show a pattern
+    ids = [0, *data.vocab.encode(name)]  # the boundary, then the letters
+    weights = attention_weights(model, params, ids)
+    # The head whose weights are most concentrated (the least mean entropy per query).
+    entropy = -(weights * np.log(np.where(weights > 0, weights, 1.0))).sum(axis=-1).mean(axis=-1)
+    head = int(np.argmin(entropy))
+    labels = [".", *name]
+    figure, axes = plt.subplots(figsize=(4.8, 4.2))
+    image = axes.imshow(weights[head], cmap="Blues", vmin=0.0, vmax=1.0)
+    axes.set_xticks(range(len(labels)), labels)
+    axes.set_yticks(range(len(labels)), labels)
+    axes.set_xlabel("key (the character attended to)")
+    axes.set_ylabel("query (predicting the next character)")
+    axes.set_title(f"head {head} of {model.heads} on {name!r}")
+    figure.colorbar(image, ax=axes, fraction=0.046, pad=0.04)
+    figure.tight_layout()
+    figure.savefig(path, metadata={"Date": None})  # no timestamp: the file changes only with its content
+    plt.close(figure)
+    return {"name": name, "head": head, "val_loss": val_loss, "weights": weights[head]}
+
+
+def _matplotlib():
+    """``matplotlib.pyplot`` (headless, reproducible SVG), or None if it is not installed."""
+    try:
+        import matplotlib  # noqa: PLC0415 - an optional dependency (the examples extra)
+    except ImportError:
+        return None
+    matplotlib.use("Agg")
+    matplotlib.rcParams["svg.hashsalt"] = "minigrad"
+    import matplotlib.pyplot as plt  # noqa: PLC0415
+
+    return plt
+
+
 def main(out_dir: pathlib.Path = FIGURES, suffix: str = ".svg") -> list[pathlib.Path]:
     """Write every figure into ``out_dir``; program graphs get ``suffix`` (.svg or .dot)."""
     out_dir = pathlib.Path(out_dir)
@@ -117,7 +202,20 @@ def main(out_dir: pathlib.Path = FIGURES, suffix: str = ".svg") -> list[pathlib.
     _, losses = fit_line.fit()
     curve = out_dir / "loss_curve.svg"
     curve.write_text(loss_curve_svg(losses))
-    return [*written, curve]
+    written.append(curve)
+    plt = _matplotlib()
+    if plt is None:
+        print("attention.svg: skipped, it is drawn with matplotlib (pip install minigrad[examples]).")
+    else:
+        written.append(out_dir / "attention.svg")
+        drawn = attention_figure(written[-1], plt)
+        print(
+            f"attention.svg: {ATTENTION_STEPS} steps, validation loss {drawn['val_loss']:.4f} nats/char "
+            f"(first 2,000 names); "
+            f"head {drawn['head']} on {drawn['name']!r}"
+        )
+        print(np.array2string(drawn["weights"], precision=2, suppress_small=True))
+    return written
 
 
 if __name__ == "__main__":

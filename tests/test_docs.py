@@ -10,6 +10,7 @@ import importlib.util
 import pathlib
 import re
 
+import numpy as np
 import pytest
 
 import minigrad
@@ -22,6 +23,7 @@ import minigrad.random
 import minigrad.testing
 import minigrad.tree
 import minigrad.viz
+from minigrad.examples.name_models import TransformerModel
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 DOCS = ROOT / "docs"
@@ -117,14 +119,19 @@ def load_make_figures():
 
 
 def test_figures_are_made_by_the_script(tmp_path):
+    has_matplotlib = importlib.util.find_spec("matplotlib") is not None
     written = load_make_figures().main(tmp_path, suffix=".dot")
     assert sorted(p.name for p in written) == [
+        *(["attention.svg"] if has_matplotlib else []),
         "control_flow.dot",
         "digits_layers.dot",
         "loss_curve.svg",
         "seed.dot",
         "seed_gradient.dot",
     ]
+    if has_matplotlib:
+        # matplotlib keeps each text as a comment beside its glyphs: the title names the head.
+        assert re.search(r"head \d of 4 on '[a-z]+'", (tmp_path / "attention.svg").read_text())
     seed = (tmp_path / "seed.dot").read_text()
     # the seed example's values and gradients: z(2, 3) = 6.909, dz/dx1 = 2.584, dz/dx2 = 2
     assert "data 6.909 | grad 1" in seed and "data 2 | grad 2.584" in seed and "data 3 | grad 2" in seed
@@ -147,6 +154,27 @@ def test_figures_are_made_by_the_script(tmp_path):
     assert len(heights) == 100 and heights[-1] > heights[0]  # SVG y grows downwards: the loss fell
 
 
+def test_attention_weights_of_the_figure_are_causal_distributions():
+    make_figures = load_make_figures()
+    model = TransformerModel(27, 14, dim=8, heads=2)
+    params = model.init(minigrad.random.key(0))
+    weights = make_figures.attention_weights(model, params, [0, 5, 1, 3])
+    assert weights.shape == (2, 4, 4)
+    np.testing.assert_allclose(weights.sum(axis=-1), 1.0, rtol=1e-6)
+    assert not np.triu(weights, k=1).any()  # no query sees a later key
+    # The same weights as the block computes them: the block's attention output is their mean of values.
+    block = params["blocks"][0]
+    x = params["tokens"]["table"][[0, 5, 1, 3]] + params["positions"]["table"][:4]
+    normed = minigrad.nn.LayerNorm(8).apply(block["norm1"], x)
+    values = np.asarray(minigrad.nn.Linear(8, 8).apply(block["attention"]["v"], normed)).reshape(4, 2, 4)
+    joined = np.einsum("hqk,khd->qhd", weights, values).reshape(4, 8)
+    expected = minigrad.nn.MultiHeadAttention(8, 2, causal=True).apply(block["attention"], normed[None])[0]
+    np.testing.assert_allclose(
+        minigrad.nn.Linear(8, 8).apply(block["attention"]["o"], joined), expected, rtol=1e-4, atol=1e-6
+    )
+
+
 def test_committed_figures_exist():
-    for name in ("seed.svg", "seed_gradient.svg", "loss_curve.svg", "control_flow.svg", "digits_layers.svg"):
+    names = ("seed.svg", "seed_gradient.svg", "loss_curve.svg", "control_flow.svg", "digits_layers.svg", "attention.svg")
+    for name in names:
         assert (DOCS / "figures" / name).read_text().lstrip().startswith(("<?xml", "<svg")), name

@@ -63,6 +63,49 @@ def test_params_and_optimizer_state_round_trip(tmp_path):
     assert_same_tree(got, expected)
 
 
+def _old_sgd_state_record():
+    # sgd's state before the optimizers became chains: one record, saved under this name.
+    record = collections.namedtuple("SgdState", ["count", "velocity"])
+    record.__module__ = "minigrad.optim"
+    return record
+
+
+def test_adam_state_of_the_older_single_record_layout(tmp_path):
+    params = nn.MLP([3, 4, 2]).init(mr.key(0))
+    grads = [{"w": np.ones_like(p["w"]), "b": np.full_like(p["b"], -2.0)} for p in params]
+    opt = optim.adam(1e-2)
+    state = opt.init(params)
+    for _ in range(2):
+        _, state = opt.update(grads, state, params)
+    adam_state, learning_rate_state = state
+    assert learning_rate_state == optim.EmptyState()
+    # Older minigrad saved adam's state as the AdamState record alone.
+    io.save(tmp_path / "old.npz", {"params": params, "opt_state": adam_state})
+    loaded = io.load(tmp_path / "old.npz")
+    assert_same_tree(loaded["params"], params)  # the parameters load as ever
+    with pytest.raises(ValueError, match=r"single AdamState.*\(AdamState, EmptyState\(\)\)") as error:
+        opt.update(grads, loaded["opt_state"], loaded["params"])
+    assert "optim.AdamState(*old), optim.EmptyState()" in str(error.value)
+    # Following the advice continues exactly where the saved run stopped.
+    rebuilt = (optim.AdamState(*loaded["opt_state"]), optim.EmptyState())
+    assert_same_tree(opt.update(grads, rebuilt, params), opt.update(grads, state, params))
+
+
+def test_sgd_state_of_the_older_single_record_layout(tmp_path):
+    params = {"w": np.array([1.0, -2.0], np.float32)}
+    velocity = {"w": np.array([0.5, 0.25], np.float32)}
+    io.save(tmp_path / "old.npz", _old_sgd_state_record()(np.int32(3), velocity))
+    old = io.load(tmp_path / "old.npz")
+    # Its fields are not today's SgdState's, so it comes back as a plain record of that name.
+    assert type(old) is not optim.SgdState and old._fields == ("count", "velocity")
+    opt = optim.sgd(0.1, momentum=0.9)
+    grads = {"w": np.array([1.0, 1.0], np.float32)}
+    with pytest.raises(ValueError, match=r"single SgdState.*chain of 2"):
+        opt.update(grads, old, params)
+    updates, _ = opt.update(grads, (optim.SgdState(old.velocity), optim.EmptyState()), params)
+    np.testing.assert_allclose(updates["w"], -0.1 * (0.9 * velocity["w"] + 1.0), rtol=1e-6)
+
+
 def test_path_is_used_exactly(tmp_path):
     io.save(tmp_path / "weights.bin", [np.zeros(1)])
     assert os.listdir(tmp_path) == ["weights.bin"]

@@ -196,6 +196,28 @@ def test_integer_powers_at_zero_are_exact():
     assert mg.grad(lambda x: x**1.0)(0.0) == 1.0  # float exponent: 1 * 0**0 = 1
 
 
+@pytest.mark.parametrize("exponent", [0, 1, 2, 3, 5, 8, -1, -3])
+def test_integer_powers_are_products_in_the_input_dtype(exponent):
+    # integer_pow multiplies by repeated squaring (NumPy's float32 power by an integer is
+    # slow): exact products, in the input's dtype, eager and under jit.
+    x = np.array([0.5, -1.25, 3.0, 7.0], np.float32)
+    expected = np.ones_like(x)
+    for _ in range(abs(exponent)):
+        expected = expected * x
+    if exponent < 0:
+        expected = np.float32(1.0) / expected
+    for result in (mnp.power(x, exponent), mg.jit(lambda v: v**exponent)(x)):
+        assert result.dtype == np.float32
+        np.testing.assert_allclose(result, expected, rtol=2e-7)
+
+
+def test_integer_power_one_returns_a_new_array():
+    x = np.arange(3.0)
+    y = mnp.power(x, 1)
+    assert y is not x and not np.shares_memory(x, y)
+    np.testing.assert_array_equal(mnp.power(np.array([2, -3], np.int8), 3), np.array([8, -27], np.int8))
+
+
 def test_power_gradient_in_the_exponent_at_base_zero_is_zero():
     # d/dy 0**y = log(0) * 0**y, whose limit for y > 0 is 0 (not nan).
     g = mg.grad(lambda y: mnp.power(0.0, y))(2.0)

@@ -239,7 +239,31 @@ def integer_pow_linear(g, ans, x, *, y):
 
 
 def integer_pow_impl(x, *, y):
-    return np.power(x, y, dtype=x.dtype) if y >= 0 else np.reciprocal(np.power(x, -y, dtype=x.dtype))
+    if x.dtype.kind not in "fc":
+        # Integers keep NumPy's power, and its refusal of an exponent the dtype cannot hold.
+        return np.power(x, y, dtype=x.dtype) if y >= 0 else np.reciprocal(np.power(x, -y, dtype=x.dtype))
+    positive = _power_by_squaring(x, abs(y))
+    return positive if y >= 0 else np.reciprocal(positive)
+
+
+def _power_by_squaring(x, n: int):
+    """``x ** n`` for ``n >= 0`` by repeated squaring, in ``x``'s (inexact) dtype, as XLA lowers it.
+
+    NumPy's ``power`` of float32 by an integer takes a slow path: on 10^5 elements
+    ``x ** 3`` took about 20 ms where ``x * x * x`` takes 0.03 ms (x86_64, NumPy 2.4).
+    """
+    if n == 0:
+        return np.ones_like(x)
+    result, base = None, x
+    while True:
+        if n & 1:
+            result = base if result is None else result * base
+        n >>= 1
+        if not n:
+            break
+        base = base * base
+    # For n == 1 the result is the input itself; the caller owns (and may write into) outputs.
+    return np.array(result, copy=True) if result is x else result
 
 
 def integer_pow_shape_rule(x, *, y):

@@ -108,6 +108,20 @@ def identity() -> GradientTransformation:
     return GradientTransformation(init, update)
 
 
+# Optimizer states saved before sgd/adam/adamw became chains (issue 16) hold one record.
+OLD_STATE_LAYOUT = (
+    "optim.chain: the state is a single {record}, but this optimizer is a chain of {parts} "
+    "transformations and keeps a tuple of {parts} states, one per part. Since sgd, adam and adamw "
+    "became chains (as optax builds them), adam's state is (AdamState, EmptyState()), adamw's "
+    "(AdamState, EmptyState(), EmptyState()) and sgd's (SgdState(velocity) or EmptyState(), "
+    "EmptyState()); a ScheduleState(count) replaces the last EmptyState() when the learning rate "
+    "is a schedule. A state saved by an older minigrad has the single-record layout. To go on "
+    "from it, rebuild the tuple: for adam, (optim.AdamState(*old), optim.EmptyState()) keeps the "
+    "step count and moments, and for sgd with momentum (optim.SgdState(old.velocity), "
+    "optim.EmptyState()) keeps the velocity; or start afresh with optimizer.init(params)."
+)
+
+
 def chain(*transforms: GradientTransformation) -> GradientTransformation:
     """Apply transformations one after another; the state is a tuple of their states.
 
@@ -130,6 +144,8 @@ def chain(*transforms: GradientTransformation) -> GradientTransformation:
         return tuple(t.init(params) for t in transforms)
 
     def update(grads, state, params=None):
+        if hasattr(state, "_fields"):  # one state record, where a tuple of parts belongs
+            raise ValueError(OLD_STATE_LAYOUT.format(record=type(state).__name__, parts=len(transforms)))
         if len(state) != len(transforms):
             raise ValueError(
                 f"optim.chain: the state has {len(state)} parts for {len(transforms)} transforms; "
