@@ -538,6 +538,7 @@ WORKLOADS = {
     "conv_step": conv_step_candidates,
     "logdet_grad": logdet_grad_candidates,
     "rnn_scan": rnn_scan_candidates,
-    # Its module imports this one (for RNG and check_close), so it is imported when run.
+    # Their modules import this one (for RNG and check_close), so they are imported when run.
     "mnist_vmap": lambda: importlib.import_module("mnist_vmap").mnist_vmap_candidates(),
+    "selu_1e6": lambda: importlib.import_module("selu").selu_candidates(),
 }

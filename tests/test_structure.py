@@ -161,6 +161,7 @@ PACKAGE_ORDER = {
         "array_api",
         "cache",
         "passes",
+        "fusion",
         "compiler",
         "array_api_rules",
         "array_api_writer",
