@@ -40,9 +40,11 @@ Example:
 
 from __future__ import annotations
 
+import functools
 import importlib
 import importlib.util
 import itertools
+import math
 import sys
 import threading
 
@@ -92,6 +94,11 @@ def fusion_available() -> bool:
     """
     if "numba" in sys.modules:
         return sys.modules["numba"] is not None
+    return _numba_installed()
+
+
+@functools.cache
+def _numba_installed() -> bool:
     return importlib.util.find_spec("numba") is not None
 
 
@@ -151,7 +158,7 @@ def fuse_elementwise(program, min_size: int = MIN_FUSED_SIZE):
     """
     closed = isinstance(program, ClosedJaxpr)
     jaxpr = program.jaxpr if closed else program
-    if not fusion_available() or not any(_candidate(eqn, min_size) for eqn in jaxpr.eqns):
+    if not any(_candidate(eqn, min_size) for eqn in jaxpr.eqns) or not fusion_available():
         return program
     users = _users(jaxpr)
     eqns: list = []
@@ -182,10 +189,11 @@ def fuse_elementwise(program, min_size: int = MIN_FUSED_SIZE):
 
 
 def _candidate(eqn, min_size) -> bool:
-    if _scalar_form(eqn) is None:
+    # The size first: it rules out nearly every equation of a program of small arrays,
+    # whose compilation this pass must not slow down.
+    if not eqn.outvars or math.prod(eqn.outvars[0].aval.shape) < min_size:
         return False
-    shape = eqn.outvars[0].aval.shape
-    return int(np.prod(shape)) >= min_size and _fits_shape(eqn, shape)
+    return _scalar_form(eqn) is not None and _fits_shape(eqn, eqn.outvars[0].aval.shape)
 
 
 def _atom_key(atom):
