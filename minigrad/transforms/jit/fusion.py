@@ -239,6 +239,8 @@ def _fused_or_plain(run, users) -> list:
                 inputs.append(atom)
                 seen.add(key)
     outputs = [var for var in produced if users.get(var, set()) - indices]
+    if not outputs:  # nothing reads the run (a program not yet through dead-code removal)
+        return members
     order = {var: position for position, var in enumerate(v for eqn in members for v in eqn.outvars)}
     outputs.sort(key=order.__getitem__)
     kernel = FusedKernel(members, inputs, outputs)
