@@ -268,32 +268,19 @@ class FusedKernel:
         self.source, self.expressions = _loop_source(members, inputs, outputs, self.scalar_inputs)
         self._loop = None
 
-    def __call__(self, *args, out=None):
-        """The outputs for ``args``; ``out``, a dead operand's buffer the compiler hands
-        over, receives the only output unless another operand overlaps it."""
+    def __call__(self, *args):
         if self._loop is None:
             self._loop = _compile_loop(self.source)
         flat = [
             np.asarray(arg)[()] if scalar else np.asarray(arg).reshape(-1)
             for arg, scalar in zip(args, self.scalar_inputs, strict=True)
         ]
-        if out is not None and _may_write_into(out, args):
-            # Element i of every operand is read before element i of `out` is written.
-            self._loop(*flat, out.reshape(-1))
-            return [out]
+        # Always new arrays, never a dead operand's buffer: the loop is vectorised only
+        # when its output overlaps no input (LLVM checks at run time and otherwise runs
+        # a scalar loop, measured 4x slower: 0.61 ms against 0.15 ms for selu's 10^6).
         outs = [np.empty(self.size, dtype) for dtype in self.out_dtypes]
         self._loop(*flat, *outs)
         return [result.reshape(self.shape) for result in outs]
-
-
-def _may_write_into(out, args) -> bool:
-    """Whether the loop may write into ``out``: a C-contiguous buffer that no other
-    operand overlaps (a reversed view of it would be read after being written)."""
-    if not out.flags.c_contiguous:
-        return False
-    return not any(
-        arg is not out and isinstance(arg, np.ndarray) and np.may_share_memory(arg, out) for arg in args
-    )
 
 
 def _loop_source(members, inputs, outputs, scalar_inputs) -> tuple[str, tuple]:
@@ -377,8 +364,4 @@ def fused_lowering(ctx, *args, kernel):
     name = ctx.constant(kernel, "fused")
     shown = ", ".join(expression.format(*args) for expression in kernel.expressions)
     # The comment shows what the loop computes, in terms of the statement's operands.
-    comment = f"  # fused: {shown}"
-    position = ctx.reusable_operand(len(args)) if len(kernel.out_dtypes) == 1 else None
-    if position is not None:
-        return Code(f"{name}({', '.join(args)}, out={args[position]}){comment}", FRESH, written_operand=position)
-    return Code(f"{name}({', '.join(args)}){comment}", FRESH)
+    return Code(f"{name}({', '.join(args)})  # fused: {shown}", FRESH)
