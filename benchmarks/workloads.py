@@ -556,4 +556,5 @@ WORKLOADS = {
     "mnist_vmap": lambda: importlib.import_module("mnist_vmap").mnist_vmap_candidates(),
     "transformer_step": lambda: importlib.import_module("model_steps").transformer_candidates(),
     "gru_step": lambda: importlib.import_module("model_steps").gru_candidates(),
+    "selu_1e6": lambda: importlib.import_module("selu").selu_candidates(),
 }

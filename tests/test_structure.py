@@ -163,6 +163,7 @@ PACKAGE_ORDER = {
         "array_api",
         "cache",
         "passes",
+        "fusion",
         "compiler",
         "array_api_rules",
         "array_api_scatter",

@@ -66,6 +66,7 @@ from minigrad.transforms.jit.cache import (
 )
 from minigrad.transforms.jit.compiler import CompiledProgram, compile_jaxpr
 from minigrad.transforms.jit.constants import ConstantSnapshots
+from minigrad.transforms.jit.fusion import fuse_elementwise
 from minigrad.transforms.jit.passes import optimize
 from minigrad.tree import tree_flatten, tree_structure, tree_unflatten
 
@@ -430,7 +431,8 @@ def _make_entry(
     elif target is not None:
         executable = compile_array_api(program, target[0], target[1], scalar_inputs=target[2])
     else:
-        executable = compile_jaxpr(program)
+        # Runs of cheap elementwise work on large arrays become one loop each (fusion.py).
+        executable = compile_jaxpr(fuse_elementwise(program))
     return _CacheEntry(
         program,
         staged,

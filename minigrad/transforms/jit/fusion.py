@@ -1,0 +1,367 @@
+"""Fusion: runs of cheap elementwise equations on large arrays become one compiled loop.
+
+NumPy runs a chain such as ``1.05 * where(x > 0, x, 1.67 * exp(x) - 1.67)`` one
+ufunc at a time, each a full pass over memory. Measured on one CPU (see
+``benchmarks/fusion_engines.py``), the costs are not where one might guess: NumPy's
+transcendental functions (``exp``, ``sin``, ``tanh``, ...) are SIMD code that neither
+numexpr (without Intel's VML) nor a numba loop (without SVML) matches, while
+``np.where`` on an unpredictable mask costs ten times an addition, because it
+branches per element. So this pass leaves transcendental functions to NumPy and fuses
+the rest, arithmetic, comparisons, ``where``, ``maximum``/``minimum`` and ``abs``,
+into one numba-compiled loop per run, whose ``where`` is a branch-free select.
+
+Which primitives fuse is derived from their implementation: a primitive whose
+``impl`` is one of the NumPy functions in ``SCALAR_FORMS`` computes exactly that
+function element by element, so the loop writes the same operation on scalars (the
+IEEE operations and comparisons round identically; ``maximum``/``minimum`` are
+written to propagate NaN and order signed zeros as NumPy does). Only floating-point
+arithmetic fuses (integer division and overflow follow other rules in numba), and
+only where every operand has the run's shape or is a scalar, so no broadcasting
+happens inside a loop.
+
+A run is fused only where it pays: numba is installed (the ``fast`` extra), the
+arrays have at least ``MIN_FUSED_SIZE`` elements (each loop costs about 0.1 s to
+compile, once per process), and the run holds a ``where``: a loop of arithmetic
+alone measured no faster than NumPy's SIMD calls, and slower on (128, 512) arrays.
+Otherwise the program is compiled exactly as without this pass (where ``select``'s
+own lowering already avoids ``np.where``'s branches on large arrays, by bits).
+
+Example:
+    >>> import numpy as np
+    >>> from minigrad.core.ir import ShapedArray
+    >>> from minigrad.core.staging import stage_flat
+    >>> from minigrad.ops.elementwise import add, mul
+    >>> program = stage_flat(lambda x: [add(mul(x, 2.0), 1.0)], [ShapedArray((4,), np.float64)])
+    >>> fuse_elementwise(program, min_size=10**6) is program  # too small to pay
+    True
+    >>> fuse_elementwise(program, min_size=0) is program  # no `where`: NumPy is as fast
+    True
+"""
+
+from __future__ import annotations
+
+import functools
+import importlib
+import importlib.util
+import itertools
+import math
+import sys
+import threading
+
+import numpy as np
+
+from minigrad.core.ir import ClosedJaxpr, Eqn, Jaxpr, Literal, Var
+from minigrad.core.lowering import FRESH, Code
+from minigrad.core.primitive import Primitive
+
+__all__ = ["fuse_elementwise", "fused_p", "FusedKernel", "SCALAR_FORMS", "MIN_FUSED_SIZE", "fusion_available"]
+
+# Below this many elements a fused loop saves microseconds per call but costs about
+# 0.1 s to compile (benchmarks/fusion_engines.py): the plain NumPy code is kept.
+MIN_FUSED_SIZE = 1 << 16
+
+# NumPy function -> (how the loop writes it on scalars, how `lower().source` shows it,
+# what it operates on). Operands are plain local names, so each is evaluated once.
+_ARITHMETIC, _COMPARISON, _SELECT = "arithmetic", "comparison", "select"
+SCALAR_FORMS = {
+    np.add: ("{0} + {1}", "({0} + {1})", _ARITHMETIC),
+    np.subtract: ("{0} - {1}", "({0} - {1})", _ARITHMETIC),
+    np.multiply: ("{0} * {1}", "({0} * {1})", _ARITHMETIC),
+    np.true_divide: ("{0} / {1}", "({0} / {1})", _ARITHMETIC),
+    np.negative: ("-{0}", "(-{0})", _ARITHMETIC),
+    np.absolute: ("abs({0})", "abs({0})", _ARITHMETIC),
+    # NumPy's maximum(a, b) is a when a > b or a is NaN, else b: NaN propagates from
+    # either side and maximum(0.0, -0.0) is -0.0, the second operand.
+    np.maximum: ("{0} if ({0} > {1} or {0} != {0}) else {1}", "maximum({0}, {1})", _ARITHMETIC),
+    np.minimum: ("{0} if ({0} < {1} or {0} != {0}) else {1}", "minimum({0}, {1})", _ARITHMETIC),
+    np.greater: ("{0} > {1}", "({0} > {1})", _COMPARISON),
+    np.greater_equal: ("{0} >= {1}", "({0} >= {1})", _COMPARISON),
+    np.less: ("{0} < {1}", "({0} < {1})", _COMPARISON),
+    np.less_equal: ("{0} <= {1}", "({0} <= {1})", _COMPARISON),
+    np.equal: ("{0} == {1}", "({0} == {1})", _COMPARISON),
+    np.not_equal: ("{0} != {1}", "({0} != {1})", _COMPARISON),
+    np.where: ("{1} if {0} else {2}", "where({0}, {1}, {2})", _SELECT),
+}
+
+_FLOATS = frozenset((np.dtype(np.float32), np.dtype(np.float64)))
+_BOOL = np.dtype(np.bool_)
+
+
+def fusion_available() -> bool:
+    """Whether numba (the ``fast`` extra) is installed, so runs can be fused.
+
+    A ``None`` in ``sys.modules`` (how tests and users block an import) counts as absent.
+    """
+    if "numba" in sys.modules:
+        return sys.modules["numba"] is not None
+    return _numba_installed()
+
+
+@functools.cache
+def _numba_installed() -> bool:
+    return importlib.util.find_spec("numba") is not None
+
+
+def _scalar_form(eqn):
+    """The ``SCALAR_FORMS`` entry of ``eqn`` if it may join a fused loop, else None."""
+    impl = eqn.primitive.impl
+    if eqn.primitive.multiple_results or eqn.params or not _hashable_key(impl):
+        return None
+    form = SCALAR_FORMS.get(impl)
+    if form is None:
+        return None
+    kind = form[2]
+    operands = [atom.aval.dtype for atom in eqn.invars]
+    result = eqn.outvars[0].aval.dtype
+    if kind == _SELECT:
+        fits = operands[0] == _BOOL and result in _FLOATS and operands[1:] == [result, result]
+    elif kind == _COMPARISON:
+        fits = result == _BOOL and operands[0] in _FLOATS and all(d == operands[0] for d in operands)
+    else:
+        fits = result in _FLOATS and all(d == result for d in operands)
+    return form if fits else None
+
+
+def _hashable_key(impl) -> bool:
+    try:
+        hash(impl)
+    except TypeError:
+        return False
+    return True
+
+
+def _fits_shape(eqn, shape) -> bool:
+    return eqn.outvars[0].aval.shape == shape and all(
+        atom.aval.shape == shape or atom.aval.ndim == 0 for atom in eqn.invars
+    )
+
+
+# ---------------------------------------------------------------------------------------
+# Grouping
+
+
+def fuse_elementwise(program, min_size: int = MIN_FUSED_SIZE):
+    """``program`` with each worthwhile run of fusable equations made one ``fused`` call.
+
+    A run collects fusable equations of one shape (at least ``min_size`` elements) in
+    program order; an equation outside the run that does not read it is moved before
+    it, so ``exp`` between two halves of a chain does not split the chain. The run is
+    emitted where something outside it first needs one of its values (or at the end).
+
+    Args:
+      program: a ``ClosedJaxpr`` or ``Jaxpr`` (optimised, as ``jit`` compiles it).
+      min_size: the smallest number of elements worth a compiled loop.
+
+    Returns:
+      The same program object when nothing is fused (numba missing, arrays too small);
+      otherwise an equal program of the same kind whose runs are ``fused_p`` equations.
+    """
+    closed = isinstance(program, ClosedJaxpr)
+    jaxpr = program.jaxpr if closed else program
+    if not any(_candidate(eqn, min_size) for eqn in jaxpr.eqns) or not fusion_available():
+        return program
+    users = _users(jaxpr)
+    eqns: list = []
+    run: list = []
+    defined: set = set()
+
+    def close_run():
+        eqns.extend(_fused_or_plain(run, users))
+        run.clear()
+        defined.clear()
+
+    for index, eqn in enumerate(jaxpr.eqns):
+        if _candidate(eqn, min_size):
+            shape = eqn.outvars[0].aval.shape
+            if run and run[0][1].outvars[0].aval.shape != shape:
+                close_run()
+            run.append((index, eqn))
+            defined.update(eqn.outvars)
+            continue
+        if any(type(atom) is Var and atom in defined for atom in eqn.invars):
+            close_run()
+        eqns.append(eqn)
+    close_run()
+    if len(eqns) == len(jaxpr.eqns):
+        return program
+    fused = Jaxpr(jaxpr.constvars, jaxpr.invars, eqns, jaxpr.outvars)
+    return ClosedJaxpr(fused, program.consts) if closed else fused
+
+
+def _candidate(eqn, min_size) -> bool:
+    # The size first: it rules out nearly every equation of a program of small arrays,
+    # whose compilation this pass must not slow down.
+    if not eqn.outvars or math.prod(eqn.outvars[0].aval.shape) < min_size:
+        return False
+    return _scalar_form(eqn) is not None and _fits_shape(eqn, eqn.outvars[0].aval.shape)
+
+
+def _atom_key(atom):
+    """What identifies an operand: the variable, or a scalar literal's dtype and bytes."""
+    if type(atom) is Literal and atom.aval.ndim == 0:
+        return (atom.aval.dtype, np.asarray(atom.val).tobytes())
+    return atom
+
+
+def _users(jaxpr) -> dict:
+    """For each variable, the indices of the equations reading it (the program's outputs
+    count as index ``len(eqns)``)."""
+    users: dict = {}
+    for index, eqn in enumerate(jaxpr.eqns):
+        for atom in eqn.invars:
+            if type(atom) is Var:
+                users.setdefault(atom, set()).add(index)
+    for atom in jaxpr.outvars:
+        if type(atom) is Var:
+            users.setdefault(atom, set()).add(len(jaxpr.eqns))
+    return users
+
+
+def _fused_or_plain(run, users) -> list:
+    """The run as one ``fused_p`` equation, or its equations unchanged if one would not pay."""
+    if not run:
+        return []
+    members = [eqn for _, eqn in run]
+    # Measured (module docstring): a loop of arithmetic alone is no faster than NumPy's
+    # SIMD calls on data in cache, and a little slower on the (128, 512) arrays of an
+    # MLP's backward pass; it pays through a `where`, which NumPy computes by branching.
+    if not any(SCALAR_FORMS[eqn.primitive.impl][2] == _SELECT for eqn in members):
+        return members
+    indices = {index for index, _ in run}
+    inputs: list = []
+    seen: set = set()
+    produced = {var for eqn in members for var in eqn.outvars}
+    for eqn in members:
+        for atom in eqn.invars:
+            # Equal scalar literals (a constant used twice) are one input.
+            key = _atom_key(atom)
+            if key not in seen and (type(atom) is Literal or atom not in produced):
+                inputs.append(atom)
+                seen.add(key)
+    outputs = [var for var in produced if users.get(var, set()) - indices]
+    if not outputs:  # nothing reads the run (a program not yet through dead-code removal)
+        return members
+    order = {var: position for position, var in enumerate(v for eqn in members for v in eqn.outvars)}
+    outputs.sort(key=order.__getitem__)
+    kernel = FusedKernel(members, inputs, outputs)
+    return [Eqn(fused_p, inputs, outputs, {"kernel": kernel}, members[-1].source)]
+
+
+# ---------------------------------------------------------------------------------------
+# The compiled loop
+
+
+class FusedKernel:
+    """One fused run: the numba loop, its Python source, and the readable expressions.
+
+    Called with the run's inputs (arrays of the run's shape, or scalars), it returns
+    one new array per output. ``source`` is the loop numba compiles (on the first call,
+    for the argument types of that call); ``expressions`` are the outputs written with
+    ``{0}``, ``{1}``, ... for the inputs, as ``lower().source`` shows them.
+    """
+
+    def __init__(self, members, inputs, outputs):
+        self.shape = outputs[0].aval.shape
+        self.size = int(np.prod(self.shape))
+        self.out_dtypes = tuple(var.aval.dtype for var in outputs)
+        self.scalar_inputs = tuple(atom.aval.ndim == 0 and self.shape != () for atom in inputs)
+        self.source, self.expressions = _loop_source(members, inputs, outputs, self.scalar_inputs)
+        self._loop = None
+
+    def __call__(self, *args):
+        if self._loop is None:
+            self._loop = _compile_loop(self.source)
+        flat = [
+            np.asarray(arg)[()] if scalar else np.asarray(arg).reshape(-1)
+            for arg, scalar in zip(args, self.scalar_inputs, strict=True)
+        ]
+        # Always new arrays, never a dead operand's buffer: the loop is vectorised only
+        # when its output overlaps no input (LLVM checks at run time and otherwise runs
+        # a scalar loop, measured 4x slower: 0.61 ms against 0.15 ms for selu's 10^6).
+        outs = [np.empty(self.size, dtype) for dtype in self.out_dtypes]
+        self._loop(*flat, *outs)
+        return [result.reshape(self.shape) for result in outs]
+
+
+def _loop_source(members, inputs, outputs, scalar_inputs) -> tuple[str, tuple]:
+    """The loop's Python source and each output's readable expression."""
+    local: dict = {}  # atom -> its local name in the loop
+    shown: dict = {}  # atom -> its readable expression (with {i} for input i)
+    params, body = [], []
+    for position, (atom, scalar) in enumerate(zip(inputs, scalar_inputs, strict=True)):
+        params.append(f"in{position}")
+        local[_atom_key(atom)] = f"in{position}" if scalar else f"x{position}"
+        if not scalar:
+            body.append(f"        x{position} = in{position}[i]")
+        shown[_atom_key(atom)] = "{" + str(position) + "}"
+    names = (f"v{number}" for number in itertools.count())
+    for eqn in members:
+        loop_form, shown_form, _ = SCALAR_FORMS[eqn.primitive.impl]
+        operands = [local[_atom_key(atom)] for atom in eqn.invars]
+        var = eqn.outvars[0]
+        local[var] = next(names)
+        body.append(f"        {local[var]} = {loop_form.format(*operands)}")
+        shown[var] = shown_form.format(*(shown[_atom_key(atom)] for atom in eqn.invars))
+    for position, var in enumerate(outputs):
+        params.append(f"out{position}")
+        body.append(f"        out{position}[i] = {local[var]}")
+    header = f"def fused_loop({', '.join(params)}):\n    for i in range(out0.size):\n"
+    expressions = tuple(_strip_parentheses(shown[var]) for var in outputs)
+    return header + "".join(line + "\n" for line in body), expressions
+
+
+def _strip_parentheses(text: str) -> str:
+    if text.startswith("(") and text.endswith(")"):
+        depth = 0
+        for position, char in enumerate(text):
+            depth += {"(": 1, ")": -1}.get(char, 0)
+            if depth == 0 and position < len(text) - 1:
+                return text
+        return text[1:-1]
+    return text
+
+
+# Loop source -> numba's dispatcher. The source depends on the operations only, not on
+# shapes or dtypes, so a retrace for a new batch size, or another program with the same
+# run, reuses the compiled loop (numba compiles once per argument types).
+_LOOPS: dict = {}
+_LOOPS_LOCK = threading.Lock()
+
+
+def _compile_loop(source: str):
+    # numba is imported only when a program has a run worth fusing, so `import
+    # minigrad` and programs of small arrays never pay for it. `error_model="numpy"`:
+    # division by zero gives inf or nan, as NumPy's, rather than raising.
+    with _LOOPS_LOCK:
+        loop = _LOOPS.get(source)
+        if loop is None:
+            numba = importlib.import_module("numba")
+            namespace: dict = {}
+            exec(compile(source, "<minigrad fused loop>", "exec"), namespace)  # noqa: S102 - generated above
+            loop = _LOOPS[source] = numba.njit(error_model="numpy", cache=False)(namespace["fused_loop"])
+        return loop
+
+
+# ---------------------------------------------------------------------------------------
+# The primitive the compiler sees
+
+
+fused_p = Primitive("fused", multiple_results=True, register=False)
+
+
+@fused_p.def_impl
+def fused_impl(*args, kernel):
+    return kernel(*args)
+
+
+@fused_p.def_shape_rule
+def fused_shape_rule(*avals, kernel):
+    raise TypeError("fused: a compiler-internal equation; it is never staged or transformed")
+
+
+@fused_p.def_lowering
+def fused_lowering(ctx, *args, kernel):
+    name = ctx.constant(kernel, "fused")
+    shown = ", ".join(expression.format(*args) for expression in kernel.expressions)
+    # The comment shows what the loop computes, in terms of the statement's operands.
+    return Code(f"{name}({', '.join(args)})  # fused: {shown}", FRESH)
