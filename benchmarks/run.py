@@ -31,6 +31,10 @@ import sys  # noqa: E402
 import time  # noqa: E402
 import tracemalloc  # noqa: E402
 
+# The minigrad of the tree this file is in, not whichever one is installed: Python puts
+# this folder first on the path, not the repository's root.
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
 import numpy as np  # noqa: E402
 import workloads  # noqa: E402 - beside this file; imports NumPy
 from workloads import RNG, WORKLOADS, check_close, import_peers  # noqa: E402
@@ -311,15 +315,13 @@ def main(argv=None):
     parser.add_argument("--only", action="append", help="run only these workloads (repeatable)")
     parser.add_argument("--rounds", type=int, default=None)
     args = parser.parse_args(argv)
-    if hasattr(os, "sched_setaffinity"):
-        os.sched_setaffinity(0, {min(os.sched_getaffinity(0))})  # one CPU for every library
     rounds = args.rounds or (7 if args.quick else 25)
     selected = args.only or [*WORKLOADS, "trace_scaling", "memory", "loop_first_calls"]
     known = [*WORKLOADS, "trace_scaling", "memory", "loop_first_calls"]
     for name in selected:
         if name not in known:
             parser.error(f"unknown workload {name!r}; choose from {known}")
-    pin_to_one_cpu()
+    pin_to_one_cpu()  # one CPU for every library
     print(f"# minigrad benchmarks: python {platform.python_version()}, numpy {np.__version__}")
     print(f"# {rounds} interleaved rounds per workload; medians. The machine may be shared: expect noise.")
     if "trace_scaling" in selected:
