@@ -12,7 +12,7 @@ import pytest
 
 import minigrad as mg
 import minigrad.numpy as mnp
-from minigrad.ops.elementwise import logistic
+from minigrad.ops.elementwise import _power_by_squaring, integer_pow_impl, logistic
 
 try:
     nn = importlib.import_module("minigrad.nn")
@@ -209,6 +209,19 @@ def test_integer_powers_are_products_in_the_input_dtype(exponent):
     for result in (mnp.power(x, exponent), mg.jit(lambda v: v**exponent)(x)):
         assert result.dtype == np.float32
         np.testing.assert_allclose(result, expected, rtol=2e-7)
+
+
+@pytest.mark.parametrize("dtype", [np.float16, np.float32, np.float64, np.complex64, np.complex128])
+def test_integer_power_two_agrees_with_repeated_squaring(dtype):
+    # The exponent 2 (square, in tanh's derivative) is computed by np.square, a fast path
+    # that must give exactly the x * x that repeated squaring gives.
+    with np.errstate(all="ignore"):  # overflow and inf * 0 are part of the point
+        x = np.array([0.5, -1.25, 3.0, 1e200, -0.0, np.inf, -np.inf, np.nan]).astype(dtype)
+        if np.dtype(dtype).kind == "c":
+            x = x + 1j * x[::-1]
+        fast, general = integer_pow_impl(x, y=2), _power_by_squaring(x, 2)
+    assert fast.dtype == general.dtype == x.dtype
+    np.testing.assert_array_equal(fast, general)
 
 
 def test_integer_power_one_returns_a_new_array():

@@ -31,6 +31,7 @@ __all__ = [
     "Jaxpr",
     "ClosedJaxpr",
     "Params",
+    "NO_PARAMS",
     "recorded_eqn",
     "aval_of",
     "pp_jaxpr",
@@ -163,7 +164,9 @@ class Params(Mapping):
         return f"Params({self._dict!r})"
 
 
-_NO_PARAMS = Params()
+# The params of every equation without params (most of them): the backward pass tells
+# them by identity, since truth-testing a Params is a Python call (`__len__`).
+NO_PARAMS = Params()
 
 
 def _to_params(value) -> Params:
@@ -172,7 +175,7 @@ def _to_params(value) -> Params:
     if type(value) is Params:
         return value
     if not value:
-        return _NO_PARAMS
+        return NO_PARAMS
     return Params(value)
 
 

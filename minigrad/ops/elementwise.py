@@ -242,7 +242,13 @@ def integer_pow_impl(x, *, y):
     if x.dtype.kind not in "fc":
         # Integers keep NumPy's power, and its refusal of an exponent the dtype cannot hold.
         return np.power(x, y, dtype=x.dtype) if y >= 0 else np.reciprocal(np.power(x, -y, dtype=x.dtype))
-    positive = _power_by_squaring(x, abs(y))
+    if y == 2:
+        # `square` (tanh's and tan's derivatives, `x ** 2`): one ufunc call, the same
+        # values as the `x * x` that repeated squaring computes for n = 2.
+        return np.square(x)
+    # Not `abs(y)`: in this module `abs` is the abs primitive (the NumPy name), which
+    # would bind an operation on a Python int.
+    positive = _power_by_squaring(x, -y if y < 0 else y)
     return positive if y >= 0 else np.reciprocal(positive)
 
 

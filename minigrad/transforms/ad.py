@@ -24,7 +24,7 @@ import numpy as np
 from numpy import ndarray  # not `np.name` in hot paths: see core/dtypes.py
 
 from minigrad.core.dtypes import is_float_dtype
-from minigrad.core.ir import Literal
+from minigrad.core.ir import NO_PARAMS, Literal
 from minigrad.core.recording import RecordTrace, RecordTracer
 from minigrad.core.trace import get_aval, new_trace
 from minigrad.core.user_code import errors_point_at_user_code, reset_equation_source, set_equation_source
@@ -118,10 +118,10 @@ def _transpose_equation(eqn, read, cts_out, ct_env: dict) -> None:
                 ct = primitive.vjp(argnum, cts_out, ans, *primals, **params)
             elif rules[argnum] is None:
                 continue  # no gradient through this input (an index, say)
-            elif params:
-                ct = rules[argnum](cts_out, ans, *primals, **params)
-            else:
+            elif params is NO_PARAMS:
                 ct = rules[argnum](cts_out, ans, *primals)
+            else:
+                ct = rules[argnum](cts_out, ans, *primals, **params)
             if ct is not None:
                 _add_cotangent(ct_env, atom, ct)
     finally:
