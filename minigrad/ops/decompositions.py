@@ -46,6 +46,7 @@ from minigrad.ops.solvers import (
     conj_if_complex,
     diagonal_part,
     identity_like,
+    imaginary_diagonal,
     matrices_batch_rule,
     solve,
     triangle,
@@ -257,7 +258,7 @@ def _anti_hermitian(x):
     result = sub(below, adjoint(below))
     if get_aval(x).dtype.kind != "c":
         return result
-    return add(result, mul(sub(x, cp.conj(x)), 0.5 * identity_like(x)))
+    return add(result, imaginary_diagonal(x))
 
 
 def _anti_hermitian_adjoint(x):
@@ -267,7 +268,7 @@ def _anti_hermitian_adjoint(x):
     )
     if get_aval(x).dtype.kind != "c":
         return result
-    return add(result, mul(sub(x, cp.conj(x)), 0.5 * identity_like(x)))
+    return add(result, imaginary_diagonal(x))
 
 
 def _times_inverse(x, upper):

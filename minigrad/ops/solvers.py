@@ -38,7 +38,7 @@ from minigrad.ops.shape import batch_size, batch_to_front, expand_dims, reduce_s
 __all__ = [
     "inv", "solve", "triangular_solve", "pinv", "inv_p", "solve_p", "triangular_solve_p", "pinv_p",
     "identity_like", "diagonal_part", "diagonal_matrix", "triangle", "hermitian_part",
-    "adjoint", "conj_if_complex", "check_square", "matrices_batch_rule",
+    "adjoint", "imaginary_diagonal", "conj_if_complex", "check_square", "matrices_batch_rule",
 ]  # fmt: skip
 
 
@@ -77,6 +77,11 @@ def conj_if_complex(x):
 def adjoint(x):
     """The conjugate transpose ``xᴴ`` over the last two axes (``xᵀ`` for real ``x``)."""
     return conj_if_complex(swap_last_axes(x))
+
+
+def imaginary_diagonal(x):
+    """The square matrices ``diag(1j · Im x_ii)`` of complex square matrices ``x``."""
+    return mul(sub(x, cp.conj(x)), 0.5 * identity_like(x))
 
 
 def hermitian_part(x):

@@ -56,6 +56,7 @@ from minigrad.ops.solvers import (
     diagonal_matrix,
     diagonal_part,
     identity_like,
+    imaginary_diagonal,
     matrices_batch_rule,
 )
 
@@ -258,8 +259,7 @@ def _phase_term(x, s):
         return None
     is_zero = equal(s, 0.0)
     inverse = select(is_zero, 0.0, reciprocal(select(is_zero, 1.0, s)))
-    imaginary_diagonal = mul(sub(x, cp.conj(x)), 0.5 * identity_like(x))
-    return mul(imaginary_diagonal, _row(_as_dtype_of(inverse, x)))
+    return mul(imaginary_diagonal(x), _row(_as_dtype_of(inverse, x)))
 
 
 def svd_vjp(cts, ans, a, *, full_matrices):
