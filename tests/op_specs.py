@@ -14,6 +14,7 @@ import minigrad.numpy as mnp
 from tests import (
     op_specs_arrays,
     op_specs_complex,
+    op_specs_complex_linalg,
     op_specs_fft,
     op_specs_linalg,
     op_specs_math,
@@ -252,4 +253,5 @@ OP_SPECS += [
     *op_specs_fft.SPECS,
     *op_specs_scipy.SPECS,
     *op_specs_complex.SPECS,
+    *op_specs_complex_linalg.SPECS,
 ]

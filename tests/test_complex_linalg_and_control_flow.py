@@ -3,7 +3,8 @@
 Values against NumPy (and a Python loop); derivatives by ``check_grads``, whose complex
 directions check holomorphic and non-holomorphic rules alike; holomorphic gradients
 against the complex derivative (a finite difference along a real step); non-holomorphic
-ones against JAX where it is installed.
+ones against JAX where it is installed. The factorizations whose rules conjugate
+(``cholesky``, ``qr``, ``eigh``, ``svd``...) are tested in ``test_complex_decompositions``.
 """
 
 from __future__ import annotations
@@ -86,14 +87,6 @@ def test_non_holomorphic_linalg_gradients_match_jax():
         ]  # fmt: skip
         for ours, theirs in pairs:
             np.testing.assert_allclose(mg.grad(ours)(A), np.asarray(jax.grad(theirs)(A)), rtol=1e-10)
-
-
-@pytest.mark.parametrize("function", [la.cholesky, la.eigh, la.svd, la.qr, la.pinv, la.eigvalsh])
-def test_complex_inputs_to_factorizations_are_refused_clearly(function):
-    with pytest.raises(
-        TypeError, match=r"complex arrays are not supported by this function.*inv, solve, det"
-    ):
-        function(A)
 
 
 # ---------------------------------------------------------------------------------------

@@ -358,6 +358,7 @@ from minigrad.numpy._trig import (
     sinh,
 )
 from minigrad.numpy._type_queries import can_cast, isdtype, issubdtype, iterable, promote_types, result_type
+from minigrad.numpy._ufuncs import frompyfunc, ufunc
 from minigrad.numpy._vectorizing import apply_along_axis, apply_over_axes, vectorize
 
 # New arrays have JAX's `.at` (they are ndarrays; what is computed from them is plain).
@@ -439,7 +440,7 @@ __all__ += [
     "average", "corrcoef", "cov", "histogram", "histogram2d", "histogram_bin_edges", "histogramdd",
     "intersect1d", "isin", "setdiff1d", "setxor1d", "union1d", "unique_all", "unique_counts",
     "unique_inverse", "unique_values",
-    "apply_along_axis", "apply_over_axes", "vectorize",
+    "apply_along_axis", "apply_over_axes", "vectorize", "frompyfunc", "ufunc",
     "can_cast", "isdtype", "issubdtype", "iterable", "promote_types", "result_type",
     "array_repr", "array_str", "from_dlpack", "frombuffer", "fromfile", "fromfunction", "fromiter",
     "fromstring", "get_printoptions", "load", "printoptions", "save", "savez", "set_printoptions",

@@ -6,14 +6,21 @@ Each primitive calls NumPy's LAPACK-backed routine; its derivatives are the clos
 
 - ``log|det A|``: ``d = tr(A⁻¹ dA)``, so its cotangent is ``A⁻ᵀ`` times the output's,
   found by a solve; ``det`` is the same times ``det A``.
-- ``cholesky`` (``A = L Lᵀ``, ``A`` symmetric): ``dL = L Φ(L⁻¹ dA L⁻ᵀ)``, ``Φ`` taking the
+- ``cholesky`` (``A = L Lᴴ``, ``A`` Hermitian): ``dL = L Φ(L⁻¹ dA L⁻ᴴ)``, ``Φ`` taking the
   lower triangle with its diagonal halved; by triangular solves.
-- ``qr`` (reduced, ``m >= n``): ``dQ`` and ``dR`` from ``dA R⁻¹`` split into its
-  antisymmetric and upper-triangular parts.
+- ``qr`` (reduced, ``m >= n``): ``dQ`` and ``dR`` from ``Qᴴ dA R⁻¹`` split into its
+  anti-Hermitian and upper-triangular parts; for complex matrices the anti-Hermitian
+  part also takes the imaginary diagonal, so that ``R`` keeps a real diagonal (JAX's
+  gauge).
 
-``cholesky`` treats its input as symmetric: the tangent it is given is assumed
-symmetric, which ``minigrad.numpy.linalg.cholesky`` ensures by symmetrizing its input,
-as JAX does.
+For real matrices ``ᴴ`` is ``ᵀ``. With conjugates in them these maps are not complex
+linear, so each reverse rule is written as the map's adjoint under ``Re tr(Xᴴ Y)`` and
+turned into JAX's cotangent (the transpose under ``Re(x y)``, docs/complex.md) as
+``conj(adjoint(conj(c)))``; for real matrices both are the transpose.
+
+``cholesky`` treats its input as Hermitian: the tangent it is given is assumed
+Hermitian, which ``minigrad.numpy.linalg.cholesky`` ensures by taking the Hermitian
+part of its input, as JAX does.
 
 Example:
     >>> import numpy as np
@@ -34,9 +41,12 @@ from minigrad.ops.elementwise import add, convert_element_type, mul, sub
 from minigrad.ops.linalg import matmul, swap_last_axes
 from minigrad.ops.shape import expand_dims, reduce_sum
 from minigrad.ops.solvers import (
+    adjoint,
     check_square,
+    conj_if_complex,
     diagonal_part,
     identity_like,
+    imaginary_diagonal,
     matrices_batch_rule,
     solve,
     triangle,
@@ -179,17 +189,17 @@ def _lower_half(x):
 
 
 def _conjugate_by_inverse(lower, x):
-    """``L⁻¹ X L⁻ᵀ`` by two triangular solves."""
+    """``L⁻¹ X L⁻ᴴ`` by two triangular solves."""
     left = triangular_solve(lower, x, lower=True)
-    return swap_last_axes(triangular_solve(lower, swap_last_axes(left), lower=True))
+    return adjoint(triangular_solve(lower, adjoint(left), lower=True))
 
 
 def cholesky_vjp(ct, ans, a):
-    # The transpose of dA ↦ L Φ(L⁻¹ dA L⁻ᵀ): Ā = L⁻ᵀ Φ(Lᵀ L̄) L⁻¹.
-    upper = swap_last_axes(ans)
-    middle = _lower_half(matmul(upper, ct))
+    # The adjoint of dA ↦ L Φ(L⁻¹ dA L⁻ᴴ) is Ā = L⁻ᴴ Φ(Lᴴ L̄) L⁻¹ (Φ is its own adjoint).
+    upper = adjoint(ans)
+    middle = _lower_half(matmul(upper, conj_if_complex(ct)))
     left = triangular_solve(upper, middle, lower=False)
-    return swap_last_axes(triangular_solve(upper, swap_last_axes(left), lower=False))
+    return conj_if_complex(adjoint(triangular_solve(upper, adjoint(left), lower=False)))
 
 
 cholesky_p.def_vjp(cholesky_vjp)
@@ -201,7 +211,7 @@ def cholesky_jvp(primals, tangents, ans):
 
 
 def cholesky(a):
-    """The lower Cholesky factors of a stack of symmetric positive-definite matrices."""
+    """The lower Cholesky factors of a stack of Hermitian positive-definite matrices."""
     return bind(cholesky_p, a)
 
 
@@ -241,19 +251,45 @@ def _check_tall(a):
         )
 
 
-def _times_inverse_transpose(x, upper):
-    """``X R⁻ᵀ`` for upper-triangular ``R``: ``(R⁻¹ Xᵀ)ᵀ``."""
-    return swap_last_axes(triangular_solve(upper, swap_last_axes(x), lower=False))
+def _anti_hermitian(x):
+    """Ω(X): ``L - Lᴴ`` for ``L`` the strict lower triangle of ``X``, plus ``X``'s
+    imaginary diagonal (``1j · Im X_ii``; nothing for real ``X``)."""
+    below = triangle(x, lower=True, diagonal_scale=0.0)
+    result = sub(below, adjoint(below))
+    if get_aval(x).dtype.kind != "c":
+        return result
+    return add(result, imaginary_diagonal(x))
+
+
+def _anti_hermitian_adjoint(x):
+    """Ω's adjoint under ``Re tr(Xᴴ Y)``: ``L(X) - L(Xᴴ)`` plus ``X``'s imaginary diagonal."""
+    result = sub(
+        triangle(x, lower=True, diagonal_scale=0.0), triangle(adjoint(x), lower=True, diagonal_scale=0.0)
+    )
+    if get_aval(x).dtype.kind != "c":
+        return result
+    return add(result, imaginary_diagonal(x))
+
+
+def _times_inverse(x, upper):
+    """``X R⁻¹`` for upper-triangular ``R``: ``(R⁻ᵀ Xᵀ)ᵀ`` (plain transposes: linear)."""
+    return swap_last_axes(triangular_solve(swap_last_axes(upper), swap_last_axes(x), lower=True))
+
+
+def _times_inverse_adjoint(x, upper):
+    """``X R⁻ᴴ`` for upper-triangular ``R``: ``(conj(R)⁻¹ Xᵀ)ᵀ``."""
+    return swap_last_axes(triangular_solve(conj_if_complex(upper), swap_last_axes(x), lower=False))
 
 
 def qr_vjp(cts, ans, a):
-    # Ā = (Q̄ + Q copyltu(M)) R⁻ᵀ with M = R R̄ᵀ - Q̄ᵀ Q, copyltu(M) the symmetric matrix
-    # with M's lower triangle (Walter and Lehmann 2018; Liao et al. 2019).
+    # With X = Qᴴ dA R⁻¹, dQ = Q (Ω(X) - X) + dA R⁻¹ and dR = (X - Ω(X)) R. Their adjoint:
+    # Ā = (Q̄ + Q (Ω*(B) - B)) R⁻ᴴ, B = Qᴴ Q̄ - R̄ Rᴴ. For real matrices Ω*(B) - B is the
+    # symmetric matrix with the lower triangle of -Bᵀ (Walter and Lehmann 2018).
     _check_tall(a)
-    (q_ct, r_ct), (q, r) = cts, ans
-    m = sub(matmul(r, swap_last_axes(r_ct)), matmul(swap_last_axes(q_ct), q))
-    copied = add(triangle(m, lower=True), swap_last_axes(triangle(m, lower=True, diagonal_scale=0.0)))
-    return _times_inverse_transpose(add(q_ct, matmul(q, copied)), r)
+    (q_ct, r_ct), (q, r) = [conj_if_complex(ct) for ct in cts], ans
+    b = sub(matmul(adjoint(q), q_ct), matmul(r_ct, adjoint(r)))
+    rhs = add(q_ct, matmul(q, sub(_anti_hermitian_adjoint(b), b)))
+    return conj_if_complex(_times_inverse_adjoint(rhs, r))
 
 
 qr_p.def_vjp(qr_vjp)
@@ -263,12 +299,11 @@ qr_p.def_vjp(qr_vjp)
 def qr_jvp(primals, tangents, ans):
     _check_tall(primals[0])
     (da,), (q, r) = tangents, ans
-    da_rinv = swap_last_axes(triangular_solve(swap_last_axes(r), swap_last_axes(da), lower=True))
-    qt_da_rinv = matmul(swap_last_axes(q), da_rinv)
-    below = triangle(qt_da_rinv, lower=True, diagonal_scale=0.0)
-    antisymmetric = sub(below, swap_last_axes(below))
-    dq = add(matmul(q, sub(antisymmetric, qt_da_rinv)), da_rinv)
-    dr = matmul(sub(qt_da_rinv, antisymmetric), r)
+    da_rinv = _times_inverse(da, r)
+    qh_da_rinv = matmul(adjoint(q), da_rinv)
+    rotation = _anti_hermitian(qh_da_rinv)
+    dq = add(matmul(q, sub(rotation, qh_da_rinv)), da_rinv)
+    dr = matmul(sub(qh_da_rinv, rotation), r)
     return [dq, dr]
 
 

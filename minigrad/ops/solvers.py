@@ -30,14 +30,15 @@ from minigrad.core.ir import ShapedArray
 from minigrad.core.lowering import lower_by_impl
 from minigrad.core.primitive import Primitive
 from minigrad.core.trace import bind, get_aval
+from minigrad.ops import complex_parts as cp
 from minigrad.ops.elementwise import add, mul, neg, sub
 from minigrad.ops.linalg import matmul, swap_last_axes
 from minigrad.ops.shape import batch_size, batch_to_front, expand_dims, reduce_sum
 
 __all__ = [
     "inv", "solve", "triangular_solve", "pinv", "inv_p", "solve_p", "triangular_solve_p", "pinv_p",
-    "identity_like", "diagonal_part", "diagonal_matrix", "triangle", "symmetric_part",
-    "check_square", "matrices_batch_rule",
+    "identity_like", "diagonal_part", "diagonal_matrix", "triangle", "hermitian_part",
+    "adjoint", "imaginary_diagonal", "conj_if_complex", "check_square", "matrices_batch_rule",
 ]  # fmt: skip
 
 
@@ -68,9 +69,24 @@ def triangle(x, lower: bool, diagonal_scale: float = 1.0):
     return mul(x, (mask + diagonal_scale * np.eye(n, dtype=dtype)).astype(dtype))
 
 
-def symmetric_part(x):
-    """``(x + xᵀ) / 2`` over the last two axes."""
-    return mul(add(x, swap_last_axes(x)), 0.5)
+def conj_if_complex(x):
+    """``conj(x)`` for a complex ``x``; a real ``x`` itself (no equation for nothing)."""
+    return cp.conj(x) if get_aval(x).dtype.kind == "c" else x
+
+
+def adjoint(x):
+    """The conjugate transpose ``xᴴ`` over the last two axes (``xᵀ`` for real ``x``)."""
+    return conj_if_complex(swap_last_axes(x))
+
+
+def imaginary_diagonal(x):
+    """The square matrices ``diag(1j · Im x_ii)`` of complex square matrices ``x``."""
+    return mul(sub(x, cp.conj(x)), 0.5 * identity_like(x))
+
+
+def hermitian_part(x):
+    """``(x + xᴴ) / 2`` over the last two axes (the symmetric part of a real ``x``)."""
+    return mul(add(x, adjoint(x)), 0.5)
 
 
 def check_square(opname: str, a: ShapedArray) -> None:
@@ -81,18 +97,18 @@ def check_square(opname: str, a: ShapedArray) -> None:
         )
 
 
-def _check_float(opname: str, *avals, complex_ok: bool = False) -> None:
+def _check_inexact(opname: str, *avals) -> None:
     for aval in avals:
-        if aval.dtype.kind != "f" and not (complex_ok and aval.dtype.kind == "c"):
+        if aval.dtype.kind not in "fc":
             raise TypeError(
-                f"{opname}: expected a floating-point array, got {aval.dtype}; "
+                f"{opname}: expected a floating-point or complex array, got {aval.dtype}; "
                 "minigrad.numpy.linalg converts integers to float64 for you."
             )
 
 
-def _check_rhs(opname: str, a: ShapedArray, b: ShapedArray, complex_ok: bool = False) -> None:
+def _check_rhs(opname: str, a: ShapedArray, b: ShapedArray) -> None:
     check_square(opname, a)
-    _check_float(opname, a, b, complex_ok=complex_ok)
+    _check_inexact(opname, a, b)
     if b.ndim != a.ndim or b.shape[:-2] != a.shape[:-2] or b.shape[-2] != a.shape[-1]:
         raise ValueError(
             f"{opname}: the right-hand side of shape {b.shape} does not fit matrices of shape "
@@ -135,7 +151,7 @@ def inv_impl(a):
 @inv_p.def_shape_rule
 def inv_shape_rule(a):
     check_square("inv", a)
-    _check_float("inv", a, complex_ok=True)  # holomorphic: its rules transpose, never conjugate
+    _check_inexact("inv", a)  # holomorphic: its rules transpose, never conjugate
     return a
 
 
@@ -176,7 +192,7 @@ def solve_impl(a, b):
 
 @solve_p.def_shape_rule
 def solve_shape_rule(a, b):
-    _check_rhs("solve", a, b, complex_ok=True)  # holomorphic, as inv
+    _check_rhs("solve", a, b)  # holomorphic, as inv
     return b
 
 
@@ -236,7 +252,7 @@ def triangular_solve_impl(a, b, *, lower):
 
 @triangular_solve_p.def_shape_rule
 def triangular_solve_shape_rule(a, b, *, lower):
-    _check_rhs("triangular_solve", a, b)
+    _check_rhs("triangular_solve", a, b)  # holomorphic, as solve
     return b
 
 
@@ -270,6 +286,9 @@ triangular_solve_p.def_lowering(lower_by_impl)
 # ---------------------------------------------------------------------------------------
 # pinv: its own derivative (Golub and Pereyra's), not that of an SVD, so equal singular
 # values (the identity, say) are no special case; valid where the rank does not change.
+# For complex matrices the closed form has conjugate transposes, and so is not complex
+# linear: the rule below is its adjoint under Re tr(Xᴴ Y), and JAX's cotangent (the
+# transpose under Re(x y), docs/complex.md) is conj(adjoint(conj(c))).
 
 
 pinv_p = Primitive("pinv")
@@ -284,7 +303,7 @@ def pinv_impl(a, *, rtol):
 def pinv_shape_rule(a, *, rtol):
     if a.ndim < 2:
         raise ValueError(f"pinv: expected a matrix or a stack of them, got shape {a.shape}.")
-    _check_float("pinv", a)
+    _check_inexact("pinv", a)
     return ShapedArray((*a.shape[:-2], a.shape[-1], a.shape[-2]), a.dtype)
 
 
@@ -295,12 +314,12 @@ def _residual_projector(x, y):
 
 
 def pinv_vjp(ct, ans, a, *, rtol):
-    # The transpose of dP = -P dA P + (I - P A) dAᵀ Pᵀ P + P Pᵀ dAᵀ (I - A P).
-    p, p_t, ct_t = ans, swap_last_axes(ans), swap_last_axes(ct)
-    inner = neg(matmul(p_t, matmul(ct, p_t)))
-    row_space = matmul(matmul(p_t, p), matmul(ct_t, _residual_projector(p, a)))
-    column_space = matmul(_residual_projector(a, p), matmul(ct_t, matmul(p, p_t)))
-    return add(add(inner, row_space), column_space)
+    # The adjoint of dP = -P dA P + (I - P A) dAᴴ Pᴴ P + P Pᴴ dAᴴ (I - A P).
+    p, p_h, ct_h = ans, adjoint(ans), swap_last_axes(ct)  # ct_h = (conj ct)ᴴ
+    inner = neg(matmul(p_h, matmul(conj_if_complex(ct), p_h)))
+    row_space = matmul(matmul(p_h, p), matmul(ct_h, _residual_projector(p, a)))
+    column_space = matmul(_residual_projector(a, p), matmul(ct_h, matmul(p, p_h)))
+    return conj_if_complex(add(add(inner, row_space), column_space))
 
 
 pinv_p.def_vjp(pinv_vjp)
@@ -309,10 +328,10 @@ pinv_p.def_vjp(pinv_vjp)
 @pinv_p.def_jvp
 def pinv_jvp(primals, tangents, ans, *, rtol):
     (a,), (da,), p = primals, tangents, ans
-    da_t, p_t = swap_last_axes(da), swap_last_axes(ans)
+    da_h, p_h = adjoint(da), adjoint(ans)
     inner = neg(matmul(p, matmul(da, p)))
-    row_space = matmul(_residual_projector(p, a), matmul(da_t, matmul(p_t, p)))
-    column_space = matmul(matmul(p, p_t), matmul(da_t, _residual_projector(a, p)))
+    row_space = matmul(_residual_projector(p, a), matmul(da_h, matmul(p_h, p)))
+    column_space = matmul(matmul(p, p_h), matmul(da_h, _residual_projector(a, p)))
     return add(add(inner, row_space), column_space)
 
 

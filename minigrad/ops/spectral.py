@@ -2,12 +2,22 @@
 and ``svdvals`` (singular values).
 
 The impls call NumPy's LAPACK routines; the derivatives are JAX's closed forms. With
-``A = V diag(w) Vᵀ`` and ``D = Vᵀ dA V``: ``dw = diag(D)`` and ``dV = V (F ∘ D)``, where
+``A = V diag(w) Vᴴ`` and ``D = Vᴴ dA V``: ``dw = Re diag(D)`` and ``dV = V (F ∘ D)``, where
 ``F[i, j] = 1 / (w[j] - w[i])`` off the diagonal and 0 on it. With the reduced SVD
-``A = U diag(s) Vᵀ`` and ``D = Uᵀ dA V``: ``ds = diag(D)``, and ``dU``, ``dV`` use
+``A = U diag(s) Vᴴ`` and ``D = Uᴴ dA V``: ``ds = Re diag(D)``, and ``dU``, ``dV`` use
 ``F[i, j] = 1 / (s[j]² - s[i]²)`` (0 where two singular values are equal), plus the
 components of ``dA`` outside the span of ``U`` (tall ``A``) or ``V`` (wide ``A``),
-divided by ``s``. Reverse mode uses the transposes of these linear maps.
+divided by ``s``. For real matrices ``ᴴ`` is ``ᵀ``; eigenvalues and singular values are
+real also for complex matrices.
+
+Complex eigenvectors and singular vectors are defined up to a phase each. The gauge is
+JAX's: ``Vᴴ dV`` has a zero diagonal for ``eigh``; for ``svd`` ``Vᴴ dV`` does, and ``Uᴴ dU``
+carries the imaginary diagonal ``1j Im(D_ii) / s_i``. Differentiate functions that do
+not depend on the phases (``abs(V) ** 2``, ``U diag(s) Vh``...).
+
+Reverse mode: the maps above have conjugates in them, so each rule is written as the
+adjoint under ``Re tr(Xᴴ Y)`` and gives JAX's cotangent (the transpose under ``Re(x y)``,
+docs/complex.md) as ``conj(adjoint(conj(c)))``; for real matrices both are the transpose.
 
 Degenerate points, as in JAX: eigenvectors of a repeated eigenvalue are not unique and
 have no derivative, so ``F`` holds ``inf`` there and gradients through the eigenvectors
@@ -17,8 +27,8 @@ For ``svd``, equal singular values get ``F = 0`` (a finite but arbitrary choice)
 tall/wide correction divides by zero singular values. ``full_matrices=True`` has a
 derivative only for square matrices, where it is the reduced factorization.
 
-The eigh rules treat the matrix as symmetric (its tangent is assumed symmetric);
-``minigrad.numpy.linalg.eigh`` symmetrizes its input, as JAX does.
+The eigh rules treat the matrix as Hermitian (its tangent is assumed Hermitian);
+``minigrad.numpy.linalg.eigh`` takes the Hermitian part of its input, as JAX does.
 
 Example:
     >>> import numpy as np
@@ -34,15 +44,19 @@ from minigrad.core.ir import ShapedArray
 from minigrad.core.lowering import lower_by_impl
 from minigrad.core.primitive import Primitive
 from minigrad.core.trace import bind, get_aval
+from minigrad.ops import complex_parts as cp
 from minigrad.ops.elementwise import add, convert_element_type, div, mul, neg, reciprocal, select, sub
 from minigrad.ops.linalg import matmul, swap_last_axes
 from minigrad.ops.logic import equal
 from minigrad.ops.shape import batch_to_front, concatenate, expand_dims, reduce_sum, slice_axis
 from minigrad.ops.solvers import (
+    adjoint,
     check_square,
+    conj_if_complex,
     diagonal_matrix,
     diagonal_part,
     identity_like,
+    imaginary_diagonal,
     matrices_batch_rule,
 )
 
@@ -62,8 +76,20 @@ def _row(v):
 
 
 def _sandwich(left, x, right):
-    """``leftᵀ x right``."""
-    return matmul(swap_last_axes(left), matmul(x, right))
+    """``leftᴴ x right``."""
+    return matmul(adjoint(left), matmul(x, right))
+
+
+def _real_diagonal(x):
+    """``Re diag(x)``: the diagonals of square matrices, real."""
+    diagonal = diagonal_part(x)
+    return cp.real(diagonal) if get_aval(diagonal).dtype.kind == "c" else diagonal
+
+
+def _as_dtype_of(x, like):
+    """``x`` (real) converted to the dtype of ``like`` (perhaps complex)."""
+    dtype = get_aval(like).dtype
+    return x if get_aval(x).dtype == dtype else convert_element_type(x, dtype)
 
 
 def _known_zero(ct) -> bool:
@@ -75,9 +101,9 @@ def _known_zero(ct) -> bool:
     return type(ct) is np.ndarray and not ct.any()
 
 
-def _check_float(opname, a):
-    if a.dtype.kind != "f":
-        raise TypeError(f"{opname}: expected a floating-point array, got {a.dtype}.")
+def _check_inexact(opname, a):
+    if a.dtype.kind not in "fc":
+        raise TypeError(f"{opname}: expected a floating-point or complex array, got {a.dtype}.")
 
 
 # ---------------------------------------------------------------------------------------
@@ -101,8 +127,8 @@ def eigh_impl(a):
 
 def _eigh_shape(opname, a):
     check_square(opname, a)
-    _check_float(opname, a)
-    return ShapedArray(a.shape[:-1], a.dtype)
+    _check_inexact(opname, a)
+    return ShapedArray(a.shape[:-1], cp.real_dtype(a.dtype))
 
 
 @eigh_p.def_shape_rule
@@ -111,12 +137,13 @@ def eigh_shape_rule(a):
 
 
 def eigh_vjp(cts, ans, a):
-    # The transpose of dA ↦ (diag(D), V (F ∘ D)), D = Vᵀ dA V.
+    # The adjoint of dA ↦ (Re diag(D), V (F ∘ D)), D = Vᴴ dA V: V (diag(w̄) + F ∘ Vᴴ V̄) Vᴴ.
     (w_ct, v_ct), (w, v) = cts, ans
-    inner = diagonal_matrix(w_ct)
+    inner = _as_dtype_of(diagonal_matrix(w_ct), v)
     if not _known_zero(v_ct):
-        inner = add(inner, mul(_eigenvalue_gaps(w), matmul(swap_last_axes(v), v_ct)))
-    return matmul(v, matmul(inner, swap_last_axes(v)))
+        gaps = _as_dtype_of(_eigenvalue_gaps(w), v)
+        inner = add(inner, mul(gaps, matmul(adjoint(v), conj_if_complex(v_ct))))
+    return conj_if_complex(matmul(v, matmul(inner, adjoint(v))))
 
 
 eigh_p.def_vjp(eigh_vjp)
@@ -126,7 +153,7 @@ eigh_p.def_vjp(eigh_vjp)
 def eigh_jvp(primals, tangents, ans):
     w, v = ans
     projected = _sandwich(v, tangents[0], v)
-    return [diagonal_part(projected), matmul(v, mul(_eigenvalue_gaps(w), projected))]
+    return [_real_diagonal(projected), matmul(v, mul(_as_dtype_of(_eigenvalue_gaps(w), v), projected))]
 
 
 def eigh(a):
@@ -152,9 +179,9 @@ def eigvalsh_shape_rule(a):
 
 
 def eigvalsh_vjp(ct, ans, a):
-    # Ā = V diag(w̄) Vᵀ; no 1/(w_j - w_i) term, so repeated eigenvalues are fine here.
+    # Ā = conj(V diag(w̄) Vᴴ); no 1/(w_j - w_i) term, so repeated eigenvalues are fine here.
     _, v = eigh(a)
-    return matmul(v, matmul(diagonal_matrix(ct), swap_last_axes(v)))
+    return conj_if_complex(matmul(v, matmul(_as_dtype_of(diagonal_matrix(ct), v), adjoint(v))))
 
 
 eigvalsh_p.def_vjp(eigvalsh_vjp)
@@ -163,7 +190,7 @@ eigvalsh_p.def_vjp(eigvalsh_vjp)
 @eigvalsh_p.def_jvp
 def eigvalsh_jvp(primals, tangents, ans):
     _, v = eigh(primals[0])
-    return diagonal_part(_sandwich(v, tangents[0], v))
+    return _real_diagonal(_sandwich(v, tangents[0], v))
 
 
 def eigvalsh(a):
@@ -209,41 +236,57 @@ def svd_impl(a, *, full_matrices):
 def svd_shape_rule(a, *, full_matrices):
     if a.ndim < 2:
         raise ValueError(f"svd: expected a matrix or a stack of them, got shape {a.shape}.")
-    _check_float("svd", a)
+    _check_inexact("svd", a)
     batch, (m, n) = a.shape[:-2], a.shape[-2:]
     k = min(m, n)
     u_cols, vh_rows = (m, n) if full_matrices else (k, k)
     return [
         ShapedArray((*batch, m, u_cols), a.dtype),
-        ShapedArray((*batch, k), a.dtype),
+        ShapedArray((*batch, k), cp.real_dtype(a.dtype)),
         ShapedArray((*batch, vh_rows, n), a.dtype),
     ]
 
 
 def _outside(basis, x):
-    """``x - B Bᵀ x``: the part of ``x`` outside the span of the columns of ``B``."""
-    return sub(x, matmul(basis, matmul(swap_last_axes(basis), x)))
+    """``x - B Bᴴ x``: the part of ``x`` outside the span of the columns of ``B``."""
+    return sub(x, matmul(basis, matmul(adjoint(basis), x)))
+
+
+def _phase_term(x, s):
+    """``diag(1j Im(X_ii) / s_i)`` (0 where ``s_i = 0``): JAX's gauge for ``U``'s phases.
+    ``None`` for real ``X``, which has no phases."""
+    if get_aval(x).dtype.kind != "c":
+        return None
+    is_zero = equal(s, 0.0)
+    inverse = select(is_zero, 0.0, reciprocal(select(is_zero, 1.0, s)))
+    return mul(imaginary_diagonal(x), _row(_as_dtype_of(inverse, x)))
 
 
 def svd_vjp(cts, ans, a, *, full_matrices):
+    # The adjoint of svd_jvp's map, with U's cotangent Ū and V's cotangent V̄ = Vh̄ᴴ.
     _check_reduced(a, full_matrices)
     (u_ct, s_ct, vh_ct), (u, s, vh) = cts, ans
-    v, v_ct = swap_last_axes(vh), swap_last_axes(vh_ct)
-    gaps = _singular_value_gaps(s)
+    v = adjoint(vh)
+    gaps, s_c = _as_dtype_of(_singular_value_gaps(s), a), _as_dtype_of(s, a)
     m, n = get_aval(a).shape[-2:]
-    inner, a_ct = diagonal_matrix(s_ct), None
+    inner, a_ct = _as_dtype_of(diagonal_matrix(s_ct), a), None
     if not _known_zero(u_ct):
-        j = mul(gaps, matmul(swap_last_axes(u), u_ct))
-        inner = add(inner, mul(add(j, swap_last_axes(j)), _row(s)))
+        u_ct = conj_if_complex(u_ct)
+        projected = matmul(adjoint(u), u_ct)
+        j = mul(gaps, projected)
+        inner = add(inner, mul(add(j, adjoint(j)), _row(s_c)))
+        phase = _phase_term(projected, s)
+        inner = inner if phase is None else add(inner, phase)
         if m > n:
-            a_ct = matmul(div(_outside(u, u_ct), _row(s)), vh)
+            a_ct = matmul(div(_outside(u, u_ct), _row(s_c)), vh)
     if not _known_zero(vh_ct):
-        k = mul(gaps, matmul(swap_last_axes(v), v_ct))
-        inner = add(inner, mul(_column(s), add(k, swap_last_axes(k))))
+        v_ct = swap_last_axes(vh_ct)  # (conj Vh̄)ᴴ
+        k = mul(gaps, matmul(vh, v_ct))
+        inner = add(inner, mul(_column(s_c), add(k, adjoint(k))))
         if n > m:
-            a_ct = matmul(u, swap_last_axes(div(_outside(v, v_ct), _row(s))))
+            a_ct = matmul(u, adjoint(div(_outside(v, v_ct), _row(s_c))))
     through_s = matmul(u, matmul(inner, vh))
-    return through_s if a_ct is None else add(through_s, a_ct)
+    return conj_if_complex(through_s if a_ct is None else add(through_s, a_ct))
 
 
 svd_p.def_vjp(svd_vjp)
@@ -253,18 +296,20 @@ svd_p.def_vjp(svd_vjp)
 def svd_jvp(primals, tangents, ans, *, full_matrices):
     (a,), (da,), (u, s, vh) = primals, tangents, ans
     _check_reduced(a, full_matrices)
-    v = swap_last_axes(vh)
+    v = adjoint(vh)
     projected = _sandwich(u, da, v)
-    gaps = _singular_value_gaps(s)
-    scaled_right, scaled_left = mul(projected, _row(s)), mul(_column(s), projected)
-    du = matmul(u, mul(gaps, add(scaled_right, swap_last_axes(scaled_right))))
-    dv = matmul(v, mul(gaps, add(scaled_left, swap_last_axes(scaled_left))))
+    gaps, s_c = _as_dtype_of(_singular_value_gaps(s), a), _as_dtype_of(s, a)
+    scaled_right, scaled_left = mul(projected, _row(s_c)), mul(_column(s_c), projected)
+    du_rotation = mul(gaps, add(scaled_right, adjoint(scaled_right)))
+    phase = _phase_term(projected, s)
+    du = matmul(u, du_rotation if phase is None else add(du_rotation, phase))
+    dv = matmul(v, mul(gaps, add(scaled_left, adjoint(scaled_left))))
     m, n = get_aval(a).shape[-2:]
     if m > n:
-        du = add(du, div(_outside(u, matmul(da, v)), _row(s)))
+        du = add(du, div(_outside(u, matmul(da, v)), _row(s_c)))
     if n > m:
-        dv = add(dv, div(_outside(v, matmul(swap_last_axes(da), u)), _row(s)))
-    return [du, diagonal_part(projected), swap_last_axes(dv)]
+        dv = add(dv, div(_outside(v, matmul(adjoint(da), u)), _row(s_c)))
+    return [du, _real_diagonal(projected), adjoint(dv)]
 
 
 def svd(a, full_matrices: bool = False):
@@ -290,8 +335,9 @@ def svdvals_shape_rule(a):
 
 
 def svdvals_vjp(ct, ans, a):
+    # Ā = conj(U diag(s̄) Vh): the adjoint of Re diag(Uᴴ dA V), conjugated (JAX's convention).
     u, _, vh = svd(a)
-    return matmul(u, matmul(diagonal_matrix(ct), vh))
+    return conj_if_complex(matmul(u, matmul(_as_dtype_of(diagonal_matrix(ct), a), vh)))
 
 
 svdvals_p.def_vjp(svdvals_vjp)
@@ -300,7 +346,7 @@ svdvals_p.def_vjp(svdvals_vjp)
 @svdvals_p.def_jvp
 def svdvals_jvp(primals, tangents, ans):
     u, _, vh = svd(primals[0])
-    return diagonal_part(_sandwich(u, tangents[0], swap_last_axes(vh)))
+    return _real_diagonal(_sandwich(u, tangents[0], adjoint(vh)))
 
 
 def svdvals(a):

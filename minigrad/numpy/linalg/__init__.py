@@ -5,8 +5,9 @@ Decompositions and solvers are primitives (``minigrad.ops.solvers``,
 derivatives are closed forms; the rest is built from them. Leading axes are batch axes,
 as in NumPy. Conventions at degenerate points are JAX's (see ``docs/api/numpy.md``).
 
-``eig`` and ``eigvals`` are not here: a non-symmetric real matrix has complex
-eigenvalues in general, and minigrad has no complex derivatives yet.
+Every function takes complex matrices too, with JAX's derivative conventions (see
+``docs/complex.md``). ``eig`` and ``eigvals`` (general, non-Hermitian eigenproblems) are
+not here: API.md's list leaves them out.
 
 Example:
     >>> import numpy as np

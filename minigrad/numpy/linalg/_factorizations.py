@@ -3,8 +3,10 @@
 Each binds one primitive of ``minigrad.ops`` (``decompositions``, ``spectral``), whose
 derivatives are closed forms. Results with several parts are NumPy 2's named tuples
 (``SlogdetResult``, ``QRResult``, ``EighResult``, ``SVDResult``). ``cholesky``, ``eigh``
-and ``eigvalsh`` use the symmetric part ``(a + aᵀ) / 2`` of their input, as JAX does, so
-their gradients are symmetric; for a symmetric input this is exactly NumPy's result.
+and ``eigvalsh`` use the Hermitian part ``(a + aᴴ) / 2`` of their input (the symmetric
+part of a real one), as JAX does, so their gradients are Hermitian; for a Hermitian input
+this is exactly NumPy's result. All take complex matrices, with JAX's derivative
+conventions (docs/complex.md).
 
 Example:
     >>> import numpy as np
@@ -19,8 +21,7 @@ from typing import NamedTuple
 from minigrad.numpy.linalg._operands import float_operands, require_matrices, require_square
 from minigrad.ops import decompositions as dec
 from minigrad.ops import spectral as spec
-from minigrad.ops.linalg import swap_last_axes
-from minigrad.ops.solvers import symmetric_part
+from minigrad.ops.solvers import adjoint, hermitian_part
 
 __all__ = [
     "det", "slogdet", "cholesky", "qr", "eigh", "eigvalsh", "svd", "svdvals",
@@ -50,7 +51,7 @@ class SVDResult(NamedTuple):
 
 
 def _square(opname, a):
-    (a,) = float_operands(opname, a, complex_ok=opname in ("det", "slogdet"))
+    (a,) = float_operands(opname, a)
     require_square(opname, a)
     return a
 
@@ -98,15 +99,15 @@ def slogdet(a):
 
 
 def cholesky(a, /, *, upper=False):
-    """The Cholesky factor ``L`` (lower; ``upper=True``: ``Lᵀ``) of symmetric
-    positive-definite matrices, with ``a = L Lᵀ``.
+    """The Cholesky factor ``L`` (lower; ``upper=True``: ``Lᴴ``) of Hermitian (real:
+    symmetric) positive-definite matrices, with ``a = L Lᴴ``.
 
-    Only the symmetric part of ``a`` is used. NumPy raises ``LinAlgError`` for a matrix
+    Only the Hermitian part of ``a`` is used. NumPy raises ``LinAlgError`` for a matrix
     that is not positive definite.
 
     Args:
       a: a symmetric positive-definite matrix or a stack of them.
-      upper: return the upper factor ``Lᵀ`` instead.
+      upper: return the upper factor ``Lᴴ`` instead.
 
     Returns:
       The factors, shaped like ``a``.
@@ -117,8 +118,8 @@ def cholesky(a, /, *, upper=False):
       array([[2., 0.],
              [1., 1.]])
     """
-    lower = dec.cholesky(symmetric_part(_square("cholesky", a)))
-    return swap_last_axes(lower) if upper else lower
+    lower = dec.cholesky(hermitian_part(_square("cholesky", a)))
+    return adjoint(lower) if upper else lower
 
 
 def qr(a, mode="reduced"):
@@ -126,7 +127,8 @@ def qr(a, mode="reduced"):
 
     Modes as NumPy's: ``"reduced"`` (``Q`` is ``m × k``, ``R`` is ``k × n``, ``k =
     min(m, n)``), ``"complete"`` (only where it equals the reduced one, ``m <= n``), and
-    ``"r"`` (``R`` alone). Differentiable for ``m >= n``, as in JAX.
+    ``"r"`` (``R`` alone). Differentiable for ``m >= n``, as in JAX; for complex ``a``
+    the derivative keeps ``R``'s diagonal real, as LAPACK's factorization has it.
 
     Args:
       a: a matrix or a stack of matrices.
@@ -160,16 +162,17 @@ def _check_uplo(opname, uplo):
 
 
 def eigh(a, UPLO="L"):  # noqa: N803 - NumPy's name
-    """Eigenvalues (ascending) and orthonormal eigenvectors of symmetric matrices.
+    """Eigenvalues (ascending, real) and orthonormal eigenvectors of Hermitian (real:
+    symmetric) matrices.
 
-    The symmetric part of ``a`` is decomposed (``UPLO`` is accepted for NumPy's sake).
+    The Hermitian part of ``a`` is decomposed (``UPLO`` is accepted for NumPy's sake).
     Gradients are JAX's: through an eigenvector ``j`` they involve ``1 / (w[j] - w[i])``,
     so they are not finite when eigenvalues repeat (the eigenvectors are then not unique);
     gradients of the eigenvalues alone are fine (see ``eigvalsh``). Eigenvectors are
     defined up to sign: differentiate functions that do not depend on it.
 
     Args:
-      a: a symmetric matrix or a stack of them.
+      a: a Hermitian matrix or a stack of them.
       UPLO: ``"L"`` or ``"U"``.
 
     Returns:
@@ -182,18 +185,18 @@ def eigh(a, UPLO="L"):  # noqa: N803 - NumPy's name
       array([1., 3.])
     """
     _check_uplo("eigh", UPLO)
-    w, v = spec.eigh(symmetric_part(_square("eigh", a)))
+    w, v = spec.eigh(hermitian_part(_square("eigh", a)))
     return EighResult(w, v)
 
 
 def eigvalsh(a, UPLO="L"):  # noqa: N803 - NumPy's name
-    """The eigenvalues (ascending) of symmetric matrices.
+    """The eigenvalues (ascending, real) of Hermitian (real: symmetric) matrices.
 
-    The gradient ``V diag(w̄) Vᵀ`` has no ``1 / (w[j] - w[i])`` terms, so it is finite
+    The gradient ``V diag(w̄) Vᵀ`` (``conj(V diag(w̄) Vᴴ)`` for complex ``a``) has no ``1 / (w[j] - w[i])`` terms, so it is finite
     for repeated eigenvalues too (a valid choice there, where it is not unique).
 
     Args:
-      a: a symmetric matrix or a stack of them.
+      a: a Hermitian matrix or a stack of them.
       UPLO: ``"L"`` or ``"U"``.
 
     Returns:
@@ -207,7 +210,7 @@ def eigvalsh(a, UPLO="L"):  # noqa: N803 - NumPy's name
              [0., 1.]])
     """
     _check_uplo("eigvalsh", UPLO)
-    return spec.eigvalsh(symmetric_part(_square("eigvalsh", a)))
+    return spec.eigvalsh(hermitian_part(_square("eigvalsh", a)))
 
 
 def svd(a, full_matrices=True, compute_uv=True, hermitian=False):
@@ -216,7 +219,8 @@ def svd(a, full_matrices=True, compute_uv=True, hermitian=False):
     Gradients are JAX's, for ``full_matrices=False`` (or square matrices): they involve
     ``1 / (S[j]² - S[i]²)``, taken as 0 where singular values are equal, and divide by
     the singular values when ``a`` is not square. ``U`` and ``Vh`` are defined up to
-    signs: differentiate functions that do not depend on them. ``compute_uv=False``
+    signs (complex ones up to phases, fixed in the derivative as JAX does): differentiate
+    functions that do not depend on them, such as ``U diag(S) Vh``. ``compute_uv=False``
     returns ``S`` alone (``svdvals``). ``hermitian`` is accepted and ignored.
 
     Args:

@@ -111,7 +111,7 @@ def norm(x, ord=None, axis=None, keepdims=False):  # noqa: A002 - NumPy's names
       >>> norm(np.array([[1.0, -2.0], [3.0, 4.0]]), ord=1), mg.grad(norm)(np.zeros(2))
       (array(6.), array([0., 0.]))
     """
-    (x,) = float_operands("norm", x, complex_ok=True)
+    (x,) = float_operands("norm", x)
     if axis is None:
         if ord is None:
             return _root_of_sum(x, None, keepdims)
@@ -146,7 +146,7 @@ def vector_norm(x, /, *, axis=None, keepdims=False, ord=2):  # noqa: A002 - NumP
       >>> vector_norm(np.array([[3.0], [4.0]]))
       array(5.)
     """
-    (x,) = float_operands("vector_norm", x, complex_ok=True)
+    (x,) = float_operands("vector_norm", x)
     return _vector_norm(x, ord, normalize_axes("vector_norm", axis, x.ndim), keepdims)
 
 
@@ -166,7 +166,7 @@ def matrix_norm(x, /, *, keepdims=False, ord="fro"):  # noqa: A002 - NumPy's nam
       >>> matrix_norm(np.diag([3.0, 4.0]), ord="nuc")
       array(7.)
     """
-    (x,) = float_operands("matrix_norm", x, complex_ok=True)
+    (x,) = float_operands("matrix_norm", x)
     require_matrices("matrix_norm", x)
     return _matrix_norm(x, ord, x.ndim - 2, x.ndim - 1, keepdims)
 

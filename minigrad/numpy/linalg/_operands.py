@@ -1,7 +1,6 @@
 """How ``minigrad.numpy.linalg`` takes its arguments: NumPy's dtype rules for linear
-algebra (integers and booleans become float64; float16 and complex are refused) and
-its shape checks, with errors that name the function and the shapes. Complex arrays are
-taken by the functions whose rules are complex-correct (``complex_ok=True``).
+algebra (integers and booleans become float64, complex arrays stay complex, float16 is
+refused) and its shape checks, with errors that name the function and the shapes.
 
 Example:
     >>> import numpy as np
@@ -20,21 +19,15 @@ __all__ = ["float_operands", "require_matrices", "require_square", "LinAlgError"
 LinAlgError = np.linalg.LinAlgError
 
 
-def float_operands(opname: str, *args, complex_ok: bool = False) -> list:
-    """``args`` as arrays of one floating dtype (or complex, where ``complex_ok``), as
-    NumPy's linalg functions take them."""
+def float_operands(opname: str, *args) -> list:
+    """``args`` as arrays of one floating or complex dtype, as NumPy's linalg functions
+    take them."""
     arrays = promote(opname, *(to_array(x) for x in args))
     dtype = arrays[0].dtype
     if dtype.kind in "biu":
         return [to_array(x, np.float64) for x in arrays]
-    if dtype.kind == "c" and complex_ok:
-        return arrays
     if dtype.kind == "c":
-        raise TypeError(
-            f"{opname}: complex arrays are not supported by this function of minigrad.numpy.linalg "
-            "(inv, solve, det, slogdet, matrix_power, tensorsolve, tensorinv, multi_dot and the "
-            "norms that need no singular values take them); pass real and imaginary parts separately."
-        )
+        return arrays
     if dtype == np.float16:
         raise TypeError(f"{opname}: float16 is not supported in linalg (as in NumPy); cast to float32.")
     if dtype.kind != "f":

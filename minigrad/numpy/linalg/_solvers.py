@@ -21,6 +21,7 @@ import numpy as np
 
 from minigrad.numpy._creation import astype
 from minigrad.numpy._linalg import matmul
+from minigrad.numpy._math import abs as absolute
 from minigrad.numpy._math import greater, not_equal
 from minigrad.numpy._promotion import promote, to_array
 from minigrad.numpy._reductions import max as reduce_max
@@ -56,7 +57,7 @@ def inv(a):
       array([[0.5 , 0.  ],
              [0.  , 0.25]])
     """
-    (a,) = float_operands("inv", a, complex_ok=True)
+    (a,) = float_operands("inv", a)
     require_square("inv", a)
     return sol.inv(a)
 
@@ -94,7 +95,7 @@ def solve(a, b):
       array([[1.],
              [2.]])
     """
-    a, b = float_operands("solve", a, b, complex_ok=True)
+    a, b = float_operands("solve", a, b)
     require_square("solve", a)
     vector = b.ndim == 1
     if vector:
@@ -183,10 +184,10 @@ def lstsq(a, b, rcond=None):
     s = svdvals(a)
     rank = reduce_sum(s > cutoff * reduce_max(s, initial=0.0))
     if m > n:
-        residuals = reduce_sum((b - matmul(a, x)) ** 2, axis=0)
+        residuals = reduce_sum(absolute(b - matmul(a, x)) ** 2, axis=0)
         residuals = reshape(residuals, (1,)) if b.ndim == 1 else residuals
     else:
-        residuals = np.zeros((0,), a.dtype)
+        residuals = np.zeros((0,), np.finfo(a.dtype).dtype)  # real, as the norms are
     return x, residuals, rank, s
 
 
@@ -209,9 +210,7 @@ def matrix_power(a, n):
     """
     if not isinstance(n, (int, np.integer)) or isinstance(n, bool):
         raise TypeError(f"matrix_power: the exponent must be an integer, got {n!r}.")
-    (a,) = (
-        float_operands("matrix_power", a, complex_ok=True) if n < 0 else promote("matrix_power", to_array(a))
-    )
+    (a,) = float_operands("matrix_power", a) if n < 0 else promote("matrix_power", to_array(a))
     require_square("matrix_power", a)
     if n == 0:
         return np.broadcast_to(np.eye(a.shape[-1], dtype=a.dtype), a.shape).copy()
@@ -308,7 +307,7 @@ def tensorsolve(a, b, axes=None):
       array([[0.5, 0.5],
              [0.5, 0.5]])
     """
-    a, b = float_operands("tensorsolve", a, b, complex_ok=True)
+    a, b = float_operands("tensorsolve", a, b)
     if axes is not None:
         order = [k for k in range(a.ndim) if k not in [axis % a.ndim for axis in axes]]
         for axis in axes:
@@ -342,7 +341,7 @@ def tensorinv(a, ind=2):
     """
     if not isinstance(ind, (int, np.integer)) or ind <= 0:
         raise ValueError(f"tensorinv: ind must be a positive integer, got {ind!r}.")
-    (a,) = float_operands("tensorinv", a, complex_ok=True)
+    (a,) = float_operands("tensorinv", a)
     rows, columns = math.prod(a.shape[:ind]), math.prod(a.shape[ind:])
     if rows != columns:
         raise ValueError(
