@@ -334,3 +334,17 @@ def test_gradients_keep_the_dtype_of_their_input(name, dtype):
 def test_scalar_arguments_and_python_floats_give_float64_gradients():
     g = mg.grad(lambda x: x * x)(3.0)
     assert g.dtype == np.float64 and g == 6.0
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64, np.complex128])
+@pytest.mark.parametrize("exponent", [0, 1])
+def test_integer_powers_zero_and_one_are_exact_and_fresh(dtype, exponent):
+    # The derivatives of squares hold x ** 1 and x ** 0, so these take one-call paths:
+    # x ** 1 is x to the bit (-0.0 included, as in JAX), x ** 0 is one (NaN ** 0 too).
+    x = np.array([-0.0, 1.5, np.nan, np.inf, -2.0], dtype)
+    for result in (mnp.asarray(x) ** exponent, mg.jit(lambda v: v**exponent)(x)):
+        expected = x if exponent == 1 else np.ones_like(x)
+        assert result.dtype == dtype
+        np.testing.assert_array_equal(result, expected)
+        np.testing.assert_array_equal(np.signbit(result.real), np.signbit(expected.real))
+        assert not np.shares_memory(result, x)

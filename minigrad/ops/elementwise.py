@@ -246,6 +246,11 @@ def integer_pow_impl(x, *, y):
         # `square` (tanh's and tan's derivatives, `x ** 2`): one ufunc call, the same
         # values as the `x * x` that repeated squaring computes for n = 2.
         return np.square(x)
+    if y == 1:
+        return np.positive(x)  # a copy with the same bits, in one ufunc call
+    if y == 0:
+        # The derivatives of squares hold x ** 1 and x ** 0: cheap calls matter there.
+        return np.ones(np.shape(x), x.dtype)
     # Not `abs(y)`: in this module `abs` is the abs primitive (the NumPy name), which
     # would bind an operation on a Python int.
     positive = _power_by_squaring(x, -y if y < 0 else y)
@@ -284,8 +289,8 @@ integer_pow_p = declare_elementwise(
 @integer_pow_p.def_lowering
 def integer_pow_lowering(ctx, x, *, y):
     # Squares and reciprocals of floats are ufuncs, which may reuse a dead buffer.
-    if y in (2, -1) and ctx.out_avals[0].dtype.kind in FLOAT_KINDS:
-        return ctx.ufunc(np.square if y == 2 else np.reciprocal, [x])
+    if y in (2, 1, -1) and ctx.out_avals[0].dtype.kind in FLOAT_KINDS:
+        return ctx.ufunc({2: np.square, 1: np.positive, -1: np.reciprocal}[y], [x])
     return lower_by_impl(ctx, x, y=y)
 
 
