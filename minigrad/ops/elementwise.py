@@ -247,7 +247,9 @@ def integer_pow_impl(x, *, y):
         # values as the `x * x` that repeated squaring computes for n = 2.
         return np.square(x)
     if y == 1:
-        return np.positive(x)  # a copy with the same bits, in one ufunc call
+        # A copy with the same bits (not np.positive: NumPy's complex positive turns -0.0
+        # into 0.0).
+        return np.array(x, copy=True)
     if y == 0:
         # The derivatives of squares hold x ** 1 and x ** 0: cheap calls matter there.
         return np.ones(np.shape(x), x.dtype)
@@ -289,8 +291,12 @@ integer_pow_p = declare_elementwise(
 @integer_pow_p.def_lowering
 def integer_pow_lowering(ctx, x, *, y):
     # Squares and reciprocals of floats are ufuncs, which may reuse a dead buffer.
-    if y in (2, 1, -1) and ctx.out_avals[0].dtype.kind in FLOAT_KINDS:
-        return ctx.ufunc({2: np.square, 1: np.positive, -1: np.reciprocal}[y], [x])
+    kind = ctx.out_avals[0].dtype.kind
+    if y in (2, -1) and kind in FLOAT_KINDS:
+        return ctx.ufunc(np.square if y == 2 else np.reciprocal, [x])
+    if y == 1 and kind == "f":
+        # np.positive copies a real float bit for bit, -0.0 included (not a complex one).
+        return ctx.ufunc(np.positive, [x])
     return lower_by_impl(ctx, x, y=y)
 
 
