@@ -132,3 +132,22 @@ def test_clip_matches_numpy_on_nan_and_integer_inputs():
     ints = np.arange(-3, 4, dtype=np.int8)
     out = mnp.clip(ints, np.int8(-1), np.int8(2))
     assert out.dtype == np.int8 and out.tolist() == np.clip(ints, np.int8(-1), np.int8(2)).tolist()
+
+
+@pytest.mark.parametrize(
+    ("statistic", "leading"),
+    [
+        (lambda a, axis: mnp.median(a, axis=axis), ()),
+        (lambda a, axis: mnp.nanmedian(a, axis=axis), ()),
+        (lambda a, axis: mnp.quantile(a, np.array([0.25, 0.5], a.dtype), axis=axis), (2,)),
+    ],
+    ids=["median", "nanmedian", "quantile"],
+)
+def test_statistics_of_empty_slices_are_nan(statistic, leading):
+    # NumPy's median of an empty slice is NaN (with a warning); indexing into it must not fail.
+    for a, axis, shape in [(np.zeros((0, 3)), 0, (3,)), (np.zeros((3, 0), np.float32), 1, (3,)), (np.zeros(0), None, ())]:
+        for result in (statistic(a, axis), mg.jit(lambda v: statistic(v, axis))(a)):
+            assert result.shape == (*leading, *shape) and result.dtype == a.dtype
+            assert np.isnan(result).all()
+    grads = mg.grad(lambda v: mnp.sum(statistic(v, 0)))(np.zeros((0, 3)))
+    assert grads.shape == (0, 3)

@@ -112,8 +112,12 @@ def _quantile(name, a, q, axis, method, keepdims, ignore_nan):
     position = ew.mul(flat_q, ew.convert_element_type(ew.sub(count_column, np.ones((), _INDEX)), dtype_of(a)))
     lower, upper, weight = _ranks(position, count_column, method)
     index_shape = (*kept_shape, np.shape(flat_q)[0])
-    low = take_along_axis(ordered, sh.broadcast_to(lower, index_shape), -1)
-    high = take_along_axis(ordered, sh.broadcast_to(upper, index_shape), -1)
+    if length == 0:
+        # Nothing to rank: the statistic of an empty slice is NaN (NumPy's median of one).
+        low = high = np.full(index_shape, np.nan, dtype_of(a))
+    else:
+        low = take_along_axis(ordered, sh.broadcast_to(lower, index_shape), -1)
+        high = take_along_axis(ordered, sh.broadcast_to(upper, index_shape), -1)
     result = ew.add(low, ew.mul(ew.sub(high, low), weight))
     # A NaN anywhere (or, ignoring NaNs, nothing left) makes the statistic NaN, as in NumPy.
     undefined = lg.equal(count_column, np.zeros((), _INDEX))
