@@ -85,6 +85,21 @@ def test_sigmoid_matches_formula_and_never_overflows():
     np.testing.assert_array_equal(extreme, [0.0, 1.0])
 
 
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_sigmoid_keeps_its_relative_accuracy_in_the_tails_and_its_dtype(dtype):
+    # Far left, sigmoid(x) is about exp(x): tiny, but with all its digits (a form such as
+    # 0.5 + 0.5 * tanh(x / 2) would give 0 or a few digits there).
+    far = 700.0 if dtype == np.float64 else 80.0
+    x = np.array([-far, -30.0, -1e-3, -0.0, 0.0, 1e-3, 30.0, far], dtype)
+    wide = x.astype(np.float64)
+    expected = np.where(wide < 0, np.exp(wide) / (1 + np.exp(wide)), 1 / (1 + np.exp(-wide)))
+    got = nn.sigmoid(x)
+    assert got.dtype == dtype
+    np.testing.assert_allclose(got, expected.astype(dtype), rtol=4 * np.finfo(dtype).eps, atol=0)
+    special = nn.sigmoid(np.array([np.nan, np.inf, -np.inf], dtype))
+    np.testing.assert_array_equal(special, np.array([np.nan, 1.0, 0.0], dtype))
+
+
 def test_softplus_is_stable_and_its_derivative_is_sigmoid():
     x = np.array([-800.0, -3.0, 0.0, 2.0, 800.0])
     with warnings.catch_warnings():

@@ -14,7 +14,8 @@ A ``Primitive`` is a name plus the rules that say how each interpreter handles i
 - ``effectful``: the primitive does something besides computing its result (prints), so
   the passes keep it although nothing uses its result (``def_effectful``);
 - ``simplifications``: rules ``rule(eqn, producers)`` that rewrite an equation of this
-  primitive into something cheaper (see ``rewrite.py``), and ``neutral_operands``, the
+  primitive into something cheaper (see ``rewrite.py``; a primitive of several results
+  returns the new equations and an atom for each result), and ``neutral_operands``, the
   value that makes an operand pass the other through (``x + 0``, ``x * 1``).
 
 Everything is found through the object: the compiler, the passes and the caches never

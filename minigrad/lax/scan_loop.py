@@ -104,10 +104,11 @@ def unrolled_body(jaxpr: Jaxpr, num_consts: int, num_carry: int, steps: int) -> 
 def scan_loop(jaxpr, num_consts, num_carry, length, reverse, unroll, y_avals):
     """``run_scan`` with everything but the operands bound: the compiled body and, when
     unrolling, the compiled body of ``unroll`` steps."""
-    unrolled = compiled(unrolled_body(jaxpr, num_consts, num_carry, unroll)) if unroll > 1 else None
+    # Both return the carry, then the ys that `run_scan` copies into its stacks.
+    unrolled = compiled(unrolled_body(jaxpr, num_consts, num_carry, unroll), num_carry) if unroll > 1 else None
     return functools.partial(
         run_scan,
-        compiled(jaxpr),
+        compiled(jaxpr, num_carry),
         unrolled,
         unroll,
         num_consts,

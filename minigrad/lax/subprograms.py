@@ -134,17 +134,22 @@ _COMPILED: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 _COMPILING = threading.Lock()
 
 
-def compiled(jaxpr: Jaxpr) -> Callable:
+def compiled(jaxpr: Jaxpr, stacked_from: int | None = None) -> Callable:
     """The sub-program optimised and compiled to NumPy code (once per program object).
 
     Loops call their body once per step: compiled, a step costs the NumPy calls alone,
-    not one ``bind`` per equation.
+    not one ``bind`` per equation. ``stacked_from`` says that the caller copies the
+    outputs from that position on (a scan writes each step's ``ys`` into its stacks),
+    so they are returned as they are, even where they share memory with an input or
+    another output, instead of being copied once more.
     """
-    fn = _COMPILED.get(jaxpr)
+    versions = _COMPILED.get(jaxpr)
+    fn = None if versions is None else versions.get(stacked_from)
     if fn is None:
-        fn = compile_jaxpr(optimize(ClosedJaxpr(jaxpr, ())), "body").fn
+        copied = range(stacked_from, len(jaxpr.outvars)) if stacked_from is not None else ()
+        fn = compile_jaxpr(optimize(ClosedJaxpr(jaxpr, ())), "body", copied_outputs=copied).fn
         with _COMPILING:
-            _COMPILED[jaxpr] = fn
+            _COMPILED.setdefault(jaxpr, {})[stacked_from] = fn
     return fn
 
 

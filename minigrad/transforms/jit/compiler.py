@@ -321,7 +321,9 @@ def _statements(writer: _Writer, i: int, eqn, never_deleted) -> list[str]:
         if eqn.outvars[0] not in names and id(operand) not in never_deleted:
             taken_over = operand
             names[eqn.outvars[0]] = names[operand]
-    if primitive.multiple_results:
+    if primitive.multiple_results and not eqn.outvars:  # kept for its effects alone
+        block = [code.source]
+    elif primitive.multiple_results:
         block = [f"{''.join(writer.name(var) + ', ' for var in eqn.outvars)}= {code.source}"]
     else:
         block = [f"{writer.name(eqn.outvars[0])} = {code.source}"]
@@ -392,17 +394,22 @@ def _split_into_parts(jaxpr, writer, block_size, never_deleted) -> tuple[list[st
 _SHARED_ROOTS = ("input", "constant")
 
 
-def _return_statement(jaxpr, writer) -> str:
+def _return_statement(jaxpr, writer, copied_outputs=()) -> str:
     """``return [...]``: every result a writable array sharing memory with nothing else.
 
     Callers may write into results: none may be (a view of) an input, a constant or
     another result, and none may be a read-only broadcast. What an implementation we
     cannot see into returned is only possibly shared: that is checked when it runs.
+    The results at ``copied_outputs`` are the exception: the caller copies them before
+    anything can write into what they share, so they are returned as they are.
     """
     results = []
     returned_roots: set = set()
     returned_names: list = []  # results returned without a copy, which later ones must not share
-    for atom in jaxpr.outvars:
+    for position, atom in enumerate(jaxpr.outvars):
+        if position in copied_outputs:
+            results.append(writer.atom(atom))
+            continue
         if type(atom) is Literal:
             results.append(f"_asarray({writer.atom(atom)}).copy()")
             continue
@@ -484,7 +491,12 @@ def _shift_lines(code, offset: int):
 
 
 def compile_jaxpr(
-    program: ClosedJaxpr | Jaxpr, name: str = "jitted", block_size: int = 1000, *, variable_names=None
+    program: ClosedJaxpr | Jaxpr,
+    name: str = "jitted",
+    block_size: int = 1000,
+    *,
+    variable_names=None,
+    copied_outputs=(),
 ) -> CompiledProgram:
     """Compile a program to a Python function of its inputs returning its output list.
 
@@ -496,6 +508,8 @@ def compile_jaxpr(
         many equations each (CPython compiles long functions slowly).
       variable_names: an iterator of names for the program's variables (by default the
         printer's ``a, b, c, ...``); the tests use it to try names the executor uses.
+      copied_outputs: positions of outputs the caller copies before anything can write
+        into them (a scan's stacked ``ys``): returned without a defensive copy.
 
     Returns:
       A ``CompiledProgram``; ``.source`` is the generated Python.
@@ -531,7 +545,7 @@ def compile_jaxpr(
         body = [
             line for i, eqn in enumerate(jaxpr.eqns) for line in _statements(writer, i, eqn, never_deleted)
         ]
-    body.append(_return_statement(jaxpr, writer))
+    body.append(_return_statement(jaxpr, writer, copied_outputs))
     functions.append(f"def {name}({', '.join(params)}):\n" + "".join(f"    {line}\n" for line in body))
     source = "".join(functions)
     return CompiledProgram(_define_functions(name, functions, source, writer.namespace), source)

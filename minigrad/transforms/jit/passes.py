@@ -35,6 +35,7 @@ Example:
 from __future__ import annotations
 
 import operator
+import weakref
 
 import numpy as np
 
@@ -50,6 +51,7 @@ from minigrad.ops.elementwise import ELEMENTWISE_PRIMITIVES, add_p, broadcast_sh
 from minigrad.ops.shape import broadcast_to_p
 
 __all__ = [
+    "has_effects",
     "dce",
     "cse",
     "fold_constants",
@@ -87,6 +89,51 @@ def _finish(jaxpr, eqns, env) -> Jaxpr:
 
 
 # ---------------------------------------------------------------------------------------
+# effects
+
+
+def has_effects(eqn) -> bool:
+    """Whether ``eqn`` does something besides computing its results: its primitive is
+    effectful (a debug print), or a sub-program it holds (a loop body, a branch) has
+    such an equation. The passes keep, repeat and run such equations as written.
+
+    Example:
+      >>> import numpy as np
+      >>> import minigrad as mg
+      >>> def body(carry, x):
+      ...     mg.debug.callback(print, x)
+      ...     return carry, None
+      >>> program = mg.make_jaxpr(lambda xs: mg.lax.scan(body, 0.0, xs)[0])(np.zeros(2))
+      >>> [has_effects(eqn) for eqn in program.eqns]
+      [True]
+    """
+    if eqn.primitive.effectful:
+        return True
+    return bool(eqn.params) and any(_program_has_effects(p) for p in _subprograms(eqn.params.values()))
+
+
+def _subprograms(values):
+    for value in values:
+        if type(value) is Jaxpr:
+            yield value
+        elif type(value) is ClosedJaxpr:
+            yield value.jaxpr
+        elif type(value) is tuple:
+            yield from _subprograms(value)
+
+
+# Sub-program -> whether it has an effect (programs are immutable; the entry goes with them).
+_EFFECTS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+def _program_has_effects(jaxpr: Jaxpr) -> bool:
+    found = _EFFECTS.get(jaxpr)
+    if found is None:
+        found = _EFFECTS[jaxpr] = any(has_effects(eqn) for eqn in jaxpr.eqns)
+    return found
+
+
+# ---------------------------------------------------------------------------------------
 # dead code
 
 
@@ -104,7 +151,7 @@ def dce(jaxpr: Jaxpr) -> Jaxpr:
     live = {atom for atom in jaxpr.outvars if type(atom) is Var}
     kept = []
     for eqn in reversed(jaxpr.eqns):
-        if eqn.primitive.effectful or any(var in live for var in eqn.outvars):
+        if any(var in live for var in eqn.outvars) or has_effects(eqn):
             kept.append(eqn)
             live.update(atom for atom in eqn.invars if type(atom) is Var)
     kept.reverse()
@@ -166,7 +213,7 @@ def cse(jaxpr: Jaxpr) -> Jaxpr:
     eqns = []
     for eqn in jaxpr.eqns:
         eqn = _rewrite_invars(eqn, env)
-        if eqn.primitive.effectful:  # two identical prints both print
+        if has_effects(eqn):  # two identical prints both print
             eqns.append(eqn)
             continue
         lone = next((atom for atom in eqn.invars if type(atom) is Var and readers.get(atom) == 1), None)
@@ -230,7 +277,7 @@ def fold_constants(jaxpr: Jaxpr) -> Jaxpr:
     eqns = []
     for eqn in jaxpr.eqns:
         eqn = _rewrite_invars(eqn, env)
-        if eqn.invars and all(type(atom) is Literal for atom in eqn.invars) and not eqn.primitive.effectful:
+        if eqn.invars and all(type(atom) is Literal for atom in eqn.invars) and not has_effects(eqn):
             out = eqn.primitive.impl(*(atom.val for atom in eqn.invars), **eqn.params)
             outs = out if eqn.primitive.multiple_results else [out]
             for var, value in zip(eqn.outvars, outs, strict=True):
@@ -288,6 +335,16 @@ def _simplify_eqn(eqn, producers):
     return None
 
 
+def _simplify_multiple(eqn, producers):
+    """For a primitive of several results: ``(new equations, an atom for each result)``
+    from the first of its rules that applies, or None."""
+    for rule in eqn.primitive.simplifications:
+        result = rule(eqn, producers)
+        if result is not None:
+            return result
+    return None
+
+
 def _elide_broadcasts(eqn, producers):
     """Elementwise operations broadcast by themselves: read a broadcast's operand directly."""
     if eqn.primitive not in _ELEMENTWISE or len(eqn.invars) < 2:
@@ -327,6 +384,14 @@ def simplify(jaxpr: Jaxpr) -> Jaxpr:
     eqns = []
     for eqn in jaxpr.eqns:
         eqn = _rewrite_invars(eqn, env)
+        if eqn.primitive.multiple_results:
+            result = _simplify_multiple(eqn, producers)
+            if result is not None:
+                new_eqns, replacements = result
+                eqns.extend(new_eqns)
+                producers.update((var, new_eqn) for new_eqn in new_eqns for var in new_eqn.outvars)
+                env.update((old, new) for old, new in zip(eqn.outvars, replacements, strict=True) if new is not old)
+                continue
         result = None if eqn.primitive.multiple_results else _simplify_eqn(eqn, producers)
         if result is None:
             eqn = _elide_broadcasts(eqn, producers)
