@@ -142,8 +142,8 @@ def test_a_contribution_read_from_another_carry_is_stacked_per_step():
 
 
 LEFT_ALONE = {
-    # the sum holds no product: moving it out would not pay
-    "no product": lambda w, x, acc, h: (acc + x, h),
+    # the sum holds no product and reads the carry: moving it out would not pay
+    "no product": lambda w, x, acc, h: (acc + h * x, h),
     # the carry is read besides being added to
     "carry read elsewhere": lambda w, x, acc, h: (acc + x @ w, h + mnp.sum(acc)),
     # the contribution is scaled by the carry: not a sum of per-step terms
@@ -238,3 +238,14 @@ def test_a_loop_whose_results_are_unused_still_runs_its_effects():
     jitted(1.0, np.arange(3.0))
     jitted(1.0, np.arange(3.0) + 10)
     assert seen == [0.0, 1.0, 2.0, 10.0, 11.0, 12.0]
+
+
+def test_a_sum_of_the_xs_themselves_becomes_one_reduction():
+    xs = RNG.standard_normal((5, 3))
+
+    def f(xs):
+        return lax.scan(lambda acc, x: (acc + mnp.sin(x), None), mnp.zeros(3), xs)[0]
+
+    scans, _ = optimized_scans(f, xs)
+    assert scans == []
+    np.testing.assert_allclose(mg.jit(f)(xs), np.sin(xs).sum(axis=0), rtol=1e-12)

@@ -19,7 +19,8 @@ into a single product.
 
 A carry qualifies when the body's only use of it is ``carry + v`` (``v`` of the carry's
 type) and that sum is the carry's new value and nothing else. The loop is rewritten
-when at least one moved contribution holds a matrix product (the case that pays), and
+when at least one moved contribution holds a matrix product, or when the contributions
+are read from the loop's own operands and need no new stack (the cases that pay), and
 when the new stacks and the batched work after the loop take no more memory than the
 loop's own stacks already hold (plus 16 MiB): a contribution made from a large
 per-step value is left in the loop. The sums
@@ -44,27 +45,40 @@ Example:
 
 from __future__ import annotations
 
-import math
-
-import numpy as np
-
 from minigrad.core.ir import ClosedJaxpr, Eqn, Jaxpr, ShapedArray, Var
 from minigrad.lax.scan import scan_p
+from minigrad.lax.scan_invariants import EXTRA_STACK_BYTES, array_bytes, hoist_step_independent
 from minigrad.lax.subprograms import batch_program
 from minigrad.ops.elementwise import add_p
 from minigrad.ops.linalg import einsum_p, matmul_p
 from minigrad.ops.shape import reduce_sum_p
 from minigrad.transforms.jit.passes import has_effects, optimize
 
-__all__ = ["hoist_accumulations"]
+__all__ = ["hoist_out_of_scan", "hoist_accumulations"]
 
 _CONTRACTIONS = frozenset((matmul_p, einsum_p))
-# New stacks may at most double what the loop already stores, plus this much.
-_EXTRA_STACK_BYTES = 16 << 20
 
 
 @scan_p.def_simplification
-def hoist_accumulations(eqn, producers):
+def hoist_out_of_scan(eqn, producers):
+    """The scan ``eqn`` with the work that does not depend on the carry done before the
+    loop (``scan_invariants.py``) and its accumulated sums after it, or None.
+
+    Returns ``(equations, replacements)``: the equations replacing ``eqn`` and, for each
+    of its results, the atom that now holds it.
+    """
+    before: list = []
+    hoisted = hoist_step_independent(eqn)
+    if hoisted is not None:
+        before, eqn = hoisted
+    summed = hoist_accumulations(eqn)
+    if summed is None:
+        return (before + [eqn], list(eqn.outvars)) if hoisted is not None else None
+    after, replacements = summed
+    return before + after, replacements
+
+
+def hoist_accumulations(eqn):
     """The scan ``eqn`` with its accumulated sums computed after the loop, or None.
 
     Returns ``(equations, replacements)``: the new scan and the equations after it, and
@@ -81,14 +95,16 @@ def hoist_accumulations(eqn, producers):
         return None
     adds = {index for index, _ in accumulators.values()}
     moved = _exclusive_cone(body, users, adds)
-    if not any(body.eqns[index].primitive in _CONTRACTIONS for index in moved):
-        return None
     frontier = _frontier(body, moved, [v for _, v in accumulators.values()])
     split = num_consts + num_carry
     position = {var: i for i, var in enumerate(body.invars)}
     # Values made in the body, and other carries, are stacked anew; constants and slices
     # of xs are read from the scan's own operands.
     stacked_new = [atom for atom in frontier if not (position.get(atom, split) < num_consts or position.get(atom, -1) >= split)]
+    # It pays when the contributions hold a product (one product after the loop replaces
+    # one per step), or when they need no new stack (a sum of xs is one reduction).
+    if stacked_new and not any(body.eqns[index].primitive in _CONTRACTIONS for index in moved):
+        return None
     # What the batched equations after the loop hold at once: the new stacks and every
     # moved result, one per step, except the summed products, which reduce_sum's rewrite
     # computes as one product without the stack of them.
@@ -99,9 +115,9 @@ def hoist_accumulations(eqn, producers):
         for var in body.eqns[index].outvars
         if not (var in contributions and body.eqns[index].primitive is matmul_p)
     ]
-    new_bytes = length * sum(_bytes(v.aval) for v in (*stacked_new, *batched_results))
-    existing = sum(_bytes(v.aval) for v in (*eqn.invars[split:], *eqn.outvars[num_carry:]))
-    if new_bytes > existing + _EXTRA_STACK_BYTES:
+    new_bytes = length * sum(array_bytes(v.aval) for v in (*stacked_new, *batched_results))
+    existing = sum(array_bytes(v.aval) for v in (*eqn.invars[split:], *eqn.outvars[num_carry:]))
+    if new_bytes > existing + EXTRA_STACK_BYTES:
         return None
     new_scan, stacks = _rewritten_scan(eqn, body, accumulators, moved, adds, stacked_new)
     after, sums = _sums_after_loop(eqn, body, accumulators, moved, frontier, stacked_new, stacks, position)
@@ -249,6 +265,3 @@ def _sums_after_loop(eqn, body, accumulators, moved, frontier, stacked_new, stac
     inlined = [Eqn(e.primitive, [read(a) for a in e.invars], e.outvars, e.params, e.source) for e in optimized.eqns]
     return inlined, [read(atom) for atom in optimized.outvars]
 
-
-def _bytes(aval) -> int:
-    return math.prod(aval.shape) * np.dtype(aval.dtype).itemsize

@@ -21,11 +21,12 @@ from __future__ import annotations
 
 import numpy as np
 
-from minigrad.core.ir import ShapedArray
+from minigrad.core.ir import Eqn, ShapedArray, Var
 from minigrad.core.lowering import FRESH, VIEW, Code, lower_by_impl
 from minigrad.core.primitive import Primitive
 from minigrad.core.trace import bind, get_aval
-from minigrad.ops.shape import batch_size, batch_to_front, moveaxis, pad_batched_rank, transpose
+from minigrad.ops.elementwise import add_p
+from minigrad.ops.shape import batch_size, batch_to_front, concatenate_p, moveaxis, pad_batched_rank, transpose
 
 __all__ = ["gather", "scatter_add", "gather_p", "scatter_add_p", "numpy_index"]
 
@@ -271,3 +272,68 @@ def scatter_add_batch(args, dims, *, indexer, shape):
     if permutation is not None:
         updates = transpose(updates, tuple(np.argsort(permutation)))
     return scatter_add(updates, new_arrays, new_indexer, full_shape), 0
+
+
+# ---------------------------------------------------------------------------------------
+# A rewrite of add, declared here beside the scatter it removes: reverse mode of
+# `x[..., :n]`, `x[..., n:2n]`, ... (a gated recurrent cell's gates, `split`) sums one
+# zero-filled scatter per slice; when the slices tile an axis, the sum is the slices'
+# cotangents side by side, one concatenate.
+
+
+def _slice_placement(eqn, aval):
+    """``(axis, start, stop, updates)`` if ``eqn`` scatters into one slice of one axis of
+    zeros of type ``aval`` (full slices on every other axis), else None."""
+    if eqn.primitive is not scatter_add_p or len(eqn.invars) != 1 or eqn.outvars[0].aval != aval:
+        return None
+    found = None
+    for axis, entry in enumerate(eqn.params["indexer"]):
+        if entry == _FULL_SLICE:
+            continue
+        if entry[0] != "slice" or entry[3] not in (None, 1) or found is not None:
+            return None
+        start, stop, _ = slice(entry[1], entry[2]).indices(aval.shape[axis])
+        found = (axis, start, stop)
+    return None if found is None else (*found, eqn.invars[0])
+
+
+def _placed_pieces(atom, aval, producers, depth=0):
+    """The slice placements whose sum ``atom`` is (through additions of its type), or None."""
+    eqn = producers.get(atom) if type(atom) is Var else None
+    if eqn is None or depth > 64:
+        return None
+    placement = _slice_placement(eqn, aval)
+    if placement is not None:
+        return [placement]
+    if eqn.primitive is not add_p or eqn.outvars[0].aval != aval:
+        return None
+    pieces = []
+    for operand in eqn.invars:
+        more = _placed_pieces(operand, aval, producers, depth + 1)
+        if more is None:
+            return None
+        pieces += more
+    return pieces
+
+
+@add_p.def_simplification
+def sum_of_tiling_slices(eqn, producers):
+    """``scatter(a, [:, 0:n]) + scatter(b, [:, n:m]) + ...`` tiling the axis is
+    ``concatenate([a, b, ...])``: no zero-filled arrays, no additions."""
+    aval = eqn.outvars[0].aval
+    pieces = []
+    for operand in eqn.invars:
+        more = _placed_pieces(operand, aval, producers)
+        if more is None:
+            return None
+        pieces += more
+    axes = {axis for axis, *_ in pieces}
+    if len(axes) != 1:
+        return None
+    (axis,) = axes
+    pieces.sort(key=lambda piece: piece[1])
+    edges = [0, *(edge for _, start, stop, _ in pieces for edge in (start, stop)), aval.shape[axis]]
+    if any(a != b for a, b in zip(edges[::2], edges[1::2], strict=True)):  # gaps or overlaps
+        return None
+    out = eqn.outvars[0]
+    return [Eqn(concatenate_p, [piece[3] for piece in pieces], [out], {"axis": axis}, eqn.source)], out
