@@ -26,6 +26,10 @@ alone measured no faster than NumPy's SIMD calls, and slower on (128, 512) array
 Otherwise the program is compiled exactly as without this pass (where ``select``'s
 own lowering already avoids ``np.where``'s branches on large arrays, by bits).
 
+Small arrays are the opposite case, NumPy's cost per call outweighing everything:
+``fusion_tier.py`` fuses their runs, transcendental functions included, once a
+program is hot. Both use this module's grouping (``fuse_runs``) and loops.
+
 Example:
     >>> import numpy as np
     >>> from minigrad.core.ir import ShapedArray

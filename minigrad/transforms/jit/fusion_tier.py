@@ -198,13 +198,14 @@ class TieredProgram:
       program: the optimised program (as the plain code was compiled from it).
       plain: its ``CompiledProgram``.
       calls: how many calls run the plain code before the tier-up.
-      name: the jitted function's name, for the log.
+      name: the generated function's name (``compile_jaxpr``'s).
+      label: what the log calls the program (``jit(f)``).
     """
 
-    def __init__(self, program, plain: CompiledProgram, calls: int, name: str = "jitted"):
+    def __init__(self, program, plain: CompiledProgram, calls: int, name: str = "jitted", label: str = "jitted"):
         self.source = plain.source
         self.compile_seconds = None  # how long the tier-up took, once it has run
-        self._program, self._plain, self._name = program, plain.fn, name
+        self._program, self._plain, self._name, self._label = program, plain.fn, name, label
         self._calls_left = calls
         self._lock = threading.Lock()
         self._tried = False
@@ -233,10 +234,10 @@ class TieredProgram:
             self._tried = True
             start = time.perf_counter()
             try:
-                compiled = _compile_fused(self._program)
+                compiled = _compile_fused(self._program, self._name)
             except Exception as error:  # numba refused a loop: keep the NumPy code, and say so
                 logger.warning(
-                    "jit(%s): small-array fusion failed, keeping the NumPy code: %r", self._name, error
+                    "%s: small-array fusion failed, keeping the NumPy code: %r", self._label, error
                 )
                 self.fn = self._plain
                 return
@@ -245,29 +246,32 @@ class TieredProgram:
             self.source = compiled.source
             self.fn = compiled.fn
             logger.info(
-                "jit(%s): small-array runs fused, compiled in %.2f s", self._name, self.compile_seconds
+                "%s: small-array runs fused, compiled in %.2f s", self._label, self.compile_seconds
             )
         finally:
             self._lock.release()
 
 
-def _compile_fused(program) -> CompiledProgram:
+def _compile_fused(program, name: str) -> CompiledProgram:
     fused = fuse_small_runs(program)
     jaxpr = fused.jaxpr if isinstance(fused, ClosedJaxpr) else fused
     for eqn in jaxpr.eqns:
         if eqn.primitive is fused_p:
             eqn.params["kernel"].compile()
-    return compile_jaxpr(fused)
+    return compile_jaxpr(fused, name)
 
 
-def compile_tiered(program, name: str = "jitted", calls: int | None = None):
+def compile_tiered(program, name: str = "jitted", *, calls: int | None = None, label: str | None = None):
     """``program`` compiled for NumPy arrays: large runs fused now (``fuse_elementwise``),
     small ones after ``calls`` calls if any would fuse (by default ``TIER_UP_CALLS``, or
     if that is None, ``calls_to_tier_up``).
 
-    ``name`` is the jitted function's, for the log. Loops that call a compiled
-    sub-program once per step (``lax.scan``'s body) may pass a small ``calls``: the
-    loop itself is the hot path.
+    ``name`` is the generated function's (as ``compile_jaxpr``'s) and ``label`` what
+    the log calls the program (``jit(f)``; ``name`` by default). A loop that calls a
+    compiled body once per step (``lax.scan``) can use this as it is: each step counts
+    as a call, so a body of a long loop tiers up within that loop. It must call the
+    result's ``fn`` attribute at each step (it changes at the tier-up), not keep the
+    function ``fn`` was at first.
 
     Returns:
       A ``TieredProgram``, or the plain ``CompiledProgram`` when no small run fuses
@@ -286,10 +290,10 @@ def compile_tiered(program, name: str = "jitted", calls: int | None = None):
       True
     """
     large = fuse_elementwise(program)
-    plain = compile_jaxpr(large)
+    plain = compile_jaxpr(large, name)
     operations = count_small_fusable(large)
     if operations < MIN_RUN:
         return plain
     if calls is None:
         calls = calls_to_tier_up(operations) if TIER_UP_CALLS is None else TIER_UP_CALLS
-    return TieredProgram(large, plain, calls, name)
+    return TieredProgram(large, plain, calls, name, name if label is None else label)

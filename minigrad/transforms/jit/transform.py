@@ -433,7 +433,7 @@ def _make_entry(
     else:
         # Runs of cheap elementwise work on large arrays become one loop each (fusion.py);
         # on small arrays, once the program is hot (fusion_tier.py).
-        executable = compile_tiered(program, name)
+        executable = compile_tiered(program, label=f"jit({name})")
     return _CacheEntry(
         program,
         staged,
