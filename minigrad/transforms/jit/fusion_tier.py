@@ -202,7 +202,9 @@ class TieredProgram:
       label: what the log calls the program (``jit(f)``).
     """
 
-    def __init__(self, program, plain: CompiledProgram, calls: int, name: str = "jitted", label: str = "jitted"):
+    def __init__(
+        self, program, plain: CompiledProgram, calls: int, name: str = "jitted", label: str = "jitted"
+    ):
         self.source = plain.source
         self.compile_seconds = None  # how long the tier-up took, once it has run
         self._program, self._plain, self._name, self._label = program, plain.fn, name, label
@@ -245,9 +247,7 @@ class TieredProgram:
             # `source` first: a reader sees the fused code no later than it runs.
             self.source = compiled.source
             self.fn = compiled.fn
-            logger.info(
-                "%s: small-array runs fused, compiled in %.2f s", self._label, self.compile_seconds
-            )
+            logger.info("%s: small-array runs fused, compiled in %.2f s", self._label, self.compile_seconds)
         finally:
             self._lock.release()
 

@@ -308,7 +308,9 @@ class JittedFunction:
                 staged = trace.to_closed_jaxpr(in_tracers, out_leaves)
                 trace.calls.release()
             target = call_target(self._name, key[1])
-            entry = _make_entry(staged, out_tree, self._cache.snapshots, number_types(in_tree), target, self._name)
+            entry = _make_entry(
+                staged, out_tree, self._cache.snapshots, number_types(in_tree), target, self._name
+            )
             # A program closing over tracers of a transform running now must not be
             # reused: the next call sees other tracers.
             slot.fill(entry, reusable=not entry.const_tracers)
