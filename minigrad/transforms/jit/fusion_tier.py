@@ -52,7 +52,7 @@ from minigrad.transforms.jit.fusion import (
 
 __all__ = [
     "TIER_UP_CALLS", "TRANSCENDENTAL_FORMS", "TRANSCENDENTAL_SIZE", "MIN_RUN", "TieredProgram", "fuse_small_runs",
-    "count_small_fusable", "calls_to_tier_up", "compile_tiered",
+    "count_small_fusable", "calls_to_tier_up", "compile_tiered", "with_small_tier",
 ]  # fmt: skip
 
 logger = logging.getLogger("minigrad.jit")
@@ -293,10 +293,27 @@ def compile_tiered(program, name: str = "jitted", *, calls: int | None = None, l
       True
     """
     large = fuse_elementwise(program)
-    plain = compile_jaxpr(large, name)
-    operations = count_small_fusable(large)
+    return with_small_tier(large, compile_jaxpr(large, name), name, calls=calls, label=label)
+
+
+def with_small_tier(program, plain: CompiledProgram, name: str = "jitted", *, calls=None, label=None):
+    """``plain``, the compiled ``program``, as a ``TieredProgram`` if small runs of
+    ``program`` would fuse; else ``plain`` itself. ``compile_tiered`` without the
+    compiling: ``jit`` compiles the plain code itself. Arguments as ``compile_tiered``'s.
+
+    Example:
+      >>> import numpy as np
+      >>> from minigrad.core.ir import ShapedArray
+      >>> from minigrad.core.staging import stage_flat
+      >>> import minigrad.numpy as mnp
+      >>> program = stage_flat(lambda x: [mnp.sum(x)], [ShapedArray((4,), np.float64)])
+      >>> plain = compile_jaxpr(program)
+      >>> with_small_tier(program, plain) is plain  # nothing to fuse
+      True
+    """
+    operations = count_small_fusable(program)
     if operations < MIN_RUN:
         return plain
     if calls is None:
         calls = calls_to_tier_up(operations) if TIER_UP_CALLS is None else TIER_UP_CALLS
-    return TieredProgram(large, plain, calls, name, name if label is None else label)
+    return TieredProgram(program, plain, calls, name, name if label is None else label)

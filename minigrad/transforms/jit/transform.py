@@ -66,7 +66,8 @@ from minigrad.transforms.jit.cache import (
 )
 from minigrad.transforms.jit.compiler import CompiledProgram, compile_jaxpr
 from minigrad.transforms.jit.constants import ConstantSnapshots
-from minigrad.transforms.jit.fusion_tier import compile_tiered
+from minigrad.transforms.jit.fusion import fuse_elementwise
+from minigrad.transforms.jit.fusion_tier import with_small_tier
 from minigrad.transforms.jit.passes import optimize
 from minigrad.tree import tree_flatten, tree_structure, tree_unflatten
 
@@ -435,7 +436,8 @@ def _make_entry(
     else:
         # Runs of cheap elementwise work on large arrays become one loop each (fusion.py);
         # on small arrays, once the program is hot (fusion_tier.py).
-        executable = compile_tiered(program, label=f"jit({name})")
+        large = fuse_elementwise(program)
+        executable = with_small_tier(large, compile_jaxpr(large), label=f"jit({name})")
     return _CacheEntry(
         program,
         staged,
