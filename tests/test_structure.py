@@ -165,6 +165,7 @@ PACKAGE_ORDER = {
         "passes",
         "fusion",
         "compiler",
+        "fusion_tier",
         "array_api_rules",
         "array_api_scatter",
         "array_api_linalg",

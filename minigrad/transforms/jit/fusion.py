@@ -26,6 +26,10 @@ alone measured no faster than NumPy's SIMD calls, and slower on (128, 512) array
 Otherwise the program is compiled exactly as without this pass (where ``select``'s
 own lowering already avoids ``np.where``'s branches on large arrays, by bits).
 
+Small arrays are the opposite case, NumPy's cost per call outweighing everything:
+``fusion_tier.py`` fuses their runs, transcendental functions included, once a
+program is hot. Both use this module's grouping (``fuse_runs``) and loops.
+
 Example:
     >>> import numpy as np
     >>> from minigrad.core.ir import ShapedArray
@@ -40,6 +44,7 @@ Example:
 
 from __future__ import annotations
 
+import collections
 import functools
 import importlib
 import importlib.util
@@ -54,7 +59,10 @@ from minigrad.core.ir import ClosedJaxpr, Eqn, Jaxpr, Literal, Var
 from minigrad.core.lowering import FRESH, Code
 from minigrad.core.primitive import Primitive
 
-__all__ = ["fuse_elementwise", "fused_p", "FusedKernel", "SCALAR_FORMS", "MIN_FUSED_SIZE", "fusion_available"]
+__all__ = [
+    "fuse_elementwise", "fuse_runs", "fused_p", "FusedKernel", "SCALAR_FORMS", "MIN_FUSED_SIZE", "fusion_available",
+    "scalar_form", "fits_shape", "is_select",
+]  # fmt: skip
 
 # Below this many elements a fused loop saves microseconds per call but costs about
 # 0.1 s to compile (benchmarks/fusion_engines.py): the plain NumPy code is kept.
@@ -102,12 +110,13 @@ def _numba_installed() -> bool:
     return importlib.util.find_spec("numba") is not None
 
 
-def _scalar_form(eqn):
-    """The ``SCALAR_FORMS`` entry of ``eqn`` if it may join a fused loop, else None."""
+def scalar_form(eqn, forms=None):
+    """The entry of ``forms`` (``SCALAR_FORMS`` by default) for ``eqn`` if it may join a
+    fused loop, else None: found by the primitive's implementation, with dtypes that fit."""
     impl = eqn.primitive.impl
     if eqn.primitive.multiple_results or eqn.params or not _hashable_key(impl):
         return None
-    form = SCALAR_FORMS.get(impl)
+    form = (SCALAR_FORMS if forms is None else forms).get(impl)
     if form is None:
         return None
     kind = form[2]
@@ -130,10 +139,16 @@ def _hashable_key(impl) -> bool:
     return True
 
 
-def _fits_shape(eqn, shape) -> bool:
-    return eqn.outvars[0].aval.shape == shape and all(
-        atom.aval.shape == shape or atom.aval.ndim == 0 for atom in eqn.invars
-    )
+def fits_shape(eqn) -> bool:
+    """Whether every operand of ``eqn`` has its result's shape or is a scalar (a loop
+    over the result's elements then reads each operand without broadcasting)."""
+    shape = eqn.outvars[0].aval.shape
+    return all(atom.aval.shape == shape or atom.aval.ndim == 0 for atom in eqn.invars)
+
+
+def is_select(form) -> bool:
+    """Whether ``form`` (a ``SCALAR_FORMS`` entry) is ``where``'s."""
+    return form[2] == _SELECT
 
 
 # ---------------------------------------------------------------------------------------
@@ -156,9 +171,58 @@ def fuse_elementwise(program, min_size: int = MIN_FUSED_SIZE):
       The same program object when nothing is fused (numba missing, arrays too small);
       otherwise an equal program of the same kind whose runs are ``fused_p`` equations.
     """
+
+    def large_form(eqn):
+        # The size first: it rules out nearly every equation of a program of small
+        # arrays, whose compilation this pass must not slow down.
+        if not eqn.outvars or math.prod(eqn.outvars[0].aval.shape) < min_size:
+            return None
+        form = scalar_form(eqn)
+        return form if form is not None and fits_shape(eqn) else None
+
+    # Measured (module docstring): a loop of arithmetic alone is no faster than NumPy's
+    # SIMD calls on data in cache, and a little slower on the (128, 512) arrays of an
+    # MLP's backward pass; it pays through a `where`, which NumPy computes by branching.
+    return fuse_runs(program, large_form, _holds_select)
+
+
+def _holds_select(forms) -> bool:
+    return any(map(is_select, forms))
+
+
+def fuse_runs(program, form_of, pays):
+    """``program`` with runs of equations that ``form_of`` accepts made ``fused`` calls.
+
+    The grouping shared by the large-array pass (``fuse_elementwise``) and the
+    small-array tier (``fusion_tier``): they differ in which equations may join a loop
+    and which runs pay for one.
+
+    Args:
+      program: a ``ClosedJaxpr`` or ``Jaxpr``.
+      form_of: ``eqn -> form or None``: how the loop writes ``eqn`` on scalars, a
+        ``SCALAR_FORMS``-like entry (loop form, shown form, kind), or None for an
+        equation that stays outside loops. It must accept only equations of float32 or
+        float64 whose operands have its result's shape or are scalars.
+      pays: ``forms -> bool``: whether a run of equations with these forms is fused.
+
+    Returns:
+      The same program object when nothing is fused (numba missing, no run pays);
+      otherwise an equal program of the same kind whose runs are ``fused_p`` equations.
+
+    Example:
+      >>> import numpy as np
+      >>> from minigrad.core.ir import ShapedArray
+      >>> from minigrad.core.staging import stage_flat
+      >>> import minigrad.numpy as mnp
+      >>> program = stage_flat(lambda x: [mnp.where(x > 0, x, -x)], [ShapedArray((4,), np.float64)])
+      >>> fused = fuse_runs(program, scalar_form, lambda forms: True)
+      >>> [eqn.primitive.name for eqn in fused.eqns] == (["fused"] if fusion_available() else ["gt", "neg", "select"])
+      True
+    """
     closed = isinstance(program, ClosedJaxpr)
     jaxpr = program.jaxpr if closed else program
-    if not any(_candidate(eqn, min_size) for eqn in jaxpr.eqns) or not fusion_available():
+    forms = [form_of(eqn) for eqn in jaxpr.eqns]
+    if all(form is None for form in forms) or not fusion_available():
         return program
     users = _users(jaxpr)
     eqns: list = []
@@ -166,16 +230,16 @@ def fuse_elementwise(program, min_size: int = MIN_FUSED_SIZE):
     defined: set = set()
 
     def close_run():
-        eqns.extend(_fused_or_plain(run, users))
+        eqns.extend(_fused_or_plain(run, users, pays))
         run.clear()
         defined.clear()
 
-    for index, eqn in enumerate(jaxpr.eqns):
-        if _candidate(eqn, min_size):
+    for index, (eqn, form) in enumerate(zip(jaxpr.eqns, forms, strict=True)):
+        if form is not None:
             shape = eqn.outvars[0].aval.shape
             if run and run[0][1].outvars[0].aval.shape != shape:
                 close_run()
-            run.append((index, eqn))
+            run.append((index, eqn, form))
             defined.update(eqn.outvars)
             continue
         if any(type(atom) is Var and atom in defined for atom in eqn.invars):
@@ -186,14 +250,6 @@ def fuse_elementwise(program, min_size: int = MIN_FUSED_SIZE):
         return program
     fused = Jaxpr(jaxpr.constvars, jaxpr.invars, eqns, jaxpr.outvars)
     return ClosedJaxpr(fused, program.consts) if closed else fused
-
-
-def _candidate(eqn, min_size) -> bool:
-    # The size first: it rules out nearly every equation of a program of small arrays,
-    # whose compilation this pass must not slow down.
-    if not eqn.outvars or math.prod(eqn.outvars[0].aval.shape) < min_size:
-        return False
-    return _scalar_form(eqn) is not None and _fits_shape(eqn, eqn.outvars[0].aval.shape)
 
 
 def _atom_key(atom):
@@ -217,17 +273,15 @@ def _users(jaxpr) -> dict:
     return users
 
 
-def _fused_or_plain(run, users) -> list:
+def _fused_or_plain(run, users, pays) -> list:
     """The run as one ``fused_p`` equation, or its equations unchanged if one would not pay."""
     if not run:
         return []
-    members = [eqn for _, eqn in run]
-    # Measured (module docstring): a loop of arithmetic alone is no faster than NumPy's
-    # SIMD calls on data in cache, and a little slower on the (128, 512) arrays of an
-    # MLP's backward pass; it pays through a `where`, which NumPy computes by branching.
-    if not any(SCALAR_FORMS[eqn.primitive.impl][2] == _SELECT for eqn in members):
+    members = [eqn for _, eqn, _ in run]
+    forms = [form for _, _, form in run]
+    if not pays(forms):
         return members
-    indices = {index for index, _ in run}
+    indices = {index for index, _, _ in run}
     inputs: list = []
     seen: set = set()
     produced = {var for eqn in members for var in eqn.outvars}
@@ -243,7 +297,7 @@ def _fused_or_plain(run, users) -> list:
         return members
     order = {var: position for position, var in enumerate(v for eqn in members for v in eqn.outvars)}
     outputs.sort(key=order.__getitem__)
-    kernel = FusedKernel(members, inputs, outputs)
+    kernel = FusedKernel(members, forms, inputs, outputs)
     return [Eqn(fused_p, inputs, outputs, {"kernel": kernel}, members[-1].source)]
 
 
@@ -256,35 +310,78 @@ class FusedKernel:
 
     Called with the run's inputs (arrays of the run's shape, or scalars), it returns
     one new array per output. ``source`` is the loop numba compiles (on the first call,
-    for the argument types of that call); ``expressions`` are the outputs written with
-    ``{0}``, ``{1}``, ... for the inputs, as ``lower().source`` shows them.
+    for the argument types of that call, or ahead of it by ``compile``);
+    ``expressions`` are the outputs written with ``{0}``, ``{1}``, ... for the inputs,
+    as ``lower().source`` shows them.
     """
 
-    def __init__(self, members, inputs, outputs):
+    def __init__(self, members, forms, inputs, outputs):
         self.shape = outputs[0].aval.shape
         self.size = int(np.prod(self.shape))
+        self.in_dtypes = tuple(atom.aval.dtype for atom in inputs)
         self.out_dtypes = tuple(var.aval.dtype for var in outputs)
         self.scalar_inputs = tuple(atom.aval.ndim == 0 and self.shape != () for atom in inputs)
-        self.source, self.expressions = _loop_source(members, inputs, outputs, self.scalar_inputs)
-        self._loop = None
+        self.source, self.expressions = _loop_source(members, forms, inputs, outputs, self.scalar_inputs)
+        self._call = self._first_call
 
     def __call__(self, *args):
-        if self._loop is None:
-            self._loop = _compile_loop(self.source)
-        flat = [
-            np.asarray(arg)[()] if scalar else np.asarray(arg).reshape(-1)
-            for arg, scalar in zip(args, self.scalar_inputs, strict=True)
-        ]
-        # Always new arrays, never a dead operand's buffer: the loop is vectorised only
-        # when its output overlaps no input (LLVM checks at run time and otherwise runs
-        # a scalar loop, measured 4x slower: 0.61 ms against 0.15 ms for selu's 10^6).
-        outs = [np.empty(self.size, dtype) for dtype in self.out_dtypes]
-        self._loop(*flat, *outs)
-        return [result.reshape(self.shape) for result in outs]
+        return self._call(*args)
+
+    def compile(self) -> None:
+        """Compile the loop now, for the argument types the run's avals give, rather
+        than in the first call (which would then pause for it)."""
+        if self._call == self._first_call:
+            loop = _compile_loop(self.source)
+            numba = sys.modules["numba"]
+            arrays = [numba.from_dtype(dtype)[::1] for dtype in (*self.in_dtypes, *self.out_dtypes)]
+            scalars = [numba.from_dtype(dtype) for dtype in self.in_dtypes]
+            types = [
+                scalar if is_scalar else array
+                for scalar, array, is_scalar in zip(scalars, arrays, self.scalar_inputs)
+            ]
+            loop.compile((*types, *arrays[len(self.in_dtypes) :]))
+            self._call = _call_glue(loop, self)
+
+    def _first_call(self, *args):
+        self._call = _call_glue(_compile_loop(self.source), self)
+        return self._call(*args)
 
 
-def _loop_source(members, inputs, outputs, scalar_inputs) -> tuple[str, tuple]:
-    """The loop's Python source and each output's readable expression."""
+def _call_glue(loop, kernel):
+    """A function from the run's inputs to its outputs around the compiled ``loop``,
+    generated for the kernel's shape, so each call does only the conversions it needs
+    (on small arrays they cost as much as the loop)."""
+    one_d = len(kernel.shape) == 1
+    params, passed = [], []
+    for position, scalar in enumerate(kernel.scalar_inputs):
+        params.append(f"a{position}")
+        if scalar:
+            passed.append(f"_asarray(a{position})[()]")
+        else:  # an operand of the run's shape: an array for a 1-d run
+            passed.append(f"a{position}" if one_d else f"_asarray(a{position}).reshape(-1)")
+    # Always new arrays, never a dead operand's buffer: the loop is vectorised only
+    # when its output overlaps no input (LLVM checks at run time and otherwise runs
+    # a scalar loop, measured 4x slower: 0.61 ms against 0.15 ms for selu's 10^6).
+    lines = [
+        f"    o{position} = _empty({kernel.size}, _d{position})" for position in range(len(kernel.out_dtypes))
+    ]
+    outs = [f"o{position}" for position in range(len(kernel.out_dtypes))]
+    lines.append(f"    _loop({', '.join(passed + outs)})")
+    shown = outs if one_d else [f"{out}.reshape({kernel.shape!r})" for out in outs]
+    lines.append(f"    return [{', '.join(shown)}]")
+    source = f"def call({', '.join(params)}):\n" + "\n".join(lines) + "\n"
+    namespace = {"_asarray": np.asarray, "_empty": np.empty, "_loop": loop}
+    namespace.update((f"_d{position}", dtype) for position, dtype in enumerate(kernel.out_dtypes))
+    exec(compile(source, "<minigrad fused call>", "exec"), namespace)  # noqa: S102 - generated above
+    return namespace["call"]
+
+
+_SHOWN_LIMIT = 200
+
+
+def _loop_source(members, forms, inputs, outputs, scalar_inputs) -> tuple[str, tuple]:
+    """The loop's Python source and each output's readable expression (or, for a run
+    too long to write out, one summary of its operations)."""
     local: dict = {}  # atom -> its local name in the loop
     shown: dict = {}  # atom -> its readable expression (with {i} for input i)
     params, body = [], []
@@ -295,18 +392,30 @@ def _loop_source(members, inputs, outputs, scalar_inputs) -> tuple[str, tuple]:
             body.append(f"        x{position} = in{position}[i]")
         shown[_atom_key(atom)] = "{" + str(position) + "}"
     names = (f"v{number}" for number in itertools.count())
-    for eqn in members:
-        loop_form, shown_form, _ = SCALAR_FORMS[eqn.primitive.impl]
+    for eqn, (loop_form, shown_form, _) in zip(members, forms, strict=True):
         operands = [local[_atom_key(atom)] for atom in eqn.invars]
         var = eqn.outvars[0]
         local[var] = next(names)
         body.append(f"        {local[var]} = {loop_form.format(*operands)}")
-        shown[var] = shown_form.format(*(shown[_atom_key(atom)] for atom in eqn.invars))
+        parts = [shown[_atom_key(atom)] for atom in eqn.invars]
+        # A run of hundreds of equations that reuse values would be written out as a
+        # tree exponentially long: past _SHOWN_LIMIT characters it is summarised.
+        text = None if None in parts else shown_form.format(*parts)
+        shown[var] = text if text is not None and len(text) <= _SHOWN_LIMIT else None
     for position, var in enumerate(outputs):
         params.append(f"out{position}")
         body.append(f"        out{position}[i] = {local[var]}")
     header = f"def fused_loop({', '.join(params)}):\n    for i in range(out0.size):\n"
-    expressions = tuple(_strip_parentheses(shown[var]) for var in outputs)
+    expressions = tuple(None if shown[var] is None else _strip_parentheses(shown[var]) for var in outputs)
+    if None in expressions:
+        counts = collections.Counter(eqn.primitive.name for eqn in members)
+        listed = ", ".join(
+            f"{name} x{count}" if count > 1 else name for name, count in sorted(counts.items())
+        )
+        # Formatted with the operands later: braces in a primitive's name stay braces.
+        expressions = (
+            f"{len(members)} operations in one loop ({listed})".replace("{", "{{").replace("}", "}}"),
+        )
     return header + "".join(line + "\n" for line in body), expressions
 
 
@@ -336,7 +445,7 @@ def _compile_loop(source: str):
         loop = _LOOPS.get(source)
         if loop is None:
             numba = importlib.import_module("numba")
-            namespace: dict = {}
+            namespace: dict = {"np": np}  # the small-array tier's loops call np.sin, ...
             exec(compile(source, "<minigrad fused loop>", "exec"), namespace)  # noqa: S102 - generated above
             loop = _LOOPS[source] = numba.njit(error_model="numpy", cache=False)(namespace["fused_loop"])
         return loop

@@ -67,6 +67,7 @@ from minigrad.transforms.jit.cache import (
 from minigrad.transforms.jit.compiler import CompiledProgram, compile_jaxpr
 from minigrad.transforms.jit.constants import ConstantSnapshots
 from minigrad.transforms.jit.fusion import fuse_elementwise
+from minigrad.transforms.jit.fusion_tier import with_small_tier
 from minigrad.transforms.jit.passes import optimize
 from minigrad.tree import tree_flatten, tree_structure, tree_unflatten
 
@@ -308,7 +309,9 @@ class JittedFunction:
                 staged = trace.to_closed_jaxpr(in_tracers, out_leaves)
                 trace.calls.release()
             target = call_target(self._name, key[1])
-            entry = _make_entry(staged, out_tree, self._cache.snapshots, number_types(in_tree), target)
+            entry = _make_entry(
+                staged, out_tree, self._cache.snapshots, number_types(in_tree), target, self._name
+            )
             # A program closing over tracers of a transform running now must not be
             # reused: the next call sees other tracers.
             slot.fill(entry, reusable=not entry.const_tracers)
@@ -401,7 +404,7 @@ def _call_arguments(in_tree, has_kwargs, static_values, flat_tracers) -> tuple[l
 
 
 def _make_entry(
-    staged: ClosedJaxpr, out_tree, snapshots: ConstantSnapshots, types=None, target=None
+    staged: ClosedJaxpr, out_tree, snapshots: ConstantSnapshots, types=None, target=None, name: str = "jitted"
 ) -> _CacheEntry:
     """Split off closed-over tracers as inputs, optimise, and prepare the compiled code.
 
@@ -431,8 +434,10 @@ def _make_entry(
     elif target is not None:
         executable = compile_array_api(program, target[0], target[1], scalar_inputs=target[2])
     else:
-        # Runs of cheap elementwise work on large arrays become one loop each (fusion.py).
-        executable = compile_jaxpr(fuse_elementwise(program))
+        # Runs of cheap elementwise work on large arrays become one loop each (fusion.py);
+        # on small arrays, once the program is hot (fusion_tier.py).
+        large = fuse_elementwise(program)
+        executable = with_small_tier(large, compile_jaxpr(large), label=f"jit({name})")
     return _CacheEntry(
         program,
         staged,

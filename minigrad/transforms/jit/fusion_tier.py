@@ -1,0 +1,319 @@
+"""The small-array tier: a hot jitted program is compiled again with its small runs fused.
+
+On small arrays a jitted program's time is NumPy's cost per call (about 0.7 us), not
+arithmetic: the gradient of 50 links of ``tanh(sin(x) * 1.1 + 0.3)`` on 16 elements
+is 500 NumPy calls. One numba loop over such a run, transcendental functions
+included, replaces hundreds of calls with one. But numba needs a fraction of a second
+per loop (seconds for a loop of hundreds of statements), once per process: a program
+called a few times must not pay that. So a program whose small arrays could fuse
+starts as the plain NumPy code; after ``TIER_UP_CALLS`` calls it is compiled again
+with those runs fused (``fuse_small_runs``), and later calls run that version.
+
+What joins a small loop: everything the large-array pass fuses (``fusion.SCALAR_FORMS``),
+transcendental functions (``TRANSCENDENTAL_FORMS``) and ``integer_pow`` (squares and
+reciprocals of gradients), on float32 or float64 arrays of one shape below
+``fusion.MIN_FUSED_SIZE`` elements (scalars may join). numba computes float32 in
+float32, as NumPy does, but its ``sin``, ``exp``, ``tanh``, ... are libm's or LLVM's,
+not NumPy's SIMD code: results may differ in the last bits (up to 3 ulp measured), as
+XLA's do. The IEEE operations round as NumPy's, bit for bit.
+
+Example:
+    >>> import numpy as np
+    >>> from minigrad.core.ir import ShapedArray
+    >>> from minigrad.core.staging import stage_flat
+    >>> import minigrad.numpy as mnp
+    >>> program = stage_flat(lambda x: [mnp.tanh(mnp.sin(x) * 1.1 + 0.3)], [ShapedArray((16,), np.float64)])
+    >>> count_small_fusable(program) == (4 if fusion_available() else 0)
+    True
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import threading
+import time
+
+import numpy as np
+
+from minigrad.core.ir import ClosedJaxpr
+from minigrad.ops.elementwise import integer_pow_impl
+from minigrad.transforms.jit.compiler import CompiledProgram, compile_jaxpr
+from minigrad.transforms.jit.fusion import (
+    MIN_FUSED_SIZE,
+    SCALAR_FORMS,
+    fits_shape,
+    fuse_elementwise,
+    fuse_runs,
+    fused_p,
+    fusion_available,
+    scalar_form,
+)
+
+__all__ = [
+    "TIER_UP_CALLS", "TRANSCENDENTAL_FORMS", "TRANSCENDENTAL_SIZE", "MIN_RUN", "TieredProgram", "fuse_small_runs",
+    "count_small_fusable", "calls_to_tier_up", "compile_tiered", "with_small_tier",
+]  # fmt: skip
+
+logger = logging.getLogger("minigrad.jit")
+
+# Calls of a program before its small runs are fused. None: as many as it takes for
+# the time fusing would have saved to reach the time fusing costs (`calls_to_tier_up`).
+# Tests set it to 1 to take the fused path on purpose; benchmarks/run.py too, to time
+# the state a hot loop reaches.
+TIER_UP_CALLS: int | None = None
+
+# Measured on a shared 2-core x86_64 VM (numba 0.68, NumPy 2.4), once numba is loaded:
+# a loop compiles in about 0.08 s plus 1.6 ms per operation (0.10 s for 5 operations,
+# 0.86 s for the 499 of the gradient of 50 links of tanh(sin(x) * 1.1 + 0.3)), and
+# each operation fused saves about 0.5 us per call (that gradient on 16 elements: 0.26
+# ms per call as NumPy calls, 0.03 ms fused).
+LOOP_COMPILE_SECONDS = 0.08
+OPERATION_COMPILE_SECONDS = 1.6e-3
+OPERATION_SAVED_SECONDS = 0.5e-6
+
+# Transcendental functions join loops only on arrays of at most this many elements:
+# beyond, NumPy's SIMD versions make up for a call's cost (measured on the gradient
+# of 50 links of tanh(sin(x) * 1.1 + 0.3), 30% transcendental: the loop was 10%
+# faster at 1024 elements, 40% slower at 4096). Arithmetic joins up to MIN_FUSED_SIZE
+# (a loop of 90 arithmetic operations was 4x faster at 1024 elements, even at 16384).
+TRANSCENDENTAL_SIZE = 1024
+
+# The shortest run worth a loop: on small arrays a fused call (numba's dispatch, one
+# allocation per output) costs about as much as three NumPy calls (0.98 us against
+# 1.04 us for three operations on 16 float32 measured; more for 2-d operands, which
+# are flattened first).
+MIN_RUN = 4
+
+# NumPy function -> (the loop's call, as `lower().source` shows it, kind): numba has
+# each for float32 and float64, computing in the argument's precision.
+_TRANSCENDENTAL_KIND = "transcendental"  # typed as arithmetic: operands and result of one float dtype
+_TRANSCENDENTAL = (
+    np.sin, np.cos, np.tan, np.arcsin, np.arccos, np.arctan, np.sinh, np.cosh, np.tanh, np.arcsinh,
+    np.arccosh, np.arctanh, np.exp, np.exp2, np.expm1, np.log, np.log2, np.log10, np.log1p, np.sqrt,
+)  # fmt: skip
+TRANSCENDENTAL_FORMS = {
+    ufunc: (f"np.{ufunc.__name__}({{0}})", f"{ufunc.__name__}({{0}})", _TRANSCENDENTAL_KIND)
+    for ufunc in _TRANSCENDENTAL
+}
+_SMALL_FORMS = {**SCALAR_FORMS, **TRANSCENDENTAL_FORMS}
+
+# integer_pow's exponents written in loops: `integer_pow_impl` squares repeatedly, so
+# larger ones would need its exact order of products.
+_POWERS = {
+    -1: ("np.{dtype}(1.0) / {{0}}", "(1 / {{0}})"),  # np.reciprocal is 1 / x, rounded once
+    0: ("np.{dtype}(1.0)", "1"),  # typed, so float32 arithmetic stays float32
+    1: ("{{0}}", "{{0}}"),
+    2: ("{{0}} * {{0}}", "({{0}} * {{0}})"),  # np.square is x * x, rounded once
+}
+
+
+def _small_form(eqn):
+    """How a small loop writes ``eqn``, or None if it stays a NumPy call."""
+    if not eqn.outvars:
+        return None
+    size = math.prod(eqn.outvars[0].aval.shape)
+    if size >= MIN_FUSED_SIZE:
+        return None
+    if eqn.primitive.impl is integer_pow_impl and not eqn.primitive.multiple_results:
+        form = _power_form(eqn)
+    else:
+        form = scalar_form(eqn, _SMALL_FORMS)
+    if form is None or (size > TRANSCENDENTAL_SIZE and form[2] == _TRANSCENDENTAL_KIND):
+        return None
+    return form if fits_shape(eqn) else None
+
+
+def _power_form(eqn):
+    dtype = eqn.outvars[0].aval.dtype
+    written = _POWERS.get(eqn.params.get("y"))
+    if written is None or eqn.invars[0].aval.dtype != dtype or dtype.name not in ("float32", "float64"):
+        return None
+    loop_form, shown_form = (text.format(dtype=dtype.name) for text in written)
+    return loop_form, shown_form, "arithmetic"
+
+
+def _long_enough(forms) -> bool:
+    return len(forms) >= MIN_RUN
+
+
+def fuse_small_runs(program):
+    """``program`` with its runs of small-array elementwise work made ``fused`` loops.
+
+    Args:
+      program: a ``ClosedJaxpr`` or ``Jaxpr`` (optimised, as ``jit`` compiles it).
+
+    Returns:
+      The same object when nothing fuses (numba missing, no run of ``MIN_RUN``
+      equations); otherwise an equal program whose runs are ``fused_p`` equations.
+
+    Example:
+      >>> import numpy as np
+      >>> from minigrad.core.ir import ShapedArray
+      >>> from minigrad.core.staging import stage_flat
+      >>> import minigrad.numpy as mnp
+      >>> program = stage_flat(lambda x: [mnp.exp(x) * 2.0 + 1.0 - x], [ShapedArray((3,), np.float32)])
+      >>> names = [eqn.primitive.name for eqn in fuse_small_runs(program).eqns]
+      >>> names == (["fused"] if fusion_available() else ["exp", "mul", "add", "sub"])
+      True
+    """
+    return fuse_runs(program, _small_form, _long_enough)
+
+
+def count_small_fusable(program) -> int:
+    """How many equations of ``program`` could join small loops (0 without numba).
+
+    Cheaper than fusing: it looks at each equation once, without grouping runs or
+    writing loops, so every trace can ask.
+    """
+    if not fusion_available():
+        return 0
+    jaxpr = program.jaxpr if isinstance(program, ClosedJaxpr) else program
+    return sum(1 for eqn in jaxpr.eqns if _small_form(eqn) is not None)
+
+
+def calls_to_tier_up(operations: int) -> int:
+    """How many calls a program with ``operations`` fusable equations runs before fusing.
+
+    As many as make the time fusion would have saved (``OPERATION_SAVED_SECONDS`` per
+    operation and call) equal to the time it costs to compile: a program that stops
+    right after the tier-up has spent at most twice the time it would have without
+    the tier (the ski-rental bound), and one that keeps running gains from then on.
+
+    Example:
+      >>> calls_to_tier_up(499), calls_to_tier_up(5)
+      (3521, 35200)
+    """
+    compile_seconds = LOOP_COMPILE_SECONDS + OPERATION_COMPILE_SECONDS * operations
+    return math.ceil(compile_seconds / (OPERATION_SAVED_SECONDS * operations))
+
+
+class TieredProgram:
+    """A compiled program that compiles itself again, with small runs fused, once hot.
+
+    It has the interface of a ``CompiledProgram``: ``fn`` runs it, ``source`` is the
+    code ``fn`` runs. Until ``calls`` calls have been made, ``fn`` counts them and runs
+    the plain code; the call that reaches the count compiles the fused version (every
+    loop compiled before it is used) and only then replaces ``fn`` and ``source``, so
+    no call runs a half-built program. Threads calling meanwhile run the plain code.
+
+    Args:
+      program: the optimised program (as the plain code was compiled from it).
+      plain: its ``CompiledProgram``.
+      calls: how many calls run the plain code before the tier-up.
+      name: the generated function's name (``compile_jaxpr``'s).
+      label: what the log calls the program (``jit(f)``).
+    """
+
+    def __init__(
+        self, program, plain: CompiledProgram, calls: int, name: str = "jitted", label: str = "jitted"
+    ):
+        self.source = plain.source
+        self.compile_seconds = None  # how long the tier-up took, once it has run
+        self._program, self._plain, self._name, self._label = program, plain.fn, name, label
+        self._calls_left = calls
+        self._lock = threading.Lock()
+        self._tried = False
+        self.fn = self._counting
+
+    def __call__(self, *args):
+        return self.fn(*args)
+
+    def __repr__(self):
+        return f"TieredProgram(\n{self.source})"
+
+    def _counting(self, *args):
+        # Threads may miss a decrement of each other's: the count is a heuristic.
+        self._calls_left -= 1
+        if self._calls_left <= 0:
+            self._tier_up()
+        fn = self.fn
+        return (self._plain if fn == self._counting else fn)(*args)
+
+    def _tier_up(self) -> None:
+        if not self._lock.acquire(blocking=False):
+            return  # another thread is compiling: this call runs the plain code
+        try:
+            if self._tried:
+                return
+            self._tried = True
+            start = time.perf_counter()
+            try:
+                compiled = _compile_fused(self._program, self._name)
+            except Exception as error:  # numba refused a loop: keep the NumPy code, and say so
+                logger.warning(
+                    "%s: small-array fusion failed, keeping the NumPy code: %r", self._label, error
+                )
+                self.fn = self._plain
+                return
+            self.compile_seconds = time.perf_counter() - start
+            # `source` first: a reader sees the fused code no later than it runs.
+            self.source = compiled.source
+            self.fn = compiled.fn
+            logger.info("%s: small-array runs fused, compiled in %.2f s", self._label, self.compile_seconds)
+        finally:
+            self._lock.release()
+
+
+def _compile_fused(program, name: str) -> CompiledProgram:
+    fused = fuse_small_runs(program)
+    jaxpr = fused.jaxpr if isinstance(fused, ClosedJaxpr) else fused
+    for eqn in jaxpr.eqns:
+        if eqn.primitive is fused_p:
+            eqn.params["kernel"].compile()
+    return compile_jaxpr(fused, name)
+
+
+def compile_tiered(program, name: str = "jitted", *, calls: int | None = None, label: str | None = None):
+    """``program`` compiled for NumPy arrays: large runs fused now (``fuse_elementwise``),
+    small ones after ``calls`` calls if any would fuse (by default ``TIER_UP_CALLS``, or
+    if that is None, ``calls_to_tier_up``).
+
+    ``name`` is the generated function's (as ``compile_jaxpr``'s) and ``label`` what
+    the log calls the program (``jit(f)``; ``name`` by default). A loop that calls a
+    compiled body once per step (``lax.scan``) can use this as it is: each step counts
+    as a call, so a body of a long loop tiers up within that loop. It must call the
+    result's ``fn`` attribute at each step (it changes at the tier-up), not keep the
+    function ``fn`` was at first.
+
+    Returns:
+      A ``TieredProgram``, or the plain ``CompiledProgram`` when no small run fuses
+      (numba missing, too few fusable equations).
+
+    Example:
+      >>> import numpy as np
+      >>> from minigrad.core.ir import ShapedArray
+      >>> from minigrad.core.staging import stage_flat
+      >>> import minigrad.numpy as mnp
+      >>> program = stage_flat(lambda x: [mnp.tanh(mnp.sin(x) * 1.1 + 0.3)], [ShapedArray((4,), np.float64)])
+      >>> compiled = compile_tiered(program, calls=1)
+      >>> np.allclose(compiled.fn(np.zeros(4))[0], np.tanh(0.3), rtol=1e-15)
+      True
+      >>> ("# fused: " in compiled.source) == fusion_available()
+      True
+    """
+    large = fuse_elementwise(program)
+    return with_small_tier(large, compile_jaxpr(large, name), name, calls=calls, label=label)
+
+
+def with_small_tier(program, plain: CompiledProgram, name: str = "jitted", *, calls=None, label=None):
+    """``plain``, the compiled ``program``, as a ``TieredProgram`` if small runs of
+    ``program`` would fuse; else ``plain`` itself. ``compile_tiered`` without the
+    compiling: ``jit`` compiles the plain code itself. Arguments as ``compile_tiered``'s.
+
+    Example:
+      >>> import numpy as np
+      >>> from minigrad.core.ir import ShapedArray
+      >>> from minigrad.core.staging import stage_flat
+      >>> import minigrad.numpy as mnp
+      >>> program = stage_flat(lambda x: [mnp.sum(x)], [ShapedArray((4,), np.float64)])
+      >>> plain = compile_jaxpr(program)
+      >>> with_small_tier(program, plain) is plain  # nothing to fuse
+      True
+    """
+    operations = count_small_fusable(program)
+    if operations < MIN_RUN:
+        return plain
+    if calls is None:
+        calls = calls_to_tier_up(operations) if TIER_UP_CALLS is None else TIER_UP_CALLS
+    return TieredProgram(program, plain, calls, name, name if label is None else label)
