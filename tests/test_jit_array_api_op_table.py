@@ -31,7 +31,7 @@ _COMPLEX = {f"complex_{name}" for name in (
     "angle arctan conj cos exp expm1 lax_complex log log1p mul_div power sin sinh_cosh sqrt "
     "square_reciprocal sum_prod tan tanh"
 ).split()}  # fmt: skip
-_EVERYWHERE = _COMPLEX | {f"at[{m}]" for m in ("add", "max", "min", "multiply", "set")} | {
+_EVERYWHERE = _COMPLEX | {
     "digitize", "exp2", "fmod", "frexp_modf", "histogram_traced_range", "integer_functions", "interp",
     "interp_in_xp", "ldexp", "logaddexp2", "partition", "partition_middle", "roots", "roots_complex_coefficients", "predicate_functions", "searchsorted", "sinc", "sinc_near_zero",
     "linalg.cho_factor", "linalg.cho_solve", "linalg.cho_solve_lower", "linalg.expm", "linalg.lu_factor",
@@ -55,9 +55,9 @@ _EINSUM_ROWS = {
 }  # fmt: skip
 REFUSED = {
     "array_api_strict": _EINSUM_ROWS,
-    "torch": {"index[int_arrays_2d]"},
+    "torch": set(),
     "dask.array": {
-        "index[int_arrays_2d]", "linalg.det", "linalg.eigh", "linalg.eigvalsh", "linalg.lstsq",
+        "linalg.det", "linalg.eigh", "linalg.eigvalsh", "linalg.lstsq",
         "linalg.pinv", "linalg.slogdet", "polyfit", "complex_linalg.eigvalsh",
     },
 }  # fmt: skip
@@ -65,17 +65,11 @@ REFUSED = {
 # and marked so that a fix shows up as an unexpected pass.
 BROKEN = {
     "array_api_strict": {
-        "index[ellipsis_newaxis]": "array-api-strict refuses None next to an index array",
-        "gather_traced_indices": "array-api-strict refuses None next to an index array",
-        "index[int_arrays_2d]": "array-api-strict allows index arrays only next to integers",
         "nonzero_sized": "array-api-strict's argsort refuses booleans",
         "union1d_sized": "array-api-strict's argsort refuses booleans",
     },
     "torch": {},
-    "dask.array": {
-        "index[ellipsis_newaxis]": "Dask's assignment into a new axis does not broadcast",
-        "gather_traced_indices": "Dask's assignment of a gather's gradient does not broadcast",
-    },
+    "dask.array": {},
 }
 
 

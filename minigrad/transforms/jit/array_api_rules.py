@@ -21,10 +21,12 @@ Example:
 
 from __future__ import annotations
 
+import functools
 import math
 
 import numpy as np
 
+from minigrad.ops.clipping import clip_p
 from minigrad.ops.complex_parts import imag_p, real_p
 from minigrad.ops.cumulative import cumsum_p
 from minigrad.ops.elementwise import cbrt_p, integer_pow_p, logistic_p
@@ -32,6 +34,7 @@ from minigrad.ops.index import gather_p, numpy_index
 from minigrad.ops.linalg import einsum_p, matmul_p
 from minigrad.ops.operands import ELEMENTWISE_PRIMITIVES
 from minigrad.ops.reduce import argmax_p, argmin_p, reduce_max_p, reduce_min_p, reduce_prod_p
+from minigrad.ops.rolling import roll_p
 from minigrad.ops.selection import convert_element_type_p, select_p, stop_gradient_p
 from minigrad.ops.shape import (
     broadcast_to_p,
@@ -42,8 +45,6 @@ from minigrad.ops.shape import (
     slice_p,
     transpose_p,
 )
-from minigrad.ops.clipping import clip_p
-from minigrad.ops.rolling import roll_p
 from minigrad.ops.sorting import argsort_p, sort_p
 
 __all__ = [
@@ -56,6 +57,7 @@ __all__ = [
     "index_source",
     "is_index_array",
     "linear_index_source",
+    "element_positions",
     "positive_steps",
     "set_items",
 ]
@@ -345,6 +347,17 @@ def gather_array_api(ctx, x, *arrays, indexer):
         flat = f"{ctx.xp}.reshape({x}, {(math.prod(leading), *rest)!r})"
         taken = f"{ctx.xp}.take({flat}, {linear_index_source(ctx, parts, leading)}, axis=0)"
         return f"{ctx.xp}.reshape({taken}, {tuple(ctx.out_avals[0].shape)!r})"
+    if sources and ctx.library != "torch":
+        # Index arrays mixed with slices, integers or new axes: array-api-strict allows
+        # index arrays only next to integers, Dask one index array. One `take` of each
+        # selected element's flat position works everywhere (torch indexes as NumPy).
+        shape = tuple(ctx.in_avals[0].shape)
+        positions = functools.partial(element_positions, ctx.xp_module, ctx.device, shape, indexer)
+        flat_index = (
+            f"{ctx.xp}.reshape({ctx.constant(positions, 'element_positions')}([{', '.join(arrays)}]), (-1,))"
+        )
+        taken = f"{ctx.xp}.take({ctx.xp}.reshape({x}, (-1,)), {flat_index})"
+        return f"{ctx.xp}.reshape({taken}, {tuple(ctx.out_avals[0].shape)!r})"
     parts, flipped, _ = positive_steps(parts, ctx.in_avals[0].shape)
     if flipped:
         x = f"{ctx.xp}.flip({x}, axis={flipped!r})"
@@ -390,6 +403,60 @@ def linear_index_source(ctx, parts, leading) -> str:
         f"({part} % {size}) * {stride}" for part, size, stride in zip(parts, leading, strides, strict=True)
     ]
     return f"{ctx.xp}.reshape({' + '.join(terms)}, (-1,))"
+
+
+def element_positions(xp, device, shape, indexer, arrays):
+    """The flat position, in a C-ordered array of ``shape``, of each element of ``x[index]``.
+
+    Args:
+      xp: the array namespace; device: where the result lives.
+      shape: the indexed array's shape; indexer, arrays: the index, as ``gather`` takes it.
+
+    Returns:
+      An ``int64`` array of the indexed shape (negative indices count from the end).
+
+    Example:
+      >>> import numpy as np
+      >>> element_positions(np, "cpu", (3, 4), (("array", 0), ("slice", None, None, 2)), [np.array([2, 0])])
+      array([[ 8, 10],
+             [ 0,  2]])
+    """
+    parts = list(numpy_index(indexer, arrays))
+    parts += [_FULL] * (len(shape) - sum(part is not None for part in parts))
+    basic = [isinstance(part, slice) or part is None for part in parts]
+    batch = tuple(np.broadcast_shapes(*(tuple(a.shape) for a in arrays)))
+    # NumPy's layout: the index arrays (and the integers among them) broadcast to one
+    # block of axes, standing where the first of them does if they are adjacent, else in
+    # front; each slice and new axis has an axis of its own, in order.
+    advanced = [i for i, is_basic in enumerate(basic) if not is_basic] if arrays else []
+    adjacent = advanced == list(range(advanced[0], advanced[-1] + 1)) if advanced else True
+    batch_at = sum(basic[: advanced[0]]) if advanced and adjacent else 0
+    result_shape, axis_of = [1] * (sum(basic) + len(batch)), {}
+    for position in [i for i, is_basic in enumerate(basic) if is_basic]:
+        before = len(axis_of)
+        axis_of[position] = before if before < batch_at else before + len(batch)
+    result_shape[batch_at : batch_at + len(batch)] = batch
+    terms, offset, axis = [], 0, 0
+    for position, part in enumerate(parts):
+        if part is None:
+            continue  # an axis of length 1 in the selection, none in the array
+        size, stride = shape[axis], math.prod(shape[axis + 1 :])
+        axis += 1
+        placed = [1] * len(result_shape)
+        if isinstance(part, slice):
+            coordinates = xp.arange(*part.indices(size), dtype=xp.int64, device=device) * stride
+            placed[axis_of[position]] = result_shape[axis_of[position]] = coordinates.shape[0]
+            terms.append(xp.reshape(coordinates, tuple(placed)))
+        elif isinstance(part, (int, np.integer)):
+            offset += (int(part) % size) * stride
+        else:
+            index = (xp.astype(part, xp.int64) % size) * stride
+            placed[batch_at + len(batch) - len(index.shape) : batch_at + len(batch)] = index.shape
+            terms.append(xp.reshape(index, tuple(placed)))
+    positions = xp.zeros(tuple(result_shape), dtype=xp.int64, device=device) + offset
+    for term in terms:
+        positions = positions + term
+    return positions
 
 
 def set_items(zeros, index, updates):
