@@ -1,5 +1,6 @@
 """jit on other libraries beyond elementwise code: random bits, linalg, FFTs, control flow,
-scatter-add with repeated indices, x.at[index] updates, debug_nans in loop bodies.
+scatter-add with repeated indices, x.at[index] updates, complex numbers from their parts,
+debug_nans in loop bodies.
 
 Every program runs on NumPy (the reference) and, jitted, on torch, array-api-strict and
 Dask arrays; float results must agree within 1e-12, random bits exactly.
@@ -353,6 +354,24 @@ def test_scatter_flat_and_element_positions_by_hand():
         np.testing.assert_array_equal(
             got, [[5.0, 2.0, 0.5], [6.0, 2.0, 7.5], [5.0, 2.0, 6.0], [1.0, 2.0, 0.5], [5.0, 2.0, 4.0]]
         )
+
+
+# -- complex numbers from their parts -------------------------------------------------------
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("lib", LIBRARIES)
+def test_complex_from_parts_is_exact_bit_for_bit(lib, dtype):
+    # Infinities, NaNs, subnormals and the sign of zero in either part, as NumPy's
+    # complex_impl writes them (x + 1j * y would make nan of 1j * inf).
+    tiny = np.finfo(dtype).smallest_subnormal
+    values = np.array([0.0, -0.0, 1.5, -2.0, np.inf, -np.inf, np.nan, tiny, -tiny, -1e30], dtype=dtype)
+    x, y = (a.ravel() for a in np.meshgrid(values, values))
+    got = mg.device_get(mg.jit(mg.lax.complex)(*_put(lib, (x, y))))
+    want = mg.lax.complex(x, y)
+    assert got.dtype == want.dtype
+    np.testing.assert_array_equal(got.view(dtype), want.view(dtype))  # NaNs equal, zeros by sign
+    np.testing.assert_array_equal(np.signbit(got.view(dtype)), np.signbit(want.view(dtype)))
 
 
 # -- debug_nans -------------------------------------------------------------------------------

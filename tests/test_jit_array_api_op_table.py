@@ -23,15 +23,11 @@ array_api_compat = pytest.importorskip("array_api_compat")
 RTOL = 1e-12
 
 # Rows refused on every library: primitives without an Array API lowering (SciPy-valued
-# special functions and matrix functions, x.at[...] updates, complex numbers built from
-# parts, NumPy-only helpers such as interp, searchsorted, ldexp/frexp, integer functions,
-# partition (the standard has no call that arranges elements as np.partition does) and
-# roots (eigenvalues of a general matrix are not in the standard's linalg).
-_COMPLEX = {f"complex_{name}" for name in (
-    "angle arctan conj cos exp expm1 lax_complex log log1p mul_div power sin sinh_cosh sqrt "
-    "square_reciprocal sum_prod tan tanh"
-).split()}  # fmt: skip
-_EVERYWHERE = _COMPLEX | {
+# special functions and matrix functions, NumPy-only helpers such as interp,
+# searchsorted, ldexp/frexp, integer functions, partition (the standard has no call that
+# arranges elements as np.partition does) and roots (eigenvalues of a general matrix are
+# not in the standard's linalg).
+_EVERYWHERE = {
     "digitize", "exp2", "fmod", "frexp_modf", "histogram_traced_range", "integer_functions", "interp",
     "interp_in_xp", "ldexp", "logaddexp2", "partition", "partition_middle", "roots", "roots_complex_coefficients", "predicate_functions", "searchsorted", "sinc", "sinc_near_zero",
     "linalg.cho_factor", "linalg.cho_solve", "linalg.cho_solve_lower", "linalg.expm", "linalg.lu_factor",
@@ -42,12 +38,9 @@ _EVERYWHERE = _COMPLEX | {
     "special.xlog1py", "special.xlogy", "stats.bernoulli.logpmf", "stats.norm.logcdf", "stats.t.cdf",
     "stats.t.logpdf",
 }  # fmt: skip
-# The complex linear-algebra rows build matrices from real and imaginary parts: the
-# `complex` primitive that needs (and their gradients) has no Array API lowering yet.
-_EVERYWHERE |= {f"complex_linalg.{name}" for name in ("cholesky", "qr", "eigh", "svd", "pinv", "lstsq")}
-# Rows refused on one library: array-api-strict has no einsum; torch and Dask no
-# scatter-add of index arrays mixed with slices; Dask's linalg lacks det, slogdet, eigh,
-# eigvalsh, pinv and lstsq (complex_linalg.eigvalsh is the same eigvalsh).
+# Rows refused on one library: array-api-strict has no einsum; Dask's linalg lacks det,
+# slogdet, eigh, eigvalsh, pinv and lstsq (the complex_linalg rows of eigh, eigvalsh,
+# pinv and lstsq call the same functions).
 _EINSUM_ROWS = {
     "einsum[...ij,...jk->...ik]", "einsum[bij,bjk->bik]", "einsum[i,j,k->ijk]", "einsum[ii->i]",
     "einsum[ij,ij->]", "einsum[ij,jk->ik]", "einsum[ij,jk]", "einsum[ijk->j]", "einsum_sublists",
@@ -58,7 +51,8 @@ REFUSED = {
     "torch": set(),
     "dask.array": {
         "linalg.det", "linalg.eigh", "linalg.eigvalsh", "linalg.lstsq",
-        "linalg.pinv", "linalg.slogdet", "polyfit", "complex_linalg.eigvalsh",
+        "linalg.pinv", "linalg.slogdet", "polyfit", "complex_linalg.eigh", "complex_linalg.eigvalsh",
+        "complex_linalg.lstsq", "complex_linalg.pinv",
     },
 }  # fmt: skip
 # Rows that fail on one library for a reason of the library's (not a refusal): known,

@@ -27,7 +27,7 @@ import math
 import numpy as np
 
 from minigrad.ops.clipping import clip_p
-from minigrad.ops.complex_parts import imag_p, real_p
+from minigrad.ops.complex_parts import complex_p, imag_p, real_p
 from minigrad.ops.cumulative import cumsum_p
 from minigrad.ops.elementwise import cbrt_p, integer_pow_p, logistic_p
 from minigrad.ops.index import gather_p, numpy_index
@@ -46,6 +46,7 @@ from minigrad.ops.shape import (
     transpose_p,
 )
 from minigrad.ops.sorting import argsort_p, sort_p
+from minigrad.transforms.jit.array_api import library_dtype
 
 __all__ = [
     "ARRAY_API_LOWERINGS",
@@ -58,6 +59,7 @@ __all__ = [
     "is_index_array",
     "linear_index_source",
     "element_positions",
+    "complex_from_parts",
     "positive_steps",
     "set_items",
 ]
@@ -269,6 +271,50 @@ def clip_array_api(ctx, x, lo, hi):
 
 ARRAY_API_LOWERINGS[real_p] = _standard_call("real")
 ARRAY_API_LOWERINGS[imag_p] = _standard_call("imag")
+
+
+def complex_from_parts(xp, device, dtype, x, y):
+    """The complex array ``x + 1j * y``, each part exactly ``x`` and ``y`` (infinities,
+    NaNs and the sign of zero included), in standard calls.
+
+    The standard has no function that builds a complex number from its parts, and
+    ``x + 1j * y`` is not one: ``1j * inf`` is ``nan + inf*j``, and ``+0.0`` added to
+    ``-0.0`` loses the sign. So the sum is arranged with exact steps only:
+    ``conj(x + 0j)`` is ``(x, -0)`` and ``-0`` is the identity of addition; the other
+    addend, ``(-0, y)``, is ``y * 1j`` (``(0*y - 0, y + 0)``: its imaginary part is ``y``
+    unless ``y`` is ``-0``, its real part a zero with the sign of ``y``), negated and
+    conjugated where that zero is ``+0``; ``-0``, infinities and NaNs come from constants.
+
+    Example:
+      >>> import numpy as np
+      >>> z = complex_from_parts(np, "cpu", np.complex128, np.array([-0.0, 1.0]), np.array([np.inf, -0.0]))
+      >>> z.real, z.imag
+      (array([-0.,  1.]), array([inf, -0.]))
+    """
+
+    def imaginary(value):
+        return xp.asarray(complex(-0.0, value), dtype=dtype, device=device)
+
+    finite = xp.isfinite(y)
+    unit = xp.asarray(1j, dtype=dtype, device=device)  # (+0, 1): the signs above rely on it
+    rotated = xp.astype(xp.where(finite, y, xp.zeros_like(y)), dtype) * unit
+    addend = xp.where(xp.signbit(y), rotated, -xp.conj(rotated))
+    special = xp.where(
+        xp.isnan(y), imaginary(math.nan), xp.where(y > 0, imaginary(math.inf), imaginary(-math.inf))
+    )
+    addend = xp.where(finite, addend, special)
+    addend = xp.where((y == 0) & xp.signbit(y), imaginary(-0.0), addend)
+    return xp.conj(xp.astype(x, dtype)) + addend
+
+
+@array_api_rule(complex_p)
+def complex_array_api(ctx, x, y):
+    if ctx.library == "torch":
+        return f"{ctx.xp}.complex({x}, {y})"  # torch's own, exact
+    build = functools.partial(
+        complex_from_parts, ctx.xp_module, ctx.device, library_dtype(ctx.xp_module, ctx.out_avals[0].dtype)
+    )
+    return f"{ctx.constant(build, 'complex_from_parts')}({x}, {y})"
 
 
 @array_api_rule(pad_p)
