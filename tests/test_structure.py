@@ -166,6 +166,7 @@ PACKAGE_ORDER = {
         "fusion",
         "compiler",
         "array_api_rules",
+        "array_api_composed",
         "array_api_scatter",
         "array_api_linalg",
         "array_api_random",
