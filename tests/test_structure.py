@@ -170,6 +170,7 @@ PACKAGE_ORDER = {
         "array_api_scatter",
         "array_api_linalg",
         "array_api_random",
+        "array_api_special",
         "array_api_nans",
         "array_api_writer",
         "transform",

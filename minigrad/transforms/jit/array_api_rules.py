@@ -22,6 +22,7 @@ Example:
 from __future__ import annotations
 
 import functools
+import importlib
 import math
 
 import numpy as np
@@ -60,6 +61,9 @@ __all__ = [
     "linear_index_source",
     "element_positions",
     "complex_from_parts",
+    "UFUNC_LOWERINGS",
+    "elementwise_by_blocks_array_api",
+    "apply_by_blocks",
     "positive_steps",
     "set_items",
 ]
@@ -105,19 +109,55 @@ def _standard_call(function: str):
 ARRAY_API_LOWERINGS: dict = {}
 
 
+# Lowerings of ufuncs outside the standard (SciPy's special functions: array_api_special),
+# keyed by the ufunc, for the elementwise primitives whose implementation it is.
+UFUNC_LOWERINGS: dict = {}
+
+
 def array_api_lowering(primitive):
     """The Array API lowering of ``primitive``, or None.
 
     An elementwise primitive whose implementation is a NumPy ufunc with a standard
     counterpart gets the standard call (found when first asked: primitives are declared
-    in many modules).
+    in many modules); one whose ufunc has a lowering of its own gets that; any other
+    elementwise primitive gets ``elementwise_by_blocks_array_api``.
     """
     rule = ARRAY_API_LOWERINGS.get(primitive)
-    if rule is None and primitive in ELEMENTWISE_PRIMITIVES and isinstance(primitive.impl, np.ufunc):
-        function = _STANDARD_NAMES.get(primitive.impl)
-        if function is not None:
-            rule = ARRAY_API_LOWERINGS[primitive] = _standard_call(function)
+    if rule is None and primitive in ELEMENTWISE_PRIMITIVES:
+        if isinstance(primitive.impl, np.ufunc):
+            function = _STANDARD_NAMES.get(primitive.impl)
+            if function is not None:
+                rule = ARRAY_API_LOWERINGS[primitive] = _standard_call(function)
+            else:
+                rule = UFUNC_LOWERINGS.get(primitive.impl)
+        if rule is None:
+            rule = elementwise_by_blocks_array_api
     return rule
+
+
+def elementwise_by_blocks_array_api(ctx, *args, **params):
+    """An elementwise primitive outside the standard: on Dask arrays, whose blocks are
+    NumPy arrays, its own NumPy implementation on each block (NumPy's and SciPy's values
+    exactly); refused on other libraries."""
+    if ctx.library != "dask.array":
+        raise NotImplementedError(
+            f"jit: {ctx.primitive.name} has no Array API lowering for {ctx.library} arrays: the "
+            "standard has no such function. It runs on Dask arrays (its NumPy implementation on "
+            "each block); otherwise compute this part on NumPy arrays (mg.device_get)."
+        )
+    blocks = functools.partial(
+        apply_by_blocks, functools.partial(ctx.primitive.impl, **params), ctx.out_avals[0].dtype
+    )
+    return f"{ctx.constant(blocks, f'{ctx.primitive.name}_by_blocks')}({', '.join(args)})"
+
+
+def apply_by_blocks(function, dtype, *arrays):
+    """``function`` (elementwise, of NumPy arrays) on each block of the Dask ``arrays``,
+    broadcast together as NumPy would."""
+    dask_array = importlib.import_module("dask.array")
+    arrays = dask_array.broadcast_arrays(*arrays)
+    meta = np.empty((0,) * len(arrays[0].shape), dtype)  # the kind of block: none is computed to learn it
+    return dask_array.map_blocks(function, *arrays, dtype=dtype, meta=meta)
 
 
 def array_api_rule(primitive):
