@@ -62,6 +62,7 @@ __all__ = [
     "element_positions",
     "complex_from_parts",
     "UFUNC_LOWERINGS",
+    "UFUNC_LOWERING_LOADERS",
     "elementwise_by_blocks_array_api",
     "apply_by_blocks",
     "positive_steps",
@@ -110,8 +111,20 @@ ARRAY_API_LOWERINGS: dict = {}
 
 
 # Lowerings of ufuncs outside the standard (SciPy's special functions: array_api_special),
-# keyed by the ufunc, for the elementwise primitives whose implementation it is.
+# keyed by the ufunc, for the elementwise primitives whose implementation it is; the
+# loaders fill the table once the ufuncs' library is imported (SciPy is loaded only when
+# a program uses it, never by minigrad itself).
 UFUNC_LOWERINGS: dict = {}
+UFUNC_LOWERING_LOADERS: list = []
+
+
+def _ufunc_lowering(ufunc):
+    rule = UFUNC_LOWERINGS.get(ufunc)
+    if rule is None:
+        for load in UFUNC_LOWERING_LOADERS:
+            load()
+        rule = UFUNC_LOWERINGS.get(ufunc)
+    return rule
 
 
 def array_api_lowering(primitive):
@@ -129,7 +142,7 @@ def array_api_lowering(primitive):
             if function is not None:
                 rule = ARRAY_API_LOWERINGS[primitive] = _standard_call(function)
             else:
-                rule = UFUNC_LOWERINGS.get(primitive.impl)
+                rule = _ufunc_lowering(primitive.impl)
         if rule is None:
             rule = elementwise_by_blocks_array_api
     return rule

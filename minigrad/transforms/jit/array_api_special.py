@@ -9,10 +9,12 @@ torch has no ``gamma``, ``betaln``, ``stdtr`` or ``polygamma`` (whose order is a
 parameter), so those are refused there. On Dask arrays every one of them is SciPy's
 own function on each NumPy block (``elementwise_by_blocks_array_api``).
 
-SciPy is optional: without it there are no such primitives, and nothing is registered.
+SciPy is optional, and loaded only when a program uses it: the lowerings are registered
+when a program first asks for one, SciPy being loaded by then.
 
 Example:
     >>> from scipy import special
+    >>> load_special_lowerings()
     >>> UFUNC_LOWERINGS[special.erf].__name__
     'erf_array_api'
 """
@@ -22,17 +24,15 @@ from __future__ import annotations
 import functools
 import importlib
 import math
+import sys
 
-from minigrad.transforms.jit.array_api_rules import UFUNC_LOWERINGS, elementwise_by_blocks_array_api
+from minigrad.transforms.jit.array_api_rules import (
+    UFUNC_LOWERING_LOADERS,
+    UFUNC_LOWERINGS,
+    elementwise_by_blocks_array_api,
+)
 
-__all__ = ["ndtr_from_erf"]
-
-
-def _optional(module: str):
-    try:
-        return importlib.import_module(module)
-    except ImportError:  # pragma: no cover - SciPy is the scipy extra
-        return None
+__all__ = ["ndtr_from_erf", "load_special_lowerings"]
 
 
 def ndtr_from_erf(xp, x, *, erf, erfc):
@@ -79,16 +79,23 @@ def torch_ndtr(torch_special, xp):
     return functools.partial(ndtr_from_erf, xp, erf=torch_special.erf, erfc=torch_special.erfc)
 
 
-_special = _optional("scipy.special")
-if _special is not None:
+def load_special_lowerings() -> None:
+    """Register the lowerings of SciPy's ufuncs, once ``scipy.special`` is imported (a
+    program can hold them only then; importing it here would load SciPy with minigrad)."""
+    special = sys.modules.get("scipy.special")
+    if special is None or special.erf in UFUNC_LOWERINGS:
+        return
     # SciPy's ufunc -> how torch computes it: torch.special's function of the same meaning.
-    _TORCH_SPECIAL = {
-        _special.erf: "erf", _special.erfc: "erfc", _special.erfcx: "erfcx", _special.erfinv: "erfinv",
-        _special.ndtri: "ndtri", _special.log_ndtr: "log_ndtr", _special.i0e: "i0e", _special.i1e: "i1e",
-        _special.expit: "expit", _special.logit: "logit", _special.xlogy: "xlogy",
-        _special.xlog1py: "xlog1py", _special.entr: "entr", _special.digamma: "digamma",
-        _special.gammaln: "gammaln",
+    torch_special = {
+        special.erf: "erf", special.erfc: "erfc", special.erfcx: "erfcx", special.erfinv: "erfinv",
+        special.ndtri: "ndtri", special.log_ndtr: "log_ndtr", special.i0e: "i0e", special.i1e: "i1e",
+        special.expit: "expit", special.logit: "logit", special.xlogy: "xlogy",
+        special.xlog1py: "xlog1py", special.entr: "entr", special.digamma: "digamma",
+        special.gammaln: "gammaln",
     }  # fmt: skip
-    for _ufunc, _torch_name in _TORCH_SPECIAL.items():
-        UFUNC_LOWERINGS[_ufunc] = _special_rule(_torch_named(_torch_name))
-    UFUNC_LOWERINGS[_special.ndtr] = _special_rule(torch_ndtr)  # SciPy's formula, not torch's ndtr
+    for ufunc, torch_name in torch_special.items():
+        UFUNC_LOWERINGS[ufunc] = _special_rule(_torch_named(torch_name))
+    UFUNC_LOWERINGS[special.ndtr] = _special_rule(torch_ndtr)  # SciPy's formula, not torch's ndtr
+
+
+UFUNC_LOWERING_LOADERS.append(load_special_lowerings)
