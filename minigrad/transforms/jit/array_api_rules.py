@@ -51,6 +51,7 @@ from minigrad.transforms.jit.array_api import library_dtype
 
 __all__ = [
     "ARRAY_API_LOWERINGS",
+    "NoArrayApiLoweringError",
     "VIEWS",
     "array_api_lowering",
     "array_api_rule",
@@ -91,9 +92,13 @@ _STANDARD_NAMES = {
 }  # fmt: skip
 
 
+class NoArrayApiLoweringError(NotImplementedError):
+    """A program holds a primitive that has no Array API lowering (on its library)."""
+
+
 def unsupported(ctx, what: str):
     """The error for an equation this library cannot compute with the standard calls."""
-    return NotImplementedError(
+    return NoArrayApiLoweringError(
         f"jit: {ctx.primitive.name} {what} has no Array API lowering for {ctx.library} arrays; "
         "compute this part on NumPy arrays (mg.device_get)."
     )
@@ -153,7 +158,7 @@ def elementwise_by_blocks_array_api(ctx, *args, **params):
     NumPy arrays, its own NumPy implementation on each block (NumPy's and SciPy's values
     exactly); refused on other libraries."""
     if ctx.library != "dask.array":
-        raise NotImplementedError(
+        raise NoArrayApiLoweringError(
             f"jit: {ctx.primitive.name} has no Array API lowering for {ctx.library} arrays: the "
             "standard has no such function. It runs on Dask arrays (its NumPy implementation on "
             "each block); otherwise compute this part on NumPy arrays (mg.device_get)."
