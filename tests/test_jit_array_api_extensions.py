@@ -18,7 +18,7 @@ from minigrad import random as mr
 from minigrad.transforms.jit import array_api_scatter
 from minigrad.transforms.jit.array_api_random import random_bits_words
 from minigrad.transforms.jit.array_api_rules import element_positions
-from minigrad.transforms.jit.array_api_scatter import scatter_flat, segment_sum
+from minigrad.transforms.jit.array_api_scatter import scatter_rows, segment_sum
 from tests.test_jit_array_api import LIBRARIES, _put
 
 array_api_compat = pytest.importorskip("array_api_compat")
@@ -346,18 +346,21 @@ def test_at_min_of_complex_numbers_is_refused_by_name():
         f(torch.asarray(np.ones(3, np.complex128)))
 
 
-def test_scatter_flat_and_element_positions_by_hand():
+def test_scatter_rows_and_element_positions_by_hand():
     positions = element_positions(np, "cpu", (3, 4), (("slice", 2, 0, -1), ("array", 0)), [np.array([3, -4])])
     np.testing.assert_array_equal(positions, [[11, 8], [7, 4]])
-    flat, where = np.array([1.0, 2.0, 3.0]), np.array([2, 0, 2])
-    for one_hot in (True, False):
-        got = [
-            scatter_flat(np, "cpu", mode, one_hot, flat, where, np.array([4.0, 5.0, 0.5]))
-            for mode in ("set", "add", "mul", "min", "max")
-        ]
-        np.testing.assert_array_equal(
-            got, [[5.0, 2.0, 0.5], [6.0, 2.0, 7.5], [5.0, 2.0, 6.0], [1.0, 2.0, 0.5], [5.0, 2.0, 4.0]]
-        )
+    table, where = np.array([[1.0, -1.0], [2.0, -2.0], [3.0, -3.0]]), np.array([2, 0, 2])
+    updates = np.array([[4.0, 1.0], [5.0, 1.0], [0.5, 1.0]])
+    want = {
+        "set": [[5.0, 1.0], [2.0, -2.0], [0.5, 1.0]],
+        "add": [[6.0, 0.0], [2.0, -2.0], [7.5, -1.0]],
+        "mul": [[5.0, -1.0], [2.0, -2.0], [6.0, -3.0]],
+        "min": [[1.0, -1.0], [2.0, -2.0], [0.5, -3.0]],
+        "max": [[5.0, 1.0], [2.0, -2.0], [4.0, 1.0]],
+    }
+    for mode, rows in want.items():
+        for one_hot in (True, False):
+            np.testing.assert_array_equal(scatter_rows(np, "cpu", mode, one_hot, table, where, updates), rows)
 
 
 # -- complex numbers from their parts -------------------------------------------------------

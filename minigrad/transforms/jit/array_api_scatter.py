@@ -19,12 +19,13 @@ lowering of ``scatter_add`` picks, by library and by size:
 ``scatter`` (``x.at[index].set/add/multiply/min/max``) has NumPy's meaning where indices
 repeat: the last write wins for ``"set"``, every update counts for the others. Without
 index arrays nothing repeats, and the update is an assignment into a copy of ``x``.
-With them, each update's flat position in ``x`` is computed (``element_positions``)
-and the updates are combined in along the flattened ``x``: on torch by
-``scatter_reduce`` (for ``"set"``, its ``amax`` of the updates' numbers says which
-write is last); elsewhere as for ``scatter_add``, by a one-hot comparison of every
-position with every update (a masked ``max``/``sum``/``prod``/``min``) or by sorting
-and a segmented running reduction (``scatter_flat``).
+With them, ``x`` is a table of rows: its indexed leading axes flattened (all its axes,
+unless index arrays and integers are followed only by whole axes), each update's row
+its flat position there (``element_positions``). The rows of the updates are combined
+in on torch by ``scatter_reduce`` (for ``"set"``, its ``amax`` of the updates' numbers
+says which write is last); elsewhere as for ``scatter_add``, by a one-hot comparison
+of every row with every update (a masked ``max``/``sum``/``prod``/``min``) or by
+sorting and a segmented running reduction (``scatter_rows``).
 
 Example:
     >>> import numpy as np
@@ -57,7 +58,8 @@ from minigrad.transforms.jit.array_api_rules import (
 
 __all__ = [
     "segment_sum",
-    "scatter_flat",
+    "scatter_rows",
+    "indexed_leading_axes",
     "scatter_with_arrays",
     "scatter_basic",
     "Combination",
@@ -171,22 +173,18 @@ def scatter_add_array_api(ctx, updates, *arrays, indexer, shape):
         return f"{ctx.xp}.reshape({summed}, {tuple(shape)!r})"
     # Index arrays mixed with slices, integers or new axes: each update added at its
     # element's flat position.
+    count = math.prod(ctx.in_avals[0].shape)
     add = functools.partial(
         scatter_with_arrays,
         ctx.xp_module,
         ctx.device,
         ctx.library,
-        _one_hot(ctx, shape, ctx.in_avals[0].shape),
+        ctx.library == "dask.array" or math.prod(shape) * count <= ONE_HOT_LIMIT,
         indexer=indexer,
         mode=SCATTER_MODES[1],
+        leading=len(shape),
     )
     return f"{ctx.constant(add, 'scatter_add')}({', '.join([zeros, updates, *arrays])})"
-
-
-def _one_hot(ctx, shape, updates_shape) -> bool:
-    """Whether a scatter into ``shape`` compares every position with every update."""
-    count = math.prod(updates_shape)
-    return ctx.library == "dask.array" or math.prod(shape) * count <= ONE_HOT_LIMIT
 
 
 def _basic_index(indexer, shape) -> tuple[list, tuple, tuple]:
@@ -272,28 +270,30 @@ _COMBINATIONS = dict(
 )
 
 
-def scatter_flat(xp, device, mode: str, one_hot: bool, flat, positions, updates):
-    """``flat`` (1-d) with ``updates`` combined in at ``positions`` (1-d, may repeat) by ``mode``.
+def scatter_rows(xp, device, mode: str, one_hot: bool, table, positions, updates):
+    """``table`` (shape ``(size, *rest)``) with the rows of ``updates`` (``(n, *rest)``)
+    combined into its rows ``positions`` (``(n,)``, may repeat) by ``mode``.
 
-    As NumPy: ``"set"`` keeps the last write to a position, the other modes combine
-    every update (``np.add.at`` and friends). ``one_hot`` compares every position with
-    every update (memory ``flat.size x updates.size``); otherwise the updates are
-    sorted by position and combined by a segmented running reduction.
+    As NumPy: ``"set"`` keeps the last write to a row, the other modes combine every
+    update (``np.add.at`` and friends). ``one_hot`` compares every row with every update
+    (memory ``size x n``, times ``rest`` but for ``"set"``); otherwise the updates are
+    sorted by row and combined by a segmented running reduction.
 
     Example:
       >>> import numpy as np
-      >>> scatter_flat(np, "cpu", "set", True, np.zeros(3), np.array([2, 0, 2]), np.array([1.0, 2.0, 3.0]))
+      >>> scatter_rows(np, "cpu", "set", True, np.zeros(3), np.array([2, 0, 2]), np.array([1.0, 2.0, 3.0]))
       array([2., 0., 3.])
     """
     rule = _COMBINATIONS[mode]
-    n, size = positions.shape[0], flat.shape[0]
+    n, size = positions.shape[0], table.shape[0]
+    trailing = (1,) * (len(table.shape) - 1)
     if n == 0:
-        return xp.asarray(flat, copy=True)
-    if xp.isdtype(flat.dtype, "bool") and rule.combine is not None:
+        return xp.asarray(table, copy=True)
+    if xp.isdtype(table.dtype, "bool") and rule.combine is not None:
         # The mode on 0 and 1 gives the logical function (the standard has no bool sums).
-        as_counts = xp.astype(flat, xp.int64), xp.astype(updates, xp.int64)
+        as_counts = xp.astype(table, xp.int64), xp.astype(updates, xp.int64)
         return xp.astype(
-            scatter_flat(xp, device, mode, one_hot, as_counts[0], positions, as_counts[1]), xp.bool
+            scatter_rows(xp, device, mode, one_hot, as_counts[0], positions, as_counts[1]), xp.bool
         )
     if one_hot:
         every = xp.arange(size, dtype=xp.int64, device=device)
@@ -301,59 +301,92 @@ def scatter_flat(xp, device, mode: str, one_hot: bool, flat, positions, updates)
         if rule.combine is None:
             ids = xp.reshape(xp.arange(n, dtype=xp.int64, device=device), (1, n))
             last = xp.max(xp.where(hits, ids, xp.asarray(-1, dtype=xp.int64, device=device)), axis=1)
-            return _place(xp, flat, updates, last)
+            return _place(xp, table, updates, last)
         if rule.identity is not None:
-            missed = xp.asarray(rule.identity, dtype=flat.dtype, device=device)
-            kept = {"dtype": flat.dtype}  # sums and products of small integers stay small
-        else:  # min and max: the element itself stands in for the updates that miss it
-            missed, kept = xp.reshape(flat, (size, 1)), {}
-        candidates = xp.where(hits, xp.reshape(updates, (1, n)), missed)
-        # The element is combined in again: every update may hit it.
-        return getattr(xp, rule.combine)(flat, getattr(xp, rule.reduce)(candidates, axis=1, **kept))
+            missed = xp.asarray(rule.identity, dtype=table.dtype, device=device)
+            kept = {"dtype": table.dtype}  # sums and products of small integers stay small
+        else:  # min and max: the row itself stands in for the updates that miss it
+            missed, kept = xp.reshape(table, (size, 1, *table.shape[1:])), {}
+        hits = xp.reshape(hits, (size, n, *trailing))
+        candidates = xp.where(hits, xp.reshape(updates, (1, *updates.shape)), missed)
+        # The row is combined in again: every update may hit it.
+        return getattr(xp, rule.combine)(table, getattr(xp, rule.reduce)(candidates, axis=1, **kept))
     order = xp.argsort(positions, stable=True)  # stable: the last write stays last
-    positions, updates = xp.take(positions, order), xp.take(updates, order)
+    positions, updates = xp.take(positions, order), xp.take(updates, order, axis=0)
     combine = None if rule.combine is None else getattr(xp, rule.combine)
     if combine is not None:
         updates = _segmented_scan(xp, positions, updates, combine)
     found, present = _segment_last(xp, device, size, positions, updates)
     if combine is not None:
-        found = combine(flat, found)
-    return xp.where(present, found, flat)
+        found = combine(table, found)
+    return xp.where(present, found, table)
 
 
-def _place(xp, flat, updates, last):
-    """``flat`` with ``updates[last[p]]`` at each position ``p`` where ``last[p] >= 0``."""
+def _place(xp, table, updates, last):
+    """``table`` with row ``updates[last[p]]`` at each row ``p`` where ``last[p] >= 0``."""
     safe = xp.where(last >= 0, last, xp.zeros_like(last))
-    return xp.where(last >= 0, xp.take(updates, safe), flat)
+    written = xp.reshape(last >= 0, (table.shape[0], *(1,) * (len(table.shape) - 1)))
+    return xp.where(written, xp.take(updates, safe, axis=0), table)
 
 
-def _torch_scatter_flat(xp, device, mode: str, flat, positions, updates):
-    """``scatter_flat`` on torch: ``scatter_reduce`` (a new tensor; NaNs propagate as
-    NumPy's); for ``"set"`` the last write's number per position by its ``amax``."""
+def _torch_scatter_rows(xp, device, mode: str, table, positions, updates):
+    """``scatter_rows`` on torch: ``scatter_reduce`` (a new tensor; NaNs propagate as
+    NumPy's); for ``"set"`` the last write's number per row by its ``amax``."""
     rule = _COMBINATIONS[mode]
     if rule.combine is not None:
-        return flat.scatter_reduce(0, positions, updates, reduce=rule.torch)
+        index = positions.reshape((-1, *(1,) * (updates.ndim - 1))).expand(updates.shape)
+        return table.scatter_reduce(0, index, updates, reduce=rule.torch)
     ids = xp.arange(positions.shape[0], dtype=xp.int64, device=device)
-    none = xp.full((flat.shape[0],), -1, dtype=xp.int64, device=device)
-    return _place(xp, flat, updates, none.scatter_reduce(0, positions, ids, reduce="amax"))
+    none = xp.full((table.shape[0],), -1, dtype=xp.int64, device=device)
+    return _place(xp, table, updates, none.scatter_reduce(0, positions, ids, reduce="amax"))
 
 
-def scatter_with_arrays(xp, device, library: str, one_hot: bool, x, updates, *arrays, indexer, mode):
+def scatter_with_arrays(xp, device, library: str, one_hot: bool, x, updates, *arrays, indexer, mode, leading):
     """``x.at[index]`` updated by ``mode``, the index holding index arrays (which may repeat).
+
+    The ``leading`` axes of ``x`` are the indexed ones (the rest are whole): ``x`` is a
+    table of rows, and each update's row is its flat position among the leading axes.
 
     Example:
       >>> import numpy as np
-      >>> scatter_with_arrays(np, "cpu", "numpy", True, np.zeros(3), np.ones(2), np.array([1, 1]),
-      ...                     indexer=(("array", 0),), mode="add")
-      array([0., 2., 0.])
+      >>> scatter_with_arrays(np, "cpu", "numpy", True, np.zeros((3, 2)), np.ones((2, 2)), np.array([1, 1]),
+      ...                     indexer=(("array", 0),), mode="add", leading=1)
+      array([[0., 0.],
+             [2., 2.],
+             [0., 0.]])
     """
-    positions = xp.reshape(element_positions(xp, device, tuple(x.shape), indexer, arrays), (-1,))
-    flat, values = xp.reshape(x, (-1,)), xp.reshape(updates, (-1,))
+    shape = tuple(x.shape)
+    rest = shape[leading:]
+    positions = element_positions(xp, device, shape[:leading], indexer[:leading], arrays)
+    positions = xp.reshape(positions, (-1,))
+    table = xp.reshape(x, (math.prod(shape[:leading]), *rest))
+    rows = xp.reshape(updates, (positions.shape[0], *rest))
     if library == "torch":
-        result = _torch_scatter_flat(xp, device, mode, flat, positions, values)
+        result = _torch_scatter_rows(xp, device, mode, table, positions, rows)
     else:
-        result = scatter_flat(xp, device, mode, one_hot, flat, positions, values)
-    return xp.reshape(result, tuple(x.shape))
+        result = scatter_rows(xp, device, mode, one_hot, table, positions, rows)
+    return xp.reshape(result, shape)
+
+
+def indexed_leading_axes(indexer, ndim: int) -> int:
+    """How many leading axes of an array of rank ``ndim`` the index touches: all of them,
+    unless it is index arrays and integers followed only by whole axes (then the rows
+    of the trailing axes are scattered whole).
+
+    Example:
+      >>> indexed_leading_axes((("array", 0), ("int", 1), ("slice", None, None, None)), 4)
+      2
+    """
+    entries = list(indexer)
+    while entries and entries[-1] == _FULL_ENTRY:
+        entries.pop()
+    if any(entry[0] not in _ADVANCED for entry in entries):
+        return ndim
+    return len(entries)
+
+
+_FULL_ENTRY = ("slice", None, None, None)
+_ADVANCED = ("array", "int")
 
 
 def scatter_basic(xp, x, updates, *, index, flipped, mode):
@@ -388,8 +421,17 @@ def scatter_array_api(ctx, x, updates, *arrays, indexer, mode):
             scatter_basic, ctx.xp_module, index=(*parts, ...), flipped=flipped, mode=mode
         )
         return f"{ctx.constant(write, 'scatter_basic')}({x}, {ctx.xp}.reshape({updates}, {selected!r}))"
-    one_hot = _one_hot(ctx, shape, ctx.in_avals[1].shape)
+    leading = indexed_leading_axes(indexer, len(shape))
+    count = math.prod(ctx.in_avals[1].shape) // max(math.prod(shape[leading:]), 1)  # updates' rows
+    one_hot = ctx.library == "dask.array" or math.prod(shape) * count <= ONE_HOT_LIMIT
     write = functools.partial(
-        scatter_with_arrays, ctx.xp_module, ctx.device, ctx.library, one_hot, indexer=indexer, mode=mode
+        scatter_with_arrays,
+        ctx.xp_module,
+        ctx.device,
+        ctx.library,
+        one_hot,
+        indexer=indexer,
+        mode=mode,
+        leading=leading,
     )
     return f"{ctx.constant(write, 'scatter')}({', '.join([x, updates, *arrays])})"
