@@ -8,7 +8,7 @@ the root of a sum of squares, overflowing where NumPy's does). A library that ha
 NumPy function itself (Dask's ``fmod``, torch's ``gcd``) computes it, where
 the standard composition would depend on how exactly the library computes a step
 (NumPy's ``remainder`` is exact for non-negative operands; torch's rounds, and torch's
-own ``fmod`` of floats is wrong for large quotients, so that one is refused).
+own ``fmod`` of floats is wrong for large quotients, so torch's is a long division).
 
 The compositions with several steps are Python functions of the namespace, called by
 the generated code (``_ldexp0(a, b)``), and run on any Array API namespace:
@@ -45,6 +45,7 @@ __all__ = [
     "gcd_standard",
     "bitwise_count_standard",
     "searchsorted_standard",
+    "fmod_by_subtraction",
 ]
 
 
@@ -210,13 +211,40 @@ def fmod_standard(xp, device, x, y):
     return xp.where(moved, floor_remainder - y, floor_remainder)
 
 
+def fmod_by_subtraction(xp, device, x, y):
+    """C's ``fmod`` of floats by long division: from ``|x|``, subtract ``|y| * 2**k`` for
+    the largest ``k`` that leaves it non-negative, until less than ``|y|`` remains. Each
+    subtraction is exact (its operands are within a factor 2: Sterbenz), and lowers the
+    exponent, so there are at most as many steps as the exponents of ``x`` and ``y``
+    differ (one read of a flag from the device per step). For libraries whose own
+    ``fmod`` and ``remainder`` round (torch).
+
+    Example:
+      >>> import numpy as np
+      >>> fmod_by_subtraction(np, "cpu", np.array([1e308, -7.5, 3.0]), np.array([0.49999999999999994, 2.0, np.inf]))
+      array([ 0.22019556, -1.5       ,  3.        ])
+    """
+    defined = xp.isfinite(x) & ~xp.isnan(y) & (y != 0)  # else nan, as C's fmod
+    divisor = xp.where(defined, xp.abs(y), xp.ones_like(y))
+    left = xp.where(defined & xp.isfinite(y), xp.abs(x), xp.zeros_like(x))  # |x| < inf = |y|: x itself
+    while bool(xp.any(left >= divisor)):
+        big = left >= divisor
+        shift = xp.astype(frexp_exponent_standard(xp, device, left), xp.int64)
+        shift = shift - xp.astype(frexp_exponent_standard(xp, device, divisor), xp.int64)
+        step = ldexp_standard(xp, device, divisor, shift)
+        step = xp.where(step > left, ldexp_standard(xp, device, divisor, shift - 1), step)
+        left = xp.where(big, left - step, left)
+    left = xp.where(xp.isinf(y) & defined, xp.abs(x), left)
+    nan = xp.asarray(math.nan, dtype=x.dtype, device=device)
+    return xp.where(defined, xp.copysign(left, x), nan)
+
+
 @array_api_rule(fmod_p)
 def fmod_array_api(ctx, x, y):
-    floating = ctx.out_avals[0].dtype.kind == "f"
-    if ctx.library == "torch" and floating:
-        # torch's fmod returns nan or a wrong remainder once |x / y| is large (fmod(1e308,
-        # 0.49999999999999994) is nan), and its remainder rounds: no exact composition.
-        raise unsupported(ctx, "of floats (torch's fmod is inexact for large quotients)")
+    if ctx.library == "torch" and ctx.out_avals[0].dtype.kind == "f":
+        # torch's fmod is nan or wrong once |x / y| is large (fmod(1e308,
+        # 0.49999999999999994) is nan), and its remainder rounds.
+        return _call(ctx, fmod_by_subtraction, "fmod", x, y)
     if getattr(ctx.xp_module, "fmod", None) is not None:
         return f"{ctx.xp}.fmod({x}, {y})"  # the library's own C fmod (torch's integers, Dask, CuPy)
     return _call(ctx, fmod_standard, "fmod", x, y)
