@@ -1,9 +1,13 @@
 """jit on other libraries beyond elementwise code: random bits, linalg, FFTs, control flow,
-scatter-add with repeated indices, debug_nans in loop bodies.
+scatter-add with repeated indices, x.at[index] updates, complex numbers from their parts,
+debug_nans in loop bodies.
 
 Every program runs on NumPy (the reference) and, jitted, on torch, array-api-strict and
 Dask arrays; float results must agree within 1e-12, random bits exactly.
 """
+
+import itertools
+import warnings
 
 import numpy as np
 import pytest
@@ -13,7 +17,8 @@ import minigrad.numpy as mnp
 from minigrad import random as mr
 from minigrad.transforms.jit import array_api_scatter
 from minigrad.transforms.jit.array_api_random import random_bits_words
-from minigrad.transforms.jit.array_api_scatter import segment_sum
+from minigrad.transforms.jit.array_api_rules import element_positions
+from minigrad.transforms.jit.array_api_scatter import scatter_rows, segment_sum
 from tests.test_jit_array_api import LIBRARIES, _put
 
 array_api_compat = pytest.importorskip("array_api_compat")
@@ -273,6 +278,107 @@ def test_negative_steps_and_their_gradients(lib):
 
     x = np.random.default_rng(9).normal(size=(4, 3, 2))
     _check(lib, mg.jit(mg.value_and_grad(loss))(lib.asarray(x)), mg.value_and_grad(loss)(x))
+
+
+# -- x.at[index] updates ----------------------------------------------------------------------
+
+# (index, x's shape): repeated and negative indices, index arrays next to slices, integers
+# and new axes (adjacent or not), negative steps, basic indices only.
+_AT_INDICES = [
+    ((np.array([0, 2, 0, -1]),), (5, 3)),
+    ((np.array([0, 2, 0]), slice(None, None, -1)), (5, 3)),
+    ((slice(1, 4), np.array([2, 0, 2])), (5, 3)),
+    ((np.array([[0, 1], [3, 3]]), slice(None), np.array([1, 0])), (4, 3, 2)),
+    ((np.array([1, 1]), 0, np.array([1, 1])), (4, 3, 2)),
+    ((None, np.array([1, 1]), slice(None, None, 2)), (4, 3, 2)),
+    ((Ellipsis, None, 1), (4, 3, 2)),
+    ((slice(None, None, -2), 1), (4, 3, 2)),
+]
+_AT_DTYPES = [np.float64, np.int64, np.bool_, np.complex128]
+
+
+def _at_values(rng, shape, dtype):
+    if dtype == np.bool_:
+        return rng.random(shape) > 0.5
+    values = rng.normal(size=shape) * 3
+    if dtype == np.complex128:
+        return values + 1j * rng.normal(size=shape)
+    return values.astype(dtype)
+
+
+@pytest.mark.parametrize("one_hot", [True, False], ids=["one_hot", "sorted_segments"])
+@pytest.mark.parametrize("method", ["set", "add", "multiply", "min", "max"])
+@pytest.mark.parametrize("lib", LIBRARIES)
+def test_at_updates_match_numpy(lib, method, one_hot, monkeypatch):
+    # Repeated indices: the last write wins for set, every update counts for the others
+    # (np.add.at and friends), whichever way the library combines them.
+    monkeypatch.setattr(array_api_scatter, "ONE_HOT_LIMIT", 1 << 30 if one_hot else 0)
+    rng = np.random.default_rng(10)
+    for (index, shape), dtype in itertools.product(_AT_INDICES, _AT_DTYPES):
+        if dtype == np.complex128 and method in ("min", "max"):
+            continue
+        x = _at_values(rng, shape, dtype)
+        updates = _at_values(rng, np.zeros(shape)[index].shape, dtype)
+        f = mg.jit(lambda x, u, index=index: getattr(mnp.asarray(x).at[index], method)(u))
+        got = mg.device_get(f(*_put(lib, (x, updates))))
+        want = getattr(mnp.asarray(x).at[index], method)(updates)
+        assert got.dtype == want.dtype, (index, dtype)
+        np.testing.assert_allclose(got, want, rtol=1e-13, err_msg=f"{index} {dtype}")
+
+
+@pytest.mark.parametrize("lib", LIBRARIES)
+def test_at_min_max_propagate_nans(lib):
+    x, updates = np.array([np.nan, 1.0, 2.0, 3.0]), np.array([5.0, np.nan, -1.0, 7.0])
+    index = np.array([0, 1, 1, 3])
+    for method in ("min", "max"):
+        f = mg.jit(lambda x, u, method=method: getattr(mnp.asarray(x).at[index], method)(u))
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)  # NumPy's "invalid value" of NaNs
+            want = getattr(mnp.asarray(x).at[index], method)(updates)
+            got = mg.device_get(f(*_put(lib, (x, updates))))
+        np.testing.assert_array_equal(got, want)
+
+
+def test_at_min_of_complex_numbers_is_refused_by_name():
+    torch = pytest.importorskip("torch")
+    f = mg.jit(lambda x: x.at[np.array([0, 0])].min(x[:2]))
+    with pytest.raises(NotImplementedError, match=r"scatter \(min\) of complex numbers .* torch arrays"):
+        f(torch.asarray(np.ones(3, np.complex128)))
+
+
+def test_scatter_rows_and_element_positions_by_hand():
+    positions = element_positions(np, "cpu", (3, 4), (("slice", 2, 0, -1), ("array", 0)), [np.array([3, -4])])
+    np.testing.assert_array_equal(positions, [[11, 8], [7, 4]])
+    table, where = np.array([[1.0, -1.0], [2.0, -2.0], [3.0, -3.0]]), np.array([2, 0, 2])
+    updates = np.array([[4.0, 1.0], [5.0, 1.0], [0.5, 1.0]])
+    want = {
+        "set": [[5.0, 1.0], [2.0, -2.0], [0.5, 1.0]],
+        "add": [[6.0, 0.0], [2.0, -2.0], [7.5, -1.0]],
+        "mul": [[5.0, -1.0], [2.0, -2.0], [6.0, -3.0]],
+        "min": [[1.0, -1.0], [2.0, -2.0], [0.5, -3.0]],
+        "max": [[5.0, 1.0], [2.0, -2.0], [4.0, 1.0]],
+    }
+    for mode, rows in want.items():
+        for one_hot in (True, False):
+            np.testing.assert_array_equal(scatter_rows(np, "cpu", mode, one_hot, table, where, updates), rows)
+
+
+# -- complex numbers from their parts -------------------------------------------------------
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("lib", LIBRARIES)
+def test_complex_from_parts_is_exact_bit_for_bit(lib, dtype):
+    # Infinities, NaNs, subnormals and the sign of zero in either part, as NumPy's
+    # complex_impl writes them (x + 1j * y would make nan of 1j * inf).
+    tiny = np.finfo(dtype).smallest_subnormal
+    values = np.array([0.0, -0.0, 1.5, -2.0, np.inf, -np.inf, np.nan, tiny, -tiny, -1e30], dtype=dtype)
+    x, y = (a.ravel() for a in np.meshgrid(values, values))
+    got = mg.device_get(mg.jit(mg.lax.complex)(*_put(lib, (x, y))))
+    want = mg.lax.complex(x, y)
+    assert got.dtype == want.dtype
+    np.testing.assert_array_equal(got.view(dtype), want.view(dtype))  # NaNs equal, zeros by sign
+    np.testing.assert_array_equal(np.signbit(got.view(dtype)), np.signbit(want.view(dtype)))
 
 
 # -- debug_nans -------------------------------------------------------------------------------

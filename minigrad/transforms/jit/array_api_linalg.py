@@ -22,7 +22,7 @@ from minigrad.ops.decompositions import cholesky_p, det_p, qr_p, slogdet_p
 from minigrad.ops.fourier import fft_p, irfft_p, rfft_p
 from minigrad.ops.solvers import inv_p, pinv_p, solve_p, triangular_solve_p
 from minigrad.ops.spectral import eigh_p, eigvalsh_p, svd_p, svdvals_p
-from minigrad.transforms.jit.array_api_rules import array_api_rule
+from minigrad.transforms.jit.array_api_rules import NoArrayApiLoweringError, array_api_rule
 
 __all__ = ["extension_function"]
 
@@ -39,7 +39,7 @@ def extension_function(ctx, extension: str, function: str) -> str:
     """
     found = getattr(getattr(ctx.xp_module, extension, None), function, None)
     if found is None:
-        raise NotImplementedError(
+        raise NoArrayApiLoweringError(
             f"jit: {function} on {ctx.library} arrays needs the Array API {extension} extension's "
             f"{extension}.{function}, which {ctx.library} does not have. Compute this part on "
             "NumPy arrays (mg.device_get), or on a library that has it (torch, array-api-strict, CuPy)."
@@ -112,7 +112,7 @@ def svd_array_api(ctx, a, *, full_matrices):
     m, n = ctx.in_avals[0].shape[-2:]
     full_matrices = full_matrices and m != n  # of square matrices the two are the same
     if full_matrices and ctx.library == "dask.array":
-        raise NotImplementedError(
+        raise NoArrayApiLoweringError(
             f"jit: svd with full_matrices=True of {m}x{n} matrices on dask.array arrays: Dask computes "
             "only the reduced SVD. Pass full_matrices=False, or compute it on NumPy arrays (mg.device_get)."
         )

@@ -21,17 +21,21 @@ Example:
 
 from __future__ import annotations
 
+import functools
+import importlib
 import math
 
 import numpy as np
 
-from minigrad.ops.complex_parts import imag_p, real_p
+from minigrad.ops.clipping import clip_p
+from minigrad.ops.complex_parts import complex_p, imag_p, real_p
 from minigrad.ops.cumulative import cumsum_p
 from minigrad.ops.elementwise import cbrt_p, integer_pow_p, logistic_p
 from minigrad.ops.index import gather_p, numpy_index
 from minigrad.ops.linalg import einsum_p, matmul_p
 from minigrad.ops.operands import ELEMENTWISE_PRIMITIVES
 from minigrad.ops.reduce import argmax_p, argmin_p, reduce_max_p, reduce_min_p, reduce_prod_p
+from minigrad.ops.rolling import roll_p
 from minigrad.ops.selection import convert_element_type_p, select_p, stop_gradient_p
 from minigrad.ops.shape import (
     broadcast_to_p,
@@ -42,12 +46,12 @@ from minigrad.ops.shape import (
     slice_p,
     transpose_p,
 )
-from minigrad.ops.clipping import clip_p
-from minigrad.ops.rolling import roll_p
 from minigrad.ops.sorting import argsort_p, sort_p
+from minigrad.transforms.jit.array_api import library_dtype
 
 __all__ = [
     "ARRAY_API_LOWERINGS",
+    "NoArrayApiLoweringError",
     "VIEWS",
     "array_api_lowering",
     "array_api_rule",
@@ -56,6 +60,12 @@ __all__ = [
     "index_source",
     "is_index_array",
     "linear_index_source",
+    "element_positions",
+    "complex_from_parts",
+    "UFUNC_LOWERINGS",
+    "UFUNC_LOWERING_LOADERS",
+    "elementwise_by_blocks_array_api",
+    "apply_by_blocks",
     "positive_steps",
     "set_items",
 ]
@@ -82,9 +92,13 @@ _STANDARD_NAMES = {
 }  # fmt: skip
 
 
+class NoArrayApiLoweringError(NotImplementedError):
+    """A program holds a primitive that has no Array API lowering (on its library)."""
+
+
 def unsupported(ctx, what: str):
     """The error for an equation this library cannot compute with the standard calls."""
-    return NotImplementedError(
+    return NoArrayApiLoweringError(
         f"jit: {ctx.primitive.name} {what} has no Array API lowering for {ctx.library} arrays; "
         "compute this part on NumPy arrays (mg.device_get)."
     )
@@ -101,19 +115,67 @@ def _standard_call(function: str):
 ARRAY_API_LOWERINGS: dict = {}
 
 
+# Lowerings of ufuncs outside the standard (SciPy's special functions: array_api_special),
+# keyed by the ufunc, for the elementwise primitives whose implementation it is; the
+# loaders fill the table once the ufuncs' library is imported (SciPy is loaded only when
+# a program uses it, never by minigrad itself).
+UFUNC_LOWERINGS: dict = {}
+UFUNC_LOWERING_LOADERS: list = []
+
+
+def _ufunc_lowering(ufunc):
+    rule = UFUNC_LOWERINGS.get(ufunc)
+    if rule is None:
+        for load in UFUNC_LOWERING_LOADERS:
+            load()
+        rule = UFUNC_LOWERINGS.get(ufunc)
+    return rule
+
+
 def array_api_lowering(primitive):
     """The Array API lowering of ``primitive``, or None.
 
     An elementwise primitive whose implementation is a NumPy ufunc with a standard
     counterpart gets the standard call (found when first asked: primitives are declared
-    in many modules).
+    in many modules); one whose ufunc has a lowering of its own gets that; any other
+    elementwise primitive gets ``elementwise_by_blocks_array_api``.
     """
     rule = ARRAY_API_LOWERINGS.get(primitive)
-    if rule is None and primitive in ELEMENTWISE_PRIMITIVES and isinstance(primitive.impl, np.ufunc):
-        function = _STANDARD_NAMES.get(primitive.impl)
-        if function is not None:
-            rule = ARRAY_API_LOWERINGS[primitive] = _standard_call(function)
+    if rule is None and primitive in ELEMENTWISE_PRIMITIVES:
+        if isinstance(primitive.impl, np.ufunc):
+            function = _STANDARD_NAMES.get(primitive.impl)
+            if function is not None:
+                rule = ARRAY_API_LOWERINGS[primitive] = _standard_call(function)
+            else:
+                rule = _ufunc_lowering(primitive.impl)
+        if rule is None:
+            rule = elementwise_by_blocks_array_api
     return rule
+
+
+def elementwise_by_blocks_array_api(ctx, *args, **params):
+    """An elementwise primitive outside the standard: on Dask arrays, whose blocks are
+    NumPy arrays, its own NumPy implementation on each block (NumPy's and SciPy's values
+    exactly); refused on other libraries."""
+    if ctx.library != "dask.array":
+        raise NoArrayApiLoweringError(
+            f"jit: {ctx.primitive.name} has no Array API lowering for {ctx.library} arrays: the "
+            "standard has no such function. It runs on Dask arrays (its NumPy implementation on "
+            "each block); otherwise compute this part on NumPy arrays (mg.device_get)."
+        )
+    blocks = functools.partial(
+        apply_by_blocks, functools.partial(ctx.primitive.impl, **params), ctx.out_avals[0].dtype
+    )
+    return f"{ctx.constant(blocks, f'{ctx.primitive.name}_by_blocks')}({', '.join(args)})"
+
+
+def apply_by_blocks(function, dtype, *arrays):
+    """``function`` (elementwise, of NumPy arrays) on each block of the Dask ``arrays``,
+    broadcast together as NumPy would."""
+    dask_array = importlib.import_module("dask.array")
+    arrays = dask_array.broadcast_arrays(*arrays)
+    meta = np.empty((0,) * len(arrays[0].shape), dtype)  # the kind of block: none is computed to learn it
+    return dask_array.map_blocks(function, *arrays, dtype=dtype, meta=meta)
 
 
 def array_api_rule(primitive):
@@ -269,6 +331,50 @@ ARRAY_API_LOWERINGS[real_p] = _standard_call("real")
 ARRAY_API_LOWERINGS[imag_p] = _standard_call("imag")
 
 
+def complex_from_parts(xp, device, dtype, x, y):
+    """The complex array ``x + 1j * y``, each part exactly ``x`` and ``y`` (infinities,
+    NaNs and the sign of zero included), in standard calls.
+
+    The standard has no function that builds a complex number from its parts, and
+    ``x + 1j * y`` is not one: ``1j * inf`` is ``nan + inf*j``, and ``+0.0`` added to
+    ``-0.0`` loses the sign. So the sum is arranged with exact steps only:
+    ``conj(x + 0j)`` is ``(x, -0)`` and ``-0`` is the identity of addition; the other
+    addend, ``(-0, y)``, is ``y * 1j`` (``(0*y - 0, y + 0)``: its imaginary part is ``y``
+    unless ``y`` is ``-0``, its real part a zero with the sign of ``y``), negated and
+    conjugated where that zero is ``+0``; ``-0``, infinities and NaNs come from constants.
+
+    Example:
+      >>> import numpy as np
+      >>> z = complex_from_parts(np, "cpu", np.complex128, np.array([-0.0, 1.0]), np.array([np.inf, -0.0]))
+      >>> z.real, z.imag
+      (array([-0.,  1.]), array([inf, -0.]))
+    """
+
+    def imaginary(value):
+        return xp.asarray(complex(-0.0, value), dtype=dtype, device=device)
+
+    finite = xp.isfinite(y)
+    unit = xp.asarray(1j, dtype=dtype, device=device)  # (+0, 1): the signs above rely on it
+    rotated = xp.astype(xp.where(finite, y, xp.zeros_like(y)), dtype) * unit
+    addend = xp.where(xp.signbit(y), rotated, -xp.conj(rotated))
+    special = xp.where(
+        xp.isnan(y), imaginary(math.nan), xp.where(y > 0, imaginary(math.inf), imaginary(-math.inf))
+    )
+    addend = xp.where(finite, addend, special)
+    addend = xp.where((y == 0) & xp.signbit(y), imaginary(-0.0), addend)
+    return xp.conj(xp.astype(x, dtype)) + addend
+
+
+@array_api_rule(complex_p)
+def complex_array_api(ctx, x, y):
+    if ctx.library == "torch":
+        return f"{ctx.xp}.complex({x}, {y})"  # torch's own, exact
+    build = functools.partial(
+        complex_from_parts, ctx.xp_module, ctx.device, library_dtype(ctx.xp_module, ctx.out_avals[0].dtype)
+    )
+    return f"{ctx.constant(build, 'complex_from_parts')}({x}, {y})"
+
+
 @array_api_rule(pad_p)
 def pad_array_api(ctx, x, *, widths):
     # Not in the standard: zeros of the padded shape, with `x` assigned inside.
@@ -345,6 +451,17 @@ def gather_array_api(ctx, x, *arrays, indexer):
         flat = f"{ctx.xp}.reshape({x}, {(math.prod(leading), *rest)!r})"
         taken = f"{ctx.xp}.take({flat}, {linear_index_source(ctx, parts, leading)}, axis=0)"
         return f"{ctx.xp}.reshape({taken}, {tuple(ctx.out_avals[0].shape)!r})"
+    if sources and ctx.library != "torch":
+        # Index arrays mixed with slices, integers or new axes: array-api-strict allows
+        # index arrays only next to integers, Dask one index array. One `take` of each
+        # selected element's flat position works everywhere (torch indexes as NumPy).
+        shape = tuple(ctx.in_avals[0].shape)
+        positions = functools.partial(element_positions, ctx.xp_module, ctx.device, shape, indexer)
+        flat_index = (
+            f"{ctx.xp}.reshape({ctx.constant(positions, 'element_positions')}([{', '.join(arrays)}]), (-1,))"
+        )
+        taken = f"{ctx.xp}.take({ctx.xp}.reshape({x}, (-1,)), {flat_index})"
+        return f"{ctx.xp}.reshape({taken}, {tuple(ctx.out_avals[0].shape)!r})"
     parts, flipped, _ = positive_steps(parts, ctx.in_avals[0].shape)
     if flipped:
         x = f"{ctx.xp}.flip({x}, axis={flipped!r})"
@@ -390,6 +507,60 @@ def linear_index_source(ctx, parts, leading) -> str:
         f"({part} % {size}) * {stride}" for part, size, stride in zip(parts, leading, strides, strict=True)
     ]
     return f"{ctx.xp}.reshape({' + '.join(terms)}, (-1,))"
+
+
+def element_positions(xp, device, shape, indexer, arrays):
+    """The flat position, in a C-ordered array of ``shape``, of each element of ``x[index]``.
+
+    Args:
+      xp: the array namespace; device: where the result lives.
+      shape: the indexed array's shape; indexer, arrays: the index, as ``gather`` takes it.
+
+    Returns:
+      An ``int64`` array of the indexed shape (negative indices count from the end).
+
+    Example:
+      >>> import numpy as np
+      >>> element_positions(np, "cpu", (3, 4), (("array", 0), ("slice", None, None, 2)), [np.array([2, 0])])
+      array([[ 8, 10],
+             [ 0,  2]])
+    """
+    parts = list(numpy_index(indexer, arrays))
+    parts += [_FULL] * (len(shape) - sum(part is not None for part in parts))
+    basic = [isinstance(part, slice) or part is None for part in parts]
+    batch = tuple(np.broadcast_shapes(*(tuple(a.shape) for a in arrays)))
+    # NumPy's layout: the index arrays (and the integers among them) broadcast to one
+    # block of axes, standing where the first of them does if they are adjacent, else in
+    # front; each slice and new axis has an axis of its own, in order.
+    advanced = [i for i, is_basic in enumerate(basic) if not is_basic] if arrays else []
+    adjacent = advanced == list(range(advanced[0], advanced[-1] + 1)) if advanced else True
+    batch_at = sum(basic[: advanced[0]]) if advanced and adjacent else 0
+    result_shape, axis_of = [1] * (sum(basic) + len(batch)), {}
+    for position in [i for i, is_basic in enumerate(basic) if is_basic]:
+        before = len(axis_of)
+        axis_of[position] = before if before < batch_at else before + len(batch)
+    result_shape[batch_at : batch_at + len(batch)] = batch
+    terms, offset, axis = [], 0, 0
+    for position, part in enumerate(parts):
+        if part is None:
+            continue  # an axis of length 1 in the selection, none in the array
+        size, stride = shape[axis], math.prod(shape[axis + 1 :])
+        axis += 1
+        placed = [1] * len(result_shape)
+        if isinstance(part, slice):
+            coordinates = xp.arange(*part.indices(size), dtype=xp.int64, device=device) * stride
+            placed[axis_of[position]] = result_shape[axis_of[position]] = coordinates.shape[0]
+            terms.append(xp.reshape(coordinates, tuple(placed)))
+        elif isinstance(part, (int, np.integer)):
+            offset += (int(part) % size) * stride
+        else:
+            index = (xp.astype(part, xp.int64) % size) * stride
+            placed[batch_at + len(batch) - len(index.shape) : batch_at + len(batch)] = index.shape
+            terms.append(xp.reshape(index, tuple(placed)))
+    positions = xp.zeros(tuple(result_shape), dtype=xp.int64, device=device) + offset
+    for term in terms:
+        positions = positions + term
+    return positions
 
 
 def set_items(zeros, index, updates):

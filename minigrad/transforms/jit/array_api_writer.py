@@ -47,10 +47,16 @@ import numpy as np
 
 from minigrad.core.ir import ClosedJaxpr, Jaxpr, Literal, Var
 from minigrad.core.lowering import safe_identifier
-from minigrad.transforms.jit import array_api_linalg, array_api_random, array_api_scatter
+from minigrad.transforms.jit import (
+    array_api_composed,
+    array_api_linalg,
+    array_api_random,
+    array_api_scatter,
+    array_api_special,
+)
 from minigrad.transforms.jit.array_api import library_dtype, library_name
 from minigrad.transforms.jit.array_api_nans import nan_check_source
-from minigrad.transforms.jit.array_api_rules import VIEWS, array_api_lowering
+from minigrad.transforms.jit.array_api_rules import VIEWS, NoArrayApiLoweringError, array_api_lowering
 from minigrad.transforms.jit.compiler import (
     CompiledProgram,
     _define_functions,
@@ -62,11 +68,7 @@ from minigrad.transforms.jit.passes import optimize
 __all__ = ["compile_array_api", "compiled_subprogram", "NoArrayApiLoweringError"]
 
 # Imported for their lowerings (registered by primitive object when they load).
-_RULE_MODULES = (array_api_linalg, array_api_random, array_api_scatter)
-
-
-class NoArrayApiLoweringError(NotImplementedError):
-    """A program holds a primitive that has no Array API lowering."""
+_RULE_MODULES = (array_api_composed, array_api_linalg, array_api_random, array_api_scatter, array_api_special)
 
 
 class _ArrayApiWriter:

@@ -1,0 +1,80 @@
+"""SciPy's special functions under jit on torch (torch.special) and Dask (SciPy per block).
+
+On Dask every value is SciPy's own; on torch within a few roundings of SciPy's (1e-11
+relative in the far tails of erfc, and subnormal results where SciPy's are 0), ndtr
+included in its lower tail; array-api-strict, which has no special functions, refuses
+them by name.
+"""
+
+import warnings
+
+import numpy as np
+import pytest
+
+import minigrad as mg
+import minigrad.scipy.special as msp
+from minigrad.transforms.jit.array_api_writer import NoArrayApiLoweringError
+from tests.test_jit_array_api import LIBRARIES, _put
+
+pytest.importorskip("array_api_compat")
+special = pytest.importorskip("scipy.special")
+
+_X = np.concatenate([np.linspace(-40.0, 40.0, 161), [0.0, -0.0, 1e-300, np.inf, -np.inf, np.nan]])
+_P = np.concatenate([np.linspace(0.0, 1.0, 101), [1e-300, 1 - 1e-16, -0.5, 1.5, np.nan]])
+
+# name -> (minigrad function, SciPy's, arguments)
+_CASES = {
+    "erf": (msp.erf, special.erf, (_X,)),
+    "erfc": (msp.erfc, special.erfc, (_X,)),
+    "erfcx": (msp.erfcx, special.erfcx, (_X,)),
+    "erfinv": (msp.erfinv, special.erfinv, (2 * _P - 1,)),
+    "ndtr": (msp.ndtr, special.ndtr, (_X,)),
+    "ndtri": (msp.ndtri, special.ndtri, (_P,)),
+    "log_ndtr": (msp.log_ndtr, special.log_ndtr, (_X,)),
+    "i0e": (msp.i0e, special.i0e, (_X,)),
+    "i1e": (msp.i1e, special.i1e, (_X,)),
+    "expit": (msp.expit, special.expit, (_X,)),
+    "logit": (msp.logit, special.logit, (_P,)),
+    "xlogy": (msp.xlogy, special.xlogy, (_X[:, None], np.abs(_X[::7]))),
+    "xlog1py": (msp.xlog1py, special.xlog1py, (_X[:, None], _P[::7])),
+    "entr": (msp.entr, special.entr, (_X,)),
+    "gammaln": (msp.gammaln, special.gammaln, (np.abs(_X[:-6]) + 0.1,)),
+    "gamma": (msp.gamma, special.gamma, (_X[80:-6] / 4,)),
+    "digamma": (msp.digamma, special.digamma, (_X[:-6] + 0.5,)),
+    "betaln": (msp.betaln, special.betaln, (np.abs(_X[:-6, None]) + 0.1, np.abs(_X[::9]) + 0.5)),
+}
+_NOT_IN_TORCH = {"gamma", "betaln"}
+
+
+@pytest.mark.parametrize("name", sorted(_CASES))
+@pytest.mark.parametrize("lib", LIBRARIES)
+def test_special_functions_give_scipys_values(lib, name):
+    function, scipy_function, args = _CASES[name]
+    jitted = mg.jit(function)
+    library = lib.__name__
+    if library == "array_api_strict" or (library == "torch" and name in _NOT_IN_TORCH):
+        refusal = f"{name} has no Array API lowering for {library} arrays.*Dask"
+        with pytest.raises(NoArrayApiLoweringError, match=refusal):
+            jitted(*_put(lib, args))
+        return
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        want = scipy_function(*args)
+        got = mg.device_get(jitted(*_put(lib, args)))
+    assert got.dtype == want.dtype
+    if library == "dask.array":
+        np.testing.assert_array_equal(got, want)  # SciPy itself, on each block
+    else:
+        # torch keeps some subnormal results that SciPy rounds to 0 (erfc(27)).
+        np.testing.assert_allclose(got, want, rtol=1e-11, atol=np.finfo(np.float64).tiny)
+
+
+@pytest.mark.parametrize("lib", LIBRARIES)
+def test_ndtr_keeps_its_lower_tail(lib):
+    # torch's own ndtr is 0 below about -8; SciPy's formula on torch's erfc is not.
+    if lib.__name__ == "array_api_strict":
+        pytest.skip("array-api-strict has no special functions")
+    x = np.array([-8.5, -30.0, -37.0])
+    got = mg.device_get(mg.jit(msp.ndtr)(*_put(lib, (x,))))
+    np.testing.assert_allclose(got, special.ndtr(x), rtol=1e-13)
+    assert got[1] > 0.0
