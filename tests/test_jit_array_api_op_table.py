@@ -28,8 +28,7 @@ RTOL = 1e-12
 # standard's linalg).
 _EVERYWHERE = {
     "partition", "partition_middle", "roots", "roots_complex_coefficients",
-    "linalg.cho_factor", "linalg.cho_solve", "linalg.cho_solve_lower", "linalg.expm", "linalg.lu_factor",
-    "linalg.lu_solve", "linalg.lu_solve_T",
+    "linalg.expm", "linalg.lu_factor", "linalg.lu_solve", "linalg.lu_solve_T",
 }  # fmt: skip
 # SciPy's special functions: the standard has none (array-api-strict refuses them all);
 # torch.special lacks gamma, betaln, stdtr (t.cdf) and polygamma (digamma's derivative);

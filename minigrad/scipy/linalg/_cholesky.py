@@ -9,6 +9,10 @@ are those of ``cholesky`` (``dL = L Φ(L⁻¹ dS L⁻ᵀ)``) with ``dS`` built f
 triangle of ``da``; reverse mode folds the cotangent of ``S`` back onto that triangle,
 so an off-diagonal entry collects both of its mirror images.
 
+On another library's arrays (under ``jit``) the factor is the Array API ``cholesky``
+(lower; the upper factor is that of the transpose, as here), and ``cho_solve`` is two
+triangular solves, which have lowerings of their own.
+
 Example:
     >>> import numpy as np
     >>> cho_factor(np.array([[4.0, 2.0], [2.0, 2.0]]), lower=True)
@@ -30,6 +34,8 @@ from minigrad.ops.elementwise import add
 from minigrad.ops.linalg import swap_last_axes
 from minigrad.ops.solvers import check_square, matrices_batch_rule, triangle, triangular_solve
 from minigrad.scipy.linalg._triangular import matrix_and_rhs
+from minigrad.transforms.jit.array_api_linalg import cholesky_array_api
+from minigrad.transforms.jit.array_api_rules import array_api_rule
 
 __all__ = ["cho_factor", "cho_solve", "cho_factor_p"]
 
@@ -78,6 +84,15 @@ def _cho_factor(a, lower):
 
 cho_factor_p.def_batch(matrices_batch_rule(_cho_factor))
 cho_factor_p.def_lowering(lower_by_impl)
+
+
+@array_api_rule(cho_factor_p)
+def cho_factor_array_api(ctx, a, *, lower):
+    if lower:
+        return cholesky_array_api(ctx, a)
+    # The library's cholesky reads the lower triangle: that of aᵀ is a's upper one.
+    transpose = f"{ctx.xp}.matrix_transpose"
+    return f"{transpose}({cholesky_array_api(ctx, f'{transpose}({a})')})"
 
 
 def cho_factor(a, lower=False, overwrite_a=False, check_finite=True):

@@ -24,7 +24,7 @@ from minigrad.ops.solvers import inv_p, pinv_p, solve_p, triangular_solve_p
 from minigrad.ops.spectral import eigh_p, eigvalsh_p, svd_p, svdvals_p
 from minigrad.transforms.jit.array_api_rules import NoArrayApiLoweringError, array_api_rule
 
-__all__ = ["extension_function"]
+__all__ = ["extension_function", "cholesky_array_api"]
 
 
 def extension_function(ctx, extension: str, function: str) -> str:
