@@ -28,8 +28,10 @@ RTOL = 1e-12
 # standard's linalg).
 _EVERYWHERE = {
     "partition", "partition_middle", "roots", "roots_complex_coefficients",
-    "linalg.expm", "linalg.lu_factor", "linalg.lu_solve", "linalg.lu_solve_T",
+    "linalg.expm",
 }  # fmt: skip
+# SciPy's LU (lu_factor, lu_solve): the standard has none; torch's own runs on torch.
+_LU_ROWS = {"linalg.lu_factor", "linalg.lu_solve", "linalg.lu_solve_T"}
 # SciPy's special functions: the standard has none (array-api-strict refuses them all);
 # torch.special lacks gamma, betaln, stdtr (t.cdf) and polygamma (digamma's derivative);
 # Dask runs SciPy on each block.
@@ -52,12 +54,12 @@ _EINSUM_ROWS = {
     "inner", "linalg.tensordot", "tensordot",
 }  # fmt: skip
 REFUSED = {
-    "array_api_strict": _EINSUM_ROWS | _SPECIAL,
+    "array_api_strict": _EINSUM_ROWS | _SPECIAL | _LU_ROWS,
     "torch": _NOT_IN_TORCH_SPECIAL,
     "dask.array": {
         "linalg.det", "linalg.eigh", "linalg.eigvalsh", "linalg.lstsq",
         "linalg.pinv", "linalg.slogdet", "polyfit", "complex_linalg.eigh", "complex_linalg.eigvalsh",
-        "complex_linalg.lstsq", "complex_linalg.pinv",
+        "complex_linalg.lstsq", "complex_linalg.pinv", *_LU_ROWS,
     },
 }  # fmt: skip
 # Rows that fail on one library for a reason of the library's (not a refusal): known,

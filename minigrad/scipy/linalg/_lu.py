@@ -19,6 +19,9 @@ Example:
 
 from __future__ import annotations
 
+import functools
+import importlib
+
 import numpy as np
 
 import minigrad.numpy as mnp
@@ -31,6 +34,7 @@ from minigrad.ops.elementwise import add, neg, sub
 from minigrad.ops.linalg import matmul, swap_last_axes
 from minigrad.ops.solvers import check_square, identity_like, matrices_batch_rule, triangle, triangular_solve
 from minigrad.scipy._requirement import require_scipy
+from minigrad.transforms.jit.array_api_rules import NoArrayApiLoweringError, array_api_rule
 
 _linalg = require_scipy("linalg")
 
@@ -41,7 +45,21 @@ __all__ = [
     "lu_p",
     "lu_solve_p",
     "lu_pivots_to_permutation_p",
+    "permutation_from_pivots",
+    "NO_ARRAY_API_LU",
 ]
+
+NO_ARRAY_API_LU = (
+    "jit: {operation} on {library} arrays: the Array API standard has no LU factorization, "
+    "and minigrad knows no LU of {library}'s (torch's is used on torch tensors). Compute "
+    "this part on NumPy arrays (mg.device_get), or on torch tensors; for a symmetric "
+    "positive-definite matrix, cho_factor and cho_solve run on every library."
+)
+
+
+def _torch_lu_only(ctx, operation: str) -> None:
+    if ctx.library != "torch":
+        raise NoArrayApiLoweringError(NO_ARRAY_API_LU.format(operation=operation, library=ctx.library))
 
 
 # ---------------------------------------------------------------------------------------
@@ -83,6 +101,38 @@ def lu_pivots_to_permutation(piv):
 
 lu_pivots_to_permutation_p.def_batch(matrices_batch_rule(lu_pivots_to_permutation))
 lu_pivots_to_permutation_p.def_lowering(lower_by_impl)
+
+
+def permutation_from_pivots(xp, rows, piv):
+    """``lu_pivots_to_permutation`` in Array API calls: each swap is a few ``where`` calls.
+
+    Args:
+      xp: the Array API namespace of ``piv``.
+      rows: ``arange(n)`` in ``piv``'s dtype, on its device.
+      piv: LAPACK's 0-based pivots, ``(..., n)``.
+
+    Example:
+      >>> import numpy as np
+      >>> piv = np.array([2, 2, 2], dtype=np.int32)
+      >>> permutation_from_pivots(np, np.arange(3, dtype=np.int32), piv)
+      array([2, 0, 1], dtype=int32)
+    """
+    perm = xp.broadcast_to(rows, piv.shape)
+    for i in range(piv.shape[-1]):
+        swapped = piv[..., i : i + 1]  # the row that row i traded places with
+        is_swapped = rows == swapped
+        # Read perm at `swapped` by a masked sum: torch's take_along_axis wants int64 indices.
+        at_swapped = xp.sum(xp.where(is_swapped, perm, 0), axis=-1, keepdims=True, dtype=perm.dtype)
+        perm = xp.where(rows == i, at_swapped, xp.where(is_swapped, perm[..., i : i + 1], perm))
+    return perm
+
+
+@array_api_rule(lu_pivots_to_permutation_p)
+def lu_pivots_to_permutation_array_api(ctx, piv):
+    aval = ctx.in_avals[0]
+    rows = ctx.array(np.arange(aval.shape[-1]), aval.dtype, "rows")
+    permute = ctx.constant(functools.partial(permutation_from_pivots, ctx.xp_module), "permutation_from_pivots")
+    return f"{permute}({rows}, {piv})"
 
 
 # ---------------------------------------------------------------------------------------
@@ -152,6 +202,19 @@ def _lu(a):
 
 lu_p.def_batch(matrices_batch_rule(_lu))
 lu_p.def_lowering(lower_by_impl)
+
+
+def torch_lu_factor(a):
+    """SciPy's ``lu_factor`` of a torch tensor: torch's (LAPACK's ``getrf``, as SciPy's),
+    its 1-based pivots made 0-based. A singular matrix is factored, as by SciPy."""
+    lu, pivots, _ = importlib.import_module("torch.linalg").lu_factor_ex(a)
+    return lu, pivots - 1
+
+
+@array_api_rule(lu_p)
+def lu_array_api(ctx, a):
+    _torch_lu_only(ctx, "lu_factor")
+    return f"{ctx.constant(torch_lu_factor, 'torch_lu_factor')}({a})"
 
 
 # ---------------------------------------------------------------------------------------
@@ -239,6 +302,18 @@ def _lu_solve(lu, piv, b, transposed):
 
 lu_solve_p.def_batch(matrices_batch_rule(_lu_solve))
 lu_solve_p.def_lowering(lower_by_impl)
+
+
+def torch_lu_solve(lu, piv, b, *, transposed):
+    """SciPy's ``lu_solve`` of torch tensors by torch's (LAPACK's ``getrs``); ``piv`` 0-based."""
+    torch = importlib.import_module("torch")
+    return torch.linalg.lu_solve(lu, (piv + 1).to(torch.int32), b, adjoint=transposed)  # real: adjoint = transpose
+
+
+@array_api_rule(lu_solve_p)
+def lu_solve_array_api(ctx, lu, piv, b, *, transposed):
+    _torch_lu_only(ctx, "lu_solve")
+    return f"{ctx.constant(torch_lu_solve, 'torch_lu_solve')}({lu}, {piv}, {b}, transposed={bool(transposed)})"
 
 
 def lu_factor(a, overwrite_a=False, check_finite=True):
