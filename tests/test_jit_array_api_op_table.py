@@ -28,7 +28,6 @@ RTOL = 1e-12
 # standard's linalg).
 _EVERYWHERE = {
     "partition", "partition_middle", "roots", "roots_complex_coefficients",
-    "linalg.expm",
 }  # fmt: skip
 # SciPy's LU (lu_factor, lu_solve): the standard has none; torch's own runs on torch.
 _LU_ROWS = {"linalg.lu_factor", "linalg.lu_solve", "linalg.lu_solve_T"}
