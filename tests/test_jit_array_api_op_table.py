@@ -42,7 +42,7 @@ _SPECIAL = {
     "stats.t.logpdf",
 }  # fmt: skip
 _NOT_IN_TORCH_SPECIAL = {
-    "special.betaln", "special.digamma", "special.gamma", "special.polygamma2", "stats.t.cdf",
+    "special.betaln", "special.gamma", "stats.t.cdf",
 }  # fmt: skip
 # Other rows refused on one library: array-api-strict has no einsum; Dask's linalg lacks
 # det, slogdet, eigh, eigvalsh, pinv and lstsq (the complex_linalg rows of eigh, eigvalsh,

@@ -5,6 +5,10 @@ The family differentiates into itself: ``gammaln' = digamma``,
 ``digamma' = polygamma(1, ·)``, ``polygamma(n, ·)' = polygamma(n + 1, ·)``, so
 derivatives of any order are exact rules, never finite differences.
 
+Under ``jit`` on torch tensors ``polygamma`` is SciPy's formula on ``torch.special``'s
+``zeta`` (``torch_polygamma``); on Dask, SciPy's on each block; the standard has no
+such function, so array-api-strict refuses it.
+
 Example:
     >>> import minigrad as mg
     >>> round(float(mg.grad(mg.grad(gammaln))(1.0)), 12)  # polygamma(1, 1) = π²/6
@@ -13,6 +17,9 @@ Example:
 
 from __future__ import annotations
 
+import importlib
+import math
+
 import numpy as np
 
 from minigrad.core.lowering import lower_by_impl
@@ -20,6 +27,7 @@ from minigrad.core.trace import bind
 from minigrad.ops.elementwise import add, declare_elementwise, mul, sub
 from minigrad.scipy._requirement import require_scipy
 from minigrad.scipy.special._operands import real_float_operands
+from minigrad.transforms.jit.array_api_rules import array_api_rule, elementwise_by_blocks_array_api
 
 _special = require_scipy("special")
 
@@ -44,6 +52,29 @@ polygamma_p = declare_elementwise(
     "polygamma", polygamma_impl, polygamma_linear, shape_rule=polygamma_shape_rule
 )
 polygamma_p.def_lowering(lower_by_impl)
+
+
+def torch_polygamma(x, *, n: int):
+    """SciPy's ``polygamma(n, x)`` of a torch tensor: ``(-1)ⁿ⁺¹ n! ζ(n + 1, x)``, as SciPy
+    computes it, on torch's Hurwitz ``zeta`` (within an ulp or two of SciPy's); torch's
+    own ``polygamma(1, x)`` is off by up to 5e-10 relative.
+
+    Example:
+      >>> import torch
+      >>> round(float(torch_polygamma(torch.tensor(1.0, dtype=torch.float64), n=1)), 12)  # π²/6
+      1.644934066848
+    """
+    torch_special = importlib.import_module("torch.special")
+    if n == 0:
+        return torch_special.digamma(x)
+    return (-1.0) ** (n + 1) * float(math.factorial(n)) * torch_special.zeta(float(n + 1), x)
+
+
+@array_api_rule(polygamma_p)
+def polygamma_array_api(ctx, x, *, n):
+    if ctx.library != "torch":
+        return elementwise_by_blocks_array_api(ctx, x, n=n)  # Dask: SciPy on each block; else refused
+    return f"{ctx.constant(torch_polygamma, 'torch_polygamma')}({x}, n={int(n)})"
 
 
 def _polygamma(x, n: int):
