@@ -32,7 +32,7 @@ _EVERYWHERE = {
 # SciPy's LU (lu_factor, lu_solve): the standard has none; torch's own runs on torch.
 _LU_ROWS = {"linalg.lu_factor", "linalg.lu_solve", "linalg.lu_solve_T"}
 # SciPy's special functions: the standard has none (array-api-strict refuses them all);
-# torch.special lacks gamma, betaln, stdtr (t.cdf) and polygamma (digamma's derivative);
+# torch.special lacks betaln and stdtr (t.cdf);
 # Dask runs SciPy on each block.
 _SPECIAL = {
     "special.betaln", "special.digamma", "special.entr", "special.erf", "special.erfc", "special.erfcx",
@@ -41,9 +41,7 @@ _SPECIAL = {
     "special.xlog1py", "special.xlogy", "stats.bernoulli.logpmf", "stats.norm.logcdf", "stats.t.cdf",
     "stats.t.logpdf",
 }  # fmt: skip
-_NOT_IN_TORCH_SPECIAL = {
-    "special.betaln", "special.gamma", "stats.t.cdf",
-}  # fmt: skip
+_NOT_IN_TORCH_SPECIAL = {"special.betaln", "stats.t.cdf"}
 # Other rows refused on one library: array-api-strict has no einsum; Dask's linalg lacks
 # det, slogdet, eigh, eigvalsh, pinv and lstsq (the complex_linalg rows of eigh, eigvalsh,
 # pinv and lstsq call the same functions).
