@@ -6,6 +6,7 @@ included in its lower tail; array-api-strict, which has no special functions, re
 them by name.
 """
 
+import functools
 import warnings
 
 import numpy as np
@@ -42,8 +43,13 @@ _CASES = {
     "gamma": (msp.gamma, special.gamma, (_X[80:-6] / 4,)),
     "digamma": (msp.digamma, special.digamma, (_X[:-6] + 0.5,)),
     "betaln": (msp.betaln, special.betaln, (np.abs(_X[:-6, None]) + 0.1, np.abs(_X[::9]) + 0.5)),
+    "polygamma": (
+        functools.partial(msp.polygamma, 1),
+        functools.partial(special.polygamma, 1),
+        (_X[80:-6] + 0.5,),
+    ),
 }
-_NOT_IN_TORCH = {"gamma", "betaln"}
+_NOT_IN_TORCH = {"betaln"}
 
 
 @pytest.mark.parametrize("name", sorted(_CASES))
@@ -78,3 +84,36 @@ def test_ndtr_keeps_its_lower_tail(lib):
     got = mg.device_get(mg.jit(msp.ndtr)(*_put(lib, (x,))))
     np.testing.assert_allclose(got, special.ndtr(x), rtol=1e-13)
     assert got[1] > 0.0
+
+
+@pytest.mark.parametrize("lib", LIBRARIES)
+def test_gamma_on_torch_keeps_scipys_poles_and_signs(lib):
+    # exp(lgamma) with the sign of Γ, and SciPy's values where lgamma says only "inf".
+    if lib.__name__ != "torch":
+        pytest.skip("torch computes gamma from lgamma; Dask runs SciPy's, array-api-strict refuses it")
+    x = np.concatenate(
+        [[0.0, -0.0, -1.0, -2.0, np.inf, -np.inf, np.nan, 172.0, -200.5], np.linspace(-30.9, 171.5, 2001)]
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        want = special.gamma(x)
+    got = mg.device_get(mg.jit(msp.gamma)(*_put(lib, (x,))))
+    np.testing.assert_array_equal(np.signbit(got), np.signbit(want))
+    np.testing.assert_allclose(got, want, rtol=1e-12)
+
+
+@pytest.mark.parametrize("lib", LIBRARIES)
+@pytest.mark.parametrize("n", [0, 1, 2, 4])
+def test_polygamma_and_its_gradient(lib, n):
+    # On torch, SciPy's formula on torch's zeta: torch's own polygamma(1, x) is 5e-10 off.
+    x = np.linspace(0.3, 12.0, 40)
+    jitted = mg.jit(mg.vmap(mg.value_and_grad(lambda x: msp.polygamma(n, x))))
+    if lib.__name__ == "array_api_strict":
+        with pytest.raises(
+            NoArrayApiLoweringError, match="polygamma has no Array API lowering for array_api_strict"
+        ):
+            jitted(*_put(lib, (x,)))
+        return
+    got = mg.device_get(jitted(*_put(lib, (x,))))
+    np.testing.assert_allclose(got[0], special.polygamma(n, x), rtol=1e-12)
+    np.testing.assert_allclose(got[1], special.polygamma(n + 1, x), rtol=1e-12)

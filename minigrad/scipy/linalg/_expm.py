@@ -124,7 +124,13 @@ def expm_pade(xp, identity, a):
     a6 = xp.matmul(a4, a2)
     odd = xp.matmul(a6, b[13] * a6 + b[11] * a4 + b[9] * a2) + b[7] * a6 + b[5] * a4 + b[3] * a2
     u = xp.matmul(a, odd + b[1] * identity)
-    v = xp.matmul(a6, b[12] * a6 + b[10] * a4 + b[8] * a2) + b[6] * a6 + b[4] * a4 + b[2] * a2 + b[0] * identity
+    v = (
+        xp.matmul(a6, b[12] * a6 + b[10] * a4 + b[8] * a2)
+        + b[6] * a6
+        + b[4] * a4
+        + b[2] * a2
+        + b[0] * identity
+    )
     result = xp.linalg.solve(v - u, v + u)
     for step in range(int(xp.max(squarings))):
         result = xp.where(squarings > step, xp.matmul(result, result), result)

@@ -131,7 +131,9 @@ def permutation_from_pivots(xp, rows, piv):
 def lu_pivots_to_permutation_array_api(ctx, piv):
     aval = ctx.in_avals[0]
     rows = ctx.array(np.arange(aval.shape[-1]), aval.dtype, "rows")
-    permute = ctx.constant(functools.partial(permutation_from_pivots, ctx.xp_module), "permutation_from_pivots")
+    permute = ctx.constant(
+        functools.partial(permutation_from_pivots, ctx.xp_module), "permutation_from_pivots"
+    )
     return f"{permute}({rows}, {piv})"
 
 
@@ -307,13 +309,15 @@ lu_solve_p.def_lowering(lower_by_impl)
 def torch_lu_solve(lu, piv, b, *, transposed):
     """SciPy's ``lu_solve`` of torch tensors by torch's (LAPACK's ``getrs``); ``piv`` 0-based."""
     torch = importlib.import_module("torch")
-    return torch.linalg.lu_solve(lu, (piv + 1).to(torch.int32), b, adjoint=transposed)  # real: adjoint = transpose
+    # Of real matrices the adjoint is the transpose.
+    return torch.linalg.lu_solve(lu, (piv + 1).to(torch.int32), b, adjoint=transposed)
 
 
 @array_api_rule(lu_solve_p)
 def lu_solve_array_api(ctx, lu, piv, b, *, transposed):
     _torch_lu_only(ctx, "lu_solve")
-    return f"{ctx.constant(torch_lu_solve, 'torch_lu_solve')}({lu}, {piv}, {b}, transposed={bool(transposed)})"
+    solve = ctx.constant(torch_lu_solve, "torch_lu_solve")
+    return f"{solve}({lu}, {piv}, {b}, transposed={bool(transposed)})"
 
 
 def lu_factor(a, overwrite_a=False, check_finite=True):
