@@ -145,6 +145,16 @@ def test_expm_matches_scipy(lib):
 
 
 @pytest.mark.parametrize("lib", LIBRARIES)
+def test_expm_of_a_stack_is_refused_on_dask(lib):
+    if _library(lib) != "dask.array":
+        pytest.skip("torch and array-api-strict take stacks (test_expm_matches_scipy)")
+    with pytest.raises(
+        NoArrayApiLoweringError, match=r"expm of a stack of matrices \(2, 3, 3\) on dask.array"
+    ):
+        mg.jit(linalg.expm)(*_put(lib, (np.zeros((2, 3, 3)),)))
+
+
+@pytest.mark.parametrize("lib", LIBRARIES)
 def test_expm_of_no_matrices(lib):
     for shape in [(0, 2, 2), (0, 0)]:
         got = mg.device_get(mg.jit(linalg.expm)(*_put(lib, (np.zeros(shape),))))
