@@ -273,7 +273,7 @@ def test_threads_calling_across_the_tier_up_get_right_results(monkeypatch):
 
 @needs_numba
 def test_a_failing_tier_up_keeps_the_numpy_code_and_says_so(monkeypatch, caplog):
-    def refuse(program, name):
+    def refuse(program, name, copied_outputs=()):
         raise RuntimeError("numba refused the loop")
 
     monkeypatch.setattr(fusion_tier, "TIER_UP_CALLS", 1)
