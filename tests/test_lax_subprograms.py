@@ -146,7 +146,9 @@ def test_fori_and_while_bodies_tier_up(bodies):
     for i in range(5):
         expected = step(i, expected)
     assert_close([mg.jit(lambda v: lax.fori_loop(0, 5, step, v))(x)], [expected])
-    while_loop = mg.jit(lambda v: lax.while_loop(lambda c: c[0] < 5, lambda c: (c[0] + 1, step(0, c[1])), (0, v)))
+    while_loop = mg.jit(
+        lambda v: lax.while_loop(lambda c: c[0] < 5, lambda c: (c[0] + 1, step(0, c[1])), (0, v))
+    )
     assert_close([while_loop(x)[1]], [expected])
     assert len(fused(bodies)) >= 2
 

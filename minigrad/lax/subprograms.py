@@ -151,7 +151,6 @@ def compiled(jaxpr: Jaxpr, stacked_from: int | None = None) -> Callable:
 
     Example:
       >>> import numpy as np
-      >>> import minigrad.numpy as mnp
       >>> program = stage_program(lambda c, x: [c + x, c], [ShapedArray((2,), np.float64)] * 2)
       >>> c = np.ones(2)
       >>> new_c, y = compiled(program.jaxpr, stacked_from=1)(c, c)

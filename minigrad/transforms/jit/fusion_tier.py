@@ -7,7 +7,8 @@ included, replaces hundreds of calls with one. But numba needs a fraction of a s
 per loop (seconds for a loop of hundreds of statements), once per process: a program
 called a few times must not pay that. So a program whose small arrays could fuse
 starts as the plain NumPy code; after ``TIER_UP_CALLS`` calls it is compiled again
-with those runs fused (``fuse_small_runs``), and later calls run that version.
+with those runs fused (``fuse_small_runs``), and later calls run that version. Loop
+bodies (``lax/subprograms.py``) are compiled the same way, each step a call.
 
 What joins a small loop: everything the large-array pass fuses (``fusion.SCALAR_FORMS``),
 transcendental functions (``TRANSCENDENTAL_FORMS``) and ``integer_pow`` (squares and
