@@ -273,7 +273,7 @@ def test_threads_calling_across_the_tier_up_get_right_results(monkeypatch):
 
 @needs_numba
 def test_a_failing_tier_up_keeps_the_numpy_code_and_says_so(monkeypatch, caplog):
-    def refuse(program, name):
+    def refuse(program, name, copied_outputs=()):
         raise RuntimeError("numba refused the loop")
 
     monkeypatch.setattr(fusion_tier, "TIER_UP_CALLS", 1)
@@ -322,3 +322,19 @@ def test_the_fused_kernel_is_one_equation_per_run():
     for g, e in zip(got, compile_jaxpr(program)(x, y), strict=True):
         assert g.dtype == np.float32
         np.testing.assert_allclose(g, e, rtol=2e-6)
+
+
+@needs_numba
+def test_a_tier_up_that_fuses_nothing_keeps_the_plain_code():
+    # Four fusable equations, but a product cuts them into runs of two: no loop pays.
+    w = np.eye(16)
+
+    def fun(x):
+        return [(mnp.sin(x) * 2.0) @ w * 3.0 + 1.0]
+
+    program = stage_flat(fun, [ShapedArray((16,), np.float64)])
+    compiled = compile_tiered(program, calls=1)
+    assert isinstance(compiled, TieredProgram)
+    x = np.linspace(0, 1, 16)
+    np.testing.assert_array_equal(compiled(x)[0], fun(x)[0])
+    assert compiled.fn == compiled._plain and "# fused" not in compiled.source

@@ -7,7 +7,8 @@ included, replaces hundreds of calls with one. But numba needs a fraction of a s
 per loop (seconds for a loop of hundreds of statements), once per process: a program
 called a few times must not pay that. So a program whose small arrays could fuse
 starts as the plain NumPy code; after ``TIER_UP_CALLS`` calls it is compiled again
-with those runs fused (``fuse_small_runs``), and later calls run that version.
+with those runs fused (``fuse_small_runs``), and later calls run that version. Loop
+bodies (``lax/subprograms.py``) are compiled the same way, each step a call.
 
 What joins a small loop: everything the large-array pass fuses (``fusion.SCALAR_FORMS``),
 transcendental functions (``TRANSCENDENTAL_FORMS``) and ``integer_pow`` (squares and
@@ -203,14 +204,23 @@ class TieredProgram:
       calls: how many calls run the plain code before the tier-up.
       name: the generated function's name (``compile_jaxpr``'s).
       label: what the log calls the program (``jit(f)``).
+      copied_outputs: output positions the caller copies (``compile_jaxpr``'s): the
+        fused code returns them uncopied, as the plain code does.
     """
 
     def __init__(
-        self, program, plain: CompiledProgram, calls: int, name: str = "jitted", label: str = "jitted"
+        self,
+        program,
+        plain: CompiledProgram,
+        calls: int,
+        name: str = "jitted",
+        label: str = "jitted",
+        copied_outputs=(),
     ):
         self.source = plain.source
         self.compile_seconds = None  # how long the tier-up took, once it has run
         self._program, self._plain, self._name, self._label = program, plain.fn, name, label
+        self._copied_outputs = tuple(copied_outputs)
         self._calls_left = calls
         self._lock = threading.Lock()
         self._tried = False
@@ -239,7 +249,7 @@ class TieredProgram:
             self._tried = True
             start = time.perf_counter()
             try:
-                compiled = _compile_fused(self._program, self._name)
+                compiled = _compile_fused(self._program, self._name, self._copied_outputs)
             except Exception as error:  # numba refused a loop: keep the NumPy code, and say so
                 logger.warning(
                     "%s: small-array fusion failed, keeping the NumPy code: %r", self._label, error
@@ -247,6 +257,11 @@ class TieredProgram:
                 self.fn = self._plain
                 return
             self.compile_seconds = time.perf_counter() - start
+            if compiled is None:
+                # Fusable equations, but no run of MIN_RUN (a backward body's are often
+                # cut up by products): the plain code is the code.
+                self.fn = self._plain
+                return
             # `source` first: a reader sees the fused code no later than it runs.
             self.source = compiled.source
             self.fn = compiled.fn
@@ -255,26 +270,32 @@ class TieredProgram:
             self._lock.release()
 
 
-def _compile_fused(program, name: str) -> CompiledProgram:
+def _compile_fused(program, name: str, copied_outputs=()) -> CompiledProgram | None:
+    """The fused program compiled, every loop compiled; None if no run fused."""
     fused = fuse_small_runs(program)
+    if fused is program:
+        return None
     jaxpr = fused.jaxpr if isinstance(fused, ClosedJaxpr) else fused
     for eqn in jaxpr.eqns:
         if eqn.primitive is fused_p:
             eqn.params["kernel"].compile()
-    return compile_jaxpr(fused, name)
+    return compile_jaxpr(fused, name, copied_outputs=copied_outputs)
 
 
-def compile_tiered(program, name: str = "jitted", *, calls: int | None = None, label: str | None = None):
+def compile_tiered(
+    program, name: str = "jitted", *, calls: int | None = None, label: str | None = None, copied_outputs=()
+):
     """``program`` compiled for NumPy arrays: large runs fused now (``fuse_elementwise``),
     small ones after ``calls`` calls if any would fuse (by default ``TIER_UP_CALLS``, or
     if that is None, ``calls_to_tier_up``).
 
     ``name`` is the generated function's (as ``compile_jaxpr``'s) and ``label`` what
-    the log calls the program (``jit(f)``; ``name`` by default). A loop that calls a
-    compiled body once per step (``lax.scan``) can use this as it is: each step counts
-    as a call, so a body of a long loop tiers up within that loop. It must call the
-    result's ``fn`` attribute at each step (it changes at the tier-up), not keep the
-    function ``fn`` was at first.
+    the log calls the program (``jit(f)``; ``name`` by default); ``copied_outputs``
+    are ``compile_jaxpr``'s, kept by both versions. A loop that calls a
+    compiled body once per step (``lax.scan``, see ``lax/subprograms.py``) counts each
+    step as a call, so a body of a long loop tiers up within that loop. It must call
+    the result (or its ``fn`` attribute, which changes at the tier-up) at each step,
+    not keep the function ``fn`` was at first.
 
     Returns:
       A ``TieredProgram``, or the plain ``CompiledProgram`` when no small run fuses
@@ -293,13 +314,18 @@ def compile_tiered(program, name: str = "jitted", *, calls: int | None = None, l
       True
     """
     large = fuse_elementwise(program)
-    return with_small_tier(large, compile_jaxpr(large, name), name, calls=calls, label=label)
+    plain = compile_jaxpr(large, name, copied_outputs=copied_outputs)
+    return with_small_tier(large, plain, name, calls=calls, label=label, copied_outputs=copied_outputs)
 
 
-def with_small_tier(program, plain: CompiledProgram, name: str = "jitted", *, calls=None, label=None):
+def with_small_tier(
+    program, plain: CompiledProgram, name: str = "jitted", *, calls=None, label=None, copied_outputs=()
+):
     """``plain``, the compiled ``program``, as a ``TieredProgram`` if small runs of
     ``program`` would fuse; else ``plain`` itself. ``compile_tiered`` without the
-    compiling: ``jit`` compiles the plain code itself. Arguments as ``compile_tiered``'s.
+    compiling: ``jit`` and loop bodies compile the plain code themselves. Arguments as
+    ``compile_tiered``'s; ``copied_outputs`` must be those ``plain`` was compiled with
+    (``compile_jaxpr``'s), and the fused code is compiled with them too.
 
     Example:
       >>> import numpy as np
@@ -316,4 +342,5 @@ def with_small_tier(program, plain: CompiledProgram, name: str = "jitted", *, ca
         return plain
     if calls is None:
         calls = calls_to_tier_up(operations) if TIER_UP_CALLS is None else TIER_UP_CALLS
-    return TieredProgram(program, plain, calls, name, name if label is None else label)
+    label = name if label is None else label
+    return TieredProgram(program, plain, calls, name, label, copied_outputs)
