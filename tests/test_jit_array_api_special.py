@@ -1,9 +1,9 @@
-"""SciPy's special functions under jit on torch (torch.special) and Dask (SciPy per block).
+"""SciPy's special functions under jit on torch (torch.special), Dask (SciPy per block) and
+array-api-strict (compositions of standard calls).
 
-On Dask every value is SciPy's own; on torch within a few roundings of SciPy's (1e-11
-relative in the far tails of erfc, and subnormal results where SciPy's are 0), ndtr
-included in its lower tail; array-api-strict, which has no special functions, refuses
-them by name.
+On Dask every value is SciPy's own; on torch and array-api-strict within a few roundings
+of SciPy's (1e-11 relative in the far tails of erfc, and subnormal results where SciPy's
+are 0), ndtr included in its lower tail.
 """
 
 import functools
@@ -14,11 +14,12 @@ import pytest
 
 import minigrad as mg
 import minigrad.scipy.special as msp
-from minigrad.transforms.jit.array_api_writer import NoArrayApiLoweringError
+import minigrad.scipy.stats as mstats
 from tests.test_jit_array_api import LIBRARIES, _put
 
 pytest.importorskip("array_api_compat")
 special = pytest.importorskip("scipy.special")
+stats = pytest.importorskip("scipy.stats")
 
 _X = np.concatenate([np.linspace(-40.0, 40.0, 161), [0.0, -0.0, 1e-300, np.inf, -np.inf, np.nan]])
 _P = np.concatenate([np.linspace(0.0, 1.0, 101), [1e-300, 1 - 1e-16, -0.5, 1.5, np.nan]])
@@ -43,13 +44,13 @@ _CASES = {
     "gamma": (msp.gamma, special.gamma, (_X[80:-6] / 4,)),
     "digamma": (msp.digamma, special.digamma, (_X[:-6] + 0.5,)),
     "betaln": (msp.betaln, special.betaln, (np.abs(_X[:-6, None]) + 0.1, np.abs(_X[::9]) + 0.5)),
+    "t.cdf": (mstats.t.cdf, stats.t.cdf, (_X[:-6, None] / 2, np.array([0.3, 1.0, 3.5, 10.0, 60.0]))),
     "polygamma": (
         functools.partial(msp.polygamma, 1),
         functools.partial(special.polygamma, 1),
         (_X[80:-6] + 0.5,),
     ),
 }
-_NOT_IN_TORCH = {"betaln"}
 
 
 @pytest.mark.parametrize("name", sorted(_CASES))
@@ -58,11 +59,6 @@ def test_special_functions_give_scipys_values(lib, name):
     function, scipy_function, args = _CASES[name]
     jitted = mg.jit(function)
     library = lib.__name__
-    if library == "array_api_strict" or (library == "torch" and name in _NOT_IN_TORCH):
-        refusal = f"{name} has no Array API lowering for {library} arrays.*Dask"
-        with pytest.raises(NoArrayApiLoweringError, match=refusal):
-            jitted(*_put(lib, args))
-        return
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)
         want = scipy_function(*args)
@@ -78,8 +74,6 @@ def test_special_functions_give_scipys_values(lib, name):
 @pytest.mark.parametrize("lib", LIBRARIES)
 def test_ndtr_keeps_its_lower_tail(lib):
     # torch's own ndtr is 0 below about -8; SciPy's formula on torch's erfc is not.
-    if lib.__name__ == "array_api_strict":
-        pytest.skip("array-api-strict has no special functions")
     x = np.array([-8.5, -30.0, -37.0])
     got = mg.device_get(mg.jit(msp.ndtr)(*_put(lib, (x,))))
     np.testing.assert_allclose(got, special.ndtr(x), rtol=1e-13)
@@ -87,10 +81,10 @@ def test_ndtr_keeps_its_lower_tail(lib):
 
 
 @pytest.mark.parametrize("lib", LIBRARIES)
-def test_gamma_on_torch_keeps_scipys_poles_and_signs(lib):
+def test_gamma_from_lgamma_keeps_scipys_poles_and_signs(lib):
     # exp(lgamma) with the sign of Γ, and SciPy's values where lgamma says only "inf".
-    if lib.__name__ != "torch":
-        pytest.skip("torch computes gamma from lgamma; Dask runs SciPy's, array-api-strict refuses it")
+    if lib.__name__ == "dask.array":
+        pytest.skip("Dask runs SciPy's gamma on each block")
     x = np.concatenate(
         [[0.0, -0.0, -1.0, -2.0, np.inf, -np.inf, np.nan, 172.0, -200.5], np.linspace(-30.9, 171.5, 2001)]
     )
@@ -108,12 +102,6 @@ def test_polygamma_and_its_gradient(lib, n):
     # On torch, SciPy's formula on torch's zeta: torch's own polygamma(1, x) is 5e-10 off.
     x = np.linspace(0.3, 12.0, 40)
     jitted = mg.jit(mg.vmap(mg.value_and_grad(lambda x: msp.polygamma(n, x))))
-    if lib.__name__ == "array_api_strict":
-        with pytest.raises(
-            NoArrayApiLoweringError, match="polygamma has no Array API lowering for array_api_strict"
-        ):
-            jitted(*_put(lib, (x,)))
-        return
     got = mg.device_get(jitted(*_put(lib, (x,))))
     np.testing.assert_allclose(got[0], special.polygamma(n, x), rtol=1e-12)
     np.testing.assert_allclose(got[1], special.polygamma(n + 1, x), rtol=1e-12)

@@ -6,8 +6,9 @@ The family differentiates into itself: ``gammaln' = digamma``,
 derivatives of any order are exact rules, never finite differences.
 
 Under ``jit`` on torch tensors ``polygamma`` is SciPy's formula on ``torch.special``'s
-``zeta`` (``torch_polygamma``); on Dask, SciPy's on each block; the standard has no
-such function, so array-api-strict refuses it.
+``zeta`` (``torch_polygamma``); on Dask, SciPy's on each block; on other libraries
+(array-api-strict) the standard has no such function, and it is the Hurwitz sum and
+Euler-Maclaurin series of standard calls in ``array_api_gamma``.
 
 Example:
     >>> import minigrad as mg
@@ -17,6 +18,7 @@ Example:
 
 from __future__ import annotations
 
+import functools
 import importlib
 import math
 
@@ -27,6 +29,7 @@ from minigrad.core.trace import bind
 from minigrad.ops.elementwise import add, declare_elementwise, mul, sub
 from minigrad.scipy._requirement import require_scipy
 from minigrad.scipy.special._operands import real_float_operands
+from minigrad.transforms.jit.array_api_gamma import polygamma_standard
 from minigrad.transforms.jit.array_api_rules import array_api_rule, elementwise_by_blocks_array_api
 
 _special = require_scipy("special")
@@ -72,9 +75,12 @@ def torch_polygamma(x, *, n: int):
 
 @array_api_rule(polygamma_p)
 def polygamma_array_api(ctx, x, *, n):
-    if ctx.library != "torch":
-        return elementwise_by_blocks_array_api(ctx, x, n=n)  # Dask: SciPy on each block; else refused
-    return f"{ctx.constant(torch_polygamma, 'torch_polygamma')}({x}, n={int(n)})"
+    if ctx.library == "dask.array":
+        return elementwise_by_blocks_array_api(ctx, x, n=n)  # SciPy on each block
+    if ctx.library == "torch":
+        return f"{ctx.constant(torch_polygamma, 'torch_polygamma')}({x}, n={int(n)})"
+    function = functools.partial(polygamma_standard, ctx.xp_module)  # standard calls only
+    return f"{ctx.constant(function, 'polygamma_standard')}({x}, n={int(n)})"
 
 
 def _polygamma(x, n: int):
