@@ -59,6 +59,23 @@ def _spec(name, fun, draw_args):
 # Fixed bins, away from the drawn values' likely neighbourhoods of a finite difference.
 _BINS = np.array([-0.7, 0.1, 0.9])
 
+
+def _canonical(partitioned, kth, axis):
+    """A partition with the elements between its kth positions sorted: NumPy promises
+    where the kth elements go and which elements lie between them, not their order
+    there (introselect's, which other libraries' partitions need not share)."""
+    moved = mnp.moveaxis(partitioned, axis, 0)
+    pieces, start = [], 0
+    for k in sorted(set(kth)):
+        if k > start:
+            pieces.append(mnp.sort(moved[start:k], axis=0))
+        pieces.append(moved[k : k + 1])
+        start = k + 1
+    if start < moved.shape[0]:
+        pieces.append(mnp.sort(moved[start:], axis=0))
+    return mnp.moveaxis(mnp.concatenate(pieces, axis=0), 0, axis)
+
+
 SPECS: list[OpSpec] = [
     # running totals and differences
     _spec("cumsum", lambda x, axis: mnp.cumsum(x, axis=axis), _with_axis()),
@@ -75,8 +92,10 @@ SPECS: list[OpSpec] = [
     _spec("sort", lambda x, axis: mnp.sort(x, axis=axis), _with_axis("distinct")),
     _spec("sort_descending_flat", lambda x: mnp.sort(x, axis=None, descending=True), _array("distinct")),
     _spec("take_along_axis", lambda x: mnp.take_along_axis(x, mnp.argsort(-x, axis=0), axis=0) * x, _array("distinct")),
-    _spec("partition", lambda x: mnp.partition(x, 0, axis=-1), _array("distinct")),
-    _spec("partition_middle", lambda x: mnp.partition(x, (0, x.shape[0] // 2), axis=0) * _weights(x.shape), _array("distinct")),
+    _spec("partition", lambda x: _canonical(mnp.partition(x, 0, axis=-1), (0,), -1), _array("distinct")),
+    _spec("partition_middle",
+          lambda x: _canonical(mnp.partition(x, (0, x.shape[0] // 2), axis=0), (0, x.shape[0] // 2), 0) * _weights(x.shape),
+          _array("distinct")),
     _spec("searchsorted", lambda x: x * mnp.searchsorted(_BINS, x), _array()),
     _spec("digitize", lambda x: x * mnp.digitize(x, _BINS[::-1], right=True), _array()),
     _spec("bincount_weights", lambda w: mnp.bincount(np.array([0, 2, 2, 1, 0, 4])[: w.size], w, length=5),

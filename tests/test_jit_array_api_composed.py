@@ -124,3 +124,23 @@ def test_norms_overflow_where_numpy_does(lib):
         got = mg.device_get(norms(*_put(lib, (x,))))
     for g, w in zip(got, want, strict=True):
         _assert_same(g, w, False, "norm")
+
+
+@pytest.mark.parametrize("lib", LIBRARIES)
+def test_partition_is_a_valid_partition_and_argpartition_its_positions(lib):
+    # NumPy promises where the kth elements go and which lie between them; a library's
+    # partition (a sort) must keep those promises, and match NumPy's up to the order
+    # between the kth positions.
+    x = np.random.default_rng(5).normal(size=(3, 9))
+    kth = (1, 4, 6)
+
+    def both(x):
+        return mnp.partition(x, kth, axis=-1), mnp.argpartition(x, kth, axis=-1)
+
+    got, positions = mg.device_get(mg.jit(both)(*_put(lib, (x,))))
+    want = np.partition(x, kth, axis=-1)
+    np.testing.assert_array_equal(got[:, list(kth)], want[:, list(kth)])
+    for start, stop in [(0, 1), (2, 4), (5, 6), (7, 9)]:
+        np.testing.assert_array_equal(np.sort(got[:, start:stop]), np.sort(want[:, start:stop]))
+    np.testing.assert_array_equal(np.take_along_axis(x, positions, axis=-1), got)
+    assert positions.dtype == np.int64

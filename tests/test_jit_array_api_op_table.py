@@ -22,13 +22,9 @@ array_api_compat = pytest.importorskip("array_api_compat")
 
 RTOL = 1e-12
 
-# Rows refused on every library: primitives without an Array API lowering (SciPy's
-# matrix functions, partition (the standard has no call that arranges elements as
-# np.partition does) and roots (eigenvalues of a general matrix are not in the
+# Rows refused on every library: roots (eigenvalues of a general matrix are not in the
 # standard's linalg).
-_EVERYWHERE = {
-    "partition", "partition_middle", "roots", "roots_complex_coefficients",
-}  # fmt: skip
+_EVERYWHERE = {"roots", "roots_complex_coefficients"}
 # SciPy's LU (lu_factor, lu_solve): the standard has none; torch's own runs on torch.
 _LU_ROWS = {"linalg.lu_factor", "linalg.lu_solve", "linalg.lu_solve_T"}
 # Other rows refused on one library: array-api-strict has no einsum; Dask's linalg lacks

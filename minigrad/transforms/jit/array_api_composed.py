@@ -10,6 +10,11 @@ the standard composition would depend on how exactly the library computes a step
 (NumPy's ``remainder`` is exact for non-negative operands; torch's rounds, and torch's
 own ``fmod`` of floats is wrong for large quotients, so torch's is a long division).
 
+``partition`` and ``argpartition`` are the standard's stable sort: a sort is a valid
+partition, and the order NumPy's introselect leaves on either side of the kth elements
+is not part of what ``partition`` promises (so results agree with NumPy's up to that
+order).
+
 On Dask arrays, whose blocks are NumPy arrays, the elementwise ones are NumPy's own
 functions on each block instead. The compositions with several steps are Python
 functions of the namespace, called by the generated code (``_ldexp0(a, b)``), and run
@@ -34,7 +39,7 @@ from minigrad.ops.integer import bitwise_count_p, gcd_p, lcm_p
 from minigrad.ops.logaddexp import logaddexp2_p
 from minigrad.ops.reduce import root_sum_squares_p
 from minigrad.ops.rounding import fmod_p
-from minigrad.ops.sorting import searchsorted_p
+from minigrad.ops.sorting import argpartition_p, partition_p, searchsorted_p
 from minigrad.ops.trigonometry import sinc_p
 from minigrad.transforms.jit.array_api import numpy_dtype
 from minigrad.transforms.jit.array_api_rules import (
@@ -382,6 +387,24 @@ def searchsorted_array_api(ctx, a, v, *, side):
         raise unsupported(ctx, "of complex numbers (the standard's searchsorted orders real numbers only)")
     search = functools.partial(searchsorted_standard, ctx.xp_module, ctx.device, side=side)
     return f"{ctx.constant(search, 'searchsorted')}({a}, {v})"
+
+
+# -- partition ------------------------------------------------------------------------------
+# NumPy's partition leaves the elements on either side of the kth positions in an order
+# of its own (introselect's); minigrad promises only what NumPy promises, that each kth
+# element is where a sort puts it, smaller ones before and larger ones after. A sort is
+# such an arrangement, and the standard has one (stable, so signed zeros keep their order).
+
+
+@array_api_rule(partition_p)
+def partition_array_api(ctx, x, *, kth, axis):
+    return f"{ctx.xp}.sort({x}, axis={int(axis)}, stable=True)"
+
+
+@array_api_rule(argpartition_p)
+def argpartition_array_api(ctx, x, *, kth, axis):
+    xp = ctx.xp
+    return f"{xp}.astype({xp}.argsort({x}, axis={int(axis)}, stable=True), {ctx.dtype(np.int64)})"
 
 
 @array_api_rule(root_sum_squares_p)
