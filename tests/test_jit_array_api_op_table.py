@@ -22,9 +22,8 @@ array_api_compat = pytest.importorskip("array_api_compat")
 
 RTOL = 1e-12
 
-# Rows refused on every library: roots (eigenvalues of a general matrix are not in the
-# standard's linalg).
-_EVERYWHERE = {"roots", "roots_complex_coefficients"}
+# Rows refused on every library: none left.
+_EVERYWHERE: set = set()
 # SciPy's LU (lu_factor, lu_solve): the standard has none; torch's own runs on torch.
 _LU_ROWS = {"linalg.lu_factor", "linalg.lu_solve", "linalg.lu_solve_T"}
 # Other rows refused on one library: array-api-strict has no einsum; Dask's linalg lacks
@@ -47,10 +46,7 @@ REFUSED = {
 # Rows that fail on one library for a reason of the library's (not a refusal): known,
 # and marked so that a fix shows up as an unexpected pass.
 BROKEN = {
-    "array_api_strict": {
-        "nonzero_sized": "array-api-strict's argsort refuses booleans",
-        "union1d_sized": "array-api-strict's argsort refuses booleans",
-    },
+    "array_api_strict": {},
     "torch": {},
     "dask.array": {},
 }

@@ -171,6 +171,7 @@ PACKAGE_ORDER = {
         "array_api_scatter",
         "array_api_linalg",
         "array_api_random",
+        "array_api_roots",
         "array_api_gamma",
         "array_api_incomplete_beta",
         "array_api_error_functions",

@@ -249,12 +249,16 @@ def broadcast_to_array_api(ctx, x, *, shape):
     return f"{ctx.xp}.broadcast_to({x}, {tuple(shape)!r})"
 
 
-def _reduction(function: str, keeps_dtype: bool):
+def _reduction(function: str, keeps_dtype: bool, of_booleans: str | None = None):
+    """The standard's reduction ``function``; ``of_booleans`` the one for booleans where
+    ``function`` takes numbers only (the minimum of booleans is ``all``, the maximum ``any``)."""
+
     def reduction(ctx, x, *, axes):
         if not axes:
             return x if not keeps_dtype else f"{ctx.xp}.astype({x}, {ctx.dtype(ctx.out_avals[0].dtype)})"
         dtype = f", dtype={ctx.dtype(ctx.out_avals[0].dtype)}" if keeps_dtype else ""
-        return f"{ctx.xp}.{function}({x}, axis={tuple(axes)!r}{dtype})"
+        name = of_booleans if of_booleans and ctx.in_avals[0].dtype == np.bool_ else function
+        return f"{ctx.xp}.{name}({x}, axis={tuple(axes)!r}{dtype})"
 
     reduction.__name__ = f"{function}_array_api"
     return reduction
@@ -262,12 +266,21 @@ def _reduction(function: str, keeps_dtype: bool):
 
 ARRAY_API_LOWERINGS[reduce_sum_p] = _reduction("sum", True)
 ARRAY_API_LOWERINGS[reduce_prod_p] = _reduction("prod", True)
-ARRAY_API_LOWERINGS[reduce_max_p] = _reduction("max", False)
-ARRAY_API_LOWERINGS[reduce_min_p] = _reduction("min", False)
+ARRAY_API_LOWERINGS[reduce_max_p] = _reduction("max", False, of_booleans="any")
+ARRAY_API_LOWERINGS[reduce_min_p] = _reduction("min", False, of_booleans="all")
+
+
+def _as_numbers(ctx, x) -> str:
+    """``x``, booleans as int8 (False < True, as NumPy orders them): the standard's
+    orderings (argmin, argmax, argsort) take numbers only."""
+    if ctx.in_avals[0].dtype == np.bool_:
+        return f"{ctx.xp}.astype({x}, {ctx.dtype(np.int8)})"
+    return x
 
 
 def _arg_reduction(function: str):
     def arg_reduction(ctx, x, *, axis):
+        x = _as_numbers(ctx, x)
         return f"{ctx.xp}.astype({ctx.xp}.{function}({x}, axis={axis!r}), {ctx.dtype(np.int64)})"
 
     arg_reduction.__name__ = f"{function}_array_api"
@@ -301,6 +314,7 @@ def cumsum_array_api(ctx, x, *, axis, reverse):
 @array_api_rule(argsort_p)
 def argsort_array_api(ctx, x, *, axis, descending):
     xp, index = ctx.xp, ctx.dtype(np.int64)
+    x = _as_numbers(ctx, x)
     if not descending:
         return f"{xp}.astype({xp}.argsort({x}, axis={int(axis)}, stable=True), {index})"
     # As the NumPy implementation: ties keep their order (a stable sort of the reversed array).

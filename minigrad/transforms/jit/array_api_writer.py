@@ -51,6 +51,7 @@ from minigrad.transforms.jit import (
     array_api_composed,
     array_api_linalg,
     array_api_random,
+    array_api_roots,
     array_api_scatter,
     array_api_special,
 )
@@ -68,7 +69,14 @@ from minigrad.transforms.jit.passes import optimize
 __all__ = ["compile_array_api", "compiled_subprogram", "NoArrayApiLoweringError"]
 
 # Imported for their lowerings (registered by primitive object when they load).
-_RULE_MODULES = (array_api_composed, array_api_linalg, array_api_random, array_api_scatter, array_api_special)
+_RULE_MODULES = (
+    array_api_composed,
+    array_api_linalg,
+    array_api_random,
+    array_api_roots,
+    array_api_scatter,
+    array_api_special,
+)
 
 
 class _ArrayApiWriter:
