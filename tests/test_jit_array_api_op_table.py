@@ -24,8 +24,6 @@ RTOL = 1e-12
 
 # Rows refused on every library: none left.
 _EVERYWHERE: set = set()
-# SciPy's LU (lu_factor, lu_solve): the standard has none; torch's own runs on torch.
-_LU_ROWS = {"linalg.lu_factor", "linalg.lu_solve", "linalg.lu_solve_T"}
 # Other rows refused on one library: array-api-strict has no einsum; Dask's linalg lacks
 # det, slogdet, eigh, eigvalsh, pinv and lstsq (the complex_linalg rows of eigh, eigvalsh,
 # pinv and lstsq call the same functions).
@@ -35,12 +33,12 @@ _EINSUM_ROWS = {
     "inner", "linalg.tensordot", "tensordot",
 }  # fmt: skip
 REFUSED = {
-    "array_api_strict": _EINSUM_ROWS | _LU_ROWS,
+    "array_api_strict": _EINSUM_ROWS,
     "torch": set(),
     "dask.array": {
         "linalg.det", "linalg.eigh", "linalg.eigvalsh", "linalg.lstsq",
         "linalg.pinv", "linalg.slogdet", "polyfit", "complex_linalg.eigh", "complex_linalg.eigvalsh",
-        "complex_linalg.lstsq", "complex_linalg.pinv", *_LU_ROWS,
+        "complex_linalg.lstsq", "complex_linalg.pinv",
     },
 }  # fmt: skip
 # Rows that fail on one library for a reason of the library's (not a refusal): known,

@@ -1,7 +1,7 @@
 """SciPy's Cholesky, LU and matrix exponential under jit on other libraries' arrays.
 
-``cho_factor`` (either triangle) and ``expm`` run on every library; ``lu_factor`` and
-``lu_solve`` on torch (its LAPACK calls) and are refused elsewhere by name. Values are
+``cho_factor`` (either triangle), ``expm``, ``lu_factor`` and ``lu_solve`` run on every
+library (LU by torch's LAPACK calls on torch, elsewhere in standard calls). Values are
 SciPy's within 1e-12 of the largest entry; LU pivots are SciPy's exactly. The op table
 (``test_jit_array_api_op_table``) covers one drawn example per row; these cover the
 edges: the triangle read, transposed solves, vector right-hand sides, stacks, and
@@ -77,7 +77,8 @@ def test_cho_factor_and_solve_read_one_triangle(lib, lower):
 
 @pytest.mark.parametrize("lib", LIBRARIES)
 @pytest.mark.parametrize("trans", [0, 1])
-def test_lu_on_torch_and_refused_elsewhere(lib, trans):
+def test_lu_factor_and_solve_give_scipys_pivots_and_values(lib, trans):
+    # torch: its LAPACK calls; elsewhere LAPACK's unblocked algorithms in standard calls.
     rng = np.random.default_rng(1)
 
     def f(a, b, vector):
@@ -91,28 +92,34 @@ def test_lu_on_torch_and_refused_elsewhere(lib, trans):
     def loss(a, b):
         return mnp.sum(linalg.lu_solve(linalg.lu_factor(a), b, trans=trans) ** 2)
 
-    for batch in _batches(lib):
+    for batch in [(), (3,)]:
         a = _general(rng, batch)
         b, vector = rng.standard_normal((*batch, 4, 2)), rng.standard_normal((*batch, 4))
-        if _library(lib) != "torch":
-            refusal = f"lu_factor on {_library(lib)} arrays: the Array API standard has no LU.*NumPy arrays"
-            with pytest.raises(NoArrayApiLoweringError, match=refusal):
-                mg.jit(f)(*_put(lib, (a, b, vector)))
-            return
         (lu, piv), x, x_vector = mg.jit(f)(*_put(lib, (a, b, vector)))
         (want_lu, want_piv), want_x, want_vector = f(a, b, vector)
         np.testing.assert_array_equal(mg.device_get(piv), want_piv)  # SciPy's 0-based pivots
         assert mg.device_get(piv).dtype == want_piv.dtype
         _close((lu, x, x_vector), (want_lu, want_x, want_vector))
-        gradient = mg.jit(mg.grad(loss, argnums=(0, 1)))
-        _close(gradient(*_put(lib, (a, b))), gradient(a, b))
+        if batch in _batches(lib):  # the gradient's triangular solves: Dask's take one matrix
+            gradient = mg.jit(mg.grad(loss, argnums=(0, 1)))
+            _close(gradient(*_put(lib, (a, b))), gradient(a, b))
 
 
 @pytest.mark.parametrize("lib", LIBRARIES)
-def test_lu_solve_with_scipys_factors_on_torch(lib):
+def test_lu_factor_of_singular_and_tied_matrices_is_scipys(lib):
+    # A zero column is left as LAPACK leaves it; of equal magnitudes the first is the pivot.
+    singular = np.array([[0.0, 1.0, 2.0], [0.0, 3.0, 4.0], [0.0, 5.0, 7.0]])
+    tied = np.array([[1.0, 2.0, 0.0], [-1.0, 1.0, 3.0], [1.0, 0.0, 1.0]])
+    for a in (singular, tied):
+        lu, piv = mg.jit(linalg.lu_factor)(*_put(lib, (a,)))
+        want_lu, want_piv = scipy_linalg.lu_factor(a)
+        np.testing.assert_array_equal(mg.device_get(piv), want_piv)
+        _close(lu, want_lu)
+
+
+@pytest.mark.parametrize("lib", LIBRARIES)
+def test_lu_solve_with_scipys_factors(lib):
     # Factors made by SciPy and moved over: the pivots' convention is SciPy's.
-    if _library(lib) != "torch":
-        pytest.skip("only torch has an LU")
     rng = np.random.default_rng(2)
     a, b = _general(rng, ()), rng.standard_normal(4)
     lu, piv = scipy_linalg.lu_factor(a)

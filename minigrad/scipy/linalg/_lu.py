@@ -10,6 +10,10 @@ integers without a derivative; ``lu_pivots_to_permutation`` turns them into the
 permutation that the rules apply with a gather. ``lu_solve`` is one primitive on SciPy's
 ``lu_solve`` (LAPACK's ``getrs``), differentiable in ``lu`` and ``b``.
 
+Under ``jit`` on torch tensors both are torch's LAPACK calls; on any other library
+(array-api-strict, Dask) LAPACK's unblocked algorithms in standard calls
+(``_lu_standard``), since the standard has no LU.
+
 Example:
     >>> import numpy as np
     >>> lu, piv = lu_factor(np.array([[1.0, 2.0], [3.0, 4.0]]))
@@ -34,7 +38,8 @@ from minigrad.ops.elementwise import add, neg, sub
 from minigrad.ops.linalg import matmul, swap_last_axes
 from minigrad.ops.solvers import check_square, identity_like, matrices_batch_rule, triangle, triangular_solve
 from minigrad.scipy._requirement import require_scipy
-from minigrad.transforms.jit.array_api_rules import NoArrayApiLoweringError, array_api_rule
+from minigrad.scipy.linalg._lu_standard import lu_factor_standard, lu_solve_standard
+from minigrad.transforms.jit.array_api_rules import array_api_rule
 
 _linalg = require_scipy("linalg")
 
@@ -46,20 +51,7 @@ __all__ = [
     "lu_solve_p",
     "lu_pivots_to_permutation_p",
     "permutation_from_pivots",
-    "NO_ARRAY_API_LU",
 ]
-
-NO_ARRAY_API_LU = (
-    "jit: {operation} on {library} arrays: the Array API standard has no LU factorization, "
-    "and minigrad knows no LU of {library}'s (torch's is used on torch tensors). Compute "
-    "this part on NumPy arrays (mg.device_get), or on torch tensors; for a symmetric "
-    "positive-definite matrix, cho_factor and cho_solve run on every library."
-)
-
-
-def _torch_lu_only(ctx, operation: str) -> None:
-    if ctx.library != "torch":
-        raise NoArrayApiLoweringError(NO_ARRAY_API_LU.format(operation=operation, library=ctx.library))
 
 
 # ---------------------------------------------------------------------------------------
@@ -215,8 +207,11 @@ def torch_lu_factor(a):
 
 @array_api_rule(lu_p)
 def lu_array_api(ctx, a):
-    _torch_lu_only(ctx, "lu_factor")
-    return f"{ctx.constant(torch_lu_factor, 'torch_lu_factor')}({a})"
+    if ctx.library == "torch":
+        return f"{ctx.constant(torch_lu_factor, 'torch_lu_factor')}({a})"
+    # The standard has no LU: LAPACK's getf2 in standard calls (_lu_standard).
+    factor = functools.partial(lu_factor_standard, ctx.xp_module, ctx.device)
+    return f"{ctx.constant(factor, 'lu_factor_standard')}({a})"
 
 
 # ---------------------------------------------------------------------------------------
@@ -315,8 +310,12 @@ def torch_lu_solve(lu, piv, b, *, transposed):
 
 @array_api_rule(lu_solve_p)
 def lu_solve_array_api(ctx, lu, piv, b, *, transposed):
-    _torch_lu_only(ctx, "lu_solve")
-    solve = ctx.constant(torch_lu_solve, "torch_lu_solve")
+    if ctx.library == "torch":
+        solve = ctx.constant(torch_lu_solve, "torch_lu_solve")
+    else:  # LAPACK's getrs in standard calls (_lu_standard)
+        solve = ctx.constant(
+            functools.partial(lu_solve_standard, ctx.xp_module, ctx.device), "lu_solve_standard"
+        )
     return f"{solve}({lu}, {piv}, {b}, transposed={bool(transposed)})"
 
 
