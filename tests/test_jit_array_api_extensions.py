@@ -142,13 +142,19 @@ def test_linalg_under_jit(lib, name):
 
 @pytest.mark.parametrize("lib", LIBRARIES)
 def test_batched_linalg_and_triangular_solves(lib):
-    if _library(lib) == "dask.array":
-        pytest.skip("Dask's linalg takes single matrices")
-    a = _spd(np.random.default_rng(4), (2,))
+    # Dask's linalg takes single matrices: there, a stack is computed matrix by matrix.
+    a = _spd(np.random.default_rng(4), (2, 3))
 
     def f(a):
         lower = mnp.linalg.cholesky(a)
-        return mg.scipy.linalg.solve_triangular(lower, a[..., :1], lower=True), mnp.linalg.inv(a)
+        q, r = mnp.linalg.qr(a)
+        return (
+            mg.scipy.linalg.solve_triangular(lower, a[..., :1], lower=True),
+            mnp.linalg.inv(a),
+            mnp.linalg.solve(a, a[..., :2] * 2.0),
+            q @ r,
+            mnp.linalg.svd(a, compute_uv=False),
+        )
 
     pytest.importorskip("scipy")
     _check(lib, mg.jit(f)(lib.asarray(a)), f(a))

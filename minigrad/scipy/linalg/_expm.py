@@ -36,7 +36,8 @@ from minigrad.ops.linalg import swap_last_axes
 from minigrad.ops.shape import concatenate, slice_axis
 from minigrad.ops.solvers import check_square, matrices_batch_rule
 from minigrad.scipy._requirement import require_scipy
-from minigrad.transforms.jit.array_api_rules import NoArrayApiLoweringError, array_api_rule
+from minigrad.transforms.jit.array_api_linalg import each_matrix
+from minigrad.transforms.jit.array_api_rules import array_api_rule
 
 _linalg = require_scipy("linalg")
 
@@ -142,14 +143,12 @@ def expm_array_api(ctx, a):
     aval = ctx.in_avals[0]
     if aval.size == 0:  # no matrix, or 0x0 ones: nothing to compute (nor a norm to take)
         return f"{ctx.xp}.asarray({a}, copy=True)"
-    if ctx.library == "dask.array" and aval.ndim > 2:
-        # Said now, rather than as Dask's "Dimension must be 2" from inside solve.
-        raise NoArrayApiLoweringError(
-            f"jit: expm of a stack of matrices {aval.shape} on dask.array arrays: Dask's linalg.solve "
-            "takes single matrices. Call expm on each matrix, or compute it on NumPy arrays (mg.device_get)."
-        )
     identity = ctx.array(np.eye(aval.shape[-1]), aval.dtype, "identity")
     pade = ctx.constant(functools.partial(expm_pade, ctx.xp_module), "expm_pade")
+    if ctx.library == "dask.array" and aval.ndim > 2:
+        # Dask's linalg.solve takes single matrices: each matrix of the stack on its own.
+        each = ctx.constant(functools.partial(each_matrix, ctx.xp_module), "each_matrix")
+        return f"{each}({pade}, {a}, shared=({identity},))"
     return f"{pade}({identity}, {a})"
 
 

@@ -4,7 +4,8 @@ A library that has the extension function computes the primitive itself (torch's
 array-api-strict's LAPACK, CuPy's cuSOLVER/cuFFT, Dask's blocked algorithms); one that
 lacks it (Dask has no ``eigh`` or ``det``) is refused when the program is compiled, with
 an error naming the function and the library, never computed on NumPy behind the
-user's back. The ``doubled``/``halved``/``conjugate`` flags of ``rfft``/``irfft`` (their
+user's back. Dask's functions take single matrices: a stack of them is computed matrix
+by matrix (``each_matrix``, a loop written into the task graph) and stacked back. The ``doubled``/``halved``/``conjugate`` flags of ``rfft``/``irfft`` (their
 transposes) become a multiplication by a constant vector and a ``conj``.
 
 Example:
@@ -16,6 +17,9 @@ Example:
 
 from __future__ import annotations
 
+import functools
+import math
+
 import numpy as np
 
 from minigrad.ops.decompositions import cholesky_p, det_p, qr_p, slogdet_p
@@ -24,7 +28,7 @@ from minigrad.ops.solvers import inv_p, pinv_p, solve_p, triangular_solve_p
 from minigrad.ops.spectral import eigh_p, eigvalsh_p, svd_p, svdvals_p
 from minigrad.transforms.jit.array_api_rules import NoArrayApiLoweringError, array_api_rule
 
-__all__ = ["extension_function", "cholesky_array_api"]
+__all__ = ["extension_function", "each_matrix", "linalg_call", "cholesky_array_api"]
 
 
 def extension_function(ctx, extension: str, function: str) -> str:
@@ -47,24 +51,61 @@ def extension_function(ctx, extension: str, function: str) -> str:
     return f"{ctx.xp}.{extension}.{function}"
 
 
+def each_matrix(xp, function, *stacks, shared=()):
+    """``function(*shared, *matrices)`` of each matrix of ``stacks`` (one batch shape), its
+    results (arrays, or tuples of them) stacked back: for a library whose linalg takes
+    single matrices (Dask).
+
+    Example:
+      >>> import numpy as np
+      >>> each_matrix(np, np.trace, np.ones((2, 3, 3, 3))).shape
+      (2, 3)
+    """
+    batch = tuple(stacks[0].shape[:-2])
+    if not batch:
+        return function(*shared, *stacks)
+    count = math.prod(batch)
+    flat = [xp.reshape(s, (count, *s.shape[-2:])) for s in stacks]
+    results = [function(*shared, *(f[i] for f in flat)) for i in range(count)]
+
+    def stacked(parts):
+        return xp.reshape(xp.stack(parts), (*batch, *parts[0].shape))
+
+    if isinstance(results[0], tuple):
+        return tuple(stacked([r[k] for r in results]) for k in range(len(results[0])))
+    return stacked(results)
+
+
+def linalg_call(ctx, function: str, *args: str, **params) -> str:
+    """A call of the library's ``linalg.{function}`` (keyword ``params``), matrix by matrix
+    (``each_matrix``) where the library takes single matrices (Dask) and ``args`` are stacks."""
+    if ctx.library == "dask.array" and ctx.in_avals[0].ndim > 2:
+        extension_function(ctx, "linalg", function)  # refused by name if Dask lacks it
+        one = functools.partial(getattr(ctx.xp_module.linalg, function), **params)
+        each = ctx.constant(functools.partial(each_matrix, ctx.xp_module, one), f"each_{function}")
+        return f"{each}({', '.join(args)})"
+    keywords = "".join(f", {name}={value!r}" for name, value in params.items())
+    return f"{extension_function(ctx, 'linalg', function)}({', '.join(args)}{keywords})"
+
+
 # -- linear algebra -----------------------------------------------------------------------
 
 
 @array_api_rule(inv_p)
 def inv_array_api(ctx, a):
-    return f"{extension_function(ctx, 'linalg', 'inv')}({a})"
+    return linalg_call(ctx, "inv", a)
 
 
 @array_api_rule(solve_p)
 def solve_array_api(ctx, a, b):
-    return f"{extension_function(ctx, 'linalg', 'solve')}({a}, {b})"
+    return linalg_call(ctx, "solve", a, b)
 
 
 @array_api_rule(triangular_solve_p)
 def triangular_solve_array_api(ctx, a, b, *, lower):
     # The standard has no triangular solver; a solve of the triangle gives the same X.
     triangle = f"{ctx.xp}.{'tril' if lower else 'triu'}({a})"
-    return f"{extension_function(ctx, 'linalg', 'solve')}({triangle}, {b})"
+    return linalg_call(ctx, "solve", triangle, b)
 
 
 @array_api_rule(pinv_p)
@@ -84,17 +125,16 @@ def slogdet_array_api(ctx, a):
 
 @array_api_rule(cholesky_p)
 def cholesky_array_api(ctx, a):
-    function = extension_function(ctx, "linalg", "cholesky")
     if ctx.library == "dask.array":
         # array-api-compat's Dask cholesky passes no `lower` to dask, whose default is the
         # upper factor: without this, the result would be silently transposed.
-        return f"{function}({a}, lower=True)"
-    return f"{function}({a})"
+        return linalg_call(ctx, "cholesky", a, lower=True)
+    return linalg_call(ctx, "cholesky", a)
 
 
 @array_api_rule(qr_p)
 def qr_array_api(ctx, a):
-    return f"tuple({extension_function(ctx, 'linalg', 'qr')}({a}, mode='reduced'))"
+    return f"tuple({linalg_call(ctx, 'qr', a, mode='reduced')})"
 
 
 @array_api_rule(eigh_p)
@@ -116,15 +156,15 @@ def svd_array_api(ctx, a, *, full_matrices):
             f"jit: svd with full_matrices=True of {m}x{n} matrices on dask.array arrays: Dask computes "
             "only the reduced SVD. Pass full_matrices=False, or compute it on NumPy arrays (mg.device_get)."
         )
-    return f"tuple({extension_function(ctx, 'linalg', 'svd')}({a}, full_matrices={bool(full_matrices)}))"
+    return f"tuple({linalg_call(ctx, 'svd', a, full_matrices=bool(full_matrices))})"
 
 
 @array_api_rule(svdvals_p)
 def svdvals_array_api(ctx, a):
     if ctx.library == "dask.array":
         # array-api-compat's Dask svdvals asks dask for the full SVD, which it refuses.
-        return f"{extension_function(ctx, 'linalg', 'svd')}({a}, full_matrices=False)[1]"
-    return f"{extension_function(ctx, 'linalg', 'svdvals')}({a})"
+        return f"{linalg_call(ctx, 'svd', a, full_matrices=False)}[1]"
+    return linalg_call(ctx, "svdvals", a)
 
 
 # -- FFTs ---------------------------------------------------------------------------------
