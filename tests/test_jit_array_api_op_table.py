@@ -24,16 +24,11 @@ RTOL = 1e-12
 
 # Rows refused on every library: none left.
 _EVERYWHERE: set = set()
-# Other rows refused on one library: array-api-strict has no einsum; Dask's linalg lacks
-# det, slogdet, eigh, eigvalsh, pinv and lstsq (the complex_linalg rows of eigh, eigvalsh,
-# pinv and lstsq call the same functions).
-_EINSUM_ROWS = {
-    "einsum[...ij,...jk->...ik]", "einsum[bij,bjk->bik]", "einsum[i,j,k->ijk]", "einsum[ii->i]",
-    "einsum[ij,ij->]", "einsum[ij,jk->ik]", "einsum[ij,jk]", "einsum[ijk->j]", "einsum_sublists",
-    "inner", "linalg.tensordot", "tensordot",
-}  # fmt: skip
+# Rows refused on one library: Dask's linalg lacks det, slogdet, eigh, eigvalsh, pinv and
+# lstsq (the complex_linalg rows of eigh, eigvalsh, pinv and lstsq call the same
+# functions; polyfit calls lstsq).
 REFUSED = {
-    "array_api_strict": _EINSUM_ROWS,
+    "array_api_strict": set(),
     "torch": set(),
     "dask.array": {
         "linalg.det", "linalg.eigh", "linalg.eigvalsh", "linalg.lstsq",

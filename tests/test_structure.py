@@ -166,6 +166,7 @@ PACKAGE_ORDER = {
         "fusion",
         "compiler",
         "fusion_tier",
+        "array_api_einsum",
         "array_api_rules",
         "array_api_composed",
         "array_api_scatter",

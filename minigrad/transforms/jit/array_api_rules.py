@@ -9,7 +9,7 @@ operand's memory (the writer copies such a result before returning it if the ope
 is an input or a constant).
 
 Where the standard has a gap, a rule asks ``ctx.library`` for a library's own function
-(einsum); elsewhere it raises ``NoArrayApiLowering`` through ``unsupported``. The
+(einsum, else ``array_api_einsum``'s matmul contractions); elsewhere it raises ``NoArrayApiLowering`` through ``unsupported``. The
 lowerings of scatter-add, linear algebra, FFTs and random bits have modules of their
 own (``array_api_scatter``, ``array_api_linalg``, ``array_api_random``).
 
@@ -48,6 +48,7 @@ from minigrad.ops.shape import (
 )
 from minigrad.ops.sorting import argsort_p, sort_p
 from minigrad.transforms.jit.array_api import library_dtype
+from minigrad.transforms.jit.array_api_einsum import einsum_standard
 
 __all__ = [
     "ARRAY_API_LOWERINGS",
@@ -400,9 +401,11 @@ def pad_array_api(ctx, x, *, widths):
 
 @array_api_rule(einsum_p)
 def einsum_array_api(ctx, *operands, subscripts):
-    # Not in the standard: the library's own einsum where it has one (torch, CuPy).
+    # Not in the standard: the library's own einsum where it has one (torch, CuPy, Dask),
+    # else pairwise matmul contractions in standard calls (array_api_einsum).
     if getattr(ctx.xp_module, "einsum", None) is None:
-        raise unsupported(ctx, f"({subscripts!r})")
+        contract = ctx.constant(functools.partial(einsum_standard, ctx.xp_module), "einsum_standard")
+        return f"{contract}({subscripts!r}, {', '.join(operands)})"
     return f"{ctx.xp}.einsum({subscripts!r}, {', '.join(operands)})"
 
 
