@@ -24,18 +24,13 @@ RTOL = 1e-12
 
 # Rows refused on every library: none left.
 _EVERYWHERE: set = set()
-# Rows refused on one library: Dask's linalg lacks det, slogdet, eigh, eigvalsh, pinv and
-# lstsq (the complex_linalg rows of eigh, eigvalsh, pinv and lstsq call the same
-# functions; polyfit calls lstsq).
+# Rows refused on one library: none left (Dask's linalg lacks det, slogdet, eigh, eigvalsh
+# and pinv; those run as NumPy's own on each block of whole matrices).
 REFUSED = {
     "array_api_strict": set(),
     "torch": set(),
-    "dask.array": {
-        "linalg.det", "linalg.eigh", "linalg.eigvalsh", "linalg.lstsq",
-        "linalg.pinv", "linalg.slogdet", "polyfit", "complex_linalg.eigh", "complex_linalg.eigvalsh",
-        "complex_linalg.lstsq", "complex_linalg.pinv",
-    },
-}  # fmt: skip
+    "dask.array": set(),
+}
 # Rows that fail on one library for a reason of the library's (not a refusal): known,
 # and marked so that a fix shows up as an unexpected pass.
 BROKEN = {

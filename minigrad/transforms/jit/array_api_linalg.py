@@ -2,11 +2,14 @@
 
 A library that has the extension function computes the primitive itself (torch's and
 array-api-strict's LAPACK, CuPy's cuSOLVER/cuFFT, Dask's blocked algorithms); one that
-lacks it (Dask has no ``eigh`` or ``det``) is refused when the program is compiled, with
-an error naming the function and the library, never computed on NumPy behind the
-user's back. Dask's functions take single matrices: a stack of them is computed matrix
-by matrix (``each_matrix``, a loop written into the task graph) and stacked back. The ``doubled``/``halved``/``conjugate`` flags of ``rfft``/``irfft`` (their
-transposes) become a multiplication by a constant vector and a ``conj``.
+lacks it is refused when the program is compiled, with an error naming the function and
+the library. Dask's functions take single matrices: a stack of them is computed matrix
+by matrix (``each_matrix``, a loop written into the task graph) and stacked back. Dask
+has no ``det``, ``slogdet``, ``eigh``, ``eigvalsh`` or ``pinv``: those run as NumPy's own
+function on each block of whole matrices (``numpy_on_blocks``), so each result is exactly
+NumPy's, and the blocks are Dask's to schedule. The ``doubled``/``halved``/``conjugate``
+flags of ``rfft``/``irfft`` (their transposes) become a multiplication by a constant
+vector and a ``conj``.
 
 Example:
     >>> from minigrad.ops.fourier import fft_p
@@ -18,6 +21,7 @@ Example:
 from __future__ import annotations
 
 import functools
+import importlib
 import math
 
 import numpy as np
@@ -28,7 +32,7 @@ from minigrad.ops.solvers import inv_p, pinv_p, solve_p, triangular_solve_p
 from minigrad.ops.spectral import eigh_p, eigvalsh_p, svd_p, svdvals_p
 from minigrad.transforms.jit.array_api_rules import NoArrayApiLoweringError, array_api_rule
 
-__all__ = ["extension_function", "each_matrix", "linalg_call", "cholesky_array_api"]
+__all__ = ["extension_function", "each_matrix", "linalg_call", "numpy_on_blocks", "cholesky_array_api"]
 
 
 def extension_function(ctx, extension: str, function: str) -> str:
@@ -88,6 +92,37 @@ def linalg_call(ctx, function: str, *args: str, **params) -> str:
     return f"{extension_function(ctx, 'linalg', function)}({', '.join(args)}{keywords})"
 
 
+def numpy_on_blocks(function, signature: str, metas, *arrays, **params):
+    """NumPy's ``function(*matrices, **params)`` on each block of the Dask ``arrays``, each
+    block holding whole matrices (the last two axes in one chunk). ``signature`` is the
+    gufunc signature (``"(m,n)->(n,m)"``); ``metas`` are empty NumPy arrays of each result's
+    dimensions and dtype, given so that Dask runs nothing to learn them (its guess would
+    cast complex results to real).
+
+    Example:
+      >>> import dask.array as da, numpy as np
+      >>> a = da.from_array(np.eye(2) * [[[2.0]], [[3.0]]], chunks=1)
+      >>> numpy_on_blocks(np.linalg.det, "(n,n)->()", (np.empty(0),), a).compute()
+      array([4., 9.])
+    """
+    dask_array = importlib.import_module("dask.array")
+    whole = [a.rechunk({a.ndim - 2: -1, a.ndim - 1: -1}) for a in arrays]
+    bound = functools.partial(function, **params) if params else function
+    meta = tuple(metas) if len(metas) > 1 else metas[0]
+    return dask_array.apply_gufunc(bound, signature, *whole, meta=meta)
+
+
+def numpy_call(ctx, function: str, signature: str, *args: str, **params) -> str:
+    """Dask (which has no ``linalg.{function}``): NumPy's, block by block (``numpy_on_blocks``);
+    any other library: its own ``linalg.{function}``, refused by name if it lacks it."""
+    if ctx.library != "dask.array":
+        keywords = "".join(f", {name}={value!r}" for name, value in params.items())
+        return f"{extension_function(ctx, 'linalg', function)}({', '.join(args)}{keywords})"
+    metas = tuple(np.empty((0,) * aval.ndim, aval.dtype) for aval in ctx.out_avals)
+    bound = functools.partial(numpy_on_blocks, getattr(np.linalg, function), signature, metas, **params)
+    return f"{ctx.constant(bound, f'numpy_{function}_on_blocks')}({', '.join(args)})"
+
+
 # -- linear algebra -----------------------------------------------------------------------
 
 
@@ -110,17 +145,17 @@ def triangular_solve_array_api(ctx, a, b, *, lower):
 
 @array_api_rule(pinv_p)
 def pinv_array_api(ctx, a, *, rtol):
-    return f"{extension_function(ctx, 'linalg', 'pinv')}({a}, rtol={float(rtol)!r})"
+    return numpy_call(ctx, "pinv", "(m,n)->(n,m)", a, rtol=float(rtol))
 
 
 @array_api_rule(det_p)
 def det_array_api(ctx, a):
-    return f"{extension_function(ctx, 'linalg', 'det')}({a})"
+    return numpy_call(ctx, "det", "(n,n)->()", a)
 
 
 @array_api_rule(slogdet_p)
 def slogdet_array_api(ctx, a):
-    return f"tuple({extension_function(ctx, 'linalg', 'slogdet')}({a}))"
+    return f"tuple({numpy_call(ctx, 'slogdet', '(n,n)->(),()', a)})"
 
 
 @array_api_rule(cholesky_p)
@@ -139,12 +174,12 @@ def qr_array_api(ctx, a):
 
 @array_api_rule(eigh_p)
 def eigh_array_api(ctx, a):
-    return f"tuple({extension_function(ctx, 'linalg', 'eigh')}({a}))"
+    return f"tuple({numpy_call(ctx, 'eigh', '(n,n)->(n),(n,n)', a)})"
 
 
 @array_api_rule(eigvalsh_p)
 def eigvalsh_array_api(ctx, a):
-    return f"{extension_function(ctx, 'linalg', 'eigvalsh')}({a})"
+    return numpy_call(ctx, "eigvalsh", "(n,n)->(n)", a)
 
 
 @array_api_rule(svd_p)
