@@ -327,3 +327,19 @@ def test_a_relu_gradient_is_one_loop_and_equals_eager(dtype):
     for name, (xs, ws) in inputs.items():
         assert "_fused(" in step.lower(xs, ws).source, name
         assert_same([step(xs, ws)], [mg.grad(loss)(xs, ws)])
+
+
+@needs_numba
+def test_elementwise_work_on_a_transposed_array_stays_numpy_calls():
+    # A loop would copy the view and return C order where NumPy keeps the view's order.
+    x = np.linspace(-1, 1, 2 * MIN_FUSED_SIZE).reshape(256, -1)
+
+    def fun(x):
+        t = x.T
+        relu_mask = (t > 0.0).astype(t.dtype) + (t == 0.0).astype(t.dtype) * 0.5
+        return relu_mask * 3.0, mnp.where(x > 0, x, -x)
+
+    jitted = mg.jit(fun)
+    source = jitted.lower(x).source
+    assert source.count("_fused(") == 1 and "_fused(a" in source  # only the untransposed run
+    assert_same(jitted(x), fun(x))
