@@ -273,3 +273,73 @@ def test_fused_jit_composes_with_grad_and_vmap():
     grad = mg.jit(mg.grad(loss))(x)
     np.testing.assert_array_equal(grad, np.where(x > 0, 2 * x, -0.5))
     np.testing.assert_array_equal(mg.grad(mg.jit(loss))(x), grad)
+
+
+@needs_numba
+@pytest.mark.parametrize("dtype", FLOATS, ids=lambda d: np.dtype(d).name)
+@settings(max_examples=10)
+@given(data=st.data(), shape=st.sampled_from([(7,), (2, 3), ()]))
+def test_casts_of_comparisons_to_floats_fuse_bit_for_bit(dtype, data, shape):
+    # The weights of maximum's gradient: wins + 0.5 * ties, as booleans cast to floats.
+    avals = [ShapedArray(shape, dtype)] * 2
+
+    def fun(x, g):
+        wins = (x > 0.0).astype(dtype)
+        ties = (x == 0.0).astype(dtype)
+        return [g * (wins + ties * 0.5)]
+
+    fused, plain, program = _fused_and_plain(fun, avals)
+    assert [eqn.primitive for eqn in program.jaxpr.eqns] == [fused_p]
+    x, g = (np.array(_values(data, shape, dtype), dtype).reshape(shape) for _ in range(2))
+    with np.errstate(all="ignore"):
+        assert_same(fused(x, g), plain(x, g))
+
+
+def test_only_casts_of_booleans_to_floats_join_a_loop():
+    def form(source_dtype, result_dtype):
+        program = stage_flat(lambda x: [x.astype(result_dtype)], [ShapedArray((3,), source_dtype)])
+        return fusion.scalar_form(program.eqns[0])
+
+    assert form(np.bool_, np.float32) is not None and form(np.bool_, np.float64) is not None
+    assert form(np.int64, np.float64) is None and form(np.float32, np.float64) is None
+    assert form(np.bool_, np.int32) is None
+
+
+@needs_numba
+@pytest.mark.parametrize("dtype", FLOATS, ids=lambda d: np.dtype(d).name)
+def test_a_relu_gradient_is_one_loop_and_equals_eager(dtype):
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((2 * MIN_FUSED_SIZE // 256, 256)).astype(dtype)
+    x[::7] = 0.0  # ties, which get half the cotangent
+    x[1, :3] = (np.nan, np.inf, -np.inf)
+    w = rng.standard_normal(256).astype(dtype)
+
+    def loss(x, w):
+        return mnp.sum(mnp.maximum(x, 0.0) * w)
+
+    step = mg.jit(mg.grad(loss))
+    inputs = {
+        "contiguous": (x, w),
+        "transposed": (np.ascontiguousarray(x.T).T, w),
+        "strided": (np.repeat(x, 2, axis=1)[:, ::2], w),
+        "broadcast": (np.broadcast_to(x[0], x.shape), np.broadcast_to(w[:1], w.shape)),
+    }
+    for name, (xs, ws) in inputs.items():
+        assert "_fused(" in step.lower(xs, ws).source, name
+        assert_same([step(xs, ws)], [mg.grad(loss)(xs, ws)])
+
+
+@needs_numba
+def test_elementwise_work_on_a_transposed_array_stays_numpy_calls():
+    # A loop would copy the view and return C order where NumPy keeps the view's order.
+    x = np.linspace(-1, 1, 2 * MIN_FUSED_SIZE).reshape(256, -1)
+
+    def fun(x):
+        t = x.T
+        relu_mask = (t > 0.0).astype(t.dtype) + (t == 0.0).astype(t.dtype) * 0.5
+        return relu_mask * 3.0, mnp.where(x > 0, x, -x)
+
+    jitted = mg.jit(fun)
+    source = jitted.lower(x).source
+    assert source.count("_fused(") == 1 and "_fused(a" in source  # only the untransposed run
+    assert_same(jitted(x), fun(x))

@@ -137,10 +137,9 @@ def test_ieee_operations_and_powers_are_bit_for_bit(tier_now, dtype):
         got, expected = jitted(x), fun(x)
     lowered = jitted.lower(x)
     assert lowered.source.count("# fused: ") == 1
+    # x ** 0 and x ** 1 are simplified away (to ones and x) before the loop is written.
     assert [eqn.params["y"] for eqn in lowered.program.jaxpr.eqns if eqn.primitive.name == "integer_pow"] == [
         2,
-        0,
-        1,
         -1,
     ]
     for g, e in zip(got, expected, strict=True):

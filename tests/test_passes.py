@@ -8,7 +8,7 @@ import minigrad.numpy as mnp
 from minigrad.core.interpreter import eval_jaxpr
 from minigrad.core.ir import ClosedJaxpr, Eqn, Jaxpr, Literal, ShapedArray, Var
 from minigrad.core.typecheck import typecheck
-from minigrad.ops.elementwise import add_p, mul_p, neg_p, sin_p
+from minigrad.ops.elementwise import add_p, integer_pow_p, mul_p, neg_p, sin_p
 from minigrad.ops.shape import broadcast_to_p, reduce_sum_p, reshape_p, transpose_p
 from minigrad.transforms.jit.passes import (
     cse,
@@ -339,3 +339,40 @@ def test_slices_that_do_not_tile_one_axis_keep_their_scatters(loss):
     (got,) = eval_jaxpr(program.jaxpr, program.consts, x)
     np.testing.assert_allclose(got, mg.grad(loss)(x), rtol=1e-14)
     np.testing.assert_allclose(mg.jit(mg.grad(loss))(x), mg.grad(loss)(x), rtol=1e-14)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64, np.int64])
+def test_simplify_powers_one_and_zero(dtype):
+    # x ** 1 is x and x ** 0 is ones, for every x: NumPy's power agrees on inf and NaN.
+    x = Var(ShapedArray((2, 3), np.dtype(dtype)))
+    first = Eqn(integer_pow_p, [x], [Var(x.aval)], {"y": 1})
+    assert simplify(Jaxpr((), [x], [first], first.outvars)).outvars[0] is x
+    zeroth = Eqn(integer_pow_p, [x], [Var(x.aval)], {"y": 0})
+    ones = simplify(Jaxpr((), [x], [zeroth], zeroth.outvars)).outvars[0]
+    assert type(ones) is Literal and ones.aval == x.aval
+    values = (
+        np.array([[np.inf, -np.inf, np.nan], [0.0, -0.0, 3.0]])
+        if dtype != np.int64
+        else np.arange(6).reshape(2, 3)
+    )
+    np.testing.assert_array_equal(ones.val, np.power(values.astype(dtype), 0))
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_jitted_hessian_of_squares_equals_eager_and_finite_differences(dtype):
+    def rosen(v):
+        return mnp.sum(100.0 * (v[1:] - v[:-1] ** 2) ** 2 + (1.0 - v[:-1]) ** 2)
+
+    hessian = mg.hessian(rosen)
+    base = np.random.default_rng(3).standard_normal(12)
+    for x in (base.astype(dtype), base.astype(dtype)[::-1], np.broadcast_to(np.asarray(0.5, dtype), (12,))):
+        lowered = mg.jit(hessian).lower(x)
+        program = str(lowered.program)
+        assert "integer_pow[y=1]" not in program and "integer_pow[y=0]" not in program
+        np.testing.assert_allclose(
+            mg.jit(hessian)(x), hessian(x), rtol=1e-6 if dtype == np.float32 else 1e-13
+        )
+    x = base
+    step = 1e-5
+    columns = [(mg.grad(rosen)(x + step * e) - mg.grad(rosen)(x - step * e)) / (2 * step) for e in np.eye(12)]
+    np.testing.assert_allclose(mg.jit(hessian)(x), np.array(columns).T, rtol=1e-6, atol=1e-6)

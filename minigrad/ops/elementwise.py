@@ -34,6 +34,7 @@ from minigrad.core.rewrite import (
     is_uniform_literal,
     literal,
     operand_producer,
+    passes_through,
 )
 from minigrad.core.trace import bind, get_aval
 from minigrad.ops import complex_parts as cp
@@ -286,6 +287,20 @@ def integer_pow_shape_rule(x, *, y):
 integer_pow_p = declare_elementwise(
     "integer_pow", integer_pow_impl, integer_pow_linear, shape_rule=integer_pow_shape_rule
 )
+
+
+@integer_pow_p.def_simplification
+def trivial_integer_power(eqn, producers):
+    # Derivatives of powers hold these (the Hessian of x ** 2 has 2 * x ** 1 and
+    # 1 * x ** 0): x ** 1 is x, and x ** 0 is 1 for every x, inf and NaN included (as
+    # NumPy's), a constant that later passes fold into what reads it.
+    (x,) = eqn.invars
+    out_aval = eqn.outvars[0].aval
+    if eqn.params["y"] == 1 and passes_through(eqn, x):
+        return x
+    if eqn.params["y"] == 0:
+        return literal(np.broadcast_to(np.ones((), out_aval.dtype), out_aval.shape), out_aval)
+    return None
 
 
 @integer_pow_p.def_lowering

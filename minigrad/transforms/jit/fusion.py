@@ -7,8 +7,9 @@ transcendental functions (``exp``, ``sin``, ``tanh``, ...) are SIMD code that ne
 numexpr (without Intel's VML) nor a numba loop (without SVML) matches, while
 ``np.where`` on an unpredictable mask costs ten times an addition, because it
 branches per element. So this pass leaves transcendental functions to NumPy and fuses
-the rest, arithmetic, comparisons, ``where``, ``maximum``/``minimum`` and ``abs``,
-into one numba-compiled loop per run, whose ``where`` is a branch-free select.
+the rest, arithmetic, comparisons, ``where``, ``maximum``/``minimum``, ``abs`` and
+casts of booleans to floats, into one numba-compiled loop per run, whose ``where`` is a
+branch-free select.
 
 Which primitives fuse is derived from their implementation: a primitive whose
 ``impl`` is one of the NumPy functions in ``SCALAR_FORMS`` computes exactly that
@@ -21,8 +22,9 @@ happens inside a loop.
 
 A run is fused only where it pays: numba is installed (the ``fast`` extra), the
 arrays have at least ``MIN_FUSED_SIZE`` elements (each loop costs about 0.1 s to
-compile, once per process), and the run holds a ``where``: a loop of arithmetic
-alone measured no faster than NumPy's SIMD calls, and slower on (128, 512) arrays.
+compile, once per process), and the run holds a ``where`` (or a cast of booleans, a
+``where`` of 1 and 0): a loop of arithmetic alone measured no faster than NumPy's SIMD
+calls, and slower on (128, 512) arrays.
 Otherwise the program is compiled exactly as without this pass (where ``select``'s
 own lowering already avoids ``np.where``'s branches on large arrays, by bits).
 
@@ -58,6 +60,8 @@ import numpy as np
 from minigrad.core.ir import ClosedJaxpr, Eqn, Jaxpr, Literal, Var
 from minigrad.core.lowering import FRESH, Code
 from minigrad.core.primitive import Primitive
+from minigrad.ops.selection import convert_impl
+from minigrad.ops.shape import transpose_p
 
 __all__ = [
     "fuse_elementwise", "fuse_runs", "fused_p", "FusedKernel", "SCALAR_FORMS", "MIN_FUSED_SIZE", "fusion_available",
@@ -70,7 +74,7 @@ MIN_FUSED_SIZE = 1 << 16
 
 # NumPy function -> (how the loop writes it on scalars, how `lower().source` shows it,
 # what it operates on). Operands are plain local names, so each is evaluated once.
-_ARITHMETIC, _COMPARISON, _SELECT = "arithmetic", "comparison", "select"
+_ARITHMETIC, _COMPARISON, _SELECT, _BLEND = "arithmetic", "comparison", "select", "blend"
 SCALAR_FORMS = {
     np.add: ("{0} + {1}", "({0} + {1})", _ARITHMETIC),
     np.subtract: ("{0} - {1}", "({0} - {1})", _ARITHMETIC),
@@ -112,8 +116,11 @@ def _numba_installed() -> bool:
 
 def scalar_form(eqn, forms=None):
     """The entry of ``forms`` (``SCALAR_FORMS`` by default) for ``eqn`` if it may join a
-    fused loop, else None: found by the primitive's implementation, with dtypes that fit."""
+    fused loop, else None: found by the primitive's implementation, with dtypes that fit.
+    A cast of booleans to a float (``_bool_to_float_form``) joins whatever ``forms`` is."""
     impl = eqn.primitive.impl
+    if impl is convert_impl:
+        return _bool_to_float_form(eqn)
     if eqn.primitive.multiple_results or eqn.params or not _hashable_key(impl):
         return None
     form = (SCALAR_FORMS if forms is None else forms).get(impl)
@@ -129,6 +136,22 @@ def scalar_form(eqn, forms=None):
     else:
         fits = result in _FLOATS and all(d == result for d in operands)
     return form if fits else None
+
+
+def _bool_to_float_form(eqn):
+    """``convert_element_type`` of booleans to float32 or float64, written as a choice of
+    two typed constants (so float32 arithmetic after it stays float32), else None.
+
+    Gradients are full of it: ``maximum``'s (a ReLU's) weighs its cotangent by
+    ``wins + 0.5 * ties``, two comparisons cast to floats. NumPy spends a pass over
+    memory on each step; in a loop the comparisons never leave registers. Like
+    ``where``, it is a blend by a condition, so a run holding one pays for its loop.
+    """
+    result = eqn.outvars[0].aval.dtype
+    if eqn.invars[0].aval.dtype != _BOOL or result not in _FLOATS:
+        return None
+    one, zero = f"np.{result.name}(1.0)", f"np.{result.name}(0.0)"
+    return f"{one} if {{0}} else {zero}", f"{result.name}({{0}})", _BLEND
 
 
 def _hashable_key(impl) -> bool:
@@ -147,8 +170,9 @@ def fits_shape(eqn) -> bool:
 
 
 def is_select(form) -> bool:
-    """Whether ``form`` (a ``SCALAR_FORMS`` entry) is ``where``'s."""
-    return form[2] == _SELECT
+    """Whether ``form`` (a ``SCALAR_FORMS`` entry) chooses by a condition: ``where``'s,
+    or a cast of booleans to floats (a choice of 1 or 0)."""
+    return form[2] in (_SELECT, _BLEND)
 
 
 # ---------------------------------------------------------------------------------------
@@ -221,7 +245,7 @@ def fuse_runs(program, form_of, pays):
     """
     closed = isinstance(program, ClosedJaxpr)
     jaxpr = program.jaxpr if closed else program
-    forms = [form_of(eqn) for eqn in jaxpr.eqns]
+    forms = _forms_outside_transposes(jaxpr, form_of)
     if all(form is None for form in forms) or not fusion_available():
         return program
     users = _users(jaxpr)
@@ -250,6 +274,29 @@ def fuse_runs(program, form_of, pays):
         return program
     fused = Jaxpr(jaxpr.constvars, jaxpr.invars, eqns, jaxpr.outvars)
     return ClosedJaxpr(fused, program.consts) if closed else fused
+
+
+def _forms_outside_transposes(jaxpr, form_of) -> list:
+    """``form_of`` of each equation, but None for those reading a transposed array.
+
+    A loop runs over its operands in C order: a transposed view would be copied first,
+    and the loop's result would come out in C order where NumPy's elementwise calls
+    keep the view's memory order, which the code after it (a convolution's backward
+    pass, transposing back) then reads across the grain: measured 7-18% slower on
+    ``conv_step``. Elementwise results of a transposed array share its memory order, so
+    they count as transposed too.
+    """
+    transposed: set = set()
+    forms = []
+    for eqn in jaxpr.eqns:
+        form = form_of(eqn)
+        if eqn.primitive is transpose_p or (
+            form is not None and any(type(atom) is Var and atom in transposed for atom in eqn.invars)
+        ):
+            transposed.update(eqn.outvars)
+            form = None
+        forms.append(form)
+    return forms
 
 
 def _atom_key(atom):
