@@ -142,7 +142,7 @@ def test_eager_gradients_record_no_source():
     with new_trace(RecordTrace) as trace:
         x = trace.new_input(np.float64(2.0))
         seed(x, x)
-    assert [eqn.source for eqn in trace.eqns] == [None, None, None]
+    assert [source for *_, source in trace.tape] == [None, None, None]
 
 
 def numpy_on_a_tracer(x):

@@ -32,6 +32,7 @@ __all__ = [
     "FLOAT_KINDS",
     "PYTHON_SCALARS",
     "is_python_scalar",
+    "weak_scalar_array",
     "float0",
     "plain_array",
     "refuse_foreign_array",
@@ -78,6 +79,40 @@ def is_python_scalar(x) -> bool:
       [True, True, True, True, False, False]
     """
     return type(x) in PYTHON_SCALARS
+
+
+# The 0-d arrays that weak Python numbers became, by number and dtype: a program applies
+# the same few constants over and over (`x * 1.1` in a loop, `1 - tanh(x) ** 2` in every
+# backward step), and `np.asarray(1.1, dtype)` costs as much as the multiplication.
+_WEAK_SCALAR_ARRAYS: dict = {}
+
+
+def weak_scalar_array(value, dtype: np.dtype) -> np.ndarray:
+    """``np.asarray(value, dtype)`` for a Python number, shared and read-only when it can be.
+
+    Floats and ints are kept by value, type and dtype. Zeros (``0.0 == -0.0`` would
+    share one entry), NaNs (which never equal themselves) and complex numbers (whose
+    parts may be signed zeros) are converted afresh each time.
+
+    Example:
+      >>> import numpy as np
+      >>> a = weak_scalar_array(1.5, np.dtype("float32"))
+      >>> a, a is weak_scalar_array(1.5, np.dtype("float32")), a.flags.writeable
+      (array(1.5, dtype=float32), True, False)
+    """
+    # The dtype's identity, not its hash (NumPy computes a dtype's hash anew each time);
+    # the cached array keeps its dtype alive, so the identity stays its own.
+    key = (value, type(value), id(dtype))
+    array = _WEAK_SCALAR_ARRAYS.get(key)
+    if array is not None:
+        return array
+    array = np.asarray(value, dtype)
+    if type(value) in (float, int) and value and value == value and array.dtype is dtype:
+        if len(_WEAK_SCALAR_ARRAYS) > 1_000:
+            _WEAK_SCALAR_ARRAYS.clear()
+        array.flags.writeable = False  # shared by every operation that meets `value`
+        _WEAK_SCALAR_ARRAYS[key] = array
+    return array
 
 
 MASKED_ARRAY_ADVICE = (

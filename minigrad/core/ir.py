@@ -32,7 +32,6 @@ __all__ = [
     "ClosedJaxpr",
     "Params",
     "NO_PARAMS",
-    "recorded_eqn",
     "aval_of",
     "pp_jaxpr",
     "short_source",
@@ -164,8 +163,7 @@ class Params(Mapping):
         return f"Params({self._dict!r})"
 
 
-# The params of every equation without params (most of them): the backward pass tells
-# them by identity, since truth-testing a Params is a Python call (`__len__`).
+# The params of every equation without params (most of them), shared.
 NO_PARAMS = Params()
 
 
@@ -188,32 +186,6 @@ class Eqn:
     outvars: tuple[Var, ...] = attrs.field(converter=tuple)
     params: Params = attrs.field(converter=_to_params, factory=Params)
     source: str | None = None
-
-
-# Slot writers of Eqn's fields, for `recorded_eqn`.
-_EQN_FIELD_SETTERS = tuple(getattr(Eqn, field.name).__set__ for field in attrs.fields(Eqn))
-
-
-def recorded_eqn(primitive, invars: tuple, outvars: tuple, params, source: str | None) -> Eqn:
-    """``Eqn(primitive, invars, outvars, params, source)`` for fields already in their
-    final types (tuples, and an empty dict or a ``Params``), built without attrs' frozen
-    ``__init__``, whose per-field ``object.__setattr__`` calls were a third of the cost
-    of recording one operation in an eager gradient. The record is the same.
-
-    Example:
-      >>> x = Var(ShapedArray((), np.dtype("float64")))
-      >>> eqn = recorded_eqn("neg", (x,), (x,), {}, None)
-      >>> eqn.invars == (x,), eqn.params == Params(), eqn.source
-      (True, True, None)
-    """
-    eqn = object.__new__(Eqn)
-    set_primitive, set_invars, set_outvars, set_params, set_source = _EQN_FIELD_SETTERS
-    set_primitive(eqn, primitive)
-    set_invars(eqn, invars)
-    set_outvars(eqn, outvars)
-    set_params(eqn, params if type(params) is Params else _to_params(params))
-    set_source(eqn, source)
-    return eqn
 
 
 @attrs.frozen(eq=False)

@@ -22,7 +22,7 @@ from __future__ import annotations
 from numpy import ndarray  # not `np.name` in hot paths: see core/dtypes.py
 
 from minigrad.core.dtypes import FLOAT_KINDS, is_float_dtype
-from minigrad.core.ir import Eqn, Literal, ShapedArray, Var, recorded_eqn
+from minigrad.core.ir import Literal, ShapedArray, Var
 from minigrad.core.trace import Trace, Tracer, bind, evaluate, get_aval
 
 __all__ = ["RecordTrace", "RecordTracer"]
@@ -63,13 +63,19 @@ class _RecordedValues(dict):
 
 
 class RecordTrace(Trace):
-    """Evaluates and records; ``eqns`` and ``values`` are read by the backward pass."""
+    """Evaluates and records; ``tape`` and ``values`` are read by the backward pass.
+
+    ``tape`` lists the recorded equations in order, each as a plain tuple ``(primitive,
+    invars, outvars, params, source)`` with the fields of an ``Eqn``: building an attrs
+    record per operation cost a fifth of recording it, and only the backward walk,
+    which reads each entry once, ever sees them.
+    """
 
     label = "grad"
 
     def __init__(self, level: int):
         super().__init__(level)
-        self.eqns: list[Eqn] = []
+        self.tape: list[tuple] = []
         self.values: dict[Var, object] = _RecordedValues()
         # read(atom): the value of a variable or literal of this trace's program.
         self.read = self.values.__getitem__
@@ -79,6 +85,7 @@ class RecordTrace(Trace):
         # collector's work per equation flat in long programs. Keyed by dtype and bytes,
         # so -0.0 and 0.0, or two NaNs, are told apart exactly.
         self._scalar_literals: dict[tuple, Literal] = {}
+        self._literals_by_identity: dict[int, Literal] = {}
 
     def new_input(self, value, aval: ShapedArray | None = None) -> RecordTracer:
         """A tracer for an input ``value``; ``aval`` (default: the value's) may be weak."""
@@ -101,10 +108,19 @@ class RecordTrace(Trace):
     def _literal(self, value) -> Literal:
         if type(value) is not ndarray or value.shape != ():
             return Literal(value, get_aval(value))
-        key = (value.dtype, value.tobytes())
+        # The 0-d arrays of weak Python numbers are shared (`weak_scalar_array`), so most
+        # are found by identity; the literal holds its array, so the identity stays its own.
+        literal = self._literals_by_identity.get(id(value))
+        if literal is not None:
+            return literal
+        # By the dtype's identity and the bytes (NumPy computes a dtype's hash anew on
+        # every call; the literal keeps its dtype alive).
+        key = (id(value.dtype), value.tobytes())
         literal = self._scalar_literals.get(key)
         if literal is None:
             literal = self._scalar_literals[key] = Literal(value, get_aval(value))
+        if literal.val is value:
+            self._literals_by_identity[id(value)] = literal
         return literal
 
     def process_primitive(self, primitive, args, params):
@@ -138,7 +154,7 @@ class RecordTrace(Trace):
             # The usual case, written out: one output, one variable.
             var = Var(get_aval(out))
             self.values[var] = out
-            self.eqns.append(recorded_eqn(primitive, tuple(atoms), (var,), params, source))
+            self.tape.append((primitive, tuple(atoms), (var,), params, source))
             if source is not None:
                 self._sources[var] = source
             return RecordTracer(self, out, var) if var.aval.dtype.kind in FLOAT_KINDS else out
@@ -154,7 +170,7 @@ class RecordTrace(Trace):
                 tracers.append(RecordTracer(self, value, var))
             else:
                 tracers.append(value)  # integers and booleans carry no derivative
-        self.eqns.append(recorded_eqn(primitive, tuple(atoms), tuple(outvars), params, source))
+        self.tape.append((primitive, tuple(atoms), tuple(outvars), params, source))
         if source is not None:
             for var in outvars:
                 self._sources[var] = source

@@ -47,7 +47,7 @@ from minigrad.core.staging import StagingTrace
 from minigrad.core.trace import new_trace
 from minigrad.ops.elementwise import add
 from minigrad.ops.shape import broadcast_to_p
-from minigrad.transforms.ad import backward_pass
+from minigrad.transforms.ad import backward_pass, equation_tape
 
 __all__ = [
     "Linearized",
@@ -131,7 +131,7 @@ def _stage_transpose(body: Jaxpr, seed_vars):
         for atom, ct in seeds:
             if type(atom) is Var:
                 cts[atom] = ct if atom not in cts else add(cts[atom], ct)
-        ct_env = backward_pass(body.eqns, read, cts)
+        ct_env = backward_pass(equation_tape(body.eqns), read, cts)
         outs = []
         for i in float_positions(body.invars):
             var = body.invars[i]

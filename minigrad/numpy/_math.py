@@ -9,8 +9,9 @@ Example:
 from __future__ import annotations
 
 import numpy as np
-from numpy import asarray, ndarray  # not `np.name` in hot paths: see core/dtypes.py
+from numpy import ndarray  # not `np.name` in hot paths: see core/dtypes.py
 
+from minigrad.core.dtypes import weak_scalar_array
 from minigrad.core.trace import Tracer
 from minigrad.core.user_code import mention_user_line, user_source_line
 from minigrad.numpy._promotion import dtype_of, promote, promote_to_inexact, result_dtype, to_array
@@ -40,11 +41,11 @@ def _operands(name, x1, x2):
     # scalars), or one of its own dtype.
     if (type(x1) is ndarray or isinstance(x1, Tracer)) and x1.dtype.kind in "fc":
         if type(x2) is float:
-            x2 = asarray(x2, x1.dtype)
+            x2 = weak_scalar_array(x2, x1.dtype)
         elif not ((type(x2) is ndarray or isinstance(x2, Tracer)) and x2.dtype is x1.dtype):
             x1, x2 = promote(name, x1, x2)
     elif type(x1) is float and (type(x2) is ndarray or isinstance(x2, Tracer)) and x2.dtype.kind in "fc":
-        x1 = asarray(x1, x2.dtype)
+        x1 = weak_scalar_array(x1, x2.dtype)
     else:
         x1, x2 = promote(name, x1, x2)
     # A 0-d operand (a Python number, most often) broadcasts against anything.

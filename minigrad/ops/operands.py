@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from minigrad.core.dtypes import PYTHON_SCALARS
+from minigrad.core.dtypes import PYTHON_SCALARS, weak_scalar_array
 from minigrad.core.ir import ShapedArray
 from minigrad.core.primitive import Primitive
 from minigrad.core.trace import bind, get_aval
@@ -110,7 +110,7 @@ def weak_operands(args):
             break
     if dtype is None:
         return [np.asarray(arg) for arg in args]
-    return [np.asarray(arg, dtype) if type(arg) in PYTHON_SCALARS else arg for arg in args]
+    return [weak_scalar_array(arg, dtype) if type(arg) in PYTHON_SCALARS else arg for arg in args]
 
 
 def bind_weak(prim, *args, **params):

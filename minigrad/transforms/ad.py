@@ -24,7 +24,7 @@ import numpy as np
 from numpy import ndarray  # not `np.name` in hot paths: see core/dtypes.py
 
 from minigrad.core.dtypes import is_float_dtype
-from minigrad.core.ir import NO_PARAMS, Literal
+from minigrad.core.ir import Literal
 from minigrad.core.recording import RecordTrace, RecordTracer
 from minigrad.core.trace import get_aval, new_trace
 from minigrad.core.user_code import errors_point_at_user_code, reset_equation_source, set_equation_source
@@ -48,6 +48,7 @@ __all__ = [
     "grad",
     "value_and_grad",
     "backward_pass",
+    "equation_tape",
     "stop_gradient",
     "GRAD_NON_SCALAR_ADVICE",
 ]
@@ -59,47 +60,60 @@ GRAD_NON_SCALAR_ADVICE = (
 )
 
 
-def backward_pass(eqns, read, cts_by_var: dict, release: dict | None = None) -> dict:
-    """Walk ``eqns`` in reverse from output cotangents; return cotangents by variable.
+def backward_pass(tape, read, cts_by_var: dict, release: dict | None = None) -> dict:
+    """Walk ``tape`` in reverse from output cotangents; return cotangents by variable.
 
-    ``read(atom)`` gives the primal value of a variable or literal. ``cts_by_var`` maps
-    output variables to their cotangents and is consumed. ``release``, if given, is the
-    dict of recorded values by variable: once the walk has passed an equation, its
-    outputs are never read again, so a single-use walk drops them from it (peak memory
-    then stays near the forward pass's).
+    ``tape`` lists equations as tuples ``(primitive, invars, outvars, params, source)``:
+    a recording trace's ``tape``, or ``equation_tape(jaxpr.eqns)``. ``read(atom)`` gives
+    the primal value of a variable or literal. ``cts_by_var`` maps output variables to
+    their cotangents and is consumed. ``release``, if given, is the dict of recorded
+    values by variable: once the walk has passed an equation, its outputs are never read
+    again, so a single-use walk drops them from it (peak memory then stays near the
+    forward pass's).
     """
     ct_env = cts_by_var
-    passed = None
-    for eqn in reversed(eqns):
-        if release is not None and passed is not None:
-            for var in passed.outvars:
+    passed = ()
+    for primitive, invars, outvars, params, source in reversed(tape):
+        if release is not None:
+            for var in passed:
                 release.pop(var, None)
-        passed = eqn
-        if eqn.primitive.multiple_results:
-            cts_out = _output_cotangents(eqn, ct_env)
+            passed = outvars
+        if primitive.multiple_results:
+            cts_out = _output_cotangents(outvars, ct_env)
         else:
-            cts_out = ct_env.pop(eqn.outvars[0], None)
+            cts_out = ct_env.pop(outvars[0], None)
         if cts_out is not None:
-            _transpose_equation(eqn, read, cts_out, ct_env)
+            _transpose_equation(primitive, invars, outvars, params, source, read, cts_out, ct_env)
     return ct_env
 
 
-def _output_cotangents(eqn, ct_env: dict):
-    """The cotangents of a multiple-result ``eqn``'s outputs, taken out of ``ct_env``;
+def equation_tape(eqns) -> list[tuple]:
+    """A program's equations as the tuples ``backward_pass`` walks.
+
+    Example:
+      >>> from minigrad.core.ir import Eqn, Params, ShapedArray, Var
+      >>> x = Var(ShapedArray((), np.dtype("float64")))
+      >>> equation_tape([Eqn(ew.neg_p, (x,), (x,))]) == [(ew.neg_p, (x,), (x,), Params(), None)]
+      True
+    """
+    return [(eqn.primitive, eqn.invars, eqn.outvars, eqn.params, eqn.source) for eqn in eqns]
+
+
+def _output_cotangents(outvars, ct_env: dict):
+    """The cotangents of a multiple-result equation's ``outvars``, taken out of ``ct_env``;
     None if none has one (the equation is then skipped); missing ones become zeros."""
-    cts_out = [ct_env.pop(v, None) for v in eqn.outvars]
+    cts_out = [ct_env.pop(v, None) for v in outvars]
     if all(ct is None for ct in cts_out):
         return None
-    return instantiate_zeros(cts_out, [v.aval for v in eqn.outvars])
+    return instantiate_zeros(cts_out, [v.aval for v in outvars])
 
 
-def _transpose_equation(eqn, read, cts_out, ct_env: dict) -> None:
-    """Pull ``cts_out`` back through ``eqn``, adding each input's cotangent into ``ct_env``."""
-    primitive, invars, params = eqn.primitive, eqn.invars, eqn.params
-    ans = [read(v) for v in eqn.outvars] if primitive.multiple_results else read(eqn.outvars[0])
+def _transpose_equation(primitive, invars, outvars, params, source, read, cts_out, ct_env: dict) -> None:
+    """Pull ``cts_out`` back through one equation, adding each input's cotangent into ``ct_env``."""
+    ans = [read(v) for v in outvars] if primitive.multiple_results else read(outvars[0])
     primals = list(map(read, invars))
     # Equations staged while transposing this one belong to the user's line that made it.
-    source_token = None if eqn.source is None else set_equation_source(eqn.source)
+    source_token = None if source is None else set_equation_source(source)
     try:
         if primitive.vjp_all is not None:
             cts_in = _all_input_cotangents(primitive, invars, cts_out, ans, primals, params)
@@ -118,7 +132,7 @@ def _transpose_equation(eqn, read, cts_out, ct_env: dict) -> None:
                 ct = primitive.vjp(argnum, cts_out, ans, *primals, **params)
             elif rules[argnum] is None:
                 continue  # no gradient through this input (an index, say)
-            elif params is NO_PARAMS:
+            elif not params:  # (recorded params are dicts: an empty one is falsy at no cost)
                 ct = rules[argnum](cts_out, ans, *primals)
             else:
                 ct = rules[argnum](cts_out, ans, *primals, **params)
@@ -236,7 +250,7 @@ def _make_vjp_fn(trace, in_vars, out_vars, out_values, out_tree, primals_flat, i
                 ct = convert_element_type(ct, aval.dtype)
             existing = cts_by_var.get(var)
             cts_by_var[var] = ct if existing is None else add(existing, ct)
-        ct_env = backward_pass(trace.eqns, trace.read, cts_by_var, release)
+        ct_env = backward_pass(trace.tape, trace.read, cts_by_var, release)
         in_cts = instantiate_zeros(
             [None if var is None else ct_env.get(var) for var in in_vars], [get_aval(p) for p in primals_flat]
         )
