@@ -38,6 +38,7 @@ needs_numba = pytest.mark.skipif(
 )
 FLOATS = (np.float32, np.float64)
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+RNG_TIER = np.random.default_rng(3)
 
 
 @contextlib.contextmanager
@@ -337,3 +338,35 @@ def test_a_tier_up_that_fuses_nothing_keeps_the_plain_code():
     x = np.linspace(0, 1, 16)
     np.testing.assert_array_equal(compiled(x)[0], fun(x)[0])
     assert compiled.fn == compiled._plain and "# fused" not in compiled.source
+
+
+@needs_numba
+@pytest.mark.parametrize("dtype", FLOATS)
+def test_logistic_joins_small_loops_and_agrees_with_eager(tier_now, dtype):
+    # Far into both tails (where 1 / (1 + exp(-x)) would overflow), at zero, NaN and inf.
+    x = np.array([np.nan, np.inf, -np.inf, 0.0, -0.0, 1.0, -1.0, 30.0, -30.0, -100.0, -1000.0, 1000.0, 1e-30], dtype)
+
+    def fun(x):
+        return mg.nn.sigmoid(x) * 2.0 - mg.nn.sigmoid(-x) + x * 0.5
+
+    jitted = mg.jit(fun)
+    with np.errstate(all="ignore"):
+        assert_close(jitted(x), fun(x))
+        # The tails themselves, not only their sum: exp(-1000) / 1 is 0, exp(-30) is not.
+        assert_close(mg.jit(mg.nn.sigmoid)(x * 1.0), mg.nn.sigmoid(x))
+    assert "logistic(" in jitted.lower(x).source
+
+
+@needs_numba
+def test_loops_take_slices_transposes_and_broadcasts(tier_now):
+    # Operands of any strides: column slices of one array, a transpose, a broadcast.
+    def fun(g, t):
+        a, b = g[:, :5], g[:, 5:]
+        return mnp.tanh(a * b + 1.0) - mnp.sin(t.T) * 2.0 + mnp.exp(-a)
+
+    g, t = RNG_TIER.standard_normal((4, 10)), RNG_TIER.standard_normal((5, 4))
+    jitted = mg.jit(fun)
+    assert_close(jitted(g, t), fun(g, t))
+    assert_close(jitted(g[::-1], np.broadcast_to(t[:1], (5, 4))), fun(g[::-1], np.broadcast_to(t[:1], (5, 4))))
+    assert fused_source(jitted, g, t)
+

@@ -48,6 +48,7 @@ from __future__ import annotations
 from minigrad.core.ir import ClosedJaxpr, Eqn, Jaxpr, ShapedArray, Var
 from minigrad.lax.scan import scan_p
 from minigrad.lax.scan_invariants import EXTRA_STACK_BYTES, array_bytes, hoist_step_independent
+from minigrad.lax.scan_sink import sink_stacked_work
 from minigrad.lax.subprograms import batch_program
 from minigrad.ops.elementwise import add_p
 from minigrad.ops.linalg import einsum_p, matmul_p
@@ -62,7 +63,8 @@ _CONTRACTIONS = frozenset((matmul_p, einsum_p))
 @scan_p.def_simplification
 def hoist_out_of_scan(eqn, producers):
     """The scan ``eqn`` with the work that does not depend on the carry done before the
-    loop (``scan_invariants.py``) and its accumulated sums after it, or None.
+    loop (``scan_invariants.py``), its accumulated sums after it, and the work that only
+    makes its ys after it too (``scan_sink.py``), or None.
 
     Returns ``(equations, replacements)``: the equations replacing ``eqn`` and, for each
     of its results, the atom that now holds it.
@@ -71,11 +73,29 @@ def hoist_out_of_scan(eqn, producers):
     hoisted = hoist_step_independent(eqn)
     if hoisted is not None:
         before, eqn = hoisted
+    equations, replacements = [eqn], list(eqn.outvars)
     summed = hoist_accumulations(eqn)
-    if summed is None:
-        return (before + [eqn], list(eqn.outvars)) if hoisted is not None else None
-    after, replacements = summed
-    return before + after, replacements
+    if summed is not None:
+        equations, replacements = summed
+    # The sums' rewrite may stack new values that the ys-only work reads (scan_sink.py).
+    scan_index = next(i for i, e in enumerate(equations) if e.primitive is scan_p)
+    sunk = sink_stacked_work(equations[scan_index])
+    if sunk is not None:
+        new_equations, new_atoms = sunk
+        renamed = dict(zip(equations[scan_index].outvars, new_atoms, strict=True))
+        equations = [*equations[:scan_index], *new_equations, *_renamed(equations[scan_index + 1 :], renamed)]
+        replacements = [renamed.get(atom, atom) if type(atom) is Var else atom for atom in replacements]
+    if hoisted is None and summed is None and sunk is None:
+        return None
+    return before + equations, replacements
+
+
+def _renamed(eqns, renamed: dict) -> list:
+    """``eqns`` reading ``renamed[v]`` wherever they read ``v``."""
+    return [
+        Eqn(e.primitive, [renamed.get(a, a) if type(a) is Var else a for a in e.invars], e.outvars, e.params, e.source)
+        for e in eqns
+    ]
 
 
 def hoist_accumulations(eqn):

@@ -11,8 +11,8 @@ with those runs fused (``fuse_small_runs``), and later calls run that version. L
 bodies (``lax/subprograms.py``) are compiled the same way, each step a call.
 
 What joins a small loop: everything the large-array pass fuses (``fusion.SCALAR_FORMS``),
-transcendental functions (``TRANSCENDENTAL_FORMS``) and ``integer_pow`` (squares and
-reciprocals of gradients), on float32 or float64 arrays of one shape below
+transcendental functions (``TRANSCENDENTAL_FORMS``), ``logistic`` (the sigmoid of
+gates) and ``integer_pow`` (squares and reciprocals of gradients), on float32 or float64 arrays of one shape below
 ``fusion.MIN_FUSED_SIZE`` elements (scalars may join). numba computes float32 in
 float32, as NumPy does, but its ``sin``, ``exp``, ``tanh``, ... are libm's or LLVM's,
 not NumPy's SIMD code: results may differ in the last bits (up to 3 ulp measured), as
@@ -38,7 +38,7 @@ import time
 import numpy as np
 
 from minigrad.core.ir import ClosedJaxpr
-from minigrad.ops.elementwise import integer_pow_impl
+from minigrad.ops.elementwise import integer_pow_impl, logistic_impl
 from minigrad.transforms.jit.compiler import CompiledProgram, compile_jaxpr
 from minigrad.transforms.jit.fusion import (
     MIN_FUSED_SIZE,
@@ -118,6 +118,8 @@ def _small_form(eqn):
         return None
     if eqn.primitive.impl is integer_pow_impl and not eqn.primitive.multiple_results:
         form = _power_form(eqn)
+    elif eqn.primitive.impl is logistic_impl and not eqn.primitive.multiple_results:
+        form = _logistic_form(eqn)
     else:
         form = scalar_form(eqn, _SMALL_FORMS)
     if form is None or (size > TRANSCENDENTAL_SIZE and form[2] == _TRANSCENDENTAL_KIND):
@@ -132,6 +134,17 @@ def _power_form(eqn):
         return None
     loop_form, shown_form = (text.format(dtype=dtype.name) for text in written)
     return loop_form, shown_form, "arithmetic"
+
+
+def _logistic_form(eqn):
+    # `logistic_impl`'s overflow-free formula, with constants of the operand's dtype so
+    # float32 stays float32. A NaN makes the denominator NaN, whichever `min` returns.
+    dtype = eqn.outvars[0].aval.dtype
+    if eqn.invars[0].aval.dtype != dtype or dtype.name not in ("float32", "float64"):
+        return None
+    zero, one = f"np.{dtype.name}(0.0)", f"np.{dtype.name}(1.0)"
+    loop_form = f"np.exp(min({{0}}, {zero})) / ({one} + np.exp(-abs({{0}})))"
+    return loop_form, "logistic({0})", _TRANSCENDENTAL_KIND
 
 
 def _long_enough(forms) -> bool:
