@@ -116,8 +116,12 @@ def candidates(size):
     if numexpr is not None:
         numexpr.set_num_threads(1)
         # numexpr's signature type `float` is float32, `numpy.float64` float64.
-        selu_ne = numexpr.NumExpr("S * where(x > 0, x, A * exp(x) - A)", [("x", float), ("A", float), ("S", float)])
-        arith_ne = numexpr.NumExpr("(x * y + A) * S - x", [("x", float), ("y", float), ("A", float), ("S", float)])
+        selu_ne = numexpr.NumExpr(
+            "S * where(x > 0, x, A * exp(x) - A)", [("x", float), ("A", float), ("S", float)]
+        )
+        arith_ne = numexpr.NumExpr(
+            "(x * y + A) * S - x", [("x", float), ("y", float), ("A", float), ("S", float)]
+        )
         selu["numexpr"] = lambda: selu_ne(x, ALPHA, SCALE)
         arithmetic["numexpr"] = lambda: arith_ne(x, y, ALPHA, SCALE)
     if numba is not None:
@@ -208,9 +212,10 @@ def main(argv=None):
         for name in names:
             print(f"| {name} | " + " | ".join(f"{by_size[size][name] * 1e6:.1f}" for size in SIZES) + " |")
     if KERNELS[1]:
-        print("\nnumba first call (compiling, numba imported): " + ", ".join(
-            f"{name} {seconds:.2f} s" for name, seconds in KERNELS[1].items()
-        ))
+        print(
+            "\nnumba first call (compiling, numba imported): "
+            + ", ".join(f"{name} {seconds:.2f} s" for name, seconds in KERNELS[1].items())
+        )
 
 
 if __name__ == "__main__":

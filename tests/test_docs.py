@@ -175,6 +175,13 @@ def test_attention_weights_of_the_figure_are_causal_distributions():
 
 
 def test_committed_figures_exist():
-    names = ("seed.svg", "seed_gradient.svg", "loss_curve.svg", "control_flow.svg", "digits_layers.svg", "attention.svg")
+    names = (
+        "seed.svg",
+        "seed_gradient.svg",
+        "loss_curve.svg",
+        "control_flow.svg",
+        "digits_layers.svg",
+        "attention.svg",
+    )
     for name in names:
         assert (DOCS / "figures" / name).read_text().lstrip().startswith(("<?xml", "<svg")), name

@@ -22,7 +22,9 @@ from minigrad.transforms.jit.compiler import compile_jaxpr
 from minigrad.transforms.jit.fusion import MIN_FUSED_SIZE, SCALAR_FORMS, fuse_elementwise, fused_p
 
 # Fusing needs numba (the `fast` extra); the tests of the plain path run without it.
-needs_numba = pytest.mark.skipif(not fusion.fusion_available(), reason="fusion needs the 'fast' extra (numba)")
+needs_numba = pytest.mark.skipif(
+    not fusion.fusion_available(), reason="fusion needs the 'fast' extra (numba)"
+)
 
 FLOATS = (np.float32, np.float64)
 SPECIAL = (np.nan, np.inf, -np.inf, 0.0, -0.0, 1.0, -1.0, 2.5, -3.0, 1e-30)
@@ -53,7 +55,9 @@ def _operand_dtypes(prim, dtype):
 
 def _values(draw_data, shape, dtype):
     if np.dtype(dtype) == np.bool_:
-        return draw_data.draw(st.lists(st.booleans(), min_size=int(np.prod(shape)), max_size=int(np.prod(shape))))
+        return draw_data.draw(
+            st.lists(st.booleans(), min_size=int(np.prod(shape)), max_size=int(np.prod(shape)))
+        )
     return draw_data.draw(
         st.lists(
             st.sampled_from(SPECIAL) | st.floats(-1e3, 1e3, width=32),
@@ -170,18 +174,29 @@ BITS_DTYPES = (np.float32, np.float64, np.float16, np.int8, np.int64, np.uint16,
 @given(
     data=st.data(),
     dtype=st.sampled_from(BITS_DTYPES),
-    shapes=st.sampled_from([((5,), (5,), (5,)), ((2, 3), (3,), ()), ((), (4,), (1, 4)), ((0, 2), (2,), (0, 1))]),
+    shapes=st.sampled_from(
+        [((5,), (5,), (5,)), ((2, 3), (3,), ()), ((), (4,), (1, 4)), ((0, 2), (2,), (0, 1))]
+    ),
 )
 def test_select_by_bits_copies_exactly_what_np_where_copies(data, dtype, shapes):
     cond_shape, x_shape, y_shape = shapes
     dtype = np.dtype(dtype)
 
     def draw(shape):
-        raw = data.draw(st.binary(min_size=int(np.prod(shape)) * dtype.itemsize, max_size=int(np.prod(shape)) * dtype.itemsize))
+        raw = data.draw(
+            st.binary(
+                min_size=int(np.prod(shape)) * dtype.itemsize, max_size=int(np.prod(shape)) * dtype.itemsize
+            )
+        )
         values = np.frombuffer(raw, dtype=np.uint8).view(dtype).reshape(shape)  # any bits: NaN payloads, -0.0
         return values if dtype != np.bool_ else values.astype(bool)
 
-    cond = np.array(data.draw(st.lists(st.booleans(), min_size=int(np.prod(cond_shape)), max_size=int(np.prod(cond_shape)))), bool).reshape(cond_shape)
+    cond = np.array(
+        data.draw(
+            st.lists(st.booleans(), min_size=int(np.prod(cond_shape)), max_size=int(np.prod(cond_shape)))
+        ),
+        bool,
+    ).reshape(cond_shape)
     x, y = draw(x_shape), draw(y_shape)
     got, expected = select_by_bits(cond, x, y), np.where(cond, x, y)
     assert got.dtype == expected.dtype and got.shape == expected.shape
@@ -190,7 +205,10 @@ def test_select_by_bits_copies_exactly_what_np_where_copies(data, dtype, shapes)
 
 def test_jit_selects_by_bits_for_large_arrays_only():
     f = mg.jit(lambda c, x, y: mnp.where(c, x, y))
-    for size, expected in ((BRANCH_FREE_SELECT_SIZE - 1, "_where("), (BRANCH_FREE_SELECT_SIZE, "_select_by_bits(")):
+    for size, expected in (
+        (BRANCH_FREE_SELECT_SIZE - 1, "_where("),
+        (BRANCH_FREE_SELECT_SIZE, "_select_by_bits("),
+    ):
         c = np.arange(size) % 3 == 0
         x, y = np.arange(size, dtype=np.float32), np.full(size, -0.0, np.float32)
         assert expected in f.lower(c, x, y).source
@@ -257,7 +275,9 @@ def test_inputs_are_never_written_and_results_are_fresh():
 @pytest.mark.parametrize("shape", [(), (0,), (0, 3)])
 def test_zero_d_and_empty_arrays(shape):
     avals = [ShapedArray(shape, np.float32)]
-    fused, plain, program = _fused_and_plain(lambda x: [mnp.where(x < 0, mnp.maximum(x * 2.0, -1.0) - x, x)], avals)
+    fused, plain, program = _fused_and_plain(
+        lambda x: [mnp.where(x < 0, mnp.maximum(x * 2.0, -1.0) - x, x)], avals
+    )
     assert any(eqn.primitive is fused_p for eqn in program.jaxpr.eqns)
     x = np.full(shape, -0.5, np.float32)
     assert_same(fused(x), plain(x))

@@ -344,7 +344,9 @@ def test_a_tier_up_that_fuses_nothing_keeps_the_plain_code():
 @pytest.mark.parametrize("dtype", FLOATS)
 def test_logistic_joins_small_loops_and_agrees_with_eager(tier_now, dtype):
     # Far into both tails (where 1 / (1 + exp(-x)) would overflow), at zero, NaN and inf.
-    x = np.array([np.nan, np.inf, -np.inf, 0.0, -0.0, 1.0, -1.0, 30.0, -30.0, -100.0, -1000.0, 1000.0, 1e-30], dtype)
+    x = np.array(
+        [np.nan, np.inf, -np.inf, 0.0, -0.0, 1.0, -1.0, 30.0, -30.0, -100.0, -1000.0, 1000.0, 1e-30], dtype
+    )
 
     def fun(x):
         return mg.nn.sigmoid(x) * 2.0 - mg.nn.sigmoid(-x) + x * 0.5
@@ -367,6 +369,7 @@ def test_loops_take_slices_transposes_and_broadcasts(tier_now):
     g, t = RNG_TIER.standard_normal((4, 10)), RNG_TIER.standard_normal((5, 4))
     jitted = mg.jit(fun)
     assert_close(jitted(g, t), fun(g, t))
-    assert_close(jitted(g[::-1], np.broadcast_to(t[:1], (5, 4))), fun(g[::-1], np.broadcast_to(t[:1], (5, 4))))
+    assert_close(
+        jitted(g[::-1], np.broadcast_to(t[:1], (5, 4))), fun(g[::-1], np.broadcast_to(t[:1], (5, 4)))
+    )
     assert fused_source(jitted, g, t)
-

@@ -69,7 +69,9 @@ def test_the_weight_gradients_of_an_rnn_leave_the_backward_loop():
     # gradients are now summed after it, and it carries the hidden state's alone.
     assert backward.params["reverse"] and backward.params["num_carry"] == 1
     assert forward.params["num_carry"] == 1
-    for got, want in zip(run_optimized(mg.grad(rnn_loss), params, xs), numpy_rnn_grads(params, xs), strict=True):
+    for got, want in zip(
+        run_optimized(mg.grad(rnn_loss), params, xs), numpy_rnn_grads(params, xs), strict=True
+    ):
         np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-14)
 
 

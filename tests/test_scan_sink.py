@@ -22,7 +22,9 @@ def cell(params, h, x):
 
 
 def readout(params, xs, reverse=False, unroll=1):
-    return lax.scan(lambda h, x: cell(params, h, x), mnp.zeros((xs.shape[1], 3)), xs, reverse=reverse, unroll=unroll)
+    return lax.scan(
+        lambda h, x: cell(params, h, x), mnp.zeros((xs.shape[1], 3)), xs, reverse=reverse, unroll=unroll
+    )
 
 
 def unrolled(params, xs, reverse=False):
@@ -78,7 +80,9 @@ def test_gradients_match_finite_differences():
             up = loss(*mg.tree.tree_unflatten(treedef, bumped))
             bumped[index][position] -= 2 * eps
             down = loss(*mg.tree.tree_unflatten(treedef, bumped))
-            np.testing.assert_allclose(flat_grads[index][position], (up - down) / (2 * eps), rtol=1e-6, atol=1e-8)
+            np.testing.assert_allclose(
+                flat_grads[index][position], (up - down) / (2 * eps), rtol=1e-6, atol=1e-8
+            )
 
 
 def test_the_backward_product_of_the_input_cotangent_runs_after_the_loop():
@@ -116,7 +120,9 @@ def test_work_reading_an_unstacked_value_stays():
 
     (scan,), _ = optimized_scans(fun, w, v, xs)
     assert [e.primitive for e in scan.params["jaxpr"].eqns].count(matmul_p) == 2
-    for g, want in zip(mg.tree.tree_leaves(mg.jit(fun)(w, v, xs)), mg.tree.tree_leaves(fun(w, v, xs)), strict=True):
+    for g, want in zip(
+        mg.tree.tree_leaves(mg.jit(fun)(w, v, xs)), mg.tree.tree_leaves(fun(w, v, xs)), strict=True
+    ):
         np.testing.assert_allclose(g, want, rtol=1e-13)
 
 

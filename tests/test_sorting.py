@@ -145,8 +145,12 @@ def test_clip_matches_numpy_on_nan_and_integer_inputs():
 )
 def test_statistics_of_empty_slices_are_nan(statistic, leading):
     # NumPy's median of an empty slice is NaN (with a warning); indexing into it must not fail.
-    for a, axis, shape in [(np.zeros((0, 3)), 0, (3,)), (np.zeros((3, 0), np.float32), 1, (3,)), (np.zeros(0), None, ())]:
-        for result in (statistic(a, axis), mg.jit(lambda v: statistic(v, axis))(a)):
+    for a, axis, shape in [
+        (np.zeros((0, 3)), 0, (3,)),
+        (np.zeros((3, 0), np.float32), 1, (3,)),
+        (np.zeros(0), None, ()),
+    ]:
+        for result in (statistic(a, axis), mg.jit(lambda v, axis=axis: statistic(v, axis))(a)):
             assert result.shape == (*leading, *shape) and result.dtype == a.dtype
             assert np.isnan(result).all()
     grads = mg.grad(lambda v: mnp.sum(statistic(v, 0)))(np.zeros((0, 3)))

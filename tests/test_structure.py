@@ -182,7 +182,19 @@ PACKAGE_ORDER = {
         "array_api_writer",
         "transform",
     ],
-    "lax": ["subprograms", "residuals", "conditionals", "scan_loop", "scan", "scan_invariants", "scan_sink", "scan_hoist", "loops", "associative", "array_api"],
+    "lax": [
+        "subprograms",
+        "residuals",
+        "conditionals",
+        "scan_loop",
+        "scan",
+        "scan_invariants",
+        "scan_sink",
+        "scan_hoist",
+        "loops",
+        "associative",
+        "array_api",
+    ],
 }
 
 

@@ -12,8 +12,10 @@ Example:
     array(10.)
 """
 
-from minigrad.lax import array_api  # noqa: F401 - registers the loops' Array API lowerings
-from minigrad.lax import scan_hoist  # noqa: F401 - registers scan's rewrite for jit
+from minigrad.lax import (
+    array_api,  # noqa: F401 - registers the loops' Array API lowerings
+    scan_hoist,  # noqa: F401 - registers scan's rewrite for jit
+)
 from minigrad.lax.associative import associative_scan
 from minigrad.lax.conditionals import cond, select, switch
 from minigrad.lax.loops import fori_loop, while_loop

@@ -93,7 +93,13 @@ def hoist_out_of_scan(eqn, producers):
 def _renamed(eqns, renamed: dict) -> list:
     """``eqns`` reading ``renamed[v]`` wherever they read ``v``."""
     return [
-        Eqn(e.primitive, [renamed.get(a, a) if type(a) is Var else a for a in e.invars], e.outvars, e.params, e.source)
+        Eqn(
+            e.primitive,
+            [renamed.get(a, a) if type(a) is Var else a for a in e.invars],
+            e.outvars,
+            e.params,
+            e.source,
+        )
         for e in eqns
     ]
 
@@ -120,7 +126,11 @@ def hoist_accumulations(eqn):
     position = {var: i for i, var in enumerate(body.invars)}
     # Values made in the body, and other carries, are stacked anew; constants and slices
     # of xs are read from the scan's own operands.
-    stacked_new = [atom for atom in frontier if not (position.get(atom, split) < num_consts or position.get(atom, -1) >= split)]
+    stacked_new = [
+        atom
+        for atom in frontier
+        if not (position.get(atom, split) < num_consts or position.get(atom, -1) >= split)
+    ]
     # It pays when the contributions hold a product (one product after the loop replaces
     # one per step), or when they need no new stack (a sum of xs is one reduction).
     if stacked_new and not any(body.eqns[index].primitive in _CONTRACTIONS for index in moved):
@@ -282,6 +292,7 @@ def _sums_after_loop(eqn, body, accumulators, moved, frontier, stacked_new, stac
     def read(atom):
         return env.get(atom, atom) if type(atom) is Var else atom
 
-    inlined = [Eqn(e.primitive, [read(a) for a in e.invars], e.outvars, e.params, e.source) for e in optimized.eqns]
+    inlined = [
+        Eqn(e.primitive, [read(a) for a in e.invars], e.outvars, e.params, e.source) for e in optimized.eqns
+    ]
     return inlined, [read(atom) for atom in optimized.outvars]
-

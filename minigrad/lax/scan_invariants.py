@@ -67,7 +67,12 @@ def hoist_step_independent(eqn):
     constants and ``xs`` from ``eqn``'s operands.
     """
     params = eqn.params
-    body, num_consts, num_carry, length = params["jaxpr"], params["num_consts"], params["num_carry"], params["length"]
+    body, num_consts, num_carry, length = (
+        params["jaxpr"],
+        params["num_consts"],
+        params["num_carry"],
+        params["length"],
+    )
     if length < 1 or body.constvars:
         return None
     kinds = _kinds(body, num_consts, num_carry)
@@ -93,7 +98,9 @@ def hoist_step_independent(eqn):
     if found is None:
         return None
     before, outer_consts, outer_xs = found
-    consts = [(v, a) for v, a in zip(body.invars[:num_consts], eqn.invars[:num_consts], strict=True) if v in read]
+    consts = [
+        (v, a) for v, a in zip(body.invars[:num_consts], eqn.invars[:num_consts], strict=True) if v in read
+    ]
     xs = [(v, a) for v, a in zip(body.invars[split:], eqn.invars[split:], strict=True) if v in read]
     consts += zip(new_consts, outer_consts, strict=True)
     xs += zip(new_xs, outer_xs, strict=True)
@@ -133,7 +140,12 @@ def _before_loop(eqn, body, hoisted, kinds, new_consts, new_xs):
     if out_batched != force:  # a constant's equations came out batched: leave the loop be
         return None
     closed = ClosedJaxpr(
-        Jaxpr(staged.jaxpr.invars[: len(staged.consts)], staged.jaxpr.invars[len(staged.consts) :], staged.jaxpr.eqns, staged.jaxpr.outvars),
+        Jaxpr(
+            staged.jaxpr.invars[: len(staged.consts)],
+            staged.jaxpr.invars[len(staged.consts) :],
+            staged.jaxpr.eqns,
+            staged.jaxpr.outvars,
+        ),
         tuple(staged.consts),
     )
     optimized = optimize(closed).jaxpr
@@ -142,6 +154,8 @@ def _before_loop(eqn, body, hoisted, kinds, new_consts, new_xs):
     def read(atom):
         return env.get(atom, atom) if type(atom) is Var else atom
 
-    eqns = [Eqn(e.primitive, [read(a) for a in e.invars], e.outvars, e.params, e.source) for e in optimized.eqns]
+    eqns = [
+        Eqn(e.primitive, [read(a) for a in e.invars], e.outvars, e.params, e.source) for e in optimized.eqns
+    ]
     outs = [read(atom) for atom in optimized.outvars]
     return eqns, outs[: len(new_consts)], outs[len(new_consts) :]

@@ -105,7 +105,9 @@ def scan_loop(jaxpr, num_consts, num_carry, length, reverse, unroll, y_avals):
     """``run_scan`` with everything but the operands bound: the compiled body and, when
     unrolling, the compiled body of ``unroll`` steps."""
     # Both return the carry, then the ys that `run_scan` copies into its stacks.
-    unrolled = compiled(unrolled_body(jaxpr, num_consts, num_carry, unroll), num_carry) if unroll > 1 else None
+    unrolled = (
+        compiled(unrolled_body(jaxpr, num_consts, num_carry, unroll), num_carry) if unroll > 1 else None
+    )
     return functools.partial(
         run_scan,
         compiled(jaxpr, num_carry),

@@ -53,7 +53,12 @@ def sink_stacked_work(eqn):
     for each of ``eqn``'s results the atom that now holds it.
     """
     params = eqn.params
-    body, num_consts, num_carry, length = params["jaxpr"], params["num_consts"], params["num_carry"], params["length"]
+    body, num_consts, num_carry, length = (
+        params["jaxpr"],
+        params["num_consts"],
+        params["num_carry"],
+        params["length"],
+    )
     if length < 1 or body.constvars:
         return None
     split = num_consts + num_carry
@@ -129,12 +134,19 @@ def _rewritten_scan(eqn, sunk, moved_ys):
     read = {atom for e in eqns for atom in e.invars if type(atom) is Var} | {
         atom for atom in outvars if type(atom) is Var
     }
-    consts = [(v, a) for v, a in zip(body.invars[:num_consts], eqn.invars[:num_consts], strict=True) if v in read]
+    consts = [
+        (v, a) for v, a in zip(body.invars[:num_consts], eqn.invars[:num_consts], strict=True) if v in read
+    ]
     xs = [(v, a) for v, a in zip(body.invars[split:], eqn.invars[split:], strict=True) if v in read]
     invars = [*(v for v, _ in consts), *body.invars[num_consts:split], *(v for v, _ in xs)]
     operands = [*(a for _, a in consts), *eqn.invars[num_consts:split], *(a for _, a in xs)]
     outer_out = [*eqn.outvars[:num_carry], *(eqn.outvars[num_carry + p] for p in kept_ys)]
-    new_params = {**params, "jaxpr": Jaxpr((), invars, eqns, outvars), "num_consts": len(consts), "_residuals": None}
+    new_params = {
+        **params,
+        "jaxpr": Jaxpr((), invars, eqns, outvars),
+        "num_consts": len(consts),
+        "_residuals": None,
+    }
     return Eqn(eqn.primitive, operands, outer_out, new_params, eqn.source)
 
 
@@ -161,15 +173,21 @@ def _after_loop(eqn, sunk, made, stacked, moved_ys):
     inputs = list(frontier)
     results = [body.outvars[num_carry + p] for p in moved_ys]
     program = Jaxpr((), inputs, [body.eqns[index] for index in sunk], results)
-    staged, _ = batch_program(program, [frontier[v][1] for v in inputs], params["length"], [True] * len(results))
+    staged, _ = batch_program(
+        program, [frontier[v][1] for v in inputs], params["length"], [True] * len(results)
+    )
     jaxpr = staged.jaxpr
     count = len(staged.consts)
-    closed = ClosedJaxpr(Jaxpr(jaxpr.invars[:count], jaxpr.invars[count:], jaxpr.eqns, jaxpr.outvars), tuple(staged.consts))
+    closed = ClosedJaxpr(
+        Jaxpr(jaxpr.invars[:count], jaxpr.invars[count:], jaxpr.eqns, jaxpr.outvars), tuple(staged.consts)
+    )
     optimized = optimize(closed).jaxpr
     env = dict(zip(optimized.invars, [frontier[v][0] for v in inputs], strict=True))
 
     def read(atom):
         return env.get(atom, atom) if type(atom) is Var else atom
 
-    eqns = [Eqn(e.primitive, [read(a) for a in e.invars], e.outvars, e.params, e.source) for e in optimized.eqns]
+    eqns = [
+        Eqn(e.primitive, [read(a) for a in e.invars], e.outvars, e.params, e.source) for e in optimized.eqns
+    ]
     return eqns, [read(atom) for atom in optimized.outvars]

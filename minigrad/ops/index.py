@@ -26,7 +26,14 @@ from minigrad.core.lowering import FRESH, VIEW, Code, lower_by_impl
 from minigrad.core.primitive import Primitive
 from minigrad.core.trace import bind, get_aval
 from minigrad.ops.elementwise import add_p
-from minigrad.ops.shape import batch_size, batch_to_front, concatenate_p, moveaxis, pad_batched_rank, transpose
+from minigrad.ops.shape import (
+    batch_size,
+    batch_to_front,
+    concatenate_p,
+    moveaxis,
+    pad_batched_rank,
+    transpose,
+)
 
 __all__ = ["gather", "scatter_add", "gather_p", "scatter_add_p", "numpy_index"]
 

@@ -117,7 +117,9 @@ def _log_gamma_central(xp, x):
     on [3/2, 5/2), one step of ``Γ(x + 1) = x Γ(x)`` either side of it."""
     step = xp.floor(x - 1.5)  # -1, 0 or 1
     series = _log_gamma_near_two(x - (2.0 + step))  # exact (Sterbenz), as is x - 1 below
-    return series + xp.where(step < 0, -xp.log(x), xp.where(step > 0, xp.log(xp.where(step > 0, x - 1.0, 1.0)), 0.0))
+    return series + xp.where(
+        step < 0, -xp.log(x), xp.where(step > 0, xp.log(xp.where(step > 0, x - 1.0, 1.0)), 0.0)
+    )
 
 
 def _log_gamma_positive(xp, x):

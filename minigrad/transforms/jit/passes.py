@@ -390,7 +390,9 @@ def simplify(jaxpr: Jaxpr) -> Jaxpr:
                 new_eqns, replacements = result
                 eqns.extend(new_eqns)
                 producers.update((var, new_eqn) for new_eqn in new_eqns for var in new_eqn.outvars)
-                env.update((old, new) for old, new in zip(eqn.outvars, replacements, strict=True) if new is not old)
+                env.update(
+                    (old, new) for old, new in zip(eqn.outvars, replacements, strict=True) if new is not old
+                )
                 continue
         result = None if eqn.primitive.multiple_results else _simplify_eqn(eqn, producers)
         if result is None:
