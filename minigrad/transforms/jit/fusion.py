@@ -207,14 +207,14 @@ def fuse_elementwise(program, min_size: int = MIN_FUSED_SIZE):
     # Measured (module docstring): a loop of arithmetic alone is no faster than NumPy's
     # SIMD calls on data in cache, and a little slower on the (128, 512) arrays of an
     # MLP's backward pass; it pays through a `where`, which NumPy computes by branching.
-    return fuse_runs(program, large_form, _holds_select)
+    return fuse_runs(program, large_form, _holds_select, skip_transposed=True)
 
 
 def _holds_select(forms) -> bool:
     return any(map(is_select, forms))
 
 
-def fuse_runs(program, form_of, pays):
+def fuse_runs(program, form_of, pays, skip_transposed=False):
     """``program`` with runs of equations that ``form_of`` accepts made ``fused`` calls.
 
     The grouping shared by the large-array pass (``fuse_elementwise``) and the
@@ -228,6 +228,10 @@ def fuse_runs(program, form_of, pays):
         equation that stays outside loops. It must accept only equations of float32 or
         float64 whose operands have its result's shape or are scalars.
       pays: ``forms -> bool``: whether a run of equations with these forms is fused.
+      skip_transposed: keep equations that read a transposed array (or elementwise
+        results of one) out of loops (see ``_forms_outside_transposes``): the large-array
+        pass's choice, where the copy and the changed memory order cost; on small
+        arrays the copy is a few elements and the loop still pays.
 
     Returns:
       The same program object when nothing is fused (numba missing, no run pays);
@@ -245,7 +249,9 @@ def fuse_runs(program, form_of, pays):
     """
     closed = isinstance(program, ClosedJaxpr)
     jaxpr = program.jaxpr if closed else program
-    forms = _forms_outside_transposes(jaxpr, form_of)
+    forms = (
+        _forms_outside_transposes(jaxpr, form_of) if skip_transposed else [form_of(eqn) for eqn in jaxpr.eqns]
+    )
     if all(form is None for form in forms) or not fusion_available():
         return program
     users = _users(jaxpr)
