@@ -86,9 +86,8 @@ def test_lstsq_on_dask_is_numpys(shape, complex_entries):
     rng = np.random.default_rng(7)
     a = _matrices(rng, shape, complex_entries)
     b = _matrices(rng, (shape[0], 2), complex_entries)
-    # One chunk of columns: Dask's own SVD (of the singular values) takes matrices chunked one way.
-    put = lambda x: dask_array.from_array(x, chunks=(2, -1))  # noqa: E731
-    got = mg.jit(mnp.linalg.lstsq)(put(a), put(b))
+    # Chunked both ways: Dask's own SVD (of the singular values) gets them chunked one way.
+    got = mg.jit(mnp.linalg.lstsq)(_chunked(a), _chunked(b))
     _close(got, mnp.linalg.lstsq(a, b))
     want_x, want_residuals, want_rank, want_s = np.linalg.lstsq(a, b)  # NumPy itself
     np.testing.assert_allclose(mg.device_get(got[0]), want_x, rtol=1e-10, atol=1e-12)
@@ -139,3 +138,20 @@ def test_gradient_of_a_complex_function_under_jit_on_dask_is_eager_numpys():
     x, y = rng.standard_normal((2, 3, 3)), rng.standard_normal((2, 3, 3))
     gradient = mg.grad(loss, argnums=(0, 1))
     _close(mg.jit(gradient)(_chunked(x), _chunked(y)), gradient(x, y))
+
+
+@pytest.mark.parametrize("shape", [(8, 5), (5, 8), (6, 6), (3, 8, 5), (3, 5, 8)])
+def test_qr_and_svd_of_matrices_chunked_both_ways(shape):
+    # Dask's QR and SVD take a matrix chunked along its long side only (and a wide one's
+    # first block at least square); the lowering rechunks, so any chunking works.
+    a = np.random.default_rng(8).standard_normal(shape)
+    q, r = mg.jit(mnp.linalg.qr)(_chunked(a))
+    q, r = mg.device_get(q), mg.device_get(r)
+    np.testing.assert_allclose(q @ r, a, rtol=RTOL, atol=RTOL * np.max(np.abs(a)))
+    np.testing.assert_allclose(np.abs(r), np.abs(np.linalg.qr(a)[1]), rtol=1e-10, atol=1e-12)
+    u, s, vh = mg.jit(lambda x: mnp.linalg.svd(x, full_matrices=False))(_chunked(a))
+    u, s, vh = mg.device_get(u), mg.device_get(s), mg.device_get(vh)
+    np.testing.assert_allclose(s, np.linalg.svd(a, compute_uv=False), rtol=1e-10)
+    np.testing.assert_allclose((u * s[..., None, :]) @ vh, a, rtol=RTOL, atol=1e-12 * np.max(np.abs(a)))
+    values = mg.jit(lambda x: mnp.linalg.svd(x, compute_uv=False))(_chunked(a))
+    np.testing.assert_allclose(mg.device_get(values), np.linalg.svd(a, compute_uv=False), rtol=1e-10)

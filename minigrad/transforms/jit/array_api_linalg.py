@@ -83,13 +83,29 @@ def each_matrix(xp, function, *stacks, shared=()):
 def linalg_call(ctx, function: str, *args: str, **params) -> str:
     """A call of the library's ``linalg.{function}`` (keyword ``params``), matrix by matrix
     (``each_matrix``) where the library takes single matrices (Dask) and ``args`` are stacks."""
-    if ctx.library == "dask.array" and ctx.in_avals[0].ndim > 2:
+    if ctx.library == "dask.array" and (ctx.in_avals[0].ndim > 2 or function in _ONE_CHUNKED_SIDE):
         extension_function(ctx, "linalg", function)  # refused by name if Dask lacks it
         one = functools.partial(getattr(ctx.xp_module.linalg, function), **params)
+        if function in _ONE_CHUNKED_SIDE:
+            one = functools.partial(_on_long_side_chunks, one)
         each = ctx.constant(functools.partial(each_matrix, ctx.xp_module, one), f"each_{function}")
         return f"{each}({', '.join(args)})"
     keywords = "".join(f", {name}={value!r}" for name, value in params.items())
     return f"{extension_function(ctx, 'linalg', function)}({', '.join(args)}{keywords})"
+
+
+# Dask's QR and SVD (tall-and-skinny QR, or short-and-fat) take a matrix chunked along
+# its long side only, and a wide one's first block at least square: any other chunking
+# fails inside Dask.
+_ONE_CHUNKED_SIDE = frozenset({"qr", "svd"})
+
+
+def _on_long_side_chunks(function, matrix):
+    """``function`` of a Dask ``matrix`` rechunked so that its short side is one chunk."""
+    rows, columns = matrix.shape
+    if rows >= columns:
+        return function(matrix.rechunk({1: -1}))
+    return function(matrix.rechunk({0: -1, 1: max(rows, matrix.chunks[1][0])}))
 
 
 def numpy_on_blocks(function, signature: str, metas, *arrays, **params):
