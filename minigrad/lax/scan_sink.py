@@ -33,7 +33,7 @@ Example:
         d, e, = _scan(a, _k0, c)
         del d
         f = e @ b
-        return [_own(e, c, a), f]
+        return [_own(e, a, c), f]
 """
 
 from __future__ import annotations

@@ -417,7 +417,9 @@ def _return_statement(jaxpr, writer, copied_outputs=()) -> str:
         root = writer.root[atom]
         possible = writer.may_be.get(root, {root})
         shared = root[0] in _SHARED_ROOTS or root in returned_roots
-        maybe = [r for r in possible - {root} if r[0] in _SHARED_ROOTS or r in returned_roots]
+        # Sorted: a set's order follows string hashes, which differ between processes, and
+        # the generated source must not.
+        maybe = sorted(r for r in possible - {root} if r[0] in _SHARED_ROOTS or r in returned_roots)
         returned_roots |= possible
         if shared or atom in writer.broadcast:
             results.append(f"_array({out_name})")
