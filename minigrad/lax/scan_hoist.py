@@ -45,15 +45,15 @@ Example:
 
 from __future__ import annotations
 
-from minigrad.core.ir import ClosedJaxpr, Eqn, Jaxpr, ShapedArray, Var
+from minigrad.core.ir import Eqn, Jaxpr, ShapedArray, Var
 from minigrad.lax.scan import scan_p
 from minigrad.lax.scan_invariants import EXTRA_STACK_BYTES, array_bytes, hoist_step_independent
 from minigrad.lax.scan_sink import sink_stacked_work
-from minigrad.lax.subprograms import batch_program
+from minigrad.lax.subprograms import batch_program, inline_optimized
 from minigrad.ops.elementwise import add_p
 from minigrad.ops.linalg import einsum_p, matmul_p
 from minigrad.ops.shape import reduce_sum_p
-from minigrad.transforms.jit.passes import has_effects, optimize
+from minigrad.transforms.jit.passes import has_effects
 
 __all__ = ["hoist_out_of_scan", "hoist_accumulations"]
 
@@ -273,7 +273,6 @@ def _sums_after_loop(eqn, body, accumulators, moved, frontier, stacked_new, stac
     cone = Jaxpr((), frontier, [body.eqns[index] for index in sorted(moved)], contributions)
     program, _ = batch_program(cone, batched, length, [True] * len(contributions))
     staged = program.jaxpr
-    num_program_consts = len(program.consts)
     inits = [Var(eqn.invars[num_consts + k].aval) for k in order]
     eqns = list(staged.eqns)
     totals = []
@@ -283,16 +282,6 @@ def _sums_after_loop(eqn, body, accumulators, moved, frontier, stacked_new, stac
         total = Var(init.aval)
         eqns.append(Eqn(add_p, [init, summed], [total], {}, eqn.source))
         totals.append(total)
-    consts, inputs = staged.invars[:num_program_consts], staged.invars[num_program_consts:]
-    after = Jaxpr(tuple(consts), (*inputs, *inits), eqns, totals)
-    optimized = optimize(ClosedJaxpr(after, tuple(program.consts))).jaxpr
     # Its inputs are the frontier's stacks and the carries' initial values, outside.
-    env = dict(zip(optimized.invars, [*outer, *(eqn.invars[num_consts + k] for k in order)], strict=True))
-
-    def read(atom):
-        return env.get(atom, atom) if type(atom) is Var else atom
-
-    inlined = [
-        Eqn(e.primitive, [read(a) for a in e.invars], e.outvars, e.params, e.source) for e in optimized.eqns
-    ]
-    return inlined, [read(atom) for atom in optimized.outvars]
+    after = Jaxpr((), (*staged.invars, *inits), eqns, totals)
+    return inline_optimized(after, program.consts, [*outer, *(eqn.invars[num_consts + k] for k in order)])

@@ -43,11 +43,11 @@ import math
 
 import numpy as np
 
-from minigrad.core.ir import ClosedJaxpr, Eqn, Jaxpr, Var
-from minigrad.lax.subprograms import batch_program
-from minigrad.transforms.jit.passes import has_effects, optimize
+from minigrad.core.ir import Eqn, Jaxpr, Var
+from minigrad.lax.subprograms import batch_program, inline_optimized
+from minigrad.transforms.jit.passes import has_effects
 
-__all__ = ["hoist_step_independent", "EXTRA_STACK_BYTES", "array_bytes"]
+__all__ = ["hoist_step_independent", "EXTRA_STACK_BYTES", "array_bytes", "read_inputs"]
 
 # A rewrite's new stacks may at most double what the loop already stores, plus this much.
 EXTRA_STACK_BYTES = 16 << 20
@@ -98,10 +98,7 @@ def hoist_step_independent(eqn):
     if found is None:
         return None
     before, outer_consts, outer_xs = found
-    consts = [
-        (v, a) for v, a in zip(body.invars[:num_consts], eqn.invars[:num_consts], strict=True) if v in read
-    ]
-    xs = [(v, a) for v, a in zip(body.invars[split:], eqn.invars[split:], strict=True) if v in read]
+    consts, xs = read_inputs(eqn, read)
     consts += zip(new_consts, outer_consts, strict=True)
     xs += zip(new_xs, outer_xs, strict=True)
     carry_vars, carry_atoms = body.invars[num_consts:split], eqn.invars[num_consts:split]
@@ -109,6 +106,15 @@ def hoist_step_independent(eqn):
     operands = [*(a for _, a in consts), *carry_atoms, *(a for _, a in xs)]
     new_params = {**params, "jaxpr": new_body, "num_consts": len(consts), "_residuals": None}
     return before, Eqn(eqn.primitive, operands, eqn.outvars, new_params, eqn.source)
+
+
+def read_inputs(eqn, read) -> tuple[list, list]:
+    """The scan ``eqn``'s constants and ``xs`` that its body still reads (``read``), as
+    ``(body variable, outer atom)`` pairs: ``(constants, xs)``."""
+    body, num_consts = eqn.params["jaxpr"], eqn.params["num_consts"]
+    split = num_consts + eqn.params["num_carry"]
+    pairs = list(zip(body.invars, eqn.invars, strict=True))
+    return [p for p in pairs[:num_consts] if p[0] in read], [p for p in pairs[split:] if p[0] in read]
 
 
 def _kinds(body, num_consts, num_carry) -> dict:
@@ -139,23 +145,5 @@ def _before_loop(eqn, body, hoisted, kinds, new_consts, new_xs):
     staged, out_batched = batch_program(program, batched, eqn.params["length"], force)
     if out_batched != force:  # a constant's equations came out batched: leave the loop be
         return None
-    closed = ClosedJaxpr(
-        Jaxpr(
-            staged.jaxpr.invars[: len(staged.consts)],
-            staged.jaxpr.invars[len(staged.consts) :],
-            staged.jaxpr.eqns,
-            staged.jaxpr.outvars,
-        ),
-        tuple(staged.consts),
-    )
-    optimized = optimize(closed).jaxpr
-    env = dict(zip(optimized.invars, [a for _, a in inputs], strict=True))
-
-    def read(atom):
-        return env.get(atom, atom) if type(atom) is Var else atom
-
-    eqns = [
-        Eqn(e.primitive, [read(a) for a in e.invars], e.outvars, e.params, e.source) for e in optimized.eqns
-    ]
-    outs = [read(atom) for atom in optimized.outvars]
+    eqns, outs = inline_optimized(staged.jaxpr, staged.consts, [a for _, a in inputs])
     return eqns, outs[: len(new_consts)], outs[len(new_consts) :]

@@ -38,10 +38,10 @@ Example:
 
 from __future__ import annotations
 
-from minigrad.core.ir import ClosedJaxpr, Eqn, Jaxpr, Var
-from minigrad.lax.scan_invariants import EXTRA_STACK_BYTES, array_bytes
-from minigrad.lax.subprograms import batch_program
-from minigrad.transforms.jit.passes import has_effects, optimize
+from minigrad.core.ir import Eqn, Jaxpr, Var
+from minigrad.lax.scan_invariants import EXTRA_STACK_BYTES, array_bytes, read_inputs
+from minigrad.lax.subprograms import batch_program, inline_optimized
+from minigrad.transforms.jit.passes import has_effects
 
 __all__ = ["sink_stacked_work"]
 
@@ -134,10 +134,7 @@ def _rewritten_scan(eqn, sunk, moved_ys):
     read = {atom for e in eqns for atom in e.invars if type(atom) is Var} | {
         atom for atom in outvars if type(atom) is Var
     }
-    consts = [
-        (v, a) for v, a in zip(body.invars[:num_consts], eqn.invars[:num_consts], strict=True) if v in read
-    ]
-    xs = [(v, a) for v, a in zip(body.invars[split:], eqn.invars[split:], strict=True) if v in read]
+    consts, xs = read_inputs(eqn, read)
     invars = [*(v for v, _ in consts), *body.invars[num_consts:split], *(v for v, _ in xs)]
     operands = [*(a for _, a in consts), *eqn.invars[num_consts:split], *(a for _, a in xs)]
     outer_out = [*eqn.outvars[:num_carry], *(eqn.outvars[num_carry + p] for p in kept_ys)]
@@ -176,18 +173,4 @@ def _after_loop(eqn, sunk, made, stacked, moved_ys):
     staged, _ = batch_program(
         program, [frontier[v][1] for v in inputs], params["length"], [True] * len(results)
     )
-    jaxpr = staged.jaxpr
-    count = len(staged.consts)
-    closed = ClosedJaxpr(
-        Jaxpr(jaxpr.invars[:count], jaxpr.invars[count:], jaxpr.eqns, jaxpr.outvars), tuple(staged.consts)
-    )
-    optimized = optimize(closed).jaxpr
-    env = dict(zip(optimized.invars, [frontier[v][0] for v in inputs], strict=True))
-
-    def read(atom):
-        return env.get(atom, atom) if type(atom) is Var else atom
-
-    eqns = [
-        Eqn(e.primitive, [read(a) for a in e.invars], e.outvars, e.params, e.source) for e in optimized.eqns
-    ]
-    return eqns, [read(atom) for atom in optimized.outvars]
+    return inline_optimized(staged.jaxpr, staged.consts, [frontier[v][0] for v in inputs])

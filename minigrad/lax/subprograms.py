@@ -25,7 +25,7 @@ from collections.abc import Callable, Sequence
 import attrs
 
 from minigrad.core.interpreter import eval_jaxpr
-from minigrad.core.ir import ClosedJaxpr, Jaxpr, ShapedArray, Var
+from minigrad.core.ir import ClosedJaxpr, Eqn, Jaxpr, ShapedArray, Var
 from minigrad.core.recording import RecordTrace
 from minigrad.core.staging import stage_flat
 from minigrad.core.trace import Tracer
@@ -42,6 +42,7 @@ __all__ = [
     "run",
     "compiled",
     "batch_program",
+    "inline_optimized",
     "is_recorded",
     "describe_types",
     "structure_error",
@@ -197,6 +198,35 @@ def batch_program(jaxpr: Jaxpr, batched: Sequence[bool], size: int, force: Seque
         return moved
 
     return stage_program(batched_step, in_avals), out_batched
+
+
+def inline_optimized(jaxpr: Jaxpr, consts: Sequence, operands: Sequence) -> tuple[list, list]:
+    """``jaxpr`` optimised with its leading inputs bound to ``consts``, and its equations
+    made to read the outer program's ``operands`` for the other inputs: what a loop
+    rewrite puts before or after the loop. Returns ``(equations, output atoms)``.
+
+    Example:
+      >>> import numpy as np
+      >>> x = Var(ShapedArray((), np.float64))
+      >>> program = stage_program(lambda x: [x * 2.0 * 1.0], [x.aval])
+      >>> eqns, outs = inline_optimized(program.jaxpr, program.consts, [x])
+      >>> [e.primitive.name for e in eqns], eqns[0].invars[0] is x  # `* 1.0` optimised away
+      (['mul'], True)
+    """
+    count = len(consts)
+    closed = ClosedJaxpr(
+        Jaxpr(jaxpr.invars[:count], jaxpr.invars[count:], jaxpr.eqns, jaxpr.outvars), tuple(consts)
+    )
+    optimized = optimize(closed).jaxpr
+    env = dict(zip(optimized.invars, operands, strict=True))
+
+    def read(atom):
+        return env.get(atom, atom) if type(atom) is Var else atom
+
+    eqns = [
+        Eqn(e.primitive, [read(a) for a in e.invars], e.outvars, e.params, e.source) for e in optimized.eqns
+    ]
+    return eqns, [read(atom) for atom in optimized.outvars]
 
 
 def is_recorded(args) -> bool:
