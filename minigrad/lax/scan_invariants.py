@@ -110,7 +110,18 @@ def hoist_step_independent(eqn):
 
 def read_inputs(eqn, read) -> tuple[list, list]:
     """The scan ``eqn``'s constants and ``xs`` that its body still reads (``read``), as
-    ``(body variable, outer atom)`` pairs: ``(constants, xs)``."""
+    ``(body variable, outer atom)`` pairs: ``(constants, xs)``.
+
+    Example:
+      >>> import numpy as np
+      >>> import minigrad as mg
+      >>> step = lambda c, x: (c + 2.0 * x, None)
+      >>> program = mg.make_jaxpr(lambda w, xs: mg.lax.scan(step, w, xs)[0])(1.0, np.ones(3))
+      >>> scan = program.jaxpr.eqns[0]
+      >>> body_reads = {a for e in scan.params["jaxpr"].eqns for a in e.invars}
+      >>> [len(pairs) for pairs in read_inputs(scan, body_reads)]  # no constants, one xs
+      [0, 1]
+    """
     body, num_consts = eqn.params["jaxpr"], eqn.params["num_consts"]
     split = num_consts + eqn.params["num_carry"]
     pairs = list(zip(body.invars, eqn.invars, strict=True))
