@@ -21,7 +21,7 @@ import minigrad.numpy as mnp
 import minigrad.random as mr
 from minigrad import lax, nn
 from minigrad.core.ir import ShapedArray
-from minigrad.lax import subprograms
+from minigrad.lax import subprogram_cache, subprograms
 from minigrad.lax.subprograms import compiled, stage_program
 from minigrad.transforms.jit import fusion, fusion_tier
 from minigrad.transforms.jit.fusion_tier import TieredProgram
@@ -36,6 +36,16 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 RTOL = {np.dtype(np.float32): 2e-4, np.dtype(np.float64): 1e-11}
 
 
+def tier_up_at(monkeypatch, calls):
+    """Bodies compiled from now on tier up at their call number ``calls``.
+
+    The knob applies to bodies compiled afterwards; the interned ones (compiled by an
+    earlier test on the same structure) are forgotten, so each test compiles its own.
+    """
+    monkeypatch.setattr(fusion_tier, "TIER_UP_CALLS", calls)
+    subprogram_cache.clear()
+
+
 @pytest.fixture
 def bodies(monkeypatch):
     """Tier bodies up at their first call; the list collects the tiered bodies made."""
@@ -47,7 +57,7 @@ def bodies(monkeypatch):
         made.append(result)
         return result
 
-    monkeypatch.setattr(fusion_tier, "TIER_UP_CALLS", 1)
+    tier_up_at(monkeypatch, 1)
     monkeypatch.setattr(subprograms, "compile_tiered", recording)
     return made
 
@@ -155,7 +165,7 @@ def test_fori_and_while_bodies_tier_up(bodies):
 
 @needs_numba
 def test_each_step_counts_as_a_call(bodies, monkeypatch):
-    monkeypatch.setattr(fusion_tier, "TIER_UP_CALLS", 7)
+    tier_up_at(monkeypatch, 7)
     h, xs = inputs(np.float64, steps=4)
     run = mg.jit(lambda h, xs: lax.scan(cell, h, xs))
     run(h, xs)  # 4 steps: not yet hot
@@ -169,7 +179,7 @@ def test_each_step_counts_as_a_call(bodies, monkeypatch):
 @needs_numba
 @pytest.mark.parametrize("stacked_from", [None, 1])
 def test_stacked_outputs_stay_uncopied_in_the_fused_body(monkeypatch, stacked_from):
-    monkeypatch.setattr(fusion_tier, "TIER_UP_CALLS", 1)
+    tier_up_at(monkeypatch, 1)
     f64 = ShapedArray((8,), np.float64)
     # ys: the carry coming in (an input) and the new carry twice (one array, two outputs).
     jaxpr = stage_program(lambda h, x: [cell(h, x)[0], h, cell(h, x)[0]], [f64, f64]).jaxpr
@@ -192,7 +202,7 @@ def test_eager_loops_tier_up_too(bodies):
 
 def test_without_numba_bodies_compile_as_before(monkeypatch):
     monkeypatch.setitem(sys.modules, "numba", None)  # as if the extra were not installed
-    monkeypatch.setattr(fusion_tier, "TIER_UP_CALLS", 1)
+    tier_up_at(monkeypatch, 1)
     f64 = ShapedArray((8,), np.float64)
     body = compiled(stage_program(lambda h, x: list(cell(h, x)), [f64, f64]).jaxpr, 1)
     assert not isinstance(body, TieredProgram)  # the plain generated function
@@ -228,7 +238,7 @@ def test_a_loop_called_a_few_times_never_loads_numba():
 
 @needs_numba
 def test_threads_stepping_across_the_tier_up_get_right_results(bodies, monkeypatch):
-    monkeypatch.setattr(fusion_tier, "TIER_UP_CALLS", 40)
+    tier_up_at(monkeypatch, 40)
     h, xs = inputs(np.float64)
     run = mg.jit(lambda h, xs: lax.scan(cell, h, xs))
     expected = python_loop(h, xs)

@@ -183,6 +183,7 @@ PACKAGE_ORDER = {
         "transform",
     ],
     "lax": [
+        "subprogram_cache",
         "subprograms",
         "residuals",
         "conditionals",

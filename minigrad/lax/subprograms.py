@@ -3,9 +3,11 @@
 A control-flow primitive holds its branches or loop body as programs, staged once at the
 shapes of one step. The helpers here stage a user's pytree function into such a program
 (its closed-over values becoming leading inputs, so tracers of outer transforms flow in
-as ordinary operands), give several branches one list of those inputs, compile a program
-once for eager loops and ``jit`` alike, re-stage a program over a batch for ``vmap``, and
-word the ``TypeError`` raised when two structures that must agree do not.
+as ordinary operands; the program interned by structure, so an eager loop that stages
+its body again finds what was compiled for it, ``subprogram_cache.py``), give several
+branches one list of those inputs, compile a program once for eager loops and ``jit``
+alike, re-stage a program over a batch for ``vmap``, and word the ``TypeError`` raised
+when two structures that must agree do not.
 
 Example:
     >>> import numpy as np
@@ -29,6 +31,7 @@ from minigrad.core.ir import ClosedJaxpr, Eqn, Jaxpr, ShapedArray, Var
 from minigrad.core.recording import RecordTrace
 from minigrad.core.staging import stage_flat
 from minigrad.core.trace import Tracer
+from minigrad.lax.subprogram_cache import intern_program
 from minigrad.ops.shape import batch_to_front
 from minigrad.transforms.batching import eval_jaxpr_batched
 from minigrad.transforms.jit.compiler import CompiledProgram
@@ -63,6 +66,10 @@ class Program:
 def stage_program(fun: Callable, in_avals: Sequence[ShapedArray]) -> Program:
     """Stage ``fun`` (flat inputs to a flat list of outputs); constants become inputs.
 
+    ``fun`` runs at every call (only that says what it computes now); the program is
+    the one staged first with the same structure (``subprogram_cache.intern_program``),
+    so what is cached for it downstream, its compiled code first, is found again.
+
     Example:
       >>> import numpy as np
       >>> w = np.ones(3)
@@ -73,14 +80,14 @@ def stage_program(fun: Callable, in_avals: Sequence[ShapedArray]) -> Program:
     closed = stage_flat(fun, in_avals)
     jaxpr = closed.jaxpr
     converted = Jaxpr((), (*jaxpr.constvars, *jaxpr.invars), jaxpr.eqns, jaxpr.outvars)
-    return Program(converted, closed.consts)
+    return Program(intern_program(converted), closed.consts)
 
 
 def with_unused_inputs(jaxpr: Jaxpr, before=(), after=()) -> Jaxpr:
     """``jaxpr`` taking extra inputs of types ``before`` and ``after`` that it ignores."""
     head = [Var(aval) for aval in before]
     tail = [Var(aval) for aval in after]
-    return Jaxpr((), (*head, *jaxpr.invars, *tail), jaxpr.eqns, jaxpr.outvars)
+    return intern_program(Jaxpr((), (*head, *jaxpr.invars, *tail), jaxpr.eqns, jaxpr.outvars))
 
 
 def join_branches(programs: Sequence[Program]) -> tuple[tuple[Jaxpr, ...], list]:
@@ -98,14 +105,8 @@ def join_branches(programs: Sequence[Program]) -> tuple[tuple[Jaxpr, ...], list]
         invars = program.jaxpr.invars
         tail_inputs = invars[own:]
         fresh_after = [Var(aval) for aval in after_consts]
-        joined.append(
-            Jaxpr(
-                (),
-                (*[Var(a) for a in before], *invars[:own], *fresh_after, *tail_inputs),
-                program.jaxpr.eqns,
-                program.jaxpr.outvars,
-            )
-        )
+        inputs = (*[Var(a) for a in before], *invars[:own], *fresh_after, *tail_inputs)
+        joined.append(intern_program(Jaxpr((), inputs, program.jaxpr.eqns, program.jaxpr.outvars)))
     consts = [c for p in programs for c in p.consts]
     return tuple(joined), consts
 
@@ -130,15 +131,16 @@ def run(jaxpr: Jaxpr, *args) -> list:
     return eval_jaxpr(jaxpr, (), *args)
 
 
-# Compiled sub-programs, per program object: an eager loop and every jit lowering of the
-# same equation share one compilation (and so one count of calls towards the small-array
-# tier), and the entry goes when the program does.
+# Compiled sub-programs, per program object (interned, so per structure): an eager loop,
+# its later calls and every jit lowering of the same equation share one compilation (and
+# so one count of calls towards the small-array tier), and the entry goes when the
+# program does.
 _COMPILED: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 _COMPILING = threading.Lock()
 
 
 def compiled(jaxpr: Jaxpr, stacked_from: int | None = None) -> Callable:
-    """The sub-program optimised and compiled to NumPy code (once per program object).
+    """The sub-program optimised and compiled to NumPy code (once per program structure).
 
     Loops call their body once per step: compiled, a step costs the NumPy calls alone,
     not one ``bind`` per equation. It is compiled as ``jit`` compiles a program
@@ -159,6 +161,9 @@ def compiled(jaxpr: Jaxpr, stacked_from: int | None = None) -> Callable:
       True
     """
     versions = _COMPILED.get(jaxpr)
+    if versions is None:  # a program made afresh (a rewrite's, say): one met before?
+        jaxpr = intern_program(jaxpr)
+        versions = _COMPILED.get(jaxpr)
     fn = None if versions is None else versions.get(stacked_from)
     if fn is None:
         copied = tuple(range(stacked_from, len(jaxpr.outvars))) if stacked_from is not None else ()
