@@ -20,6 +20,7 @@ Example:
 
 from __future__ import annotations
 
+import functools
 import threading
 import weakref
 from collections.abc import Callable, Sequence
@@ -187,6 +188,14 @@ def batch_program(jaxpr: Jaxpr, batched: Sequence[bool], size: int, force: Seque
     Returns ``(program, out_batched)``: an output gets the leading batch axis when it
     depends on a batched input or when ``force`` asks for it (it is then broadcast).
     """
+    program, out_batched = _batched(jaxpr, tuple(batched), size, tuple(force))
+    return program, list(out_batched)
+
+
+# Once per program and batching: vmap of an eager loop asks again at every call, with the
+# program found again by structure (a cond's fixed point asks twice per call).
+@functools.lru_cache(maxsize=256)
+def _batched(jaxpr: Jaxpr, batched: tuple, size: int, force: tuple):
     in_avals = [
         ShapedArray((size, *var.aval.shape), var.aval.dtype) if b else var.aval
         for var, b in zip(jaxpr.invars, batched, strict=True)
@@ -202,7 +211,7 @@ def batch_program(jaxpr: Jaxpr, batched: Sequence[bool], size: int, force: Seque
             moved.append(value if dim is None and not forced else batch_to_front(value, dim, size))
         return moved
 
-    return stage_program(batched_step, in_avals), out_batched
+    return stage_program(batched_step, in_avals), tuple(out_batched)
 
 
 def inline_optimized(jaxpr: Jaxpr, consts: Sequence, operands: Sequence) -> tuple[list, list]:
