@@ -9,10 +9,12 @@ array, an attribute or a flag give the new values (against Python loops); other 
 dtypes, structures and static arguments get programs of their own; ``grad``, ``jvp``,
 ``vmap`` and ``jit`` of eager loops agree with finite differences, loops and eager
 evaluation, and compile once as well; the table stays bounded and keeps no closed-over
-array alive."""
+array alive; threads staging one body at once each run with their own values."""
 
 import gc
+import threading
 import weakref
+from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 import pytest
@@ -291,3 +293,19 @@ def test_a_program_with_a_param_not_comparable_by_value_is_not_interned():
     jaxpr = Jaxpr((), [x], [Eqn(scan_p, [x], [y], {"table": np.zeros(2)})], [y])
     assert subprogram_cache.program_structure(jaxpr) is None
     assert subprogram_cache.intern_program(jaxpr) is jaxpr
+
+
+def test_threads_staging_one_body_with_their_own_closures_get_their_own_values():
+    # Every thread stages the same structure at once; each must run with its own array.
+    barrier = threading.Barrier(4)
+
+    def worker(scale):
+        w = np.full(3, scale)
+        barrier.wait()
+        return [eager_scan(w, np.ones(3)) for _ in range(20)]
+
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        results = list(pool.map(worker, [0.5, -1.0, 2.0, 0.25]))
+    for scale, runs in zip([0.5, -1.0, 2.0, 0.25], results, strict=True):
+        for result in runs:
+            assert_trees_close(result, loop_scan(np.full(3, scale), np.ones(3)))
