@@ -153,7 +153,8 @@ def _flat_positions(out, index, updates):
     while leading < len(index) and isinstance(index[leading], np.ndarray):
         leading += 1
     rest = index[leading:]
-    if not leading or not out.flags.c_contiguous or any(part != slice(None) for part in rest):
+    whole = [isinstance(part, slice) and part == slice(None) for part in rest]
+    if not leading or not out.flags.c_contiguous or not all(whole):
         return None
     arrays = index[:leading]
     rows = np.broadcast_shapes(*(a.shape for a in arrays))
