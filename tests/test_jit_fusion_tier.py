@@ -205,6 +205,51 @@ def test_transcendental_functions_stay_numpy_calls_above_their_size():
     assert fuse_small_runs(large) is large  # large arrays: fusion.py's pass decides
 
 
+def adam_like_update(params, grads, moments):
+    """Each formula over every parameter in turn, as ``tree_map`` writes an optimizer:
+    consecutive equations alternate between the parameters' shapes."""
+    moments = [0.9 * m + 0.1 * g for m, g in zip(moments, grads)]
+    scaled = [m / (mnp.sqrt(g * g) + 1e-8) for m, g in zip(moments, grads)]
+    return [p - 0.01 * s for p, s in zip(params, scaled)] + moments
+
+
+@needs_numba
+@pytest.mark.parametrize("dtype", FLOATS)
+def test_runs_of_each_shape_fuse_across_equations_of_other_shapes(tier_now, dtype):
+    # Three parameters, the largest above TRANSCENDENTAL_SIZE: sqrt, an IEEE operation,
+    # still joins its loop. Each parameter's update is one loop, the same bits as NumPy.
+    shapes = [(3, 5), (64, 48), (7,)]
+    params, grads, moments = ([RNG_TIER.normal(size=shape).astype(dtype) for shape in shapes] for _ in "pgm")
+    grads[1][0, :3] = [0.0, np.inf, np.nan]
+    avals = [ShapedArray(shape, np.dtype(dtype)) for shape in shapes] * 3
+    program = stage_flat(lambda *a: adam_like_update(a[:3], a[3:6], a[6:]), avals)
+    fused = fuse_small_runs(program)
+    assert [eqn.primitive.name for eqn in fused.eqns] == ["fused"] * 3
+    jitted = mg.jit(adam_like_update)
+    with np.errstate(all="ignore"):
+        got, expected = jitted(params, grads, moments), adam_like_update(params, grads, moments)
+    assert fused_source(jitted, params, grads, moments)
+    for got_leaf, expected_leaf in zip(got, expected, strict=True):
+        np.testing.assert_array_equal(got_leaf, expected_leaf)
+
+
+@needs_numba
+def test_an_equation_reading_a_run_of_another_shape_comes_after_it(tier_now):
+    # The scalar's run must be emitted before the loop of (5,) that reads its result.
+    def fun(s, x):
+        t = (s * 2.0 + 1.0) * s - 3.0
+        return [x * t + x * x - 1.0, t]
+
+    s, x = np.float64(0.5), RNG_TIER.normal(size=5)
+    program = stage_flat(fun, [ShapedArray((), np.float64), ShapedArray((5,), np.float64)])
+    fused = fuse_small_runs(program)
+    assert [eqn.primitive.name for eqn in fused.eqns] == ["fused", "fused"]
+    assert fused.eqns[0].outvars[0].aval.shape == ()
+    jitted = mg.jit(fun)
+    for got, expected in zip(jitted(s, x), fun(s, x), strict=True):
+        np.testing.assert_array_equal(got, expected)
+
+
 @needs_numba
 def test_the_default_threshold_is_the_break_even_estimate():
     program = stage_flat(lambda x: [mnp.tanh(x * 2.0 + 1.0) * x], [ShapedArray((8,), np.float64)])

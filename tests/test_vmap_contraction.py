@@ -173,6 +173,33 @@ def test_sum_of_matmul_becomes_one_product(a_shape, b_shape, axes):
     np.testing.assert_allclose(eval_jaxpr(rewritten, [], a, b)[0], np.sum(a @ b, axis=axes), rtol=1e-12)
 
 
+@pytest.mark.parametrize(("states_width", "copies_gradient"), [(64, True), (3, False)])
+def test_sum_of_matmul_copies_the_smaller_operand(states_width, copies_gradient):
+    # An output layer's weight gradient, states^T @ ct summed over the batch, with the
+    # states stacked by a scan in (time, batch) order. Contracting (batch, time) copies
+    # the states out of their memory order; contracting (time, batch) copies the
+    # gradient instead: that order is taken when the gradient is the smaller.
+    time, batch, out = 5, 4, 6
+    stacked = Var(ShapedArray((time, batch, states_width), np.dtype("float64")))
+    ct = Var(ShapedArray((batch, time, out), np.dtype("float64")))
+    states_t = Var(ShapedArray((batch, states_width, time), np.dtype("float64")))
+    product = Var(ShapedArray((batch, states_width, out), np.dtype("float64")))
+    summed = Var(ShapedArray((states_width, out), np.dtype("float64")))
+    eqns = [
+        Eqn(transpose_p, [stacked], [states_t], {"permutation": (1, 2, 0)}),
+        Eqn(matmul_p, [states_t, ct], [product]),
+        Eqn(reduce_sum_p, [product], [summed], {"axes": (0,)}),
+    ]
+    program = Jaxpr((), [stacked, ct], eqns, [summed])
+    rewritten = dce(simplify(program))
+    typecheck(rewritten)
+    transposed = {eqn.invars[0] for eqn in rewritten.eqns if eqn.primitive is transpose_p}
+    assert (ct in transposed) == copies_gradient
+    s, g = randn(time, batch, states_width), randn(batch, time, out)
+    expected = np.einsum("tbh,bto->ho", s, g)
+    np.testing.assert_allclose(eval_jaxpr(rewritten, [], s, g)[0], expected, rtol=1e-12)
+
+
 @pytest.mark.parametrize(
     "a_shape, b_shape, axes",
     [

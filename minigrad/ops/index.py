@@ -19,6 +19,8 @@ Example:
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from minigrad.core.ir import Eqn, ShapedArray, Var
@@ -35,7 +37,7 @@ from minigrad.ops.shape import (
     transpose,
 )
 
-__all__ = ["gather", "scatter_add", "gather_p", "scatter_add_p", "numpy_index"]
+__all__ = ["gather", "scatter_add", "gather_p", "scatter_add_p", "numpy_index", "accumulate_at"]
 
 
 def numpy_index(indexer, arrays) -> tuple:
@@ -115,12 +117,69 @@ def gather(x, arrays, indexer):
 scatter_add_p = Primitive("scatter_add")
 
 
+def accumulate_at(ufunc, out, index, updates) -> None:
+    """``ufunc.at(out, index, updates)``: ``out`` combined in place with ``updates`` at
+    ``index``, every update counting where indices repeat.
+
+    NumPy's ``ufunc.at`` has a fast loop for one flat index into a flat array; index
+    arrays that pick whole rows of a table (an embedding's gradient: ids into rows of
+    32) take its general path, which dispatches per row: 265 us against 50 us for 1,024
+    rows of 32 float32 measured. So when the index is integer arrays on the leading
+    axes that pick rows, the rest whole, and ``out`` is contiguous, each updated
+    element's flat position is computed and the flat call made instead. It combines the
+    same values in the same order, so the result has the same bits. (Arrays indexing
+    every axis pick single elements, which ``ufunc.at`` already handles well: computing
+    positions cost more than it saved on 1,024 of them.)
+
+    Example:
+      >>> out = np.zeros((3, 2))
+      >>> accumulate_at(np.add, out, (np.array([2, 0, 2]),), np.ones((3, 2)))
+      >>> out
+      array([[1., 1.],
+             [0., 0.],
+             [2., 2.]])
+    """
+    positions = _flat_positions(out, index, updates)
+    if positions is None:
+        ufunc.at(out, index, updates)
+    else:
+        ufunc.at(out.reshape(-1), positions, updates.reshape(-1))
+
+
+def _flat_positions(out, index, updates):
+    """The flat positions in ``out`` of the elements ``updates`` lands on, or None
+    where the index is not integer arrays on leading axes (or the layouts do not fit)."""
+    leading = 0
+    while leading < len(index) and isinstance(index[leading], np.ndarray):
+        leading += 1
+    rest = index[leading:]
+    whole = [isinstance(part, slice) and part == slice(None) for part in rest]
+    if not leading or not out.flags.c_contiguous or not all(whole):
+        return None
+    arrays = index[:leading]
+    rows = np.broadcast_shapes(*(a.shape for a in arrays))
+    row_size = math.prod(out.shape[leading:])
+    if (
+        leading == out.ndim
+        or updates.shape != (*rows, *out.shape[leading:])
+        or not all(a.dtype.kind in "iu" for a in arrays)
+    ):
+        return None
+    for axis, (array, size) in enumerate(zip(arrays, out.shape, strict=False)):
+        # As NumPy indexing checks; "wrap" below then only turns negative indices around.
+        if array.size and (array.min() < -size or array.max() >= size):
+            bad = array.max() if array.max() >= size else array.min()
+            raise IndexError(f"index {bad} is out of bounds for axis {axis} with size {size}")
+    row_positions = np.ravel_multi_index(arrays, out.shape[:leading], mode="wrap")
+    return (row_positions.reshape(-1, 1) * row_size + np.arange(row_size)).reshape(-1)
+
+
 @scatter_add_p.def_impl
 def scatter_add_impl(updates, *arrays, indexer, shape):
     out = np.zeros(shape, updates.dtype)
     index = numpy_index(indexer, arrays)
     if arrays:
-        np.add.at(out, index, updates)  # repeated indices must accumulate
+        accumulate_at(np.add, out, index, updates)  # repeated indices must accumulate
     else:
         out[index] = updates  # basic indexing never repeats an element
     return out

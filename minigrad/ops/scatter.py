@@ -35,6 +35,7 @@ from minigrad.ops.index import (
     _gather_with_batched_indices,
     _indexed_shape,
     _leading_axis_position,
+    accumulate_at,
     gather,
     numpy_index,
 )
@@ -63,7 +64,7 @@ def scatter_in_place(out, updates, *arrays, indexer, mode):
     if mode == "set":
         out[index] = updates
     elif arrays:
-        _UFUNCS[mode].at(out, index, updates)  # repeated indices accumulate
+        accumulate_at(_UFUNCS[mode], out, index, updates)  # repeated indices accumulate
     else:
         out[index] = _UFUNCS[mode](out[index], updates)  # basic indexing never repeats
     return out

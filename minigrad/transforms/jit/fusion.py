@@ -214,7 +214,7 @@ def _holds_select(forms) -> bool:
     return any(map(is_select, forms))
 
 
-def fuse_runs(program, form_of, pays, skip_transposed=False):
+def fuse_runs(program, form_of, pays, skip_transposed=False, across_shapes=False):
     """``program`` with runs of equations that ``form_of`` accepts made ``fused`` calls.
 
     The grouping shared by the large-array pass (``fuse_elementwise``) and the
@@ -232,6 +232,12 @@ def fuse_runs(program, form_of, pays, skip_transposed=False):
         results of one) out of loops (see ``_forms_outside_transposes``): the large-array
         pass's choice, where the copy and the changed memory order cost; on small
         arrays the copy is a few elements and the loop still pays.
+      across_shapes: keep one run open per shape, so equations of other shapes in
+        between do not cut a run (an optimizer's update goes parameter by parameter
+        through each formula: every step of it alternates shapes). A run is emitted
+        where something outside it first needs one of its values. Without it a run
+        ends at the first equation of another shape: the large-array pass's choice,
+        where holding a run back would keep large operands alive longer.
 
     Returns:
       The same program object when nothing is fused (numba missing, no run pays);
@@ -256,26 +262,31 @@ def fuse_runs(program, form_of, pays, skip_transposed=False):
         return program
     users = _users(jaxpr)
     eqns: list = []
-    run: list = []
-    defined: set = set()
+    runs: dict = {}  # shape -> its open run of (index, eqn, form), in the order they opened
+    run_of: dict = {}  # variable -> the shape of the open run defining it
 
-    def close_run():
-        eqns.extend(_fused_or_plain(run, users, pays))
-        run.clear()
-        defined.clear()
+    def close_runs(shapes):
+        for shape in [shape for shape in runs if shape in shapes]:
+            run = runs.pop(shape)
+            for _, member, _ in run:
+                for var in member.outvars:
+                    del run_of[var]
+            eqns.extend(_fused_or_plain(run, users, pays))
 
     for index, (eqn, form) in enumerate(zip(jaxpr.eqns, forms, strict=True)):
-        if form is not None:
-            shape = eqn.outvars[0].aval.shape
-            if run and run[0][1].outvars[0].aval.shape != shape:
-                close_run()
-            run.append((index, eqn, form))
-            defined.update(eqn.outvars)
+        # The open runs this equation reads must be emitted before it (or before the
+        # run it joins, which is emitted later).
+        read = {run_of[atom] for atom in eqn.invars if type(atom) is Var and atom in run_of}
+        if form is None:
+            close_runs(read)
+            eqns.append(eqn)
             continue
-        if any(type(atom) is Var and atom in defined for atom in eqn.invars):
-            close_run()
-        eqns.append(eqn)
-    close_run()
+        shape = eqn.outvars[0].aval.shape
+        read.discard(shape)
+        close_runs(read if across_shapes else set(runs) - {shape})
+        runs.setdefault(shape, []).append((index, eqn, form))
+        run_of.update(dict.fromkeys(eqn.outvars, shape))
+    close_runs(set(runs))
     if len(eqns) == len(jaxpr.eqns):
         return program
     fused = Jaxpr(jaxpr.constvars, jaxpr.invars, eqns, jaxpr.outvars)

@@ -91,13 +91,17 @@ MIN_RUN = 4
 _TRANSCENDENTAL_KIND = "transcendental"  # typed as arithmetic: operands and result of one float dtype
 _TRANSCENDENTAL = (
     np.sin, np.cos, np.tan, np.arcsin, np.arccos, np.arctan, np.sinh, np.cosh, np.tanh, np.arcsinh,
-    np.arccosh, np.arctanh, np.exp, np.exp2, np.expm1, np.log, np.log2, np.log10, np.log1p, np.sqrt,
+    np.arccosh, np.arctanh, np.exp, np.exp2, np.expm1, np.log, np.log2, np.log10, np.log1p,
 )  # fmt: skip
 TRANSCENDENTAL_FORMS = {
     ufunc: (f"np.{ufunc.__name__}({{0}})", f"{ufunc.__name__}({{0}})", _TRANSCENDENTAL_KIND)
     for ufunc in _TRANSCENDENTAL
 }
-_SMALL_FORMS = {**SCALAR_FORMS, **TRANSCENDENTAL_FORMS}
+# sqrt is an IEEE operation, rounded exactly by NumPy and by the loop's vector
+# instruction alike: it joins loops at any size, as arithmetic does (an Adam update's
+# `m / (sqrt(v) + eps)` on a weight of 64 x 192 stays one loop).
+_SQRT_FORM = {np.sqrt: ("np.sqrt({0})", "sqrt({0})", "arithmetic")}
+_SMALL_FORMS = {**SCALAR_FORMS, **TRANSCENDENTAL_FORMS, **_SQRT_FORM}
 
 # integer_pow's exponents written in loops: `integer_pow_impl` squares repeatedly, so
 # larger ones would need its exact order of products.
@@ -171,7 +175,7 @@ def fuse_small_runs(program):
       >>> names == (["fused"] if fusion_available() else ["exp", "mul", "add", "sub"])
       True
     """
-    return fuse_runs(program, _small_form, _long_enough)
+    return fuse_runs(program, _small_form, _long_enough, across_shapes=True)
 
 
 def count_small_fusable(program) -> int:
