@@ -17,7 +17,7 @@ import numpy as np
 from minigrad.core.dtypes import PYTHON_SCALARS, weak_scalar_array
 from minigrad.core.ir import ShapedArray
 from minigrad.core.primitive import Primitive
-from minigrad.core.trace import bind, get_aval
+from minigrad.core.trace import bind_args, get_aval
 
 __all__ = ["ELEMENTWISE_PRIMITIVES", "broadcast_shapes", "same_dtype_rule", "weak_operands", "bind_weak"]
 
@@ -125,5 +125,5 @@ def bind_weak(prim, *args, **params):
     # runs for every arithmetic operation, the backward pass's included.
     for arg in args:
         if type(arg) in PYTHON_SCALARS:
-            return bind(prim, *weak_operands(args), **params)
-    return bind(prim, *args, **params) if params else bind(prim, *args)
+            return bind_args(prim, weak_operands(args), params)
+    return bind_args(prim, args, params)

@@ -125,17 +125,29 @@ def _transpose_equation(primitive, invars, outvars, params, source, read, cts_ou
         # results first measurably slows this, the hottest loop of reverse mode. The
         # rules `def_vjp` was given are called directly, without its dispatching wrapper.
         rules = primitive.vjp_rules
+        arity = len(primals)
         for argnum, atom in enumerate(invars):
             if type(atom) is Literal:
                 continue  # a constant: nobody asked for its cotangent
             if rules is None:
                 ct = primitive.vjp(argnum, cts_out, ans, *primals, **params)
-            elif rules[argnum] is None:
+                if ct is not None:
+                    _add_cotangent(ct_env, atom, ct)
+                continue
+            rule = rules[argnum]
+            if rule is None:
                 continue  # no gradient through this input (an index, say)
-            elif not params:  # (recorded params are dicts: an empty one is falsy at no cost)
-                ct = rules[argnum](cts_out, ans, *primals)
+            # Most rules are elementwise, of one or two primals and no params (recorded
+            # params are dicts: an empty one is falsy at no cost). Spelling their
+            # arguments out spares a star call, which costs CPython 3.11 four plain calls.
+            if params:
+                ct = rule(cts_out, ans, *primals, **params)
+            elif arity == 1:
+                ct = rule(cts_out, ans, primals[0])
+            elif arity == 2:
+                ct = rule(cts_out, ans, primals[0], primals[1])
             else:
-                ct = rules[argnum](cts_out, ans, *primals, **params)
+                ct = rule(cts_out, ans, *primals)
             if ct is not None:
                 _add_cotangent(ct_env, atom, ct)
     finally:
