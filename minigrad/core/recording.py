@@ -23,7 +23,7 @@ from numpy import ndarray  # not `np.name` in hot paths: see core/dtypes.py
 
 from minigrad.core.dtypes import FLOAT_KINDS, is_float_dtype
 from minigrad.core.ir import Literal, ShapedArray, Var
-from minigrad.core.trace import Trace, Tracer, bind, evaluate, get_aval
+from minigrad.core.trace import Trace, Tracer, bind_args, evaluate, get_aval
 
 __all__ = ["RecordTrace", "RecordTracer"]
 
@@ -122,15 +122,15 @@ class RecordTrace(Trace):
         for arg in args:
             if type(arg) is RecordTracer and arg._trace is self:
                 value = arg.value
-                values.append(value)
                 atoms.append(arg.variable)
             else:
                 value = arg
-                values.append(arg)
                 atoms.append(self._literal(arg))
-            outer = outer or isinstance(value, Tracer)
+            values.append(value)
+            if type(value) is not ndarray and isinstance(value, Tracer):
+                outer = True
         # With plain arrays only, NumPy computes directly; `bind` would only find that out.
-        out = bind(primitive, *values, **params) if outer else evaluate(primitive, values, params)
+        out = bind_args(primitive, values, params) if outer else evaluate(primitive, values, params)
         if not primitive.differentiable:
             return out
         # Under an outer staging trace, the equation one level out knows the user's line;

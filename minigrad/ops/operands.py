@@ -13,6 +13,7 @@ Example:
 from __future__ import annotations
 
 import numpy as np
+from numpy import ndarray  # not `np.name` in hot paths: see core/dtypes.py
 
 from minigrad.core.dtypes import PYTHON_SCALARS, weak_scalar_array
 from minigrad.core.ir import ShapedArray
@@ -106,14 +107,14 @@ def weak_operands(args):
     dtype = None
     for arg in args:
         if type(arg) not in PYTHON_SCALARS:
-            dtype = get_aval(arg).dtype
+            dtype = arg.dtype if type(arg) is ndarray else get_aval(arg).dtype
             break
     if dtype is None:
         return [np.asarray(arg) for arg in args]
     return [weak_scalar_array(arg, dtype) if type(arg) in PYTHON_SCALARS else arg for arg in args]
 
 
-def bind_weak(prim, *args, **params):
+def bind_weak(prim, *args):
     """``bind(prim, *args)`` after :func:`weak_operands` adapts the Python scalars in ``args``.
 
     Example:
@@ -125,5 +126,5 @@ def bind_weak(prim, *args, **params):
     # runs for every arithmetic operation, the backward pass's included.
     for arg in args:
         if type(arg) in PYTHON_SCALARS:
-            return bind_args(prim, weak_operands(args), params)
-    return bind_args(prim, args, params)
+            return bind_args(prim, weak_operands(args), {})
+    return bind_args(prim, args, {})
