@@ -98,17 +98,17 @@ def weak_operands(args):
       >>> weak_operands([np.ones(2, np.float32), np.float64(2.0)])[1].dtype
       dtype('float64')
     """
-    # `type(arg) in PYTHON_SCALARS` is `is_python_scalar` inlined: this runs for every operation.
+    # One pass finds the Python scalars and the first array's dtype (`type(arg) in
+    # PYTHON_SCALARS` is `is_python_scalar` inlined): this runs for every operation.
+    dtype = None
+    has_scalars = False
     for arg in args:
         if type(arg) in PYTHON_SCALARS:
-            break
-    else:
-        return args  # no Python scalars: nothing to convert
-    dtype = None
-    for arg in args:
-        if type(arg) not in PYTHON_SCALARS:
+            has_scalars = True
+        elif dtype is None:
             dtype = arg.dtype if type(arg) is ndarray else get_aval(arg).dtype
-            break
+    if not has_scalars:
+        return args  # nothing to convert
     if dtype is None:
         return [np.asarray(arg) for arg in args]
     return [weak_scalar_array(arg, dtype) if type(arg) in PYTHON_SCALARS else arg for arg in args]
