@@ -23,7 +23,7 @@ from numpy import ndarray  # not `np.name` in hot paths: see core/dtypes.py
 
 from minigrad.core.dtypes import FLOAT_KINDS, is_float_dtype
 from minigrad.core.ir import Literal, ShapedArray, Var
-from minigrad.core.trace import Trace, Tracer, bind, evaluate, get_aval
+from minigrad.core.trace import Trace, Tracer, bind_args, evaluate, get_aval
 
 __all__ = ["RecordTrace", "RecordTracer"]
 
@@ -46,22 +46,6 @@ class RecordTracer(Tracer):
         self.dtype = aval.dtype
 
 
-class _RecordedValues(dict):
-    """The values of a program's variables; a literal reads as its own value.
-
-    The backward pass reads two or three atoms per equation; with literals answered by
-    ``__missing__``, reading a variable is a plain dict lookup, with no Python call.
-    Only variables are stored, so ``len`` counts the values kept.
-    """
-
-    __slots__ = ()
-
-    def __missing__(self, atom):
-        if type(atom) is Literal:
-            return atom.val
-        raise KeyError(atom)
-
-
 class RecordTrace(Trace):
     """Evaluates and records; ``tape`` and ``values`` are read by the backward pass.
 
@@ -76,7 +60,9 @@ class RecordTrace(Trace):
     def __init__(self, level: int):
         super().__init__(level)
         self.tape: list[tuple] = []
-        self.values: dict[Var, object] = _RecordedValues()
+        # The value of every variable and literal of this trace's program: the backward
+        # pass reads two or three atoms per equation, each then one dict lookup.
+        self.values: dict[Var | Literal, object] = {}
         # read(atom): the value of a variable or literal of this trace's program.
         self.read = self.values.__getitem__
         self._sources: dict[Var, str] = {}
@@ -106,8 +92,11 @@ class RecordTrace(Trace):
         return self._sources.get(tracer.variable) if isinstance(tracer, RecordTracer) else None
 
     def _literal(self, value) -> Literal:
+        """The literal of a constant operand, entered into ``values`` with its value."""
         if type(value) is not ndarray or value.shape != ():
-            return Literal(value, get_aval(value))
+            literal = Literal(value, get_aval(value))
+            self.values[literal] = value
+            return literal
         # The 0-d arrays of weak Python numbers are shared (`weak_scalar_array`), so most
         # are found by identity; the literal holds its array, so the identity stays its own.
         literal = self._literals_by_identity.get(id(value))
@@ -119,6 +108,7 @@ class RecordTrace(Trace):
         literal = self._scalar_literals.get(key)
         if literal is None:
             literal = self._scalar_literals[key] = Literal(value, get_aval(value))
+            self.values[literal] = value
         if literal.val is value:
             self._literals_by_identity[id(value)] = literal
         return literal
@@ -132,15 +122,15 @@ class RecordTrace(Trace):
         for arg in args:
             if type(arg) is RecordTracer and arg._trace is self:
                 value = arg.value
-                values.append(value)
                 atoms.append(arg.variable)
             else:
                 value = arg
-                values.append(arg)
                 atoms.append(self._literal(arg))
-            outer = outer or isinstance(value, Tracer)
+            values.append(value)
+            if type(value) is not ndarray and isinstance(value, Tracer):
+                outer = True
         # With plain arrays only, NumPy computes directly; `bind` would only find that out.
-        out = bind(primitive, *values, **params) if outer else evaluate(primitive, values, params)
+        out = bind_args(primitive, values, params) if outer else evaluate(primitive, values, params)
         if not primitive.differentiable:
             return out
         # Under an outer staging trace, the equation one level out knows the user's line;

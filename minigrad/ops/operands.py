@@ -13,11 +13,12 @@ Example:
 from __future__ import annotations
 
 import numpy as np
+from numpy import ndarray  # not `np.name` in hot paths: see core/dtypes.py
 
 from minigrad.core.dtypes import PYTHON_SCALARS, weak_scalar_array
 from minigrad.core.ir import ShapedArray
 from minigrad.core.primitive import Primitive
-from minigrad.core.trace import bind, get_aval
+from minigrad.core.trace import bind_args, get_aval
 
 __all__ = ["ELEMENTWISE_PRIMITIVES", "broadcast_shapes", "same_dtype_rule", "weak_operands", "bind_weak"]
 
@@ -97,23 +98,23 @@ def weak_operands(args):
       >>> weak_operands([np.ones(2, np.float32), np.float64(2.0)])[1].dtype
       dtype('float64')
     """
-    # `type(arg) in PYTHON_SCALARS` is `is_python_scalar` inlined: this runs for every operation.
+    # One pass finds the Python scalars and the first array's dtype (`type(arg) in
+    # PYTHON_SCALARS` is `is_python_scalar` inlined): this runs for every operation.
+    dtype = None
+    has_scalars = False
     for arg in args:
         if type(arg) in PYTHON_SCALARS:
-            break
-    else:
-        return args  # no Python scalars: nothing to convert
-    dtype = None
-    for arg in args:
-        if type(arg) not in PYTHON_SCALARS:
-            dtype = get_aval(arg).dtype
-            break
+            has_scalars = True
+        elif dtype is None:
+            dtype = arg.dtype if type(arg) is ndarray else get_aval(arg).dtype
+    if not has_scalars:
+        return args  # nothing to convert
     if dtype is None:
         return [np.asarray(arg) for arg in args]
     return [weak_scalar_array(arg, dtype) if type(arg) in PYTHON_SCALARS else arg for arg in args]
 
 
-def bind_weak(prim, *args, **params):
+def bind_weak(prim, *args):
     """``bind(prim, *args)`` after :func:`weak_operands` adapts the Python scalars in ``args``.
 
     Example:
@@ -125,5 +126,5 @@ def bind_weak(prim, *args, **params):
     # runs for every arithmetic operation, the backward pass's included.
     for arg in args:
         if type(arg) in PYTHON_SCALARS:
-            return bind(prim, *weak_operands(args), **params)
-    return bind(prim, *args, **params) if params else bind(prim, *args)
+            return bind_args(prim, weak_operands(args), {})
+    return bind_args(prim, args, {})

@@ -110,7 +110,8 @@ def _output_cotangents(outvars, ct_env: dict):
 
 def _transpose_equation(primitive, invars, outvars, params, source, read, cts_out, ct_env: dict) -> None:
     """Pull ``cts_out`` back through one equation, adding each input's cotangent into ``ct_env``."""
-    ans = [read(v) for v in outvars] if primitive.multiple_results else read(outvars[0])
+    # `map`, not a comprehension, which would make `read` a closure cell, slower to read.
+    ans = list(map(read, outvars)) if primitive.multiple_results else read(outvars[0])
     primals = list(map(read, invars))
     # Equations staged while transposing this one belong to the user's line that made it.
     source_token = None if source is None else set_equation_source(source)
@@ -121,22 +122,46 @@ def _transpose_equation(primitive, invars, outvars, params, source, read, cts_ou
                 if ct is not None and type(atom) is not Literal:
                     _add_cotangent(ct_env, atom, ct)
             return
-        # Per-input rules are called inline, one input at a time: collecting their
-        # results first measurably slows this, the hottest loop of reverse mode. The
-        # rules `def_vjp` was given are called directly, without its dispatching wrapper.
         rules = primitive.vjp_rules
+        if rules is None:  # one rule for every input (`def_vjp_argnum`)
+            for argnum, atom in enumerate(invars):
+                if type(atom) is not Literal:
+                    ct = primitive.vjp(argnum, cts_out, ans, *primals, **params)
+                    if ct is not None:
+                        _add_cotangent(ct_env, atom, ct)
+            return
+        # Per-input rules (`def_vjp`) are called inline, one input at a time, without
+        # `def_vjp`'s dispatching wrapper: this is the hottest loop of reverse mode, and
+        # collecting the results first measurably slowed it.
+        arity = len(primals)
         for argnum, atom in enumerate(invars):
-            if type(atom) is Literal:
-                continue  # a constant: nobody asked for its cotangent
-            if rules is None:
-                ct = primitive.vjp(argnum, cts_out, ans, *primals, **params)
-            elif rules[argnum] is None:
-                continue  # no gradient through this input (an index, say)
-            elif not params:  # (recorded params are dicts: an empty one is falsy at no cost)
-                ct = rules[argnum](cts_out, ans, *primals)
+            rule = rules[argnum]
+            if rule is None or type(atom) is Literal:
+                continue  # no gradient through this input (an index), or a constant
+            # Most rules are elementwise, of one or two primals and no params (recorded
+            # params are dicts: an empty one is falsy at no cost). Spelling their
+            # arguments out spares a star call, which costs CPython 3.11 four plain calls.
+            if params:
+                ct = rule(cts_out, ans, *primals, **params)
+            elif arity == 1:
+                ct = rule(cts_out, ans, primals[0])
+            elif arity == 2:
+                ct = rule(cts_out, ans, primals[0], primals[1])
             else:
-                ct = rules[argnum](cts_out, ans, *primals, **params)
-            if ct is not None:
+                ct = rule(cts_out, ans, *primals)
+            if ct is None:
+                continue
+            # The usual case, an input's first cotangent, a NumPy array of its shape and
+            # dtype, is stored here; `_add_cotangent` conforms and adds the others.
+            aval = atom.aval
+            if (
+                type(ct) is ndarray
+                and ct.shape == aval.shape
+                and ct.dtype is aval.dtype
+                and atom not in ct_env
+            ):
+                ct_env[atom] = ct
+            else:
                 _add_cotangent(ct_env, atom, ct)
     finally:
         if source_token is not None:
