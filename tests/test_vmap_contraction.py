@@ -325,3 +325,102 @@ def test_weight_gradient_comes_out_row_major():
     params, xs, ys = init_params(), randn(BATCH, SIZES[0]), randn(BATCH, SIZES[-1])
     grads = mg.jit(mg.grad(batch_loss))(params, xs, ys)
     assert all(np.asarray(gw).flags.c_contiguous for gw, _ in grads)
+
+
+# ---------------------------------------------------------------------------------------
+# matmul operands flattened across their memory order are copied by rows
+
+
+def flattened_operand_program(x_shape, permutation, flat_shape, other_shape, position):
+    """``reshape(transpose(x)) @ other`` (position 0) or ``other @ reshape(transpose(x))``."""
+    x = Var(ShapedArray(x_shape, np.dtype("float64")))
+    other = Var(ShapedArray(other_shape, np.dtype("float64")))
+    transposed = Var(ShapedArray(tuple(x_shape[i] for i in permutation), np.dtype("float64")))
+    flat = Var(ShapedArray(flat_shape, np.dtype("float64")))
+    operands = [flat, other] if position == 0 else [other, flat]
+    product = Var(matmul_p.shape_rule(*(v.aval for v in operands)))
+    eqns = [
+        Eqn(transpose_p, [x], [transposed], {"permutation": permutation}),
+        Eqn(reshape_p, [transposed], [flat], {"new_sizes": flat_shape}),
+        Eqn(matmul_p, operands, [product]),
+    ]
+    return Jaxpr((), [x, other], eqns, [product])
+
+
+def reshaped_operands(program):
+    """The permutation of each transpose whose result is reshaped."""
+    producers = {v: eqn for eqn in program.eqns for v in eqn.outvars}
+    return [
+        producers[eqn.invars[0]].params["permutation"]
+        for eqn in program.eqns
+        if eqn.primitive is reshape_p and eqn.invars[0] in producers
+    ]
+
+
+@pytest.mark.parametrize(
+    "x_shape, permutation, flat_shape, other_shape, position, copied_as",
+    [
+        # a weight's gradient hoisted out of a scan: (batch, time, features) inputs
+        # contracted over (time, batch); copied as (time, batch, features) rows
+        ((4, 5, 3), (2, 1, 0), (3, 20), (20, 6), 0, [(1, 0, 2)]),
+        # the same with a kept batch axis in front
+        ((2, 4, 5, 3), (0, 3, 2, 1), (2, 3, 20), (2, 20, 6), 0, [(0, 2, 1, 3)]),
+        # a right operand of (time, out, batch) contracted over (time, batch): copied
+        # as (out, time, batch) rows
+        ((4, 6, 5), (0, 2, 1), (20, 6), (3, 20), 1, [(1, 0, 2)]),
+    ],
+)
+def test_flattened_operand_is_copied_by_rows(x_shape, permutation, flat_shape, other_shape, position, copied_as):
+    program = flattened_operand_program(x_shape, permutation, flat_shape, other_shape, position)
+    rewritten = dce(simplify(program))
+    typecheck(rewritten)
+    assert reshaped_operands(rewritten) == copied_as
+    assert [eqn.primitive for eqn in rewritten.eqns].count(matmul_p) == 1
+    x, other = randn(*x_shape), randn(*other_shape)
+    flat = np.transpose(x, permutation).reshape(flat_shape)
+    expected = flat @ other if position == 0 else other @ flat
+    np.testing.assert_allclose(eval_jaxpr(rewritten, [], x, other)[0], expected, rtol=1e-12)
+
+
+@pytest.mark.parametrize(
+    "x_shape, permutation, flat_shape, other_shape, position",
+    [
+        ((5, 4, 3), (2, 0, 1), (3, 20), (20, 6), 0),  # the reshape is a view BLAS reads transposed
+        ((3, 5, 4), (0, 1, 2), (3, 20), (20, 6), 0),  # no transpose to undo
+        ((4, 5, 3), (1, 0, 2), (20, 3), (3, 6), 0),  # the matrix axis is merged: rows already
+        ((6, 4, 5), (1, 2, 0), (20, 6), (3, 20), 1),  # a right operand's view, read transposed
+    ],
+)
+def test_flattened_operand_left_alone(x_shape, permutation, flat_shape, other_shape, position):
+    program = flattened_operand_program(x_shape, permutation, flat_shape, other_shape, position)
+    rewritten = dce(simplify(program))
+    assert [eqn.primitive for eqn in rewritten.eqns].count(transpose_p) <= 1
+    assert [eqn.primitive for eqn in rewritten.eqns][-1] is matmul_p
+    assert reshaped_operands(rewritten) == ([permutation] if permutation != (0, 1, 2) else [])
+    x, other = randn(*x_shape), randn(*other_shape)
+    flat = np.transpose(x, permutation).reshape(flat_shape)
+    expected = flat @ other if position == 0 else other @ flat
+    np.testing.assert_allclose(eval_jaxpr(rewritten, [], x, other)[0], expected, rtol=1e-12)
+
+
+def test_scan_input_weight_gradient_reads_the_forward_copy():
+    # A recurrent layer over (batch, time, features) inputs, as the names example's GRU:
+    # the input weight's gradient, hoisted out of the backward scan, contracts (time,
+    # batch) of the inputs; it reuses the forward pass's time-major copy instead of
+    # gathering the inputs a second time, and agrees with eager and finite differences.
+    def loss(w_in, w_h, inputs):
+        def step(h, x):
+            h = mnp.tanh(x @ w_in + h @ w_h)
+            return h, h
+
+        h0 = mnp.zeros((inputs.shape[0], w_h.shape[0]))
+        _, states = mg.lax.scan(step, h0, mnp.swapaxes(inputs, 0, 1))
+        return mnp.sum(states**2)
+
+    w_in, w_h, inputs = randn(3, 4) * 0.5, randn(4, 4) * 0.5, randn(5, 6, 3)
+    grad = mg.grad(loss, argnums=(0, 1))
+    source = mg.jit(grad).lower(w_in, w_h, inputs).source
+    assert ".transpose((2, 1, 0))" not in source
+    for jitted, eager in zip(mg.jit(grad)(w_in, w_h, inputs), grad(w_in, w_h, inputs), strict=True):
+        np.testing.assert_allclose(jitted, eager, rtol=1e-10, atol=1e-12)
+    mg.testing.check_grads(loss, (w_in, w_h, inputs), modes=("rev",))

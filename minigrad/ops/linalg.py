@@ -162,6 +162,76 @@ def transposed_matmul(eqn, producers):
     return eqns, eqn.outvars[0]
 
 
+@matmul_p.def_simplification
+def matmul_operand_copied_by_rows(eqn, producers):
+    """An operand that is a transpose flattened across its memory order is copied with
+    its matrix axis of unit stride innermost, then read through a transposed view.
+
+    A weight's gradient hoisted out of a scan contracts (time, batch) of the stacked
+    inputs: ``x.transpose((2, 1, 0)).reshape((features, time * batch))`` for inputs
+    ``x`` of (batch, time, features). NumPy's copy for that reshape gathers one element
+    at a time; ``x.transpose((1, 0, 2)).reshape((time * batch, features)).T`` copies
+    rows of ``features`` contiguous elements, and BLAS reads the transposed view as it
+    is. A GRU's input-weight gradient, (32, 32, 32) float32 embeddings against a
+    (1024, 192) cotangent: 172 us gathered, 141 us copied by rows (medians of 15 x 200
+    calls, one CPU).
+    """
+    eqns, operands, changed = [], [], False
+    for position, matrix_axis in ((0, -2), (1, -1)):
+        more, operand = _copied_by_rows(eqn, producers, position, matrix_axis)
+        eqns += more
+        operands.append(operand)
+        changed |= bool(more)
+    if not changed:
+        return None
+    eqns.append(Eqn(matmul_p, operands, eqn.outvars, {}, eqn.source))
+    return eqns, eqn.outvars[0]
+
+
+def _copied_by_rows(eqn, producers, position, matrix_axis):
+    """Equations remaking operand ``position`` of a matmul (its uncontracted axis is
+    ``matrix_axis``) as a copy by rows and a transposed view, and the new operand; no
+    equations when the operand is not a gathering copy of a transpose."""
+    operand = eqn.invars[position]
+    flatten = operand_producer(eqn, producers, position)
+    if flatten is None or flatten.primitive is not reshape_p:
+        return [], operand
+    reorder = operand_producer(flatten, producers)
+    if reorder is None or reorder.primitive is not transpose_p or type(reorder.invars[0]) is not Var:
+        return [], operand
+    x, permutation = reorder.invars[0], reorder.params["permutation"]
+    shape, transposed = operand.aval.shape, reorder.outvars[0].aval.shape
+    kept = len(shape) - 2
+    # The reshape keeps the leading axes and the matrix axis, and merges the contracted ones.
+    matrix_position = kept if matrix_axis == -2 else len(transposed) - 1
+    merged = range(kept + 1, len(transposed)) if matrix_axis == -2 else range(kept, len(transposed) - 1)
+    if (
+        len(merged) < 2
+        or transposed[:kept] != shape[:kept]
+        or transposed[matrix_position] != shape[matrix_axis]
+    ):
+        return [], operand
+    # The matrix axis moves to the other end of the matrix (innermost for a left
+    # operand, outermost for a right one); the contracted axes keep their order.
+    contracted = [permutation[i] for i in merged]
+    if matrix_axis == -2:
+        rows_order = (*permutation[:kept], *contracted, permutation[matrix_position])
+    else:
+        rows_order = (*permutation[:kept], permutation[matrix_position], *contracted)
+    strides = _assumed_strides(x, producers)
+    if (
+        strides[permutation[-1]] == 1
+        or strides[rows_order[-1]] != 1
+        or not _copied_elements(x, permutation, merged, matrix_position, producers)
+    ):
+        return [], operand
+    eqns, rows = _staged_transpose(x, rows_order, eqn.source)
+    more, rows = _staged_reshape(rows, (*shape[:kept], shape[-1], shape[-2]), eqn.source)
+    eqns += more
+    more, view = _staged_transpose(rows, (*range(kept), kept + 1, kept), eqn.source)
+    return eqns + more, view
+
+
 def _staged_reshape(x, shape, source):
     """An equation reshaping atom ``x`` to ``shape`` and its result, or none if it has it."""
     if x.aval.shape == shape:
