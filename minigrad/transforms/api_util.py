@@ -258,6 +258,8 @@ def normalize_argnums(transform: str, argnums, num_args: int) -> tuple[int, ...]
       >>> normalize_argnums("grad", (0, -1), 3)
       (0, 2)
     """
+    if type(argnums) is int and 0 <= argnums < num_args:
+        return (argnums,)  # the usual case, told before the general checks (grad pays them per call)
     single = isinstance(argnums, (int, np.integer))
     try:
         argnums_tuple = (argnums,) if single else tuple(argnums)
