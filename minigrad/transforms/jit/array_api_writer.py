@@ -39,6 +39,7 @@ Example (NumPy 2 is itself an Array API namespace; jit uses this writer for othe
 
 from __future__ import annotations
 
+import importlib
 import keyword
 import threading
 import weakref
@@ -47,14 +48,6 @@ import numpy as np
 
 from minigrad.core.ir import ClosedJaxpr, Jaxpr, Literal, Var
 from minigrad.core.lowering import safe_identifier
-from minigrad.transforms.jit import (
-    array_api_composed,
-    array_api_linalg,
-    array_api_random,
-    array_api_roots,
-    array_api_scatter,
-    array_api_special,
-)
 from minigrad.transforms.jit.array_api import library_dtype, library_name
 from minigrad.transforms.jit.array_api_nans import nan_check_source
 from minigrad.transforms.jit.array_api_rules import VIEWS, NoArrayApiLoweringError, array_api_lowering
@@ -69,14 +62,8 @@ from minigrad.transforms.jit.passes import optimize
 __all__ = ["compile_array_api", "compiled_subprogram", "NoArrayApiLoweringError"]
 
 # Imported for their lowerings (registered by primitive object when they load).
-_RULE_MODULES = (
-    array_api_composed,
-    array_api_linalg,
-    array_api_random,
-    array_api_roots,
-    array_api_scatter,
-    array_api_special,
-)
+for _rules in ("composed", "linalg", "random", "roots", "scatter", "special"):
+    importlib.import_module(f"minigrad.transforms.jit.array_api_{_rules}")
 
 
 class _ArrayApiWriter:
