@@ -21,9 +21,19 @@ from __future__ import annotations
 
 from numpy import ndarray  # not `np.name` in hot paths: see core/dtypes.py
 
+from minigrad.core import config as _config
 from minigrad.core.dtypes import FLOAT_KINDS, is_float_dtype
 from minigrad.core.ir import Literal, ShapedArray, Var
-from minigrad.core.trace import Trace, Tracer, bind_args, evaluate, get_aval
+from minigrad.core.trace import (
+    INTERNED_AVALS,
+    Trace,
+    Tracer,
+    as_outputs,
+    bind_args,
+    evaluate,
+    explain_failure,
+    get_aval,
+)
 
 __all__ = ["RecordTrace", "RecordTracer"]
 
@@ -129,8 +139,19 @@ class RecordTrace(Trace):
             values.append(value)
             if type(value) is not ndarray and isinstance(value, Tracer):
                 outer = True
-        # With plain arrays only, NumPy computes directly; `bind` would only find that out.
-        out = bind_args(primitive, values, params) if outer else evaluate(primitive, values, params)
+        if outer:
+            out = bind_args(primitive, values, params)
+        elif params or _config.nan_checks_armed:
+            out = evaluate(primitive, values, params)
+        else:
+            # Plain arrays, no params: `evaluate` spelled out, as in `bind_args`.
+            try:
+                out = primitive.impl(*values)
+            except Exception as error:
+                explain_failure(primitive, values, params, error)
+                raise
+            if type(out) is not ndarray:
+                out = as_outputs(primitive, out)
         if not primitive.differentiable:
             return out
         # Under an outer staging trace, the equation one level out knows the user's line;
@@ -141,8 +162,10 @@ class RecordTrace(Trace):
             if isinstance(first, Tracer):
                 source = first._trace.source_of(first)
         if not primitive.multiple_results:
-            # The usual case, written out: one output, one variable.
-            var = Var(get_aval(out))
+            # The usual case, written out: one output, one variable, its aval looked up
+            # as `get_aval` does.
+            aval = INTERNED_AVALS.get((out.shape, id(out.dtype))) if type(out) is ndarray else None
+            var = Var(get_aval(out) if aval is None else aval)
             self.values[var] = out
             self.tape.append((primitive, tuple(atoms), (var,), params, source))
             if source is not None:

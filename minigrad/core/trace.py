@@ -54,6 +54,8 @@ __all__ = [
     "bind",
     "bind_args",
     "evaluate",
+    "explain_failure",
+    "as_outputs",
     "new_trace",
     "TraceScope",
     "current_depth",
@@ -62,6 +64,7 @@ __all__ = [
     "register_tracer_methods",
     "register_math_counterparts",
     "innermost_staging_trace",
+    "INTERNED_AVALS",
 ]
 
 _trace_stack: contextvars.ContextVar[tuple] = contextvars.ContextVar("minigrad_trace_stack", default=())
@@ -348,25 +351,27 @@ def is_tracer(x) -> bool:
 # key holds the dtype's identity, not the dtype: NumPy computes a dtype's hash anew on
 # every call (about 2,300 instructions, a tenth of recording one operation). The cached
 # aval keeps its dtype alive, so the identity cannot pass to another dtype meanwhile.
-_AVALS: dict = {}
+# The recording trace reads this table inline (a Python call to `get_aval` costs more
+# than the lookup).
+INTERNED_AVALS: dict = {}
 
 
 def _interned_aval(shape, dtype) -> ShapedArray:
     key = (shape, id(dtype))
-    aval = _AVALS.get(key)
+    aval = INTERNED_AVALS.get(key)
     if aval is None:
-        if len(_AVALS) > 10_000:
-            _AVALS.clear()
+        if len(INTERNED_AVALS) > 10_000:
+            INTERNED_AVALS.clear()
         aval = ShapedArray(shape, dtype)
         if aval.dtype is dtype:  # (np.dtype(dtype) is dtype for every dtype object)
-            _AVALS[key] = aval
+            INTERNED_AVALS[key] = aval
     return aval
 
 
 def get_aval(x) -> ShapedArray:
     """The abstract value of a tracer, array or scalar."""
     if type(x) is ndarray:
-        aval = _AVALS.get((x.shape, id(x.dtype)))  # the usual case, looked up inline
+        aval = INTERNED_AVALS.get((x.shape, id(x.dtype)))  # the usual case, looked up inline
         return _interned_aval(x.shape, x.dtype) if aval is None else aval
     if isinstance(x, Tracer):
         return x.aval
@@ -403,7 +408,17 @@ def bind_args(primitive, args: tuple, params: dict):
             if top is None or trace.level > top.level:
                 top = trace
     if top is None:
-        return evaluate(primitive, args, params)
+        # Plain arrays only. `evaluate` is spelled out for the usual call, without params
+        # or NaN checks: about half of an eager step's operations (the backward walk's,
+        # all of them) come here, and a Python call costs as much as this whole block.
+        if params or _config.nan_checks_armed:
+            return evaluate(primitive, args, params)
+        try:
+            out = primitive.impl(*args)
+        except Exception as error:
+            explain_failure(primitive, args, params, error)
+            raise
+        return out if type(out) is ndarray else as_outputs(primitive, out)
     if primitive.replay is not None:
         # A call primitive (jit) under any transform: its body is transformed instead.
         return primitive.replay(*args, **params)
@@ -418,18 +433,48 @@ def evaluate(primitive, args, params):
         # Most primitives take no params; a call without `**{}` is measurably cheaper.
         out = primitive.impl(*args, **params) if params else primitive.impl(*args)
     except Exception as error:
-        # NumPy's messages do not name our operation; the shape rule's do. If the shape
-        # rule finds nothing wrong, NumPy's own error stands. Either way the message
-        # gains the user's line (found only now, so the fast path pays nothing).
-        line = user_source_line()
-        if primitive.shape_rule is not None:
-            try:
-                primitive.shape_rule(*(get_aval(a) for a in args), **params)
-            except USER_ERRORS as rule_error:
-                mention_user_line(rule_error, line)
-                raise
-        mention_user_line(error, line)
+        explain_failure(primitive, args, params, error)
         raise
+    return out if type(out) is ndarray else as_outputs(primitive, out)
+
+
+def explain_failure(primitive, args, params, error: Exception) -> None:
+    """Give ``error``, raised by ``primitive``'s implementation, our message and the user's line.
+
+    NumPy's messages do not name our operation; the shape rule's do, so a complaint of
+    the shape rule is raised instead. If the shape rule finds nothing wrong, NumPy's own
+    error stands (the caller re-raises it). Either way the message gains the user's line,
+    found only now, so the fast path pays nothing.
+
+    Example:
+      >>> from minigrad.core.primitive import Primitive
+      >>> halve_p = Primitive("halve_example", register=False)
+      >>> halve_p.impl = lambda x: x.halve()
+      >>> try:
+      ...     halve_p.impl(np.ones(2))
+      ... except AttributeError as error:
+      ...     explain_failure(halve_p, (np.ones(2),), {}, error)
+      ...     "halve_example" in str(error)
+      False
+    """
+    line = user_source_line()
+    if primitive.shape_rule is not None:
+        try:
+            primitive.shape_rule(*(get_aval(a) for a in args), **params)
+        except USER_ERRORS as rule_error:
+            mention_user_line(rule_error, line)
+            raise
+    mention_user_line(error, line)
+
+
+def as_outputs(primitive, out):
+    """An implementation's result as NumPy arrays (NumPy returns scalars for 0-d results).
+
+    Example:
+      >>> from minigrad.core.primitive import Primitive
+      >>> as_outputs(Primitive("sum_example", register=False), np.float64(2.0))
+      array(2.)
+    """
     if primitive.multiple_results:
         return [o if type(o) is ndarray else asarray(o) for o in out]
     return out if type(out) is ndarray else asarray(out)

@@ -41,7 +41,7 @@ from minigrad.ops import complex_parts as cp
 from minigrad.ops.logic import equal, greater, less, logical_and
 from minigrad.ops.operands import (
     ELEMENTWISE_PRIMITIVES,
-    bind_weak,
+    binary_operation,
     broadcast_shapes,
     same_dtype_rule,
 )
@@ -120,8 +120,7 @@ add_p = declare_elementwise("add", np.add, add_linear, add_linear, operator="{0}
 add_p.def_neutral_operands(0, 0)
 
 
-def add(x, y):
-    return bind_weak(add_p, x, y)
+add = binary_operation(add_p, "add")
 
 
 def sub_rhs_linear(g, ans, x, y):
@@ -132,8 +131,7 @@ sub_p = declare_elementwise("sub", np.subtract, add_linear, sub_rhs_linear, oper
 sub_p.def_neutral_operands(None, 0)
 
 
-def sub(x, y):
-    return bind_weak(sub_p, x, y)
+sub = binary_operation(sub_p, "sub")
 
 
 def mul_lhs_linear(g, ans, x, y):
@@ -157,8 +155,7 @@ def integer_times_zero(eqn, producers):
     return None
 
 
-def mul(x, y):
-    return bind_weak(mul_p, x, y)
+mul = binary_operation(mul_p, "mul")
 
 
 def div_lhs_linear(g, ans, x, y):
@@ -190,8 +187,7 @@ div_p = declare_elementwise(
 div_p.def_neutral_operands(None, 1)
 
 
-def div(x, y):
-    return bind_weak(div_p, x, y)
+div = binary_operation(div_p, "div")
 
 
 def neg_linear(g, ans, x):
@@ -229,8 +225,7 @@ def power_exponent_linear(g, ans, x, y):
 power_p = declare_elementwise("pow", np.power, power_base_linear, power_exponent_linear)
 
 
-def power(x, y):
-    return bind_weak(power_p, x, y)
+power = binary_operation(power_p, "power")
 
 
 def integer_pow_linear(g, ans, x, *, y):
@@ -346,15 +341,13 @@ def maximum_rhs_linear(g, ans, x, y):
 maximum_p = declare_elementwise("max", np.maximum, maximum_lhs_linear, maximum_rhs_linear)
 
 
-def maximum(x, y):
-    return bind_weak(maximum_p, x, y)
+maximum = binary_operation(maximum_p, "maximum")
 
 
 minimum_p = declare_elementwise("min", np.minimum, maximum_rhs_linear, maximum_lhs_linear)
 
 
-def minimum(x, y):
-    return bind_weak(minimum_p, x, y)
+minimum = binary_operation(minimum_p, "minimum")
 
 
 # ---------------------------------------------------------------------------------------

@@ -20,7 +20,14 @@ from minigrad.core.ir import ShapedArray
 from minigrad.core.primitive import Primitive
 from minigrad.core.trace import bind_args, get_aval
 
-__all__ = ["ELEMENTWISE_PRIMITIVES", "broadcast_shapes", "same_dtype_rule", "weak_operands", "bind_weak"]
+__all__ = [
+    "ELEMENTWISE_PRIMITIVES",
+    "broadcast_shapes",
+    "same_dtype_rule",
+    "weak_operands",
+    "bind_weak",
+    "binary_operation",
+]
 
 # Every elementwise primitive; the batching rule and passes treat them alike.
 ELEMENTWISE_PRIMITIVES: list[Primitive] = []
@@ -98,8 +105,16 @@ def weak_operands(args):
       >>> weak_operands([np.ones(2, np.float32), np.float64(2.0)])[1].dtype
       dtype('float64')
     """
+    if len(args) == 2:
+        # The usual meeting, `1.0 - x`, decided without the loops below.
+        x, y = args
+        x_is_number, y_is_number = type(x) in PYTHON_SCALARS, type(y) in PYTHON_SCALARS
+        if x_is_number and not y_is_number:
+            return (weak_scalar_array(x, y.dtype if type(y) is ndarray else get_aval(y).dtype), y)
+        if y_is_number and not x_is_number:
+            return (x, weak_scalar_array(y, x.dtype if type(x) is ndarray else get_aval(x).dtype))
     # One pass finds the Python scalars and the first array's dtype (`type(arg) in
-    # PYTHON_SCALARS` is `is_python_scalar` inlined): this runs for every operation.
+    # PYTHON_SCALARS` is `is_python_scalar` inlined).
     dtype = None
     has_scalars = False
     for arg in args:
@@ -128,3 +143,26 @@ def bind_weak(prim, *args):
         if type(arg) in PYTHON_SCALARS:
             return bind_args(prim, weak_operands(args), {})
     return bind_args(prim, args, {})
+
+
+def binary_operation(prim: Primitive, name: str):
+    """The traceable function ``name(x, y)`` of a binary primitive, Python numbers adapted.
+
+    ``bind_weak(prim, x, y)`` without its Python call and loop: ``add``, ``mul`` and the
+    other arithmetic run for nearly every operation, the backward walk's included, so
+    they test their two operands for Python numbers themselves.
+
+    Example:
+      >>> from minigrad.ops.elementwise import mul_p
+      >>> times = binary_operation(mul_p, "times")
+      >>> times(np.array([1.0, 2.0], np.float32), 3.0), times.__name__
+      (array([3., 6.], dtype=float32), 'times')
+    """
+
+    def operation(x, y):
+        if type(x) in PYTHON_SCALARS or type(y) in PYTHON_SCALARS:
+            return bind_args(prim, weak_operands((x, y)), {})
+        return bind_args(prim, (x, y), {})
+
+    operation.__name__ = operation.__qualname__ = name
+    return operation
