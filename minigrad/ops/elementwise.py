@@ -10,9 +10,11 @@ complex derivative, unconjugated in both modes: reverse mode is the transpose of
 mode, not its adjoint (docs/complex.md).
 
 The functions at the bottom of each block (``sin``, ``mul``, ...) are the traceable
-operations that every rule in minigrad is written with. Comparisons and bitwise logic,
-which have no derivative, live in ``logic``; how operands broadcast and meet Python
-scalars, in ``operands``.
+operations that every rule in minigrad is written with. They call ``bind_args`` with
+their arguments packed rather than ``bind``, whose own Python call would be paid by
+every operation of an eager step. Comparisons and bitwise logic, which have no
+derivative, live in ``logic``; how operands broadcast and meet Python scalars, in
+``operands``.
 
 Example:
     >>> import numpy as np
@@ -36,7 +38,7 @@ from minigrad.core.rewrite import (
     operand_producer,
     passes_through,
 )
-from minigrad.core.trace import bind, get_aval
+from minigrad.core.trace import bind_args, get_aval
 from minigrad.ops import complex_parts as cp
 from minigrad.ops.logic import equal, greater, less, logical_and
 from minigrad.ops.operands import (
@@ -204,7 +206,7 @@ def negation_of_negation(eqn, producers):
 
 
 def neg(x):
-    return bind(neg_p, x)
+    return bind_args(neg_p, (x,), {})
 
 
 def power_base_linear(g, ans, x, y):
@@ -312,7 +314,7 @@ def integer_pow_lowering(ctx, x, *, y):
 
 def integer_pow(x, y: int):
     """``x ** y`` for a Python integer ``y`` (its own primitive: exact and fast)."""
-    return bind(integer_pow_p, x, y=int(y))
+    return bind_args(integer_pow_p, (x,), {"y": int(y)})
 
 
 def square(x):
@@ -362,7 +364,7 @@ exp_p = declare_elementwise("exp", np.exp, exp_linear)
 
 
 def exp(x):
-    return bind(exp_p, x)
+    return bind_args(exp_p, (x,), {})
 
 
 def log_linear(g, ans, x):
@@ -373,7 +375,7 @@ log_p = declare_elementwise("log", np.log, log_linear)
 
 
 def log(x):
-    return bind(log_p, x)
+    return bind_args(log_p, (x,), {})
 
 
 def log1p_linear(g, ans, x):
@@ -384,7 +386,7 @@ log1p_p = declare_elementwise("log1p", np.log1p, log1p_linear)
 
 
 def log1p(x):
-    return bind(log1p_p, x)
+    return bind_args(log1p_p, (x,), {})
 
 
 _LN2 = math.log(2.0)
@@ -400,7 +402,7 @@ exp2_p = declare_elementwise("exp2", np.exp2, exp2_linear)
 
 def exp2(x):
     """``2 ** x``, as exactly as NumPy's ``exp2``."""
-    return bind(exp2_p, x)
+    return bind_args(exp2_p, (x,), {})
 
 
 def log2_linear(g, ans, x):
@@ -412,7 +414,7 @@ log2_p = declare_elementwise("log2", np.log2, log2_linear)
 
 def log2(x):
     """The base-2 logarithm (``log2(8.0)`` is exactly 3)."""
-    return bind(log2_p, x)
+    return bind_args(log2_p, (x,), {})
 
 
 def log10_linear(g, ans, x):
@@ -424,7 +426,7 @@ log10_p = declare_elementwise("log10", np.log10, log10_linear)
 
 def log10(x):
     """The base-10 logarithm (``log10(1000.0)`` is exactly 3)."""
-    return bind(log10_p, x)
+    return bind_args(log10_p, (x,), {})
 
 
 def expm1_linear(g, ans, x):
@@ -435,7 +437,7 @@ expm1_p = declare_elementwise("expm1", np.expm1, expm1_linear)
 
 
 def expm1(x):
-    return bind(expm1_p, x)
+    return bind_args(expm1_p, (x,), {})
 
 
 def cbrt_linear(g, ans, x):
@@ -448,7 +450,7 @@ cbrt_p = declare_elementwise("cbrt", np.cbrt, cbrt_linear)
 
 def cbrt(x):
     """The real cube root (negative for negative inputs)."""
-    return bind(cbrt_p, x)
+    return bind_args(cbrt_p, (x,), {})
 
 
 def sqrt_linear(g, ans, x):
@@ -459,7 +461,7 @@ sqrt_p = declare_elementwise("sqrt", np.sqrt, sqrt_linear)
 
 
 def sqrt(x):
-    return bind(sqrt_p, x)
+    return bind_args(sqrt_p, (x,), {})
 
 
 def sin_linear(g, ans, x):
@@ -470,7 +472,7 @@ sin_p = declare_elementwise("sin", np.sin, sin_linear)
 
 
 def sin(x):
-    return bind(sin_p, x)
+    return bind_args(sin_p, (x,), {})
 
 
 def cos_linear(g, ans, x):
@@ -481,7 +483,7 @@ cos_p = declare_elementwise("cos", np.cos, cos_linear)
 
 
 def cos(x):
-    return bind(cos_p, x)
+    return bind_args(cos_p, (x,), {})
 
 
 def tan_linear(g, ans, x):
@@ -492,7 +494,7 @@ tan_p = declare_elementwise("tan", np.tan, tan_linear)
 
 
 def tan(x):
-    return bind(tan_p, x)
+    return bind_args(tan_p, (x,), {})
 
 
 def tanh_linear(g, ans, x):
@@ -503,7 +505,7 @@ tanh_p = declare_elementwise("tanh", np.tanh, tanh_linear)
 
 
 def tanh(x):
-    return bind(tanh_p, x)
+    return bind_args(tanh_p, (x,), {})
 
 
 def arctan_linear(g, ans, x):
@@ -514,7 +516,7 @@ arctan_p = declare_elementwise("atan", np.arctan, arctan_linear)
 
 
 def arctan(x):
-    return bind(arctan_p, x)
+    return bind_args(arctan_p, (x,), {})
 
 
 def logistic_impl(x):
@@ -542,7 +544,7 @@ logistic_p.def_lowering(lower_by_impl)
 
 def logistic(x):
     """The sigmoid 1 / (1 + exp(-x)), computed without overflow."""
-    return bind(logistic_p, x)
+    return bind_args(logistic_p, (x,), {})
 
 
 def abs_linear(g, ans, x):
@@ -566,7 +568,7 @@ abs_p = declare_elementwise("abs", np.abs, abs_linear, shape_rule=abs_shape_rule
 
 
 def abs(x):  # noqa: A001 - the NumPy name
-    return bind(abs_p, x)
+    return bind_args(abs_p, (x,), {})
 
 
 def zeros_like(x):
@@ -583,4 +585,4 @@ sign_p = declare_elementwise("sign", np.sign, zero_linear)
 
 
 def sign(x):
-    return bind(sign_p, x)
+    return bind_args(sign_p, (x,), {})
