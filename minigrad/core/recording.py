@@ -135,18 +135,20 @@ class RecordTrace(Trace):
                 atoms.append(arg.variable)
             else:
                 value = arg
-                atoms.append(self._literal(arg))
+                # A shared scalar (`x * 1.1` in a loop) is found by identity, here.
+                literal = self._literals_by_identity.get(id(arg))
+                atoms.append(self._literal(arg) if literal is None else literal)
             values.append(value)
             if type(value) is not ndarray and isinstance(value, Tracer):
                 outer = True
         if outer:
             out = bind_args(primitive, values, params)
-        elif params or _config.nan_checks_armed:
+        elif _config.nan_checks_armed:
             out = evaluate(primitive, values, params)
         else:
-            # Plain arrays, no params: `evaluate` spelled out, as in `bind_args`.
+            # Plain arrays: `evaluate` spelled out, as in `bind_args`.
             try:
-                out = primitive.impl(*values)
+                out = primitive.impl(*values, **params) if params else primitive.impl(*values)
             except Exception as error:
                 explain_failure(primitive, values, params, error)
                 raise

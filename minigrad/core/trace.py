@@ -408,13 +408,13 @@ def bind_args(primitive, args: tuple, params: dict):
             if top is None or trace.level > top.level:
                 top = trace
     if top is None:
-        # Plain arrays only. `evaluate` is spelled out for the usual call, without params
-        # or NaN checks: about half of an eager step's operations (the backward walk's,
-        # all of them) come here, and a Python call costs as much as this whole block.
-        if params or _config.nan_checks_armed:
+        # Plain arrays only. `evaluate` is spelled out for the usual call, without NaN
+        # checks: about half of an eager step's operations (the backward walk's, all of
+        # them) come here, and a Python call costs as much as this whole block.
+        if _config.nan_checks_armed:
             return evaluate(primitive, args, params)
         try:
-            out = primitive.impl(*args)
+            out = primitive.impl(*args, **params) if params else primitive.impl(*args)
         except Exception as error:
             explain_failure(primitive, args, params, error)
             raise
