@@ -37,6 +37,8 @@ from minigrad.core.trace import (
 
 __all__ = ["RecordTrace", "RecordTracer"]
 
+_new = object.__new__  # an instance without running its `__init__`
+
 
 class RecordTracer(Tracer):
     """A value of the recording trace: its concrete (or outer) value and its variable."""
@@ -48,6 +50,7 @@ class RecordTracer(Tracer):
     __slots__ = ("value", "variable", "aval", "shape", "dtype")
 
     def __init__(self, trace, value, variable):
+        # `RecordTrace.process_primitive` sets these fields itself; keep the two in step.
         self._trace = trace
         self.value = value
         self.variable = variable
@@ -167,12 +170,27 @@ class RecordTrace(Trace):
             # The usual case, written out: one output, one variable, its aval looked up
             # as `get_aval` does.
             aval = INTERNED_AVALS.get((out.shape, id(out.dtype))) if type(out) is ndarray else None
-            var = Var(get_aval(out) if aval is None else aval)
+            if aval is None:
+                aval = get_aval(out)
+            # The variable and the tracer are built field by field: calling a class with
+            # a Python `__init__` takes CPython's slow path for calling a type (the two
+            # cost about 1,100 instructions more per operation).
+            var = _new(Var)
+            var.aval = aval
             self.values[var] = out
             self.tape.append((primitive, tuple(atoms), (var,), params, source))
             if source is not None:
                 self._sources[var] = source
-            return RecordTracer(self, out, var) if var.aval.dtype.kind in FLOAT_KINDS else out
+            if aval.dtype.kind not in FLOAT_KINDS:
+                return out
+            tracer = _new(RecordTracer)
+            tracer._trace = self
+            tracer.value = out
+            tracer.variable = var
+            tracer.aval = aval
+            tracer.shape = aval.shape
+            tracer.dtype = aval.dtype
+            return tracer
         record_values = self.values
         tracers = []
         outvars = []
