@@ -80,10 +80,61 @@ def backward_pass(tape, read, cts_by_var: dict, release: dict | None = None) -> 
             passed = outvars
         if primitive.multiple_results:
             cts_out = _output_cotangents(outvars, ct_env)
+            if cts_out is None:
+                continue
+            ans = list(map(read, outvars))
         else:
             cts_out = ct_env.pop(outvars[0], None)
-        if cts_out is not None:
-            _transpose_equation(primitive, invars, outvars, params, source, read, cts_out, ct_env)
+            if cts_out is None:
+                continue  # nothing flows back through this equation
+            ans = read(outvars[0])
+        # `map`, not a comprehension, which would make `read` a closure cell, slower to read.
+        primals = list(map(read, invars))
+        # Equations staged while transposing this one belong to the user's line that made it.
+        source_token = None if source is None else set_equation_source(source)
+        try:
+            rules = primitive.vjp_rules
+            if rules is None:  # `def_vjp_all` or `def_vjp_argnum`
+                _transpose_by_one_rule(primitive, invars, params, cts_out, ans, primals, ct_env)
+                continue
+            # Per-input rules (`def_vjp`), the usual case, are called here, one input at a
+            # time, without `def_vjp`'s dispatching wrapper: this is the hottest loop of
+            # reverse mode (a function per equation, or collecting the results first,
+            # measurably slowed it).
+            arity = len(primals)
+            for argnum, atom in enumerate(invars):
+                rule = rules[argnum]
+                if rule is None or type(atom) is Literal:
+                    continue  # no gradient through this input (an index), or a constant
+                # Most rules are elementwise, of one or two primals and no params
+                # (recorded params are dicts: an empty one is falsy at no cost). Spelling
+                # their arguments out spares a star call, which costs CPython 3.11 four
+                # plain calls.
+                if params:
+                    ct = rule(cts_out, ans, *primals, **params)
+                elif arity == 1:
+                    ct = rule(cts_out, ans, primals[0])
+                elif arity == 2:
+                    ct = rule(cts_out, ans, primals[0], primals[1])
+                else:
+                    ct = rule(cts_out, ans, *primals)
+                if ct is None:
+                    continue
+                # The usual case, an input's first cotangent, a NumPy array of its shape
+                # and dtype, is stored here; `_add_cotangent` conforms and adds the others.
+                aval = atom.aval
+                if (
+                    type(ct) is ndarray
+                    and ct.shape == aval.shape
+                    and ct.dtype is aval.dtype
+                    and atom not in ct_env
+                ):
+                    ct_env[atom] = ct
+                else:
+                    _add_cotangent(ct_env, atom, ct)
+        finally:
+            if source_token is not None:
+                reset_equation_source(source_token)
     return ct_env
 
 
@@ -108,64 +159,20 @@ def _output_cotangents(outvars, ct_env: dict):
     return instantiate_zeros(cts_out, [v.aval for v in outvars])
 
 
-def _transpose_equation(primitive, invars, outvars, params, source, read, cts_out, ct_env: dict) -> None:
-    """Pull ``cts_out`` back through one equation, adding each input's cotangent into ``ct_env``."""
-    # `map`, not a comprehension, which would make `read` a closure cell, slower to read.
-    ans = list(map(read, outvars)) if primitive.multiple_results else read(outvars[0])
-    primals = list(map(read, invars))
-    # Equations staged while transposing this one belong to the user's line that made it.
-    source_token = None if source is None else set_equation_source(source)
-    try:
-        if primitive.vjp_all is not None:
-            cts_in = _all_input_cotangents(primitive, invars, cts_out, ans, primals, params)
-            for atom, ct in zip(invars, cts_in, strict=True):
-                if ct is not None and type(atom) is not Literal:
-                    _add_cotangent(ct_env, atom, ct)
-            return
-        rules = primitive.vjp_rules
-        if rules is None:  # one rule for every input (`def_vjp_argnum`)
-            for argnum, atom in enumerate(invars):
-                if type(atom) is not Literal:
-                    ct = primitive.vjp(argnum, cts_out, ans, *primals, **params)
-                    if ct is not None:
-                        _add_cotangent(ct_env, atom, ct)
-            return
-        # Per-input rules (`def_vjp`) are called inline, one input at a time, without
-        # `def_vjp`'s dispatching wrapper: this is the hottest loop of reverse mode, and
-        # collecting the results first measurably slowed it.
-        arity = len(primals)
-        for argnum, atom in enumerate(invars):
-            rule = rules[argnum]
-            if rule is None or type(atom) is Literal:
-                continue  # no gradient through this input (an index), or a constant
-            # Most rules are elementwise, of one or two primals and no params (recorded
-            # params are dicts: an empty one is falsy at no cost). Spelling their
-            # arguments out spares a star call, which costs CPython 3.11 four plain calls.
-            if params:
-                ct = rule(cts_out, ans, *primals, **params)
-            elif arity == 1:
-                ct = rule(cts_out, ans, primals[0])
-            elif arity == 2:
-                ct = rule(cts_out, ans, primals[0], primals[1])
-            else:
-                ct = rule(cts_out, ans, *primals)
-            if ct is None:
-                continue
-            # The usual case, an input's first cotangent, a NumPy array of its shape and
-            # dtype, is stored here; `_add_cotangent` conforms and adds the others.
-            aval = atom.aval
-            if (
-                type(ct) is ndarray
-                and ct.shape == aval.shape
-                and ct.dtype is aval.dtype
-                and atom not in ct_env
-            ):
-                ct_env[atom] = ct
-            else:
+def _transpose_by_one_rule(primitive, invars, params, cts_out, ans, primals, ct_env: dict) -> None:
+    """Pull ``cts_out`` back through an equation whose primitive has one rule for all its
+    inputs (``vjp_all``, or ``def_vjp_argnum``'s), adding each cotangent into ``ct_env``."""
+    if primitive.vjp_all is not None:
+        cts_in = _all_input_cotangents(primitive, invars, cts_out, ans, primals, params)
+        for atom, ct in zip(invars, cts_in, strict=True):
+            if ct is not None and type(atom) is not Literal:
                 _add_cotangent(ct_env, atom, ct)
-    finally:
-        if source_token is not None:
-            reset_equation_source(source_token)
+        return
+    for argnum, atom in enumerate(invars):
+        if type(atom) is not Literal:
+            ct = primitive.vjp(argnum, cts_out, ans, *primals, **params)
+            if ct is not None:
+                _add_cotangent(ct_env, atom, ct)
 
 
 def _all_input_cotangents(primitive, invars, cts_out, ans, primals, params):
