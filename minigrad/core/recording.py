@@ -129,21 +129,31 @@ class RecordTrace(Trace):
     def process_primitive(self, primitive, args, params):
         # This runs once per operation of every differentiated function, so it does only
         # what it must: split the arguments, compute, write one equation down.
-        values = []
-        atoms = []
-        outer = False  # does any value belong to an outer transform?
-        for arg in args:
-            if type(arg) is RecordTracer and arg._trace is self:
-                value = arg.value
-                atoms.append(arg.variable)
-            else:
-                value = arg
-                # A shared scalar (`x * 1.1` in a loop) is found by identity, here.
-                literal = self._literals_by_identity.get(id(arg))
-                atoms.append(self._literal(arg) if literal is None else literal)
-            values.append(value)
-            if type(value) is not ndarray and isinstance(value, Tracer):
-                outer = True
+        operand = args[0] if len(args) == 1 else None
+        if type(operand) is RecordTracer and operand._trace is self:
+            # One operand, of this trace (`sin(x)`, `x.sum()`): nothing to collect. Its
+            # value is an array, or a tracer of an outer transform.
+            value = operand.value
+            values = (value,)
+            atoms = (operand.variable,)
+            outer = type(value) is not ndarray
+        else:
+            values = []
+            atoms = []
+            outer = False  # does any value belong to an outer transform?
+            for arg in args:
+                if type(arg) is RecordTracer and arg._trace is self:
+                    value = arg.value
+                    atoms.append(arg.variable)
+                else:
+                    value = arg
+                    # A shared scalar (`x * 1.1` in a loop) is found by identity, here.
+                    literal = self._literals_by_identity.get(id(arg))
+                    atoms.append(self._literal(arg) if literal is None else literal)
+                values.append(value)
+                if type(value) is not ndarray and isinstance(value, Tracer):
+                    outer = True
+            atoms = tuple(atoms)
         if outer:
             out = bind_args(primitive, values, params)
         elif _config.nan_checks_armed:
@@ -178,7 +188,7 @@ class RecordTrace(Trace):
             var = _new(Var)
             var.aval = aval
             self.values[var] = out
-            self.tape.append((primitive, tuple(atoms), (var,), params, source))
+            self.tape.append((primitive, atoms, (var,), params, source))
             if source is not None:
                 self._sources[var] = source
             if aval.dtype.kind not in FLOAT_KINDS:
@@ -203,7 +213,7 @@ class RecordTrace(Trace):
                 tracers.append(RecordTracer(self, value, var))
             else:
                 tracers.append(value)  # integers and booleans carry no derivative
-        self.tape.append((primitive, tuple(atoms), tuple(outvars), params, source))
+        self.tape.append((primitive, atoms, tuple(outvars), params, source))
         if source is not None:
             for var in outvars:
                 self._sources[var] = source

@@ -318,7 +318,7 @@ def integer_pow(x, y: int):
 
 
 def square(x):
-    return integer_pow(x, 2)
+    return bind_args(integer_pow_p, (x,), {"y": 2})  # integer_pow(x, 2), one call less
 
 
 def reciprocal(x):
