@@ -191,6 +191,7 @@ PACKAGE_ORDER = {
         "scan",
         "scan_invariants",
         "scan_sink",
+        "scan_carry_stacks",
         "scan_hoist",
         "loops",
         "associative",

@@ -48,6 +48,7 @@ from __future__ import annotations
 from minigrad.core.ir import Eqn, Jaxpr, ShapedArray, Var
 from minigrad.lax.scan import scan_p
 from minigrad.lax.scan_invariants import EXTRA_STACK_BYTES, array_bytes, hoist_step_independent
+from minigrad.lax.scan_carry_stacks import stack_carries_from_outputs
 from minigrad.lax.scan_sink import sink_stacked_work
 from minigrad.lax.subprograms import batch_program, inline_optimized
 from minigrad.ops.elementwise import add_p
@@ -64,7 +65,8 @@ _CONTRACTIONS = frozenset((matmul_p, einsum_p))
 def hoist_out_of_scan(eqn, producers):
     """The scan ``eqn`` with the work that does not depend on the carry done before the
     loop (``scan_invariants.py``), its accumulated sums after it, and the work that only
-    makes its ys after it too (``scan_sink.py``), or None.
+    makes its ys after it too (``scan_sink.py``), and its stacks of incoming carries
+    made from its stacks of outgoing ones (``scan_carry_stacks.py``), or None.
 
     Returns ``(equations, replacements)``: the equations replacing ``eqn`` and, for each
     of its results, the atom that now holds it.
@@ -77,15 +79,20 @@ def hoist_out_of_scan(eqn, producers):
     summed = hoist_accumulations(eqn)
     if summed is not None:
         equations, replacements = summed
-    # The sums' rewrite may stack new values that the ys-only work reads (scan_sink.py).
-    scan_index = next(i for i, e in enumerate(equations) if e.primitive is scan_p)
-    sunk = sink_stacked_work(equations[scan_index])
-    if sunk is not None:
-        new_equations, new_atoms = sunk
+    # The sums' rewrite may stack new values that the ys-only work reads (scan_sink.py);
+    # that work may read the incoming carries, whose stacks the last rewrite replaces.
+    changed = hoisted is not None or summed is not None
+    for rewrite in (sink_stacked_work, stack_carries_from_outputs):
+        scan_index = next(i for i, e in enumerate(equations) if e.primitive is scan_p)
+        rewritten = rewrite(equations[scan_index])
+        if rewritten is None:
+            continue
+        changed = True
+        new_equations, new_atoms = rewritten
         renamed = dict(zip(equations[scan_index].outvars, new_atoms, strict=True))
         equations = [*equations[:scan_index], *new_equations, *_renamed(equations[scan_index + 1 :], renamed)]
         replacements = [renamed.get(atom, atom) if type(atom) is Var else atom for atom in replacements]
-    if hoisted is None and summed is None and sunk is None:
+    if not changed:
         return None
     return before + equations, replacements
 

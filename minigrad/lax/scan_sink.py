@@ -11,6 +11,11 @@ nothing in the loop reads, and ``d_gates`` is stacked already (the weight's grad
 is summed from it after the loop, see ``scan_hoist.py``); after the loop it is one
 product of ``steps * batch`` rows.
 
+A view of a stacked value (a static slice, a transpose: no copy) whose result the loop
+stacks as well, say the halves of a GRU's gates kept for its backward pass beside the
+gates themselves, stays in the loop when the carry needs it, but its stack is no longer
+copied row by row: after the loop it is the same view of the stack it was taken from.
+
 An equation stays in the loop when it reads a value that is made in the body and not
 stacked (stacking it would add a copy per step), when the carry or an effect needs
 it, or when it has an effect itself. The rewrite is skipped when the work after the
@@ -41,6 +46,8 @@ from __future__ import annotations
 from minigrad.core.ir import Eqn, Jaxpr, Var
 from minigrad.lax.scan_invariants import EXTRA_STACK_BYTES, array_bytes, read_inputs
 from minigrad.lax.subprograms import batch_program, inline_optimized
+from minigrad.ops.index import gather_p
+from minigrad.ops.shape import slice_p, transpose_p
 from minigrad.transforms.jit.passes import has_effects
 
 __all__ = ["sink_stacked_work"]
@@ -68,9 +75,10 @@ def sink_stacked_work(eqn):
             stacked.setdefault(atom, position)
     outside = {*body.invars[:num_consts], *body.invars[split:]}
     sunk = _sinkable(body, num_carry, outside | set(stacked))
-    if not sunk:
+    views = _stacked_views(body, outside | set(stacked), set(stacked), set(sunk))
+    if not sunk and not views:
         return None
-    made = {var for index in sunk for var in body.eqns[index].outvars}
+    made = {var for index in (*sunk, *views) for var in body.eqns[index].outvars}
     moved_ys = [position for position, atom in enumerate(body.outvars[num_carry:]) if atom in made]
     if not moved_ys:
         return None  # the moved work would make nothing the scan returns: leave it to DCE
@@ -81,7 +89,7 @@ def sink_stacked_work(eqn):
     if new_bytes > existing + EXTRA_STACK_BYTES:
         return None
     new_scan = _rewritten_scan(eqn, sunk, set(moved_ys))
-    after, results = _after_loop(eqn, sunk, made, stacked, moved_ys)
+    after, results = _after_loop(eqn, sorted((*sunk, *views)), made, stacked, moved_ys)
     replacements = list(eqn.outvars)
     for position, atom in zip(moved_ys, results, strict=True):
         replacements[num_carry + position] = atom
@@ -119,6 +127,36 @@ def _sinkable(body, num_carry, available) -> list:
         if not read_in_loop:
             return sunk
         pinned |= read_in_loop
+
+
+def _is_view(eqn) -> bool:
+    """An equation whose result shares its operand's buffer: a static slice, a transpose,
+    or indexing by slices, integers and new axes alone."""
+    if eqn.primitive in (slice_p, transpose_p):
+        return True
+    return eqn.primitive is gather_p and all(entry[0] in _BASIC_INDEX for entry in eqn.params["indexer"])
+
+
+_BASIC_INDEX = frozenset(("slice", "int", "newaxis"))
+
+
+def _stacked_views(body, available, stacked, sunk) -> list:
+    """Indices of the view equations that stay in the loop and make (or lead to, through
+    other views) values the loop stacks, from values ``available`` after it: those stacks
+    are views of the operands' stacks, taken after the loop instead of copied at every
+    step."""
+    candidates, reachable = [], set(available)
+    for index, eqn in enumerate(body.eqns):
+        if index not in sunk and _is_view(eqn) and eqn.invars[0] in reachable:
+            candidates.append(index)
+            reachable.add(eqn.outvars[0])
+    views, wanted = [], set(stacked)
+    for index in reversed(candidates):  # keep only the views that lead to a stacked value
+        eqn = body.eqns[index]
+        if eqn.outvars[0] in wanted:
+            views.append(index)
+            wanted.add(eqn.invars[0])
+    return views[::-1]
 
 
 def _rewritten_scan(eqn, sunk, moved_ys):
