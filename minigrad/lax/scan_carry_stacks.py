@@ -31,6 +31,7 @@ Example:
 from __future__ import annotations
 
 from minigrad.core.ir import Eqn, Jaxpr, Var
+from minigrad.lax.scan_invariants import loop_parts, stacked_positions
 from minigrad.lax.subprograms import inline_optimized, stage_program
 from minigrad.ops.shape import concatenate, reshape, slice_axis
 
@@ -45,25 +46,23 @@ def stack_carries_from_outputs(eqn):
     for each of ``eqn``'s results the atom that now holds it.
     """
     params = eqn.params
-    body, num_consts, num_carry, length = (
-        params["jaxpr"],
-        params["num_consts"],
-        params["num_carry"],
-        params["length"],
-    )
+    body, num_consts, num_carry, length = loop_parts(params)
     if length < 2 or body.constvars:
         return None
     ys = body.outvars[num_carry:]
-    first: dict = {}  # body value -> its first position among the ys
-    for position, atom in enumerate(ys):
-        if type(atom) is Var:
-            first.setdefault(atom, position)
+    first = stacked_positions(body, num_carry)  # body value -> its first position among the ys
     inputs = set(body.invars)
     shifted = {}  # incoming carry -> its carry index
     for index in range(num_carry):
         incoming, outgoing = body.invars[num_consts + index], body.outvars[index]
         same_type = eqn.invars[num_consts + index].aval == incoming.aval
-        if incoming in first and type(outgoing) is Var and outgoing in first and outgoing not in inputs and same_type:
+        if (
+            incoming in first
+            and type(outgoing) is Var
+            and outgoing in first
+            and outgoing not in inputs
+            and same_type
+        ):
             shifted[incoming] = index
     if not shifted:
         return None

@@ -47,8 +47,8 @@ from __future__ import annotations
 
 from minigrad.core.ir import Eqn, Jaxpr, ShapedArray, Var
 from minigrad.lax.scan import scan_p
-from minigrad.lax.scan_invariants import EXTRA_STACK_BYTES, array_bytes, hoist_step_independent
 from minigrad.lax.scan_carry_stacks import stack_carries_from_outputs
+from minigrad.lax.scan_invariants import EXTRA_STACK_BYTES, array_bytes, hoist_step_independent
 from minigrad.lax.scan_sink import sink_stacked_work
 from minigrad.lax.subprograms import batch_program, inline_optimized
 from minigrad.ops.elementwise import add_p

@@ -47,7 +47,9 @@ from minigrad.core.ir import Eqn, Jaxpr, Var
 from minigrad.lax.subprograms import batch_program, inline_optimized
 from minigrad.transforms.jit.passes import has_effects
 
-__all__ = ["hoist_step_independent", "EXTRA_STACK_BYTES", "array_bytes", "read_inputs"]
+__all__ = [
+    "hoist_step_independent", "EXTRA_STACK_BYTES", "array_bytes", "read_inputs", "loop_parts", "stacked_positions",
+]  # fmt: skip
 
 # A rewrite's new stacks may at most double what the loop already stores, plus this much.
 EXTRA_STACK_BYTES = 16 << 20
@@ -60,6 +62,32 @@ def array_bytes(aval) -> int:
     return math.prod(aval.shape) * np.dtype(aval.dtype).itemsize
 
 
+def loop_parts(params) -> tuple:
+    """A scan's ``(body, num_consts, num_carry, length)``, read from its ``params``.
+
+    Example:
+      >>> loop_parts({"jaxpr": "body", "num_consts": 0, "num_carry": 1, "length": 5, "reverse": False})
+      ('body', 0, 1, 5)
+    """
+    return params["jaxpr"], params["num_consts"], params["num_carry"], params["length"]
+
+
+def stacked_positions(body, num_carry) -> dict:
+    """Each variable the loop ``body`` stacks as a ``y``, with its first position among the ys.
+
+    Example:
+      >>> from minigrad.core.ir import Jaxpr, ShapedArray, Var
+      >>> h, x = Var(ShapedArray((), np.float64)), Var(ShapedArray((), np.float64))
+      >>> stacked_positions(Jaxpr((), [h, x], [], [h, x, h]), num_carry=1) == {x: 0, h: 1}
+      True
+    """
+    first: dict = {}
+    for position, atom in enumerate(body.outvars[num_carry:]):
+        if type(atom) is Var:
+            first.setdefault(atom, position)
+    return first
+
+
 def hoist_step_independent(eqn):
     """``(equations before the loop, the new scan equation)``, or None if nothing moves.
 
@@ -67,12 +95,7 @@ def hoist_step_independent(eqn):
     constants and ``xs`` from ``eqn``'s operands.
     """
     params = eqn.params
-    body, num_consts, num_carry, length = (
-        params["jaxpr"],
-        params["num_consts"],
-        params["num_carry"],
-        params["length"],
-    )
+    body, num_consts, num_carry, length = loop_parts(params)
     if length < 1 or body.constvars:
         return None
     kinds = _kinds(body, num_consts, num_carry)

@@ -44,7 +44,13 @@ Example:
 from __future__ import annotations
 
 from minigrad.core.ir import Eqn, Jaxpr, Var
-from minigrad.lax.scan_invariants import EXTRA_STACK_BYTES, array_bytes, read_inputs
+from minigrad.lax.scan_invariants import (
+    EXTRA_STACK_BYTES,
+    array_bytes,
+    loop_parts,
+    read_inputs,
+    stacked_positions,
+)
 from minigrad.lax.subprograms import batch_program, inline_optimized
 from minigrad.ops.index import gather_p
 from minigrad.ops.shape import slice_p, transpose_p
@@ -60,19 +66,11 @@ def sink_stacked_work(eqn):
     for each of ``eqn``'s results the atom that now holds it.
     """
     params = eqn.params
-    body, num_consts, num_carry, length = (
-        params["jaxpr"],
-        params["num_consts"],
-        params["num_carry"],
-        params["length"],
-    )
+    body, num_consts, num_carry, length = loop_parts(params)
     if length < 1 or body.constvars:
         return None
     split = num_consts + num_carry
-    stacked: dict = {}  # body value -> its first position among the ys
-    for position, atom in enumerate(body.outvars[num_carry:]):
-        if type(atom) is Var:
-            stacked.setdefault(atom, position)
+    stacked = stacked_positions(body, num_carry)
     outside = {*body.invars[:num_consts], *body.invars[split:]}
     sunk = _sinkable(body, num_carry, outside | set(stacked))
     views = _stacked_views(body, outside | set(stacked), set(stacked), set(sunk))
