@@ -2,11 +2,14 @@
 as the calls nest, gradient equations in their forward call's box, boxes opened on
 request, and SVG pictures whose boxes link to pictures of their insides."""
 
+import importlib.util
 import os
 import pathlib
 import pickle
 import re
+import sys
 import tempfile
+import types
 
 import numpy as np
 import pytest
@@ -15,7 +18,7 @@ import minigrad as mg
 import minigrad.numpy as mnp
 import minigrad.random as mr
 from minigrad import lax, nn
-from minigrad.core.call_stack import SourceLine, calls_of
+from minigrad.core.call_stack import SourceLine, calls_of, count_calls_into
 from minigrad.examples import digits
 from minigrad.viz import draw, to_dot
 from minigrad.viz.calls import boxes_of, call_tree
@@ -274,3 +277,49 @@ def test_a_generator_and_a_comprehension_are_drawn_by_their_calls():
         ("inner #2", ()),
         ("inner #2", ("steps",)),
     ]
+
+
+LAYER_PACKAGE_SOURCE = """
+import minigrad.numpy as mnp
+
+__all__ = ["Scale", "double"]
+
+
+class Scale:
+    def __call__(self, x):
+        return _Hidden()(x) * 3.0
+
+
+class _Hidden:
+    def __call__(self, x):
+        return mnp.sin(x)
+
+
+def double(x):
+    return x * 2.0
+"""
+
+
+def test_a_registered_package_counts_its_public_classes_called_as_functions(tmp_path):
+    # A library package registers; its public class called as a function is a call of its
+    # own, found by the class's `__call__` code, while its private class stays hidden.
+    package_name = "minigrad.call_counting_test"
+    module_name = package_name + ".layers"
+    path = tmp_path / "layers.py"
+    path.write_text(LAYER_PACKAGE_SOURCE)
+    spec = importlib.util.spec_from_file_location(module_name, path)
+    module = importlib.util.module_from_spec(spec)
+    package = types.ModuleType(package_name)
+    sys.modules[module_name], sys.modules[package_name] = module, package
+    try:
+        spec.loader.exec_module(module)
+        package.Scale, package.double, package.__all__ = module.Scale, module.double, module.__all__
+        count_calls_into(package_name)
+        closed = mg.make_jaxpr(lambda x: package.double(package.Scale()(x)))(1.0)
+        chains = [tuple(call.name for call in calls_of(eqn.source)) for eqn in closed.eqns]
+    finally:
+        del sys.modules[module_name], sys.modules[package_name]
+    assert [eqn.primitive.name for eqn in closed.eqns] == ["sin", "mul", "mul"]
+    assert chains[0][-1:] == ("Scale",) and chains[1][-1:] == ("Scale",)
+    assert chains[2][-1:] == ("double",)
+    assert not any("_Hidden" in chain for chain in chains)

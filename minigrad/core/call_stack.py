@@ -132,6 +132,9 @@ _NOT_REMEMBERED: set[int] = set()
 _GENERATOR_FLAGS = inspect.CO_GENERATOR | inspect.CO_COROUTINE | inspect.CO_ASYNC_GENERATOR
 # Code objects of plumbing that is never a call of its own (``apply_layer``).
 _PLUMBING: set[types.CodeType] = set()
+# The ``__call__`` code of the public classes of those packages: an instance called as a
+# function is a public call, although its method's name is a private-looking one.
+_PUBLIC_CALL_METHODS: set[types.CodeType] = set()
 
 
 def count_calls_into(package: str, plumbing=()) -> None:
@@ -143,7 +146,16 @@ def count_calls_into(package: str, plumbing=()) -> None:
     """
     _CALL_PACKAGES.append(package + ".")
     _PLUMBING.update(function.__code__ for function in plumbing)
+    _PUBLIC_CALL_METHODS.update(_call_methods_of_public_classes(sys.modules[package]))
     _KIND_OF_CODE.clear()
+
+
+def _call_methods_of_public_classes(module) -> list[types.CodeType]:
+    public = getattr(module, "__all__", [name for name in vars(module) if not name.startswith("_")])
+    classes = [value for value in map(vars(module).get, public) if isinstance(value, type)]
+    # The classes' own `__call__` only: one inherited from outside the package is not theirs.
+    calls = [vars(cls).get("__call__") for cls in classes]
+    return [call.__code__ for call in calls if isinstance(call, types.FunctionType)]
 
 
 def label_calls_of(function, labeler: Callable) -> None:
@@ -167,7 +179,7 @@ def _kind(code: types.CodeType, module: str) -> int:
         return _USER_COMPREHENSION if code.co_name in _COMPREHENSIONS else _USER
     if id(code) in _LABELERS:
         return _LIBRARY_CALL
-    public = code.co_name[0] not in "_<" or code.co_name == "__call__"
+    public = code.co_name[0] not in "_<" or code in _PUBLIC_CALL_METHODS
     if public and code not in _PLUMBING and module.startswith(tuple(_CALL_PACKAGES)):
         return _LIBRARY_CALL
     return _HIDDEN
