@@ -164,6 +164,7 @@ PACKAGE_ORDER = {
         "cache",
         "passes",
         "fusion",
+        "heap",
         "compiler",
         "fusion_tier",
         "array_api_einsum",

@@ -51,6 +51,7 @@ import numpy as np
 
 from minigrad.core.ir import ClosedJaxpr, Jaxpr, Literal, Var, fresh_names
 from minigrad.core.lowering import FRESH, READ_ONLY_VIEW, VIEW, Code, lower_by_impl, safe_identifier
+from minigrad.transforms.jit.heap import tune_malloc
 
 __all__ = ["compile_jaxpr", "CompiledProgram"]
 
@@ -525,6 +526,7 @@ def compile_jaxpr(
       >>> compiled(np.ones((2, 2)))
       [array([2., 2.])]
     """
+    tune_malloc()  # once per process: the program's temporaries come from the heap
     if isinstance(program, ClosedJaxpr):
         jaxpr, consts = program.jaxpr, program.consts
     else:
