@@ -132,6 +132,7 @@ def test_elementwise_primitives_declare_their_batching_rule_where_they_are_decla
 PACKAGE_ORDER = {
     "ops": [
         "operands",
+        "reduce_kernels",
         "shape",
         "selection",
         "complex_parts",

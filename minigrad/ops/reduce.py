@@ -26,6 +26,7 @@ from minigrad.core.rewrite import literal, operand_producer
 from minigrad.core.trace import bind, get_aval
 from minigrad.ops.elementwise import add, convert_element_type, div, mul, mul_p, sub
 from minigrad.ops.logic import equal
+from minigrad.ops.reduce_kernels import lower_by_rows
 from minigrad.ops.shape import (
     _check_axes,
     broadcast_to,
@@ -119,6 +120,9 @@ def _ufunc_reduce_lowering(ufunc):
     hint = f"{ufunc.__name__}_reduce"
 
     def ufunc_reduce_lowering(ctx, x, *, axes):
+        by_rows = lower_by_rows(ctx, x, axes, ufunc)
+        if by_rows is not None:
+            return by_rows
         return Code(f"{ctx.constant(reduce, hint)}({x}, {tuple(axes)!r})", FRESH)
 
     ufunc_reduce_lowering.__name__ = f"{ufunc.__name__}_reduce_lowering"
@@ -156,6 +160,24 @@ def sum_of_broadcast_scalar(eqn, producers):
             return eqns, product
     eqns.append(Eqn(broadcast_to_p, [product], [out_var], {"shape": out_var.aval.shape}))
     return eqns, out_var
+
+
+@reduce_sum_p.def_simplification
+def sum_of_sum(eqn, producers):
+    """``sum(sum(x, inner), outer)`` is one sum of ``x`` over both sets of axes.
+
+    A gradient hoisted out of a loop makes these: a bias's gradient summed over the batch
+    at each step, then over the steps, is (steps, batch, features) summed over axis 1
+    and then axis 0; one sum over (0, 1) is one matrix-vector product
+    (``reduce_kernels``). Floating-point sums in another order round differently, within
+    the usual error of a sum.
+    """
+    inner = operand_producer(eqn, producers)
+    if inner is None or inner.primitive is not reduce_sum_p or type(inner.invars[0]) is not Var:
+        return None
+    kept = [axis for axis in range(inner.invars[0].aval.ndim) if axis not in inner.params["axes"]]
+    axes = tuple(sorted((*inner.params["axes"], *(kept[axis] for axis in eqn.params["axes"]))))
+    return Eqn(reduce_sum_p, [inner.invars[0]], eqn.outvars, {"axes": axes}, eqn.source)
 
 
 # ---------------------------------------------------------------------------------------

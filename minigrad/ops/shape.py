@@ -22,6 +22,7 @@ from minigrad.core.primitive import Primitive
 from minigrad.core.rewrite import operand_producer, passes_through, same_aval_operand
 from minigrad.core.trace import bind, get_aval
 from minigrad.ops.operands import broadcast_shapes
+from minigrad.ops.reduce_kernels import lower_by_rows
 
 __all__ = [
     "reshape", "transpose", "broadcast_to", "concatenate", "pad", "reduce_sum",
@@ -332,6 +333,9 @@ _add_reduce = np.add.reduce
 def reduce_sum_lowering(ctx, x, *, axes):
     if ctx.out_avals[0].dtype.kind not in "fc":
         return lower_by_impl(ctx, x, axes=axes)  # the impl keeps small integer dtypes
+    by_rows = lower_by_rows(ctx, x, axes, np.add)
+    if by_rows is not None:
+        return by_rows
     return Code(f"{ctx.constant(_add_reduce, 'add_reduce')}({x}, {tuple(axes)!r})", FRESH)
 
 
