@@ -520,18 +520,21 @@ def arctan(x):
 
 
 def logistic_impl(x):
-    # 1 / (1 + exp(-x)) overflows for very negative x. exp(min(x, 0)) / (1 + exp(-|x|))
-    # is the same function and neither exponential can overflow; unlike choosing between
-    # the forms for x >= 0 and x < 0 with np.where, it does not branch per element
-    # (np.where on signs that vary costs 8x as much on 65,536 elements). The numerator
-    # is the denominator's exponential where x < 0 and 1 elsewhere, so one exponential
-    # serves both: the larger of it and (x >= 0), which is 1 exactly where x >= 0 (NaN
-    # stays NaN). The same bits as two exponentials, in 5.5 us instead of 6.0 on (32, 64)
-    # float32 and 129 us instead of 223 on (256, 512) (medians of 30 interleaved runs).
-    decay = np.exp(-np.abs(x))
-    numerator = np.maximum(decay, x >= 0)
+    # 1 / (1 + exp(-x)), four NumPy calls on one buffer. exp(-x) overflows to inf for x
+    # below about -88.7 (float32; -709.8 float64), and 1 / inf is 0: only where the
+    # sigmoid itself is below the smallest normal number (1.2e-38), so those subnormal
+    # results become 0 and every normal one keeps its few-ulp accuracy; the overflow is
+    # intended, so its warning is silenced. The formula without any overflow,
+    # exp(min(x, 0)) / (1 + exp(-|x|)), takes seven calls: 7.3 us against 5.2 on
+    # (32, 128) float32, a GRU's gates at each step (medians of 3 x 5,000 calls, one CPU).
+    # NaN stays NaN, +-inf give 1 and 0, and x = 0 gives 0.5 exactly.
+    decay = np.negative(x)
+    if decay.ndim == 0 or decay.dtype.kind != "f":  # a NumPy scalar, or integers
+        decay = np.array(decay, dtype=np.result_type(decay, np.float16))
+    with np.errstate(over="ignore"):
+        np.exp(decay, out=decay)
     decay += 1
-    return (numerator / decay).astype(np.result_type(x), copy=False)
+    return np.reciprocal(decay, out=decay).astype(np.result_type(x), copy=False)
 
 
 def logistic_linear(g, ans, x):

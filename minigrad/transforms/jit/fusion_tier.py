@@ -141,8 +141,10 @@ def _power_form(eqn):
 
 
 def _logistic_form(eqn):
-    # `logistic_impl`'s overflow-free formula, with constants of the operand's dtype so
-    # float32 stays float32. A NaN makes the denominator NaN, whichever `min` returns.
+    # The sigmoid without any overflow (NumPy's `logistic_impl` lets exp overflow where
+    # the result is subnormal; a loop has no warning to silence but gains nothing from
+    # the shorter formula), with constants of the operand's dtype so float32 stays
+    # float32. A NaN makes the denominator NaN, whichever `min` returns.
     dtype = eqn.outvars[0].aval.dtype
     if eqn.invars[0].aval.dtype != dtype or dtype.name not in ("float32", "float64"):
         return None
