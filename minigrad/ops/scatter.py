@@ -25,9 +25,10 @@ import functools
 
 import numpy as np
 
-from minigrad.core.ir import ShapedArray
+from minigrad.core.ir import Eqn, Literal, ShapedArray, Var
 from minigrad.core.lowering import FRESH, Code
 from minigrad.core.primitive import Primitive
+from minigrad.core.rewrite import literal
 from minigrad.core.trace import Tracer, bind, get_aval
 from minigrad.ops.elementwise import add, div, mul
 from minigrad.ops.index import (
@@ -38,10 +39,11 @@ from minigrad.ops.index import (
     accumulate_at,
     gather,
     numpy_index,
+    scatter_add_p,
 )
 from minigrad.ops.logic import equal
 from minigrad.ops.selection import convert_element_type, select
-from minigrad.ops.shape import batch_size, batch_to_front, moveaxis, transpose
+from minigrad.ops.shape import batch_size, batch_to_front, broadcast_to_p, moveaxis, transpose
 
 __all__ = ["scatter", "scatter_p", "scatter_in_place", "SCATTER_MODES"]
 
@@ -216,3 +218,59 @@ def scatter_lowering(ctx, x, updates, *arrays, indexer, mode):
         return Code(f"{write}({operands})", FRESH, written_operand=0)
     copy_and_write = ctx.constant(functools.partial(scatter_impl, indexer=indexer, mode=mode), "scatter")
     return Code(f"{copy_and_write}({operands})", FRESH)
+
+
+# scatter_add is declared in ``index`` (gather's transpose); its rewrite into an assignment
+# is declared here, beside the scatter it becomes.
+@scatter_add_p.def_simplification
+def scatter_add_to_distinct_positions(eqn, producers):
+    """A ``scatter_add`` whose constant index arrays alone tell every update's position
+    apart is ``scatter`` of ``"set"`` into zeros.
+
+    The gradient of ``take_along_axis`` (a cross-entropy's picked log-probabilities)
+    scatters into one position per row: its index is a grid of ``arange``s, constants of
+    the program, beside the targets. Adding into zeros where no position repeats is
+    assigning (but that ``0 + -0.0`` is ``0.0``, and an assignment keeps ``-0.0``), and
+    NumPy assigns through an index without ``np.add.at``'s bookkeeping: 37 us against
+    about 10 for a (32, 32, 27) float32 gradient.
+    """
+    updates, *arrays = eqn.invars
+    indexer, shape = eqn.params["indexer"], eqn.params["shape"]
+    known = [(k, atom) for k, atom in enumerate(arrays) if type(atom) is Literal]
+    if not known or not _distinct(known, [atom.aval.shape for atom in arrays], indexer, shape):
+        return None
+    dtype = eqn.outvars[0].aval.dtype
+    zeros = Var(ShapedArray(tuple(shape), dtype))
+    fill = Eqn(
+        broadcast_to_p, [literal(0, ShapedArray((), dtype))], [zeros], {"shape": tuple(shape)}, eqn.source
+    )
+    assign = Eqn(
+        scatter_p, [zeros, updates, *arrays], eqn.outvars, {"indexer": indexer, "mode": "set"}, eqn.source
+    )
+    return [fill, assign], eqn.outvars[0]
+
+
+# Index grids larger than this are not checked (the check is at compile time).
+_MAX_CHECKED_POSITIONS = 2**20
+
+
+def _distinct(known, shapes, indexer, shape) -> bool:
+    """Whether the constant index arrays ``known`` ((position, literal) pairs), broadcast
+    with the others, name a different tuple of positions at every element."""
+    try:
+        grid = np.broadcast_shapes(*shapes)
+    except ValueError:
+        return False
+    count = int(np.prod(grid, dtype=np.int64))
+    if count == 0 or count > _MAX_CHECKED_POSITIONS:
+        return False
+    axes, axis = {}, 0  # which axis of the result each index array picks along
+    for entry in indexer:
+        if entry[0] == "array":
+            axes[entry[1]] = axis
+        if entry[0] != "newaxis":
+            axis += 1
+    columns = [
+        np.broadcast_to(np.mod(np.asarray(atom.val), shape[axes[k]]), grid).reshape(-1) for k, atom in known
+    ]
+    return np.unique(np.stack(columns, axis=1), axis=0).shape[0] == count
