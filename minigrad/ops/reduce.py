@@ -170,7 +170,8 @@ def sum_of_sum(eqn, producers):
     at each step, then over the steps, is (steps, batch, features) summed over axis 1
     and then axis 0; one sum over (0, 1) is one matrix-vector product
     (``reduce_kernels``). Floating-point sums in another order round differently, within
-    the usual error of a sum.
+    the usual error of a sum. An inner sum that something else reads is still computed
+    for it.
     """
     inner = operand_producer(eqn, producers)
     if inner is None or inner.primitive is not reduce_sum_p or type(inner.invars[0]) is not Var:
