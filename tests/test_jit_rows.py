@@ -11,7 +11,7 @@ import minigrad.numpy as mnp
 from minigrad.core.ir import ShapedArray
 from minigrad.core.staging import stage_flat
 from minigrad.ops.linalg import matmul, matmul_p
-from minigrad.ops.reduce_kernels import SHORT_AXIS, row_plan
+from minigrad.ops.reduce_kernels import SHORT_SUM
 from minigrad.ops.shape import reduce_sum, reduce_sum_p, transpose
 from minigrad.transforms.jit.passes import dce, simplify
 
@@ -71,10 +71,13 @@ def test_row_kernels_are_chosen_by_shape(fun, expected):
     assert f"= {expected}(" in mg.jit(fun).lower(x).source
 
 
-def test_long_trailing_sums_stay_pairwise():
-    # NumPy's pairwise summation keeps the error of long float32 sums small.
-    assert row_plan((8, 1000), (1,)) == ("trailing", 8, 1000) and SHORT_AXIS < 1000
-    assert "_add_reduce" in mg.jit(lambda v: mnp.sum(v, axis=1)).lower(np.ones((8, 1000), np.float32)).source
+@pytest.mark.parametrize("columns, kernel", [(128, "_sum_trailing"), (129, "_add_reduce")])
+def test_long_trailing_sums_stay_pairwise(columns, kernel):
+    # NumPy sums up to 128 elements in order (in lanes) and pairwise beyond, which keeps
+    # the error of long float32 sums small: those stay NumPy's.
+    assert SHORT_SUM == 128
+    x = np.ones((256, columns), np.float32)
+    assert f"= {kernel}(" in mg.jit(lambda v: mnp.sum(v, axis=1)).lower(x).source
 
 
 def test_infinities_and_nans_propagate_as_numpy_s():
