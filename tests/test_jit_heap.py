@@ -37,24 +37,26 @@ print((resource.getrusage(resource.RUSAGE_SELF).ru_minflt - before) / 20)
 """
 
 
-def faults_per_call(**environment):
+def run_fresh(program, **environment) -> str:
+    """What ``program`` prints in a new Python process, started without glibc settings
+    of its own or ``MINIGRAD_KEEP_MALLOC`` but with ``environment``."""
     env = {name: value for name, value in os.environ.items() if name not in heap._USER_SETTINGS}
     env.pop("MINIGRAD_KEEP_MALLOC", None)
     done = subprocess.run(
-        [sys.executable, "-c", _PROGRAM],
+        [sys.executable, "-c", program],
         env={**env, **environment},
         capture_output=True,
         text=True,
         check=True,
     )
-    return float(done.stdout)
+    return done.stdout.strip()
 
 
 @glibc_only
 def test_a_jitted_program_reuses_its_temporaries_pages_from_call_to_call():
     # 8 MiB of temporaries a call is 2,048 pages: left alone, glibc faults them all in.
-    assert faults_per_call(MINIGRAD_KEEP_MALLOC="1") > 1000
-    assert faults_per_call() < 50
+    assert float(run_fresh(_PROGRAM, MINIGRAD_KEEP_MALLOC="1")) > 1000
+    assert float(run_fresh(_PROGRAM)) < 50
 
 
 @glibc_only
@@ -69,14 +71,5 @@ def test_a_jitted_program_reuses_its_temporaries_pages_from_call_to_call():
 def test_set_once_unless_the_process_chose_its_own(environment, expected):
     # A fresh process: the outcome of the first call is kept; a process started with
     # glibc settings of its own, or told to keep malloc as it is, is left alone.
-    env = {name: value for name, value in os.environ.items() if name not in heap._USER_SETTINGS}
-    env.pop("MINIGRAD_KEEP_MALLOC", None)
     program = "from minigrad.transforms.jit import heap; print(heap.tune_malloc(), heap.tune_malloc())"
-    done = subprocess.run(
-        [sys.executable, "-c", program],
-        env={**env, **environment},
-        capture_output=True,
-        text=True,
-        check=True,
-    )
-    assert done.stdout.strip() == expected
+    assert run_fresh(program, **environment) == expected

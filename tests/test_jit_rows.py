@@ -11,7 +11,7 @@ import minigrad.numpy as mnp
 from minigrad.core.ir import ShapedArray
 from minigrad.core.staging import stage_flat
 from minigrad.ops.linalg import matmul, matmul_p
-from minigrad.ops.reduce_kernels import SHORT_SUM
+from minigrad.ops.reduce_kernels import CACHED_ONES, SHORT_SUM
 from minigrad.ops.shape import reduce_sum, reduce_sum_p, transpose
 from minigrad.transforms.jit.passes import dce, simplify
 
@@ -160,3 +160,10 @@ def test_folded_products_eagerly_and_jitted(batch, rows, inner, columns, seed):
     np.testing.assert_allclose(mg.jit(mnp.matmul)(h, w), expected, rtol=1e-12, atol=1e-12)
     g = mg.grad(lambda w: mnp.sum(mnp.matmul(h, w) ** 2))(w)
     np.testing.assert_allclose(g, 2 * np.einsum("bnrk,bnrc->kc", h, expected), rtol=1e-10, atol=1e-10)
+
+
+def test_sums_over_more_rows_than_the_cached_ones_vectors():
+    x = np.random.default_rng(3).standard_normal((CACHED_ONES + 5, 3))
+    source = mg.jit(lambda v: mnp.sum(v, axis=0)).lower(x).source
+    assert "_sum_leading(" in source
+    np.testing.assert_allclose(mg.jit(lambda v: mnp.sum(v, axis=0))(x), x.sum(0), rtol=1e-9)

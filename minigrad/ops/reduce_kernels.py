@@ -38,7 +38,7 @@ import numpy as np
 from minigrad.core.lowering import FRESH, Code
 
 __all__ = [
-    "SHORT_SUM", "SHORT_EXTREMUM", "MAX_ROWS", "MIN_ROWS", "MIN_SIZE", "MIN_ROWS_EXTREMUM",
+    "SHORT_SUM", "SHORT_EXTREMUM", "MAX_ROWS", "CACHED_ONES", "MIN_ROWS", "MIN_SIZE", "MIN_ROWS_EXTREMUM",
     "sum_leading", "sum_trailing", "extremum_trailing", "row_plan", "lower_by_rows",
 ]  # fmt: skip
 
@@ -55,13 +55,19 @@ MIN_ROWS = 64
 MIN_SIZE = 1024
 MIN_ROWS_EXTREMUM = 128
 
-# The ones vectors of the products are cached per length and dtype; beyond this many
-# rows a reduction stays NumPy's (bounding what the cache holds).
+# Beyond this many rows a reduction stays NumPy's. The ones vectors of the products are
+# cached per length and dtype up to CACHED_ONES elements (64 of them hold at most 32 MiB)
+# and made anew above.
 MAX_ROWS = 2**20
+CACHED_ONES = 2**16
+
+
+def _ones(length: int, dtype: np.dtype) -> np.ndarray:
+    return _cached_ones(length, dtype) if length <= CACHED_ONES else np.ones(length, dtype)
 
 
 @functools.lru_cache(maxsize=64)
-def _ones(length: int, dtype: np.dtype) -> np.ndarray:
+def _cached_ones(length: int, dtype: np.dtype) -> np.ndarray:
     ones = np.ones(length, dtype)
     ones.flags.writeable = False
     return ones
