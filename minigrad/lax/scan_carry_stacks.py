@@ -45,10 +45,11 @@ def stack_carries_from_outputs(eqn):
     Returns ``(equations, replacements)``: the new scan and the equations after it, and
     for each of ``eqn``'s results the atom that now holds it.
     """
-    params = eqn.params
-    body, num_consts, num_carry, length = loop_parts(params)
-    if length < 2 or body.constvars:
+    parts = loop_parts(eqn, min_length=2)
+    if parts is None:
         return None
+    body, num_consts, num_carry, length = parts
+    params = eqn.params
     ys = body.outvars[num_carry:]
     first = stacked_positions(body, num_carry)  # body value -> its first position among the ys
     inputs = set(body.invars)

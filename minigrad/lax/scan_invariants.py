@@ -62,14 +62,22 @@ def array_bytes(aval) -> int:
     return math.prod(aval.shape) * np.dtype(aval.dtype).itemsize
 
 
-def loop_parts(params) -> tuple:
-    """A scan's ``(body, num_consts, num_carry, length)``, read from its ``params``.
+def loop_parts(eqn, min_length: int = 1) -> tuple | None:
+    """A scan's ``(body, num_consts, num_carry, length)``, or None when the rewrites leave
+    it alone: fewer than ``min_length`` steps, or a body with constants of its own.
 
     Example:
-      >>> loop_parts({"jaxpr": "body", "num_consts": 0, "num_carry": 1, "length": 5, "reverse": False})
-      ('body', 0, 1, 5)
+      >>> from minigrad.core.ir import Eqn, Jaxpr
+      >>> body = Jaxpr((), [], [], [])
+      >>> params = {"jaxpr": body, "num_consts": 0, "num_carry": 0, "length": 5}
+      >>> loop_parts(Eqn(None, [], [], params)) == (body, 0, 0, 5), loop_parts(Eqn(None, [], [], params), 6)
+      (True, None)
     """
-    return params["jaxpr"], params["num_consts"], params["num_carry"], params["length"]
+    params = eqn.params
+    body, length = params["jaxpr"], params["length"]
+    if length < min_length or body.constvars:
+        return None
+    return body, params["num_consts"], params["num_carry"], length
 
 
 def stacked_positions(body, num_carry) -> dict:
@@ -94,10 +102,11 @@ def hoist_step_independent(eqn):
     The new scan has ``eqn``'s results; the equations before it compute its new
     constants and ``xs`` from ``eqn``'s operands.
     """
-    params = eqn.params
-    body, num_consts, num_carry, length = loop_parts(params)
-    if length < 1 or body.constvars:
+    parts = loop_parts(eqn)
+    if parts is None:
         return None
+    body, num_consts, num_carry, length = parts
+    params = eqn.params
     kinds = _kinds(body, num_consts, num_carry)
     hoisted = [i for i, e in enumerate(body.eqns) if e.outvars and kinds[e.outvars[0]] != _CARRY]
     if not hoisted:

@@ -65,10 +65,10 @@ def sink_stacked_work(eqn):
     Returns ``(equations, replacements)``: the new scan and the equations after it, and
     for each of ``eqn``'s results the atom that now holds it.
     """
-    params = eqn.params
-    body, num_consts, num_carry, length = loop_parts(params)
-    if length < 1 or body.constvars:
+    parts = loop_parts(eqn)
+    if parts is None:
         return None
+    body, num_consts, num_carry, length = parts
     split = num_consts + num_carry
     stacked = stacked_positions(body, num_carry)
     outside = {*body.invars[:num_consts], *body.invars[split:]}

@@ -20,10 +20,10 @@ from __future__ import annotations
 import numpy as np
 
 from minigrad.core.lowering import lower_by_impl
-from minigrad.core.trace import get_aval
+from minigrad.core.trace import bind_args, get_aval
 from minigrad.ops.elementwise import add, convert_element_type, declare_elementwise, maximum, mul
 from minigrad.ops.logic import equal, greater, less
-from minigrad.ops.operands import bind_weak
+from minigrad.ops.operands import weak_operands
 
 __all__ = ["clip", "clip_p"]
 
@@ -59,4 +59,4 @@ clip_p.def_lowering(lower_by_impl)
 
 def clip(x, lo, hi):
     """``x`` limited to ``[lo, hi]`` elementwise (``hi`` wins where ``lo > hi``), broadcast."""
-    return bind_weak(clip_p, x, lo, hi)
+    return bind_args(clip_p, weak_operands((x, lo, hi)), {})

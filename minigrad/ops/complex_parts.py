@@ -31,8 +31,8 @@ import numpy as np
 from minigrad.core.ir import ShapedArray
 from minigrad.core.lowering import lower_by_impl, lower_ufunc
 from minigrad.core.primitive import Primitive
-from minigrad.core.trace import bind, get_aval
-from minigrad.ops.operands import ELEMENTWISE_PRIMITIVES, bind_weak, broadcast_shapes
+from minigrad.core.trace import bind, bind_args, get_aval
+from minigrad.ops.operands import ELEMENTWISE_PRIMITIVES, broadcast_shapes, weak_operands
 from minigrad.ops.selection import convert_element_type
 from minigrad.ops.shape import elementwise_batch_rule
 
@@ -224,4 +224,4 @@ def complex(x, y):  # noqa: A001 - jax.lax's name
       >>> complex(np.array([1.0]), 2.0)
       array([1.+2.j])
     """
-    return bind_weak(complex_p, x, y)
+    return bind_args(complex_p, weak_operands((x, y)), {})

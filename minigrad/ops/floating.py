@@ -19,7 +19,7 @@ from minigrad.core.ir import ShapedArray
 from minigrad.core.trace import bind
 from minigrad.ops.elementwise import declare_elementwise
 from minigrad.ops.logic import declare_no_derivative
-from minigrad.ops.operands import bind_weak, broadcast_shapes
+from minigrad.ops.operands import binary_operation, broadcast_shapes
 
 __all__ = ["ldexp", "frexp_exponent", "nextafter", "spacing"]
 
@@ -66,8 +66,7 @@ nextafter_p = declare_no_derivative("nextafter", np.nextafter, _same_type)
 spacing_p = declare_no_derivative("spacing", np.spacing, _same_type)
 
 
-def nextafter(x, toward):
-    return bind_weak(nextafter_p, x, toward)
+nextafter = binary_operation(nextafter_p, "nextafter")
 
 
 def spacing(x):

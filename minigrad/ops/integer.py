@@ -16,7 +16,7 @@ import numpy as np
 from minigrad.core.ir import ShapedArray
 from minigrad.core.trace import bind
 from minigrad.ops.logic import declare_no_derivative
-from minigrad.ops.operands import bind_weak
+from minigrad.ops.operands import binary_operation
 
 __all__ = ["gcd", "lcm", "left_shift", "right_shift", "bitwise_count"]
 
@@ -33,20 +33,16 @@ left_shift_p = declare_no_derivative("shift_left", np.left_shift, integer_result
 right_shift_p = declare_no_derivative("shift_right", np.right_shift, integer_result)
 
 
-def gcd(x, y):
-    return bind_weak(gcd_p, x, y)
+gcd = binary_operation(gcd_p, "gcd")
 
 
-def lcm(x, y):
-    return bind_weak(lcm_p, x, y)
+lcm = binary_operation(lcm_p, "lcm")
 
 
-def left_shift(x, y):
-    return bind_weak(left_shift_p, x, y)
+left_shift = binary_operation(left_shift_p, "left_shift")
 
 
-def right_shift(x, y):
-    return bind_weak(right_shift_p, x, y)
+right_shift = binary_operation(right_shift_p, "right_shift")
 
 
 def _count_result(name, aval):

@@ -19,7 +19,7 @@ import numpy as np
 
 from minigrad.ops.elementwise import declare_elementwise, logistic, mul, neg, select, sub
 from minigrad.ops.logic import equal, logical_and
-from minigrad.ops.operands import bind_weak
+from minigrad.ops.operands import binary_operation
 from minigrad.ops.predicates import isinf
 
 __all__ = ["logaddexp", "logaddexp2"]
@@ -43,8 +43,7 @@ def logaddexp_rhs_linear(g, ans, x, y):
 logaddexp_p = declare_elementwise("logaddexp", np.logaddexp, logaddexp_lhs_linear, logaddexp_rhs_linear)
 
 
-def logaddexp(x, y):
-    return bind_weak(logaddexp_p, x, y)
+logaddexp = binary_operation(logaddexp_p, "logaddexp")
 
 
 _LN2 = math.log(2.0)
@@ -61,5 +60,4 @@ def logaddexp2_rhs_linear(g, ans, x, y):
 logaddexp2_p = declare_elementwise("logaddexp2", np.logaddexp2, logaddexp2_lhs_linear, logaddexp2_rhs_linear)
 
 
-def logaddexp2(x, y):
-    return bind_weak(logaddexp2_p, x, y)
+logaddexp2 = binary_operation(logaddexp2_p, "logaddexp2")

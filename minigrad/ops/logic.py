@@ -18,7 +18,7 @@ from minigrad.core.ir import ShapedArray
 from minigrad.core.lowering import lower_by_impl, lower_ufunc
 from minigrad.core.primitive import Primitive
 from minigrad.core.trace import bind
-from minigrad.ops.operands import ELEMENTWISE_PRIMITIVES, bind_weak, same_dtype_rule
+from minigrad.ops.operands import ELEMENTWISE_PRIMITIVES, binary_operation, same_dtype_rule
 from minigrad.ops.shape import elementwise_batch_rule
 
 __all__ = [
@@ -77,28 +77,22 @@ ge_p = _predicate("ge", np.greater_equal)
 is_finite_p = _predicate("is_finite", np.isfinite)
 
 
-def equal(x, y):
-    return bind_weak(eq_p, x, y)
+equal = binary_operation(eq_p, "equal")
 
 
-def not_equal(x, y):
-    return bind_weak(ne_p, x, y)
+not_equal = binary_operation(ne_p, "not_equal")
 
 
-def less(x, y):
-    return bind_weak(lt_p, x, y)
+less = binary_operation(lt_p, "less")
 
 
-def less_equal(x, y):
-    return bind_weak(le_p, x, y)
+less_equal = binary_operation(le_p, "less_equal")
 
 
-def greater(x, y):
-    return bind_weak(gt_p, x, y)
+greater = binary_operation(gt_p, "greater")
 
 
-def greater_equal(x, y):
-    return bind_weak(ge_p, x, y)
+greater_equal = binary_operation(ge_p, "greater_equal")
 
 
 # ---------------------------------------------------------------------------------------
@@ -122,16 +116,13 @@ xor_p = _bitwise("xor", np.bitwise_xor)
 not_p = _bitwise("not", np.invert)
 
 
-def bitwise_and(x, y):
-    return bind_weak(and_p, x, y)
+bitwise_and = binary_operation(and_p, "bitwise_and")
 
 
-def bitwise_or(x, y):
-    return bind_weak(or_p, x, y)
+bitwise_or = binary_operation(or_p, "bitwise_or")
 
 
-def bitwise_xor(x, y):
-    return bind_weak(xor_p, x, y)
+bitwise_xor = binary_operation(xor_p, "bitwise_xor")
 
 
 def invert(x):

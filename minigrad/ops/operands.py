@@ -25,7 +25,6 @@ __all__ = [
     "broadcast_shapes",
     "same_dtype_rule",
     "weak_operands",
-    "bind_weak",
     "binary_operation",
 ]
 
@@ -129,28 +128,13 @@ def weak_operands(args):
     return [weak_scalar_array(arg, dtype) if type(arg) in PYTHON_SCALARS else arg for arg in args]
 
 
-def bind_weak(prim, *args):
-    """``bind(prim, *args)`` after :func:`weak_operands` adapts the Python scalars in ``args``.
+def binary_operation(prim: Primitive, name: str, doc: str | None = None):
+    """The traceable function ``name(x, y)`` of a binary primitive, Python numbers adapted
+    (:func:`weak_operands`), with docstring ``doc``.
 
-    Example:
-      >>> from minigrad.ops.elementwise import mul_p
-      >>> bind_weak(mul_p, np.array([1.0, 2.0], np.float32), 3.0)
-      array([3., 6.], dtype=float32)
-    """
-    # `weak_operands` inlined for the usual case, operands without Python numbers: this
-    # runs for every arithmetic operation, the backward pass's included.
-    for arg in args:
-        if type(arg) in PYTHON_SCALARS:
-            return bind_args(prim, weak_operands(args), {})
-    return bind_args(prim, args, {})
-
-
-def binary_operation(prim: Primitive, name: str):
-    """The traceable function ``name(x, y)`` of a binary primitive, Python numbers adapted.
-
-    ``bind_weak(prim, x, y)`` without its Python call and loop: ``add``, ``mul`` and the
-    other arithmetic run for nearly every operation, the backward walk's included, so
-    they test their two operands for Python numbers themselves.
+    Every binary operation of ``ops`` is made here. The two operands are tested for Python
+    numbers inline, without a loop or a call of its own: ``add``, ``mul`` and the other
+    arithmetic run for nearly every operation, the backward walk's included.
 
     Example:
       >>> from minigrad.ops.elementwise import mul_p
@@ -165,4 +149,5 @@ def binary_operation(prim: Primitive, name: str):
         return bind_args(prim, (x, y), {})
 
     operation.__name__ = operation.__qualname__ = name
+    operation.__doc__ = doc
     return operation

@@ -18,7 +18,7 @@ import numpy as np
 
 from minigrad.core.trace import bind
 from minigrad.ops.elementwise import declare_elementwise, div, mul, neg, sub, zero_linear
-from minigrad.ops.operands import bind_weak
+from minigrad.ops.operands import binary_operation
 
 __all__ = ["floor", "ceil", "trunc", "rint", "floor_divide", "remainder", "fmod"]
 
@@ -51,8 +51,7 @@ floor_divide_p = declare_elementwise(
 )
 
 
-def floor_divide(x, y):
-    return bind_weak(floor_divide_p, x, y)
+floor_divide = binary_operation(floor_divide_p, "floor_divide")
 
 
 def remainder_lhs_linear(g, ans, x, y):
@@ -74,14 +73,12 @@ remainder_p = declare_elementwise(
 )
 
 
-def remainder(x, y):
-    """``x - floor(x / y) * y``: the sign of ``y``, as Python's ``%``."""
-    return bind_weak(remainder_p, x, y)
+remainder = binary_operation(
+    remainder_p, "remainder", "``x - floor(x / y) * y``: the sign of ``y``, as Python's ``%``."
+)
 
 
 fmod_p = declare_elementwise("fmod", np.fmod, remainder_lhs_linear, remainder_rhs_linear)
 
 
-def fmod(x, y):
-    """``x - trunc(x / y) * y``: the sign of ``x``, as C's ``fmod``."""
-    return bind_weak(fmod_p, x, y)
+fmod = binary_operation(fmod_p, "fmod", "``x - trunc(x / y) * y``: the sign of ``x``, as C's ``fmod``.")

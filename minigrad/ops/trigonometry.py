@@ -35,7 +35,7 @@ from minigrad.ops.elementwise import (
     sub,
 )
 from minigrad.ops.logic import equal, less
-from minigrad.ops.operands import bind_weak
+from minigrad.ops.operands import binary_operation
 
 __all__ = [
     "sinh", "cosh", "arcsin", "arccos", "arcsinh", "arccosh", "arctanh", "arctan2", "hypot", "sinc",
@@ -159,8 +159,7 @@ def arctan2_rhs_linear(g, ans, x1, x2):
 arctan2_p = declare_elementwise("atan2", np.arctan2, arctan2_lhs_linear, arctan2_rhs_linear)
 
 
-def arctan2(x1, x2):
-    return bind_weak(arctan2_p, x1, x2)
+arctan2 = binary_operation(arctan2_p, "arctan2")
 
 
 def _safe_answer(ans):
@@ -178,9 +177,9 @@ def hypot_rhs_linear(g, ans, x1, x2):
 hypot_p = declare_elementwise("hypot", np.hypot, hypot_lhs_linear, hypot_rhs_linear)
 
 
-def hypot(x1, x2):
-    """``sqrt(x1**2 + x2**2)`` without overflow or underflow (NumPy's ``hypot``)."""
-    return bind_weak(hypot_p, x1, x2)
+hypot = binary_operation(
+    hypot_p, "hypot", "``sqrt(x1**2 + x2**2)`` without overflow or underflow (NumPy's ``hypot``)."
+)
 
 
 # ---------------------------------------------------------------------------------------
