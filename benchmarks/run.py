@@ -13,6 +13,13 @@ The process is pinned to one CPU and every library runs single-threaded (BLAS, O
 machine, thread pools of several libraries spinning against each other make timings
 meaningless, and one thread per library compares the libraries rather than their
 threading.
+
+The header names the BLAS NumPy uses, the kernels it chose and the environment's
+``OPENBLAS_CORETYPE`` (with threadpoolctl installed). That setting decides the products
+of NumPy, and so of minigrad, while JAX and PyTorch bring kernels of their own: on an
+AVX-512 CPU (AMD Zen 5), ``OPENBLAS_CORETYPE=Haswell`` makes OpenBLAS 0.3.31 run its AVX2
+kernels, whose float32 products take about 1.8 times as long as the AVX-512 ("SkylakeX")
+kernels it picks by itself there. Compare runs only under the same setting.
 """
 
 from __future__ import annotations
@@ -44,6 +51,24 @@ import minigrad as mg  # noqa: E402
 import minigrad.numpy as mnp  # noqa: E402
 from minigrad.lax import subprogram_cache  # noqa: E402
 from minigrad.transforms.jit import fusion_tier  # noqa: E402
+
+
+def blas_description() -> str:
+    """NumPy's BLAS and the kernels it runs, as threadpoolctl reports them (if installed)."""
+    try:
+        import threadpoolctl  # noqa: PLC0415 - optional: only this line of the header needs it
+    except ImportError:
+        return "unknown (install threadpoolctl to see it)"
+    found = [
+        f"{info.get('internal_api')} {info.get('version')} ({info.get('architecture', '?')} kernels, "
+        f"{info.get('num_threads')} thread(s))"
+        for info in threadpoolctl.threadpool_info()
+        if info.get("user_api") == "blas"
+    ]
+    coretype = os.environ.get("OPENBLAS_CORETYPE")
+    chosen = f"; OPENBLAS_CORETYPE={coretype}" if coretype else ""
+    return ", ".join(found) + chosen if found else "none found"
+
 
 # ---------------------------------------------------------------------------------------
 # timing
@@ -346,6 +371,7 @@ def main(argv=None):
             parser.error(f"unknown workload {name!r}; choose from {known}")
     pin_to_one_cpu()  # one CPU for every library
     print(f"# minigrad benchmarks: python {platform.python_version()}, numpy {np.__version__}")
+    print(f"# BLAS: {blas_description()}")
     print(f"# {rounds} interleaved rounds per workload; medians. The machine may be shared: expect noise.")
     print(
         "# jit rows: hot-loop steady state (small-array runs fused from the first call; see hot_loop_programs)"

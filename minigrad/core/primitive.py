@@ -70,6 +70,10 @@ class Primitive:
         self.differentiable = True
         # A printing callback must run although no output uses its result.
         self.effectful = False
+        # A VJP rule that looks at values, not only shapes (eigh's skips the terms of an
+        # eigenvector cotangent that is all zeros): a backward plan, which stages the
+        # rules once, would not follow it (see transforms/backward_plans.py).
+        self.vjp_reads_values = False
         if register:
             if name in _PRIMITIVES:
                 raise ValueError(f"a primitive named {name!r} is already registered")

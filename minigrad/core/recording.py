@@ -19,6 +19,7 @@ Example:
 
 from __future__ import annotations
 
+import numpy as np
 from numpy import ndarray  # not `np.name` in hot paths: see core/dtypes.py
 
 from minigrad.core import config as _config
@@ -39,6 +40,15 @@ __all__ = ["RecordTrace", "RecordTracer"]
 
 _new = object.__new__  # an instance without running its `__init__`
 
+_PLAIN_SCALARS = frozenset((bool, int, float, str, type(None)))
+
+
+def _is_plain(param) -> bool:
+    """Is ``param`` a number, string, dtype or tuple of them: compared by value, no code?"""
+    if type(param) is tuple:
+        return all(_is_plain(item) for item in param)
+    return type(param) in _PLAIN_SCALARS or isinstance(param, np.dtype)
+
 
 class RecordTracer(Tracer):
     """A value of the recording trace: its concrete (or outer) value and its variable."""
@@ -46,10 +56,11 @@ class RecordTracer(Tracer):
     # Not `var`: that name is the variance method every array has (`x.var()`).
     # `aval`, `shape` and `dtype` are the variable's, kept in slots: they are read by
     # every operation's promotion and broadcasting, and a slot is much cheaper to read
-    # than the base class's properties.
-    __slots__ = ("value", "variable", "aval", "shape", "dtype")
+    # than the base class's properties. `index` is the variable's position in the
+    # trace's `values` (see `RecordTrace.structure`).
+    __slots__ = ("value", "variable", "aval", "shape", "dtype", "index")
 
-    def __init__(self, trace, value, variable):
+    def __init__(self, trace, value, variable, index):
         # `RecordTrace.process_primitive` sets these fields itself; keep the two in step.
         self._trace = trace
         self.value = value
@@ -57,6 +68,7 @@ class RecordTracer(Tracer):
         aval = self.aval = variable.aval
         self.shape = aval.shape
         self.dtype = aval.dtype
+        self.index = index
 
 
 class RecordTrace(Trace):
@@ -66,6 +78,16 @@ class RecordTrace(Trace):
     invars, outvars, params, source)`` with the fields of an ``Eqn``: building an attrs
     record per operation cost a fifth of recording it, and only the backward walk,
     which reads each entry once, ever sees them.
+
+    ``structure`` describes the recorded program without its values, one entry per
+    variable or literal in the order they enter ``values``: ``("input", aval)``,
+    ``("literal", aval)``, or ``(primitive, operand positions, params, aval)`` for an
+    equation. Two recordings with equal structures differ only in their values, so one
+    backward program serves both (``transforms/backward_plans.py``). It is None once the
+    recording holds something such a program could not replay: values of an outer
+    transform, an operation whose parameters are not plain numbers, strings and dtypes
+    (control flow and custom rules carry programs and functions), or one whose VJP rule
+    reads values (``Primitive.vjp_reads_values``).
     """
 
     label = "grad"
@@ -83,14 +105,19 @@ class RecordTrace(Trace):
         # equation then costs no new objects for its constants, which keeps the garbage
         # collector's work per equation flat in long programs. Keyed by dtype and bytes,
         # so -0.0 and 0.0, or two NaNs, are told apart exactly.
-        self._scalar_literals: dict[tuple, Literal] = {}
-        self._literals_by_identity: dict[int, Literal] = {}
+        # Each literal maps to its position in `values`.
+        self._scalar_literals: dict[tuple, tuple[Literal, int]] = {}
+        self._literals_by_identity: dict[int, tuple[Literal, int]] = {}
+        self.structure: list | None = []
 
     def new_input(self, value, aval: ShapedArray | None = None) -> RecordTracer:
         """A tracer for an input ``value``; ``aval`` (default: the value's) may be weak."""
         var = Var(get_aval(value) if aval is None else aval)
+        index = len(self.values)
         self.values[var] = value
-        return RecordTracer(self, value, var)
+        if self.structure is not None:
+            self.structure.append(("input", var.aval))
+        return RecordTracer(self, value, var, index)
 
     def concrete_value(self, tracer, operation):
         value = tracer.value
@@ -104,27 +131,33 @@ class RecordTrace(Trace):
     def source_of(self, tracer):
         return self._sources.get(tracer.variable) if isinstance(tracer, RecordTracer) else None
 
-    def _literal(self, value) -> Literal:
-        """The literal of a constant operand, entered into ``values`` with its value."""
+    def _literal(self, value) -> tuple[Literal, int]:
+        """The literal of a constant operand and its position in ``values``, which it
+        enters with its value the first time."""
         if type(value) is not ndarray or value.shape != ():
-            literal = Literal(value, get_aval(value))
-            self.values[literal] = value
-            return literal
+            return self._new_literal(value)
         # The 0-d arrays of weak Python numbers are shared (`weak_scalar_array`), so most
         # are found by identity; the literal holds its array, so the identity stays its own.
-        literal = self._literals_by_identity.get(id(value))
-        if literal is not None:
-            return literal
+        found = self._literals_by_identity.get(id(value))
+        if found is not None:
+            return found
         # By the dtype's identity and the bytes (NumPy computes a dtype's hash anew on
         # every call; the literal keeps its dtype alive).
         key = (id(value.dtype), value.tobytes())
-        literal = self._scalar_literals.get(key)
-        if literal is None:
-            literal = self._scalar_literals[key] = Literal(value, get_aval(value))
-            self.values[literal] = value
-        if literal.val is value:
-            self._literals_by_identity[id(value)] = literal
-        return literal
+        found = self._scalar_literals.get(key)
+        if found is None:
+            found = self._scalar_literals[key] = self._new_literal(value)
+        if found[0].val is value:
+            self._literals_by_identity[id(value)] = found
+        return found
+
+    def _new_literal(self, value) -> tuple[Literal, int]:
+        literal = Literal(value, get_aval(value))
+        index = len(self.values)
+        self.values[literal] = value
+        if self.structure is not None:
+            self.structure.append(("literal", literal.aval))
+        return literal, index
 
     def process_primitive(self, primitive, args, params):
         # This runs once per operation of every differentiated function, so it does only
@@ -136,24 +169,30 @@ class RecordTrace(Trace):
             value = operand.value
             values = (value,)
             atoms = (operand.variable,)
+            positions = (operand.index,)
             outer = type(value) is not ndarray
         else:
             values = []
             atoms = []
+            positions = []
             outer = False  # does any value belong to an outer transform?
             for arg in args:
                 if type(arg) is RecordTracer and arg._trace is self:
                     value = arg.value
                     atoms.append(arg.variable)
+                    positions.append(arg.index)
                 else:
                     value = arg
                     # A shared scalar (`x * 1.1` in a loop) is found by identity, here.
-                    literal = self._literals_by_identity.get(id(arg))
-                    atoms.append(self._literal(arg) if literal is None else literal)
+                    found = self._literals_by_identity.get(id(arg))
+                    literal, position = self._literal(arg) if found is None else found
+                    atoms.append(literal)
+                    positions.append(position)
                 values.append(value)
                 if type(value) is not ndarray and isinstance(value, Tracer):
                     outer = True
             atoms = tuple(atoms)
+            positions = tuple(positions)
         if outer:
             out = bind_args(primitive, values, params)
         elif _config.nan_checks_armed:
@@ -187,8 +226,15 @@ class RecordTrace(Trace):
             # cost about 1,100 instructions more per operation).
             var = _new(Var)
             var.aval = aval
+            index = len(self.values)
             self.values[var] = out
             self.tape.append((primitive, atoms, (var,), params, source))
+            structure = self.structure
+            if structure is not None:
+                if outer or primitive.vjp_reads_values:
+                    self.structure = None
+                else:
+                    structure.append((primitive, positions, params, aval))
             if source is not None:
                 self._sources[var] = source
             if aval.dtype.kind not in FLOAT_KINDS:
@@ -200,6 +246,7 @@ class RecordTrace(Trace):
             tracer.aval = aval
             tracer.shape = aval.shape
             tracer.dtype = aval.dtype
+            tracer.index = index
             return tracer
         record_values = self.values
         tracers = []
@@ -208,12 +255,20 @@ class RecordTrace(Trace):
             aval = get_aval(value)
             var = Var(aval)
             outvars.append(var)
+            index = len(record_values)
             record_values[var] = value
             if aval.dtype.kind in FLOAT_KINDS:
-                tracers.append(RecordTracer(self, value, var))
+                tracers.append(RecordTracer(self, value, var, index))
             else:
                 tracers.append(value)  # integers and booleans carry no derivative
         self.tape.append((primitive, atoms, tuple(outvars), params, source))
+        if self.structure is not None:
+            # Control flow and custom rules carry programs and user functions, which a
+            # backward plan does not replay; decompositions (qr, eigh, ...) carry flags.
+            if outer or primitive.vjp_reads_values or not all(_is_plain(value) for value in params.values()):
+                self.structure = None
+            else:
+                self.structure.append((primitive, positions, params, tuple(var.aval for var in outvars)))
         if source is not None:
             for var in outvars:
                 self._sources[var] = source

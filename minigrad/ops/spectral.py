@@ -147,6 +147,7 @@ def eigh_vjp(cts, ans, a):
 
 
 eigh_p.def_vjp(eigh_vjp)
+eigh_p.vjp_reads_values = True  # _known_zero
 
 
 @eigh_p.def_jvp
@@ -290,6 +291,7 @@ def svd_vjp(cts, ans, a, *, full_matrices):
 
 
 svd_p.def_vjp(svd_vjp)
+svd_p.vjp_reads_values = True  # _known_zero
 
 
 @svd_p.def_jvp

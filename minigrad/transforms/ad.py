@@ -41,6 +41,7 @@ from minigrad.transforms.api_util import (
     flatten_inputs,
     instantiate_zeros,
 )
+from minigrad.transforms.backward_plans import PLANS
 from minigrad.tree import tree_flatten, tree_leaves, tree_map, tree_unflatten
 
 __all__ = [
@@ -286,13 +287,15 @@ def _make_vjp_fn(trace, in_vars, out_vars, out_values, out_tree, primals_flat, i
 
 
 def _input_cotangents(
-    trace, in_vars, primals_flat, in_tree, cts_by_var: dict, single_use: bool = False
+    trace, in_vars, primals_flat, in_tree, cts_by_var: dict, single_use: bool = False, ct_env=None
 ) -> tuple:
     """Walk the recorded program back from ``cts_by_var``; one cotangent pytree per primal.
 
     ``single_use`` (grad walks once) lets the recorded values go as the walk passes them.
+    ``ct_env``, if given, holds the input cotangents already (from a backward plan).
     """
-    ct_env = backward_pass(trace.tape, trace.read, cts_by_var, trace.values if single_use else None)
+    if ct_env is None:
+        ct_env = backward_pass(trace.tape, trace.read, cts_by_var, trace.values if single_use else None)
     in_cts = instantiate_zeros(
         [None if var is None else ct_env.get(var) for var in in_vars], [get_aval(p) for p in primals_flat]
     )
@@ -394,7 +397,15 @@ def _value_and_grad_fun(fun, argnums, has_aux, holomorphic, allow_int):
             # cotangent as it stands, without ``vjp_fn``'s checks of a user's cotangent.
             (out_var,) = out_vars
             cts_by_var = {} if out_var is None else {out_var: seed}
-            (grads,) = _input_cotangents(trace, in_vars, primals_flat, in_tree, cts_by_var, single_use=True)
+            # Recordings that repeat run their backward pass as compiled code (backward_plans.py).
+            ct_env = (
+                None
+                if out_var is None
+                else PLANS.input_cotangents(backward_pass, trace, in_vars, out_var, seed)
+            )
+            (grads,) = _input_cotangents(
+                trace, in_vars, primals_flat, in_tree, cts_by_var, single_use=True, ct_env=ct_env
+            )
         else:  # a container with a shape: vjp_fn says how the structures differ
             vjp_fn = _make_vjp_fn(trace, in_vars, out_vars, out_values, out_tree, primals_flat, in_tree)
             (grads,) = vjp_fn(seed)
