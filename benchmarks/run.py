@@ -50,6 +50,7 @@ from workloads import RNG, WORKLOADS, check_close, import_peers  # noqa: E402
 import minigrad as mg  # noqa: E402
 import minigrad.numpy as mnp  # noqa: E402
 from minigrad.lax import subprogram_cache  # noqa: E402
+from minigrad.transforms import backward_plans  # noqa: E402
 from minigrad.transforms.jit import fusion_tier  # noqa: E402
 
 
@@ -130,6 +131,9 @@ def trace_scaling(sizes, repeats, collector: bool):
             # collector's passes during the next measurements traverse it too.
             eqns = len(closed.eqns)
             del closed
+            # Each call a first one, recorded and walked: plans (transforms/backward_plans.py)
+            # serve repeated structures, which only programs up to 10,000 equations keep.
+            backward_plans.PLANS.clear()
             start = time.perf_counter()
             mg.grad(lambda v, n=n: long_chain(v, n))(x)
             times["grad"].append(time.perf_counter() - start)

@@ -36,9 +36,13 @@ from minigrad.core.trace import (
     get_aval,
 )
 
-__all__ = ["RecordTrace", "RecordTracer"]
+__all__ = ["RecordTrace", "RecordTracer", "STRUCTURE_LIMIT"]
 
 _new = object.__new__  # an instance without running its `__init__`
+
+# A longer recording keeps no structure: a backward plan for it would take longer to
+# stage than the walks it could spare, and the structure memory (and the collector time).
+STRUCTURE_LIMIT = 10_000
 
 _PLAIN_SCALARS = frozenset((bool, int, float, str, type(None)))
 
@@ -231,7 +235,7 @@ class RecordTrace(Trace):
             self.tape.append((primitive, atoms, (var,), params, source))
             structure = self.structure
             if structure is not None:
-                if outer or primitive.vjp_reads_values:
+                if outer or primitive.vjp_reads_values or len(structure) >= STRUCTURE_LIMIT:
                     self.structure = None
                 else:
                     structure.append((primitive, positions, params, aval))
@@ -265,7 +269,12 @@ class RecordTrace(Trace):
         if self.structure is not None:
             # Control flow and custom rules carry programs and user functions, which a
             # backward plan does not replay; decompositions (qr, eigh, ...) carry flags.
-            if outer or primitive.vjp_reads_values or not all(_is_plain(value) for value in params.values()):
+            if (
+                outer
+                or primitive.vjp_reads_values
+                or len(self.structure) >= STRUCTURE_LIMIT
+                or not all(_is_plain(value) for value in params.values())
+            ):
                 self.structure = None
             else:
                 self.structure.append((primitive, positions, params, tuple(var.aval for var in outvars)))

@@ -42,6 +42,7 @@ from numpy import ndarray
 
 from minigrad.core import config as _config
 from minigrad.core.ir import ClosedJaxpr, Jaxpr, Literal, ShapedArray, Var
+from minigrad.core.recording import STRUCTURE_LIMIT
 from minigrad.core.staging import stage_flat
 from minigrad.core.user_code import mention_user_line, user_source_line
 
@@ -49,9 +50,8 @@ __all__ = ["BackwardPlans", "MAX_EQUATIONS", "MAX_PLANS", "PLANS", "shared_plans
 
 # Structures remembered (noted or planned), the least recently seen forgotten first.
 MAX_PLANS = 64
-# Longer recordings are walked: staging and compiling them costs more than walking them,
-# and their structures would take much memory to keep.
-MAX_EQUATIONS = 10_000
+# Longer recordings are walked (they keep no structure: core/recording.py).
+MAX_EQUATIONS = STRUCTURE_LIMIT
 
 _UNSTAGEABLE = "unstageable"  # the state of a structure whose backward pass needs values
 
@@ -88,7 +88,7 @@ class BackwardPlans:
 
     def input_cotangents(self, walk, trace, in_vars, out_var, seed) -> dict | None:
         structure = trace.structure
-        if not structure or len(trace.tape) > MAX_EQUATIONS:
+        if not structure:
             return None
         if _config.nan_checks_armed and _config.nan_checks_enabled():
             return None  # the walk checks every operation's results
