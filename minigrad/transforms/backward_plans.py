@@ -17,11 +17,12 @@ would, so its gradients are the walk's to the last bit; it drops each recorded v
 after its last use, as the walk does.
 
 What a plan does not take: recordings of an outer transform's values (``grad`` of
-``grad``, ``grad`` under ``vmap`` or ``jit``), operations with several results (control
-flow and custom rules, which run programs and user functions of their own), parameters
-holding functions, programs longer than ``MAX_EQUATIONS``, and any run with
-``debug_nans`` armed, which checks every operation as it runs. A backward pass that
-cannot be staged (a rule that needs values) is noted and walked as before.
+``grad``, ``grad`` under ``vmap`` or ``jit``), operations whose parameters hold programs
+or functions (control flow and custom rules, which run programs and user functions of
+their own), operations whose VJP rule looks at values (``Primitive.vjp_reads_values``:
+``eigh``, ``svd``), programs longer than ``MAX_EQUATIONS``, and any run under
+``debug_nans``, which checks every operation as it runs. A backward pass that cannot be
+staged (a rule that needs values, and says so) is noted and walked as before.
 
 Example:
     >>> import numpy as np
