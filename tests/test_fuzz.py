@@ -24,6 +24,7 @@ from minigrad.core.interpreter import eval_jaxpr
 from minigrad.core.typecheck import typecheck
 from minigrad.ops import elementwise as ew
 from minigrad.testing import check_grads
+from minigrad.transforms import backward_plans
 from minigrad.tree import tree_flatten, tree_map
 from tests.program_gen import programs
 
@@ -202,6 +203,24 @@ def check_jit_matches_eager(program):
     _assert_trees_close(mg.jit(gradient)(*program.args), gradient(*program.args), "jit(grad(f)) vs grad(f)")
 
 
+def check_planned_grad_matches_walk(program):
+    """grad's backward plan (the third call) gives the walk's gradient bit for bit, on the
+    values it was staged with and on others."""
+    argnums = tuple(range(len(program.args)))
+    gradient = mg.grad(_scalar_function(program), argnums)
+    moved = [a * (1 + 1e-3 * np.cos(np.arange(a.size) + 1.0).reshape(a.shape)) for a in program.args]
+    walked = []
+    for args in (program.args, moved):
+        backward_plans.PLANS.clear()  # a first sighting: walked (and noted)
+        walked.append(gradient(*args))
+    planned = [gradient(*program.args), gradient(*moved)]  # staged, then planned
+    for got, expected in zip(planned, walked, strict=True):
+        for a, e in zip(_leaves(got), _leaves(expected), strict=True):
+            assert a.dtype == e.dtype and a.shape == e.shape and a.tobytes() == e.tobytes(), (
+                "planned grad vs walked grad: bits differ"
+            )
+
+
 def check_jacobians(program):
     """jacfwd and jacrev agree; contracting the Jacobian with v gives jvp's tangent; the
     scalarised program's hessian is symmetric and equals jacfwd of its gradient."""
@@ -235,6 +254,7 @@ CHECKS = [
     check_jvp_vjp_agree,
     check_second_order,
     check_float32_keeps_dtype,
+    check_planned_grad_matches_walk,
 ]
 if hasattr(mg, "vmap"):
     CHECKS.append(check_vmap_matches_loop)
