@@ -264,3 +264,31 @@ def test_long_recordings_are_walked():
 def test_a_pickled_function_finds_the_plans_of_its_process():
     # Dask pickles grad's closure by value; its reference to the plans must not carry them.
     assert pickle.loads(pickle.dumps(backward_plans.PLANS)) is backward_plans.PLANS
+
+
+def test_which_recorded_value_is_the_output_is_part_of_the_structure():
+    # Two losses computed together, either returned: the same operations, two gradients.
+    rng = np.random.default_rng(0)
+    x, y, w = rng.standard_normal((8, 3)), np.ones(8), np.array([0.1, -0.2, 0.3])
+
+    def losses(w):
+        residual = x @ w - y
+        return mnp.mean(residual**2), mnp.mean(mnp.abs(residual))
+
+    squared, absolute = mg.grad(lambda w: losses(w)[0]), mg.grad(lambda w: losses(w)[1])
+    for _ in range(3):
+        np.testing.assert_allclose(squared(w), 2 * x.T @ (x @ w - y) / 8, rtol=1e-13)
+        np.testing.assert_allclose(absolute(w), x.T @ np.sign(x @ w - y) / 8, rtol=1e-13)
+
+
+def test_float_parameters_are_told_apart_by_their_bits():
+    scale_p = Primitive("scale_for_plans", register=False)
+    scale_p.def_impl(lambda x, *, c: x * c)
+    scale_p.def_shape_rule(lambda aval, *, c: aval)
+    scale_p.def_vjp(lambda g, ans, x, *, c: mul(g, c))
+    df = mg.grad(lambda x, c: mnp.sum(bind(scale_p, x, c=c)))
+    x = np.array([1.0, 2.0])
+    for _ in range(3):
+        assert not np.signbit(df(x, 0.0)).any()
+    for _ in range(3):
+        assert np.signbit(df(x, -0.0)).all()  # -0.0 == 0.0, but its plan is its own

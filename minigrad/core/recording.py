@@ -44,14 +44,42 @@ _new = object.__new__  # an instance without running its `__init__`
 # stage than the walks it could spare, and the structure memory (and the collector time).
 STRUCTURE_LIMIT = 10_000
 
-_PLAIN_SCALARS = frozenset((bool, int, float, str, type(None)))
+# Parameters a structure compares as they are; floats and NumPy scalars by their bits.
+_EXACT_PARAMS = frozenset((bool, int, str, type(None)))
 
 
 def _is_plain(param) -> bool:
     """Is ``param`` a number, string, dtype or tuple of them: compared by value, no code?"""
     if type(param) is tuple:
         return all(_is_plain(item) for item in param)
-    return type(param) in _PLAIN_SCALARS or isinstance(param, np.dtype)
+    return type(param) in _EXACT_PARAMS or type(param) is float or isinstance(param, (np.dtype, np.generic))
+
+
+def _structure_params(params, deep: bool):
+    """``params`` as a structure holds them, or None if a parameter is not compared by
+    value (an array, a function, a program).
+
+    ``==`` would take -0.0 for 0.0, and a plan staged with one would run with the other:
+    floats and NumPy scalars are compared by type and bits. Tuples are looked into only
+    if ``deep`` (the built-in single-result primitives hold axes and shapes in them).
+    """
+    by_bits = False
+    for value in params.values():
+        kind = type(value)
+        if kind in _EXACT_PARAMS or isinstance(value, np.dtype):
+            continue
+        if kind is float or isinstance(value, np.generic):
+            by_bits = True
+        elif kind is not tuple or (deep and not _is_plain(value)):
+            return None
+    if not by_bits:
+        return params
+    return tuple(
+        (name, type(value), np.asarray(value).tobytes())
+        if type(value) is float or isinstance(value, np.generic)
+        else (name, value)
+        for name, value in params.items()
+    )
 
 
 class RecordTracer(Tracer):
@@ -89,9 +117,9 @@ class RecordTrace(Trace):
     equation. Two recordings with equal structures differ only in their values, so one
     backward program serves both (``transforms/backward_plans.py``). It is None once the
     recording holds something such a program could not replay: values of an outer
-    transform, an operation whose parameters are not plain numbers, strings and dtypes
-    (control flow and custom rules carry programs and functions), or one whose VJP rule
-    reads values (``Primitive.vjp_reads_values``).
+    transform, an operation whose parameters are not numbers, strings, dtypes and
+    tuples (control flow and custom rules carry programs and functions, others arrays),
+    or one whose VJP rule reads values (``Primitive.vjp_reads_values``).
     """
 
     label = "grad"
@@ -235,10 +263,11 @@ class RecordTrace(Trace):
             self.tape.append((primitive, atoms, (var,), params, source))
             structure = self.structure
             if structure is not None:
-                if outer or primitive.vjp_reads_values or len(structure) >= STRUCTURE_LIMIT:
+                kept = _structure_params(params, deep=False) if params else params
+                if outer or kept is None or primitive.vjp_reads_values or len(structure) >= STRUCTURE_LIMIT:
                     self.structure = None
                 else:
-                    structure.append((primitive, positions, params, aval))
+                    structure.append((primitive, positions, kept, aval))
             if source is not None:
                 self._sources[var] = source
             if aval.dtype.kind not in FLOAT_KINDS:
@@ -269,15 +298,11 @@ class RecordTrace(Trace):
         if self.structure is not None:
             # Control flow and custom rules carry programs and user functions, which a
             # backward plan does not replay; decompositions (qr, eigh, ...) carry flags.
-            if (
-                outer
-                or primitive.vjp_reads_values
-                or len(self.structure) >= STRUCTURE_LIMIT
-                or not all(_is_plain(value) for value in params.values())
-            ):
+            kept = _structure_params(params, deep=True)
+            if outer or kept is None or primitive.vjp_reads_values or len(self.structure) >= STRUCTURE_LIMIT:
                 self.structure = None
             else:
-                self.structure.append((primitive, positions, params, tuple(var.aval for var in outvars)))
+                self.structure.append((primitive, positions, kept, tuple(var.aval for var in outvars)))
         if source is not None:
             for var in outvars:
                 self._sources[var] = source

@@ -94,14 +94,17 @@ class BackwardPlans:
         if _config.nan_checks_armed and _config.nan_checks_enabled():
             return None  # the walk checks every operation's results
         # The differentiated inputs are the recording's "input" entries, in order; which
-        # arguments were left out (integers) completes the description.
+        # arguments were left out (integers), and which value is the output (a function
+        # may compute two and return either), complete the description.
         pattern = tuple(var is None for var in in_vars)
-        key = (structure, pattern, seed.dtype)
+        output = _position(trace, out_var)
+        key = (structure, pattern, output, seed.dtype)
         # The first entry is the first input and its aval; the last, an equation with
         # its result's aval (or avals): a program at another shape has another summary.
         summary = (
             len(structure),
             pattern,
+            output,
             seed.dtype.char,
             structure[0],
             structure[-1][0],
@@ -152,6 +155,15 @@ class BackwardPlans:
         # A function shipped to another process by value (Dask pickles `grad`'s closure)
         # finds that process's own plans there, not a copy of these.
         return (shared_plans, ())
+
+
+def _position(trace, var) -> int:
+    """``var``'s position in the recording (most often the last value recorded)."""
+    last = len(trace.values) - 1
+    for back, atom in enumerate(reversed(trace.values)):
+        if atom is var:
+            return last - back
+    raise AssertionError("the output is not a value of the recording")
 
 
 def shared_plans() -> BackwardPlans:
