@@ -1,7 +1,7 @@
 """Backward plans (transforms/backward_plans.py): once a differentiated function's
 recording repeats, its backward pass runs as compiled code. The gradients must be the
 walk's to the last bit, for new values too; user code in backward passes still runs on
-every call; values are still dropped after their last use; errors still name the op."""
+every call; values are still dropped after their last use; errors still name the user's line."""
 
 import inspect
 import linecache
