@@ -15,6 +15,7 @@ from hypothesis import given, settings
 import minigrad as mg
 import minigrad.numpy as mnp
 from minigrad.core.primitive import Primitive
+from minigrad.core.recording import STRUCTURE_LIMIT
 from minigrad.core.trace import bind
 from minigrad.ops.elementwise import mul
 from minigrad.transforms import backward_plans
@@ -251,14 +252,14 @@ def test_long_recordings_are_walked():
     double_p, calls = _counting_primitive()
 
     def long(x):
-        for _ in range(backward_plans.MAX_EQUATIONS):
+        for _ in range(STRUCTURE_LIMIT):
             x = bind(double_p, x) * 0.5
         return mnp.sum(x)
 
     df = mg.grad(long)
     for _ in range(3):
         np.testing.assert_array_equal(df(np.ones(2)), np.ones(2))
-    assert len(calls) == 3 * backward_plans.MAX_EQUATIONS
+    assert len(calls) == 3 * STRUCTURE_LIMIT
 
 
 def test_a_pickled_function_finds_the_plans_of_its_process():

@@ -36,7 +36,7 @@ from minigrad.core.trace import (
     get_aval,
 )
 
-__all__ = ["RecordTrace", "RecordTracer", "STRUCTURE_LIMIT"]
+__all__ = ["RecordTrace", "RecordTracer", "STRUCTURE_LIMIT", "is_plain_param"]
 
 _new = object.__new__  # an instance without running its `__init__`
 
@@ -48,10 +48,15 @@ STRUCTURE_LIMIT = 10_000
 _EXACT_PARAMS = frozenset((bool, int, str, type(None)))
 
 
-def _is_plain(param) -> bool:
-    """Is ``param`` a number, string, dtype or tuple of them: compared by value, no code?"""
+def is_plain_param(param) -> bool:
+    """Is ``param`` a number, string, dtype or tuple of them: compared by value, no code?
+
+    Example:
+      >>> is_plain_param((0, "slice", None)), is_plain_param((0, print))
+      (True, False)
+    """
     if type(param) is tuple:
-        return all(_is_plain(item) for item in param)
+        return all(is_plain_param(item) for item in param)
     return type(param) in _EXACT_PARAMS or type(param) is float or isinstance(param, (np.dtype, np.generic))
 
 
@@ -70,7 +75,7 @@ def _structure_params(params, deep: bool):
             continue
         if kind is float or isinstance(value, np.generic):
             by_bits = True
-        elif kind is not tuple or (deep and not _is_plain(value)):
+        elif kind is not tuple or (deep and not is_plain_param(value)):
             return None
     if not by_bits:
         return params

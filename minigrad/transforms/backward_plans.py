@@ -20,7 +20,7 @@ What a plan does not take: recordings of an outer transform's values (``grad`` o
 ``grad``, ``grad`` under ``vmap`` or ``jit``), operations whose parameters hold programs
 or functions (control flow and custom rules, which run programs and user functions of
 their own), operations whose VJP rule looks at values (``Primitive.vjp_reads_values``:
-``eigh``, ``svd``), programs longer than ``MAX_EQUATIONS``, and any run under
+``eigh``, ``svd``), programs longer than ``recording.STRUCTURE_LIMIT``, and any run under
 ``debug_nans``, which checks every operation as it runs. A backward pass that cannot be
 staged (a rule that needs values, and says so) is noted and walked as before.
 
@@ -39,20 +39,18 @@ import functools
 import threading
 
 import numpy as np
-from numpy import ndarray
 
 from minigrad.core import config as _config
-from minigrad.core.ir import ClosedJaxpr, Jaxpr, Literal, ShapedArray, Var
-from minigrad.core.recording import STRUCTURE_LIMIT
+from minigrad.core.ir import Literal, ShapedArray, Var
+from minigrad.core.recording import is_plain_param
 from minigrad.core.staging import stage_flat
+from minigrad.core.trace import as_outputs
 from minigrad.core.user_code import mention_user_line, user_source_line
 
-__all__ = ["BackwardPlans", "MAX_EQUATIONS", "MAX_PLANS", "PLANS", "shared_plans"]
+__all__ = ["BackwardPlans", "MAX_PLANS", "PLANS", "shared_plans"]
 
 # Structures remembered (noted or planned), the least recently seen forgotten first.
 MAX_PLANS = 64
-# Longer recordings are walked (they keep no structure: core/recording.py).
-MAX_EQUATIONS = STRUCTURE_LIMIT
 
 _UNSTAGEABLE = "unstageable"  # the state of a structure whose backward pass needs values
 
@@ -148,9 +146,6 @@ class BackwardPlans:
             self._by_summary.clear()
             self._recent.clear()
 
-    def __len__(self):
-        return len(self._recent)
-
     def __reduce__(self):
         # A function shipped to another process by value (Dask pickles `grad`'s closure)
         # finds that process's own plans there, not a copy of these.
@@ -199,7 +194,9 @@ class _Plan:
 
 def _stage_plan(walk, trace, in_vars, out_var, seed):
     """Stage ``walk`` over ``trace`` and compile it; ``_UNSTAGEABLE`` if it cannot be staged."""
-    if any(_holds_code(value) for _, _, _, params, _ in trace.tape for value in params.values()):
+    # The recording looked into the params of operations with one result only as deep as
+    # it cheaply could: a tuple holding a function or a program is caught here, once.
+    if not all(is_plain_param(value) for _, _, _, params, _ in trace.tape for value in params.values()):
         return _UNSTAGEABLE
     atoms = list(trace.values)
     # The walk meets plain arrays, never weak ones.
@@ -224,13 +221,6 @@ def _stage_plan(walk, trace, in_vars, out_var, seed):
     return _Plan(_compile_replay(program), wanted)
 
 
-def _holds_code(param) -> bool:
-    """Does a parameter hold a function or a program, which a replay would not run anew?"""
-    if isinstance(param, (tuple, list)):
-        return any(_holds_code(item) for item in param)
-    return isinstance(param, (Jaxpr, ClosedJaxpr)) or (callable(param) and not isinstance(param, type))
-
-
 def _compile_replay(program):
     """Straight-line Python calling each equation's ``impl``, as the eager walk does.
 
@@ -239,7 +229,7 @@ def _compile_replay(program):
     between the walked first calls and the planned later ones.
     """
     jaxpr = program.jaxpr
-    namespace = {"_as_array": _as_array, "_as_arrays": _as_arrays, "_copy": np.array}
+    namespace = {"_as_outputs": as_outputs, "_copy": np.array}
     names: dict = {}
 
     def name_of(atom) -> str:
@@ -268,13 +258,14 @@ def _compile_replay(program):
         call = f"{function}({', '.join(name_of(atom) for atom in eqn.invars)})"
         for var in eqn.outvars:
             names[var] = f"v{len(names)}"
+        # NumPy returns scalars for 0-d results; the walk's `bind_args` makes them arrays.
+        if eqn.primitive.multiple_results or not eqn.outvars[0].aval.ndim:
+            call = f"_as_outputs({_constant(namespace, eqn.primitive)}, {call})"
         if eqn.primitive.multiple_results:
             targets = "".join(f"{names[var]}, " for var in eqn.outvars)
-            line = f"{targets}= _as_arrays({call})" if eqn.outvars else call
+            line = f"{targets}= {call}" if eqn.outvars else call
         else:
-            # NumPy returns scalars for 0-d results; the walk's `bind_args` makes them arrays.
-            (var,) = eqn.outvars
-            line = f"{names[var]} = {call}" if var.aval.ndim else f"{names[var]} = _as_array({call})"
+            line = f"{names[eqn.outvars[0]]} = {call}"
         body.append(line)
         dead = [
             names[atom]
@@ -302,11 +293,3 @@ def _constant(namespace: dict, value) -> str:
     name = f"_c{len(namespace)}"
     namespace[name] = value
     return name
-
-
-def _as_array(value):
-    return value if type(value) is ndarray else np.asarray(value)
-
-
-def _as_arrays(values):
-    return [_as_array(value) for value in values]
