@@ -12,7 +12,7 @@ from minigrad import lax
 from minigrad.core.ir import ShapedArray
 from minigrad.core.typecheck import typecheck
 from minigrad.lax.scan import scan_p
-from minigrad.lax.scan_loop import run_scan, unrolled_body
+from minigrad.lax.scan_loop import run_scan, step_loop, unrolled_body
 from minigrad.lax.subprograms import stage_program
 
 W = np.array([[0.5, -0.3, 0.2], [0.1, 0.4, -0.6], [-0.2, 0.3, 0.1]])
@@ -93,6 +93,44 @@ def test_the_loop_calls_the_unrolled_body_once_per_turn_and_the_body_for_the_res
     assert calls == [3, 3, 1, 1]  # two turns of three steps, then a remainder of two
     np.testing.assert_array_equal(carry, xs.sum())
     np.testing.assert_array_equal(ys, np.concatenate([[0.0], np.cumsum(xs)[:-1]]))
+
+
+@pytest.mark.parametrize("reverse", [False, True])
+@pytest.mark.parametrize(
+    ("num_consts", "num_carry", "x_shapes", "y_shapes"),
+    [(1, 1, [(), (2, 3)], [(), (3,)]), (0, 2, [], [(2,)]), (2, 0, [(3,)], []), (0, 0, [()], [])],
+)
+def test_the_written_out_loop_passes_and_returns_what_the_general_loop_does(
+    num_consts, num_carry, x_shapes, y_shapes, reverse
+):
+    # Same body calls with arguments of the same types (a 1-d xs gives 0-d arrays, not
+    # NumPy scalars), same stacks: step_loop replaces run_scan for unroll=1.
+    rng = np.random.default_rng(1)
+    length = 4
+    seen = {"general": [], "written": []}
+
+    def body_for(name):
+        def body(*args):
+            seen[name].append([(type(a), np.shape(a), np.asarray(a).tolist()) for a in args])
+            carry = args[num_consts : num_consts + num_carry]
+            total = sum((np.sum(a) for a in args), 0.5)
+            new_carry = [c * 0.5 + total for c in carry]
+            return [*new_carry, *(np.full(shape, total) for shape in y_shapes)]
+
+        return body
+
+    args = [rng.standard_normal(3) for _ in range(num_consts)]
+    args += [rng.standard_normal(2) for _ in range(num_carry)]
+    args += [rng.standard_normal((length, *shape)) for shape in x_shapes]
+    y_avals = [ShapedArray(shape, np.float64) for shape in y_shapes]
+    general = run_scan(body_for("general"), None, 1, num_consts, num_carry, length, reverse, y_avals, *args)
+    order = range(length - 1, -1, -1) if reverse else range(length)
+    loop = step_loop(num_consts, num_carry, tuple(len(shape) == 0 for shape in x_shapes), len(y_shapes))
+    written = loop(body_for("written"), order, tuple(y_avals), *args)
+    assert seen["written"] == seen["general"] and len(seen["general"]) == length
+    assert len(written) == len(general) == num_carry + len(y_shapes)
+    for ours, theirs in zip(written, general, strict=True):
+        np.testing.assert_array_equal(ours, theirs)
 
 
 def test_the_unrolled_body_holds_k_copies_of_the_body():
