@@ -8,7 +8,7 @@ import minigrad.numpy as mnp
 from minigrad.core.interpreter import eval_jaxpr
 from minigrad.core.ir import ClosedJaxpr, Eqn, Jaxpr, Literal, ShapedArray, Var
 from minigrad.core.typecheck import typecheck
-from minigrad.ops.elementwise import add_p, integer_pow_p, mul_p, neg_p, sin_p
+from minigrad.ops.elementwise import add_p, div_p, integer_pow_p, mul_p, neg_p, sin_p
 from minigrad.ops.shape import broadcast_to_p, reduce_sum_p, reshape_p, transpose_p
 from minigrad.transforms.jit.passes import (
     cse,
@@ -211,6 +211,38 @@ def test_simplify_double_transpose_and_negation():
     y = _var()
     negs = Jaxpr((), [y], [Eqn(neg_p, [y], [n1]), Eqn(neg_p, [n1], [n2])], [n2])
     assert dce(simplify(negs)).outvars[0] is y
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize(
+    ("primitive", "literal_first", "constant"),
+    [(mul_p, True, 2.5), (mul_p, False, [[-0.0, 3.0, np.inf]]), (div_p, True, 0.0), (div_p, False, -7.0)],
+)
+def test_simplify_moves_a_negation_into_a_literal_factor_with_the_same_bits(
+    primitive, literal_first, constant, dtype
+):
+    # -(c * x) -> (-c) * x and -(x / c) -> x / (-c): one equation, and the same bits
+    # as the two NumPy calls, signed zeros and infinities included.
+    x, scaled, negated = _var((2, 3), dtype), _var((2, 3), dtype), _var((2, 3), dtype)
+    c = _lit(constant, dtype)
+    operands = [c, x] if literal_first else [x, c]
+    program = Jaxpr((), [x], [Eqn(primitive, operands, [scaled]), Eqn(neg_p, [scaled], [negated])], [negated])
+    result = dce(simplify(program))
+    typecheck(result)
+    assert [e.primitive for e in result.eqns] == [primitive]
+    value = np.array([[1.5, -0.0, 0.0], [np.inf, np.nan, -3e-300]], dtype)
+    with np.errstate(all="ignore"):  # inf * 0, x / 0
+        expected, got = eval_jaxpr(program, (), value)[0], eval_jaxpr(result, (), value)[0]
+    np.testing.assert_array_equal(got, expected)  # NaN where NaN (its sign bit is no value's)
+    numbers = ~np.isnan(expected)
+    np.testing.assert_array_equal(np.signbit(got[numbers]), np.signbit(expected[numbers]))
+    # Integers and a product of two variables keep their negation.
+    i, j, k = _var((3,), np.dtype("int64")), _var((3,), np.dtype("int64")), _var((3,), np.dtype("int64"))
+    kept = Jaxpr((), [i], [Eqn(mul_p, [i, _lit(2, "int64")], [j]), Eqn(neg_p, [j], [k])], [k])
+    assert [e.primitive for e in dce(simplify(kept)).eqns] == [mul_p, neg_p]
+    y, z, w = _var(), _var(), _var()
+    two_variables = Jaxpr((), [y], [Eqn(mul_p, [y, y], [z]), Eqn(neg_p, [z], [w])], [w])
+    assert [e.primitive for e in dce(simplify(two_variables)).eqns] == [mul_p, neg_p]
 
 
 def test_simplify_sum_of_broadcast_scalar():
