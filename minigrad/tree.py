@@ -351,9 +351,28 @@ def tree_flatten(tree, is_leaf: Callable[[Any], bool] | None = None) -> tuple[li
       >>> leaves, treedef
       ([1, 2], [*, {'x': *, 'y': None}])
     """
+    if type(tree) is tuple and is_leaf is None:
+        # Every jitted call flattens its arguments, most often a tuple of arrays: a tuple
+        # of leaves, whose treedef depends on their count alone (made once per count).
+        for item in tree:
+            kind = type(item)
+            if kind in _registry or issubclass(kind, tuple):
+                break
+        else:
+            treedef = _LEAF_TUPLES.get(len(tree))
+            if treedef is None:
+                treedef = _flatten(tree, [], None)
+                if len(tree) <= _LEAF_TUPLES_KEPT:
+                    _LEAF_TUPLES[len(tree)] = treedef
+            return list(tree), treedef
     leaves: list = []
     treedef = _flatten(tree, leaves, is_leaf)
     return leaves, treedef
+
+
+# Count -> the treedef of a tuple of that many leaves, for counts up to _LEAF_TUPLES_KEPT.
+_LEAF_TUPLES: dict[int, PyTreeDef] = {}
+_LEAF_TUPLES_KEPT = 64
 
 
 def tree_unflatten(treedef: PyTreeDef, leaves) -> Any:

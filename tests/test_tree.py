@@ -2,6 +2,7 @@
 
 import collections
 
+import numpy as np
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -111,3 +112,22 @@ def test_registering_a_type_twice_is_an_error():
         tree.register_pytree_node(Twice, lambda t: ((), None), lambda aux, ch: Twice())
     with pytest.raises(ValueError, match="already registered"):
         tree.register_pytree_node(dict, lambda d: ((), None), lambda aux, ch: {})
+
+
+def test_a_tuple_of_leaves_flattens_as_any_tree_does_and_shares_its_treedef():
+    # tree_flatten's shortcut for a tuple of leaves (a jitted call's arguments) gives
+    # what the general walk gives; a tuple holding a container still walks into it.
+    arrays = (np.zeros(2), np.ones(3), 4.0, "leaf")
+    leaves, treedef = tree.tree_flatten(arrays)
+    general_leaves: list = []
+    general = tree._flatten(arrays, general_leaves, None)
+    assert all(a is b is c for a, b, c in zip(leaves, general_leaves, arrays, strict=True))
+    assert treedef == general and repr(treedef) == "(*, *, *, *)"
+    assert tree.tree_flatten(arrays[::-1])[1] is treedef  # made once per count
+    for nested in [(np.zeros(2), None), (np.zeros(2), [1.0, 2.0]), (Point(1.0, 2.0), 3.0), ((1.0,), 2.0)]:
+        leaves, treedef = tree.tree_flatten(nested)
+        expected_leaves: list = []
+        assert treedef == tree._flatten(nested, expected_leaves, None)
+        assert len(leaves) == len(expected_leaves) == treedef.num_leaves
+        assert tree.tree_unflatten(treedef, leaves).__class__ is nested.__class__
+    assert tree.tree_flatten((1.0, 2.0), is_leaf=lambda t: isinstance(t, tuple))[1].num_leaves == 1

@@ -418,12 +418,14 @@ class ProgramCache:
 
     def get(self, key):
         """The entry for ``key``, now the most recently used; None if it has none yet."""
-        entry = self._entries.get(key)
+        entries = self._entries
+        entry = entries.get(key)
         if entry is None or type(entry) is PendingSlot:
             return None
-        with self._lock:  # the LRU order is shared with threads that evict
-            if key in self._entries:
-                self._entries.move_to_end(key)
+        if len(entries) > 1:  # one entry is the most recent already
+            with self._lock:  # the LRU order is shared with threads that evict
+                if key in entries:
+                    entries.move_to_end(key)
         return entry
 
     def get_or_fill(self, key, make_entry):
