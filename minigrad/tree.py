@@ -18,6 +18,7 @@ from __future__ import annotations
 import collections
 import dataclasses
 import functools
+import operator
 from collections.abc import Callable, Hashable
 from typing import Any, NamedTuple
 
@@ -335,10 +336,43 @@ def _flatten(tree, leaves: list, is_leaf) -> PyTreeDef:
     child_defs = []
     num_leaves = 0
     for child in children:
+        kind = type(child)
+        if is_leaf is None and kind not in _registry and not issubclass(kind, tuple):
+            leaves.append(child)  # a leaf (an array, a number), without a call
+            child_defs.append(_LEAF)
+            num_leaves += 1
+            continue
         child_def = _flatten(child, leaves, is_leaf)
         child_defs.append(child_def)
         num_leaves += child_def.num_leaves
-    return PyTreeDef(node, aux, tuple(child_defs), num_leaves)
+    child_defs = tuple(child_defs)
+    # A training loop flattens the same structure at every step: one treedef per
+    # structure is kept and returned again, so it is not built, hashed and compared
+    # anew (a jitted call looks its program up by it). Returned only where ``aux``'s
+    # parts and the children are the very objects seen before (dict keys 1, 1.0 and
+    # True are equal, yet unflattening must give back the caller's own, at any depth).
+    key = (node, aux, child_defs)
+    try:
+        treedef = _INTERNED.get(key)
+    except TypeError:  # an unhashable aux
+        return PyTreeDef(node, aux, child_defs, num_leaves)
+    if treedef is None:
+        if len(_INTERNED) >= _INTERNED_LIMIT:
+            _INTERNED.clear()
+        treedef = _INTERNED[key] = PyTreeDef(node, aux, child_defs, num_leaves)
+        return treedef
+    kept = treedef.aux
+    same_aux = kept is aux or (
+        type(aux) is tuple and type(kept) is tuple and all(map(operator.is_, aux, kept))
+    )
+    if same_aux and all(map(operator.is_, child_defs, treedef.children)):
+        return treedef
+    return PyTreeDef(node, aux, child_defs, num_leaves)
+
+
+# (node type, aux, child treedefs) -> the one treedef kept for that structure.
+_INTERNED: dict = {}
+_INTERNED_LIMIT = 4096
 
 
 def tree_flatten(tree, is_leaf: Callable[[Any], bool] | None = None) -> tuple[list, PyTreeDef]:

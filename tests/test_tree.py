@@ -131,3 +131,28 @@ def test_a_tuple_of_leaves_flattens_as_any_tree_does_and_shares_its_treedef():
         assert len(leaves) == len(expected_leaves) == treedef.num_leaves
         assert tree.tree_unflatten(treedef, leaves).__class__ is nested.__class__
     assert tree.tree_flatten((1.0, 2.0), is_leaf=lambda t: isinstance(t, tuple))[1].num_leaves == 1
+
+
+def test_a_structure_seen_again_gives_the_same_treedef_and_back_the_callers_own_keys():
+    params = {"w": np.zeros(2), "layers": [{"b": 1.0}, {"b": 2.0}]}
+    first = tree.tree_structure(params)
+    again = tree.tree_structure({"w": np.ones(2), "layers": [{"b": 3.0}, {"b": 4.0}]})
+    assert again is first
+    # Equal keys of other types (1, 1.0, True) are equal structures, yet each tree
+    # comes back with its own keys.
+    for keys in ([1, 2], [1.0, 2.0], [True, 2]):
+        mapped = tree.tree_map(lambda v: v * 2, dict.fromkeys(keys, 1.0))
+        assert [type(k) for k in mapped] == [type(k) for k in keys]
+        (inner,) = tree.tree_map(lambda v: v * 2, (dict.fromkeys(keys, 1.0),))  # and nested
+        assert [type(k) for k in inner] == [type(k) for k in keys]
+    # An aux that cannot be hashed is a structure all the same.
+    tree.register_pytree_node(
+        _Unhashable, lambda u: ([u.value], [u.tag]), lambda aux, children: _Unhashable(children[0], aux[0])
+    )
+    leaves, treedef = tree.tree_flatten(_Unhashable(3.0, "t"))
+    assert leaves == [3.0] and tree.tree_unflatten(treedef, [4.0]).value == 4.0
+
+
+class _Unhashable:
+    def __init__(self, value, tag):
+        self.value, self.tag = value, tag
