@@ -437,7 +437,13 @@ def test_output_structures_are_rebuilt():
     assert isinstance(out["p"], Pair) and isinstance(out["a"][1], tuple)
     np.testing.assert_array_equal(out["a"][1][0], [2.0, 2.0])
     np.testing.assert_array_equal(out["p"].right[1], [2.0, 2.0])
+    np.testing.assert_array_equal(out["p"].left, [1.0, 1.0])
     assert mg.jit(lambda x: None)(np.ones(1)) is None
+    # Two namedtuple classes of one name, nested: each output is built as its own.
+    Other = namedtuple("Pair", "x")
+    nested = mg.jit(lambda x: Pair(Other(x), Pair(x, Other(x * 3.0))))(np.ones(1))
+    assert type(nested) is Pair and type(nested.left) is Other and type(nested.right.right) is Other
+    np.testing.assert_array_equal(nested.right.right.x, [3.0])
 
 
 def test_vmap_of_jit_and_jit_of_vmap():

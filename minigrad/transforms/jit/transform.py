@@ -25,6 +25,7 @@ Example:
 
 from __future__ import annotations
 
+import collections
 import functools
 import itertools
 import logging
@@ -117,17 +118,25 @@ def jit_replay(*args, program, name, _executable):
 _TUPLE_NODE = tree_structure((0,)).node
 _LIST_NODE = tree_structure([0]).node
 _DICT_NODE = tree_structure({"key": 0}).node
+_NAMEDTUPLE_NODE = tree_structure(collections.namedtuple("_Pair", "a b")(0, 0)).node
 _NONE_NODE = tree_structure(None).node
 
 
-def _builder_source(treedef, positions) -> str | None:
-    """A Python expression rebuilding ``treedef`` from the flat list ``o``, or None."""
+def _builder_source(treedef, positions, classes: dict) -> str | None:
+    """A Python expression rebuilding ``treedef`` from the flat list ``o``, or None.
+
+    Namedtuple classes (an optimizer's state) are called by the names ``classes`` gives them.
+    """
     node = treedef.node
     if node is None:
         return f"o[{next(positions)}]"
-    parts = [_builder_source(child, positions) for child in treedef.children]
+    parts = [_builder_source(child, positions, classes) for child in treedef.children]
     if any(part is None for part in parts):
         return None
+    if node is _NAMEDTUPLE_NODE:
+        name = f"_c{len(classes)}"
+        classes[name] = treedef.aux
+        return f"{name}({', '.join(parts)})"
     if node is _TUPLE_NODE:
         return "(" + "".join(part + ", " for part in parts) + ")"
     if node is _LIST_NODE:
@@ -145,10 +154,11 @@ def _output_builder(out_tree):
     Rebuilding the outputs runs on every call, so common containers get a generated
     one-line function; other containers use ``tree_unflatten``.
     """
-    source = _builder_source(out_tree, itertools.count())
+    classes: dict = {}
+    source = _builder_source(out_tree, itertools.count(), classes)
     if source is None:
         return functools.partial(tree_unflatten, out_tree)
-    return eval(f"lambda o: {source}")  # noqa: S307 - an expression we generated from a treedef
+    return eval(f"lambda o: {source}", classes)  # noqa: S307 - an expression we generated from a treedef
 
 
 @attrs.frozen
