@@ -18,6 +18,7 @@ from __future__ import annotations
 import collections
 import dataclasses
 import functools
+import itertools
 import operator
 from collections.abc import Callable, Hashable
 from typing import Any, NamedTuple
@@ -290,6 +291,8 @@ class PyTreeDef:
     aux: Hashable
     children: tuple[PyTreeDef, ...]
     num_leaves: int
+    # Whether this is the treedef `tree_flatten` keeps for its structure (not compared).
+    kept: bool = attrs.field(default=False, eq=False, repr=False)
 
     def unflatten(self, leaves):
         return tree_unflatten(self, leaves)
@@ -318,7 +321,7 @@ class PyTreeDef:
         return f"CustomNode({inner})"
 
 
-_LEAF = PyTreeDef(None, None, (), 1)
+_LEAF = PyTreeDef(None, None, (), 1, kept=True)
 
 
 def _flatten(tree, leaves: list, is_leaf) -> PyTreeDef:
@@ -335,6 +338,7 @@ def _flatten(tree, leaves: list, is_leaf) -> PyTreeDef:
     children, aux = node.to_children(tree)
     child_defs = []
     num_leaves = 0
+    children_kept = True
     for child in children:
         kind = type(child)
         if is_leaf is None and kind not in _registry and not issubclass(kind, tuple):
@@ -345,34 +349,33 @@ def _flatten(tree, leaves: list, is_leaf) -> PyTreeDef:
         child_def = _flatten(child, leaves, is_leaf)
         child_defs.append(child_def)
         num_leaves += child_def.num_leaves
+        children_kept = children_kept and child_def.kept
     child_defs = tuple(child_defs)
-    # A training loop flattens the same structure at every step: one treedef per
+    # A training loop flattens the same parameters at every step: one treedef per
     # structure is kept and returned again, so it is not built, hashed and compared
-    # anew (a jitted call looks its program up by it). Returned only where ``aux``'s
-    # parts and the children are the very objects seen before (dict keys 1, 1.0 and
-    # True are equal, yet unflattening must give back the caller's own, at any depth).
-    key = (node, aux, child_defs)
-    try:
-        treedef = _INTERNED.get(key)
-    except TypeError:  # an unhashable aux
-        return PyTreeDef(node, aux, child_defs, num_leaves)
-    if treedef is None:
-        if len(_INTERNED) >= _INTERNED_LIMIT:
-            _INTERNED.clear()
-        treedef = _INTERNED[key] = PyTreeDef(node, aux, child_defs, num_leaves)
-        return treedef
-    kept = treedef.aux
-    same_aux = kept is aux or (
-        type(aux) is tuple and type(kept) is tuple and all(map(operator.is_, aux, kept))
-    )
-    if same_aux and all(map(operator.is_, child_defs, treedef.children)):
+    # anew (a jitted call finds its program by identity). Kept only for small nodes
+    # of kept children whose aux is None, a class (a namedtuple's) or str keys: equal
+    # only when interchangeable (dict keys 1, 1.0 and True are equal, yet unflattening
+    # must give back the caller's own), and cheap to hold.
+    if children_kept and len(child_defs) <= 64 and _plain_aux(aux):
+        key = (node, aux, child_defs)
+        treedef = _KEPT.get(key)
+        if treedef is None:
+            if len(_KEPT) >= 4096:  # a bound: the table starts again
+                _KEPT.clear()
+            treedef = _KEPT[key] = PyTreeDef(node, aux, child_defs, num_leaves, kept=True)
         return treedef
     return PyTreeDef(node, aux, child_defs, num_leaves)
 
 
-# (node type, aux, child treedefs) -> the one treedef kept for that structure.
-_INTERNED: dict = {}
-_INTERNED_LIMIT = 4096
+def _plain_aux(aux) -> bool:
+    """Whether ``aux`` is None, a class, or a tuple of ``str`` (exactly: no subclass)."""
+    if aux is None or type(aux) is type:
+        return True
+    return type(aux) is tuple and all(map(operator.is_, map(type, aux), itertools.repeat(str)))
+
+
+_KEPT: dict = {}  # (node type, aux, child treedefs) -> the kept treedef
 
 
 def tree_flatten(tree, is_leaf: Callable[[Any], bool] | None = None) -> tuple[list, PyTreeDef]:
@@ -396,7 +399,7 @@ def tree_flatten(tree, is_leaf: Callable[[Any], bool] | None = None) -> tuple[li
             treedef = _LEAF_TUPLES.get(len(tree))
             if treedef is None:
                 treedef = _flatten(tree, [], None)
-                if len(tree) <= _LEAF_TUPLES_KEPT:
+                if treedef.kept:
                     _LEAF_TUPLES[len(tree)] = treedef
             return list(tree), treedef
     leaves: list = []
@@ -404,9 +407,7 @@ def tree_flatten(tree, is_leaf: Callable[[Any], bool] | None = None) -> tuple[li
     return leaves, treedef
 
 
-# Count -> the treedef of a tuple of that many leaves, for counts up to _LEAF_TUPLES_KEPT.
-_LEAF_TUPLES: dict[int, PyTreeDef] = {}
-_LEAF_TUPLES_KEPT = 64
+_LEAF_TUPLES: dict[int, PyTreeDef] = {}  # count -> the kept treedef of that many leaves
 
 
 def tree_unflatten(treedef: PyTreeDef, leaves) -> Any:

@@ -1,6 +1,8 @@
 """Pytrees: flatten/unflatten round trips, ordering, registration, paths."""
 
 import collections
+import gc
+import weakref
 
 import numpy as np
 import pytest
@@ -156,3 +158,47 @@ def test_a_structure_seen_again_gives_the_same_treedef_and_back_the_callers_own_
 class _Unhashable:
     def __init__(self, value, tag):
         self.value, self.tag = value, tag
+
+
+class _ArrayTag:
+    """Aux data hashed by value whose ``==`` compares arrays elementwise."""
+
+    def __init__(self, values):
+        self.values = np.asarray(values)
+
+    def __hash__(self):
+        return hash(self.values.tobytes())
+
+    def __eq__(self, other):
+        return self.values == other.values
+
+
+class _Layer:
+    def __init__(self, weight, tag):
+        self.weight, self.tag = weight, tag
+
+
+tree.register_pytree_node(
+    _Layer, lambda layer: ([layer.weight], layer.tag), lambda tag, ch: _Layer(ch[0], tag)
+)
+
+
+def test_only_small_plain_structures_are_kept_and_nothing_else_stays_alive():
+    # Kept: containers of leaves or kept containers, with None, a class or str keys.
+    assert tree.tree_structure({"w": 1.0, "b": [1.0, (2.0,)]}).kept
+    # Not kept, nor anything above them: keys of other types (their equality is not
+    # interchangeability), aux data of registered types, nodes of many children. So a
+    # key object, aux data or a long list is not held after its tree is gone.
+    key = _ArrayTag([1, 2])
+    watched = weakref.ref(key)
+    assert not tree.tree_structure([{key: 1.0}]).kept
+    long = [0.0] * 100
+    assert not tree.tree_structure({"x": long}).kept
+    assert not tree.tree_structure([{0.5: 1.0}, 2.0]).kept
+    del key
+    gc.collect()
+    assert watched() is None
+    # Aux data whose == gives arrays is never compared: mapping it twice works.
+    for _ in range(2):
+        mapped = tree.tree_map(lambda v: v * 2.0, _Layer(1.0, _ArrayTag([1, 2])))
+        assert mapped.weight == 2.0
