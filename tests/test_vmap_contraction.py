@@ -376,7 +376,9 @@ def reshaped_operands(program):
         ((4, 6, 5), (0, 2, 1), (20, 6), (3, 20), 1, [(1, 0, 2)]),
     ],
 )
-def test_flattened_operand_is_copied_by_rows(x_shape, permutation, flat_shape, other_shape, position, copied_as):
+def test_flattened_operand_is_copied_by_rows(
+    x_shape, permutation, flat_shape, other_shape, position, copied_as
+):
     program = flattened_operand_program(x_shape, permutation, flat_shape, other_shape, position)
     rewritten = dce(simplify(program))
     typecheck(rewritten)
