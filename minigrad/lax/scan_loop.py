@@ -5,7 +5,8 @@ writing each step's ``ys`` into preallocated stacks. With ``unroll=1`` the loop 
 written out for the scan's numbers of constants, carries, ``xs`` and ``ys``
 (``step_loop``): each step is one call of the body with named arguments, unpacked into
 named results, with no lists, generators or ``zip`` in between (1.2 to 1.5 us a step
-less than the general loop on a GRU's scans, of 5 ``ys`` and of 7 ``xs``). With
+less than the general loop on a GRU's scans, of 5 ``ys`` and of 7 ``xs``;
+``benchmarks/call_overhead.py`` times the loops alone). With
 ``unroll=k`` each turn of the loop calls one compiled function holding ``k`` copies of
 the body (staged once by ``unrolled_body``), and the ``length % k`` steps left over run
 the single-step body: the Python call, argument passing and result unpacking are paid

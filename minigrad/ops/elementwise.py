@@ -208,7 +208,7 @@ def negation_of_scaling(eqn, producers):
         return None
     for position, atom in enumerate(inner.invars):
         if type(atom) is Literal and type(inner.invars[1 - position]) is Var:
-            negated = Literal(np.asarray(np.negative(atom.val), atom.aval.dtype), atom.aval)
+            negated = literal(np.negative(atom.val), atom.aval)
             invars = [negated if k == position else other for k, other in enumerate(inner.invars)]
             return Eqn(inner.primitive, invars, eqn.outvars, inner.params, eqn.source)
     return None
