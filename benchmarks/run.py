@@ -75,8 +75,16 @@ def blas_description() -> str:
 # timing
 
 
-def interleaved_medians(candidates: dict, rounds: int, min_time: float = 0.002) -> dict:
-    """Median seconds per call of each candidate, measured round-robin."""
+def interleaved_medians(candidates: dict, rounds: int, min_time: float = 0.02) -> dict:
+    """Median seconds per call of each candidate, measured round-robin.
+
+    A sample is as many calls as take ``min_time`` (at least one). Its first call comes
+    right after the other libraries ran, with its code and data evicted from the caches;
+    a training loop calls the same step again and again. Samples of 20 ms weigh that
+    first call as a loop of 20 ms does: with 2 ms, a sample of a 0.6 ms eager step was
+    three calls, the first of them cold, and the ratios of such rows swung 3.1-5.8x from
+    run to run (0.6 ms steps at 3.3x, steadily, with 20 ms).
+    """
     inner = {}
     for name, fn in candidates.items():
         fn()  # warm up (and compile, for the jit candidates)
