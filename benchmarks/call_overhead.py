@@ -9,7 +9,7 @@ candidates timed round-robin, medians:
   GRU's Adam step does (``gru_step`` of ``benchmarks/run.py``: 24 arrays in nested dicts
   and Adam's namedtuple state, and a loss), computing nothing but the loss, against its
   optimised program compiled alone and called on the flat arrays. The difference is what
-  the call adds: flattening the arguments, finding the program, rebuilding the outputs
+  the call adds: reading the arguments, finding the program, rebuilding the outputs
   (timed on a program this small, as a full step's 2.6 ms would drown it in noise);
 - ``scan loop``: 32 steps of a body that passes 7 ``xs`` of (32, 64) float32 through as
   5 ``ys``, so the loop is all there is: the loop written out for the scan

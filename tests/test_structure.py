@@ -159,6 +159,7 @@ PACKAGE_ORDER = {
         "random",
     ],
     "transforms.jit": [
+        "tree_code",
         "pending",
         "constants",
         "array_api",

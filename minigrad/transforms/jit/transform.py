@@ -25,9 +25,7 @@ Example:
 
 from __future__ import annotations
 
-import collections
 import functools
-import itertools
 import logging
 import sys
 import warnings
@@ -70,7 +68,8 @@ from minigrad.transforms.jit.constants import ConstantSnapshots
 from minigrad.transforms.jit.fusion import fuse_elementwise
 from minigrad.transforms.jit.fusion_tier import with_small_tier
 from minigrad.transforms.jit.passes import optimize
-from minigrad.tree import tree_flatten, tree_structure, tree_unflatten
+from minigrad.transforms.jit.tree_code import argument_reader, output_builder
+from minigrad.tree import tree_flatten, tree_unflatten
 
 __all__ = ["jit", "jit_p", "JittedFunction", "Lowered"]
 
@@ -113,52 +112,6 @@ def jit_replay(*args, program, name, _executable):
     # Under grad, jvp or vmap the program is interpreted on the tracers, one bind per
     # equation, so each transform sees only primitives it already knows.
     return eval_jaxpr(program.jaxpr, program.consts, *args)
-
-
-_TUPLE_NODE = tree_structure((0,)).node
-_LIST_NODE = tree_structure([0]).node
-_DICT_NODE = tree_structure({"key": 0}).node
-_NAMEDTUPLE_NODE = tree_structure(collections.namedtuple("_Pair", "a b")(0, 0)).node
-_NONE_NODE = tree_structure(None).node
-
-
-def _builder_source(treedef, positions, classes: dict) -> str | None:
-    """A Python expression rebuilding ``treedef`` from the flat list ``o``, or None.
-
-    Namedtuple classes (an optimizer's state) are called by the names ``classes`` gives them.
-    """
-    node = treedef.node
-    if node is None:
-        return f"o[{next(positions)}]"
-    parts = [_builder_source(child, positions, classes) for child in treedef.children]
-    if any(part is None for part in parts):
-        return None
-    if node is _NAMEDTUPLE_NODE:
-        name = f"_c{len(classes)}"
-        classes[name] = treedef.aux
-        return f"{name}({', '.join(parts)})"
-    if node is _TUPLE_NODE:
-        return "(" + "".join(part + ", " for part in parts) + ")"
-    if node is _LIST_NODE:
-        return "[" + ", ".join(parts) + "]"
-    if node is _NONE_NODE:
-        return "None"
-    if node is _DICT_NODE and all(type(key) in (str, int) for key in treedef.aux):
-        return "{" + ", ".join(f"{key!r}: {part}" for key, part in zip(treedef.aux, parts, strict=True)) + "}"
-    return None  # namedtuples and registered types: the general tree_unflatten
-
-
-def _output_builder(out_tree):
-    """A function from the flat outputs to the output pytree, specialised to its structure.
-
-    Rebuilding the outputs runs on every call, so common containers get a generated
-    one-line function; other containers use ``tree_unflatten``.
-    """
-    classes: dict = {}
-    source = _builder_source(out_tree, itertools.count(), classes)
-    if source is None:
-        return functools.partial(tree_unflatten, out_tree)
-    return eval(f"lambda o: {source}", classes)  # noqa: S307 - an expression we generated from a treedef
 
 
 @attrs.frozen
@@ -220,6 +173,10 @@ class JittedFunction:
         self._cache = shared_program_cache(
             fun, (self._static, self._static_names, cache_limit), self._name, cache_limit
         )
+        # The structure of the last call's arguments and the reader of its leaves (one
+        # tuple, so threads see a matching pair); readers of structures met, by treedef.
+        self._last_structure: tuple | None = None
+        self._readers: dict = {}
 
     def __repr__(self):
         return f"jit({self._name})"
@@ -240,10 +197,18 @@ class JittedFunction:
         static_values, dynamic, has_kwargs = split_static(
             self._name, self._signature, self._static, self._static_names, args, kwargs
         )
-        leaves, in_tree = tree_flatten(dynamic)
+        last = self._last_structure
+        leaves = None if last is None else last[1](dynamic)
+        if leaves is None:
+            leaves, in_tree = tree_flatten(dynamic)
+            self._remember_structure(in_tree)
+        else:
+            in_tree = last[0]
         signature, traced, needs_conversion = leaves_signature(self._name, leaves)
         entry, key = self._cached((in_tree, signature, static_values, has_kwargs), dynamic)
         if entry is None:
+            # Traced with the caller's own containers (the reader's treedef is only equal).
+            _, in_tree = tree_flatten(dynamic)
             entry = self._trace_and_cache(key, in_tree, static_values, dynamic, leaves)
         if needs_conversion:
             for position, dtype in entry.int_conversions:
@@ -274,6 +239,20 @@ class JittedFunction:
         else:
             outs = entry.executable.fn(*leaves)
         return entry.build_output(outs)
+
+    def _remember_structure(self, in_tree) -> None:
+        """Read the next call's arguments with ``in_tree``'s reader (``tree_code``): a
+        training loop passes the same structure at every step."""
+        readers = self._readers
+        try:
+            reader = readers.get(in_tree, False)
+        except TypeError:  # a registered container's aux data is unhashable
+            return
+        if reader is False:
+            if len(readers) >= 16:  # a bound: calls alternating many structures
+                readers.clear()
+            reader = readers[in_tree] = argument_reader(in_tree)
+        self._last_structure = None if reader is None else (in_tree, reader)
 
     def _cached(self, key, dynamic) -> tuple[_CacheEntry | None, tuple]:
         """The cached entry for a call (None on a miss) and the key to cache it under.
@@ -452,7 +431,7 @@ def _make_entry(
         program,
         staged,
         out_tree,
-        _output_builder(out_tree),
+        output_builder(out_tree),
         tuple(traced_values),
         executable,
         int_conversions(jaxpr),
