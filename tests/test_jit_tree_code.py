@@ -5,6 +5,8 @@
 import collections
 import copy
 import enum
+import gc
+import weakref
 
 import numpy as np
 import pytest
@@ -14,6 +16,7 @@ from hypothesis import strategies as st
 import minigrad as mg
 import minigrad.numpy as mnp
 from minigrad import optim
+from minigrad.transforms.jit import transform as transform_module
 from minigrad.transforms.jit.tree_code import argument_reader, output_builder
 from minigrad.tree import register_pytree_node_class, tree_flatten
 
@@ -158,3 +161,115 @@ def test_training_step_structures_read_and_rebuilt():
     for a, b in zip(tree_flatten(params)[0], tree_flatten(eager_params)[0], strict=True):
         np.testing.assert_allclose(a, b, rtol=1e-12)
     assert tree_flatten(state)[1] == tree_flatten(eager_state)[1]
+
+
+def read_twice(f, *args):
+    """Call ``f`` until its arguments' reader is built (two calls of a structure in a row)."""
+    for _ in range(3):
+        f(*args)
+
+
+class FieldTuple(tuple):  # a tuple subclass with _fields: a node, taken apart by iterating
+    _fields = ("a", "b")
+
+    def __new__(cls, *items):
+        return tuple.__new__(cls, items)
+
+
+def test_a_node_with_fields_read_as_tree_flatten_does():
+    f = mg.jit(lambda r: sum(mnp.sum(v) for v in r))
+    read_twice(f, FieldTuple(np.ones(2), np.ones(2)))
+    assert f(FieldTuple(np.ones(2), np.ones(2), np.full(2, 100.0))) == 204.0  # one more item
+    assert f(FieldTuple(np.ones(2))) == 2.0
+
+
+ByName = collections.namedtuple("ByName", "x y")
+
+
+class IndexedByName(ByName):
+    def __getitem__(self, name):  # a namedtuple indexed by field name: iterating still works
+        return getattr(self, name)
+
+
+def test_a_namedtuple_indexing_otherwise_is_read_by_iterating():
+    f = mg.jit(lambda r: r.x + r.y)
+    value = IndexedByName(np.ones(2), np.ones(2))
+    read_twice(f, value)
+    np.testing.assert_array_equal(f(value), np.full(2, 2.0))
+
+
+def test_a_namedtuple_registered_after_its_reader_was_made():
+    Scaled = collections.namedtuple("Scaled", "x scale")
+    f = mg.jit(lambda p: p.x * p.scale)
+    read_twice(f, Scaled(np.ones(2), 3.0))
+    mg.tree_util.register_pytree_node(Scaled, lambda p: ((p.x,), p.scale), lambda s, ch: Scaled(ch[0], s))
+    np.testing.assert_array_equal(f(Scaled(np.ones(2), 5.0)), np.full(2, 5.0))
+    np.testing.assert_array_equal(f(Scaled(np.ones(3), 5.0)), np.full(3, 5.0))
+
+
+class Reversed(str):  # equal to the plain string, sorting the other way round
+    __hash__ = str.__hash__
+
+    def __lt__(self, other):
+        return str.__gt__(self, other)
+
+    def __gt__(self, other):
+        return str.__lt__(self, other)
+
+
+def test_a_retrace_after_the_reader_pairs_each_key_with_its_own_value():
+    f = mg.jit(lambda d: {key: value * 1.0 for key, value in d.items()})
+    read_twice(f, {"a": np.zeros(1), "b": np.ones(2)})
+    out = f({Reversed("a"): np.zeros(3), Reversed("b"): np.ones(4)})
+    np.testing.assert_array_equal(out["a"], np.zeros(3))
+    np.testing.assert_array_equal(out["b"], np.ones(4))
+
+
+def test_readers_are_made_only_for_structures_met_twice_in_a_row(monkeypatch):
+    made = []
+    real = transform_module.argument_reader
+    monkeypatch.setattr(transform_module, "argument_reader", lambda tree: made.append(tree) or real(tree))
+
+    def loss(params, x):
+        return mnp.sum(params["w"] * x)
+
+    params, x = {"w": np.ones(2)}, np.ones(2)
+    for _ in range(5):
+        mg.jit(loss)(params, x)  # a wrapper made afresh at each call
+    assert made == []
+    f = mg.jit(loss)
+    for _ in range(5):  # alternating structures
+        f(params, x)
+        f({"w": np.ones(2), "b": np.ones(1)}, x)
+    assert made == []
+    for _ in range(5):
+        f(params, x)
+    assert len(made) == 1
+
+
+class Settings:  # hashable aux data of a registered node, held only by the caller
+    pass
+
+
+@register_pytree_node_class
+class Layer:
+    def __init__(self, w, settings):
+        self.w, self.settings = w, settings
+
+    def tree_flatten(self):
+        return (self.w,), self.settings
+
+    @classmethod
+    def tree_unflatten(cls, settings, children):
+        return cls(children[0], settings)
+
+
+def test_a_cleared_function_holds_no_aux_data_of_its_arguments():
+    f = mg.jit(lambda layer: layer.w * 2.0)
+    settings = Settings()
+    alive = weakref.ref(settings)
+    read_twice(f, Layer(np.ones(2), settings))
+    f.clear_cache()
+    del settings
+    gc.collect()
+    assert alive() is None

@@ -173,10 +173,10 @@ class JittedFunction:
         self._cache = shared_program_cache(
             fun, (self._static, self._static_names, cache_limit), self._name, cache_limit
         )
-        # The structure of the last call's arguments and the reader of its leaves (one
-        # tuple, so threads see a matching pair); readers of structures met, by treedef.
+        # A reader of the arguments' leaves and the structure it reads (one tuple, so
+        # threads see a matching pair), and the structure the last call flattened.
         self._last_structure: tuple | None = None
-        self._readers: dict = {}
+        self._last_flattened = None
 
     def __repr__(self):
         return f"jit({self._name})"
@@ -199,16 +199,22 @@ class JittedFunction:
         )
         last = self._last_structure
         leaves = None if last is None else last[1](dynamic)
-        if leaves is None:
+        read = leaves is not None
+        if read:
+            in_tree = last[0]
+            self._last_flattened = None
+        else:
             leaves, in_tree = tree_flatten(dynamic)
             self._remember_structure(in_tree)
-        else:
-            in_tree = last[0]
         signature, traced, needs_conversion = leaves_signature(self._name, leaves)
         entry, key = self._cached((in_tree, signature, static_values, has_kwargs), dynamic)
+        if entry is None and read:
+            # A miss: trace with what tree_flatten gives, the caller's own containers (the
+            # reader's treedef is only equal to theirs, and their keys may sort otherwise).
+            leaves, in_tree = tree_flatten(dynamic)
+            signature, traced, needs_conversion = leaves_signature(self._name, leaves)
+            entry, key = self._cached((in_tree, signature, static_values, has_kwargs), dynamic)
         if entry is None:
-            # Traced with the caller's own containers (the reader's treedef is only equal).
-            _, in_tree = tree_flatten(dynamic)
             entry = self._trace_and_cache(key, in_tree, static_values, dynamic, leaves)
         if needs_conversion:
             for position, dtype in entry.int_conversions:
@@ -241,18 +247,16 @@ class JittedFunction:
         return entry.build_output(outs)
 
     def _remember_structure(self, in_tree) -> None:
-        """Read the next call's arguments with ``in_tree``'s reader (``tree_code``): a
-        training loop passes the same structure at every step."""
-        readers = self._readers
-        try:
-            reader = readers.get(in_tree, False)
-        except TypeError:  # a registered container's aux data is unhashable
-            return
-        if reader is False:
-            if len(readers) >= 16:  # a bound: calls alternating many structures
-                readers.clear()
-            reader = readers[in_tree] = argument_reader(in_tree)
-        self._last_structure = None if reader is None else (in_tree, reader)
+        """Read the next calls' arguments with a reader of ``in_tree`` (``tree_code``)
+        once two calls in a row flattened it: a training loop passes the same structure
+        at every step, while a wrapper made afresh for each call (``jit(f)(x)`` in a
+        loop) or calls alternating structures would pay for generating code they do not
+        reuse. Only kept treedefs (``tree_flatten``'s own, at most 64 children a node,
+        no aux data but classes and ``str`` keys) get one: nothing else is held."""
+        previous, self._last_flattened = self._last_flattened, in_tree
+        if previous is in_tree and in_tree.kept:
+            reader = argument_reader(in_tree)
+            self._last_structure = None if reader is None else (in_tree, reader)
 
     def _cached(self, key, dynamic) -> tuple[_CacheEntry | None, tuple]:
         """The cached entry for a call (None on a miss) and the key to cache it under.
@@ -322,6 +326,7 @@ class JittedFunction:
     def clear_cache(self) -> None:
         """Forget every compiled program; the next call traces again."""
         self._cache.clear()
+        self._last_structure = self._last_flattened = None
 
     def trace_log(self) -> list[str]:
         """Why each trace happened (the latest 100), e.g. which argument's shape changed."""
