@@ -30,16 +30,16 @@ class Key(str, enum.Enum):  # a str subclass whose members equal plain strings
 
 
 @register_pytree_node_class
-class Box:
-    def __init__(self, value):
-        self.value = value
+class Box:  # a registered container: one child, the settings as aux data
+    def __init__(self, value, settings=None):
+        self.value, self.settings = value, settings
 
     def tree_flatten(self):
-        return (self.value,), None
+        return (self.value,), self.settings
 
     @classmethod
-    def tree_unflatten(cls, aux, children):
-        return cls(children[0])
+    def tree_unflatten(cls, settings, children):
+        return cls(children[0], settings)
 
 
 leaves = st.one_of(
@@ -251,24 +251,11 @@ class Settings:  # hashable aux data of a registered node, held only by the call
     pass
 
 
-@register_pytree_node_class
-class Layer:
-    def __init__(self, w, settings):
-        self.w, self.settings = w, settings
-
-    def tree_flatten(self):
-        return (self.w,), self.settings
-
-    @classmethod
-    def tree_unflatten(cls, settings, children):
-        return cls(children[0], settings)
-
-
 def test_a_cleared_function_holds_no_aux_data_of_its_arguments():
-    f = mg.jit(lambda layer: layer.w * 2.0)
+    f = mg.jit(lambda box: box.value * 2.0)
     settings = Settings()
     alive = weakref.ref(settings)
-    read_twice(f, Layer(np.ones(2), settings))
+    read_twice(f, Box(np.ones(2), settings))
     f.clear_cache()
     del settings
     gc.collect()

@@ -33,21 +33,19 @@ Example:
 
 from __future__ import annotations
 
-import collections
 import functools
 import itertools
 
 import numpy as np
 
-from minigrad.tree import _registry, tree_structure, tree_unflatten
+from minigrad.tree import _namedtuple_node, _registry, tree_unflatten
 
 __all__ = ["argument_reader", "output_builder"]
 
-_TUPLE_NODE = tree_structure((0,)).node
-_LIST_NODE = tree_structure([0]).node
-_DICT_NODE = tree_structure({"key": 0}).node
-_NAMEDTUPLE_NODE = tree_structure(collections.namedtuple("_Pair", "a b")(0, 0)).node
-_NONE_NODE = tree_structure(None).node
+_TUPLE_NODE = _registry[tuple]
+_LIST_NODE = _registry[list]
+_DICT_NODE = _registry[dict]
+_NONE_NODE = _registry[type(None)]
 
 
 # ---------------------------------------------------------------------------------------
@@ -61,8 +59,14 @@ def argument_reader(treedef):
     The reader accepts what ``tree_flatten`` would give an equal treedef for: a dict
     whose keys equal the structure's (a ``str`` subclass's equal key included, as the
     cache compares keys by equality); it never accepts a tree of another structure.
+
+    Example:
+      >>> from minigrad.tree import tree_flatten
+      >>> read = argument_reader(tree_flatten([1.0, (2.0, None)])[1])
+      >>> read([3.0, (4.0, None)]), read([3.0, [4.0, None]])
+      ([3.0, 4.0], None)
     """
-    namespace = {"_ndarray": np.ndarray, "_registry": _registry, "_tuple": tuple}
+    namespace = {"_ndarray": np.ndarray, "_registry": _registry, "_tuple": tuple, "_list": list}
     lines: list = []
     leaves: list = []
     if not _reader_lines(treedef, "t", lines, leaves, namespace, itertools.count()):
@@ -103,11 +107,10 @@ def _reader_lines(treedef, expression: str, lines: list, leaves: list, namespace
     lines.append(f"{name} = {expression}")
     count = len(treedef.children)
     if node is _TUPLE_NODE or node is _LIST_NODE:
-        kind = "tuple" if node is _TUPLE_NODE else "list"
-        namespace[f"_{kind}_type"] = tuple if node is _TUPLE_NODE else list
-        lines.append(f"if type({name}) is not _{kind}_type or len({name}) != {count}: return None")
+        container = "_tuple" if node is _TUPLE_NODE else "_list"
+        lines.append(f"if type({name}) is not {container} or len({name}) != {count}: return None")
         children = [f"{name}[{position}]" for position in range(count)]
-    elif node is _NAMEDTUPLE_NODE:
+    elif node is _namedtuple_node:
         cls = f"_cls{len(namespace)}"
         namespace[cls] = treedef.aux
         # As tree_flatten: not once the class is registered as a node of its own, and
@@ -146,7 +149,7 @@ def _builder_source(treedef, positions, classes: dict) -> str | None:
     parts = [_builder_source(child, positions, classes) for child in treedef.children]
     if any(part is None for part in parts):
         return None
-    if node is _NAMEDTUPLE_NODE:
+    if node is _namedtuple_node:
         name = f"_c{len(classes)}"
         classes[name] = treedef.aux
         return f"{name}({', '.join(parts)})"
@@ -166,6 +169,11 @@ def output_builder(out_tree):
 
     Rebuilding the outputs runs on every call, so common containers get a generated
     one-line function; other containers use ``tree_unflatten``.
+
+    Example:
+      >>> from minigrad.tree import tree_structure
+      >>> output_builder(tree_structure({"loss": 0, "grads": [0, 0]}))([1.0, 2.0, 3.0])
+      {'grads': [1.0, 2.0], 'loss': 3.0}
     """
     classes: dict = {}
     source = _builder_source(out_tree, itertools.count(), classes)
