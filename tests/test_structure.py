@@ -166,6 +166,8 @@ PACKAGE_ORDER = {
         "cache",
         "passes",
         "fusion",
+        "gemm",
+        "gemm_kernel",
         "heap",
         "compiler",
         "fusion_tier",

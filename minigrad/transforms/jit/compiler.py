@@ -51,6 +51,8 @@ import numpy as np
 
 from minigrad.core.ir import ClosedJaxpr, Jaxpr, Literal, Var, fresh_names
 from minigrad.core.lowering import FRESH, READ_ONLY_VIEW, VIEW, Code, lower_by_impl, safe_identifier
+from minigrad.ops.linalg import matmul_p
+from minigrad.transforms.jit.gemm import lower_matmul
 from minigrad.transforms.jit.heap import tune_malloc
 
 __all__ = ["compile_jaxpr", "CompiledProgram"]
@@ -304,6 +306,11 @@ class _Writer:
                 self.foreign.add(var)
 
 
+# Primitives jit writes otherwise than their own lowering says: matrix products as
+# calls of a kernel compiled for this CPU, when they fit (gemm.py).
+_HOST_LOWERINGS = {matmul_p: lower_matmul}
+
+
 def _statements(writer: _Writer, i: int, eqn, never_deleted) -> list[str]:
     """The statement computing equation ``i``, then a ``del`` of what dies with it.
 
@@ -314,7 +321,8 @@ def _statements(writer: _Writer, i: int, eqn, never_deleted) -> list[str]:
     args = [writer.atom(atom) for atom in eqn.invars]
     writer.index, writer.eqn = i, eqn
     primitive = eqn.primitive
-    code = (primitive.lowering or lower_by_impl)(writer, *args, **eqn.params)
+    lowering = _HOST_LOWERINGS.get(primitive) or primitive.lowering or lower_by_impl
+    code = lowering(writer, *args, **eqn.params)
     names = writer.names
     taken_over = None
     if code.written_operand is not None and not primitive.multiple_results:
