@@ -10,8 +10,9 @@ as calls of a kernel compiled here, the way GotoBLAS taught everyone to write on
 - The tile: ``ROWS`` rows of C by two vectors' width of columns (8 x 32 float32,
   8 x 16 float64) stay in 16 vector registers while k runs; each step loads two
   vectors of a row of B and multiplies them by each of the 8 numbers of A's column
-  (one fused multiply-add per register). Written in LLVM's own IR (``_tile``), since
-  numba cannot keep a block of accumulators in registers through Python code.
+  (one fused multiply-add per register). Written in LLVM's own IR (``tile`` in
+  ``gemm_kernel``), since numba's loops did not keep a block of accumulators in
+  registers (8 to 22 GFLOP/s tried, against 250 for the IR).
 - The blocks: k runs ``DEPTH`` at a time, so the 8 rows of A a tile reads and the
   ``DEPTH`` rows of B's panel stay in the caches while every tile of a block uses them;
   the first block writes C, the later ones add to it.
@@ -20,8 +21,9 @@ as calls of a kernel compiled here, the way GotoBLAS taught everyone to write on
   ``w.T`` of a backward pass, or of ``x @ w.T``) is copied panel by panel first,
   ``lanes`` x ``lanes`` numbers at a time transposed in registers (``transpose`` in
   ``gemm_kernel``; measured on (128, 784) @ (512, 784).T: 432 us, against 415 us with
-  B's rows contiguous and 614 us copying number by number); so are a ragged last panel of B and the last rows of A, padded with zeros. A ragged
-  tile is computed into a scratch tile whose valid part is then copied into C.
+  B's rows contiguous and 614 us copying number by number); so are a ragged last panel
+  of B and the last rows of A, padded with zeros. A ragged tile is computed into a
+  scratch tile whose valid part is then copied into C.
 
 The sums run in another order than the BLAS's, so results differ in the last bits, as
 they differ between BLAS builds. Compiling takes about a second per dtype, once a
@@ -29,8 +31,9 @@ process: like the small-array loops (``fusion_tier``), the kernel is compiled on
 once the products a process has run would have saved that time (or after
 ``TIER_UP_CALLS`` products, when set), and then kept only if it beats NumPy's product
 on this machine (``_beats_numpy``). Until then, and for products it does not fit
-(other dtypes, small ones, a B with neither axis contiguous), ``matrix_product`` is
-``a @ b``.
+(other dtypes, small or batched ones, a B with neither axis contiguous),
+``matrix_product`` is ``a @ b``. Compiled programs call the kernel's ``multiply``
+directly: the lowering has checked the shapes already.
 
 Example:
     >>> import numpy as np
@@ -55,6 +58,7 @@ from minigrad.transforms.jit.fusion import fusion_available
 
 __all__ = [
     "TIER_UP_CALLS", "matrix_product", "fits_compiled_product", "compiled_product", "kernel_state", "lower_matmul",
+    "vector_lanes", "tile_columns",
 ]  # fmt: skip
 
 logger = logging.getLogger("minigrad.jit")
@@ -78,14 +82,35 @@ NUMPY_MULTIPLY_ADDS_PER_SECOND = {np.dtype(np.float32): 6e10, np.dtype(np.float6
 SAVED_FRACTION = 0.5
 
 
-def _lanes(dtype) -> int:
+def vector_lanes(dtype) -> int:
+    """Numbers of ``dtype`` in one vector register of the kernel.
+
+    Example:
+      >>> vector_lanes(np.float32), vector_lanes(np.float64)
+      (16, 8)
+    """
     return VECTOR_BYTES // np.dtype(dtype).itemsize
 
 
+def tile_columns(dtype) -> int:
+    """Columns of C in one tile of the kernel: a product needs at least that many.
+
+    Example:
+      >>> tile_columns(np.float32), tile_columns(np.float64)
+      (32, 16)
+    """
+    return VECTORS * vector_lanes(dtype)
+
+
+def _fits(rows: int, depth: int, columns: int, dtype) -> bool:
+    # At least a tile's rows and columns: smaller products run faster as NumPy's.
+    return dtype in _STATES and rows >= ROWS and columns >= tile_columns(dtype) and depth >= 1
+
+
 def fits_compiled_product(a_aval, b_aval) -> bool:
-    """Whether ``jit`` writes the product of operands of these avals as a
-    ``matrix_product`` call: matrices of one float dtype, with at least a tile's rows
-    and columns (smaller ones run faster as NumPy's), and numba installed.
+    """Whether ``jit`` writes the product of operands of these avals as a call of the
+    kernel: matrices of one float dtype, with at least a tile's rows and columns, and
+    numba installed.
 
     Example:
       >>> from minigrad.core.ir import ShapedArray
@@ -93,30 +118,36 @@ def fits_compiled_product(a_aval, b_aval) -> bool:
       >>> fits_compiled_product(ShapedArray((128, 64), f32), ShapedArray((64, 10), f32))  # 10 columns
       False
     """
-    dtype = a_aval.dtype
-    if (
-        a_aval.ndim != 2
-        or b_aval.ndim != 2
-        or b_aval.dtype != dtype
-        or dtype not in NUMPY_MULTIPLY_ADDS_PER_SECOND
-    ):
+    if a_aval.ndim != 2 or b_aval.ndim != 2 or b_aval.dtype != a_aval.dtype:
         return False
     (rows, depth), columns = a_aval.shape, b_aval.shape[1]
-    return rows >= ROWS and columns >= VECTORS * _lanes(dtype) and depth >= 1 and fusion_available()
+    return _fits(rows, depth, columns, a_aval.dtype) and fusion_available()
 
 
 def lower_matmul(ctx, a, b) -> Code:
-    """``jit``'s code for ``matmul``: a ``matrix_product`` call when the operands fit
-    (``fits_compiled_product``), else the primitive's own lowering (``a @ b``)."""
-    if fits_compiled_product(*ctx.in_avals):
-        return Code(f"{ctx.constant(matrix_product, 'matrix_product')}({a}, {b})", FRESH)
+    """``jit``'s code for ``matmul``: a call of the kernel's ``multiply`` for its dtype
+    when the operands fit (``fits_compiled_product``), else the primitive's own
+    lowering (``a @ b``).
+
+    Example:
+      >>> import minigrad as mg
+      >>> source = mg.jit(lambda a, b: a @ b).lower(np.ones((8, 4)), np.ones((4, 16))).source
+      >>> ("float64_product(a, b)" in source) == fusion_available()
+      True
+    """
+    a_aval, b_aval = ctx.in_avals
+    if fits_compiled_product(a_aval, b_aval):
+        dtype = a_aval.dtype
+        return Code(f"{ctx.constant(_MULTIPLY[dtype], f'{dtype.name}_product')}({a}, {b})", FRESH)
     return matmul_p.lowering(ctx, a, b)
 
 
-class _KernelState:
-    """Per dtype: the compiled product once chosen (``product``), else what is owed."""
+class _Kernel:
+    """The kernel of one dtype: the compiled product once chosen (``product``), else
+    what NumPy's products have run up (``calls``, ``saved_seconds``)."""
 
-    def __init__(self):
+    def __init__(self, dtype):
+        self.dtype = np.dtype(dtype)
         self.product = None  # the compiled product, once compiled and faster than NumPy's
         self.settled = False  # compiled (and kept or not), or failed: nothing more to do
         self.calls = 0
@@ -124,25 +155,67 @@ class _KernelState:
         self.compile_seconds = None
         self.lock = threading.Lock()
 
+    def multiply(self, a, b):
+        """``a @ b`` for matrices of this dtype whose shapes fit (``_fits``): by the
+        kernel once it is ready, for aligned operands whose B has a contiguous axis
+        (NumPy copies any other B anyway); else NumPy's product, counted."""
+        product = self.product
+        if product is None:
+            if not self.settled:
+                self._owe(a.shape[0] * a.shape[1] * b.shape[1])
+            return a @ b
+        dtype = self.dtype
+        if a.dtype != dtype or b.dtype != dtype or dtype.itemsize not in b.strides:
+            return a @ b
+        if not (a.flags.aligned and b.flags.aligned):
+            return a @ b
+        out = np.empty((a.shape[0], b.shape[1]), dtype)
+        product(a, b, out)
+        return out
 
-_STATES = {np.dtype(np.float32): _KernelState(), np.dtype(np.float64): _KernelState()}
+    def _owe(self, multiply_adds: int) -> None:
+        # Threads may lose an update of each other's: the count is a heuristic.
+        self.calls += 1
+        self.saved_seconds += multiply_adds / NUMPY_MULTIPLY_ADDS_PER_SECOND[self.dtype] * SAVED_FRACTION
+        if TIER_UP_CALLS is not None:
+            due = self.calls >= TIER_UP_CALLS
+        else:
+            due = self.saved_seconds >= COMPILE_SECONDS
+        if due and fusion_available() and self.lock.acquire(blocking=False):
+            try:
+                if not self.settled:
+                    _settle(self)
+            finally:
+                self.lock.release()
 
 
-def kernel_state(dtype) -> _KernelState:
+_STATES = {np.dtype(np.float32): _Kernel(np.float32), np.dtype(np.float64): _Kernel(np.float64)}
+# Bound once, so that every compiled program holds the same function as its constant.
+_MULTIPLY = {dtype: kernel.multiply for dtype, kernel in _STATES.items()}
+
+
+def kernel_state(dtype) -> _Kernel:
     """The kernel's state for ``dtype`` (float32 or float64): tests and benchmarks read
-    ``product``, ``settled`` and ``compile_seconds``."""
+    ``product``, ``settled`` and ``compile_seconds``.
+
+    Example:
+      >>> state = kernel_state(np.float32)
+      >>> state.product is None or state.settled
+      True
+    """
     return _STATES[np.dtype(dtype)]
 
 
 def matrix_product(a, b):
-    """``a @ b`` for two matrices, by the compiled kernel when it is ready and fits.
+    """``a @ b`` for any two arrays, by the compiled kernel when it is ready and fits
+    (two aligned float32 or float64 matrices of at least a tile's size).
 
     Args:
       a: an (m, k) array.
       b: a (k, n) array.
 
     Returns:
-      A new C-contiguous (m, n) array.
+      What ``a @ b`` returns; from the kernel, a new C-contiguous (m, n) array.
 
     Example:
       >>> a = np.arange(6.0).reshape(2, 3)
@@ -150,28 +223,12 @@ def matrix_product(a, b):
       array([[0., 1., 2.],
              [3., 4., 5.]])
     """
-    dtype = a.dtype
-    state = _STATES.get(dtype)
-    if state is None or type(a) is not np.ndarray or type(b) is not np.ndarray or b.dtype != dtype:
-        return a @ b
-    product = state.product
-    if product is None:
-        if not state.settled:
-            _owe(state, dtype, a.shape[0] * a.shape[1] * b.shape[1])
+    if type(a) is not np.ndarray or type(b) is not np.ndarray or a.ndim != 2 or b.ndim != 2:
         return a @ b
     (rows, depth), columns = a.shape, b.shape[1]
-    itemsize = dtype.itemsize
-    if (
-        rows < ROWS
-        or columns < VECTORS * _lanes(dtype)
-        or depth < 1
-        or itemsize not in b.strides  # neither rows nor columns contiguous: NumPy copies it anyway
-        or not (a.flags.aligned and b.flags.aligned)
-    ):
+    if b.dtype != a.dtype or not _fits(rows, depth, columns, a.dtype):
         return a @ b
-    out = np.empty((rows, columns), dtype)
-    product(a, b, out)
-    return out
+    return _STATES[a.dtype].multiply(a, b)
 
 
 def compiled_product(dtype):
@@ -190,40 +247,23 @@ def compiled_product(dtype):
     return _compile(np.dtype(dtype))
 
 
-def _owe(state: _KernelState, dtype, multiply_adds: int) -> None:
-    # Threads may lose an update of each other's: the count is a heuristic.
-    state.calls += 1
-    state.saved_seconds += multiply_adds / NUMPY_MULTIPLY_ADDS_PER_SECOND[dtype] * SAVED_FRACTION
-    due = (
-        state.calls >= TIER_UP_CALLS if TIER_UP_CALLS is not None else state.saved_seconds >= COMPILE_SECONDS
-    )
-    if due and fusion_available() and state.lock.acquire(blocking=False):
-        try:
-            if not state.settled:
-                _settle(state, dtype)
-        finally:
-            state.lock.release()
-
-
-def _settle(state: _KernelState, dtype) -> None:
+def _settle(kernel: _Kernel) -> None:
     start = time.perf_counter()
     try:
-        product = _compile(dtype)
+        product = _compile(kernel.dtype)
     except Exception as error:  # numba refused the kernel: keep NumPy's products, and say so
         logger.warning(
-            "jit: the compiled %s matrix product failed to build, keeping NumPy's: %r", dtype, error
+            "jit: the compiled %s matrix product failed to build, keeping NumPy's: %r", kernel.dtype, error
         )
-        state.settled = True
+        kernel.settled = True
         return
-    state.compile_seconds = time.perf_counter() - start
-    if _beats_numpy(product, dtype):
-        state.product = product
-        logger.info("jit: compiled %s matrix products in %.2f s", dtype, state.compile_seconds)
+    kernel.compile_seconds = time.perf_counter() - start
+    if _beats_numpy(product, kernel.dtype):
+        kernel.product = product
+        logger.info("jit: compiled %s matrix products in %.2f s", kernel.dtype, kernel.compile_seconds)
     else:
-        logger.info(
-            "jit: NumPy's %s matrix products are as fast here: the compiled kernel is not used", dtype
-        )
-    state.settled = True
+        logger.info("jit: NumPy's %s matrix products are as fast here: the kernel is not used", kernel.dtype)
+    kernel.settled = True
 
 
 def _beats_numpy(product, dtype) -> bool:
@@ -252,7 +292,6 @@ def _compile(dtype):
     with _COMPILE_LOCK:
         product = _COMPILED.get(dtype)
         if product is None:
-            product = _COMPILED[dtype] = importlib.import_module("minigrad.transforms.jit.gemm_kernel").build(
-                dtype
-            )
+            build = importlib.import_module("minigrad.transforms.jit.gemm_kernel").build
+            product = _COMPILED[dtype] = build(dtype)
         return product

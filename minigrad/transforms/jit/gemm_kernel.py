@@ -22,7 +22,16 @@ import importlib
 
 import numpy as np
 
-from minigrad.transforms.jit.gemm import COLUMN_BLOCK, DEPTH, ROW_BLOCK, ROWS, VECTOR_BYTES, VECTORS
+from minigrad.transforms.jit.gemm import (
+    COLUMN_BLOCK,
+    DEPTH,
+    ROW_BLOCK,
+    ROWS,
+    VECTOR_BYTES,
+    VECTORS,
+    tile_columns,
+    vector_lanes,
+)
 
 __all__ = ["build"]
 
@@ -42,8 +51,7 @@ def build(dtype):
     dtype = np.dtype(dtype)
     tile, transpose, load, store = _intrinsics(dtype)
     itemsize = dtype.itemsize
-    lanes = VECTOR_BYTES // itemsize
-    columns = VECTORS * VECTOR_BYTES // itemsize  # of a tile
+    lanes, columns = vector_lanes(dtype), tile_columns(dtype)
     zero = dtype.type(0)
 
     def copy_panels(b, b_rs, b_cs, depth, width, packed):
@@ -72,6 +80,24 @@ def build(dtype):
                 for k in range(depth):
                     packed[base + k * columns + j] = zero
 
+    def copy_edge_rows(a, a_rs, a_cs, used, depth, edge_rows):
+        # The last `used` (< ROWS) rows of A's block, contiguous, padded with zero rows.
+        for i in range(ROWS):
+            for k in range(depth):
+                edge_rows[i * depth + k] = load(a + i * a_rs + k * a_cs) if i < used else zero
+
+    def ragged_tile(rows, rows_rs, rows_cs, panel, panel_rs, target, c_rs, depth, accumulate, used_rows,
+                    used_columns, scratch):  # fmt: skip
+        # A tile cut by C's last rows or columns: computed whole into `scratch`, then its
+        # valid part written (or added) into C.
+        scratch_address = scratch.ctypes.data
+        tile(rows, rows_rs, rows_cs, panel, panel_rs, scratch_address, columns * itemsize, depth, False)
+        for i in range(used_rows):
+            for j in range(used_columns):
+                address = target + i * c_rs + j * itemsize
+                value = scratch[i * columns + j]
+                store(address, load(address) + value if accumulate else value)
+
     def product(a_array, b_array, c_array):
         m, k = a_array.shape
         n = b_array.shape[1]
@@ -91,7 +117,6 @@ def build(dtype):
         edge_rows = np.empty(ROWS * depth_max, dtype)
         edge_address = edge_rows.ctypes.data
         scratch = np.empty(ROWS * columns, dtype)
-        scratch_address = scratch.ctypes.data
         full_rows = m - m % ROWS
         for j0 in range(0, n, COLUMN_BLOCK):
             width = min(COLUMN_BLOCK, n - j0)
@@ -106,13 +131,10 @@ def build(dtype):
                     copy_panels(
                         b_block + full_columns * b_cs, b_rs, b_cs, depth, width - full_columns, packed
                     )
-                if full_rows < m:  # the ragged last rows of A, padded with zero rows
-                    for i in range(ROWS):
-                        for kk in range(depth):
-                            value = zero
-                            if full_rows + i < m:
-                                value = load(a + (full_rows + i) * a_rs + (k0 + kk) * a_cs)
-                            edge_rows[i * depth + kk] = value
+                if full_rows < m:
+                    copy_edge_rows(
+                        a + full_rows * a_rs + k0 * a_cs, a_rs, a_cs, m - full_rows, depth, edge_rows
+                    )
                 for i0 in range(0, m, ROW_BLOCK):
                     for jr in range(0, width, columns):
                         used_columns = min(columns, width - jr)
@@ -131,25 +153,15 @@ def build(dtype):
                             target = c + ir * c_rs + (j0 + jr) * itemsize
                             if used_rows == ROWS and used_columns == columns:
                                 tile(rows, rows_rs, rows_cs, panel, panel_rs, target, c_rs, depth, accumulate)
-                                continue
-                            tile(
-                                rows,
-                                rows_rs,
-                                rows_cs,
-                                panel,
-                                panel_rs,
-                                scratch_address,
-                                columns * itemsize,
-                                depth,
-                                False,
-                            )
-                            for i in range(used_rows):
-                                for j in range(used_columns):
-                                    address = target + i * c_rs + j * itemsize
-                                    value = scratch[i * columns + j]
-                                    store(address, load(address) + value if accumulate else value)
+                            else:
+                                ragged_tile(
+                                    rows, rows_rs, rows_cs, panel, panel_rs, target, c_rs, depth, accumulate,
+                                    used_rows, used_columns, scratch,
+                                )  # fmt: skip
 
-    copy_panels = numba.njit(copy_panels, inline="always")
+    copy_panels, copy_edge_rows, ragged_tile = (
+        numba.njit(helper, inline="always") for helper in (copy_panels, copy_edge_rows, ragged_tile)
+    )
     # Operands typed as read-only arrays of any strides: numba takes writable ones and
     # every layout for them too, so one compilation serves every call.
     number_type = numba.from_dtype(dtype)
@@ -168,8 +180,8 @@ def _intrinsics(dtype):
     types = numba.types
     intrinsic = importlib.import_module("numba.extending").intrinsic
     itemsize = dtype.itemsize
-    lanes = VECTOR_BYTES // itemsize
-    number_type = types.float32 if itemsize == 4 else types.float64
+    lanes = vector_lanes(dtype)
+    number_type = numba.from_dtype(dtype)
     scalar = ir.FloatType() if itemsize == 4 else ir.DoubleType()
     vector = ir.VectorType(scalar, lanes)
     bytes_pointer = ir.IntType(8).as_pointer()
