@@ -166,6 +166,7 @@ PACKAGE_ORDER = {
         "cache",
         "passes",
         "fusion",
+        "loop_nest",
         "gemm",
         "gemm_kernel",
         "heap",

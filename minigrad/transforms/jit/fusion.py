@@ -65,7 +65,7 @@ from minigrad.ops.shape import transpose_p
 
 __all__ = [
     "fuse_elementwise", "fuse_runs", "fused_p", "FusedKernel", "SCALAR_FORMS", "MIN_FUSED_SIZE", "fusion_available",
-    "scalar_form", "fits_shape", "is_select",
+    "scalar_form", "fits_shape", "is_select", "atom_key", "compile_loop", "SHOWN_LIMIT", "strip_parentheses",
 ]  # fmt: skip
 
 # Below this many elements a fused loop saves microseconds per call but costs about
@@ -210,11 +210,11 @@ def fuse_elementwise(program, min_size: int = MIN_FUSED_SIZE):
     return fuse_runs(program, large_form, _holds_select, skip_transposed=True)
 
 
-def _holds_select(forms) -> bool:
+def _holds_select(forms, members) -> bool:
     return any(map(is_select, forms))
 
 
-def fuse_runs(program, form_of, pays, skip_transposed=False, across_shapes=False):
+def fuse_runs(program, form_of, pays, skip_transposed=False, across_shapes=False, key_of=None, kernel=None):
     """``program`` with runs of equations that ``form_of`` accepts made ``fused`` calls.
 
     The grouping shared by the large-array pass (``fuse_elementwise``) and the
@@ -225,9 +225,11 @@ def fuse_runs(program, form_of, pays, skip_transposed=False, across_shapes=False
       program: a ``ClosedJaxpr`` or ``Jaxpr``.
       form_of: ``eqn -> form or None``: how the loop writes ``eqn`` on scalars, a
         ``SCALAR_FORMS``-like entry (loop form, shown form, kind), or None for an
-        equation that stays outside loops. It must accept only equations of float32 or
-        float64 whose operands have its result's shape or are scalars.
-      pays: ``forms -> bool``: whether a run of equations with these forms is fused.
+        equation that stays outside loops. For the default kernel it must accept only
+        equations of float32 or float64 whose operands have its result's shape or are
+        scalars.
+      pays: ``(forms, members) -> bool``: whether a run of these equations, with these
+        forms, is fused.
       skip_transposed: keep equations that read a transposed array (or elementwise
         results of one) out of loops (see ``_forms_outside_transposes``): the large-array
         pass's choice, where the copy and the changed memory order cost; on small
@@ -238,6 +240,11 @@ def fuse_runs(program, form_of, pays, skip_transposed=False, across_shapes=False
         where something outside it first needs one of its values. Without it a run
         ends at the first equation of another shape: the large-array pass's choice,
         where holding a run back would keep large operands alive longer.
+      key_of: ``eqn -> key``: which open run an accepted equation joins; by default
+        its result's shape. The small-array tier gives every equation one key: its
+        loop nests take any shapes, so a run is a whole region of small work.
+      kernel: the class that compiles a run, called as ``FusedKernel`` is (by default,
+        one loop over one shape); the small-array tier's is ``loop_nest.NestKernel``.
 
     Returns:
       The same program object when nothing is fused (numba missing, no run pays);
@@ -249,7 +256,7 @@ def fuse_runs(program, form_of, pays, skip_transposed=False, across_shapes=False
       >>> from minigrad.core.staging import stage_flat
       >>> import minigrad.numpy as mnp
       >>> program = stage_flat(lambda x: [mnp.where(x > 0, x, -x)], [ShapedArray((4,), np.float64)])
-      >>> fused = fuse_runs(program, scalar_form, lambda forms: True)
+      >>> fused = fuse_runs(program, scalar_form, lambda forms, members: True)
       >>> [eqn.primitive.name for eqn in fused.eqns] == (["fused"] if fusion_available() else ["gt", "neg", "select"])
       True
     """
@@ -271,7 +278,7 @@ def fuse_runs(program, form_of, pays, skip_transposed=False, across_shapes=False
             for _, member, _ in run:
                 for var in member.outvars:
                     del run_of[var]
-            eqns.extend(_fused_or_plain(run, users, pays))
+            eqns.extend(_fused_or_plain(run, users, pays, kernel or FusedKernel))
 
     for index, (eqn, form) in enumerate(zip(jaxpr.eqns, forms, strict=True)):
         # The open runs this equation reads must be emitted before it (or before the
@@ -281,7 +288,7 @@ def fuse_runs(program, form_of, pays, skip_transposed=False, across_shapes=False
             close_runs(read)
             eqns.append(eqn)
             continue
-        shape = eqn.outvars[0].aval.shape
+        shape = eqn.outvars[0].aval.shape if key_of is None else key_of(eqn)
         read.discard(shape)
         close_runs(read if across_shapes else set(runs) - {shape})
         runs.setdefault(shape, []).append((index, eqn, form))
@@ -316,7 +323,7 @@ def _forms_outside_transposes(jaxpr, form_of) -> list:
     return forms
 
 
-def _atom_key(atom):
+def atom_key(atom):
     """What identifies an operand: the variable, or a scalar literal's dtype and bytes."""
     if type(atom) is Literal and atom.aval.ndim == 0:
         return (atom.aval.dtype, np.asarray(atom.val).tobytes())
@@ -337,13 +344,13 @@ def _users(jaxpr) -> dict:
     return users
 
 
-def _fused_or_plain(run, users, pays) -> list:
+def _fused_or_plain(run, users, pays, kernel_class) -> list:
     """The run as one ``fused_p`` equation, or its equations unchanged if one would not pay."""
     if not run:
         return []
     members = [eqn for _, eqn, _ in run]
     forms = [form for _, _, form in run]
-    if not pays(forms):
+    if not pays(forms, members):
         return members
     indices = {index for index, _, _ in run}
     inputs: list = []
@@ -352,7 +359,7 @@ def _fused_or_plain(run, users, pays) -> list:
     for eqn in members:
         for atom in eqn.invars:
             # Equal scalar literals (a constant used twice) are one input.
-            key = _atom_key(atom)
+            key = atom_key(atom)
             if key not in seen and (type(atom) is Literal or atom not in produced):
                 inputs.append(atom)
                 seen.add(key)
@@ -361,8 +368,8 @@ def _fused_or_plain(run, users, pays) -> list:
         return members
     order = {var: position for position, var in enumerate(v for eqn in members for v in eqn.outvars)}
     outputs.sort(key=order.__getitem__)
-    kernel = FusedKernel(members, forms, inputs, outputs)
-    return [Eqn(fused_p, inputs, outputs, {"kernel": kernel}, members[-1].source)]
+    kernel = kernel_class(members, forms, inputs, outputs)
+    return [Eqn(fused_p, list(kernel.inputs), outputs, {"kernel": kernel}, members[-1].source)]
 
 
 # ---------------------------------------------------------------------------------------
@@ -380,6 +387,7 @@ class FusedKernel:
     """
 
     def __init__(self, members, forms, inputs, outputs):
+        self.inputs = tuple(inputs)
         self.shape = outputs[0].aval.shape
         self.size = int(np.prod(self.shape))
         self.in_dtypes = tuple(atom.aval.dtype for atom in inputs)
@@ -395,7 +403,7 @@ class FusedKernel:
         """Compile the loop now, for the argument types the run's avals give, rather
         than in the first call (which would then pause for it)."""
         if self._call == self._first_call:
-            loop = _compile_loop(self.source)
+            loop = compile_loop(self.source)
             numba = sys.modules["numba"]
             arrays = [numba.from_dtype(dtype)[::1] for dtype in (*self.in_dtypes, *self.out_dtypes)]
             scalars = [numba.from_dtype(dtype) for dtype in self.in_dtypes]
@@ -407,7 +415,7 @@ class FusedKernel:
             self._call = _call_glue(loop, self)
 
     def _first_call(self, *args):
-        self._call = _call_glue(_compile_loop(self.source), self)
+        self._call = _call_glue(compile_loop(self.source), self)
         return self._call(*args)
 
 
@@ -440,7 +448,7 @@ def _call_glue(loop, kernel):
     return namespace["call"]
 
 
-_SHOWN_LIMIT = 200
+SHOWN_LIMIT = 200
 
 
 def _loop_source(members, forms, inputs, outputs, scalar_inputs) -> tuple[str, tuple]:
@@ -451,26 +459,26 @@ def _loop_source(members, forms, inputs, outputs, scalar_inputs) -> tuple[str, t
     params, body = [], []
     for position, (atom, scalar) in enumerate(zip(inputs, scalar_inputs, strict=True)):
         params.append(f"in{position}")
-        local[_atom_key(atom)] = f"in{position}" if scalar else f"x{position}"
+        local[atom_key(atom)] = f"in{position}" if scalar else f"x{position}"
         if not scalar:
             body.append(f"        x{position} = in{position}[i]")
-        shown[_atom_key(atom)] = "{" + str(position) + "}"
+        shown[atom_key(atom)] = "{" + str(position) + "}"
     names = (f"v{number}" for number in itertools.count())
     for eqn, (loop_form, shown_form, _) in zip(members, forms, strict=True):
-        operands = [local[_atom_key(atom)] for atom in eqn.invars]
+        operands = [local[atom_key(atom)] for atom in eqn.invars]
         var = eqn.outvars[0]
         local[var] = next(names)
         body.append(f"        {local[var]} = {loop_form.format(*operands)}")
-        parts = [shown[_atom_key(atom)] for atom in eqn.invars]
+        parts = [shown[atom_key(atom)] for atom in eqn.invars]
         # A run of hundreds of equations that reuse values would be written out as a
-        # tree exponentially long: past _SHOWN_LIMIT characters it is summarised.
+        # tree exponentially long: past SHOWN_LIMIT characters it is summarised.
         text = None if None in parts else shown_form.format(*parts)
-        shown[var] = text if text is not None and len(text) <= _SHOWN_LIMIT else None
+        shown[var] = text if text is not None and len(text) <= SHOWN_LIMIT else None
     for position, var in enumerate(outputs):
         params.append(f"out{position}")
         body.append(f"        out{position}[i] = {local[var]}")
     header = f"def fused_loop({', '.join(params)}):\n    for i in range(out0.size):\n"
-    expressions = tuple(None if shown[var] is None else _strip_parentheses(shown[var]) for var in outputs)
+    expressions = tuple(None if shown[var] is None else strip_parentheses(shown[var]) for var in outputs)
     if None in expressions:
         counts = collections.Counter(eqn.primitive.name for eqn in members)
         listed = ", ".join(
@@ -483,7 +491,7 @@ def _loop_source(members, forms, inputs, outputs, scalar_inputs) -> tuple[str, t
     return header + "".join(line + "\n" for line in body), expressions
 
 
-def _strip_parentheses(text: str) -> str:
+def strip_parentheses(text: str) -> str:
     if text.startswith("(") and text.endswith(")"):
         depth = 0
         for position, char in enumerate(text):
@@ -494,25 +502,49 @@ def _strip_parentheses(text: str) -> str:
     return text
 
 
-# Loop source -> numba's dispatcher. The source depends on the operations only, not on
-# shapes or dtypes, so a retrace for a new batch size, or another program with the same
-# run, reuses the compiled loop (numba compiles once per argument types).
+# (loop source, argument types) -> numba's dispatcher. The source depends on the
+# operations only, not on shapes or dtypes, so a retrace for a new batch size, or another
+# program with the same run, reuses the compiled loop (numba compiles once per argument
+# types).
 _LOOPS: dict = {}
 _LOOPS_LOCK = threading.Lock()
 
 
-def _compile_loop(source: str):
+def compile_loop(source: str, argument_types=None):
+    """numba's dispatcher for the function ``fused_loop`` that ``source`` defines.
+
+    Without ``argument_types`` numba compiles it for the types of each new call. With
+    them, a tuple of ``(dtype, ndim, writable)`` per argument (``ndim`` None for a
+    scalar), it is compiled for exactly those now: C-contiguous arrays, read-only
+    unless ``writable`` (a writable array converts to them at a call for free).
+    """
     # numba is imported only when a program has a run worth fusing, so `import
     # minigrad` and programs of small arrays never pay for it. `error_model="numpy"`:
     # division by zero gives inf or nan, as NumPy's, rather than raising.
     with _LOOPS_LOCK:
-        loop = _LOOPS.get(source)
+        key = (source, argument_types)
+        loop = _LOOPS.get(key)
         if loop is None:
             numba = importlib.import_module("numba")
             namespace: dict = {"np": np}  # the small-array tier's loops call np.sin, ...
             exec(compile(source, "<minigrad fused loop>", "exec"), namespace)  # noqa: S102 - generated above
-            loop = _LOOPS[source] = numba.njit(error_model="numpy", cache=False)(namespace["fused_loop"])
+            options = {"error_model": "numpy", "cache": False}
+            if argument_types is None:
+                loop = numba.njit(**options)(namespace["fused_loop"])
+            else:
+                signature = numba.types.void(*map(_numba_type, argument_types))
+                loop = numba.njit(signature, **options)(namespace["fused_loop"])
+            _LOOPS[key] = loop
         return loop
+
+
+def _numba_type(argument):
+    numba = sys.modules["numba"]
+    dtype, ndim, writable = argument
+    scalar = numba.from_dtype(np.dtype(dtype))
+    if ndim is None:
+        return scalar
+    return numba.types.Array(scalar, ndim, "C", readonly=not writable)
 
 
 # ---------------------------------------------------------------------------------------

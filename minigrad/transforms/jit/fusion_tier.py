@@ -1,4 +1,4 @@
-"""The small-array tier: a hot jitted program is compiled again with its small runs fused.
+"""The small-array tier: a hot jitted program is compiled again with its small work fused.
 
 On small arrays a jitted program's time is NumPy's cost per call (about 0.7 us), not
 arithmetic: the gradient of 50 links of ``tanh(sin(x) * 1.1 + 0.3)`` on 16 elements
@@ -10,13 +10,16 @@ starts as the plain NumPy code; after ``TIER_UP_CALLS`` calls it is compiled aga
 with those runs fused (``fuse_small_runs``), and later calls run that version. Loop
 bodies (``lax/subprograms.py``) are compiled the same way, each step a call.
 
-What joins a small loop: everything the large-array pass fuses (``fusion.SCALAR_FORMS``),
+What joins: everything the large-array pass fuses (``fusion.SCALAR_FORMS``),
 transcendental functions (``TRANSCENDENTAL_FORMS``), ``logistic`` (the sigmoid of
-gates) and ``integer_pow`` (squares and reciprocals of gradients), on float32 or float64 arrays of one shape below
-``fusion.MIN_FUSED_SIZE`` elements (scalars may join). numba computes float32 in
-float32, as NumPy does, but its ``sin``, ``exp``, ``tanh``, ... are libm's or LLVM's,
-not NumPy's SIMD code: results may differ in the last bits (up to 3 ulp measured), as
-XLA's do. The IEEE operations round as NumPy's, bit for bit.
+gates), ``integer_pow`` (squares and reciprocals of gradients), ``isfinite``, and the
+reductions and views of ``loop_nest``, on float32 or float64 arrays below
+``fusion.MIN_FUSED_SIZE`` elements, operands broadcast. A region of them, of any
+shapes, becomes one function of loop nests (``loop_nest.NestKernel``). numba computes
+float32 in float32, as NumPy does, but its ``sin``, ``exp``, ``tanh``, ... are libm's
+or LLVM's, not NumPy's SIMD code: results may differ in the last bits (up to 3 ulp
+measured), as XLA's do. The IEEE operations round as NumPy's, bit for bit; float32
+sums accumulate in float64.
 
 Example:
     >>> import numpy as np
@@ -37,23 +40,23 @@ import time
 
 import numpy as np
 
-from minigrad.core.ir import ClosedJaxpr
+from minigrad.core.ir import ClosedJaxpr, Var
 from minigrad.ops.elementwise import integer_pow_impl, logistic_impl
 from minigrad.transforms.jit.compiler import CompiledProgram, compile_jaxpr
 from minigrad.transforms.jit.fusion import (
     MIN_FUSED_SIZE,
     SCALAR_FORMS,
-    fits_shape,
     fuse_elementwise,
     fuse_runs,
     fused_p,
     fusion_available,
     scalar_form,
 )
+from minigrad.transforms.jit.loop_nest import VIEW, NestKernel, nest_form
 
 __all__ = [
-    "TIER_UP_CALLS", "TRANSCENDENTAL_FORMS", "TRANSCENDENTAL_SIZE", "MIN_RUN", "TieredProgram", "fuse_small_runs",
-    "count_small_fusable", "calls_to_tier_up", "compile_tiered", "with_small_tier",
+    "TIER_UP_CALLS", "TRANSCENDENTAL_FORMS", "TRANSCENDENTAL_SIZE", "MIN_RUN", "LARGE_REGION", "TieredProgram",
+    "fuse_small_runs", "count_small_fusable", "calls_to_tier_up", "compile_tiered", "with_small_tier",
 ]  # fmt: skip
 
 logger = logging.getLogger("minigrad.jit")
@@ -86,6 +89,10 @@ TRANSCENDENTAL_SIZE = 1024
 # are flattened first).
 MIN_RUN = 4
 
+# A region of fewer operations still pays when they read this many elements in all:
+# a bias broadcast over a (32, 128) batch and a ReLU take NumPy 3.1 us, one nest 1.0 us.
+LARGE_REGION = 2048
+
 # NumPy function -> (the loop's call, as `lower().source` shows it, kind): numba has
 # each for float32 and float64, computing in the argument's precision.
 _TRANSCENDENTAL_KIND = "transcendental"  # typed as arithmetic: operands and result of one float dtype
@@ -101,7 +108,10 @@ TRANSCENDENTAL_FORMS = {
 # instruction alike: it joins loops at any size, as arithmetic does (an Adam update's
 # `m / (sqrt(v) + eps)` on a weight of 64 x 192 stays one loop).
 _SQRT_FORM = {np.sqrt: ("np.sqrt({0})", "sqrt({0})", "arithmetic")}
-_SMALL_FORMS = {**SCALAR_FORMS, **TRANSCENDENTAL_FORMS, **_SQRT_FORM}
+# A predicate, typed as comparisons are: float operands, a boolean result (logsumexp
+# asks whether its maximum is finite).
+_ISFINITE_FORM = {np.isfinite: ("np.isfinite({0})", "isfinite({0})", "comparison")}
+_SMALL_FORMS = {**SCALAR_FORMS, **TRANSCENDENTAL_FORMS, **_SQRT_FORM, **_ISFINITE_FORM}
 
 # integer_pow's exponents written in loops: `integer_pow_impl` squares repeatedly, so
 # larger ones would need its exact order of products.
@@ -114,21 +124,26 @@ _POWERS = {
 
 
 def _small_form(eqn):
-    """How a small loop writes ``eqn``, or None if it stays a NumPy call."""
-    if not eqn.outvars:
+    """How a loop nest writes ``eqn``, or None if it stays a NumPy call: elementwise
+    equations (operands broadcast), reductions and views (``loop_nest.nest_form``), on
+    arrays below ``MIN_FUSED_SIZE`` elements."""
+    if not eqn.outvars or len(eqn.outvars) > 1:
         return None
-    size = math.prod(eqn.outvars[0].aval.shape)
+    size = max(math.prod(atom.aval.shape) for atom in (*eqn.invars, *eqn.outvars))
     if size >= MIN_FUSED_SIZE:
         return None
-    if eqn.primitive.impl is integer_pow_impl and not eqn.primitive.multiple_results:
+    form = nest_form(eqn)
+    if form is not None:
+        return form
+    if eqn.primitive.impl is integer_pow_impl:
         form = _power_form(eqn)
-    elif eqn.primitive.impl is logistic_impl and not eqn.primitive.multiple_results:
+    elif eqn.primitive.impl is logistic_impl:
         form = _logistic_form(eqn)
     else:
         form = scalar_form(eqn, _SMALL_FORMS)
     if form is None or (size > TRANSCENDENTAL_SIZE and form[2] == _TRANSCENDENTAL_KIND):
         return None
-    return form if fits_shape(eqn) else None
+    return form
 
 
 def _power_form(eqn):
@@ -153,19 +168,42 @@ def _logistic_form(eqn):
     return loop_form, "logistic({0})", _TRANSCENDENTAL_KIND
 
 
-def _long_enough(forms) -> bool:
-    return len(forms) >= MIN_RUN
+def _pays(forms, members) -> bool:
+    """Whether a region is worth a loop nest: ``MIN_RUN`` operations (views are free),
+    or fewer on arrays large enough that NumPy's passes cost more than its calls."""
+    work = [eqn for eqn, form in zip(members, forms, strict=True) if form[2] != VIEW]
+    elements = sum(max(math.prod(atom.aval.shape) for atom in (*eqn.invars, *eqn.outvars)) for eqn in work)
+    return len(work) >= MIN_RUN or (len(work) >= 2 and elements >= LARGE_REGION)
+
+
+def _small_forms(jaxpr) -> dict:
+    """Each equation's form (``_small_form``), by ``id``, with views left out wherever
+    something outside a nest reads them: a transpose feeding a product stays the free
+    NumPy view it was, rather than a copy the nest would write out."""
+    forms = {id(eqn): _small_form(eqn) for eqn in jaxpr.eqns}
+    outside = {atom for atom in jaxpr.outvars if type(atom) is Var}
+    for eqn in reversed(jaxpr.eqns):
+        form = forms[id(eqn)]
+        if form is not None and form[2] == VIEW and eqn.outvars[0] in outside:
+            forms[id(eqn)] = form = None
+        if form is None:
+            outside.update(atom for atom in eqn.invars if type(atom) is Var)
+    return forms
 
 
 def fuse_small_runs(program):
-    """``program`` with its runs of small-array elementwise work made ``fused`` loops.
+    """``program`` with its regions of small-array work made ``fused`` loop nests.
+
+    A region is a run of equations ``_small_form`` accepts, of any shapes, that nothing
+    outside it reads until its end (equations that do not read it move before it); it
+    becomes one ``loop_nest.NestKernel``.
 
     Args:
       program: a ``ClosedJaxpr`` or ``Jaxpr`` (optimised, as ``jit`` compiles it).
 
     Returns:
-      The same object when nothing fuses (numba missing, no run of ``MIN_RUN``
-      equations); otherwise an equal program whose runs are ``fused_p`` equations.
+      The same object when nothing fuses (numba missing, no region that pays, see
+      ``_pays``); otherwise an equal program whose regions are ``fused_p`` equations.
 
     Example:
       >>> import numpy as np
@@ -177,7 +215,15 @@ def fuse_small_runs(program):
       >>> names == (["fused"] if fusion_available() else ["exp", "mul", "add", "sub"])
       True
     """
-    return fuse_runs(program, _small_form, _long_enough, across_shapes=True)
+    jaxpr = program.jaxpr if isinstance(program, ClosedJaxpr) else program
+    forms = _small_forms(jaxpr)
+    return fuse_runs(
+        program, lambda eqn: forms[id(eqn)], _pays, across_shapes=True, key_of=_one_region, kernel=NestKernel
+    )
+
+
+def _one_region(eqn) -> None:
+    return None  # loop nests take every shape: one open run, closed by what reads it
 
 
 def count_small_fusable(program) -> int:
@@ -189,7 +235,7 @@ def count_small_fusable(program) -> int:
     if not fusion_available():
         return 0
     jaxpr = program.jaxpr if isinstance(program, ClosedJaxpr) else program
-    return sum(1 for eqn in jaxpr.eqns if _small_form(eqn) is not None)
+    return sum(1 for form in map(_small_form, jaxpr.eqns) if form is not None and form[2] != VIEW)
 
 
 def calls_to_tier_up(operations: int) -> int:
