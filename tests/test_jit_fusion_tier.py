@@ -258,6 +258,12 @@ def test_the_default_threshold_is_the_break_even_estimate():
     program = stage_flat(lambda x: [mnp.tanh(x * 2.0 + 1.0) * x], [ShapedArray((8,), np.float64)])
     compiled = compile_tiered(program)
     assert isinstance(compiled, TieredProgram) and compiled._calls_left == calls_to_tier_up(4)
+    # Each shape is a nest more to compile: two shapes wait longer than one.
+    two_shapes = stage_flat(
+        lambda x: [mnp.sum(mnp.tanh(x * 2.0 + 1.0), axis=1) * 3.0], [ShapedArray((8, 3), np.float64)]
+    )
+    compiled = compile_tiered(two_shapes)
+    assert compiled._calls_left == calls_to_tier_up(5, shapes=2) > calls_to_tier_up(5)
     # Longer programs save more per call and tier up sooner, never at once.
     assert calls_to_tier_up(10_000) < calls_to_tier_up(500) < calls_to_tier_up(5)
     assert calls_to_tier_up(10**9) > 1000

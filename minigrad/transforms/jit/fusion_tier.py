@@ -52,11 +52,11 @@ from minigrad.transforms.jit.fusion import (
     fusion_available,
     scalar_form,
 )
-from minigrad.transforms.jit.loop_nest import VIEW, NestKernel, nest_form
+from minigrad.transforms.jit.loop_nest import REDUCTION, VIEW, NestKernel, nest_form
 
 __all__ = [
     "TIER_UP_CALLS", "TRANSCENDENTAL_FORMS", "TRANSCENDENTAL_SIZE", "MIN_RUN", "LARGE_REGION", "TieredProgram",
-    "fuse_small_runs", "count_small_fusable", "calls_to_tier_up", "compile_tiered", "with_small_tier",
+    "fuse_small_runs", "count_small_fusable", "small_work", "calls_to_tier_up", "compile_tiered", "with_small_tier",
 ]  # fmt: skip
 
 logger = logging.getLogger("minigrad.jit")
@@ -68,11 +68,14 @@ logger = logging.getLogger("minigrad.jit")
 TIER_UP_CALLS: int | None = None
 
 # Measured on a shared 2-core x86_64 VM (numba 0.68, NumPy 2.4), once numba is loaded:
-# a loop compiles in about 0.08 s plus 1.6 ms per operation (0.10 s for 5 operations,
-# 0.86 s for the 499 of the gradient of 50 links of tanh(sin(x) * 1.1 + 0.3)), and
-# each operation fused saves about 0.5 us per call (that gradient on 16 elements: 0.26
-# ms per call as NumPy calls, 0.03 ms fused).
+# a program's loops compile in about 0.08 s, plus 0.1 s per shape its nests loop over,
+# plus 1.6 ms per operation (1.0 s for the 499 operations of the gradient of 50 links
+# of tanh(sin(x) * 1.1 + 0.3) on one shape; 1.1 s for mlp_small's step, 45 operations
+# in 14 nests over 8 shapes; 0.5 s for hessian_rosen, 4 shapes). Each operation fused
+# saves about 0.5 us per call (that gradient on 16 elements: 0.26 ms per call as NumPy
+# calls, 0.03 ms fused).
 LOOP_COMPILE_SECONDS = 0.08
+SHAPE_COMPILE_SECONDS = 0.1
 OPERATION_COMPILE_SECONDS = 1.6e-3
 OPERATION_SAVED_SECONDS = 0.5e-6
 
@@ -227,19 +230,32 @@ def _one_region(eqn) -> None:
 
 
 def count_small_fusable(program) -> int:
-    """How many equations of ``program`` could join small loops (0 without numba).
+    """How many equations of ``program`` could join small loops (0 without numba)."""
+    return small_work(program)[0]
 
-    Cheaper than fusing: it looks at each equation once, without grouping runs or
+
+def small_work(program) -> tuple[int, int]:
+    """How many equations of ``program`` could join loop nests (views, being free, do
+    not count), and over how many shapes those nests would loop: (0, 0) without numba.
+
+    Cheaper than fusing: it looks at each equation once, without grouping regions or
     writing loops, so every trace can ask.
     """
     if not fusion_available():
-        return 0
+        return 0, 0
     jaxpr = program.jaxpr if isinstance(program, ClosedJaxpr) else program
-    return sum(1 for form in map(_small_form, jaxpr.eqns) if form is not None and form[2] != VIEW)
+    operations, shapes = 0, set()
+    for eqn in jaxpr.eqns:
+        form = _small_form(eqn)
+        if form is not None and form[2] != VIEW:
+            operations += 1
+            shapes.add((eqn.invars[0] if form[2] == REDUCTION else eqn.outvars[0]).aval.shape)
+    return operations, len(shapes)
 
 
-def calls_to_tier_up(operations: int) -> int:
-    """How many calls a program with ``operations`` fusable equations runs before fusing.
+def calls_to_tier_up(operations: int, shapes: int = 1) -> int:
+    """How many calls a program with ``operations`` fusable equations, looping over
+    ``shapes`` shapes, runs before fusing.
 
     As many as make the time fusion would have saved (``OPERATION_SAVED_SECONDS`` per
     operation and call) equal to the time it costs to compile: a program that stops
@@ -247,10 +263,12 @@ def calls_to_tier_up(operations: int) -> int:
     the tier (the ski-rental bound), and one that keeps running gains from then on.
 
     Example:
-      >>> calls_to_tier_up(499), calls_to_tier_up(5)
-      (3521, 35200)
+      >>> calls_to_tier_up(499), calls_to_tier_up(5), calls_to_tier_up(45, shapes=8)
+      (3922, 75200, 42312)
     """
-    compile_seconds = LOOP_COMPILE_SECONDS + OPERATION_COMPILE_SECONDS * operations
+    compile_seconds = (
+        LOOP_COMPILE_SECONDS + SHAPE_COMPILE_SECONDS * shapes + OPERATION_COMPILE_SECONDS * operations
+    )
     return math.ceil(compile_seconds / (OPERATION_SAVED_SECONDS * operations))
 
 
@@ -402,10 +420,10 @@ def with_small_tier(
       >>> with_small_tier(program, plain) is plain  # nothing to fuse
       True
     """
-    operations = count_small_fusable(program)
+    operations, shapes = small_work(program)
     if operations < MIN_RUN:
         return plain
     if calls is None:
-        calls = calls_to_tier_up(operations) if TIER_UP_CALLS is None else TIER_UP_CALLS
+        calls = calls_to_tier_up(operations, shapes) if TIER_UP_CALLS is None else TIER_UP_CALLS
     label = name if label is None else label
     return TieredProgram(program, plain, calls, name, label, copied_outputs)
