@@ -387,7 +387,7 @@ def main(argv=None):
     print(f"# BLAS: {blas_description()}")
     print(f"# {rounds} interleaved rounds per workload; medians. The machine may be shared: expect noise.")
     print(
-        "# jit rows: hot-loop steady state (small-array runs fused from the first call; see hot_loop_programs)"
+        "# jit rows: hot-loop steady state (small-array work fused from the first call; see hot_loop_programs)"
     )
     if "trace_scaling" in selected:
         # First, while the process holds only minigrad and NumPy (see import_peers).

@@ -31,6 +31,7 @@ from minigrad.transforms.jit.fusion_tier import (
     calls_to_tier_up,
     compile_tiered,
     fuse_small_runs,
+    small_work,
 )
 
 needs_numba = pytest.mark.skipif(
@@ -258,12 +259,17 @@ def test_the_default_threshold_is_the_break_even_estimate():
     program = stage_flat(lambda x: [mnp.tanh(x * 2.0 + 1.0) * x], [ShapedArray((8,), np.float64)])
     compiled = compile_tiered(program)
     assert isinstance(compiled, TieredProgram) and compiled._calls_left == calls_to_tier_up(4)
-    # Each shape is a nest more to compile: two shapes wait longer than one.
-    two_shapes = stage_flat(
-        lambda x: [mnp.sum(mnp.tanh(x * 2.0 + 1.0), axis=1) * 3.0], [ShapedArray((8, 3), np.float64)]
+    # Each region and each array read or written is more to compile, so more calls.
+    reduced = stage_flat(
+        lambda x, y: [mnp.sum(mnp.tanh(x * 2.0 + 1.0), axis=1) * 3.0 @ y],
+        [ShapedArray((8, 3), np.float64)] * 2,
     )
-    compiled = compile_tiered(two_shapes)
-    assert compiled._calls_left == calls_to_tier_up(5, shapes=2) > calls_to_tier_up(5)
+    work = small_work(reduced)
+    assert (work.operations, work.regions) == (5, 2) and work.arrays >= 2  # reads x, writes before `@`
+    assert compile_tiered(reduced)._calls_left == calls_to_tier_up(5, arrays=work.arrays, regions=2)
+    assert calls_to_tier_up(5, arrays=2, regions=2) > calls_to_tier_up(5) and calls_to_tier_up(
+        5, arrays=9
+    ) > calls_to_tier_up(5)
     # Longer programs save more per call and tier up sooner, never at once.
     assert calls_to_tier_up(10_000) < calls_to_tier_up(500) < calls_to_tier_up(5)
     assert calls_to_tier_up(10**9) > 1000

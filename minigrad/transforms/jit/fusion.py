@@ -269,8 +269,8 @@ def fuse_runs(program, form_of, pays, skip_transposed=False, across_shapes=False
         return program
     users = _users(jaxpr)
     eqns: list = []
-    runs: dict = {}  # shape -> its open run of (index, eqn, form), in the order they opened
-    run_of: dict = {}  # variable -> the shape of the open run defining it
+    runs: dict = {}  # key (a shape, by default) -> its open run of (index, eqn, form), in opening order
+    run_of: dict = {}  # variable -> the key of the open run defining it
 
     def close_runs(shapes):
         for shape in [shape for shape in runs if shape in shapes]:

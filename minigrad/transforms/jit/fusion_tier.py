@@ -38,6 +38,7 @@ import math
 import threading
 import time
 
+import attrs
 import numpy as np
 
 from minigrad.core.ir import ClosedJaxpr, Var
@@ -52,30 +53,33 @@ from minigrad.transforms.jit.fusion import (
     fusion_available,
     scalar_form,
 )
-from minigrad.transforms.jit.loop_nest import REDUCTION, VIEW, NestKernel, nest_form
+from minigrad.transforms.jit.loop_nest import VIEW, NestKernel, nest_form
 
 __all__ = [
     "TIER_UP_CALLS", "TRANSCENDENTAL_FORMS", "TRANSCENDENTAL_SIZE", "MIN_RUN", "LARGE_REGION", "TieredProgram",
-    "fuse_small_runs", "count_small_fusable", "small_work", "calls_to_tier_up", "compile_tiered", "with_small_tier",
+    "fuse_small_runs", "count_small_fusable", "small_work", "SmallWork", "calls_to_tier_up", "compile_tiered", "with_small_tier",
 ]  # fmt: skip
 
 logger = logging.getLogger("minigrad.jit")
 
-# Calls of a program before its small runs are fused. None: as many as it takes for
+# Calls of a program before its small-array work is fused. None: as many as it takes for
 # the time fusing would have saved to reach the time fusing costs (`calls_to_tier_up`).
 # Tests set it to 1 to take the fused path on purpose; benchmarks/run.py too, to time
 # the state a hot loop reaches.
 TIER_UP_CALLS: int | None = None
 
 # Measured on a shared 2-core x86_64 VM (numba 0.68, NumPy 2.4), once numba is loaded:
-# a program's loops compile in about 0.08 s, plus 0.1 s per shape its nests loop over,
-# plus 1.6 ms per operation (1.0 s for the 499 operations of the gradient of 50 links
-# of tanh(sin(x) * 1.1 + 0.3) on one shape; 1.1 s for mlp_small's step, 45 operations
-# in 14 nests over 8 shapes; 0.5 s for hessian_rosen, 4 shapes). Each operation fused
-# saves about 0.5 us per call (that gradient on 16 elements: 0.26 ms per call as NumPy
-# calls, 0.03 ms fused).
-LOOP_COMPILE_SECONDS = 0.08
-SHAPE_COMPILE_SECONDS = 0.1
+# a program's nests compile in about 0.15 s per region, plus 22 ms per array they read
+# from outside or write out, plus 1.6 ms per operation (LLVM's work is mostly in the
+# loops' loads and stores). Measured: the 499 operations of the gradient of 50 links of
+# tanh(sin(x) * 1.1 + 0.3), one region reading and writing one array each, 1.0 s;
+# mlp_small's step, 37 operations in 4 regions and 18 arrays, 1.1 s; hessian_rosen, 15
+# operations, 1 region, 7 arrays, 0.4 s; an Adam-like update of 100 parameters of up to
+# 5 x 5, 900 operations and 500 arrays, 12.3 s. Each operation fused saves about 0.5
+# us per call (that gradient on 16 elements: 0.26 ms per call as NumPy calls, 0.03 ms
+# fused).
+REGION_COMPILE_SECONDS = 0.15
+ARRAY_COMPILE_SECONDS = 0.022
 OPERATION_COMPILE_SECONDS = 1.6e-3
 OPERATION_SAVED_SECONDS = 0.5e-6
 
@@ -172,11 +176,20 @@ def _logistic_form(eqn):
 
 
 def _pays(forms, members) -> bool:
-    """Whether a region is worth a loop nest: ``MIN_RUN`` operations (views are free),
-    or fewer on arrays large enough that NumPy's passes cost more than its calls."""
+    """Whether a region is worth a loop nest (``_enough_work``). Views do not count as
+    operations: inside a nest they only change how indices are read."""
     work = [eqn for eqn, form in zip(members, forms, strict=True) if form[2] != VIEW]
-    elements = sum(max(math.prod(atom.aval.shape) for atom in (*eqn.invars, *eqn.outvars)) for eqn in work)
-    return len(work) >= MIN_RUN or (len(work) >= 2 and elements >= LARGE_REGION)
+    return _enough_work(len(work), sum(map(_elements, work)))
+
+
+def _enough_work(operations: int, elements: int) -> bool:
+    """``MIN_RUN`` operations, or fewer on arrays large enough that NumPy's passes over
+    them cost more than its calls."""
+    return operations >= MIN_RUN or (operations >= 2 and elements >= LARGE_REGION)
+
+
+def _elements(eqn) -> int:
+    return max(math.prod(atom.aval.shape) for atom in (*eqn.invars, *eqn.outvars))
 
 
 def _small_forms(jaxpr) -> dict:
@@ -220,42 +233,70 @@ def fuse_small_runs(program):
     """
     jaxpr = program.jaxpr if isinstance(program, ClosedJaxpr) else program
     forms = _small_forms(jaxpr)
+    # Loop nests take every shape: one open run (one key), closed by what reads it.
     return fuse_runs(
-        program, lambda eqn: forms[id(eqn)], _pays, across_shapes=True, key_of=_one_region, kernel=NestKernel
+        program,
+        lambda eqn: forms[id(eqn)],
+        _pays,
+        key_of=_one_region,
+        kernel=NestKernel,
     )
 
 
 def _one_region(eqn) -> None:
-    return None  # loop nests take every shape: one open run, closed by what reads it
+    return None
 
 
 def count_small_fusable(program) -> int:
-    """How many equations of ``program`` could join small loops (0 without numba)."""
-    return small_work(program)[0]
+    """How many equations of ``program`` could join loop nests (0 without numba)."""
+    return small_work(program).operations
 
 
-def small_work(program) -> tuple[int, int]:
-    """How many equations of ``program`` could join loop nests (views, being free, do
-    not count), and over how many shapes those nests would loop: (0, 0) without numba.
+@attrs.frozen
+class SmallWork:
+    """What ``small_work`` counts: fusable ``operations`` (views do not count), the
+    ``arrays`` they read from outside or write out, an upper bound on the ``regions``
+    they make (one, plus one per equation outside that reads a result), and the
+    ``elements`` they read in all."""
+
+    operations: int = 0
+    arrays: int = 0
+    regions: int = 0
+    elements: int = 0
+
+
+def small_work(program) -> SmallWork:
+    """How much of ``program`` could join loop nests (all zero without numba).
 
     Cheaper than fusing: it looks at each equation once, without grouping regions or
     writing loops, so every trace can ask.
     """
     if not fusion_available():
-        return 0, 0
+        return SmallWork()
     jaxpr = program.jaxpr if isinstance(program, ClosedJaxpr) else program
-    operations, shapes = 0, set()
+    operations = elements = 0
+    regions = 1
+    fusable, arrays = set(), set()
     for eqn in jaxpr.eqns:
         form = _small_form(eqn)
-        if form is not None and form[2] != VIEW:
+        operands = [atom for atom in eqn.invars if type(atom) is Var and atom.aval.ndim]
+        if form is None:
+            written = [atom for atom in operands if atom in fusable]
+            arrays.update(written)
+            regions += bool(written)
+            continue
+        arrays.update(atom for atom in operands if atom not in fusable)
+        fusable.update(eqn.outvars)
+        if form[2] != VIEW:
             operations += 1
-            shapes.add((eqn.invars[0] if form[2] == REDUCTION else eqn.outvars[0]).aval.shape)
-    return operations, len(shapes)
+            elements += _elements(eqn)
+    arrays.update(atom for atom in jaxpr.outvars if type(atom) is Var and atom in fusable)
+    return SmallWork(operations, len(arrays), regions if operations else 0, elements)
 
 
-def calls_to_tier_up(operations: int, shapes: int = 1) -> int:
-    """How many calls a program with ``operations`` fusable equations, looping over
-    ``shapes`` shapes, runs before fusing.
+def calls_to_tier_up(operations: int, arrays: int = 2, regions: int = 1) -> int:
+    """How many calls a program with ``operations`` fusable equations, in ``regions``
+    regions reading and writing ``arrays`` arrays, runs before fusing.
 
     As many as make the time fusion would have saved (``OPERATION_SAVED_SECONDS`` per
     operation and call) equal to the time it costs to compile: a program that stops
@@ -263,17 +304,19 @@ def calls_to_tier_up(operations: int, shapes: int = 1) -> int:
     the tier (the ski-rental bound), and one that keeps running gains from then on.
 
     Example:
-      >>> calls_to_tier_up(499), calls_to_tier_up(5), calls_to_tier_up(45, shapes=8)
-      (3922, 75200, 42312)
+      >>> calls_to_tier_up(499), calls_to_tier_up(5), calls_to_tier_up(37, arrays=18, regions=6)
+      (3978, 80801, 73255)
     """
     compile_seconds = (
-        LOOP_COMPILE_SECONDS + SHAPE_COMPILE_SECONDS * shapes + OPERATION_COMPILE_SECONDS * operations
+        REGION_COMPILE_SECONDS * regions
+        + ARRAY_COMPILE_SECONDS * arrays
+        + OPERATION_COMPILE_SECONDS * operations
     )
     return math.ceil(compile_seconds / (OPERATION_SAVED_SECONDS * operations))
 
 
 class TieredProgram:
-    """A compiled program that compiles itself again, with small runs fused, once hot.
+    """A compiled program that compiles itself again, with small work fused, once hot.
 
     It has the interface of a ``CompiledProgram``: ``fn`` runs it, ``source`` is the
     code ``fn`` runs. Until ``calls`` calls have been made, ``fn`` counts them and runs
@@ -348,7 +391,7 @@ class TieredProgram:
             # `source` first: a reader sees the fused code no later than it runs.
             self.source = compiled.source
             self.fn = compiled.fn
-            logger.info("%s: small-array runs fused, compiled in %.2f s", self._label, self.compile_seconds)
+            logger.info("%s: small-array work fused, compiled in %.2f s", self._label, self.compile_seconds)
         finally:
             self._lock.release()
 
@@ -420,10 +463,12 @@ def with_small_tier(
       >>> with_small_tier(program, plain) is plain  # nothing to fuse
       True
     """
-    operations, shapes = small_work(program)
-    if operations < MIN_RUN:
+    work = small_work(program)
+    if not _enough_work(work.operations, work.elements):
         return plain
-    if calls is None:
-        calls = calls_to_tier_up(operations, shapes) if TIER_UP_CALLS is None else TIER_UP_CALLS
+    if calls is None and TIER_UP_CALLS is None:
+        calls = calls_to_tier_up(work.operations, work.arrays, work.regions)
+    elif calls is None:
+        calls = TIER_UP_CALLS
     label = name if label is None else label
     return TieredProgram(program, plain, calls, name, label, copied_outputs)

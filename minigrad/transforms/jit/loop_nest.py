@@ -14,8 +14,9 @@ numba function of nested loops:
   Operands of other shapes are read broadcast (a size-1 axis reads index 0).
 - A reduction joins the stage of its operand's shape, accumulating as the nest runs,
   so the row maximum of a stage's values never leaves registers either. Float32 sums
-  accumulate in float64 (more accurate than NumPy's pairwise float32 sums, so their
-  results differ in the last bits); maxima propagate NaN as NumPy's.
+  accumulate in float64, float64 sums with Neumaier's compensation: at least as
+  accurate as NumPy's pairwise sums, and so different from them in the last bits.
+  Maxima propagate NaN as NumPy's.
 - A view is no loop at all: reading through it maps the indices (a reshape that only
   adds or drops size-1 axes, a transpose, a broadcast).
 - A value that another stage reads, or that leaves the region, is written to an array;
@@ -72,9 +73,10 @@ from minigrad.transforms.jit.fusion import SHOWN_LIMIT, atom_key, compile_loop, 
 
 __all__ = ["NestKernel", "nest_form", "REDUCTION", "VIEW"]
 
-REDUCTION, VIEW = "reduction", "view"  # the kinds of form this module adds to SCALAR_FORMS'
-# What each reduction accumulates (named so, not by the primitives' names, which the
-# compiler never matches on).
+# The kinds of form this module adds to those of fusion.SCALAR_FORMS.
+REDUCTION, VIEW = "reduction", "view"
+# What each reduction accumulates. (The jit compiler identifies primitives by object,
+# never by name: these words are this module's own.)
 _REDUCTIONS = {reduce_sum_p: "total", reduce_max_p: "largest", reduce_min_p: "smallest"}
 _VIEWS = (reshape_p, transpose_p, broadcast_to_p, stop_gradient_p)
 _FLOATS = frozenset((np.dtype(np.float32), np.dtype(np.float64)))
@@ -197,16 +199,24 @@ def _subscript(indices) -> str:
 
 
 def _loops(shape, body, index: str) -> list:
-    """``body`` inside one loop per axis of ``shape`` (none for a 0-d shape)."""
+    """``body`` inside one loop per axis of ``shape`` longer than 1 (a size-1 axis is read
+    at index 0, so an array of any number of axes nests at most as deep as its size
+    allows)."""
     lines, indent = [], "    "
     for axis, size in enumerate(shape):
-        lines.append(f"{indent}for {index}{axis} in range({size}):")
-        indent += "    "
+        if size != 1:
+            lines.append(f"{indent}for {index}{axis} in range({size}):")
+            indent += "    "
     return lines + [indent + line for line in body]
 
 
 def _loop_indices(shape, index: str) -> list:
-    return [f"{index}{axis}" for axis in range(len(shape))]
+    """The index of each axis of ``shape`` in ``_loops``: its loop's variable, or 0."""
+    return ["0" if size == 1 else f"{index}{axis}" for axis, size in enumerate(shape)]
+
+
+def _dtype_text(dtype) -> str:
+    return "np.bool_" if dtype == np.bool_ else f"np.{dtype.name}"
 
 
 def _literal_text(atom):
@@ -251,9 +261,9 @@ class _NestWriter:
                 self.scalars.add(key)
         self.outputs = {var: f"out{position}" for position, var in enumerate(outputs)}
         self.params.extend(self.outputs.values())
-        self.written = self._values_to_write(members)
+        self.written = self._values_to_write()
 
-    def _values_to_write(self, members) -> set:
+    def _values_to_write(self) -> set:
         """Elementwise results that must be arrays: read by another stage or through a
         view that moves elements, or the root of an output."""
         written = set()
@@ -271,8 +281,7 @@ class _NestWriter:
         for stage in self.stages:
             lines.extend(self._stage_lines(stage))
         for var, name in self.outputs.items():  # outputs that are views: copied out
-            root, _ = _root(var, self.view_of)
-            if root is not var or var not in self.stage_of:
+            if var in self.view_of:
                 indices = _loop_indices(var.aval.shape, "j")
                 lines.extend(
                     _loops(var.aval.shape, [f"{name}{_subscript(indices)} = {self._read(var, indices)}"], "j")
@@ -280,15 +289,21 @@ class _NestWriter:
         header = f"def fused_loop({', '.join(self.params)}):\n"
         return header + "".join(line + "\n" for line in lines or ["    pass"])
 
-    def _array_for(self, var, dtype=None) -> tuple[str, list]:
-        """The array a result is written to (its output's, or a new one) and the lines
-        making it."""
-        if var in self.outputs and dtype is None:
-            return self.outputs[var], []
+    def _new_array(self, shape, dtype) -> tuple[str, list]:
+        """A new array's name and the line making it."""
         name = f"a{next(self.names)}"
-        dtype = var.aval.dtype if dtype is None else np.dtype(dtype)
+        return name, [f"    {name} = np.empty({tuple(shape)!r}, {_dtype_text(np.dtype(dtype))})"]
+
+    def _result_array(self, var) -> tuple[str, list]:
+        """The array ``var`` is written to (its output's, or a new one), recorded as where
+        later nests read it, and the lines making it."""
+        name, made = (
+            (self.outputs[var], [])
+            if var in self.outputs
+            else self._new_array(var.aval.shape, var.aval.dtype)
+        )
         self.text[var] = name
-        return name, [f"    {name} = np.empty({tuple(var.aval.shape)!r}, np.{dtype.name})"]
+        return name, made
 
     def _stage_lines(self, stage) -> list:
         before, body, after = [], [], []
@@ -320,42 +335,53 @@ class _NestWriter:
             value = local[var] = f"v{next(self.names)}"
             body.append(f"{value} = {loop_form.format(*map(operand, eqn.invars))}")
             if var in self.written:
-                array, made = self._array_for(var)
-                self.text[var] = array
+                array, made = self._result_array(var)
                 before.extend(made)
                 body.append(f"{array}{_subscript(indices)} = {value}")
         return before + _loops(stage.shape, body, "i") + after
 
     def _reduction_lines(self, eqn, kind: str, value: str, indices) -> tuple[list, list, list]:
-        """Lines before the stage's nest (the accumulator, set to the identity), in its
-        body (accumulating ``value``) and after it (a float32 sum rounded once)."""
+        """Lines before the stage's nest (accumulators set to the identity), in its body
+        (accumulating ``value``) and after it (sums rounded into the result)."""
         var = eqn.outvars[0]
-        axes = eqn.params["axes"]
-        kept = [index for axis, index in enumerate(indices) if axis not in axes]
-        wide = kind == "total" and var.aval.dtype == np.float32
-        accumulator, before = self._array_for(var, np.float64 if wide else None)
         shape = var.aval.shape
-        filled = _loop_indices(shape, "j")
-        before = before + _loops(shape, [f"{accumulator}{_subscript(filled)} = {_INITIAL[kind]}"], "j")
-        slot = f"{accumulator}{_subscript(kept)}"
-        if kind == "total":
-            body = [f"{slot} += {'np.float64(' + value + ')' if wide else value}"]
-        else:  # NumPy's maximum(a, b) is a when a > b or a is NaN, else b
+        axes = eqn.params["axes"]
+        slot = _subscript([index for axis, index in enumerate(indices) if axis not in axes])
+        filled = _subscript(_loop_indices(shape, "j"))
+        if kind != "total":  # NumPy's maximum(a, b) is a when a > b or a is NaN, else b
+            result, before = self._result_array(var)
+            before += _loops(shape, [f"{result}{filled} = {_INITIAL[kind]}"], "j")
             held = f"c{next(self.names)}"
             compare = _COMPARE[kind]
-            body = [
-                f"{held} = {slot}",
-                f"{slot} = {held} if ({held} {compare} {value} or {held} != {held}) else {value}",
-            ]
-        after = []
-        if wide:
-            result, made = self._array_for(var)
-            self.text[var] = result
-            copy = f"{result}{_subscript(filled)} = np.float32({accumulator}{_subscript(filled)})"
-            after = made + _loops(shape, [copy], "j")
+            update = f"{result}{slot} = {held} if ({held} {compare} {value} or {held} != {held}) else {value}"
+            return before, [f"{held} = {result}{slot}", update], []
+        # Float32 sums accumulate in float64, which rounds each term's float32 bits
+        # exactly for any array this small. Float64 sums carry Neumaier's compensation,
+        # the rounding error of each addition, so they are no less accurate than NumPy's
+        # pairwise sums (one after another, their error would grow with the count).
+        total, before = self._new_array(shape, np.float64)
+        initial = [f"{total}{filled} = 0.0"]
+        if var.aval.dtype == np.float32:
+            body = [f"{total}{slot} += np.float64({value})"]
+            rounded = f"np.float32({total}{filled})"
         else:
-            self.text[var] = accumulator
-        return before, body, after
+            error, made = self._new_array(shape, np.float64)
+            before += made
+            initial.append(f"{error}{filled} = 0.0")
+            held, summed = f"c{next(self.names)}", f"t{next(self.names)}"
+            body = [
+                f"{held} = {total}{slot}",
+                f"{summed} = {held} + {value}",
+                f"{error}{slot} += (({held} - {summed}) + {value}) if abs({held}) >= abs({value}) "
+                f"else (({value} - {summed}) + {held})",
+                f"{total}{slot} = {summed}",
+            ]
+            # An infinite or NaN total is the sum (the compensation would be NaN).
+            sum_text = f"{total}{filled}"
+            rounded = f"({sum_text} + {error}{filled}) if np.isfinite({sum_text}) else {sum_text}"
+        before += _loops(shape, initial, "j")
+        result, made = self._result_array(var)
+        return before, body, made + _loops(shape, [f"{result}{filled} = {rounded}"], "j")
 
     def _read(self, atom, indices) -> str:
         """The expression reading ``atom`` at ``indices`` (one per axis of its shape)."""
