@@ -272,9 +272,9 @@ def fuse_runs(program, form_of, pays, skip_transposed=False, across_shapes=False
     runs: dict = {}  # key (a shape, by default) -> its open run of (index, eqn, form), in opening order
     run_of: dict = {}  # variable -> the key of the open run defining it
 
-    def close_runs(shapes):
-        for shape in [shape for shape in runs if shape in shapes]:
-            run = runs.pop(shape)
+    def close_runs(keys):
+        for key in [key for key in runs if key in keys]:
+            run = runs.pop(key)
             for _, member, _ in run:
                 for var in member.outvars:
                     del run_of[var]
@@ -288,11 +288,11 @@ def fuse_runs(program, form_of, pays, skip_transposed=False, across_shapes=False
             close_runs(read)
             eqns.append(eqn)
             continue
-        shape = eqn.outvars[0].aval.shape if key_of is None else key_of(eqn)
-        read.discard(shape)
-        close_runs(read if across_shapes else set(runs) - {shape})
-        runs.setdefault(shape, []).append((index, eqn, form))
-        run_of.update(dict.fromkeys(eqn.outvars, shape))
+        key = eqn.outvars[0].aval.shape if key_of is None else key_of(eqn)
+        read.discard(key)
+        close_runs(read if across_shapes else set(runs) - {key})
+        runs.setdefault(key, []).append((index, eqn, form))
+        run_of.update(dict.fromkeys(eqn.outvars, key))
     close_runs(set(runs))
     if len(eqns) == len(jaxpr.eqns):
         return program

@@ -18,8 +18,8 @@ reductions and views of ``loop_nest``, on float32 or float64 arrays below
 shapes, becomes one function of loop nests (``loop_nest.NestKernel``). numba computes
 float32 in float32, as NumPy does, but its ``sin``, ``exp``, ``tanh``, ... are libm's
 or LLVM's, not NumPy's SIMD code: results may differ in the last bits (up to 3 ulp
-measured), as XLA's do. The IEEE operations round as NumPy's, bit for bit; float32
-sums accumulate in float64.
+measured), as XLA's do. The IEEE operations round as NumPy's, bit for bit; sums add
+in another order than NumPy's (``loop_nest``), at least as accurately.
 
 Example:
     >>> import numpy as np
@@ -57,7 +57,8 @@ from minigrad.transforms.jit.loop_nest import VIEW, NestKernel, nest_form
 
 __all__ = [
     "TIER_UP_CALLS", "TRANSCENDENTAL_FORMS", "TRANSCENDENTAL_SIZE", "MIN_RUN", "LARGE_REGION", "TieredProgram",
-    "fuse_small_runs", "count_small_fusable", "small_work", "SmallWork", "calls_to_tier_up", "compile_tiered", "with_small_tier",
+    "fuse_small_runs", "count_small_fusable", "small_work", "SmallWork", "calls_to_tier_up", "compile_tiered",
+    "with_small_tier",
 ]  # fmt: skip
 
 logger = logging.getLogger("minigrad.jit")
@@ -136,7 +137,7 @@ def _small_form(eqn):
     arrays below ``MIN_FUSED_SIZE`` elements."""
     if not eqn.outvars or len(eqn.outvars) > 1:
         return None
-    size = max(math.prod(atom.aval.shape) for atom in (*eqn.invars, *eqn.outvars))
+    size = _elements(eqn)
     if size >= MIN_FUSED_SIZE:
         return None
     form = nest_form(eqn)
@@ -189,6 +190,7 @@ def _enough_work(operations: int, elements: int) -> bool:
 
 
 def _elements(eqn) -> int:
+    """The size of ``eqn``'s largest operand or result."""
     return max(math.prod(atom.aval.shape) for atom in (*eqn.invars, *eqn.outvars))
 
 
