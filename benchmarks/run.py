@@ -349,7 +349,7 @@ def hot_loop_programs():
     the first matrix product compiles the product kernel (``gemm``).
 
     The timed rows measure a hot loop's steady state. A program reaches it after
-    ``fusion_tier.calls_to_tier_up`` calls (thousands: about 3,500 for many_small_ops),
+    ``fusion_tier.calls_to_tier_up`` calls (thousands: about 4,000 for many_small_ops),
     which the warm-up would otherwise have to make; the compile pause that tier-up
     costs is not timed here, as JAX's compilation is not (docs/transforms/jit.md has it).
     Loop bodies compiled before (interned by structure) are forgotten, so that the bodies

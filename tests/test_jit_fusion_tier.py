@@ -267,9 +267,8 @@ def test_the_default_threshold_is_the_break_even_estimate():
     work = small_work(reduced)
     assert (work.operations, work.regions) == (5, 2) and work.arrays >= 2  # reads x, writes before `@`
     assert compile_tiered(reduced)._calls_left == calls_to_tier_up(5, arrays=work.arrays, regions=2)
-    assert calls_to_tier_up(5, arrays=2, regions=2) > calls_to_tier_up(5) and calls_to_tier_up(
-        5, arrays=9
-    ) > calls_to_tier_up(5)
+    assert calls_to_tier_up(5, arrays=2, regions=2) > calls_to_tier_up(5)
+    assert calls_to_tier_up(5, arrays=9) > calls_to_tier_up(5)
     # Longer programs save more per call and tier up sooner, never at once.
     assert calls_to_tier_up(10_000) < calls_to_tier_up(500) < calls_to_tier_up(5)
     assert calls_to_tier_up(10**9) > 1000

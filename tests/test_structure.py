@@ -165,6 +165,7 @@ PACKAGE_ORDER = {
         "array_api",
         "cache",
         "passes",
+        "fusion_text",
         "fusion",
         "loop_nest",
         "gemm",

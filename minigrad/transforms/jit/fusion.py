@@ -46,7 +46,6 @@ Example:
 
 from __future__ import annotations
 
-import collections
 import functools
 import importlib
 import importlib.util
@@ -62,10 +61,11 @@ from minigrad.core.lowering import FRESH, Code
 from minigrad.core.primitive import Primitive
 from minigrad.ops.selection import convert_impl
 from minigrad.ops.shape import transpose_p
+from minigrad.transforms.jit.fusion_text import atom_key, readable_outputs
 
 __all__ = [
     "fuse_elementwise", "fuse_runs", "fused_p", "FusedKernel", "SCALAR_FORMS", "MIN_FUSED_SIZE", "fusion_available",
-    "scalar_form", "fits_shape", "is_select", "atom_key", "compile_loop", "SHOWN_LIMIT", "strip_parentheses",
+    "scalar_form", "fits_shape", "is_select", "compile_loop",
 ]  # fmt: skip
 
 # Below this many elements a fused loop saves microseconds per call but costs about
@@ -323,13 +323,6 @@ def _forms_outside_transposes(jaxpr, form_of) -> list:
     return forms
 
 
-def atom_key(atom):
-    """What identifies an operand: the variable, or a scalar literal's dtype and bytes."""
-    if type(atom) is Literal and atom.aval.ndim == 0:
-        return (atom.aval.dtype, np.asarray(atom.val).tobytes())
-    return atom
-
-
 def _users(jaxpr) -> dict:
     """For each variable, the indices of the equations reading it (the program's outputs
     count as index ``len(eqns)``)."""
@@ -448,58 +441,29 @@ def _call_glue(loop, kernel):
     return namespace["call"]
 
 
-SHOWN_LIMIT = 200
-
-
 def _loop_source(members, forms, inputs, outputs, scalar_inputs) -> tuple[str, tuple]:
     """The loop's Python source and each output's readable expression (or, for a run
     too long to write out, one summary of its operations)."""
     local: dict = {}  # atom -> its local name in the loop
-    shown: dict = {}  # atom -> its readable expression (with {i} for input i)
     params, body = [], []
     for position, (atom, scalar) in enumerate(zip(inputs, scalar_inputs, strict=True)):
         params.append(f"in{position}")
         local[atom_key(atom)] = f"in{position}" if scalar else f"x{position}"
         if not scalar:
             body.append(f"        x{position} = in{position}[i]")
-        shown[atom_key(atom)] = "{" + str(position) + "}"
     names = (f"v{number}" for number in itertools.count())
-    for eqn, (loop_form, shown_form, _) in zip(members, forms, strict=True):
+    for eqn, (loop_form, _, _) in zip(members, forms, strict=True):
         operands = [local[atom_key(atom)] for atom in eqn.invars]
         var = eqn.outvars[0]
         local[var] = next(names)
         body.append(f"        {local[var]} = {loop_form.format(*operands)}")
-        parts = [shown[atom_key(atom)] for atom in eqn.invars]
-        # A run of hundreds of equations that reuse values would be written out as a
-        # tree exponentially long: past SHOWN_LIMIT characters it is summarised.
-        text = None if None in parts else shown_form.format(*parts)
-        shown[var] = text if text is not None and len(text) <= SHOWN_LIMIT else None
     for position, var in enumerate(outputs):
         params.append(f"out{position}")
         body.append(f"        out{position}[i] = {local[var]}")
     header = f"def fused_loop({', '.join(params)}):\n    for i in range(out0.size):\n"
-    expressions = tuple(None if shown[var] is None else strip_parentheses(shown[var]) for var in outputs)
-    if None in expressions:
-        counts = collections.Counter(eqn.primitive.name for eqn in members)
-        listed = ", ".join(
-            f"{name} x{count}" if count > 1 else name for name, count in sorted(counts.items())
-        )
-        # Formatted with the operands later: braces in a primitive's name stay braces.
-        expressions = (
-            f"{len(members)} operations in one loop ({listed})".replace("{", "{{").replace("}", "}}"),
-        )
+    shown = {atom_key(atom): "{" + str(position) + "}" for position, atom in enumerate(inputs)}
+    expressions = readable_outputs(members, forms, shown, outputs, "one loop")
     return header + "".join(line + "\n" for line in body), expressions
-
-
-def strip_parentheses(text: str) -> str:
-    if text.startswith("(") and text.endswith(")"):
-        depth = 0
-        for position, char in enumerate(text):
-            depth += {"(": 1, ")": -1}.get(char, 0)
-            if depth == 0 and position < len(text) - 1:
-                return text
-        return text[1:-1]
-    return text
 
 
 # (loop source, argument types) -> numba's dispatcher. The source depends on the
@@ -517,6 +481,17 @@ def compile_loop(source: str, argument_types=None):
     them, a tuple of ``(dtype, ndim, writable)`` per argument (``ndim`` None for a
     scalar), it is compiled for exactly those now: C-contiguous arrays, read-only
     unless ``writable`` (a writable array converts to them at a call for free).
+
+    Example:
+      >>> source = "def fused_loop(x, out): out[0] = x[0] * 2.0"
+      >>> types = ((np.float64, 1, False), (np.float64, 1, True))
+      >>> out = np.zeros(1)
+      >>> if fusion_available():
+      ...     compile_loop(source, types)(np.array([1.5]), out)
+      ... else:
+      ...     out[0] = 3.0
+      >>> out
+      array([3.])
     """
     # numba is imported only when a program has a run worth fusing, so `import
     # minigrad` and programs of small arrays never pay for it. `error_model="numpy"`:

@@ -98,7 +98,8 @@ TRANSCENDENTAL_SIZE = 1024
 MIN_RUN = 4
 
 # A region of fewer operations still pays when they read this many elements in all:
-# a bias broadcast over a (32, 128) batch and a ReLU take NumPy 3.1 us, one nest 1.0 us.
+# a bias broadcast over a (32, 128) float32 batch and a ReLU took 3.0 us as two NumPy
+# calls, 0.75 us as one nest's call (a jitted call of the two: 4.5 us against 2.2).
 LARGE_REGION = 2048
 
 # NumPy function -> (the loop's call, as `lower().source` shows it, kind): numba has
@@ -270,17 +271,28 @@ class SmallWork:
 def small_work(program) -> SmallWork:
     """How much of ``program`` could join loop nests (all zero without numba).
 
-    Cheaper than fusing: it looks at each equation once, without grouping regions or
-    writing loops, so every trace can ask.
+    Cheaper than fusing: it looks at each equation twice (``_small_forms``), without
+    grouping regions or writing loops, so every trace can ask.
+
+    Example:
+      >>> import numpy as np
+      >>> from minigrad.core.ir import ShapedArray
+      >>> from minigrad.core.staging import stage_flat
+      >>> import minigrad.numpy as mnp
+      >>> program = stage_flat(lambda x: [mnp.sum(mnp.exp(x) * 2.0, axis=1)], [ShapedArray((3, 4), np.float64)])
+      >>> work = small_work(program)
+      >>> (work.operations, work.arrays, work.regions) == ((3, 2, 1) if fusion_available() else (0, 0, 0))
+      True
     """
     if not fusion_available():
         return SmallWork()
     jaxpr = program.jaxpr if isinstance(program, ClosedJaxpr) else program
+    forms = _small_forms(jaxpr)
     operations = elements = 0
     regions = 1
     fusable, arrays = set(), set()
     for eqn in jaxpr.eqns:
-        form = _small_form(eqn)
+        form = forms[id(eqn)]
         operands = [atom for atom in eqn.invars if type(atom) is Var and atom.aval.ndim]
         if form is None:
             written = [atom for atom in operands if atom in fusable]

@@ -59,7 +59,6 @@ Example:
 
 from __future__ import annotations
 
-import collections
 import itertools
 import math
 
@@ -69,7 +68,8 @@ from minigrad.core.ir import Literal, Var
 from minigrad.ops.reduce import reduce_max_p, reduce_min_p
 from minigrad.ops.selection import stop_gradient_p
 from minigrad.ops.shape import broadcast_to_p, reduce_sum_p, reshape_p, transpose_p
-from minigrad.transforms.jit.fusion import SHOWN_LIMIT, atom_key, compile_loop, strip_parentheses
+from minigrad.transforms.jit.fusion import compile_loop
+from minigrad.transforms.jit.fusion_text import atom_key, readable_outputs
 
 __all__ = ["NestKernel", "nest_form", "REDUCTION", "VIEW"]
 
@@ -87,6 +87,16 @@ def nest_form(eqn):
 
     Forms are ``SCALAR_FORMS``-like triples: (what the nest writes, how ``lower().source``
     shows it, kind), of kind ``REDUCTION`` or ``VIEW`` here.
+
+    Example:
+      >>> import numpy as np
+      >>> from minigrad.core.ir import ShapedArray
+      >>> from minigrad.core.staging import stage_flat
+      >>> import minigrad.numpy as mnp
+      >>> program = stage_flat(lambda x: [mnp.max(x, axis=1), mnp.reshape(x, (2, 6))],
+      ...                      [ShapedArray((3, 4), np.float32)])
+      >>> [nest_form(eqn) for eqn in program.eqns]
+      [('largest', 'reduce_max({0}, axes=(1,))', 'reduction'), None]
     """
     primitive = eqn.primitive
     if primitive in _REDUCTIONS:
@@ -97,9 +107,8 @@ def nest_form(eqn):
         return _REDUCTIONS[primitive], shown, REDUCTION
     if primitive in _VIEWS:
         shape = eqn.outvars[0].aval.shape
-        if primitive is reshape_p and _unit_axes_dropped(eqn.invars[0].aval.shape) != _unit_axes_dropped(
-            shape
-        ):
+        regroups = _unit_axes_dropped(eqn.invars[0].aval.shape) != _unit_axes_dropped(shape)
+        if primitive is reshape_p and regroups:
             return None  # a reshape that regroups elements would need divisions in indices
         if primitive is stop_gradient_p:
             return primitive.name, "{0}", VIEW
@@ -182,8 +191,7 @@ def _parent_indices(eqn, indices: list) -> list:
             parent[source] = indices[axis]
         return parent
     if eqn.primitive is broadcast_to_p:
-        offset = len(shape) - len(parent_shape)
-        return ["0" if size == 1 else indices[axis + offset] for axis, size in enumerate(parent_shape)]
+        return _broadcast_indices(parent_shape, shape, indices)
     if eqn.primitive is reshape_p:  # only size-1 axes come or go (nest_form)
         kept = iter([index for index, size in zip(indices, shape, strict=True) if size != 1])
         return ["0" if size == 1 else next(kept) for size in parent_shape]
@@ -393,9 +401,10 @@ class _NestWriter:
         return self.text[key] if key in self.scalars else f"{self.text[key]}{_subscript(indices)}"
 
 
-def _broadcast_indices(shape, stage_shape, indices) -> list:
-    """The indices reading an operand of ``shape`` broadcast to the nest's shape."""
-    offset = len(stage_shape) - len(shape)
+def _broadcast_indices(shape, broadcast_shape, indices) -> list:
+    """The indices reading an array of ``shape`` broadcast to ``broadcast_shape`` (an
+    operand to its nest's shape, or ``broadcast_to``'s operand to its result's)."""
+    offset = len(broadcast_shape) - len(shape)
     return ["0" if size == 1 else indices[axis + offset] for axis, size in enumerate(shape)]
 
 
@@ -462,21 +471,10 @@ def _nest_glue(loop, kernel):
 
 def _expressions(members, forms, inputs, passed, outputs, stages) -> tuple:
     """Each output written in terms of the inputs passed (``{0}``, ``{1}``, ...) and the
-    literals written in, or one summary of the region's operations when that would be
-    too long."""
+    literals written in (``fusion_text.readable_outputs``)."""
     shown = {atom_key(atom): "{" + str(position) + "}" for position, atom in enumerate(passed)}
     for atom in inputs:
         if atom_key(atom) not in shown:  # a scalar literal, written in
             shown[atom_key(atom)] = repr(np.asarray(atom.val).item())
-    for eqn, (_, shown_form, _) in zip(members, forms, strict=True):
-        parts = [shown.get(atom_key(atom)) for atom in eqn.invars]
-        text = None if None in parts else shown_form.format(*parts)
-        shown[eqn.outvars[0]] = text if text is not None and len(text) <= SHOWN_LIMIT else None
-    expressions = tuple(None if shown[var] is None else strip_parentheses(shown[var]) for var in outputs)
-    if None not in expressions:
-        return expressions
-    counts = collections.Counter(eqn.primitive.name for eqn in members)
-    listed = ", ".join(f"{name} x{count}" if count > 1 else name for name, count in sorted(counts.items()))
     nests = "one loop nest" if stages == 1 else f"{stages} loop nests"
-    # Formatted with the operands later: braces in a primitive's name stay braces.
-    return (f"{len(members)} operations in {nests} ({listed})".replace("{", "{{").replace("}", "}}"),)
+    return readable_outputs(members, forms, shown, outputs, nests)
